@@ -1,0 +1,5 @@
+"""``python -m tconvcalc`` is ``tconvcalc``."""
+
+from .cli import main
+
+main()

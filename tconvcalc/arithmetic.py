@@ -1,0 +1,130 @@
+"""Sizes, the output_padding ambiguity, and solving for output_padding - exact integers.
+
+Every function takes ints (one axis) or per-axis sequences; a single int is
+broadcast to every axis.  Results are ints when every argument was an int and
+tuples (one entry per axis) otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import product
+
+from .spec import (Axis, IntOrTuple, ParameterError, _ordinal_list, broadcast, check_at_least, conv_length,
+                   is_per_axis, op_limit)
+
+
+def _per_axis(fn, per_axis: bool, **named):
+    """Apply a one-axis function to every axis; unwrap when nothing was per-axis."""
+    _, values = broadcast(**named)
+    results = tuple(fn(*args) for args in zip(*values.values()))
+    return results if per_axis else results[0]
+
+
+def conv_output_size(i: IntOrTuple, k: IntOrTuple, s: IntOrTuple = 1, p: IntOrTuple = 0, d: IntOrTuple = 1):
+    """Output size of the direct convolution: floor((i + 2p - d(k-1) - 1) / s) + 1."""
+    return _per_axis(conv_length, is_per_axis(i, k, s, p, d),
+                     input_size=i, kernel_size=k, stride=s, padding=p, dilation=d)
+
+
+def _tconv_length(i: int, k: int, s: int, p: int, op: int, d: int) -> int:
+    return Axis.from_pytorch(i, k, s, p, op, d).o
+
+
+def conv_transpose_output_size(i: IntOrTuple, k: IntOrTuple, s: IntOrTuple = 1, p: IntOrTuple = 0,
+                               op: IntOrTuple = 0, d: IntOrTuple = 1):
+    """PyTorch's ConvTranspose size: (i-1)s - 2p + d(k-1) + op + 1, with PyTorch's rules."""
+    return _per_axis(_tconv_length, is_per_axis(i, k, s, p, op, d), input_size=i, kernel_size=k,
+                     stride=s, padding=p, output_padding=op, dilation=d)
+
+
+def smallest_conv_input(o: int, k: int, s: int, p: int, d: int) -> int:
+    """n0 = (o-1)s - 2p + d(k-1) + 1: the smallest n whose convolution has length o (may be < 1)."""
+    return (o - 1) * s - 2 * p + d * (k - 1) + 1
+
+
+def _conv_inputs(o: int, k: int, s: int, p: int, d: int) -> tuple[int, ...]:
+    for name, value in (("output_size", o), ("kernel_size", k), ("stride", s), ("dilation", d)):
+        if value < 1:
+            raise ParameterError(f"{name}={value} is not positive, {name} must be ≥ 1; use {name}=1 or more")
+    if p < 0:
+        raise ParameterError(f"padding={p} is negative, padding must be ≥ 0; use padding=0 or more")
+    n0 = smallest_conv_input(o, k, s, p, d)
+    sizes = tuple(n for n in range(max(n0, 1), n0 + s))
+    if not sizes:
+        raise ParameterError(
+            f"no input size gives output_size={o} with kernel_size={k}, stride={s}, padding={p}, "
+            f"dilation={d}, because the padding alone already produces more outputs; use padding "
+            f"≤ {((o - 1) * s + d * (k - 1) + s - 1) // 2}"
+        )
+    return sizes
+
+
+def conv_input_sizes(o: IntOrTuple, k: IntOrTuple, s: IntOrTuple = 1, p: IntOrTuple = 0, d: IntOrTuple = 1):
+    """Every input size whose convolution has output size ``o``, ascending.
+
+    The forward convolution is many-to-one: ``n0 ... n0+s-1`` all give ``o``.
+    Per axis, a tuple with one such tuple per axis.
+    """
+    return _per_axis(_conv_inputs, is_per_axis(o, k, s, p, d),
+                     output_size=o, kernel_size=k, stride=s, padding=p, dilation=d)
+
+
+def reachable_sizes(i: int, k: int, s: int, p: int, d: int) -> list[tuple[int, int]]:
+    """``(output_padding, output_size)`` for every output_padding PyTorch accepts here."""
+    base = (i - 1) * s - 2 * p + d * (k - 1) + 1
+    return [(op, base + op) for op in range(op_limit(s, d)) if base + op >= 1]
+
+
+def _op_for(target: int, i: int, k: int, s: int, p: int, d: int) -> int:
+    for name, value, low in (("output_size", target, 1), ("input_size", i, 1), ("kernel_size", k, 1),
+                             ("stride", s, 1), ("padding", p, 0), ("dilation", d, 1)):
+        check_at_least(name, value, low)
+    options = reachable_sizes(i, k, s, p, d)
+    for op, size in options:
+        if size == target:
+            return op
+    sizes = [size for _, size in options]
+    span = f"{sizes[0]}" if len(sizes) == 1 else f"{sizes[0]}..{sizes[-1]}"
+    raise ParameterError(
+        f"output size {target} is not reachable from input_size={i} with kernel_size={k}, "
+        f"stride={s}, padding={p}, dilation={d}, output_padding only reaches {span}; "
+        f"ask for {_ordinal_list(sizes)}, or change stride, padding or kernel_size"
+    )
+
+
+def output_padding_for(target: IntOrTuple, i: IntOrTuple, k: IntOrTuple, s: IntOrTuple = 1,
+                       p: IntOrTuple = 0, d: IntOrTuple = 1):
+    """The output_padding with which the transposed convolution of ``i`` has size ``target``."""
+    return _per_axis(_op_for, is_per_axis(target, i, k, s, p, d), output_size=target, input_size=i,
+                     kernel_size=k, stride=s, padding=p, dilation=d)
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One choice of output_padding on one axis and what it means."""
+
+    input_size: int
+    output_padding: int
+    output_size: int
+    conv_output_size: int  # the direct convolution of output_size, same k, s, p, d
+    chosen: bool
+
+    @property
+    def inverts(self) -> bool:
+        """Whether the direct convolution maps this size back to the layer's input."""
+        return self.conv_output_size == self.input_size
+
+
+def ambiguity(axis: Axis) -> list[Alternative]:
+    """Every output_padding on this axis, its size, and the convolution that inverts it."""
+    p, chosen_op = axis.pytorch or (axis.b, axis.b - axis.e)
+    return [
+        Alternative(axis.i, op, size, conv_length(size, axis.k, axis.s, p, axis.d), op == chosen_op)
+        for op, size in reachable_sizes(axis.i, axis.k, axis.s, p, axis.d)
+    ]
+
+
+def alternatives(axes: tuple[Axis, ...]) -> list[tuple[Alternative, ...]]:
+    """The product of every axis's alternatives, lexicographic in output_padding."""
+    return list(product(*(ambiguity(axis) for axis in axes)))
