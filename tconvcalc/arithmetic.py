@@ -7,7 +7,7 @@ tuples (one entry per axis) otherwise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import namedtuple
 from itertools import product
 
 from .spec import (Axis, IntOrTuple, ParameterError, _ordinal_list, broadcast, check_at_least, conv_length,
@@ -16,9 +16,16 @@ from .spec import (Axis, IntOrTuple, ParameterError, _ordinal_list, broadcast, c
 
 def _per_axis(fn, per_axis: bool, **named):
     """Apply a one-axis function to every axis; unwrap when nothing was per-axis."""
-    _, values = broadcast(**named)
-    results = tuple(fn(*args) for args in zip(*values.values()))
-    return results if per_axis else results[0]
+    ndim, values = broadcast(**named)
+    results = []
+    for n, args in enumerate(zip(*values.values())):
+        try:
+            results.append(fn(*args))
+        except ParameterError as error:
+            if ndim == 1:
+                raise
+            raise ParameterError(f"on axis {n}: {error}") from None
+    return tuple(results) if per_axis else results[0]
 
 
 def conv_output_size(i: IntOrTuple, k: IntOrTuple, s: IntOrTuple = 1, p: IntOrTuple = 0, d: IntOrTuple = 1):
@@ -84,6 +91,14 @@ def _op_for(target: int, i: int, k: int, s: int, p: int, d: int) -> int:
     for op, size in options:
         if size == target:
             return op
+    if not options:
+        limit = op_limit(s, d)
+        full = (i - 1) * s + d * (k - 1) + 1
+        raise ParameterError(
+            f"padding={p} crops all {full} samples of the full scatter (input_size={i}, kernel_size={k}, "
+            f"stride={s}, dilation={d}) for every output_padding, the output size must be ≥ 1; "
+            f"use padding ≤ {(full + limit - 2) // 2}"
+        )
     sizes = [size for _, size in options]
     span = f"{sizes[0]}" if len(sizes) == 1 else f"{sizes[0]}..{sizes[-1]}"
     raise ParameterError(
@@ -100,19 +115,14 @@ def output_padding_for(target: IntOrTuple, i: IntOrTuple, k: IntOrTuple, s: IntO
                      kernel_size=k, stride=s, padding=p, dilation=d)
 
 
-@dataclass(frozen=True)
-class Alternative:
-    """One choice of output_padding on one axis and what it means."""
+class Alternative(namedtuple("Alternative", "input_size output_padding output_size conv_output_size chosen")):
+    """One choice of output_padding on one axis, its size, and the convolution of that size."""
 
-    input_size: int
-    output_padding: int
-    output_size: int
-    conv_output_size: int  # the direct convolution of output_size, same k, s, p, d
-    chosen: bool
+    __slots__ = ()
 
     @property
     def inverts(self) -> bool:
-        """Whether the direct convolution maps this size back to the layer's input."""
+        """Whether the direct convolution (same k, s, p, d) maps this size back to the layer's input."""
         return self.conv_output_size == self.input_size
 
 

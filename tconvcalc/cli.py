@@ -32,8 +32,13 @@ def _sentence(error: click.ClickException) -> str:
         flags = " / ".join(error.param.opts)
         example = EXAMPLES.get(error.param.name, flags.split(" / ")[0] + " VALUE")
         return f"missing option {flags}, '{where}' needs it; add it, e.g. {example}"
+    if isinstance(error, click.NoSuchOption):
+        hint = f" (did you mean {', '.join(error.possibilities)}?)" if error.possibilities else ""
+        return f"no such option {error.option_name} for '{where}'{hint}; see '{where} --help' for its options"
     message = error.format_message().rstrip(".")
-    if isinstance(error, click.BadParameter):
+    if message.startswith("No such command") and ctx is not None:
+        return f"{message}, tconvcalc has {', '.join(ctx.command.list_commands(ctx))}; pick one of those"
+    if "; " in message:  # our own types already say how to fix it
         return message
     return f"{message}; see '{where} --help'"
 

@@ -81,8 +81,9 @@ def layer_options(func=None, *, output_padding: bool = True):
     for short, long, dest, required, default, text in reversed(specs):
         if dest == "output_padding" and not output_padding:
             continue
-        func = click.option(short, long, dest, type=AXIS, required=required, default=default,
-                            show_default=default is not None, help=text)(func)
+        # No default=None for required options: click 8.3+ treats an explicit None as given.
+        extra = {"default": default, "show_default": True} if default is not None else {}
+        func = click.option(short, long, dest, type=AXIS, required=required, help=text, **extra)(func)
     return func
 
 

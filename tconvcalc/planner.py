@@ -15,7 +15,7 @@ Ranking, best first, compared axis-summed and in this order:
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from collections import namedtuple
 from typing import Iterable, Sequence
 
 from .spec import Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least
@@ -56,14 +56,14 @@ def axis_candidates(i: int, target: int, kernels: Iterable[int], strides: Iterab
     return found
 
 
-@dataclass(frozen=True)
-class Plan:
-    """The ranked layers that map ``input_size`` to ``output_size``."""
+class Plan(namedtuple("Plan", "input_size output_size candidates total")):
+    """The ranked layers that map ``input_size`` to ``output_size``.
 
-    input_size: tuple[int, ...]
-    output_size: tuple[int, ...]
-    candidates: tuple[Layer, ...]  # the best ``limit`` of them, best first
-    total: int  # how many layers satisfy the request in all
+    ``candidates`` holds the best ``limit`` layers, best first; ``total`` counts
+    every layer that satisfies the request.
+    """
+
+    __slots__ = ()
 
 
 def _best_products(lists: Sequence[Sequence[Axis]], limit: int) -> list[tuple[Axis, ...]]:

@@ -63,7 +63,7 @@ def render_shape(report: dict, console: Console) -> None:
     conv = f"Conv{ndim}d"
     console.print(Text("Why output_padding exists", style="bold"))
     console.print(Text(
-        f"  A {conv} with the same k, s, p, d maps several sizes to the same {_axes(report['input_size'])};"
+        f"A {conv} with the same k, s, p, d maps several sizes to the same {_axes(report['input_size'])};"
         f" the transpose cannot know which one you came from. output_padding picks it:"))
     for entry in shown:
         title = "every axis" if len(shown) == 1 and ndim > 1 else (f"axis {entry['axis']}" if ndim > 1 else None)
@@ -107,7 +107,7 @@ def render_conv(report: dict, console: Console) -> None:
     axes = report["axes"]
     shown = axes[:1] if _isotropic(axes) else axes
     console.print(Text("Many-to-one", style="bold"))
-    console.print(Text(f"  Every input size below gives {_axes(report['output_size'])}; the transposed "
+    console.print(Text(f"Every input size below gives {_axes(report['output_size'])}; the transposed "
                        f"convolution restores each with its output_padding:"))
     for entry in shown:
         title = "every axis" if len(shown) == 1 and ndim > 1 else (f"axis {entry['axis']}" if ndim > 1 else None)

@@ -12,7 +12,7 @@ the shape path (``tconvcalc shape``) imports this module and must stay cheap.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import namedtuple
 from typing import Sequence, Union
 
 IntOrTuple = Union[int, Sequence[int]]
@@ -91,28 +91,28 @@ def op_limit(stride: int, dilation: int) -> int:
     return max(stride, dilation)
 
 
-@dataclass(frozen=True)
-class Axis:
-    """One axis of a transposed convolution in the canonical crop model."""
+# Immutable records are named tuples, not dataclasses: on the shape path every
+# millisecond of import counts, and a frozen dataclass costs about one per class.
+class Axis(namedtuple("Axis", "i k s d b e", defaults=(1, 1, 0, 0))):
+    """One axis of a transposed convolution in the canonical crop model.
 
-    i: int  # input length
-    k: int  # kernel size
-    s: int = 1  # stride
-    d: int = 1  # dilation
-    b: int = 0  # samples cropped at the start (negative: zeros prepended)
-    e: int = 0  # samples cropped at the end (negative: zeros appended)
+    ``i`` input length, ``k`` kernel size, ``s`` stride, ``d`` dilation,
+    ``b``/``e`` samples cropped at the start/end (negative: zeros added there).
+    """
 
-    def __post_init__(self) -> None:
-        for name, low in (("input_size", "i"), ("kernel_size", "k"), ("stride", "s"), ("dilation", "d")):
-            check_at_least(name, getattr(self, low), 1)
-        check_int("crop begin", self.b)
-        check_int("crop end", self.e)
+    __slots__ = ()
+
+    def __new__(cls, i: int, k: int, s: int = 1, d: int = 1, b: int = 0, e: int = 0) -> "Axis":
+        self = super().__new__(cls, check_at_least("input_size", i, 1), check_at_least("kernel_size", k, 1),
+                               check_at_least("stride", s, 1), check_at_least("dilation", d, 1),
+                               check_int("crop begin", b), check_int("crop end", e))
         if self.o < 1:
             raise ParameterError(
                 f"the output size would be {self.o} (full scatter {self.full} minus crop "
                 f"{self.b}+{self.e}), the output size must be ≥ 1; crop less, "
                 f"at most {self.full - 1} samples in all"
             )
+        return self
 
     # --- sizes ---------------------------------------------------------------
     @property
@@ -213,11 +213,10 @@ def conv_length(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> int:
     return (n + 2 * p - span) // s + 1
 
 
-@dataclass(frozen=True)
-class Layer:
+class Layer(namedtuple("Layer", "axes")):
     """A transposed convolution over one or more axes (row-major, last axis fastest)."""
 
-    axes: tuple[Axis, ...]
+    __slots__ = ()
 
     @classmethod
     def from_pytorch(
