@@ -21,7 +21,9 @@ from .spec import ParameterError, broadcast
 DEFAULT_NDIM = 2
 
 # name -> "module:function" for commands whose modules are heavy to import.
-LAZY_COMMANDS: dict[str, str] = {}
+LAZY_COMMANDS: dict[str, str] = {
+    "check": "tconvcalc.commands_numeric:check",
+}
 
 
 def _sentence(error: click.ClickException) -> str:

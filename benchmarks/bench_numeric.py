@@ -1,0 +1,152 @@
+"""Time tconvcalc's fast NumPy route against PyTorch's CPU conv_transpose*d on real layers.
+
+    python benchmarks/bench_numeric.py [--threads N] [--batch N] [--repeat N] [--dtype float32|float64]
+
+Both run in this process with the same number of threads.  NumPy's BLAS reads its thread count
+from the environment when it loads, so it is set here before NumPy is imported.  Prints the time
+of each implementation, the ratio ours / PyTorch's, the geometric mean, and the peak memory of the
+fast route (tracemalloc, NumPy's allocations) against output + GEMM buffer.  A naive d2l-style loop
+over input positions is timed too, as the floor reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _arguments():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=15, help="timed runs per implementation (fastest kept)")
+    parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    parser.add_argument("--no-naive", action="store_true", help="skip the slow naive loop")
+    return parser.parse_args()
+
+
+ARGS = _arguments()
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = str(ARGS.threads)  # before NumPy loads its BLAS
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+from itertools import product  # noqa: E402
+from math import prod  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from tconvcalc import numeric  # noqa: E402
+from tconvcalc.spec import Layer  # noqa: E402
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:  # the peer is optional: report our numbers alone
+    torch = None
+
+# name, C_in, C_out, input size, k, s, p, op, d
+LAYERS = [
+    ("DCGAN gen 128→64 16×16 k4 s2 p1", 128, 64, (16, 16), 4, 2, 1, 0, 1),
+    ("DCGAN gen 64→3 32×32 k4 s2 p1", 64, 3, (32, 32), 4, 2, 1, 0, 1),
+    ("U-Net dec 256→128 32×32 k2 s2", 256, 128, (32, 32), 2, 2, 0, 0, 1),
+    ("k3 s2 p1 op1 64→64 32×32", 64, 64, (32, 32), 3, 2, 1, 1, 1),
+    ("dilated 64→64 32×32 k3 d2 p2", 64, 64, (32, 32), 3, 1, 2, 0, 2),
+    ("audio 1-D 128→64 L1024 k16 s8 p4", 128, 64, (1024,), 16, 8, 4, 0, 1),
+    ("3-D 32→16 8×16×16 k2 s2", 32, 16, (8, 16, 16), 2, 2, 0, 0, 1),
+]
+
+
+def timed(fn, repeat: int) -> float:
+    # OpenBLAS's and PyTorch's OpenMP worker threads spin for a while after a call; on a small
+    # machine they would steal the cores from the other library's next run.  Let them go idle.
+    time.sleep(0.3)
+    fn()  # warm-up: page faults, BLAS and oneDNN set-up
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    # The fastest run: on a shared machine the others measure the neighbours, not the code.
+    return min(times)
+
+
+def naive(x, w, stride, padding, output_padding):
+    """d2l's trans_conv: for every input position, add input × kernel into the output, then crop."""
+    n, _, *size = x.shape
+    _, c_out, *kernel = w.shape
+    full = [(i - 1) * stride + k + output_padding for i, k in zip(size, kernel)]
+    y = np.zeros((n, c_out, *full), x.dtype)
+    for pos in np.ndindex(*size):
+        window = (slice(None), slice(None), *(slice(p * stride, p * stride + k) for p, k in zip(pos, kernel)))
+        y[window] += np.tensordot(x[(slice(None), slice(None), *pos)], w, axes=1)
+    return y[(slice(None), slice(None), *(slice(padding, f - padding) for f in full))]
+
+
+def peak_memory(fn) -> int:
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def main() -> None:
+    dtype = np.dtype(ARGS.dtype)
+    if torch is not None:
+        torch.set_num_threads(ARGS.threads)
+    peer = f"PyTorch {torch.__version__}" if torch is not None else "PyTorch not installed"
+    print(f"threads={ARGS.threads} batch={ARGS.batch} dtype={dtype} numpy {np.__version__}, {peer}; "
+          f"fastest of {ARGS.repeat} runs\n")
+    header = (f"{'layer':36} {'ours ms':>9} {'torch ms':>9} {'ratio':>6} {'naive ms':>9} "
+              f"{'peak MiB':>9} {'out+GEMM':>9} {'mem':>5}")
+    print(header)
+    print("-" * len(header))
+    rng = np.random.default_rng(0)
+    ratios, memories = [], []
+    for name, c_in, c_out, size, k, s, p, op, d in LAYERS:
+        nd = len(size)
+        x = rng.standard_normal((ARGS.batch, c_in, *size)).astype(dtype)
+        w = rng.standard_normal((c_in, c_out, *(k,) * nd)).astype(dtype)
+        ours = timed(lambda: numeric.conv_transpose(x, w, None, s, p, op, 1, d), ARGS.repeat)
+        result = numeric.conv_transpose(x, w, None, s, p, op, 1, d)
+        if torch is not None:
+            tx, tw = torch.from_numpy(x), torch.from_numpy(w)
+            conv = getattr(F, f"conv_transpose{nd}d")
+            with torch.no_grad():
+                theirs = timed(lambda: conv(tx, tw, None, s, p, op, 1, d), ARGS.repeat)
+                expected = conv(tx, tw, None, s, p, op, 1, d).numpy()
+            scale = float(np.abs(expected).max())
+            assert np.abs(result - expected).max() <= 1e-4 * scale, f"{name}: results differ from PyTorch"
+            ratio = ours / theirs
+            ratios.append(ratio)
+            theirs_text, ratio_text = f"{theirs * 1e3:9.2f}", f"{ratio:5.2f}×"
+        else:
+            theirs_text, ratio_text = f"{'—':>9}", f"{'—':>6}"
+        if ARGS.no_naive or d != 1:
+            naive_text = f"{'—':>9}"
+        else:
+            slow = timed(lambda: naive(x, w, s, p, op), 1)
+            assert np.allclose(naive(x, w, s, p, op), result, atol=1e-3), f"{name}: naive loop disagrees"
+            naive_text = f"{slow * 1e3:9.1f}"
+        peak = peak_memory(lambda: numeric.conv_transpose(x, w, None, s, p, op, 1, d))
+        layer = Layer.from_pytorch(size, k, s, p, op, d)
+        gemm = numeric._work_bytes("fast", layer, x.shape, w.shape, 1, dtype)
+        budget = result.nbytes + gemm
+        memories.append(peak / budget)
+        print(f"{name:36} {ours * 1e3:9.2f} {theirs_text} {ratio_text} {naive_text} {peak / 2**20:9.2f} "
+              f"{budget / 2**20:9.2f} {peak / budget:4.2f}×")
+    print()
+    if ratios:
+        geo = float(np.exp(np.mean(np.log(ratios))))
+        print(f"geometric mean ours/PyTorch: {geo:.2f}×   worst: {max(ratios):.2f}×   best: {min(ratios):.2f}×")
+    print(f"peak memory / (output + GEMM buffer): worst {max(memories):.2f}×")
+    print("(naive: d2l-style loop over input positions, one tensordot each; not run for the dilated layer)")
+
+
+if __name__ == "__main__":
+    main()

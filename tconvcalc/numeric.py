@@ -1,0 +1,625 @@
+"""NumPy backend: execute a transposed convolution four ways and compare them.
+
+Layouts are PyTorch's: ``x`` is ``(N, C_in, *spatial)``, the transposed
+convolution's weight ``(C_in, C_out/groups, *k)``, the convolution's weight
+``(C_out, C_in/groups, *k)``.  Every route takes a :class:`~tconvcalc.spec.Layer`
+(the canonical per-axis crop model), so any framework's layer can be run:
+
+* ``fast``  - one GEMM over all taps, then a strided scatter-add (col2im);
+* ``matrix`` - ``y = C^T x`` from the ``(row, column, tap)`` triples of
+  :mod:`tconvcalc.operator`, applied in sparse (COO) form with ``np.bincount``;
+* ``zero_insertion`` - insert ``s-1`` zeros, pad, correlate with the flipped kernel;
+* ``phases`` - the sub-pixel decomposition into ``s**n`` stride-1 convolutions.
+"""
+
+from __future__ import annotations
+
+import os
+from itertools import product
+from math import gcd, prod
+from typing import Sequence
+
+import numpy as np
+
+from .operator import axis_taps
+from .spec import Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least
+
+__all__ = ["ROUTES", "MAX_BYTES", "conv_transpose", "conv", "apply", "apply_adjoint", "matrix_indices"]
+
+ROUTES = ("fast", "matrix", "zero_insertion", "phases")
+
+
+def _default_max_bytes() -> int:
+    # Half the machine's memory: a request above it would swap or be killed, so refuse it up front.
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
+
+
+#: Largest allocation (output plus work buffers, bytes) a call may request; raise it if you mean it.
+MAX_BYTES = _default_max_bytes()
+
+# Work buffers are processed in slices of about this many bytes: small enough to stay in cache
+# between the GEMM and the scatter, large enough that the GEMM runs at full speed.
+_CHUNK_BYTES = 4 << 20
+
+
+# --- input checking ------------------------------------------------------------------------------
+
+def _bytes(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError  # pragma: no cover
+
+
+def _array(name: str, value, dtype=None) -> np.ndarray:
+    """An ndarray of a floating or complex dtype; lists (which have no dtype) become float64."""
+    if not isinstance(value, np.ndarray):
+        try:
+            value = np.asarray(value)
+        except (ValueError, TypeError) as error:
+            raise ParameterError(f"{name} is not an array ({error}), every operand must be a rectangular "
+                                 f"array of numbers; pass a numpy array") from None
+        if value.dtype.kind in "biu":
+            value = value.astype(np.float64)
+    kind = value.dtype.kind
+    if kind in "biu":
+        raise ParameterError(
+            f"{name} has dtype {value.dtype}, a transposed convolution runs in floating point "
+            f"(integers would overflow and round silently); pass {name}.astype(np.float64)")
+    if kind not in "fc":
+        raise ParameterError(f"{name} has dtype {value.dtype}, which is not numeric, every operand must be "
+                             f"a float or complex array; pass {name}.astype(np.float64)")
+    return value
+
+
+def _operands(x, weight, bias, what: str):
+    """Validated ``(x, weight, bias, result dtype, work dtype)``."""
+    x = _array("x", x)
+    weight = _array("weight", weight)
+    bias = None if bias is None else _array("bias", bias)
+    if x.ndim not in (3, 4, 5) and weight.ndim != x.ndim + 1:
+        raise ParameterError(
+            f"x has {x.ndim} dimensions {x.shape}, {what} takes (N, C, *spatial) with 1 to 3 spatial axes; "
+            + ("add the batch axis with x[None]" if x.ndim == 2 else "reshape x to (N, C, L), (N, C, H, W) "
+               "or (N, C, D, H, W)"))
+    if weight.ndim == x.ndim + 1 and weight.ndim in (3, 4, 5):
+        raise ParameterError(
+            f"x {x.shape} has no batch axis for the {weight.ndim - 2}-D weight {weight.shape}, {what} takes "
+            f"(N, C, *spatial) like PyTorch's batched layers; add the batch axis with x[None]")
+    if weight.ndim != x.ndim:
+        raise ParameterError(
+            f"weight has {weight.ndim - 2} kernel axes {weight.shape} but x has {x.ndim - 2} spatial axes "
+            f"{x.shape}, the kernel needs one size per spatial axis; give weight the shape "
+            f"(channels, channels, {', '.join(['k'] * (x.ndim - 2))})")
+    # The result keeps x's dtype; weight and bias follow it.  A complex kernel on a real signal is
+    # almost always a mistake in building the weight, so it is refused rather than promoted.
+    for name, arr in (("weight", weight), ("bias", bias)):
+        if arr is not None and arr.dtype.kind == "c" and x.dtype.kind != "c":
+            raise ParameterError(
+                f"{name} is complex ({arr.dtype}) but x is real ({x.dtype}), the result keeps x's dtype and "
+                f"cannot hold complex values; pass x.astype(np.complex128) or {name}.real")
+    dtype = x.dtype
+    work = np.dtype(np.float32) if dtype == np.float16 else dtype  # no fast float16 GEMM in NumPy
+    return x, weight, bias, dtype, work
+
+
+def _check_groups(groups, c_in: int, c_out: int, what: str) -> int:
+    groups = check_at_least("groups", groups, 1)
+    if c_in % groups:
+        raise ParameterError(
+            f"groups={groups} does not divide the {c_in} input channels, each group takes an equal share; "
+            f"use groups among {_divisors(c_in)}")
+    if c_out % groups:
+        raise ParameterError(
+            f"groups={groups} does not divide the {c_out} output channels of the {what}, each group makes an "
+            f"equal share; use groups among {_divisors(c_out)}")
+    return groups
+
+
+def _divisors(n: int) -> str:
+    return ", ".join(str(d) for d in range(1, n + 1) if n % d == 0) or "1"
+
+
+def _check_bias(bias, c_out: int) -> None:
+    if bias is not None and bias.shape != (c_out,):
+        raise ParameterError(f"bias has shape {bias.shape}, a bias has one value per output channel; "
+                             f"give it shape ({c_out},)")
+
+
+def _check_memory(what: str, shape: Sequence[int], dtype: np.dtype, extra: int = 0) -> None:
+    need = prod(shape) * dtype.itemsize + extra
+    if need > MAX_BYTES:
+        work = f" plus {_bytes(extra)} of work buffers" if extra else ""
+        raise ParameterError(
+            f"the {what} of shape {tuple(shape)} ({dtype}) would need {_bytes(need - extra)}{work}, more than the "
+            f"{_bytes(MAX_BYTES)} this backend allows (tconvcalc.numeric.MAX_BYTES, half the memory); use a "
+            f"smaller batch or input")
+
+
+def _finish(y: np.ndarray, bias, dtype) -> np.ndarray:
+    if bias is not None:
+        y += bias.astype(y.dtype, copy=False).reshape((-1,) + (1,) * (y.ndim - 2))
+    return y.astype(dtype, copy=False)
+
+
+# --- the public API ------------------------------------------------------------------------------
+
+def conv_transpose(x, weight, bias=None, stride: IntOrTuple = 1, padding: IntOrTuple = 0,
+                   output_padding: IntOrTuple = 0, groups: int = 1, dilation: IntOrTuple = 1, *,
+                   crop: Sequence[tuple[int, int]] | None = None, route: str = "fast") -> np.ndarray:
+    """``torch.nn.functional.conv_transpose{1,2,3}d``, the dimension chosen by ``x.ndim``.
+
+    ``x`` is ``(N, C_in, *spatial)``, ``weight`` ``(C_in, C_out/groups, *k)``, ``bias`` ``(C_out,)``.
+    ``crop=((b, e), ...)`` gives the canonical asymmetric crop per axis instead of
+    ``padding``/``output_padding`` (negative values append zeros), so any framework's layer runs.
+    ``route`` is one of :data:`ROUTES`; all give the same numbers.
+    """
+    x, weight, bias, _, _ = _operands(x, weight, bias, "conv_transpose")
+    spatial, kernel = x.shape[2:], weight.shape[2:]
+    if crop is None:
+        layer = Layer.from_pytorch(tuple(spatial), tuple(kernel), stride, padding, output_padding, dilation)
+    else:
+        if not (_is_zero(padding) and _is_zero(output_padding)):
+            raise ParameterError("crop and padding/output_padding both set the crop, only one may; give crop "
+                                 "alone (PyTorch's padding p, output_padding op is crop (p, p - op))")
+        layer = _crop_layer(spatial, kernel, stride, dilation, crop)
+    return apply(layer, x, weight, bias, groups, route)
+
+
+def _is_zero(value) -> bool:
+    return all(v == 0 for v in value) if isinstance(value, (list, tuple)) else value == 0
+
+
+def _crop_layer(spatial, kernel, stride, dilation, crop) -> Layer:
+    pairs = list(crop)
+    if any(not isinstance(c, (list, tuple)) or len(c) != 2 for c in pairs):
+        raise ParameterError(f"crop={crop!r} is not a list of (begin, end) pairs, the crop has two ends per "
+                             f"axis; write e.g. crop=((1, 0), (1, 0))")
+    ndim, v = broadcast(input_size=tuple(spatial), kernel_size=tuple(kernel), stride=stride, dilation=dilation,
+                        crop_begin=tuple(c[0] for c in pairs), crop_end=tuple(c[1] for c in pairs))
+    return Layer(tuple(Axis(*args) for args in zip(v["input_size"], v["kernel_size"], v["stride"], v["dilation"],
+                                                    v["crop_begin"], v["crop_end"])))
+
+
+def conv(x, weight, bias=None, stride: IntOrTuple = 1, padding: IntOrTuple = 0, dilation: IntOrTuple = 1,
+         groups: int = 1) -> np.ndarray:
+    """``torch.nn.functional.conv{1,2,3}d``: ``x`` ``(N, C_in, *spatial)``, ``weight`` ``(C_out, C_in/groups, *k)``."""
+    x, weight, bias, dtype, work = _operands(x, weight, bias, "conv")
+    spatial, kernel = x.shape[2:], weight.shape[2:]
+    _, v = broadcast(input_size=tuple(spatial), kernel_size=tuple(kernel), stride=stride, padding=padding,
+                     dilation=dilation)
+    # The convolution is the adjoint of a transposed one; Axis.from_conv validates with the shared messages.
+    axes = tuple(Axis.from_conv(*args) for args in zip(v["input_size"], v["kernel_size"], v["stride"],
+                                                       v["padding"], v["dilation"]))
+    c_out = weight.shape[0]
+    groups = check_at_least("groups", groups, 1)
+    if x.shape[1] != weight.shape[1] * groups:
+        raise ParameterError(
+            f"x has {x.shape[1]} channels but weight {weight.shape} with groups={groups} takes "
+            f"{weight.shape[1] * groups}, conv's weight is (C_out, C_in/groups, *k); give x "
+            f"{weight.shape[1] * groups} channels or fix groups")
+    _check_groups(groups, x.shape[1], c_out, "convolution")
+    _check_bias(bias, c_out)
+    out_shape = (x.shape[0], c_out, *(a.i for a in axes))
+    _check_memory("output", out_shape, work)
+    if x.shape[0] == 0:
+        return _finish(np.zeros(out_shape, work), bias, dtype)
+    pads = [(p, p) for p in v["padding"]]
+    with np.errstate(invalid="ignore", over="ignore"):
+        y = _correlate(_pad(x.astype(work, copy=False), pads), weight.astype(work, copy=False),
+                       v["stride"], v["dilation"], groups)
+    return _finish(y, bias, dtype)
+
+
+def apply(layer: Layer, x, weight, bias=None, groups: int = 1, route: str = "fast") -> np.ndarray:
+    """Run the transposed convolution ``layer`` (canonical crop model) on ``x`` by ``route``."""
+    x, weight, bias, dtype, work = _operands(x, weight, bias, "conv_transpose")
+    if route not in _ROUTE_FUNCTIONS:
+        raise ParameterError(f"route={route!r} is not a route, the routes are {', '.join(ROUTES)}; "
+                             f"use route='fast'")
+    if tuple(x.shape[2:]) != layer.input_size or tuple(weight.shape[2:]) != layer.kernel_size:
+        raise ParameterError(
+            f"x {x.shape} and weight {weight.shape} do not match the layer (input {layer.input_size}, kernel "
+            f"{layer.kernel_size}), the arrays' spatial sizes must be the layer's; build the layer from them")
+    n, c_in = x.shape[:2]
+    if weight.shape[0] != c_in:
+        raise ParameterError(
+            f"x has {c_in} channels but weight {weight.shape} expects {weight.shape[0]}, conv_transpose's weight "
+            f"is (C_in, C_out/groups, *k); give weight {c_in} rows in its first axis or x {weight.shape[0]} "
+            f"channels")
+    groups = check_at_least("groups", groups, 1)
+    if c_in % groups:
+        raise ParameterError(
+            f"groups={groups} does not divide the {c_in} input channels, each group takes an equal share; "
+            f"use groups among {_divisors(c_in)}")
+    c_out = weight.shape[1] * groups
+    _check_bias(bias, c_out)
+    out_shape = (n, c_out, *layer.output_size)
+    _check_memory("output", out_shape, work, _work_bytes(route, layer, x.shape, weight.shape, groups, work))
+    if n == 0:
+        return _finish(np.zeros(out_shape, work), bias, dtype)
+    with np.errstate(invalid="ignore", over="ignore"):
+        y = _ROUTE_FUNCTIONS[route](layer, x.astype(work, copy=False), weight.astype(work, copy=False), groups)
+    return _finish(y, bias, dtype)
+
+
+def apply_adjoint(layer: Layer, u, weight, groups: int = 1) -> np.ndarray:
+    """``C u``: the direct convolution whose transpose is ``layer`` (``u`` has the layer's output shape).
+
+    ``(C u)[n] = sum_a w[a] u[n*s + a*d - b]`` for ``n < i`` - a convolution of ``u`` padded by the
+    crop ``(b, e)``; with it ``<C u, x> = <u, C^T x>`` can be checked for any crop.
+    """
+    u, weight, _, dtype, work = _operands(u, weight, None, "the adjoint")
+    with np.errstate(invalid="ignore", over="ignore"):
+        y = _correlate(_pad(u.astype(work, copy=False), [(a.b, a.e) for a in layer.axes]),
+                       weight.astype(work, copy=False), layer.field("s"), layer.field("d"), groups)
+    return y.astype(dtype, copy=False)
+
+
+# --- shared pieces --------------------------------------------------------------------------------
+
+def _pad(x: np.ndarray, pads: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Zero-pad the spatial axes by ``(lo, hi)``; a negative amount crops that end instead.
+
+    Sample ``t`` of the result is ``x[t - lo]`` (zero outside ``x``), so a crop may reach past
+    the padding of the other end.
+    """
+    if all(lo == 0 and hi == 0 for lo, hi in pads):
+        return x
+    size = x.shape[2:]
+    out = np.zeros((*x.shape[:2], *(length + lo + hi for length, (lo, hi) in zip(size, pads))), x.dtype)
+    src, dst = [], []
+    for length, (lo, hi) in zip(size, pads):
+        first, last = max(0, -lo), min(length, length + hi)  # the part of x that survives the crops
+        if first >= last:
+            return out
+        src.append(slice(first, last))
+        dst.append(slice(first + lo, last + lo))
+    out[(slice(None), slice(None), *dst)] = x[(slice(None), slice(None), *src)]
+    return out
+
+
+def _correlate(xp: np.ndarray, w: np.ndarray, strides, dilations, groups: int) -> np.ndarray:
+    """Direct correlation, no padding: im2col through a strided view, then one GEMM per group."""
+    n, c_in, *size = xp.shape
+    c_out, c_ig, *kernel = w.shape
+    out = [(length - d * (k - 1) - 1) // s + 1 for length, k, s, d in zip(size, kernel, strides, dilations)]
+    step = xp.strides
+    view = np.lib.stride_tricks.as_strided(
+        xp, (n, groups, c_ig, *kernel, *out),
+        (step[0], c_ig * step[1], step[1], *(d * t for d, t in zip(dilations, step[2:])),
+         *(s * t for s, t in zip(strides, step[2:]))), writeable=False)
+    cols = view.reshape(n, groups, c_ig * prod(kernel), prod(out))  # the im2col copy
+    y = np.matmul(w.reshape(groups, c_out // groups, c_ig * prod(kernel)), cols)
+    return y.reshape(n, c_out, *out)
+
+
+def _weight_for_conv(w: np.ndarray, groups: int) -> np.ndarray:
+    """(C_in, C_out/g, *k) of the transposed layer -> (C_out, C_in/g, *k) of the equivalent convolution."""
+    c_in, c_og, *kernel = w.shape
+    g = w.reshape(groups, c_in // groups, c_og, *kernel).swapaxes(1, 2)
+    return g.reshape(groups * c_og, c_in // groups, *kernel)
+
+
+def _tap_range(axis: Axis, a: int) -> tuple[slice, slice] | None:
+    """Input samples ``n`` whose tap ``a`` lands inside the cropped output, and where they land."""
+    shift = a * axis.d - axis.b  # output index m = n*s + shift
+    lo = max(0, -(shift // axis.s))  # ceil(-shift / s)
+    hi = min(axis.i - 1, (axis.o - 1 - shift) // axis.s)
+    if lo > hi:
+        return None
+    return slice(lo, hi + 1), slice(lo * axis.s + shift, hi * axis.s + shift + 1, axis.s)
+
+
+def _work_bytes(route: str, layer: Layer, x_shape, w_shape, groups: int, dtype: np.dtype) -> int:
+    """Work memory a route will allocate beyond the output, for the up-front memory check."""
+    n, c_in = x_shape[:2]
+    c_out = w_shape[1] * groups
+    taps, inputs = prod(layer.kernel_size), prod(layer.input_size)
+    if route in ("fast", "col2im", "subpixel_gemm"):
+        plans = [_subpixel_axis(axis, route == "subpixel_gemm") for axis in layer.axes]
+        if route == "subpixel_gemm" or (route == "fast" and None not in plans
+                                        and _prefer_subpixel(layer, plans, c_in, c_out)):
+            lengths = prod(p["length"] for p in plans)
+            per_sample = (c_in * prod(p["window"] for p in plans) + c_out * prod(layer.field("s"))) * lengths
+            padded = prod(a.i + sum(p["pads"]) for a, p in zip(layer.axes, plans))
+            return (min(n, _batch_chunk(per_sample * dtype.itemsize, n)) * per_sample + n * c_in * padded) * \
+                dtype.itemsize
+        per_sample = c_out * taps * inputs
+        return min(n, _batch_chunk(per_sample * dtype.itemsize, n)) * per_sample * dtype.itemsize
+    if route == "matrix":
+        return 16 * _CHUNK_ELEMENTS + prod(a.o for a in layer.axes) * n * c_out * 8
+    # zero insertion / phases: the padded input and the im2col buffer of one convolution
+    padded = prod(a.full + 2 * a.d * (a.k - 1) for a in layer.axes)
+    return n * c_in * (padded + taps * prod(layer.output_size)) * dtype.itemsize
+
+
+def _batch_chunk(per_sample: int, n: int) -> int:
+    return max(1, min(n, _CHUNK_BYTES // max(per_sample, 1)))
+
+
+# --- route 1: one GEMM, then col2im or a pixel shuffle ----------------------------------------------
+
+def _fast(layer: Layer, x: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
+    """The default: the sub-pixel GEMM when it costs no extra FLOPs (k a multiple of s), else col2im."""
+    plans = [_subpixel_axis(axis) for axis in layer.axes]
+    if None not in plans and _prefer_subpixel(layer, plans, x.shape[1], w.shape[1] * groups):
+        return _subpixel_gemm(layer, x, w, groups, plans)
+    return _col2im(layer, x, w, groups)
+
+
+def _prefer_subpixel(layer: Layer, plans, c_in: int, c_out: int) -> bool:
+    """Sub-pixel copies its input into an im2col buffer, col2im adds a GEMM buffer into the output;
+    same FLOPs, so pick the smaller buffer (a window of one is a free view of x)."""
+    window = prod(p["window"] for p in plans)
+    return window == 1 or c_in * window <= c_out * prod(layer.kernel_size)
+
+
+def _col2im(layer: Layer, x: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
+    """GEMM ``W^T x`` for every tap at once, then add each tap's slab into a strided slice of ``y``."""
+    n, c_in = x.shape[:2]
+    c_ig, c_og = c_in // groups, w.shape[1]
+    kernel, size = layer.kernel_size, layer.input_size
+    taps, inputs = prod(kernel), prod(size)
+    # W^T as a contiguous (groups, C_out/g * taps, C_in/g) block: a transposed view would make
+    # NumPy's batched matmul fall off BLAS (measured 4x slower); copying the weight is cheap.
+    wt = np.ascontiguousarray(w.reshape(groups, c_ig, c_og * taps).transpose(0, 2, 1))
+    xg = x.reshape(n, groups, c_ig, inputs)
+    y = np.zeros((n, groups * c_og, *layer.output_size), x.dtype)
+    ranges = [[_tap_range(axis, a) for a in range(axis.k)] for axis in layer.axes]
+    # Slices of the batch: the GEMM's output stays in cache until the scatter has read it.
+    step = _batch_chunk(groups * c_og * taps * inputs * x.dtype.itemsize, n)
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        cols = np.matmul(wt, xg[start:stop])  # (batch, groups, C_out/g * taps, inputs)
+        cols = cols.reshape(stop - start, groups * c_og, *kernel, *size)
+        out = y[start:stop]
+        for tap in product(*(range(k) for k in kernel)):
+            spans = [ranges[axis][a] for axis, a in enumerate(tap)]
+            if None in spans:
+                continue
+            src = (slice(None), slice(None), *tap, *(s for s, _ in spans))
+            dst = (slice(None), slice(None), *(t for _, t in spans))
+            view = out[dst]
+            np.add(view, cols[src], out=view)  # strided in-place add: no temporaries
+    return y
+
+
+def _subpixel_axis(axis: Axis, any_cost: bool = False):
+    """One axis of the sub-pixel GEMM, or None when it would cost extra multiplications.
+
+    Output phase ``r`` (``(j + b) % s == r``) reads ``x[q - c]`` for the offsets ``c`` of its taps.
+    All phases share one window of offsets ``c_max, c_max - step, ...``; a phase without a tap at
+    some offset multiplies by zero there, so the window is used only when ``s * window == k``.
+    """
+    s, d, b, o = axis.s, axis.d, axis.b, axis.o
+    offsets = {a: (a * d - (a * d) % s) // s for a in range(axis.k)}
+    values = sorted(set(offsets.values()))
+    step = 0
+    for u, v in zip(values, values[1:]):
+        step = gcd(step, v - u)
+    step = step or 1
+    window = (values[-1] - values[0]) // step + 1
+    if s * window > axis.k and not any_cost:
+        return None
+    c_max = values[-1]
+    taps = [[-1] * window for _ in range(s)]  # taps[r][v]: kernel index at offset c_max - v*step
+    for a, c in offsets.items():
+        taps[(a * d) % s][(c_max - c) // step] = a
+    phases = []  # (r, first output, count, first q)
+    for r in range(s):
+        j0 = (r - b) % s
+        if j0 < o:
+            phases.append((r, j0, len(range(j0, o, s)), (j0 + b) // s))
+    q_lo = min(p[3] for p in phases)
+    q_hi = max(p[3] + p[2] - 1 for p in phases)
+    pads = (c_max - q_lo, q_hi - values[0] - (axis.i - 1))
+    return {"taps": taps, "step": step, "window": window, "phases": phases, "q_lo": q_lo,
+            "length": q_hi - q_lo + 1, "pads": pads}
+
+
+def _subpixel_gemm(layer: Layer, x: np.ndarray, w: np.ndarray, groups: int, plans) -> np.ndarray:
+    """All ``s**n`` phase convolutions as ONE GEMM over a shared window, then a pixel shuffle.
+
+    Every product is accumulated inside the GEMM, so there is no scatter-add at all: each
+    output sample is written once, by a strided copy.
+    """
+    n, c_in = x.shape[:2]
+    nd = layer.ndim
+    c_ig, c_og = c_in // groups, w.shape[1]
+    strides = [axis.s for axis in layer.axes]
+    windows = [p["window"] for p in plans]
+    lengths = [p["length"] for p in plans]
+    # Weight (groups, phases * C_out/g, C_in/g * window): a zero slot at index k for missing taps.
+    wz = np.pad(w.reshape(groups, c_ig, c_og, *layer.kernel_size), [(0, 0)] * 3 + [(0, 1)] * nd)
+    index = []
+    for ax, plan in enumerate(plans):
+        table = np.array(plan["taps"], dtype=np.intp)
+        table[table < 0] = layer.kernel_size[ax]
+        shape = [1] * (2 * nd)
+        shape[ax], shape[nd + ax] = strides[ax], windows[ax]
+        index.append(table.reshape(shape))
+    wb = wz[(slice(None), slice(None), slice(None), *index)]  # (g, ci, co, *s, *window)
+    order = [0, *range(3, 3 + nd), 2, 1, *range(3 + nd, 3 + 2 * nd)]
+    wb = np.ascontiguousarray(wb.transpose(order)).reshape(groups, prod(strides) * c_og, c_ig * prod(windows))
+    xp = _pad(x, [p["pads"] for p in plans])
+    st = xp.strides
+    y = np.empty((n, groups, c_og, *layer.output_size), x.dtype)
+    step = _batch_chunk((c_in * prod(windows) + groups * c_og * prod(strides)) * prod(lengths) * x.dtype.itemsize, n)
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        view = np.lib.stride_tricks.as_strided(
+            xp[start:], (stop - start, groups, c_ig, *windows, *lengths),
+            (st[0], c_ig * st[1], st[1], *(p["step"] * t for p, t in zip(plans, st[2:])), *st[2:]),
+            writeable=False)
+        cols = view.reshape(stop - start, groups, c_ig * prod(windows), prod(lengths))  # im2col (a view if window 1)
+        part = np.matmul(wb, cols).reshape(stop - start, groups, *strides, c_og, *lengths)
+        for combo in product(*(p["phases"] for p in plans)):
+            src = (slice(None), slice(None), *(r for r, *_ in combo), slice(None),
+                   *(slice(q - p["q_lo"], q - p["q_lo"] + count) for (_, _, count, q), p in zip(combo, plans)))
+            dst = (slice(start, stop), slice(None), slice(None),
+                   *(slice(j0, None, s) for (_, j0, _, _), s in zip(combo, strides)))
+            y[dst] = part[src]
+    return y.reshape(n, groups * c_og, *layer.output_size)
+
+
+# --- route 2: the sparse matrix C^T ------------------------------------------------------------------
+
+_CHUNK_ELEMENTS = 1 << 21
+
+
+def matrix_indices(layer: Layer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(rows, cols, taps)`` of C as flat index arrays, from :func:`tconvcalc.operator.axis_taps`.
+
+    The per-axis triples are combined row-major (first axis slowest), the order of
+    :func:`tconvcalc.operator.layer_taps`; memory grows with the non-zeros only.
+    """
+    rows = cols = taps = np.zeros((), np.intp)
+    for axis in layer.axes:
+        t = np.asarray(axis_taps(axis), dtype=np.intp).reshape(-1, 3)
+        rows = rows[..., None] * axis.i + t[:, 0]
+        cols = cols[..., None] * axis.o + t[:, 1]
+        taps = taps[..., None] * axis.k + t[:, 2]
+    return rows.ravel(), cols.ravel(), taps.ravel()
+
+
+def _matrix(layer: Layer, x: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
+    n, c_in = x.shape[:2]
+    c_ig, c_og = c_in // groups, w.shape[1]
+    outputs = prod(layer.output_size)
+    rows, cols, taps = matrix_indices(layer)
+    xf = x.reshape(n, groups, c_ig, -1)
+    wf = w.reshape(groups, c_ig, c_og, -1)
+    # Flat destination (batch, group, channel, column) of each contribution; bincount sums them.
+    base = (np.arange(n * groups * c_og, dtype=np.intp) * outputs).reshape(n, groups, c_og, 1)
+    parts = (lambda a: (a.real, a.imag)) if x.dtype.kind == "c" else (lambda a: (a,))
+    acc = [np.zeros(n * groups * c_og * outputs) for _ in parts(x)]
+    per_entry = n * c_ig * groups + groups * c_ig * c_og + 2 * n * groups * c_og
+    step = max(1, _CHUNK_ELEMENTS // per_entry)
+    for start in range(0, len(rows), step):
+        r, c, t = rows[start:start + step], cols[start:start + step], taps[start:start + step]
+        # value of C^T at (column, row) for every channel pair, times the input at that row
+        contrib = np.einsum("ngie,gioe->ngoe", xf[..., r], wf[..., t])
+        dest = (base + c).ravel()
+        for total, part in zip(acc, parts(contrib)):
+            total += np.bincount(dest, weights=part.ravel(), minlength=total.size)
+    y = acc[0] if len(acc) == 1 else acc[0] + 1j * acc[1]
+    return y.reshape(n, groups * c_og, *layer.output_size).astype(x.dtype, copy=False)
+
+
+# --- route 3: zero insertion ----------------------------------------------------------------------
+
+def _zero_insertion(layer: Layer, x: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
+    n, c_in = x.shape[:2]
+    z = np.zeros((n, c_in, *((a.i - 1) * a.s + 1 for a in layer.axes)), x.dtype)
+    z[(slice(None), slice(None), *(slice(None, None, a.s) for a in layer.axes))] = x  # s-1 zeros between
+    span = [a.d * (a.k - 1) for a in layer.axes]
+    zp = _pad(z, [(sp - a.b, sp - a.e) for sp, a in zip(span, layer.axes)])
+    flipped = _weight_for_conv(w, groups)[(slice(None), slice(None), *(slice(None, None, -1),) * layer.ndim)]
+    return _correlate(zp, np.ascontiguousarray(flipped), (1,) * layer.ndim, layer.field("d"), groups)
+
+
+# --- route 4: sub-pixel phases ---------------------------------------------------------------------
+
+def _phase_plan(axis: Axis, r: int):
+    """For outputs ``j`` with ``(j + b) % s == r``: where they are, which taps feed them, how to pad.
+
+    ``j + b = q*s + r`` receives ``w[a] * x[q - c_a]`` for the taps with ``a*d = c_a*s + r``;
+    those ``c_a`` step by ``d / gcd(s, d)``, so the phase is a stride-1 convolution with that
+    dilation and the taps in reverse order.
+    """
+    s, d, b, o = axis.s, axis.d, axis.b, axis.o
+    j0 = (r - b) % s
+    if j0 >= o:
+        return None
+    q_lo, q_hi = (j0 + b) // s, (o - 1 + b - r) // s
+    taps = [a for a in range(axis.k) if (a * d) % s == r]
+    if not taps:
+        return slice(j0, None, s), None, None, None
+    c = [(a * d - r) // s for a in taps]
+    pads = (c[-1] - q_lo, q_hi - c[0] - (axis.i - 1))
+    return slice(j0, None, s), taps[::-1], d // gcd(s, d), pads
+
+
+def _phases(layer: Layer, x: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
+    n = x.shape[0]
+    wc = _weight_for_conv(w, groups)
+    y = np.zeros((n, wc.shape[0], *layer.output_size), x.dtype)
+    plans = [[_phase_plan(axis, r) for r in range(axis.s)] for axis in layer.axes]
+    for combo in product(*plans):
+        if None in combo or any(p[1] is None for p in combo):
+            continue  # no output in this phase, or no tap feeds it: it stays zero
+        kernel = wc[np.ix_(range(wc.shape[0]), range(wc.shape[1]), *(p[1] for p in combo))]
+        part = _correlate(_pad(x, [p[3] for p in combo]), kernel, (1,) * layer.ndim, [p[2] for p in combo], groups)
+        y[(slice(None), slice(None), *(p[0] for p in combo))] = part
+    return y
+
+
+_ROUTE_FUNCTIONS = {"fast": _fast, "matrix": _matrix, "zero_insertion": _zero_insertion, "phases": _phases,
+                    # the two forms of the fast route, selectable for tests and benchmarks
+                    "col2im": _col2im, "subpixel_gemm": lambda layer, x, w, g: _subpixel_gemm(
+                        layer, x, w, g, [_subpixel_axis(a, any_cost=True) for a in layer.axes])}
+
+
+# --- cross-checking ---------------------------------------------------------------------------------
+
+#: Agreement required, relative to the largest magnitude of the reference result.
+TOLERANCE = {"float64": 1e-12, "float32": 1e-5}
+
+
+def max_errors(result: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
+    """``(max |a - b|, max |a - b| / max |b|)``: relative to the scale of the result, not per element,
+    so samples that happen to be near zero do not blow the figure up."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = float(np.max(np.abs(result.astype(np.float64) - reference), initial=0.0))
+    scale = float(np.max(np.abs(reference), initial=0.0))
+    return diff, (diff / scale if scale > 0 else diff)
+
+
+def check_routes(layer: Layer, channels: tuple[int, int], groups: int = 1, batch: int = 2, trials: int = 3,
+                 dtype: str = "float64", seed: int = 0, peers: dict | None = None) -> dict:
+    """Run every route on random inputs and compare: a JSON-ready dict, ``passed`` says if all agree.
+
+    ``peers`` maps a name to ``f(x, weight, bias) -> array`` run on the same inputs (e.g. PyTorch).
+    """
+    c_in, c_out = channels
+    _check_groups(groups, c_in, c_out, "transposed convolution")
+    tolerance = TOLERANCE[dtype]
+    rng = np.random.default_rng(seed)
+    names = [r for r in ROUTES if r != "fast"] + list(peers or {})
+    worst = {name: [0.0, 0.0] for name in names}
+    adjoint = {"max_rel_error": 0.0}
+    shape = None
+    for _ in range(trials):
+        x = rng.standard_normal((batch, c_in, *layer.input_size)).astype(dtype)
+        w = rng.standard_normal((c_in, c_out // groups, *layer.kernel_size)).astype(dtype)
+        bias = rng.standard_normal(c_out).astype(dtype)
+        reference = apply(layer, x, w, bias, groups, "fast")
+        shape = list(reference.shape)
+        outputs = {r: apply(layer, x, w, bias, groups, r) for r in ROUTES if r != "fast"}
+        outputs.update({name: np.asarray(f(x, w, bias)) for name, f in (peers or {}).items()})
+        for name, y in outputs.items():
+            if y.shape != reference.shape:
+                worst[name] = [float("inf"), float("inf")]
+                continue
+            errors = max_errors(y, reference.astype(np.float64))
+            worst[name] = [max(a, b) for a, b in zip(worst[name], errors)]
+        # <C u, x> = <u, C^T x>, with C from the convolution engine, not from any transposed route
+        u = rng.standard_normal(reference.shape).astype(dtype)
+        cu = apply_adjoint(layer, u, w, groups).astype(np.float64)
+        ctx = apply(layer, x, w, None, groups, "fast").astype(np.float64)
+        lhs, rhs = float(np.vdot(cu, x.astype(np.float64))), float(np.vdot(u.astype(np.float64), ctx))
+        scale = float(np.linalg.norm(cu) * np.linalg.norm(x.astype(np.float64))) or 1.0
+        rel = abs(lhs - rhs) / scale
+        if rel >= adjoint["max_rel_error"]:
+            adjoint = {"lhs": lhs, "rhs": rhs, "max_rel_error": rel}
+    adjoint["passed"] = adjoint["max_rel_error"] <= tolerance
+    routes = [{"route": name, "max_abs_error": worst[name][0], "max_rel_error": worst[name][1],
+               "passed": worst[name][1] <= tolerance} for name in names]
+    return {"dtype": dtype, "tolerance": tolerance, "trials": trials, "batch": batch, "seed": seed,
+            "channels": [c_in, c_out], "groups": groups, "output_shape": shape, "routes": routes,
+            "adjoint": adjoint, "passed": all(r["passed"] for r in routes) and adjoint["passed"]}

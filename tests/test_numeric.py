@@ -1,0 +1,324 @@
+"""NumPy backend: every route against PyTorch, against each other, the seed example, the adjoint."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tconvcalc import numeric
+from tconvcalc.cli import cli
+from tconvcalc.spec import Layer, ParameterError
+
+ALL_ROUTES = list(numeric._ROUTE_FUNCTIONS)  # the four routes and both forms of the fast one
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def pytorch_layers(draw, max_ndim=3):
+    """Random valid PyTorch parameters: (ndim, i, k, s, p, op, d, groups, c_in, c_out/g, batch)."""
+    nd = draw(st.integers(1, max_ndim))
+    axes = []
+    for _ in range(nd):
+        i, k, s, d = draw(st.integers(1, 5)), draw(st.integers(1, 5)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+        op = draw(st.integers(0, max(s, d) - 1))
+        full = (i - 1) * s + d * (k - 1) + 1
+        p = draw(st.integers(0, max(0, (full + op - 1) // 2)))
+        axes.append((i, k, s, p, op, d))
+    groups = draw(st.integers(1, 2))
+    return (nd, *zip(*axes), groups, groups * draw(st.integers(1, 2)), draw(st.integers(1, 2)),
+            draw(st.integers(1, 2)))
+
+
+def _arrays(rng, i, k, c_in, c_og, groups, batch, dtype=np.float64):
+    x = rng.standard_normal((batch, c_in, *i)).astype(dtype)
+    w = rng.standard_normal((c_in, c_og, *k)).astype(dtype)
+    bias = rng.standard_normal(c_og * groups).astype(dtype)
+    return x, w, bias
+
+
+# --- the seed example -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("route", ALL_ROUTES)
+def test_seed_example(route):
+    x = np.array([[[[1.0, 2.0], [3.0, 4.0]]]])
+    w = np.array([[[[1.0, 0.0], [0.0, 0.0]]]])
+    expected = [[1, 0, 2, 0], [0, 0, 0, 0], [3, 0, 4, 0], [0, 0, 0, 0]]
+    assert numeric.conv_transpose(x, w, stride=2, route=route)[0, 0].tolist() == expected
+
+
+# --- PyTorch as the oracle ------------------------------------------------------------------------
+
+@FAST
+@given(params=pytorch_layers(), route=st.sampled_from(ALL_ROUTES), seed=st.integers(0, 2**16))
+def test_conv_transpose_matches_pytorch(params, route, seed):
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these values")
+    nd, i, k, s, p, op, d, groups, c_in, c_og, batch = params
+    x, w, bias = _arrays(np.random.default_rng(seed), i, k, c_in, c_og, groups, batch)
+    expected = getattr(torch.nn.functional, f"conv_transpose{nd}d")(
+        torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(bias), s, p, op, groups, d).numpy()
+    got = numeric.conv_transpose(x, w, bias, s, p, op, groups, d, route=route)
+    assert got.shape == expected.shape and got.dtype == np.float64
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12 * max(1.0, np.abs(expected).max()))
+
+
+@FAST
+@given(params=pytorch_layers(), seed=st.integers(0, 2**16))
+def test_float32_stays_float32_and_matches_pytorch(params, seed):
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these values")
+    nd, i, k, s, p, op, d, groups, c_in, c_og, batch = params
+    x, w, bias = _arrays(np.random.default_rng(seed), i, k, c_in, c_og, groups, batch, np.float32)
+    expected = getattr(torch.nn.functional, f"conv_transpose{nd}d")(
+        torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(bias), s, p, op, groups, d).numpy()
+    for route in numeric.ROUTES:
+        got = numeric.conv_transpose(x, w, bias, s, p, op, groups, d, route=route)
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5 * max(1.0, np.abs(expected).max()))
+
+
+@FAST
+@given(params=pytorch_layers(), seed=st.integers(0, 2**16))
+def test_conv_matches_pytorch(params, seed):
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these values")
+    nd, i, k, s, p, _, d, groups, c_in, c_og, batch = params
+    rng = np.random.default_rng(seed)
+    # make the input long enough for the kernel, as PyTorch requires
+    i = tuple(max(n, d_ * (k_ - 1) + 1 - 2 * p_) for n, k_, d_, p_ in zip(i, k, d, p))
+    x = rng.standard_normal((batch, c_in, *i))
+    w = rng.standard_normal((c_og * groups, c_in // groups, *k))
+    bias = rng.standard_normal(c_og * groups)
+    expected = getattr(torch.nn.functional, f"conv{nd}d")(
+        torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(bias), s, p, d, groups).numpy()
+    got = numeric.conv(x, w, bias, s, p, d, groups)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12 * max(1.0, np.abs(expected).max()))
+
+
+# --- routes against each other, for every canonical crop (negative ones too) ----------------------
+
+@st.composite
+def crop_layers(draw):
+    nd = draw(st.integers(1, 3))
+    i = tuple(draw(st.integers(1, 5)) for _ in range(nd))
+    k = tuple(draw(st.integers(1, 6)) for _ in range(nd))
+    s = tuple(draw(st.integers(1, 4)) for _ in range(nd))
+    d = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    crop = []
+    for n in range(nd):
+        full = (i[n] - 1) * s[n] + d[n] * (k[n] - 1) + 1
+        b = draw(st.integers(-3, full - 1))
+        crop.append((b, draw(st.integers(-3, full - 1 - b))))
+    return i, k, s, d, tuple(crop)
+
+
+@FAST
+@given(params=crop_layers(), groups=st.integers(1, 2), seed=st.integers(0, 2**16))
+def test_routes_agree_on_any_crop(params, groups, seed):
+    i, k, s, d, crop = params
+    x, w, bias = _arrays(np.random.default_rng(seed), i, k, 2 * groups, 2, groups, 2)
+    results = {r: numeric.conv_transpose(x, w, bias, s, groups=groups, dilation=d, crop=crop, route=r)
+               for r in ALL_ROUTES}
+    reference = results.pop("matrix")  # the operator triples, the definition of C
+    for route, y in results.items():
+        np.testing.assert_allclose(y, reference, rtol=0, atol=1e-12 * max(1.0, np.abs(reference).max()),
+                                   err_msg=route)
+
+
+def test_crop_equals_pytorch_padding():
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((1, 2, 5, 4)), rng.standard_normal((2, 3, 3, 3))
+    via_padding = numeric.conv_transpose(x, w, stride=2, padding=1, output_padding=1)
+    np.testing.assert_array_equal(numeric.conv_transpose(x, w, stride=2, crop=((1, 0), (1, 0))), via_padding)
+
+
+def test_negative_crop_appends_zeros():
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((1, 1, 3)), rng.standard_normal((1, 1, 2))
+    full = numeric.conv_transpose(x, w, stride=2)
+    padded = numeric.conv_transpose(x, w, stride=2, crop=((-2, -1),))
+    np.testing.assert_array_equal(padded[..., 2:-1], full)
+    assert not padded[..., :2].any() and not padded[..., -1:].any()
+
+
+# --- the adjoint identity <C u, x> = <u, C^T x> ---------------------------------------------------
+
+@FAST
+@given(params=crop_layers(), seed=st.integers(0, 2**16))
+def test_adjoint_identity(params, seed):
+    i, k, s, d, crop = params
+    layer = Layer(tuple(numeric.Axis(*a, *c) for a, c in zip(zip(i, k, s, d), crop)))
+    rng = np.random.default_rng(seed)
+    x, w, _ = _arrays(rng, i, k, 2, 3, 1, 2)
+    y = numeric.apply(layer, x, w)
+    u = rng.standard_normal(y.shape)
+    lhs, rhs = np.vdot(numeric.apply_adjoint(layer, u, w), x), np.vdot(u, y)
+    assert abs(lhs - rhs) <= 1e-12 * max(1.0, abs(lhs))
+
+
+def test_adjoint_is_pytorch_conv():
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these values")
+    rng = np.random.default_rng(3)
+    layer = Layer.from_pytorch((4, 5), 3, 2, 1, 1)
+    w = rng.standard_normal((3, 2, 3, 3))
+    u = rng.standard_normal((1, 2, *layer.output_size))
+    expected = torch.nn.functional.conv2d(torch.from_numpy(u), torch.from_numpy(w), None, 2, 1).numpy()
+    np.testing.assert_allclose(numeric.apply_adjoint(layer, u, w), expected, atol=1e-12)
+
+
+def test_matrix_indices_are_the_operator_triples():
+    from tconvcalc.operator import layer_taps, nnz
+
+    layer = Layer.from_pytorch((3, 4), (2, 3), (2, 1), (0, 1), (1, 0), (1, 2))
+    rows, cols, taps = numeric.matrix_indices(layer)
+    expected = [(r, c, t[0] * 3 + t[1]) for r, c, t in layer_taps(layer.axes)]
+    assert list(zip(rows.tolist(), cols.tolist(), taps.tolist())) == expected
+    assert len(rows) == nnz(layer.axes)
+
+
+def test_matrix_route_memory_follows_nonzeros():
+    # 128x128 with 3x3 taps: ~150 000 non-zeros, while the dense C would have 268 million entries.
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((1, 1, 128, 128)), rng.standard_normal((1, 1, 3, 3))
+    layer = Layer.from_pytorch((128, 128), 3, 1, 1)
+    assert numeric._work_bytes("matrix", layer, x.shape, w.shape, 1, x.dtype) < 128 ** 4
+    np.testing.assert_allclose(numeric.conv_transpose(x, w, padding=1, route="matrix"),
+                               numeric.conv_transpose(x, w, padding=1, route="zero_insertion"), atol=1e-12)
+
+
+# --- bad input --------------------------------------------------------------------------------------
+
+def _one_sentence(error: Exception) -> str:
+    text = str(error)
+    assert "\n" not in text and text.count(";") >= 1, text
+    return text
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kwargs, words", [
+    ((1, 3, 4, 4), (2, 1, 3, 3), {}, "channels"),
+    ((1, 3, 4, 4), (3, 1, 3, 3), {"groups": 2}, "groups=2 does not divide"),
+    ((1, 2, 4, 4), (2, 1, 3), {}, "kernel axes"),
+    ((2, 4, 4), (2, 1, 3, 3), {}, "batch axis"),
+    ((1, 1, 4, 4), (1, 1, 3, 3), {"stride": (2, 2, 2)}, "axes"),
+    ((1, 1, 4, 4), (1, 1, 3, 3), {"stride": 2, "output_padding": 2}, "output_padding"),
+    ((1, 1, 4, 4), (1, 1, 3, 3), {"padding": 9}, "padding"),
+    ((1, 1, 4, 4), (1, 1, 3, 3), {"route": "fft"}, "route"),
+    ((1, 1, 4, 4), (1, 1, 3, 3), {"padding": 1, "crop": ((1, 1), (1, 1))}, "only one"),
+])
+def test_bad_shapes_and_parameters(x_shape, w_shape, kwargs, words):
+    with pytest.raises(ParameterError) as info:
+        numeric.conv_transpose(np.zeros(x_shape), np.zeros(w_shape), **kwargs)
+    assert words in _one_sentence(info.value)
+
+
+def test_bias_shape_and_conv_channels():
+    with pytest.raises(ParameterError, match="bias"):
+        numeric.conv_transpose(np.zeros((1, 1, 3)), np.zeros((1, 2, 2)), bias=np.zeros(3))
+    with pytest.raises(ParameterError, match="channels"):
+        numeric.conv(np.zeros((1, 3, 5)), np.zeros((2, 2, 2)))
+    with pytest.raises(ParameterError, match="shorter than the dilated kernel"):
+        numeric.conv(np.zeros((1, 1, 2)), np.zeros((1, 1, 5)))
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, np.bool_])
+def test_integer_arrays_are_refused(dtype):
+    with pytest.raises(ParameterError, match="astype"):
+        numeric.conv_transpose(np.ones((1, 1, 3), dtype), np.ones((1, 1, 2)))
+
+
+def test_lists_are_taken_as_float64():
+    y = numeric.conv_transpose([[[1, 2]]], [[[1, 1]]])
+    assert y.dtype == np.float64 and y.tolist() == [[[1.0, 3.0, 2.0]]]
+
+
+def test_complex_weight_on_real_input_is_refused_but_complex_runs():
+    x = np.ones((1, 1, 3))
+    with pytest.raises(ParameterError, match="complex"):
+        numeric.conv_transpose(x, np.ones((1, 1, 2), complex))
+    rng = np.random.default_rng(5)
+    xr, xi, w = rng.standard_normal((1, 2, 4)), rng.standard_normal((1, 2, 4)), rng.standard_normal((2, 1, 3))
+    # linearity: C^T (a + ib) = C^T a + i C^T b, computed independently per part
+    expected = numeric.conv_transpose(xr, w, stride=2) + 1j * numeric.conv_transpose(xi, w, stride=2)
+    for route in numeric.ROUTES:
+        np.testing.assert_allclose(numeric.conv_transpose(xr + 1j * xi, w, stride=2, route=route), expected,
+                                   atol=1e-12)
+
+
+def test_float16_keeps_its_dtype():
+    x, w = np.ones((1, 1, 2, 2), np.float16), np.ones((1, 1, 2, 2), np.float16)
+    y = numeric.conv_transpose(x, w, stride=2)
+    assert y.dtype == np.float16 and y.tolist() == np.ones((1, 1, 4, 4)).tolist()
+
+
+@pytest.mark.parametrize("route", numeric.ROUTES)
+def test_nan_and_inf_propagate_without_crashing(route):
+    x = np.zeros((1, 1, 3, 3))
+    x[0, 0, 1, 1] = np.nan
+    x[0, 0, 0, 0] = np.inf
+    y = numeric.conv_transpose(x, np.ones((1, 1, 2, 2)), stride=2, route=route)
+    assert np.isnan(y[0, 0, 2:4, 2:4]).all() and np.isinf(y[0, 0, :2, :2]).all()
+    assert np.isfinite(y[0, 0, 4:, 4:]).all()
+
+
+@pytest.mark.parametrize("route", numeric.ROUTES)
+def test_empty_batch_gives_empty_result(route):
+    y = numeric.conv_transpose(np.zeros((0, 2, 3, 3)), np.zeros((2, 4, 3, 3)), np.ones(4), stride=2, route=route)
+    assert y.shape == (0, 4, 7, 7)
+    assert numeric.conv(np.zeros((0, 2, 5)), np.zeros((3, 2, 3))).shape == (0, 3, 3)
+
+
+def test_huge_output_is_refused_before_allocating(monkeypatch):
+    monkeypatch.setattr(numeric, "MAX_BYTES", 1 << 20)
+    x = np.zeros((1, 1, 600, 600), np.float32)  # the output alone would be 5.5 MiB at stride 2
+    with pytest.raises(ParameterError) as info:
+        numeric.conv_transpose(x, np.zeros((1, 1, 2, 2), np.float32), stride=2)
+    assert "MiB" in _one_sentence(info.value) and "MAX_BYTES" in str(info.value)
+
+
+# --- tconvcalc check ----------------------------------------------------------------------------
+
+def test_check_json_passes_with_every_route():
+    result = CliRunner().invoke(cli, ["check", "--in", "5", "--k", "3", "--s", "2", "--p", "1", "--op", "1",
+                                      "--groups", "2", "--channels", "4,6", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["passed"] is True
+    assert [r["route"] for r in report["routes"]] == ["matrix", "zero_insertion", "phases"]
+    assert all(r["max_rel_error"] <= 1e-12 for r in report["routes"])
+    assert report["shape"]["routes"] == [2, 6, 10, 10] and report["shape"]["formula"] == [10, 10]
+    assert report["adjoint"]["passed"] is True
+    assert report["pytorch"]["available"] in (True, False)
+
+
+def test_check_table_says_pass():
+    result = CliRunner().invoke(cli, ["check", "--in", "8", "--k", "4", "--s", "2", "--p", "1", "--ndim", "1",
+                                      "--dtype", "float32", "--trials", "2"])
+    assert result.exit_code == 0, result.output
+    assert "PASS" in result.output and "FAIL" not in result.output
+    assert "1-D" in result.output
+
+
+def test_check_fails_and_exits_1_when_a_route_is_wrong(monkeypatch):
+    broken = dict(numeric._ROUTE_FUNCTIONS)
+    right = broken["phases"]
+    broken["phases"] = lambda layer, x, w, g: right(layer, x, w, g) * 1.001
+    monkeypatch.setattr(numeric, "_ROUTE_FUNCTIONS", broken)
+    result = CliRunner().invoke(cli, ["check", "--in", "4", "--k", "3", "--s", "2"])
+    assert result.exit_code == 1
+    assert "FAIL" in result.output and "phases" in result.output
+    result = CliRunner().invoke(cli, ["check", "--in", "4", "--k", "3", "--s", "2", "--json"])
+    assert result.exit_code == 1 and json.loads(result.output)["passed"] is False
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--in", "4", "--k", "3", "--groups", "2", "--channels", "3,2"], "groups=2 does not divide"),
+    (["--in", "4", "--k", "3", "--channels", "1,2,3"], "--channels"),
+    (["--in", "4", "--k", "3", "--s", "2", "--op", "2"], "output_padding"),
+])
+def test_check_bad_input_exits_2_with_one_line(args, words):
+    result = CliRunner().invoke(cli, ["check", *args])
+    assert result.exit_code == 2
+    assert words in result.output and "Traceback" not in result.output
