@@ -22,6 +22,9 @@ DEFAULT_NDIM = 2
 
 # name -> "module:function" for commands whose modules are heavy to import.
 LAZY_COMMANDS: dict[str, str] = {
+    "latex": "tconvcalc.commands_symbolic:latex",
+    "matrix": "tconvcalc.commands_symbolic:matrix",
+    "derive": "tconvcalc.commands_symbolic:derive",
     "check": "tconvcalc.commands_numeric:check",
 }
 

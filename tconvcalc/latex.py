@@ -1,0 +1,454 @@
+"""LaTeX, Markdown and TikZ for notes, over SymPy's own printer.
+
+Formulas and matrices are printed by ``sympy.latex``; this module writes only
+the scaffolding around them (sections, the booktabs table, the TikZ grids, the
+document preamble) and decides what to elide so any size prints quickly.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Callable, Sequence
+
+import sympy as sp
+
+from . import symbolic as sy
+from .spec import Layer, ParameterError
+
+SECTIONS = ("size", "matrix", "formulas", "equivalence", "table", "figure")
+DEFAULT_SECTIONS = SECTIONS[:-1]
+
+# Matrices larger than this are elided (corners and dots); --full prints them whole.
+MAX_ROWS, MAX_COLS = 32, 16
+# An elided matrix keeps this many leading rows and columns (plus the last of each).
+KEEP_ROWS, KEEP_COLS = 10, 12
+# Element formulas listed before "…"; the closed form covers the rest.
+MAX_FORMULAS = 8
+# The LaTeX command proves equivalences up to this many non-zeros, so it stays under a second.
+PROOF_NNZ = 20_000
+# TikZ grids beyond this many cells per axis are unreadable on a page.
+MAX_FIGURE_CELLS = 40
+
+PREAMBLE_PACKAGES = ("amsmath", "amssymb", "booktabs", "tikz")
+
+# Text that reaches LaTeX: the special characters, and the Unicode our sentences use.
+_TEXT_ESCAPES = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "^": r"\^{}",
+    "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}", "<": r"\textless{}", ">": r"\textgreater{}",
+    "−": "$-$", "·": r"$\cdot$", "≤": r"$\le$", "≥": r"$\ge$", "ᵀ": r"$^{\mathsf{T}}$", "∈": r"$\in$",
+    "…": r"\dots{}", "×": r"$\times$", "✓": r"$\checkmark$", "✗": r"$\times$", "→": r"$\to$", "—": "---",
+    "–": "--", "≡": r"$\equiv$", "′": "'", "|": r"$\mid$",
+}
+
+
+def escape_text(text: str) -> str:
+    """Plain words made safe for LaTeX: specials escaped, known Unicode mapped, the rest dropped."""
+    out = []
+    for char in str(text):
+        if char in _TEXT_ESCAPES:
+            out.append(_TEXT_ESCAPES[char])
+        elif ord(char) < 128:
+            out.append(char if char.isprintable() else " ")
+        else:
+            out.append("?")  # an engine without Unicode support must still compile
+    return "".join(out)
+
+
+def escape_markdown(text: str) -> str:
+    """User text in Markdown: no raw HTML and no math delimiters."""
+    return re.sub(r"([\\`*_<>$|])", r"\\\1", str(text))
+
+
+def tex(expr) -> str:
+    return sp.latex(expr)
+
+
+# --- writers: the same content as LaTeX or as Markdown ------------------------------
+
+
+class LatexWriter:
+    markdown = False
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def heading(self, text: str) -> None:
+        self.parts.append(f"\\subsection*{{{escape_text(text)}}}")
+
+    def text(self, text: str) -> None:
+        self.parts.append(escape_text(text) + "\n")
+
+    def math(self, body: str, wide: int = 0) -> None:
+        if wide > 10:
+            # amsmath's matrices stop at 10 columns unless told otherwise.
+            self.parts.append(f"\\setcounter{{MaxMatrixCols}}{{{wide}}}")
+        if wide > 8:
+            self.parts.append("\\begingroup\\small\\setlength{\\arraycolsep}{2pt}\n\\[\n" + body + "\n\\]\n\\endgroup")
+        else:
+            self.parts.append("\\[\n" + body + "\n\\]")
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        align = "r" * len(headers)
+        lines = [f"\\begin{{center}}\n\\begin{{tabular}}{{{align}}}", "\\toprule",
+                 " & ".join(escape_text(h) for h in headers) + r" \\", "\\midrule"]
+        lines += [" & ".join(escape_text(c) for c in row) + r" \\" for row in rows]
+        lines += ["\\bottomrule", "\\end{tabular}\n\\end{center}"]
+        self.parts.append("\n".join(lines))
+
+    def raw(self, latex: str) -> None:
+        self.parts.append(latex)
+
+    def render(self) -> str:
+        return "\n".join(self.parts) + "\n"
+
+
+class MarkdownWriter(LatexWriter):
+    markdown = True
+
+    def heading(self, text: str) -> None:
+        self.parts.append(f"### {escape_markdown(text)}\n")
+
+    def text(self, text: str) -> None:
+        self.parts.append(escape_markdown(text) + "\n")
+
+    def math(self, body: str, wide: int = 0) -> None:
+        self.parts.append("$$\n" + body + "\n$$\n")
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        lines = ["| " + " | ".join(escape_markdown(h) for h in headers) + " |",
+                 "|" + "---:|" * len(headers)]
+        lines += ["| " + " | ".join(escape_markdown(c) for c in row) + " |" for row in rows]
+        self.parts.append("\n".join(lines) + "\n")
+
+    def raw(self, latex: str) -> None:
+        # TikZ does not render in Markdown viewers; keep the source for those who compile it.
+        self.parts.append("```latex\n" + latex + "\n```\n")
+
+
+# --- matrices ---------------------------------------------------------------------------
+
+
+def _shown(count: int, limit: int, keep: int, full: bool) -> list[int | None]:
+    """Indices to print: all, or the first ``keep``, a gap (None) and the last."""
+    if full or count <= limit:
+        return list(range(count))
+    return [*range(keep), None, count - 1]
+
+
+def elided_matrix(shape: tuple[int, int], entry: Callable[[int, int], sp.Expr], full: bool = False,
+                  max_rows: int = MAX_ROWS, max_cols: int = MAX_COLS) -> tuple[str, int, bool]:
+    """``(latex, printed columns, elided)``: a bmatrix by SymPy, corners and dots when large."""
+    rows, cols = shape
+    row_ids, col_ids = _shown(rows, max_rows, KEEP_ROWS, full), _shown(cols, max_cols, KEEP_COLS, full)
+    dots = {(True, False): sp.Symbol(r"\vdots"), (False, True): sp.Symbol(r"\cdots"),
+            (True, True): sp.Symbol(r"\ddots")}
+    cells = [[dots[(r is None, c is None)] if r is None or c is None else entry(r, c) for c in col_ids]
+             for r in row_ids]
+    body = sp.latex(sp.Matrix(cells), mat_str="bmatrix", mat_delim="")
+    return body, len(col_ids), len(row_ids) < rows or len(col_ids) < cols
+
+
+def operator_latex(op: sy.ConvOperator, transpose: bool = False, full: bool = False, name: str | None = None) -> str:
+    """``C = [...]`` (or Cᵀ) with the shape stated, elided when large."""
+    rows, cols = op.shape
+    if full:
+        op.check_size("printing the whole of")
+    entry = (lambda r, c: op.entry(c, r)) if transpose else op.entry
+    shape = (cols, rows) if transpose else (rows, cols)
+    body, _, elided = elided_matrix(shape, entry, full)
+    label = name or (r"C^{\mathsf{T}}" if transpose else "C")
+    note = rf"\quad ({shape[0]} \times {shape[1]})" if elided else ""
+    return f"{label} = {body}{note}"
+
+
+def matrix_section(writer: LatexWriter, op: sy.ConvOperator, full: bool, transpose_only: bool = False) -> None:
+    rows, cols = op.shape
+    if full:
+        op.check_size("printing the whole of")
+    for transpose in ((True,) if transpose_only else (False, True)):
+        shape = (cols, rows) if transpose else (rows, cols)
+        entry = (lambda r, c: op.entry(c, r)) if transpose else op.entry
+        body, printed, elided = elided_matrix(shape, entry, full)
+        label = r"C^{\mathsf{T}}" if transpose else "C"
+        if elided:
+            writer.text(f"{'Cᵀ' if transpose else 'C'} is {shape[0]} × {shape[1]} with at most {op.nnz_bound} "
+                        f"non-zeros; its first rows and columns and the last ones are shown (--full prints all).")
+        writer.math(f"{label} = {body}", wide=printed)
+
+
+# --- sections of the layer document -----------------------------------------------------
+
+
+def _axes_values(layer: Layer, name: str) -> str:
+    values = [getattr(axis, name) for axis in layer.axes]
+    return str(values[0]) if len(set(values)) == 1 else "(" + ", ".join(map(str, values)) + ")"
+
+
+def parameters_math(layer: Layer) -> str:
+    pairs = [axis.pytorch or (axis.b, axis.b - axis.e) for axis in layer.axes]
+    ps = [p for p, _ in pairs]
+    ops = [op for _, op in pairs]
+    fmt = lambda v: str(v[0]) if len(set(v)) == 1 else "(" + ", ".join(map(str, v)) + ")"  # noqa: E731
+    return (rf"i = {_axes_values(layer, 'i')},\ k = {_axes_values(layer, 'k')},\ s = {_axes_values(layer, 's')},\ "
+            rf"p = {fmt(ps)},\ \mathit{{op}} = {fmt(ops)},\ d = {_axes_values(layer, 'd')}"
+            rf"\ \Rightarrow\ o = {_axes_values(layer, 'o')}")
+
+
+def derivation_body(writer: LatexWriter, der: sy.Derivation) -> None:
+    for step in der.steps:
+        if step.text:
+            writer.text(step.text + (":" if step.expr is not None else "."))
+        if step.expr is not None:
+            writer.math(step.latex())
+    for proof in der.proofs:
+        writer.text(("✓ " if proof.holds else "✗ ") + proof.sentence())
+
+
+def derivation_latex(der: sy.Derivation, markdown: bool = False) -> str:
+    writer = MarkdownWriter() if markdown else LatexWriter()
+    writer.heading(der.title)
+    derivation_body(writer, der)
+    return writer.render()
+
+
+def relationships_latex(relationships: Sequence[sy.Relationship], markdown: bool = False) -> str:
+    writer = MarkdownWriter() if markdown else LatexWriter()
+    writer.heading("Relationships 1-14 of Dumoulin & Visin, re-derived")
+    for rel in relationships:
+        writer.text(f"Relationship {rel.number}: {rel.title}. Conditions:")
+        writer.math(r",\quad ".join(tex(c) for c in rel.conditions) if rel.conditions else r"\text{none}")
+        writer.math(f"{tex(sp.Symbol(rel.lhs))} = {tex(rel.derived)}")
+        for step in rel.extra:
+            writer.text(step.text + ":")
+            writer.math(tex(step.expr))
+        writer.text(("✓ " if rel.proof.holds else "✗ ") + rel.proof.sentence())
+    return writer.render()
+
+
+def _formula_outputs(op: sy.ConvOperator) -> list[int]:
+    total = op.shape[1]
+    return list(range(total)) if total <= MAX_FORMULAS + 1 else [*range(MAX_FORMULAS), total - 1]
+
+
+def formulas_section(writer: LatexWriter, layer: Layer, op: sy.ConvOperator) -> None:
+    outputs = _formula_outputs(op)
+    expanded, der = sy.closed_form_for(layer, outputs, symbol=op.symbol)
+    writer.text(der.steps[0].text + ", for symbolic i, k, s, p, d (op only sets how many outputs there are):")
+    closed = [step for step in der.steps if step.expr is not None]
+    writer.math(r"\begin{aligned}" + r" \\ ".join(tex(step.expr).replace("=", "&=", 1) for step in closed)
+                + r"\end{aligned}")
+    writer.text(f"For these sizes, output by output ({len(outputs)} of {op.shape[1]} shown):"
+                if len(outputs) < op.shape[1] else "For these sizes, output by output:")
+    lines = [f"{tex(op.output_symbol(c))} &= {tex(e)}" for c, e in zip(outputs, expanded)]
+    if len(outputs) < op.shape[1]:
+        lines.insert(-1, r"&\;\;\vdots")
+    writer.math("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}")
+    for proof in der.proofs:
+        writer.text(("✓ " if proof.holds else "✗ ") + proof.sentence())
+
+
+def equivalence_section(writer: LatexWriter, layer: Layer, op: sy.ConvOperator) -> None:
+    prove = op.nnz_bound <= PROOF_NNZ
+    der = sy.derive_equivalence(layer, op.symbol, prove=prove)
+    derivation_body(writer, der)
+    headers = ["axis", "zeros between", "stretched size", "pad before", "pad after", "stride", "dilation",
+               "output size"]
+    rows = [[str(e["axis"]), str(e["zeros_between"]), str(e["stretched_size"]), str(e["pad_before"]),
+             str(e["pad_after"]), "1", str(e["dilation"]), str(e["output_size"])] for e in der.results["equivalent"]]
+    writer.table(headers, rows)
+    if not prove:
+        writer.text(f"The entry-by-entry proof is skipped here for speed ({op.nnz_bound} non-zeros); run "
+                    f"tconvcalc derive equivalence with the same sizes to prove it.")
+
+
+def _isotropic(layer: Layer) -> bool:
+    return len(set(layer.axes)) == 1
+
+
+def table_section(writer: LatexWriter, layer: Layer) -> None:
+    der = sy.derive_ambiguity(layer)
+    axes = [0] if _isotropic(layer) else list(range(layer.ndim))
+    headers = (["axis"] if len(axes) > 1 else []) + ["output_padding", "output size", "conv of it", "inverts",
+                                                     "conv sizes it inverts"]
+    rows = []
+    for row in der.results["table"]:
+        if row["axis"] not in axes:
+            continue
+        sizes = ", ".join(map(str, row["conv_sizes"])) if row["inverts"] else "none"
+        rows.append(([str(row["axis"])] if len(axes) > 1 else []) + [
+            str(row["output_padding"]) + (" (this layer)" if row["chosen"] else ""), str(row["output_size"]),
+            str(row["conv_output_size"]), "✓" if row["inverts"] else "✗", sizes])
+    writer.text("Every output_padding PyTorch accepts, the size it gives, and the convolution (same k, s, p, d) "
+                "of that size" + (" (every axis alike)" if layer.ndim > 1 and len(axes) == 1 else "") + ":")
+    writer.table(headers, rows)
+    for step in der.steps[1:6]:
+        if step.expr is not None:
+            writer.text(step.text + ":")
+            writer.math(tex(step.expr))
+    for proof in der.proofs:
+        writer.text(("✓ " if proof.holds else "✗ ") + proof.sentence())
+
+
+# --- TikZ figure in the style of conv_arithmetic -----------------------------------------
+
+
+def _grid_cells(axis) -> list[str]:
+    """Kind of each cell of the zero-inserted, padded input: 'x', 'zero' (inserted) or 'pad'."""
+    lo = axis.d * (axis.k - 1) - axis.b
+    hi = axis.d * (axis.k - 1) - axis.e
+    stretched = (axis.i - 1) * axis.s + 1
+    kinds = []
+    for t in range(stretched + lo + hi):
+        u = t - lo
+        kinds.append("pad" if not 0 <= u < stretched else ("x" if u % axis.s == 0 else "zero"))
+    return kinds
+
+
+def tikz_figure(layer: Layer) -> str:
+    """Input grid → zero-inserted and padded grid with the kernel at output 0 → output grid."""
+    if layer.ndim > 2:
+        raise ParameterError(f"the figure draws 1-D and 2-D layers but this one is {layer.ndim}-D, a page shows "
+                             f"two axes; drop figure from --what, or use --ndim 2")
+    axes = layer.axes if layer.ndim == 2 else (None, layer.axes[0])
+    grids = [_grid_cells(a) if a is not None else ["x"] for a in axes]
+    longest = max(len(g) for g in grids)
+    if longest > MAX_FIGURE_CELLS:
+        raise ParameterError(f"the figure's padded grid would be {longest} cells wide, more than the "
+                             f"{MAX_FIGURE_CELLS} a page shows legibly; use smaller sizes for the figure or drop it")
+    rows_in = axes[0].i if axes[0] is not None else 1
+    rows_out = axes[0].o if axes[0] is not None else 1
+    cols_in, cols_out = axes[1].i, axes[1].o
+    size = min(0.5, 12.0 / (cols_in + len(grids[1]) + cols_out + 4))
+    lines = [f"\\begin{{tikzpicture}}[x={size:.3f}cm, y={size:.3f}cm, every node/.style={{font=\\small}}]"]
+    style = {"x": "fill=blue!35", "zero": "fill=white", "pad": "fill=white, dashed"}
+
+    def cell(x0, y0, kind):
+        lines.append(f"  \\draw[{style[kind]}] ({x0},{-y0}) rectangle ++(1,-1);")
+
+    # Input grid.
+    for r in range(rows_in):
+        for c in range(cols_in):
+            cell(c, r, "x")
+    lines.append(f"  \\node[below] at ({cols_in / 2},{-rows_in - 0.3}) {{input ${_axes_values(layer, 'i')}$}};")
+    # Zero-inserted, padded grid with the kernel's taps for output 0.
+    x0 = cols_in + 2
+    row_kinds, col_kinds = grids[0], grids[1]
+    for r, rk in enumerate(row_kinds):
+        for c, ck in enumerate(col_kinds):
+            kind = "x" if rk == "x" and ck == "x" else ("pad" if "pad" in (rk, ck) else "zero")
+            cell(x0 + c, r, kind)
+    row_taps = [a * axes[0].d for a in range(axes[0].k)] if axes[0] is not None else [0]
+    col_taps = [a * axes[1].d for a in range(axes[1].k)]
+    for r in row_taps:
+        for c in col_taps:
+            lines.append(f"  \\fill[black, opacity=0.35] ({x0 + c},{-r}) rectangle ++(1,-1);")
+    lines.append(f"  \\draw[very thick] ({x0 + col_taps[0]},{-row_taps[0]}) rectangle "
+                 f"({x0 + col_taps[-1] + 1},{-row_taps[-1] - 1});")
+    lines.append(f"  \\node[above] at ({x0 + len(col_kinds) / 2},0.3) "
+                 f"{{zero-inserted, padded; kernel at output 0}};")
+    # Output grid with output 0 marked.
+    x1 = x0 + len(col_kinds) + 2
+    for r in range(rows_out):
+        for c in range(cols_out):
+            lines.append(f"  \\draw[fill=cyan!{60 if (r, c) == (0, 0) else 20}] ({x1 + c},{-r}) rectangle ++(1,-1);")
+    lines.append(f"  \\node[below] at ({x1 + cols_out / 2},{-rows_out - 0.3}) {{output ${_axes_values(layer, 'o')}$}};")
+    lines.append(f"  \\draw[->, thick] ({cols_in + 0.3},{-rows_in / 2}) -- ({x0 - 0.3},{-rows_in / 2});")
+    lines.append(f"  \\draw[->, thick] ({x1 - 1.7},{-rows_out / 2}) -- ({x1 - 0.3},{-rows_out / 2});")
+    lines.append("\\end{tikzpicture}")
+    return "\n".join(lines)
+
+
+def figure_section(writer: LatexWriter, layer: Layer) -> None:
+    picture = tikz_figure(layer)
+    writer.text("Blue: input samples; white: inserted zeros; dashed: padding; shaded: the kernel's taps for the "
+                "first output (cyan, dark).")
+    if writer.markdown:
+        writer.raw(picture)
+    else:
+        writer.raw("\\begin{center}\n" + picture + "\n\\end{center}")
+
+
+# --- the document ----------------------------------------------------------------------------
+
+
+def layer_document(layer: Layer, what: Sequence[str] = DEFAULT_SECTIONS, *, full: bool = False,
+                   markdown: bool = False, title: str | None = None, symbol: str = "w") -> str:
+    """The fragment for notes: the chosen sections for one transposed convolution."""
+    unknown = [w for w in what if w not in SECTIONS]
+    if unknown:
+        raise ParameterError(f"--what has {', '.join(unknown)}, sections are {', '.join(SECTIONS)}; pick from "
+                             f"those, comma separated")
+    op = sy.operator_from_axes(layer.axes, symbol=symbol)
+    writer = MarkdownWriter() if markdown else LatexWriter()
+    if title:
+        writer.raw(f"## {escape_markdown(title)}\n" if markdown else f"\\section*{{{escape_text(title)}}}")
+    writer.text(f"Transposed convolution, {layer.ndim}-D:")
+    writer.math(parameters_math(layer))
+    for section in what:
+        if section == "size":
+            writer.heading("Output size")
+            derivation_body(writer, sy.derive_output_size(layer))
+        elif section == "matrix":
+            writer.heading("The convolution matrix C and the transposed convolution y = Cᵀx")
+            matrix_section(writer, op, full)
+        elif section == "formulas":
+            writer.heading("Element formulas")
+            formulas_section(writer, layer, op)
+        elif section == "equivalence":
+            writer.heading("The equivalent direct convolution")
+            equivalence_section(writer, layer, op)
+        elif section == "table":
+            writer.heading("Valid output_padding")
+            table_section(writer, layer)
+        elif section == "figure":
+            writer.heading("Figure")
+            figure_section(writer, layer)
+    return writer.render()
+
+
+def standalone(body: str, title: str | None = None) -> str:
+    """A complete document around a fragment: amsmath, amssymb, booktabs, tikz only."""
+    head = [
+        "\\documentclass[10pt,a4paper]{article}",
+        *(f"\\usepackage{{{name}}}" for name in PREAMBLE_PACKAGES),
+        # Wider text block without the geometry package: matrices need the room.
+        "\\setlength{\\textwidth}{17cm}\\setlength{\\oddsidemargin}{-0.5cm}\\setlength{\\evensidemargin}{-0.5cm}",
+        "\\setlength{\\textheight}{24cm}\\setlength{\\topmargin}{-1.5cm}",
+        "\\setlength{\\parindent}{0pt}\\setlength{\\parskip}{4pt}",
+        "\\setcounter{MaxMatrixCols}{40}",
+        "\\begin{document}",
+    ]
+    if title:
+        head.append(f"\\section*{{{escape_text(title)}}}")
+    return "\n".join(head) + "\n" + body + "\\end{document}\n"
+
+
+def tex_engine() -> str | None:
+    for engine in ("pdflatex", "lualatex"):
+        if shutil.which(engine):
+            return engine
+    return None
+
+
+def compile_pdf(document: str, engine: str | None = None) -> bytes:
+    """Run a TeX engine on a complete document and return the PDF's bytes."""
+    engine = engine or tex_engine()
+    if engine is None or shutil.which(engine) is None:
+        raise ParameterError("no TeX engine (pdflatex or lualatex) is installed, --pdf needs one to compile; "
+                             "install TeX Live (e.g. apt-get install texlive-latex-base texlive-latex-recommended "
+                             "texlive-pictures) or drop --pdf and compile the .tex yourself")
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "tconvcalc.tex"
+        source.write_text(document, encoding="utf-8")
+        result = subprocess.run([engine, "-halt-on-error", "-interaction=nonstopmode", source.name], cwd=folder,
+                                capture_output=True, text=True, timeout=120)
+        pdf = source.with_suffix(".pdf")
+        if result.returncode != 0 or not pdf.exists():
+            errors = [line for line in result.stdout.splitlines() if line.startswith("!")]
+            raise ParameterError(f"{engine} could not compile the document ({errors[0] if errors else 'no PDF'}), "
+                                 f"the generated LaTeX must compile; please report this with the command you ran")
+        return pdf.read_bytes()

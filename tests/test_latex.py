@@ -1,0 +1,198 @@
+"""The LaTeX emitter and the symbolic commands: content, elision, escaping, real TeX engines."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+import sympy as sp
+from click.testing import CliRunner
+
+from tconvcalc import latex as lx
+from tconvcalc import symbolic as sy
+from tconvcalc.cli import cli
+from tconvcalc.spec import Layer
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def ok(*args) -> str:
+    result = run(*args)
+    assert result.exit_code == 0, result.output + (result.stderr or "")
+    return result.stdout
+
+
+def compile_with(engine: str, document: str, folder) -> None:
+    if shutil.which(engine) is None:
+        pytest.skip(f"{engine} is not installed; these tests compile the LaTeX with a real engine")
+    (folder / "doc.tex").write_text(document, encoding="utf-8")
+    result = subprocess.run([engine, "-halt-on-error", "-interaction=nonstopmode", "doc.tex"], cwd=folder,
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert (folder / "doc.pdf").stat().st_size > 1000
+
+
+# --- content ---------------------------------------------------------------------------
+
+
+def test_fragment_has_every_default_section_and_sympys_matrices():
+    text = ok("latex", "--in", 2, "--k", 3, "--s", 2)
+    assert "o = 5" in text  # the derived size for the default 2-D layer
+    assert text.count("\\begin{bmatrix}") == 2  # C and Cᵀ
+    assert "\\toprule" in text and "\\begin{tabular}" in text
+    assert "\\sum" in text and "\\mid" in text  # the closed form with its divisibility bracket
+    assert "\\begin{tikzpicture}" not in text and "\\documentclass" not in text
+    assert "✓" not in text and "−" not in text  # Unicode never reaches LaTeX raw
+
+
+def test_matrix_section_prints_what_sympy_prints():
+    op = sy.conv_operator(4, 3)
+    body, _, elided = lx.elided_matrix(op.shape, op.entry)
+    assert not elided
+    assert body == sp.latex(op.matrix(), mat_str="bmatrix", mat_delim="")
+
+
+def test_what_picks_sections_and_figure_adds_tikz():
+    text = ok("latex", "--in", 2, "--k", 3, "--s", 2, "--what", "size,table", "--figure")
+    assert "bmatrix" not in text and "\\toprule" in text and "\\begin{tikzpicture}" in text
+
+
+def test_large_operators_are_elided_with_shape_and_full_refuses_politely():
+    text = ok("latex", "--in", 1000, "--k", 3, "--s", 2, "--ndim", 1, "--what", "matrix")
+    for dots in ("\\cdots", "\\vdots", "\\ddots"):
+        assert dots in text
+    assert "1000 $\\times$ 2001" in text  # C is i × o, stated
+    rows = [row for block in text.split("\\begin{bmatrix}")[1:] for row in block.split("\\end{bmatrix}")[0].split("\\\\")]
+    assert len(rows) <= 2 * lx.MAX_ROWS and max(row.count("&") for row in rows) < lx.MAX_COLS  # never 2001 columns
+    result = run("latex", "--in", 512, "--k", 3, "--s", 2, "--what", "matrix", "--full")
+    assert result.exit_code == 2 and result.stderr.startswith("Error:") and "--elide" in result.stderr
+
+
+def test_markdown_uses_display_math_and_markdown_tables():
+    text = ok("latex", "--in", 2, "--k", 3, "--s", 2, "--markdown", "--ndim", 1)
+    assert "$$" in text and "\\[" not in text and "\\begin{tabular}" not in text
+    assert "| output\\_padding |" in text or "| output_padding |" in text.replace("\\_", "_")
+
+
+def test_json_is_one_object(tmp_path):
+    result = run("latex", "--in", 2, "--k", 3, "--s", 2, "--json")
+    report = json.loads(result.stdout)
+    assert report["command"] == "latex" and "\\begin{bmatrix}" in report["text"]
+
+
+def test_output_file_is_written_only_on_success(tmp_path):
+    target = tmp_path / "notes.tex"
+    result = run("latex", "--in", 2, "--k", 3, "--s", 2, "--what", "size,bogus", "-o", target)
+    assert result.exit_code == 2 and "--what" in result.stderr and not target.exists()
+    ok("latex", "--in", 2, "--k", 3, "--s", 2, "--standalone", "-o", target)
+    assert target.read_text().startswith("\\documentclass")
+
+
+def test_pdf_says_plainly_when_no_engine_is_installed(tmp_path, monkeypatch):
+    monkeypatch.setattr(lx.shutil, "which", lambda name: None)
+    result = run("latex", "--in", 2, "--k", 3, "--pdf", "-o", tmp_path / "a.tex")
+    assert result.exit_code == 2 and "no TeX engine" in result.stderr
+    assert not (tmp_path / "a.tex").exists()
+
+
+def test_titles_cannot_inject_tex(tmp_path):
+    evil = "\\input{/etc/passwd} } \\end{document} $ & % # _ ^ ~"
+    text = ok("latex", "--in", 2, "--k", 3, "--what", "size", "--standalone", "--title", evil)
+    assert "\\input{" not in text and text.count("\\end{document}") == 1
+    compile_with("pdflatex", text, tmp_path)
+
+
+def test_symbol_names_reaching_latex_are_rejected():
+    result = run("latex", "--in", 2, "--k", 3, "--symbol", "\\input")
+    assert result.exit_code == 2 and result.stderr.startswith("Error:") and "Traceback" not in result.output
+
+
+def test_figure_refuses_3d_in_one_sentence():
+    result = run("latex", "--in", 2, "--k", 3, "--ndim", 3, "--what", "figure")
+    assert result.exit_code == 2 and "3-D" in result.stderr
+
+
+# --- matrix and derive commands --------------------------------------------------------------
+
+
+def test_matrix_json_entries_are_the_sympy_matrix():
+    report = json.loads(ok("matrix", "--in", "4,4", "--k", "3,3", "--json"))
+    C = sy.conv_matrix((4, 4), (3, 3))
+    assert report["shape"] == [4, 16] and report["nnz"] == 36
+    assert {(r, c): v for r, c, v in report["entries"]} == {(r, c): str(C[r, c]) for r in range(4)
+                                                            for c in range(16) if C[r, c] != 0}
+    transposed = json.loads(ok("matrix", "--in", "4,4", "--k", "3,3", "--transpose", "--format", "json"))
+    assert transposed["shape"] == [16, 4]
+    assert {(c, r) for r, c, _ in transposed["entries"]} == {(r, c) for r, c, _ in report["entries"]}
+
+
+def test_matrix_terminal_views():
+    small = ok("matrix", "--in", "4,4", "--k", "3,3")
+    assert "4×16" in small and "0,2" in small
+    large = ok("matrix", "--in", "64,64", "--k", "3,3")
+    assert "sparsity pattern" in large and "■" in large
+    assert "\\begin{bmatrix}" in ok("matrix", "--in", 4, "--k", 3, "--format", "latex")
+    assert ok("matrix", "--in", 4, "--k", 3, "--format", "markdown").startswith("$$")
+
+
+@pytest.mark.parametrize("what", ["size", "equivalence", "ambiguity", "phases", "formulas"])
+def test_derive_commands_prove_and_report(what):
+    report = json.loads(ok("derive", what, "--in", 3, "--k", 3, "--s", 2, "--p", 1, "--op", 1, "--json"))
+    assert report["proved"] and report["proofs"] and all(p["holds"] for p in report["proofs"])
+    assert "proved" in ok("derive", what, "--in", 3, "--k", 3, "--s", 2)
+
+
+def test_derive_relationships_lists_all_fourteen():
+    report = json.loads(ok("derive", "relationships", "--json"))
+    assert [r["number"] for r in report["relationships"]] == list(range(1, 15))
+    assert all(r["holds"] for r in report["relationships"])
+    assert "Relationship 13" in ok("derive", "relationships", "--latex")
+
+
+def test_bad_sizes_end_in_one_error_line():
+    result = run("derive", "size", "--in", 2, "--k", 3, "--op", 5)
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "output_padding" in result.stderr
+
+
+# --- real TeX engines --------------------------------------------------------------------------
+
+SPREAD = [
+    ("1d", ["--in", 3, "--k", 3, "--s", 2, "--p", 1, "--op", 1, "--ndim", 1, "--figure"]),
+    ("2d", ["--in", 2, "--k", 3, "--s", 2, "--figure"]),
+    ("2d-dilated", ["--in", "3,2", "--k", "2,3", "--s", "2,1", "--d", "1,2", "--figure"]),
+    ("3d", ["--in", 2, "--k", 2, "--s", 2, "--ndim", 3]),
+    ("large", ["--in", 64, "--k", 3, "--s", 2]),
+]
+
+
+@pytest.mark.parametrize("name,args", SPREAD, ids=[n for n, _ in SPREAD])
+def test_standalone_documents_compile_with_pdflatex(name, args, tmp_path):
+    compile_with("pdflatex", ok("latex", *args, "--standalone", "--title", f"case {name}"), tmp_path)
+
+
+def test_lualatex_compiles_too(tmp_path):
+    compile_with("lualatex", ok("latex", "--in", 2, "--k", 3, "--s", 2, "--figure", "--standalone"), tmp_path)
+
+
+def test_derivations_and_relationships_compile(tmp_path):
+    parts = [ok("derive", w, "--in", 3, "--k", 3, "--s", 2, "--latex") for w in ("size", "ambiguity", "phases")]
+    parts.append(ok("derive", "relationships", "--latex"))
+    compile_with("pdflatex", lx.standalone("\n".join(parts)), tmp_path)
+
+
+def test_pdf_option_writes_both_files(tmp_path):
+    if lx.tex_engine() is None:
+        pytest.skip("no TeX engine installed for --pdf")
+    ok("latex", "--in", 2, "--k", 3, "--s", 2, "--pdf", "-o", tmp_path / "notes.tex")
+    assert (tmp_path / "notes.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "notes.tex").exists()
+
+
+def test_notebook_views_are_typeset():
+    layer = Layer.from_pytorch(2, 3, 2)
+    assert "\\begin{bmatrix}" in sy.operator_from_axes(layer.axes)._repr_latex_()
+    assert sy.derive_phases(layer)._repr_latex_().count("$$") >= 2

@@ -1,0 +1,307 @@
+"""The symbolic engine: C against the paper and PyTorch, derivations against independent routes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sympy.parsing.sympy_parser import implicit_multiplication, parse_expr, standard_transformations
+
+import tconvcalc as tc
+from tconvcalc import symbolic as sy
+from tconvcalc.spec import Axis, Layer, ParameterError
+
+torch = pytest.importorskip("torch", reason="PyTorch is the oracle for C and Cᵀ")
+F = torch.nn.functional
+
+
+def w(*index):
+    return sp.Symbol("w_{" + ",".join(map(str, index)) + "}")
+
+
+def dense(op: sy.ConvOperator) -> np.ndarray:
+    out = np.zeros(op.shape)
+    for (r, c), value in op.entries().items():
+        out[r, c] = float(value)
+    return out
+
+
+# --- the paper and the seed example -----------------------------------------------------
+
+
+def test_conv_arithmetic_4x16_matrix_entry_for_entry():
+    # Dumoulin & Visin, section 4.1: i = 4, k = 3, s = 1, p = 0, unrolled row-major.
+    rows = [
+        [w(0, 0), w(0, 1), w(0, 2), 0, w(1, 0), w(1, 1), w(1, 2), 0, w(2, 0), w(2, 1), w(2, 2), 0, 0, 0, 0, 0],
+        [0, w(0, 0), w(0, 1), w(0, 2), 0, w(1, 0), w(1, 1), w(1, 2), 0, w(2, 0), w(2, 1), w(2, 2), 0, 0, 0, 0],
+        [0, 0, 0, 0, w(0, 0), w(0, 1), w(0, 2), 0, w(1, 0), w(1, 1), w(1, 2), 0, w(2, 0), w(2, 1), w(2, 2), 0],
+        [0, 0, 0, 0, 0, w(0, 0), w(0, 1), w(0, 2), 0, w(1, 0), w(1, 1), w(1, 2), 0, w(2, 0), w(2, 1), w(2, 2)],
+    ]
+    C = tc.symbolic.conv_matrix((4, 4), (3, 3))
+    assert isinstance(C, sp.SparseMatrix)
+    assert C == sp.Matrix(rows)
+    assert sp.latex(C[0, 1]) == "w_{0,1}"
+
+
+def test_seed_example_scatters_each_input_to_the_top_left_of_its_block():
+    op = sy.conv_transpose_operator((2, 2), (2, 2), stride=(2, 2), kernel=[[1, 0], [0, 0]])
+    y = sp.Matrix(op.apply_transpose([1, 2, 3, 4])).reshape(4, 4)
+    assert y == sp.Matrix([[1, 0, 2, 0], [0, 0, 0, 0], [3, 0, 4, 0], [0, 0, 0, 0]])
+    # The same through the matrix itself.
+    assert op.transpose_matrix() * sp.Matrix([1, 2, 3, 4]) == y.reshape(16, 1)
+
+
+# --- PyTorch as the oracle ----------------------------------------------------------------
+
+
+@st.composite
+def conv_cases(draw, max_ndim=3):
+    ndim = draw(st.integers(1, max_ndim))
+    small = 5 if ndim < 3 else 3
+    axes = []
+    for _ in range(ndim):
+        k = draw(st.integers(1, 3))
+        d = draw(st.integers(1, 2))
+        s = draw(st.integers(1, 3))
+        p = draw(st.integers(0, 2))
+        span = d * (k - 1) + 1
+        n = draw(st.integers(max(1, span - 2 * p), max(1, span - 2 * p) + small))
+        axes.append((n, k, s, p, d))
+    groups = draw(st.sampled_from([1, 1, 2]))
+    cin = groups * draw(st.integers(1, 2))
+    cout = groups * draw(st.integers(1, 2))
+    return ndim, [tuple(a[t] for a in axes) for t in range(5)], cin, cout, groups
+
+
+def _conv(ndim):
+    return {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[ndim]
+
+
+def _conv_t(ndim):
+    return {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[ndim]
+
+
+@settings(max_examples=40)
+@given(conv_cases(), st.integers(0, 2**31 - 1))
+def test_C_is_torch_conv_and_its_transpose_is_conv_transpose(case, seed):
+    ndim, (n, k, s, p, d), cin, cout, groups = case
+    rng = np.random.default_rng(seed)
+    weight = rng.integers(-3, 4, size=(cout, cin // groups, *k))
+    op = sy.conv_operator(n, k, s, p, d, in_channels=cin, out_channels=cout, groups=groups, kernel=weight)
+    C = dense(op)
+    x = rng.integers(-3, 4, size=(1, cin, *n)).astype(float)
+    expected = _conv(ndim)(torch.tensor(x), torch.tensor(weight, dtype=torch.float64), stride=s, padding=p,
+                           dilation=d, groups=groups).numpy()
+    assert expected.shape[2:] == op.conv_output_shape
+    np.testing.assert_array_equal(C @ x.ravel(), expected.ravel())
+    # Cᵀ is conv_transpose with the output_padding that gives back n (PyTorch's own size rules).
+    u = rng.integers(-3, 4, size=(1, cout, *expected.shape[2:])).astype(float)
+    op_pad = tuple(a.b - a.e for a in op.axes)
+    back = _conv_t(ndim)(torch.tensor(u), torch.tensor(weight, dtype=torch.float64), stride=s, padding=p,
+                         output_padding=op_pad, dilation=d, groups=groups).numpy()
+    assert back.shape[2:] == tuple(n)
+    np.testing.assert_array_equal(C.T @ u.ravel(), back.ravel())
+
+
+@settings(max_examples=30)
+@given(st.integers(1, 2), st.data())
+def test_conv_transpose_matrix_equals_torch_conv_transpose(ndim, data):
+    params = []
+    for _ in range(ndim):
+        s = data.draw(st.integers(1, 3))
+        d = data.draw(st.integers(1, 2))
+        params.append((data.draw(st.integers(1, 4)), data.draw(st.integers(1, 3)), s,
+                       data.draw(st.integers(0, 1)), data.draw(st.integers(0, max(s, d) - 1)), d))
+    i, k, s, p, op_, d = (tuple(x[t] for x in params) for t in range(6))
+    try:
+        expected_size = tc.conv_transpose_output_size(i, k, s, p, op_, d)
+    except ParameterError:
+        return  # padding crops everything; the API refuses it like PyTorch does
+    weight = data.draw(st.lists(st.integers(-3, 3), min_size=int(np.prod(k)), max_size=int(np.prod(k))))
+    weight = np.array(weight).reshape(k)
+    CT = sy.conv_transpose_matrix(i, k, s, p, op_, d, kernel=weight)
+    x = np.arange(1, int(np.prod(i)) + 1, dtype=float)
+    got = np.array(CT.tolist(), dtype=float) @ x
+    expected = _conv_t(ndim)(torch.tensor(x.reshape(1, 1, *i)), torch.tensor(weight[None, None], dtype=torch.float64),
+                             stride=s, padding=p, output_padding=op_, dilation=d).numpy()
+    assert expected.shape[2:] == expected_size
+    np.testing.assert_array_equal(got, expected.ravel())
+
+
+def test_canonical_pairs_pad_each_end_like_torch_pad():
+    rng = np.random.default_rng(0)
+    weight = rng.integers(-3, 4, size=3)
+    op = sy.conv_operator(7, 3, 2, padding=((2, 1),), kernel=weight)
+    x = rng.integers(-3, 4, size=7).astype(float)
+    padded = F.pad(torch.tensor(x).reshape(1, 1, 7), (2, 1))
+    expected = F.conv1d(padded, torch.tensor(weight, dtype=torch.float64).reshape(1, 1, 3), stride=2)
+    np.testing.assert_array_equal(dense(op) @ x, expected.numpy().ravel())
+
+
+def test_channels_put_channel_indices_on_the_symbols():
+    op = sy.conv_operator(3, 2, in_channels=2, out_channels=2, groups=2)
+    names = {str(v) for v in op.entries().values()}
+    # Group 0 uses in-channel 0 only, group 1 in-channel 1 (index 0 within its group).
+    assert names == {f"w_{{{co},0,{a}}}" for co in range(2) for a in range(2)}
+    assert op.entry(0, 3) == 0  # out-channel 0 never reads in-channel 1
+
+
+def test_entry_and_column_agree_with_the_full_matrix():
+    op = sy.conv_transpose_operator((3, 2), (3, 2), (2, 1), (1, 0), (1, 0), (1, 2))
+    C = op.matrix()
+    assert all(op.entry(r, c) == C[r, c] for r in range(C.rows) for c in range(C.cols))
+    for c in range(C.cols):
+        assert dict(op.column(c)) == {r: C[r, c] for r in range(C.rows) if C[r, c] != 0}
+
+
+# --- derivations against independent routes -------------------------------------------------
+
+
+def _parse_typed(formula: str) -> sp.Expr:
+    """reports' Unicode formula strings as SymPy, so they can be compared with the derivation."""
+    text = formula.split("=", 1)[1].replace("−", "-").replace("·", "*").replace("⌊", "floor(").replace("⌋", ")")
+    names = {n: s for n, s in (("i", sy.I), ("k", sy.K), ("s", sy.S), ("p", sy.P), ("op", sy.OP), ("d", sy.D))}
+    transformations = standard_transformations + (implicit_multiplication,)
+    return parse_expr(text, local_dict=names, transformations=transformations)
+
+
+def test_the_shape_path_typed_formulas_match_the_derivations():
+    from tconvcalc.reports import CONV_FORMULA, SIZE_FORMULA
+
+    derived, _ = sy.general_output_size()
+    assert sp.expand(_parse_typed(SIZE_FORMULA) - derived) == 0
+    conv = sy.general_conv_size().subs(sy.N, sy.I)
+    typed = _parse_typed(CONV_FORMULA)
+    assert sp.expand(typed - conv) == 0
+
+
+@settings(max_examples=40)
+@given(st.integers(1, 6), st.integers(1, 4), st.integers(1, 4), st.integers(0, 2), st.integers(1, 3), st.data())
+def test_derived_output_size_is_torch_size(i, k, s, p, d, data):
+    op_ = data.draw(st.integers(0, max(s, d) - 1))
+    try:
+        layer = Layer.from_pytorch(i, k, s, p, op_, d)
+    except ParameterError:
+        return
+    der = sy.derive_output_size(layer)
+    assert der.proved
+    x = torch.zeros(1, 1, i)
+    out = F.conv_transpose1d(x, torch.zeros(1, 1, k), stride=s, padding=p, output_padding=op_, dilation=d)
+    assert der.results["output_size"] == [out.shape[-1]]
+
+
+@settings(max_examples=30)
+@given(st.integers(1, 5), st.integers(1, 4), st.integers(1, 4), st.integers(0, 2), st.integers(1, 2))
+def test_derived_ambiguity_set_is_what_torch_conv_maps_to_i(i, k, s, p, d):
+    try:
+        layer = Layer.from_pytorch(i, k, s, p, 0, d)
+    except ParameterError:
+        return
+    der = sy.derive_ambiguity(layer)
+    assert der.proved
+    expected = [n for n in range(1, 40) if n + 2 * p >= d * (k - 1) + 1
+                and F.conv1d(torch.zeros(1, 1, n), torch.zeros(1, 1, k), stride=s, padding=p, dilation=d).shape[-1] == i]
+    assert der.results["conv_sizes"] == [expected]
+    assert der.results["op_range"] == ["0", "s - 1"]
+
+
+@st.composite
+def layers(draw, max_ndim=2):
+    ndim = draw(st.integers(1, max_ndim))
+    axes = []
+    for _ in range(ndim):
+        i, k, s, d = (draw(st.integers(1, 4)) for _ in range(4))
+        full = (i - 1) * s + d * (k - 1) + 1
+        b = draw(st.integers(-2, full - 1))
+        e = draw(st.integers(-2, full - 1 - b))
+        axes.append(Axis(i, k, s, d, b, e))
+    return Layer(tuple(axes))
+
+
+@settings(max_examples=40)
+@given(layers())
+def test_equivalence_phases_and_closed_form_are_proved_for_any_crop(layer):
+    for der in (sy.derive_equivalence(layer), sy.derive_phases(layer), sy.closed_form_for(layer)[1]):
+        assert der.proofs and der.proved, der
+
+
+def test_a_wrong_route_is_not_proved():
+    x0, x1 = sp.symbols("x0 x1")
+    proof = sy.prove_equal("deliberately wrong", [x0 + x1], [x0 + 2 * x1])
+    assert not proof.holds and "x1" in proof.counterexample
+
+
+def test_closed_form_evaluates_to_the_seed_scatter():
+    layer = Layer.from_pytorch(2, 2, 2)
+    expanded, _ = sy.closed_form_for(layer, symbol="w")
+    # y_j = w_{j mod 2} x_{j div 2}: each input lands on its own block, no overlap.
+    assert expanded == [w(0) * sp.Symbol("x_{0}"), w(1) * sp.Symbol("x_{0}"),
+                        w(0) * sp.Symbol("x_{1}"), w(1) * sp.Symbol("x_{1}")]
+
+
+def test_phase_tap_counts_agree_with_the_shape_path():
+    layer = Layer.from_pytorch(5, 3, 2, 1, 1)
+    der = sy.derive_phases(layer)
+    counts = {p["phase"]: p["tap_count"] for p in der.results["phases"]}
+    axis = layer.axes[0]
+    by_output_phase = tuple(counts[(r + axis.b) % axis.s] for r in range(axis.s))
+    assert by_output_phase == axis.phase_tap_counts()
+    assert der.results["uniform_overlap"] is False
+
+
+def test_equivalent_convolution_parameters_run_in_torch():
+    layer = Layer.from_pytorch((3, 4), (3, 2), (2, 3), (1, 0), (1, 2), (1, 1))
+    eq = sy.derive_equivalence(layer).results["equivalent"]
+    x = torch.arange(12, dtype=torch.float64).reshape(1, 1, 3, 4)
+    weight = torch.arange(1, 7, dtype=torch.float64).reshape(1, 1, 3, 2)
+    expected = F.conv_transpose2d(x, weight, stride=(2, 3), padding=(1, 0), output_padding=(1, 2))
+    stretched = torch.zeros(1, 1, *(e["stretched_size"] for e in eq), dtype=torch.float64)
+    stretched[..., ::2, ::3] = x
+    pads = []
+    for e in reversed(eq):
+        pads += [e["pad_before"], e["pad_after"]]
+    got = F.conv2d(F.pad(stretched, pads), torch.flip(weight, (2, 3)))
+    assert torch.equal(got, expected)
+
+
+def test_relationships_1_to_14_are_all_proved_with_the_papers_forms():
+    i, k, s, p = sp.symbols("i k s p", integer=True, positive=True)
+    rels = {r.number: r for r in sy.derive_relationships()}
+    assert sorted(rels) == list(range(1, 15))
+    assert all(r.proof.holds for r in rels.values())
+    # Spot-check against the paper's statements (relationships 1, 4 and 6).
+    assert str(rels[1].derived) == str(sp.Symbol("i", integer=True, positive=True) - sp.Symbol("k", integer=True, positive=True) + 1)
+    assert sp.srepr(rels[4].paper) == sp.srepr(rels[4].derived)
+    assert rels[6].derived.has(sp.floor)
+
+
+# --- bad input and scale -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["\\input", "w}", "w_{0}", "x^2", "", "a b", "verylongname"])
+def test_symbol_names_that_could_break_latex_are_rejected(name):
+    with pytest.raises(ParameterError, match="plain letters"):
+        sy.conv_operator(4, 3, symbol=name)
+
+
+def test_a_matrix_too_large_for_sympy_is_refused_with_the_alternatives():
+    op = sy.conv_operator((512, 512), (3, 3))
+    with pytest.raises(ParameterError, match="--elide.*numeric"):
+        op.matrix()
+    # Single entries stay cheap at that size.
+    assert op.entry(0, 0) == w(0, 0)
+
+
+def test_kernel_of_the_wrong_shape_is_one_sentence():
+    with pytest.raises(ParameterError, match="shape"):
+        sy.conv_operator(4, 3, kernel=[1, 2])
+
+
+def test_repr_and_repr_latex():
+    op = sy.conv_operator(4, 3)
+    assert "C 2×4" in repr(op)
+    assert op._repr_latex_().startswith("$$C = \\begin{bmatrix}")
+    der = sy.derive_output_size(Layer.from_pytorch(2, 3, 2))
+    assert "proved" in repr(der) and "$$" in der._repr_latex_()
