@@ -26,6 +26,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "matrix": "tconvcalc.commands_symbolic:matrix",
     "derive": "tconvcalc.commands_symbolic:derive",
     "check": "tconvcalc.commands_numeric:check",
+    "convert": "tconvcalc.commands_convert:convert",
 }
 
 
@@ -107,15 +108,66 @@ def cli():
     """
 
 
+def framework_options(func):
+    """``shape --framework F`` takes F's own parameters, named as ``convert --from F`` names them."""
+    for decorator in reversed([
+        click.option("--framework", default="pytorch", show_default=True, metavar="NAME",
+                     help="read the layer in this framework's dialect: pytorch, tensorflow, keras, onnx, jax"),
+        click.option("--output-shape", type=AXIS, default=None, help="tensorflow/onnx: spatial output shape"),
+        click.option("--pads", type=AXIS, default=None, help="onnx: all begins, then all ends"),
+        click.option("--auto-pad", default=None, help="onnx: NOTSET, SAME_UPPER, SAME_LOWER or VALID"),
+        click.option("--transpose-kernel/--no-transpose-kernel", default=None, help="jax: transpose_kernel"),
+        click.option("--groups", type=click.IntRange(min=1), default=None, help="pytorch groups / onnx group"),
+    ]):
+        func = decorator(func)
+    return func
+
+
+def _text(value) -> str | None:
+    """Per-axis ints back to the comma text a framework option is written in."""
+    return ",".join(map(str, value)) if isinstance(value, tuple) else value
+
+
 @cli.command()
-@layer_options
+@layer_options(words=True)
 @click.option("--target", type=AXIS, default=None,
               help="output size wanted; solves output_padding (PyTorch's forward(output_size=...))")
+@framework_options
 @ndim_option
 @json_option
 @click.pass_context
-def shape(ctx, input_size, kernel_size, stride, padding, output_padding, dilation, target, ndim, as_json):
+def shape(ctx, input_size, kernel_size, stride, padding, output_padding, dilation, target, framework,
+          output_shape, pads, auto_pad, transpose_kernel, groups, ndim, as_json):
     """Output size of a transposed convolution, every output_padding, and the layer line."""
+    from .conventions import framework_name
+
+    framework = framework_name(framework)
+    if framework != "pytorch":
+        # Another framework's dialect: read it into the crop model, then write it for PyTorch.
+        from .commands_convert import convert_report, render_convert
+
+        if target is not None:
+            raise ParameterError(f"--target solves PyTorch's output_padding, {framework} sizes its output by its "
+                                 f"own options; drop --target or use --output-shape")
+        given = {"padding": _text(padding) if ctx.get_parameter_source("padding").name == "COMMANDLINE" else None,
+                 "output_padding": (_text(output_padding)
+                                    if ctx.get_parameter_source("output_padding").name == "COMMANDLINE" else None)}
+        report = convert_report(framework, "pytorch", input_size, kernel_size, ndim, strides=stride,
+                                dilations=dilation, output_shape=output_shape, pads=pads, auto_pad=auto_pad,
+                                transpose_kernel=transpose_kernel, groups=groups, **given)
+        emit({**report, "command": "shape", "framework": framework}, as_json, render_convert)
+        return
+    for flag, value in (("--output-shape", output_shape), ("--pads", pads), ("--auto-pad", auto_pad),
+                        ("--transpose-kernel", transpose_kernel), ("--groups", groups)):
+        if value is not None:
+            raise ParameterError(f"{flag} is not a PyTorch option, shape reads PyTorch's padding and "
+                                 f"output_padding unless told otherwise; add --framework with the framework "
+                                 f"{flag} belongs to")
+    for name, value in (("padding", padding), ("output_padding", output_padding)):
+        if isinstance(value, str):
+            raise ParameterError(f"{name}={value!r} is not PyTorch's, PyTorch's {name} is whole numbers per axis; "
+                                 f"give ints, or add --framework keras/tensorflow/onnx/jax for that dialect")
+
     from .reports import shape_report
     from .render import render_shape
 

@@ -30,6 +30,18 @@ class AxisInts(click.ParamType):
                       f"whole numbers; write e.g. 3 or 3,3", param, ctx)
 
 
+class AxisIntsOrWord(AxisInts):
+    """Per-axis ints, or a framework's word (``same``, ``SAME``, ``1:2,0:1``, ``none``) kept as text."""
+
+    name = "N[,N...]|WORD"
+
+    def convert(self, value, param, ctx):
+        text = str(value).strip()
+        if text and not text.replace(",", "").replace("-", "").replace(" ", "").isdigit():
+            return text
+        return super().convert(value, param, ctx)
+
+
 class IntRange(click.ParamType):
     """A set of positive ints for the planner: ``1-7``, ``2,4,8`` or ``3``."""
 
@@ -58,6 +70,7 @@ class IntRange(click.ParamType):
 
 
 AXIS = AxisInts()
+AXIS_OR_WORD = AxisIntsOrWord()
 RANGE = IntRange()
 
 # An example value for every option, used when one is missing: "add e.g. --in 32".
@@ -66,10 +79,13 @@ EXAMPLES = {
 }
 
 
-def layer_options(func=None, *, output_padding: bool = True):
-    """``--in --k --s --p --op --d``, each an int or a per-axis comma list."""
+def layer_options(func=None, *, output_padding: bool = True, words: bool = False):
+    """``--in --k --s --p --op --d``, each an int or a per-axis comma list.
+
+    With ``words``, padding and output_padding may also be a framework's word (``same``).
+    """
     if func is None:
-        return lambda f: layer_options(f, output_padding=output_padding)
+        return lambda f: layer_options(f, output_padding=output_padding, words=words)
     specs = [
         ("--in", "--input-size", "input_size", True, None, "input size i, per axis"),
         ("--k", "--kernel-size", "kernel_size", True, None, "kernel size k, per axis"),
@@ -83,7 +99,8 @@ def layer_options(func=None, *, output_padding: bool = True):
             continue
         # No default=None for required options: click 8.3+ treats an explicit None as given.
         extra = {"default": default, "show_default": True} if default is not None else {}
-        func = click.option(short, long, dest, type=AXIS, required=required, help=text, **extra)(func)
+        kind = AXIS_OR_WORD if words and dest in ("padding", "output_padding") else AXIS
+        func = click.option(short, long, dest, type=kind, required=required, help=text, **extra)(func)
     return func
 
 

@@ -1,0 +1,318 @@
+"""Framework conventions against the real frameworks (fixtures) and PyTorch.
+
+Expected values come only from the fixtures (TensorFlow, Keras 3, ONNX's reference
+evaluator and backend cases, JAX - see tests/fixtures/generate.py) or from PyTorch.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from tconvcalc import conventions as cv
+from tconvcalc.spec import Axis, Layer, ParameterError
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FRAMEWORKS = ("tensorflow", "keras", "onnx", "jax")
+
+
+def _load(name):
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+DATA = {name: _load(name) for name in FRAMEWORKS}
+CASES = [case for name in FRAMEWORKS for case in DATA[name]["cases"]]
+REJECTED = [case for name in FRAMEWORKS for case in DATA[name]["rejected"]]
+
+
+def _id(case):
+    o = case["options"]
+    return f"{case['framework']}-{case.get('name', '')}-{case['input_size']}-{case['kernel_size']}-" + \
+        "-".join(f"{k}={v}" for k, v in o.items() if v is not None)
+
+
+def _array(stored):
+    return np.asarray(stored["data"], dtype=np.float64).reshape(stored["shape"])
+
+
+def _to_nc(a, layout):
+    """Bring a channels-last array to (N, C, *spatial) - a test-side layout change only."""
+    return a if layout.startswith("NC") else np.moveaxis(a, -1, 1)
+
+
+def _read(case):
+    o = {k: v for k, v in case["options"].items() if v is not None or k == "output_padding"}
+    if case["framework"] == "jax":
+        o.pop("dimension_numbers", None)
+    if case["framework"] == "keras" and o.get("output_padding") is None:
+        o.pop("output_padding", None)
+    return cv.read_framework(case["framework"], case["input_size"], case["kernel_size"], len(case["input_size"]),
+                             **o)
+
+
+def _weight_to_torch(case, groups):
+    w = _array(case["w"])
+    if case["framework"] == "jax":
+        return cv.convert_weight(w, "jax", "pytorch", source_rhs_spec=case["rhs_spec"],
+                                 source_transpose_kernel=case["options"]["transpose_kernel"])
+    return cv.convert_weight(w, case["framework"], "pytorch", groups=groups)
+
+
+def _crop(full, crop):
+    """y[j] = f[j + b] for j < F - b - e; negative b/e append zeros (the canonical model, by hand)."""
+    index, pads = [slice(None), slice(None)], [(0, 0), (0, 0)]
+    for b, e in crop:
+        index.append(slice(max(b, 0), full.shape[len(index)] - max(e, 0)))
+        pads.append((max(-b, 0), max(-e, 0)))
+    return np.pad(full[tuple(index)], pads)
+
+
+def _torch_full(x, w, layer, groups):
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for the values")
+    fn = {1: torch.nn.functional.conv_transpose1d, 2: torch.nn.functional.conv_transpose2d,
+          3: torch.nn.functional.conv_transpose3d}[layer.ndim]
+    out = fn(torch.from_numpy(x), torch.from_numpy(np.ascontiguousarray(w)), stride=layer.field("s"), padding=0,
+             dilation=layer.field("d"), groups=groups)
+    return out.numpy()
+
+
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_fixture_values_through_torch_full_scatter(case):
+    """Framework params -> canonical crop -> torch full scatter + crop == the framework's output."""
+    read = _read(case)
+    x = _to_nc(_array(case["x"]), case["x_layout"])
+    y = _to_nc(_array(case["y"]), case["x_layout"])
+    w = _weight_to_torch(case, read.groups)
+    assert read.layer.output_size == y.shape[2:]
+    got = _crop(_torch_full(x, w, read.layer, read.groups), read.layer.crop)
+    np.testing.assert_allclose(got, y, rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_fixture_translated_to_pytorch(case):
+    """The PyTorch layer we print, plus its post_crop, gives the framework's values."""
+    torch = pytest.importorskip("torch", reason="PyTorch runs the translated layer")
+    read = _read(case)
+    t = cv.to_framework(read.layer, "pytorch", read.groups)
+    x = _to_nc(_array(case["x"]), case["x_layout"])
+    y = _to_nc(_array(case["y"]), case["x_layout"])
+    w = _weight_to_torch(case, read.groups)
+    fn = {1: torch.nn.functional.conv_transpose1d, 2: torch.nn.functional.conv_transpose2d,
+          3: torch.nn.functional.conv_transpose3d}[t.ndim]
+    p = t.params
+    out = fn(torch.from_numpy(x), torch.from_numpy(np.ascontiguousarray(w)), stride=p["stride"],
+             padding=p["padding"], output_padding=p["output_padding"], dilation=p["dilation"],
+             groups=read.groups).numpy()
+    np.testing.assert_allclose(_crop(out, t.post_crop), y, rtol=0, atol=1e-4)
+    assert t.exact == all(c == (0, 0) for c in t.post_crop)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_fixture_values_through_numeric_backend(case):
+    numeric = pytest.importorskip("tconvcalc.numeric", reason="the NumPy backend is another helper's module")
+    read = _read(case)
+    x = _to_nc(_array(case["x"]), case["x_layout"])
+    y = _to_nc(_array(case["y"]), case["x_layout"])
+    w = _weight_to_torch(case, read.groups)
+    got = numeric.conv_transpose(x, w, stride=read.layer.field("s"), dilation=read.layer.field("d"),
+                                 groups=read.groups, crop=read.layer.crop)
+    np.testing.assert_allclose(got, y, rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_fixture_weight_round_trip(case):
+    """Weight layout conversion to PyTorch and back is the identity on the framework's array."""
+    read = _read(case)
+    w = _array(case["w"])
+    kwargs = {}
+    if case["framework"] == "jax":
+        kwargs = {"target_rhs_spec": case["rhs_spec"], "target_transpose_kernel": case["options"]["transpose_kernel"]}
+    back = cv.convert_weight(_weight_to_torch(case, read.groups), "pytorch", case["framework"], groups=read.groups,
+                             **kwargs)
+    np.testing.assert_array_equal(back, w)
+
+
+@pytest.mark.parametrize("case", REJECTED, ids=_id)
+def test_fixture_rejections(case):
+    """What the framework itself refused, we refuse with a ParameterError."""
+    o = {k: v for k, v in case["options"].items() if v is not None}
+    if case["framework"] == "jax" and o.get("padding") == "FULL":
+        with pytest.raises(ParameterError, match="SAME"):
+            cv.layer_from_framework("jax", case["input_size"], case["kernel_size"], **o)
+        return
+    with pytest.raises(ParameterError) as info:
+        cv.layer_from_framework(case["framework"], case["input_size"], case["kernel_size"], **o)
+    assert "\n" not in str(info.value)
+
+
+def test_fixture_versions_are_recorded():
+    for name in FRAMEWORKS:
+        versions = DATA[name]["versions"]
+        assert versions["tensorflow"] and versions["keras"] and versions["onnx"] and versions["jax"]
+        assert len(DATA[name]["cases"]) >= 20
+    assert sum((FIXTURES / f"{n}.json").stat().st_size for n in FRAMEWORKS) < 1_000_000
+
+
+def test_fixtures_cover_the_hard_cases():
+    """SAME with odd total padding, k < s, negative crops, both auto_pad splits, flipped and not."""
+    crops = [(_read(c).layer, c) for c in CASES]
+    assert any(c["framework"] == "tensorflow" and c["options"]["padding"] == "SAME" and
+               any((b + e) % 2 for b, e in layer.crop) for layer, c in crops)
+    assert any(any(a.k < a.s for a in layer.axes) for layer, _ in crops)
+    assert any(any(b < 0 for b, _ in layer.crop) for layer, c in crops if c["framework"] == "onnx")
+    assert any(any(e < 0 for _, e in layer.crop) for layer, c in crops if c["framework"] == "keras")
+    assert {c["options"].get("auto_pad") for c in CASES if c["framework"] == "onnx"} >= {"SAME_UPPER", "SAME_LOWER"}
+    assert {c["options"]["transpose_kernel"] for c in CASES if c["framework"] == "jax"} == {True, False}
+    assert any(c["ndim"] == 3 for c in CASES) and any(c["ndim"] == 1 for c in CASES)
+    assert any(c["options"].get("group", 1) > 1 for c in CASES if c["framework"] == "onnx")
+    assert any(any(v > 1 for v in c["options"].get("dilations", [1])) for c in CASES)
+
+
+# --- PyTorch's own spelling, checked against torch ------------------------------------------
+def test_pytorch_output_size_matches_torch_forward():
+    torch = pytest.importorskip("torch", reason="PyTorch's forward(output_size=...) is the oracle")
+    layer = torch.nn.ConvTranspose2d(1, 1, 3, stride=3, padding=1)
+    x = torch.zeros(1, 1, 4, 5)
+    for size in [(10, 13), (12, 15), (11, 14)]:
+        out = layer(x, output_size=size)
+        read = cv.layer_from_framework("pytorch", (4, 5), 3, stride=3, padding=1, output_size=size)
+        assert read.output_size == tuple(out.shape[2:])
+    with pytest.raises(ValueError):
+        layer(x, output_size=(13, 13))
+    with pytest.raises(ParameterError, match="10..12"):
+        cv.layer_from_framework("pytorch", (4, 5), 3, stride=3, padding=1, output_size=(13, 13))
+
+
+# --- round trips ----------------------------------------------------------------------------
+@st.composite
+def canonical_layers(draw):
+    ndim = draw(st.integers(1, 3))
+    axes = []
+    for _ in range(ndim):
+        i, k, s, d = (draw(st.integers(1, 6)), draw(st.integers(1, 5)), draw(st.integers(1, 4)),
+                      draw(st.integers(1, 3)))
+        full = (i - 1) * s + d * (k - 1) + 1
+        b = draw(st.integers(-3, full))
+        e = draw(st.integers(-3, full - b - 1))
+        axes.append(Axis(i, k, s, d, b, e))
+    return Layer(tuple(axes))
+
+
+@given(canonical_layers(), st.sampled_from(cv.FRAMEWORKS), st.sampled_from(cv.FRAMEWORKS))
+def test_round_trip_identity_on_canonical_crop(layer, f, g):
+    """canonical -> F -> G -> F: reading each target's parameters back and applying its post_crop
+    gives the canonical crop again."""
+    tf_ = cv.to_framework(layer, f)
+    read_f = tf_.read_back().layer
+    assert tuple((b + pb, e + pe) for (b, e), (pb, pe) in zip(read_f.crop, tf_.post_crop)) == layer.crop
+    assert read_f.crop == tf_.produced
+    tg = cv.to_framework(layer, g)
+    read_g = tg.read_back().layer
+    assert tuple((b + pb, e + pe) for (b, e), (pb, pe) in zip(read_g.crop, tg.post_crop)) == layer.crop
+    back = cv.to_framework(layer, f)
+    assert back.params == tf_.params and back.post_crop == tf_.post_crop
+
+
+@given(canonical_layers(), st.sampled_from(cv.FRAMEWORKS))
+def test_exact_when_expressible(layer, g):
+    t = cv.to_framework(layer, g)
+    if g == "onnx" and all(a.b >= 0 and a.e > -a.s for a in layer.axes):
+        assert t.exact  # explicit pads, output_padding < stride for the zeros at the end
+    if g == "jax":
+        assert t.exact
+    if g == "pytorch":
+        assert t.exact == all(a.pytorch is not None for a in layer.axes)
+
+
+@given(canonical_layers())
+def test_pytorch_post_crop_is_a_crop_when_possible(layer):
+    """With b, e ≥ 0 the PyTorch recipe never needs zeros, only slicing."""
+    t = cv.to_framework(layer, "pytorch")
+    if all(b >= 0 and e >= 0 for b, e in layer.crop):
+        assert all(b >= 0 and e >= 0 for b, e in t.post_crop)
+
+
+@given(st.integers(1, 3), st.sampled_from(cv.FRAMEWORKS), st.sampled_from(cv.FRAMEWORKS), st.booleans(),
+       st.booleans())
+def test_weight_conversion_round_trip(ndim, f, g, tk_f, tk_g):
+    rng = np.random.default_rng(ndim)
+    w = rng.normal(size=(2, 3, *range(2, 2 + ndim)))
+    kw = {"source_transpose_kernel": tk_f, "target_transpose_kernel": tk_g}
+    there = cv.convert_weight(w, "pytorch", f, target_transpose_kernel=tk_f)
+    mid = cv.convert_weight(there, f, g, **kw)
+    back = cv.convert_weight(mid, g, "pytorch", source_transpose_kernel=tk_g)
+    np.testing.assert_array_equal(back, w)
+
+
+def test_weight_recipe_lines():
+    assert cv.weight_recipe("pytorch", "tensorflow", 2) == "w_tf = np.transpose(w_torch, (2, 3, 1, 0))"
+    assert cv.weight_recipe("pytorch", "onnx", 2) == "w_onnx = w_torch"
+    assert "np.flip" in cv.weight_recipe("pytorch", "jax", 2, target_transpose_kernel=False)
+    with pytest.raises(ParameterError, match="groups"):
+        cv.weight_recipe("pytorch", "tensorflow", 2, groups=2)
+
+
+# --- known framework behaviour, in words the frameworks document -------------------------
+def test_keras_same_odd_total_extra_at_end():
+    # k=3, s=2: TF's SAME pads 1 in total, 0 before, 1 after -> crop (0, 1), PyTorch needs a slice
+    layer = cv.layer_from_framework("keras", 4, 3, strides=2, padding="same")
+    t = cv.to_framework(layer, "pytorch")
+    assert not t.exact and t.code()[-1] == "y = y[..., 0:-1]"
+
+
+def test_onnx_same_lower_and_upper_differ_on_odd_totals():
+    upper = cv.layer_from_framework("onnx", 4, 3, strides=2, auto_pad="SAME_UPPER")
+    lower = cv.layer_from_framework("onnx", 4, 3, strides=2, auto_pad="SAME_LOWER")
+    assert upper.output_size == lower.output_size == (8,)
+    assert upper.crop != lower.crop
+
+
+@pytest.mark.parametrize("framework, options, words", [
+    ("keras", {"strides": 2, "padding": "same", "output_padding": 2}, "strictly less than strides"),
+    ("keras", {"strides": 2, "dilation_rate": 2}, "dilation_rate > 1"),
+    ("keras", {"padding": "full"}, "'valid' or 'same'"),
+    ("tensorflow", {"strides": 2, "padding": "SAME", "output_shape": 9}, "output_shape 7..8"),
+    ("tensorflow", {"strides": 2, "padding": "SAME"}, "output_shape is missing"),
+    ("onnx", {"pads": [1, 1, 1]}, "2 per axis"),
+    ("onnx", {"pads": [1, 1], "auto_pad": "SAME_UPPER"}, "forbids pads"),
+    ("onnx", {"auto_pad": "SAME"}, "NOTSET"),
+    ("onnx", {"strides": 2, "output_padding": 2}, "< strides"),
+    ("jax", {"padding": "FULL"}, "'SAME' or 'VALID'"),
+    ("jax", {"padding": [(1, 1), (1, 1)], "strides": 2, "ndim": 1}, "pairs"),
+    ("pytorch", {"stride": 2, "output_padding": 2}, "max(stride"),
+    ("pytorch", {"pads": [1, 1]}, "not a pytorch option"),
+    ("caffe", {}, "pytorch, tensorflow, keras, onnx, jax"),
+])
+def test_bad_input_one_sentence(framework, options, words):
+    with pytest.raises(ParameterError) as info:
+        cv.layer_from_framework(framework, 4, 3, **options)
+    message = str(info.value)
+    assert words in message and "\n" not in message
+
+
+def test_groups_only_where_the_framework_has_them():
+    with pytest.raises(ParameterError, match="grouped"):
+        cv.layer_from_framework("tensorflow", 4, 3, padding="VALID", output_shape=6, groups=2)
+    t = cv.to_framework(Layer.from_pytorch(4, 3), "keras", groups=2)
+    assert not t.exact and any("no groups" in n for n in t.notes)
+    assert cv.to_framework(Layer.from_pytorch(4, 3), "onnx", groups=2).params.get("auto_pad") == "NOTSET"
+
+
+def test_keras_target_dilated_stride_kernel_is_dilated_by_hand():
+    layer = Layer.from_pytorch(4, 3, 2, 1, 1, 2)
+    t = cv.to_framework(layer, "keras")
+    assert t.kernel_dilated and not t.exact and t.params["kernel_size"] == [5] and t.params["dilation_rate"] == [1]
+
+
+def test_shape_path_imports_no_numpy_or_sympy():
+    import subprocess
+    import sys
+
+    code = ("import sys, tconvcalc.conventions, tconvcalc.commands_convert; "
+            "print('numpy' in sys.modules, 'sympy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
