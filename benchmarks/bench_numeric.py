@@ -34,8 +34,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
-from itertools import product  # noqa: E402
-from math import prod  # noqa: E402
 
 import numpy as np  # noqa: E402
 

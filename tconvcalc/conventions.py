@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import Sequence
 
-from .spec import Axis, Layer, ParameterError, broadcast, check_at_least, check_int, op_limit
+from .spec import Axis, Layer, ParameterError, check_at_least, check_int, op_limit
 
 __all__ = [
     "FRAMEWORKS", "Translation", "compact", "pytorch_arguments", "pytorch_code", "framework_name",
