@@ -1,19 +1,24 @@
-"""A DCGAN generator's spatial path, 1 -> 4 -> 8 -> 16 -> 32 -> 64, planned layer by layer.
+"""A DCGAN generator's spatial path, 4 -> 8 -> 16 -> 32 -> 64, planned end to end.
 
-The first layer projects the 1x1 latent to 4x4 (k=4, s=1, p=0); each later layer
-doubles the size with the classic k=4, s=2, p=1, which the planner ranks first
-among layers with padding (uniform overlap, no output_padding).
+Radford et al.'s generator projects the latent to 4x4 (k=4, s=1, p=0 from 1x1) and then
+doubles four times.  `tc.chain` searches every stack of four k=4, stride-2 layers from 4 to
+64; the best is the classic k=4, s=2, p=1 (uniform overlap, no output_padding).
+The same from the command line:
+
+    tconvcalc chain --in 4 --out 64 --layers 4 --k 4 --s 2 --channels 512,256,128,64,3 --emit pytorch
 """
 
 import tconvcalc as tc
+from tconvcalc.codegen import layer_costs, pytorch_sequential
 
-channels = [100, 512, 256, 128, 64, 3]
-sizes = [1, 4, 8, 16, 32, 64]
-
-for n, (i, o) in enumerate(zip(sizes, sizes[1:])):
-    plan = tc.plan(i, o, kernel_sizes=[4], strides=[1, 2], max_padding=1, limit=1)
-    (axis,) = plan.candidates[0].axes
+channels = [512, 256, 128, 64, 3]
+project = tc.conv_transpose_output_size((1, 1), 4, 1, 0)  # the latent projection, 1x1 -> 4x4
+result = tc.chain(project, (64, 64), layers=4, kernel_sizes=[4], strides=[2])
+best = result.stacks[0]
+print(f"latent 1x1 -> {project[0]}x{project[1]}, then {result.total} stacks of four k=4 s=2 layers reach 64; the best:")
+for layer, cost in zip(best, layer_costs(best, channels)):
+    axis = layer.axes[0]  # square layers: every axis the same
     p, op = axis.pytorch
-    assert tc.conv_transpose_output_size(i, axis.k, axis.s, p, op) == o
-    print(f"{i:>3} -> {o:<3} nn.ConvTranspose2d({channels[n]}, {channels[n + 1]}, kernel_size={axis.k}, "
-          f"stride={axis.s}, padding={p}, bias=False)")
+    print(f"{axis.i:>3} -> {axis.o:<3} k={axis.k} s={axis.s} p={p} op={op}  {cost['flops']:>12,} FLOPs "
+          f"{cost['params']:>10,} params")
+print(pytorch_sequential(best, channels))

@@ -9,15 +9,15 @@ from __future__ import annotations
 import importlib
 
 from .arithmetic import conv_input_sizes, conv_output_size, conv_transpose_output_size, output_padding_for
-from .planner import Plan, plan
+from .planner import Chain, Plan, chain, plan
 from .spec import Axis, Layer, ParameterError
 
 __all__ = [
-    "Axis", "Layer", "ParameterError", "Plan", "conv_input_sizes", "conv_output_size",
+    "Axis", "Chain", "Layer", "ParameterError", "Plan", "chain", "conv_input_sizes", "conv_output_size",
     "conv_transpose_output_size", "output_padding_for", "plan",
 ]
 
-_LAZY_MODULES = {"numeric", "symbolic", "latex", "overlap", "conventions"}
+_LAZY_MODULES = {"numeric", "symbolic", "latex", "overlap", "conventions", "mirror", "compare", "codegen"}
 
 
 def __getattr__(name: str):

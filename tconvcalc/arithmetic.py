@@ -138,3 +138,34 @@ def ambiguity(axis: Axis) -> list[Alternative]:
 def alternatives(axes: tuple[Axis, ...]) -> list[tuple[Alternative, ...]]:
     """The product of every axis's alternatives, lexicographic in output_padding."""
     return list(product(*(ambiguity(axis) for axis in axes)))
+
+
+def _product(values) -> int:
+    total = 1
+    for v in values:
+        total *= v
+    return total
+
+
+def conv_transpose_flops(input_size: IntOrTuple, kernel_size: IntOrTuple, in_channels: int, out_channels: int,
+                         groups: int = 1, batch: int = 1) -> int:
+    """FLOPs as PyTorch's flop counter counts a transposed convolution: 2·N·C_in·(C_out/g)·Πk·Πi.
+
+    Every input sample meets every tap once (the scatter), whatever the crop.
+    """
+    _, v = broadcast(input_size=input_size, kernel_size=kernel_size)
+    return 2 * batch * in_channels * (out_channels // groups) * _product(v["kernel_size"]) * _product(v["input_size"])
+
+
+def conv_flops(output_size: IntOrTuple, kernel_size: IntOrTuple, in_channels: int, out_channels: int,
+               groups: int = 1, batch: int = 1) -> int:
+    """FLOPs of a direct convolution as PyTorch counts them: 2·N·C_out·(C_in/g)·Πk·Πo."""
+    _, v = broadcast(output_size=output_size, kernel_size=kernel_size)
+    return 2 * batch * out_channels * (in_channels // groups) * _product(v["kernel_size"]) * _product(v["output_size"])
+
+
+def conv_params(kernel_size: IntOrTuple, in_channels: int, out_channels: int, groups: int = 1,
+                bias: bool = True) -> int:
+    """Learnable parameters of a (transposed) convolution: the weight and the bias."""
+    _, v = broadcast(kernel_size=kernel_size)
+    return in_channels * (out_channels // groups) * _product(v["kernel_size"]) + (out_channels if bias else 0)

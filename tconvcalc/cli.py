@@ -22,6 +22,11 @@ DEFAULT_NDIM = 2
 
 # name -> "module:function" for commands whose modules are heavy to import.
 LAZY_COMMANDS: dict[str, str] = {
+    "overlap": "tconvcalc.commands_design:overlap",
+    "figure": "tconvcalc.commands_design:figure",
+    "compare": "tconvcalc.commands_design:compare",
+    "chain": "tconvcalc.commands_design:chain",
+    "mirror": "tconvcalc.commands_design:mirror",
     "latex": "tconvcalc.commands_symbolic:latex",
     "matrix": "tconvcalc.commands_symbolic:matrix",
     "derive": "tconvcalc.commands_symbolic:derive",

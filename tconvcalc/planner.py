@@ -15,6 +15,7 @@ Ranking, best first, compared axis-summed and in this order:
 from __future__ import annotations
 
 import heapq
+from functools import lru_cache
 from collections import namedtuple
 from typing import Iterable, Sequence
 
@@ -29,31 +30,53 @@ DEFAULT_DILATIONS = (1,)
 def rank_key(axis: Axis) -> tuple[int, ...]:
     """The preference of the module docstring as a vector; smaller is better."""
     p, op = axis.pytorch
-    return (0 if axis.uniform_overlap else 1, 1 if op else 0, axis.span, p, axis.s, axis.d, op)
+    return _key(axis.k, axis.s, axis.d, p, op)
 
 
-def axis_candidates(i: int, target: int, kernels: Iterable[int], strides: Iterable[int],
-                    max_padding: int, dilations: Iterable[int], uniform_only: bool = False) -> list[Axis]:
-    """Every PyTorch-expressible axis mapping ``i`` to ``target``, best first.
+@lru_cache(maxsize=None)
+def _uniform(k: int, s: int, d: int, phase_shift: int) -> bool:
+    counts = Axis(1, k, s, d, 0, 0).phase_tap_counts()
+    return min(counts) == max(counts)  # the crop only rotates the phases, so b mod s is irrelevant
 
-    ``(i-1)s + d(k-1) + 1 - 2p + op = target`` fixes ``2p - op``, so for each
-    ``(k, s, d, op)`` there is at most one padding: no search over ``p``.
+
+def _key(k: int, s: int, d: int, p: int, op: int) -> tuple[int, ...]:
+    return (0 if _uniform(k, s, d, 0) else 1, 1 if op else 0, d * (k - 1) + 1, p, s, d, op)
+
+
+def _moves(i: int, kernels, strides, max_padding: int, dilations, uniform_only: bool,
+           low: int, high: int) -> list[tuple[tuple[int, ...], int, tuple[int, int, int, int, int]]]:
+    """``(rank key, output size, (k, s, p, op, d))`` of every layer from ``i`` to a size in ``[low, high]``.
+
+    The size ``(i-1)s + d(k-1) + 1 - 2p + op`` fixes the paddings that land in
+    range, so ``p`` is solved, not searched; no Axis is built until a layer is kept.
     """
     found = []
     for k in kernels:
         for s in strides:
             for d in dilations:
-                excess = (i - 1) * s + d * (k - 1) + 1 - target  # = 2p - op
+                if uniform_only and not _uniform(k, s, d, 0):
+                    continue
+                full = (i - 1) * s + d * (k - 1) + 1
                 for op in range(max(s, d)):
-                    twice_p = excess + op
-                    if twice_p % 2 or not 0 <= twice_p // 2 <= max_padding:
-                        continue
-                    axis = Axis.from_pytorch(i, k, s, twice_p // 2, op, d)
-                    if uniform_only and not axis.uniform_overlap:
-                        continue
-                    found.append(axis)
-    found.sort(key=rank_key)
+                    # low <= full + op - 2p <= high
+                    p_min = max(0, -((high - full - op) // 2))
+                    p_max = min(max_padding, (full + op - low) // 2)
+                    for p in range(p_min, p_max + 1):
+                        found.append((_key(k, s, d, p, op), full + op - 2 * p, (k, s, p, op, d)))
+    found.sort()
     return found
+
+
+def _axis(i: int, params: tuple[int, int, int, int, int]) -> Axis:
+    k, s, p, op, d = params
+    return Axis.from_pytorch(i, k, s, p, op, d)
+
+
+def axis_candidates(i: int, target: int, kernels: Iterable[int], strides: Iterable[int],
+                    max_padding: int, dilations: Iterable[int], uniform_only: bool = False) -> list[Axis]:
+    """Every PyTorch-expressible axis mapping ``i`` to ``target``, best first."""
+    moves = _moves(i, kernels, strides, max_padding, dilations, uniform_only, target, target)
+    return [_axis(i, params) for _, _, params in moves]
 
 
 class Plan(namedtuple("Plan", "input_size output_size candidates total")):
@@ -66,21 +89,32 @@ class Plan(namedtuple("Plan", "input_size output_size candidates total")):
     __slots__ = ()
 
 
-def _best_products(lists: Sequence[Sequence[Axis]], limit: int) -> list[tuple[Axis, ...]]:
-    """The ``limit`` best combinations, one axis from each list, by summed rank keys.
+class Chain(namedtuple("Chain", "input_size output_size stacks total")):
+    """Stacks of transposed convolutions reaching ``output_size``, best first.
 
-    Lexicographic order on summed vectors is compatible with addition, so
-    advancing any one index never improves a combination: best-first search
-    over index tuples yields them in order without building the product.
+    Each stack is a tuple of ``Layer``; ``total`` counts every stack in the bounds.
     """
-    keys = [[rank_key(axis) for axis in axes] for axes in lists]
 
-    def total(index: tuple[int, ...]) -> tuple:
-        summed = tuple(map(sum, zip(*(keys[n][j] for n, j in enumerate(index)))))
-        return summed, index
+    __slots__ = ()
+
+
+def _summed(keys: Iterable[tuple[int, ...]]) -> tuple[int, ...]:
+    return tuple(map(sum, zip(*keys)))
+
+
+def _best_products(lists: Sequence[Sequence], keys: Sequence[Sequence[tuple]], limit: int) -> list[tuple]:
+    """The ``limit`` best combinations, one item from each list, by summed keys.
+
+    Each list is sorted by its keys.  Lexicographic order on summed vectors is
+    compatible with addition, so advancing any one index never improves a
+    combination: best-first search over index tuples yields them in order
+    without building the product.
+    """
+    def entry(index: tuple[int, ...]) -> tuple:
+        return _summed(keys[n][j] for n, j in enumerate(index)), index
 
     start = (0,) * len(lists)
-    heap, seen, out = [total(start)], {start}, []
+    heap, seen, out = [entry(start)], {start}, []
     while heap and len(out) < limit:
         _, index = heapq.heappop(heap)
         out.append(tuple(lists[n][j] for n, j in enumerate(index)))
@@ -88,8 +122,46 @@ def _best_products(lists: Sequence[Sequence[Axis]], limit: int) -> list[tuple[Ax
             nxt = index[:n] + (index[n] + 1,) + index[n + 1:]
             if nxt[n] < len(lists[n]) and nxt not in seen:
                 seen.add(nxt)
-                heapq.heappush(heap, total(nxt))
+                heapq.heappush(heap, entry(nxt))
     return out
+
+
+def _check_bounds(input_size, output_size, kernel_sizes, strides, max_padding, dilations, limit):
+    """Validate a search request; returns the per-axis requests and the sorted bounds."""
+    _, sizes = broadcast(input_size=input_size, output_size=output_size)
+    for name, values in sizes.items():
+        for v in values:
+            check_at_least(name, v, 1)
+    bounds = {"kernel_size": sorted(set(kernel_sizes)), "stride": sorted(set(strides)),
+              "dilation": sorted(set(dilations))}
+    for name, values in bounds.items():
+        if not values:
+            raise ParameterError(f"the {name} range is empty, the planner needs at least one {name} "
+                                 f"to try; give a range such as 1-8")
+        for v in values:
+            check_at_least(name, v, 1)
+    check_at_least("max_padding", max_padding, 0)
+    check_at_least("limit", limit, 1)
+    requests = list(zip(sizes["input_size"], sizes["output_size"]))
+    return sizes, requests, (bounds["kernel_size"], bounds["stride"], max_padding, bounds["dilation"])
+
+
+def _combine(requests, found, limit):
+    """Per-request ``(items, keys, total)`` into the best per-axis combinations and their count.
+
+    When every axis asks for the same mapping the result is square: one choice for all axes.
+    """
+    if len(found) == 1:
+        ((items, _, total),) = found.values()
+        return [(item,) * len(requests) for item in items[:limit]], total
+    total = 1
+    for request in requests:
+        total *= found[request][2]
+    if not total:
+        return [], 0
+    lists = [found[request][0] for request in requests]
+    keys = [found[request][1] for request in requests]
+    return _best_products(lists, keys, limit), total
 
 
 def plan(input_size: IntOrTuple, output_size: IntOrTuple, kernel_sizes: Iterable[int] = DEFAULT_KERNELS,
@@ -102,37 +174,78 @@ def plan(input_size: IntOrTuple, output_size: IntOrTuple, kernel_sizes: Iterable
     its own and combinations are ranked by their summed preferences.  Returns
     the ``limit`` best layers (module docstring for the order) and the total count.
     """
-    _, sizes = broadcast(input_size=input_size, output_size=output_size)
-    bounds = {
-        "kernel_size": sorted(set(kernel_sizes)), "stride": sorted(set(strides)),
-        "dilation": sorted(set(dilations)),
-    }
-    for name, values in bounds.items():
-        if not values:
-            raise ParameterError(f"the {name} range is empty, the planner needs at least one {name} "
-                                 f"to try; give a range such as 1-8")
-        for v in values:
-            check_at_least(name, v, 1)
-    check_at_least("max_padding", max_padding, 0)
-    check_at_least("limit", limit, 1)
-    for name, values in sizes.items():
-        for v in values:
-            check_at_least(name, v, 1)
-    requests = list(zip(sizes["input_size"], sizes["output_size"]))
-    found = {
-        request: axis_candidates(*request, bounds["kernel_size"], bounds["stride"], max_padding,
-                                 bounds["dilation"], uniform_only)
-        for request in set(requests)
-    }
-    if len(found) == 1:
-        # Every axis asks for the same mapping: the layer is square, one parameter set for all axes.
-        (axes,) = found.values()
-        best = [(axis,) * len(requests) for axis in axes[:limit]]
-        total = len(axes)
-    else:
-        lists = [found[request] for request in requests]
-        total = 1
-        for axes in lists:
-            total *= len(axes)
-        best = _best_products(lists, limit) if total else []
+    sizes, requests, bounds = _check_bounds(input_size, output_size, kernel_sizes, strides, max_padding,
+                                            dilations, limit)
+    found = {}
+    for i, target in set(requests):
+        moves = _moves(i, *bounds, uniform_only, target, target)
+        found[(i, target)] = ([_axis(i, params) for _, _, params in moves], [key for key, _, _ in moves],
+                              len(moves))
+    best, total = _combine(requests, found, limit)
     return Plan(sizes["input_size"], sizes["output_size"], tuple(Layer(axes) for axes in best), total)
+
+
+def _axis_chains(i: int, target: int, layers: int, bounds, uniform_only: bool, limit: int):
+    """The best ``limit`` chains of ``layers`` axes from ``i`` to ``target``: (chains, keys, count).
+
+    Intermediate sizes stay within ``[1, max(i, target)]``.  A backward pass
+    counts, for every size and number of layers left, the chains that reach
+    the target and the best cost still to pay; a best-first search guided by
+    that exact cost then yields chains in rank order without listing them all.
+    """
+    bound = max(i, target)
+    moves = {}
+
+    def moves_from(x: int):
+        if x not in moves:
+            moves[x] = _moves(x, *bounds, uniform_only, 1, bound)
+        return moves[x]
+
+    ways, best = [{target: 1}], [{target: (0,) * 7}]  # per layers left: size -> count, best cost
+    for left in range(1, layers + 1):
+        ways_now, best_now = {}, {}
+        for x in ([i] if left == layers else range(1, bound + 1)):
+            for key, size, _ in moves_from(x):
+                if size in ways[-1]:
+                    ways_now[x] = ways_now.get(x, 0) + ways[-1][size]
+                    cost = _summed([key, best[-1][size]])
+                    if x not in best_now or cost < best_now[x]:
+                        best_now[x] = cost
+        ways.append(ways_now)
+        best.append(best_now)
+    total = ways[layers].get(i, 0)
+    chains, keys = [], []
+    # A* with the exact cost to go: (paid + to pay, move indices as tie-break, paid, size, chain).
+    heap = [(best[layers][i], (), (0,) * 7, i, ())] if total else []
+    while heap and len(chains) < limit:
+        _, order, paid, x, chain_ = heapq.heappop(heap)
+        if len(chain_) == layers:
+            chains.append(chain_)
+            keys.append(paid)
+            continue
+        left = layers - len(chain_) - 1
+        for n, (key, size, params) in enumerate(moves_from(x)):
+            if size in ways[left]:
+                now = _summed([paid, key])
+                heapq.heappush(heap, (_summed([now, best[left][size]]), order + (n,), now, size,
+                                      chain_ + (_axis(x, params),)))
+    return chains, keys, total
+
+
+def chain(input_size: IntOrTuple, output_size: IntOrTuple, layers: int,
+          kernel_sizes: Iterable[int] = DEFAULT_KERNELS, strides: Iterable[int] = DEFAULT_STRIDES,
+          max_padding: int = DEFAULT_MAX_PADDING, dilations: Iterable[int] = DEFAULT_DILATIONS,
+          limit: int = 10, uniform_only: bool = False) -> Chain:
+    """Stacks of ``layers`` transposed convolutions from ``input_size`` to ``output_size``.
+
+    Ranked as ``plan`` ranks single layers, by the summed preferences of all
+    layers; intermediate sizes never exceed the larger of input and output.
+    Axes that ask for the same sizes share parameters (square layers).
+    """
+    check_at_least("layers", layers, 1)
+    sizes, requests, bounds = _check_bounds(input_size, output_size, kernel_sizes, strides, max_padding,
+                                            dilations, limit)
+    found = {request: _axis_chains(*request, layers, bounds, uniform_only, limit) for request in set(requests)}
+    best, total = _combine(requests, found, limit)
+    stacks = tuple(tuple(Layer(tuple(per_axis[n] for per_axis in combo)) for n in range(layers)) for combo in best)
+    return Chain(sizes["input_size"], sizes["output_size"], stacks, total)

@@ -41,7 +41,8 @@ def _substitutions(lines: list[str], console: Console) -> None:
 
 def _code(console: Console, title: str, code: str) -> None:
     console.print(Text(title, style="bold"))
-    console.print(Text("  " + code, style="cyan"), soft_wrap=True)
+    for line in code.splitlines():
+        console.print(Text("  " + line, style="cyan"), soft_wrap=True)
 
 
 def render_shape(report: dict, console: Console) -> None:

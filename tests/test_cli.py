@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 import tconvcalc as tc
 from tconvcalc.cli import cli
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def run(*args):
@@ -147,7 +150,10 @@ def test_python_dash_m_runs_like_the_console_script():
 
 @pytest.mark.parametrize("command", [["shape", "--in", "32,32", "--k", "4", "--s", "2", "--p", "1"],
                                      ["conv", "--in", "33", "--k", "3", "--s", "2", "--p", "1"],
-                                     ["plan", "--in", "7,9,5", "--out", "28,36,20", "--d", "1-3", "--json"]])
+                                     ["plan", "--in", "7,9,5", "--out", "28,36,20", "--d", "1-3", "--json"],
+                                     ["chain", "--in", "4", "--out", "64", "--layers", "4", "--k", "4", "--s", "2",
+                                      "--emit", "pytorch"],
+                                     ["mirror", str(EXAMPLES / "unet_encoder.toml"), "--json"]])
 def test_shape_path_imports_neither_sympy_nor_numpy(command):
     done = subprocess_run(*command, flags=("-X", "importtime"))
     assert done.returncode == 0

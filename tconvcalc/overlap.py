@@ -1,0 +1,80 @@
+"""Kernel overlap: how many (input, kernel-tap) pairs reach each output position.
+
+Odena, Dumoulin & Olah (Distill, 2016): when the stride does not divide the
+kernel, neighbouring outputs receive different numbers of contributions, and a
+transposed convolution paints a checkerboard.  The counts here are read from
+the same (row, column, tap) triples as the matrix C, so they equal executing the
+layer on an all-ones input with an all-ones kernel.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .operator import axis_taps
+from .spec import Axis, Layer
+
+
+def axis_counts(axis: Axis) -> np.ndarray:
+    """Contributions per output position along one axis: a bincount of C's columns."""
+    columns = [m for _, m, _ in axis_taps(axis)]
+    return np.bincount(np.asarray(columns, dtype=np.int64), minlength=axis.o)
+
+
+def counts(layer: Layer) -> np.ndarray:
+    """Contributions per output position; axes are independent, so the N-d count is an outer product."""
+    grid = np.ones((), dtype=np.int64)
+    for axis in layer.axes:
+        grid = np.multiply.outer(grid, axis_counts(axis))
+    return grid
+
+
+def interior(axes: Sequence[Axis]) -> slice:
+    """The outputs of a stack of layers (one axis) that lie away from every boundary effect.
+
+    A layer's full scatter is fully fed only at least ``d*(k-1)`` from its ends;
+    the boundary zone of its input grows by the stride and then by that reach.
+    Counted separately at each end, then shifted by the crop.
+    """
+    start = end = 0  # boundary zone of the stack's input: none, it is all ones
+    for axis in axes:
+        reach = axis.d * (axis.k - 1)
+        start = max(start * axis.s + reach - axis.b, 0)
+        end = max(end * axis.s + reach - axis.e, 0)
+    o = axes[-1].o
+    return slice(min(start, o), max(min(start, o), o - end))
+
+
+def stack_counts(layers: Sequence[Layer]) -> np.ndarray:
+    """Contributions after several layers in sequence: each layer run on the previous counts.
+
+    Artifacts compound: a stack's pattern is the previous pattern scattered
+    through the next layer's all-ones kernel.
+    """
+    from .numeric import apply  # the backend executes the scatter; overlap only describes it
+
+    grid = np.ones((1, 1, *layers[0].input_size))
+    for layer in layers:  # apply() refuses a layer whose input size does not follow
+        grid = apply(layer, grid, np.ones((1, 1, *layer.kernel_size)))
+    return np.rint(grid[0, 0]).astype(np.int64)
+
+
+def report(layers: Sequence[Layer]) -> dict:
+    """Counts, whether the interior is uniform, the period and each axis's phase tap counts."""
+    grid = counts(layers[0]) if len(layers) == 1 else stack_counts(layers)
+    last = layers[-1]
+    window = tuple(interior([layer.axes[n] for layer in layers]) for n in range(last.ndim))
+    values = np.unique(grid[window])
+    return {
+        "counts": grid.tolist(),
+        "output_size": list(grid.shape),
+        "uniform": bool(values.size <= 1),
+        "interior": [[w.start, w.stop] for w in window],
+        "interior_values": values.tolist(),
+        "period": [axis.s for axis in last.axes],
+        "phase_tap_counts": [list(axis.phase_tap_counts()) for axis in last.axes],
+        "min": int(grid.min()),
+        "max": int(grid.max()),
+    }

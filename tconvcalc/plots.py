@@ -1,0 +1,122 @@
+"""Pictures with matplotlib (the optional extra ``pip install 'tconvcalc[plot]'``).
+
+The overlap heatmap, and grid diagrams in the style of conv_arithmetic: the
+input, the zero-inserted and padded input with the kernel at its first
+position, the kernel, and the output.  Same geometry as the TikZ figures.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .spec import Layer, ParameterError
+
+try:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; never needs a display
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+except ImportError:  # pragma: no cover - exercised by the message test via monkeypatching
+    plt = None
+
+
+def _require() -> None:
+    if plt is None:
+        raise ParameterError("matplotlib is not installed, --png and --svg draw with it; "
+                             "install it with pip install 'tconvcalc[plot]'")
+
+
+def save(figure, path: str) -> None:
+    """Write PNG or SVG by the file's suffix."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".png", ".svg"):
+        raise ParameterError(f"{path} ends in {suffix or 'nothing'}, pictures are .png or .svg; rename the file")
+    try:
+        figure.savefig(path, dpi=150, bbox_inches="tight")
+    except OSError as error:
+        raise ParameterError(f"cannot write {path} ({error.strerror}), the folder must exist and be writable; "
+                             f"check the path") from None
+
+
+def overlap_figure(report: dict):
+    """A heatmap of contributions per output position, numbers in the cells when they fit."""
+    _require()
+    import numpy as np
+
+    grid = np.asarray(report["counts"])
+    while grid.ndim > 2:
+        grid = grid[0]
+    if grid.ndim == 1:
+        grid = grid[None, :]
+    rows, cols = grid.shape
+    figure, ax = plt.subplots(figsize=(min(12, 0.45 * cols + 1.5), min(10, 0.45 * rows + 1.2)))
+    image = ax.imshow(grid, cmap="viridis", vmin=report["min"], vmax=report["max"])
+    if rows * cols <= 900:
+        for (r, c), value in np.ndenumerate(grid):
+            shade = image.norm(value)
+            ax.text(c, r, str(value), ha="center", va="center", fontsize=8,
+                    color="black" if shade > 0.6 else "white")
+    verdict = "uniform interior" if report["uniform"] else f"checkerboard, interior {report['interior_values']}"
+    ax.set_title(f"Contributions per output ({'×'.join(map(str, report['output_size']))}): {verdict}")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    figure.colorbar(image, ax=ax, shrink=0.8, label="(input, tap) pairs")
+    return figure
+
+
+def _grid(ax, origin, shape, filled, colour, label):
+    """Cells at ``origin`` of ``shape``; ``filled`` marks the cells that hold samples."""
+    x0, y0 = origin
+    rows, cols = shape
+    for r in range(rows):
+        for c in range(cols):
+            ax.add_patch(Rectangle((x0 + c, y0 - r - 1), 1, 1, facecolor=colour if filled(r, c) else "white",
+                                   edgecolor="#555555", linewidth=0.8))
+    ax.text(x0 + cols / 2, y0 + 0.4, label, ha="center", va="bottom", fontsize=10)
+    return x0 + cols + 1.5
+
+
+def grid_figure(layer: Layer):
+    """Input, zero-inserted and padded input (kernel at its first position), kernel, output."""
+    _require()
+    if layer.ndim > 2:
+        raise ParameterError(f"a {layer.ndim}-D layer has no flat grid diagram, figures show 1-D and 2-D layers; "
+                             f"draw one axis with --ndim 1")
+    axes = layer.axes if layer.ndim == 2 else (None, layer.axes[0])
+
+    def extent(axis):
+        return (1, 0, 0, 0) if axis is None else (axis.i, axis.k, axis.o, axis.s)
+
+    # Zero-inserted input padded by d(k-1) - b before and d(k-1) - e after (negative = cropped).
+    def stretched(axis):
+        if axis is None:
+            return 1, lambda n: n == 0
+        before = axis.d * (axis.k - 1) - axis.b
+        length = (axis.i - 1) * axis.s + 1 + before + axis.d * (axis.k - 1) - axis.e
+        return length, lambda n: n >= before and (n - before) % axis.s == 0 and (n - before) // axis.s < axis.i
+
+    (rows, r_has), (cols, c_has) = stretched(axes[0]), stretched(axes[1])
+    i_rows, k_rows, o_rows = (extent(axes[0])[:3])
+    i_cols, k_cols, o_cols = (extent(axes[1])[:3])
+    k_rows, o_rows = max(k_rows, 1), max(o_rows, 1)
+    def size(r: int, c: int) -> str:
+        return f"{c}" if layer.ndim == 1 else f"{r}×{c}"
+
+    figure, ax = plt.subplots(figsize=(0.32 * (i_cols + cols + k_cols + o_cols + 8), 0.32 * (rows + 3)))
+    top = rows
+    x = _grid(ax, (0, top), (i_rows, i_cols), lambda r, c: True, "#4c72b0", f"input {size(i_rows, i_cols)}")
+    start = x
+    x = _grid(ax, (x, top), (rows, cols), lambda r, c: r_has(r) and c_has(c), "#4c72b0",
+              f"zero-inserted, padded {size(rows, cols)}")
+    span_r = (axes[0].d * (axes[0].k - 1) + 1) if axes[0] else 1
+    span_c = axes[1].d * (axes[1].k - 1) + 1
+    ax.add_patch(Rectangle((start, top - span_r), span_c, span_r, facecolor="#dd8452", alpha=0.35,
+                           edgecolor="#dd8452", linewidth=2))
+    x = _grid(ax, (x, top), (k_rows, k_cols), lambda r, c: True, "#dd8452", f"kernel {size(k_rows, k_cols)} (flipped)")
+    _grid(ax, (x, top), (o_rows, o_cols), lambda r, c: True, "#55a868", f"output {size(o_rows, o_cols)}")
+    ax.set_xlim(-0.5, x + o_cols + 0.5)
+    ax.set_ylim(top - max(rows, o_rows) - 0.5, top + 1.5)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return figure
