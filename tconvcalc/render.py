@@ -24,6 +24,14 @@ def _isotropic(entries: list[dict]) -> bool:
     return all({key: value for key, value in e.items() if key != "axis"} == first for e in entries)
 
 
+def _axis_tables(entries: list[dict], ndim: int):
+    """One table per axis, or one for every axis when they agree: ``(entry, empty table)`` pairs."""
+    shown = entries[:1] if _isotropic(entries) else entries
+    for entry in shown:
+        title = "every axis" if len(shown) == 1 and ndim > 1 else (f"axis {entry['axis']}" if ndim > 1 else None)
+        yield entry, Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
+
+
 def _parameters(report: dict, names: list[tuple[str, str]]) -> Text:
     line = Text()
     for key, label in names:
@@ -66,9 +74,7 @@ def render_shape(report: dict, console: Console) -> None:
     console.print(Text(
         f"A {conv} with the same k, s, p, d maps several sizes to the same {_axes(report['input_size'])};"
         f" the transpose cannot know which one you came from. output_padding picks it:"))
-    for entry in shown:
-        title = "every axis" if len(shown) == 1 and ndim > 1 else (f"axis {entry['axis']}" if ndim > 1 else None)
-        table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
+    for entry, table in _axis_tables(axes, ndim):
         table.add_column("output_padding", justify="right")
         table.add_column("output size", justify="right")
         table.add_column(f"{conv} of it", justify="right")
@@ -105,14 +111,10 @@ def render_conv(report: dict, console: Console) -> None:
     _substitutions(report["substituted"], console)
     console.print(Text("             → ", style="bold") + Text(_axes(report["output_size"]), style="bold green"))
     console.print()
-    axes = report["axes"]
-    shown = axes[:1] if _isotropic(axes) else axes
     console.print(Text("Many-to-one", style="bold"))
     console.print(Text(f"Every input size below gives {_axes(report['output_size'])}; the transposed "
                        f"convolution restores each with its output_padding:"))
-    for entry in shown:
-        title = "every axis" if len(shown) == 1 and ndim > 1 else (f"axis {entry['axis']}" if ndim > 1 else None)
-        table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
+    for entry, table in _axis_tables(report["axes"], ndim):
         table.add_column("input size", justify="right")
         table.add_column("output_padding to restore it", justify="right")
         table.add_column("")
