@@ -1,4 +1,4 @@
-"""Pictures with matplotlib (the optional extra ``pip install 'tconvcalc[plot]'``).
+"""Pictures with matplotlib (the optional extra: ``python -m pip install '.[plot]'``).
 
 The overlap heatmap, and grid diagrams in the style of conv_arithmetic: the
 input, the zero-inserted and padded input with the kernel at its first
@@ -23,8 +23,8 @@ except ImportError:  # pragma: no cover - exercised by the message test via monk
 
 def _require() -> None:
     if plt is None:
-        raise ParameterError("matplotlib is not installed, --png and --svg draw with it; "
-                             "install it with pip install 'tconvcalc[plot]'")
+        raise ParameterError("matplotlib is not installed, --png and --svg draw with it; install the plot "
+                             "extra: python -m pip install '.[plot]' in the tconvcalc checkout")
 
 
 def save(figure, path: str) -> None:

@@ -286,4 +286,4 @@ def test_missing_matplotlib_is_one_clear_sentence(tmp_path, monkeypatch):
     monkeypatch.setattr(plots, "plt", None)
     result = CliRunner().invoke(cli, ["overlap", "--in", "5", "--k", "3", "--png", str(tmp_path / "a.png")])
     assert result.exit_code == 2
-    assert "pip install 'tconvcalc[plot]'" in result.stderr and not (tmp_path / "a.png").exists()
+    assert "pip install '.[plot]'" in result.stderr and not (tmp_path / "a.png").exists()
