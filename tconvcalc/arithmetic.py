@@ -11,7 +11,7 @@ from collections import namedtuple
 from itertools import product
 
 from .spec import (Axis, IntOrTuple, ParameterError, _ordinal_list, broadcast, check_at_least, conv_length,
-                   is_per_axis, op_limit)
+                   full_length, is_per_axis, op_limit)
 
 
 def _per_axis(fn, per_axis: bool, **named):
@@ -79,7 +79,7 @@ def conv_input_sizes(o: IntOrTuple, k: IntOrTuple, s: IntOrTuple = 1, p: IntOrTu
 
 def reachable_sizes(i: int, k: int, s: int, p: int, d: int) -> list[tuple[int, int]]:
     """``(output_padding, output_size)`` for every output_padding PyTorch accepts here."""
-    base = (i - 1) * s - 2 * p + d * (k - 1) + 1
+    base = full_length(i, k, s, d) - 2 * p
     return [(op, base + op) for op in range(op_limit(s, d)) if base + op >= 1]
 
 
@@ -93,7 +93,7 @@ def _op_for(target: int, i: int, k: int, s: int, p: int, d: int) -> int:
             return op
     if not options:
         limit = op_limit(s, d)
-        full = (i - 1) * s + d * (k - 1) + 1
+        full = full_length(i, k, s, d)
         raise ParameterError(
             f"padding={p} crops all {full} samples of the full scatter (input_size={i}, kernel_size={k}, "
             f"stride={s}, dilation={d}) for every output_padding, the output size must be ≥ 1; "

@@ -19,7 +19,7 @@ from functools import lru_cache
 from collections import namedtuple
 from typing import Iterable, Sequence
 
-from .spec import Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least
+from .spec import Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least, full_length, op_limit
 
 DEFAULT_KERNELS = range(1, 9)
 DEFAULT_STRIDES = range(1, 9)
@@ -34,13 +34,13 @@ def rank_key(axis: Axis) -> tuple[int, ...]:
 
 
 @lru_cache(maxsize=None)
-def _uniform(k: int, s: int, d: int, phase_shift: int) -> bool:
+def _uniform(k: int, s: int, d: int) -> bool:
     counts = Axis(1, k, s, d, 0, 0).phase_tap_counts()
     return min(counts) == max(counts)  # the crop only rotates the phases, so b mod s is irrelevant
 
 
 def _key(k: int, s: int, d: int, p: int, op: int) -> tuple[int, ...]:
-    return (0 if _uniform(k, s, d, 0) else 1, 1 if op else 0, d * (k - 1) + 1, p, s, d, op)
+    return (0 if _uniform(k, s, d) else 1, 1 if op else 0, d * (k - 1) + 1, p, s, d, op)
 
 
 def _moves(i: int, kernels, strides, max_padding: int, dilations, uniform_only: bool,
@@ -54,10 +54,10 @@ def _moves(i: int, kernels, strides, max_padding: int, dilations, uniform_only: 
     for k in kernels:
         for s in strides:
             for d in dilations:
-                if uniform_only and not _uniform(k, s, d, 0):
+                if uniform_only and not _uniform(k, s, d):
                     continue
-                full = (i - 1) * s + d * (k - 1) + 1
-                for op in range(max(s, d)):
+                full = full_length(i, k, s, d)
+                for op in range(op_limit(s, d)):
                     # low <= full + op - 2p <= high
                     p_min = max(0, -((high - full - op) // 2))
                     p_max = min(max_padding, (full + op - low) // 2)

@@ -86,6 +86,11 @@ def is_per_axis(*values: object) -> bool:
     return any(isinstance(v, (list, tuple)) for v in values)
 
 
+def full_length(i: int, k: int, s: int = 1, d: int = 1) -> int:
+    """Length of the full scatter, (i-1)*s + d*(k-1) + 1: every position some n*s + a*d reaches."""
+    return (i - 1) * s + d * (k - 1) + 1
+
+
 def op_limit(stride: int, dilation: int) -> int:
     """PyTorch's rule: 0 <= output_padding < max(stride, dilation)."""
     return max(stride, dilation)
@@ -123,7 +128,7 @@ class Axis(namedtuple("Axis", "i k s d b e", defaults=(1, 1, 0, 0))):
     @property
     def full(self) -> int:
         """Length of the full scatter: (i-1)*s + d*(k-1) + 1."""
-        return (self.i - 1) * self.s + self.span
+        return full_length(self.i, self.k, self.s, self.d)
 
     @property
     def o(self) -> int:
@@ -146,7 +151,7 @@ class Axis(namedtuple("Axis", "i k s d b e", defaults=(1, 1, 0, 0))):
                 f"output_padding={op} is not < max(stride={s}, dilation={d}), PyTorch's rule "
                 f"for output_padding; use output_padding {_ordinal_list(range(limit))}"
             )
-        full = (i - 1) * s + d * (k - 1) + 1
+        full = full_length(i, k, s, d)
         if full - 2 * p + op < 1:
             # Say which padding would still work rather than only that this one fails.
             best = (full + op - 1) // 2
@@ -173,7 +178,7 @@ class Axis(namedtuple("Axis", "i k s d b e", defaults=(1, 1, 0, 0))):
         which is how the matrix view ``y = C^T x`` is set up.
         """
         o_conv = conv_length(n, k, s, p, d)
-        full = (o_conv - 1) * s + d * (k - 1) + 1
+        full = full_length(o_conv, k, s, d)
         return cls(o_conv, k, s, d, p, full - p - n)
 
     # --- structure -------------------------------------------------------------

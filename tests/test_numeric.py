@@ -53,14 +53,19 @@ def test_seed_example(route):
 
 # --- PyTorch as the oracle ------------------------------------------------------------------------
 
+def _torch_conv_transpose(torch, nd, x, w, bias, s, p, op, groups, d):
+    """The oracle: torch.nn.functional.conv_transpose{nd}d on the same arrays."""
+    fn = getattr(torch.nn.functional, f"conv_transpose{nd}d")
+    return fn(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(bias), s, p, op, groups, d).numpy()
+
+
 @FAST
 @given(params=pytorch_layers(), route=st.sampled_from(ALL_ROUTES), seed=st.integers(0, 2**16))
 def test_conv_transpose_matches_pytorch(params, route, seed):
     torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these values")
     nd, i, k, s, p, op, d, groups, c_in, c_og, batch = params
     x, w, bias = _arrays(np.random.default_rng(seed), i, k, c_in, c_og, groups, batch)
-    expected = getattr(torch.nn.functional, f"conv_transpose{nd}d")(
-        torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(bias), s, p, op, groups, d).numpy()
+    expected = _torch_conv_transpose(torch, nd, x, w, bias, s, p, op, groups, d)
     got = numeric.conv_transpose(x, w, bias, s, p, op, groups, d, route=route)
     assert got.shape == expected.shape and got.dtype == np.float64
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12 * max(1.0, np.abs(expected).max()))
@@ -72,8 +77,7 @@ def test_float32_stays_float32_and_matches_pytorch(params, seed):
     torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these values")
     nd, i, k, s, p, op, d, groups, c_in, c_og, batch = params
     x, w, bias = _arrays(np.random.default_rng(seed), i, k, c_in, c_og, groups, batch, np.float32)
-    expected = getattr(torch.nn.functional, f"conv_transpose{nd}d")(
-        torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(bias), s, p, op, groups, d).numpy()
+    expected = _torch_conv_transpose(torch, nd, x, w, bias, s, p, op, groups, d)
     for route in numeric.ROUTES:
         got = numeric.conv_transpose(x, w, bias, s, p, op, groups, d, route=route)
         assert got.dtype == np.float32
