@@ -1,17 +1,26 @@
 """Time tconvcalc's fast NumPy route against PyTorch's CPU conv_transpose*d on real layers.
 
-    python benchmarks/bench_numeric.py [--threads N] [--batch N] [--repeat N] [--dtype float32|float64]
+    python benchmarks/bench_numeric.py [--threads N] [--batch N] [--rounds N] [--dtype float32|float64]
+                                       [--openblas-coretype NAME]
 
 Both run in this process with the same number of threads.  NumPy's BLAS reads its thread count
-from the environment when it loads, so it is set here before NumPy is imported.  Prints the time
-of each implementation, the ratio ours / PyTorch's, the geometric mean, and the peak memory of the
-fast route (tracemalloc, NumPy's allocations) against output + GEMM buffer.  A naive d2l-style loop
-over input positions is timed too, as the floor reference.
+from the environment when it loads, so it is set here before NumPy is imported.  The two are timed
+in alternating rounds (so a noisy neighbour slows both alike) and the fastest run of each is kept.
+Prints the time of each implementation, the ratio ours / PyTorch's, the geometric mean, and the
+peak memory of the fast route (tracemalloc, NumPy's allocations, work buffers included) against
+output + GEMM buffer.  A naive d2l-style loop over input positions is timed too, as the floor
+reference.
+
+``--openblas-coretype`` sets ``OPENBLAS_CORETYPE`` before NumPy loads: OpenBLAS 0.3.31, the one in
+NumPy 2.4's wheels, does not recognise AMD Zen 5 and runs its AVX2 (Haswell) kernels there, at
+half the AVX-512 speed oneDNN gets from the same cores (OpenBLAS issue #6029, fixed in #6033);
+``--openblas-coretype SkylakeX`` gives it the AVX-512 kernels the machine has.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import sys
 
@@ -20,15 +29,19 @@ def _arguments():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--repeat", type=int, default=15, help="timed runs per implementation (fastest kept)")
+    parser.add_argument("--rounds", type=int, default=6, help="alternating rounds of 5 timed runs each")
     parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     parser.add_argument("--no-naive", action="store_true", help="skip the slow naive loop")
+    parser.add_argument("--openblas-coretype", metavar="NAME",
+                        help="OpenBLAS kernel set, e.g. SkylakeX on AVX-512 machines OpenBLAS misdetects")
     return parser.parse_args()
 
 
 ARGS = _arguments()
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(ARGS.threads)  # before NumPy loads its BLAS
+if ARGS.openblas_coretype:
+    os.environ["OPENBLAS_CORETYPE"] = ARGS.openblas_coretype
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -58,18 +71,41 @@ LAYERS = [
 ]
 
 
-def timed(fn, repeat: int) -> float:
-    # OpenBLAS's and PyTorch's OpenMP worker threads spin for a while after a call; on a small
-    # machine they would steal the cores from the other library's next run.  Let them go idle.
-    time.sleep(0.3)
-    fn()  # warm-up: page faults, BLAS and oneDNN set-up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    # The fastest run: on a shared machine the others measure the neighbours, not the code.
-    return min(times)
+def timed(functions, rounds: int) -> list[float]:
+    """The fastest of ``5 * rounds`` runs of each function, the functions taking turns round by round.
+
+    On a shared machine the slower runs measure the neighbours, not the code; taking turns means
+    a busy spell slows every contender, not just whichever was being timed.
+    """
+    best = [float("inf")] * len(functions)
+    for _ in range(rounds):
+        for index, fn in enumerate(functions):
+            # OpenBLAS's and PyTorch's worker threads spin for a while after a call; on a small
+            # machine they would steal the cores from the other library's run.  Let them go idle.
+            time.sleep(0.05)
+            fn()  # warm-up: page faults, BLAS and oneDNN set-up, work buffers
+            for _ in range(5):
+                start = time.perf_counter()
+                fn()
+                best[index] = min(best[index], time.perf_counter() - start)
+    return best
+
+
+def openblas_core() -> str:
+    """The kernel set NumPy's OpenBLAS picked when it loaded, asked of the loaded library itself."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line})
+    except OSError:  # not Linux: say nothing rather than guess
+        return "unknown"
+    for path in paths:
+        library = ctypes.CDLL(path)
+        for symbol in ("openblas_get_corename", "scipy_openblas_get_corename64_", "scipy_openblas_get_corename"):
+            function = getattr(library, symbol, None)
+            if function is not None:
+                function.restype = ctypes.c_char_p
+                return function().decode()
+    return "unknown"
 
 
 def naive(x, w, stride, padding, output_padding):
@@ -85,6 +121,7 @@ def naive(x, w, stride, padding, output_padding):
 
 
 def peak_memory(fn) -> int:
+    numeric.release_buffers()  # count the work buffers the call allocates
     tracemalloc.start()
     tracemalloc.reset_peak()
     fn()
@@ -98,8 +135,9 @@ def main() -> None:
     if torch is not None:
         torch.set_num_threads(ARGS.threads)
     peer = f"PyTorch {torch.__version__}" if torch is not None else "PyTorch not installed"
-    print(f"threads={ARGS.threads} batch={ARGS.batch} dtype={dtype} numpy {np.__version__}, {peer}; "
-          f"fastest of {ARGS.repeat} runs\n")
+    print(f"threads={ARGS.threads} batch={ARGS.batch} dtype={dtype} numpy {np.__version__} (OpenBLAS kernels: "
+          f"{openblas_core()}), {peer}; "
+          f"fastest of {5 * ARGS.rounds} runs, in alternating rounds\n")
     header = (f"{'layer':36} {'ours ms':>9} {'torch ms':>9} {'ratio':>6} {'naive ms':>9} "
               f"{'peak MiB':>9} {'out+GEMM':>9} {'mem':>5}")
     print(header)
@@ -110,13 +148,13 @@ def main() -> None:
         nd = len(size)
         x = rng.standard_normal((ARGS.batch, c_in, *size)).astype(dtype)
         w = rng.standard_normal((c_in, c_out, *(k,) * nd)).astype(dtype)
-        ours = timed(lambda: numeric.conv_transpose(x, w, None, s, p, op, 1, d), ARGS.repeat)
-        result = numeric.conv_transpose(x, w, None, s, p, op, 1, d)
+        ours_fn = lambda: numeric.conv_transpose(x, w, None, s, p, op, 1, d)  # noqa: E731
+        result = ours_fn()
         if torch is not None:
             tx, tw = torch.from_numpy(x), torch.from_numpy(w)
             conv = getattr(F, f"conv_transpose{nd}d")
             with torch.no_grad():
-                theirs = timed(lambda: conv(tx, tw, None, s, p, op, 1, d), ARGS.repeat)
+                ours, theirs = timed([ours_fn, lambda: conv(tx, tw, None, s, p, op, 1, d)], ARGS.rounds)
                 expected = conv(tx, tw, None, s, p, op, 1, d).numpy()
             scale = float(np.abs(expected).max())
             assert np.abs(result - expected).max() <= 1e-4 * scale, f"{name}: results differ from PyTorch"
@@ -124,11 +162,14 @@ def main() -> None:
             ratios.append(ratio)
             theirs_text, ratio_text = f"{theirs * 1e3:9.2f}", f"{ratio:5.2f}×"
         else:
+            ours, = timed([ours_fn], ARGS.rounds)
             theirs_text, ratio_text = f"{'—':>9}", f"{'—':>6}"
         if ARGS.no_naive or d != 1:
             naive_text = f"{'—':>9}"
         else:
-            slow = timed(lambda: naive(x, w, s, p, op), 1)
+            start = time.perf_counter()
+            naive(x, w, s, p, op)
+            slow = time.perf_counter() - start
             assert np.allclose(naive(x, w, s, p, op), result, atol=1e-3), f"{name}: naive loop disagrees"
             naive_text = f"{slow * 1e3:9.1f}"
         peak = peak_memory(lambda: numeric.conv_transpose(x, w, None, s, p, op, 1, d))

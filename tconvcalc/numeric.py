@@ -15,16 +15,19 @@ convolution's weight ``(C_in, C_out/groups, *k)``, the convolution's weight
 from __future__ import annotations
 
 import os
+import threading
+from functools import lru_cache
 from itertools import product
 from math import gcd, prod
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
 from .operator import axis_taps
 from .spec import Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least
 
-__all__ = ["ROUTES", "MAX_BYTES", "conv_transpose", "conv", "apply", "apply_adjoint", "matrix_indices"]
+__all__ = ["ROUTES", "MAX_BYTES", "conv_transpose", "conv", "apply", "apply_adjoint", "matrix_indices",
+           "release_buffers"]
 
 ROUTES = ("fast", "matrix", "zero_insertion", "phases")
 
@@ -43,6 +46,37 @@ MAX_BYTES = _default_max_bytes()
 # Work buffers are processed in slices of about this many bytes: small enough to stay in cache
 # between the GEMM and the scatter, large enough that the GEMM runs at full speed.
 _CHUNK_BYTES = 4 << 20
+
+
+class _Workspace(threading.local):
+    """Work buffers kept between calls, one set per thread.
+
+    A freshly allocated multi-megabyte array costs a page fault per 4 KiB page when it is first
+    written - measured at over a third of a GEMM-bound layer's time - so the padded input, im2col
+    and GEMM buffers are reused from call to call.  The result is always a new array.
+    """
+
+    limit = 64 << 20  # larger buffers are allocated per call and not kept
+
+    def __init__(self):
+        self.buffers: dict[str, np.ndarray] = {}
+
+    def array(self, name: str, shape: Sequence[int], dtype: np.dtype) -> np.ndarray:
+        nbytes = prod(shape) * dtype.itemsize
+        if nbytes > self.limit:
+            return np.empty(shape, dtype)
+        buffer = self.buffers.get(name)
+        if buffer is None or buffer.nbytes < nbytes:
+            buffer = self.buffers[name] = np.empty(nbytes, np.uint8)
+        return buffer[:nbytes].view(dtype).reshape(shape)
+
+
+_WORK = _Workspace()
+
+
+def release_buffers() -> None:
+    """Free the work buffers this thread keeps between calls (at most a few times 64 MiB)."""
+    _WORK.buffers.clear()
 
 
 # --- input checking ------------------------------------------------------------------------------
@@ -262,16 +296,22 @@ def apply_adjoint(layer: Layer, u, weight, groups: int = 1) -> np.ndarray:
 
 # --- shared pieces --------------------------------------------------------------------------------
 
-def _pad(x: np.ndarray, pads: Sequence[tuple[int, int]]) -> np.ndarray:
-    """Zero-pad the spatial axes by ``(lo, hi)``; a negative amount crops that end instead.
+def _pad(x: np.ndarray, pads: Sequence[tuple[int, int]], out: np.ndarray | None = None) -> np.ndarray:
+    """Zero-pad the last ``len(pads)`` axes by ``(lo, hi)``; a negative amount crops that end instead.
 
     Sample ``t`` of the result is ``x[t - lo]`` (zero outside ``x``), so a crop may reach past
-    the padding of the other end.
+    the padding of the other end.  The result is C-contiguous unless nothing is padded; ``out``,
+    if given, is a buffer of the padded shape to write it into.
     """
     if all(lo == 0 and hi == 0 for lo, hi in pads):
         return x
-    size = x.shape[2:]
-    out = np.zeros((*x.shape[:2], *(length + lo + hi for length, (lo, hi) in zip(size, pads))), x.dtype)
+    lead = x.shape[:x.ndim - len(pads)]
+    size = x.shape[len(lead):]
+    shape = (*lead, *(length + lo + hi for length, (lo, hi) in zip(size, pads)))
+    if out is None:
+        out = np.zeros(shape, x.dtype)
+    else:
+        out.fill(0)
     src, dst = [], []
     for length, (lo, hi) in zip(size, pads):
         first, last = max(0, -lo), min(length, length + hi)  # the part of x that survives the crops
@@ -279,7 +319,8 @@ def _pad(x: np.ndarray, pads: Sequence[tuple[int, int]]) -> np.ndarray:
             return out
         src.append(slice(first, last))
         dst.append(slice(first + lo, last + lo))
-    out[(slice(None), slice(None), *dst)] = x[(slice(None), slice(None), *src)]
+    keep = (slice(None),) * len(lead)
+    out[(*keep, *dst)] = x[(*keep, *src)]
     return out
 
 
@@ -305,31 +346,15 @@ def _weight_for_conv(w: np.ndarray, groups: int) -> np.ndarray:
     return g.reshape(groups * c_og, c_in // groups, *kernel)
 
 
-def _tap_range(axis: Axis, a: int) -> tuple[slice, slice] | None:
-    """Input samples ``n`` whose tap ``a`` lands inside the cropped output, and where they land."""
-    shift = a * axis.d - axis.b  # output index m = n*s + shift
-    lo = max(0, -(shift // axis.s))  # ceil(-shift / s)
-    hi = min(axis.i - 1, (axis.o - 1 - shift) // axis.s)
-    if lo > hi:
-        return None
-    return slice(lo, hi + 1), slice(lo * axis.s + shift, hi * axis.s + shift + 1, axis.s)
-
-
 def _work_bytes(route: str, layer: Layer, x_shape, w_shape, groups: int, dtype: np.dtype) -> int:
     """Work memory a route will allocate beyond the output, for the up-front memory check."""
     n, c_in = x_shape[:2]
     c_out = w_shape[1] * groups
     taps, inputs = prod(layer.kernel_size), prod(layer.input_size)
     if route in ("fast", "col2im", "subpixel_gemm"):
-        plans = [_subpixel_axis(axis, route == "subpixel_gemm") for axis in layer.axes]
-        if route == "subpixel_gemm" or (route == "fast" and None not in plans
-                                        and _prefer_subpixel(layer, plans, c_in, c_out)):
-            lengths = prod(p["length"] for p in plans)
-            per_sample = (c_in * prod(p["window"] for p in plans) + c_out * prod(layer.field("s"))) * lengths
-            padded = prod(a.i + sum(p["pads"]) for a, p in zip(layer.axes, plans))
-            return (min(n, _batch_chunk(per_sample * dtype.itemsize, n)) * per_sample + n * c_in * padded) * \
-                dtype.itemsize
-        per_sample = c_out * taps * inputs
+        modes = {"col2im": (False,) * layer.ndim, "subpixel_gemm": (True,) * layer.ndim}.get(route)
+        plan = _gemm_plan(layer, modes or _best_modes(layer, x_shape, c_out, groups))
+        per_sample = plan.per_sample(c_in, c_out, groups)
         return min(n, _batch_chunk(per_sample * dtype.itemsize, n)) * per_sample * dtype.itemsize
     if route == "matrix":
         return 16 * _CHUNK_ELEMENTS + prod(a.o for a in layer.axes) * n * c_out * 8
@@ -342,129 +367,289 @@ def _batch_chunk(per_sample: int, n: int) -> int:
     return max(1, min(n, _CHUNK_BYTES // max(per_sample, 1)))
 
 
-# --- route 1: one GEMM, then col2im or a pixel shuffle ----------------------------------------------
+# --- route 1: GEMMs in which each axis gathers or scatters its taps ---------------------------------
+#
+# Along a *gathering* axis the outputs are split into their s sub-pixel phases; phase r reads the
+# input at a window of offsets shared by all phases, so the window goes into the GEMM's inner
+# dimension (an im2col copy of the input) and the phases into its rows.  Along a *scattering* axis
+# every tap goes into the GEMM's rows and its slab is added into a strided slice of the output
+# (col2im).  All axes gathering is the sub-pixel GEMM, all scattering is col2im; the cost model
+# picks the mix with the least estimated time.
 
 def _fast(layer: Layer, x: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
-    """The default: the sub-pixel GEMM when it costs no extra FLOPs (k a multiple of s), else col2im."""
-    plans = [_subpixel_axis(axis) for axis in layer.axes]
-    if None not in plans and _prefer_subpixel(layer, plans, x.shape[1], w.shape[1] * groups):
-        return _subpixel_gemm(layer, x, w, groups, plans)
-    return _col2im(layer, x, w, groups)
+    """The default: the per-axis gather/scatter GEMM the cost model finds cheapest."""
+    return _gemm(layer, x, w, groups, _best_modes(layer, x.shape, w.shape[1] * groups, groups))
 
 
-def _prefer_subpixel(layer: Layer, plans, c_in: int, c_out: int) -> bool:
-    """Sub-pixel copies its input into an im2col buffer, col2im adds a GEMM buffer into the output;
-    same FLOPs, so pick the smaller buffer (a window of one is a free view of x)."""
-    window = prod(p["window"] for p in plans)
-    return window == 1 or c_in * window <= c_out * prod(layer.kernel_size)
+# Relative costs, in multiply-adds of a multi-threaded GEMM, of moving one element through a
+# single-threaded NumPy copy or strided in-place add (measured on OpenBLAS, AVX2 and AVX-512 machines:
+# a GEMM does 100-200 G multiply-adds/s on two cores, a copy moves 3-10 G elements/s, an add half that).
+_COPY_COST, _ADD_COST = 25, 50
 
 
-def _col2im(layer: Layer, x: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
-    """GEMM ``W^T x`` for every tap at once, then add each tap's slab into a strided slice of ``y``."""
-    n, c_in = x.shape[:2]
-    c_ig, c_og = c_in // groups, w.shape[1]
-    kernel, size = layer.kernel_size, layer.input_size
-    taps, inputs = prod(kernel), prod(size)
-    # W^T as a contiguous (groups, C_out/g * taps, C_in/g) block: a transposed view would make
-    # NumPy's batched matmul fall off BLAS (measured 4x slower); copying the weight is cheap.
-    wt = np.ascontiguousarray(w.reshape(groups, c_ig, c_og * taps).transpose(0, 2, 1))
-    xg = x.reshape(n, groups, c_ig, inputs)
-    y = np.zeros((n, groups * c_og, *layer.output_size), x.dtype)
-    ranges = [[_tap_range(axis, a) for a in range(axis.k)] for axis in layer.axes]
-    # Slices of the batch: the GEMM's output stays in cache until the scatter has read it.
-    step = _batch_chunk(groups * c_og * taps * inputs * x.dtype.itemsize, n)
-    for start in range(0, n, step):
-        stop = min(n, start + step)
-        cols = np.matmul(wt, xg[start:stop])  # (batch, groups, C_out/g * taps, inputs)
-        cols = cols.reshape(stop - start, groups * c_og, *kernel, *size)
-        out = y[start:stop]
-        for tap in product(*(range(k) for k in kernel)):
-            spans = [ranges[axis][a] for axis, a in enumerate(tap)]
-            if None in spans:
-                continue
-            src = (slice(None), slice(None), *tap, *(s for s, _ in spans))
-            dst = (slice(None), slice(None), *(t for _, t in spans))
-            view = out[dst]
-            np.add(view, cols[src], out=view)  # strided in-place add: no temporaries
-    return y
+def _best_modes(layer: Layer, x_shape, c_out: int, groups: int) -> tuple[bool, ...]:
+    """Gather (True) or scatter (False) per axis, the cheapest by :func:`_gemm_cost`."""
+    return _cheapest_modes(layer, tuple(x_shape[:2]), c_out, groups)
 
 
-def _subpixel_axis(axis: Axis, any_cost: bool = False):
-    """One axis of the sub-pixel GEMM, or None when it would cost extra multiplications.
+@lru_cache(maxsize=256)
+def _cheapest_modes(layer: Layer, batch_channels: tuple[int, int], c_out: int, groups: int) -> tuple[bool, ...]:
+    return min(product((True, False), repeat=layer.ndim),
+               key=lambda modes: _gemm_cost(_gemm_plan(layer, modes), batch_channels, c_out, groups))
 
-    Output phase ``r`` (``(j + b) % s == r``) reads ``x[q - c]`` for the offsets ``c`` of its taps.
-    All phases share one window of offsets ``c_max, c_max - step, ...``; a phase without a tap at
-    some offset multiplies by zero there, so the window is used only when ``s * window == k``.
+
+def _gemm_cost(plan: "_GemmPlan", x_shape, c_out: int, groups: int) -> int:
+    n, c_in = x_shape[:2]
+    columns = n * prod(plan.extent)
+    macs = columns * (c_out // groups) * c_in * plan.row_blocks
+    moves = (columns * c_in * prod(plan.windows) if plan.im2col else 0)
+    written = columns * c_out * plan.result_rows  # GEMM result elements
+    return macs + _COPY_COST * moves + (_ADD_COST if plan.scatters else _COPY_COST) * written
+
+
+class _AxisPhases(NamedTuple):
+    """A gathering axis.
+
+    Output ``j`` with ``j + b = q*s + r`` (phase ``r``) receives ``w[a] * x[q - c_a]`` from the taps
+    with ``a*d = c_a*s + r``.  All phases share one window of offsets ``c_max - v*step``
+    (``v < window``); window row ``v`` at position ``q`` reads ``x[q - q_lo + v*step - pads[0]]``.
+    ``phases`` holds ``(j0, count, q0, {v: a})`` per phase that has outputs.
     """
+    step: int
+    window: int
+    q_lo: int
+    length: int
+    pads: tuple[int, int]
+    phases: tuple
+
+
+def _axis_phases(axis: Axis) -> _AxisPhases:
     s, d, b, o = axis.s, axis.d, axis.b, axis.o
-    offsets = {a: (a * d - (a * d) % s) // s for a in range(axis.k)}
-    values = sorted(set(offsets.values()))
+    offset = [a * d // s for a in range(axis.k)]
+    c_min, c_max = min(offset), max(offset)
     step = 0
-    for u, v in zip(values, values[1:]):
-        step = gcd(step, v - u)
+    for c in offset:
+        step = gcd(step, c - c_min)
     step = step or 1
-    window = (values[-1] - values[0]) // step + 1
-    if s * window > axis.k and not any_cost:
-        return None
-    c_max = values[-1]
-    taps = [[-1] * window for _ in range(s)]  # taps[r][v]: kernel index at offset c_max - v*step
-    for a, c in offsets.items():
-        taps[(a * d) % s][(c_max - c) // step] = a
-    phases = []  # (r, first output, count, first q)
+    phases = []
     for r in range(s):
         j0 = (r - b) % s
         if j0 < o:
-            phases.append((r, j0, len(range(j0, o, s)), (j0 + b) // s))
-    q_lo = min(p[3] for p in phases)
-    q_hi = max(p[3] + p[2] - 1 for p in phases)
-    pads = (c_max - q_lo, q_hi - values[0] - (axis.i - 1))
-    return {"taps": taps, "step": step, "window": window, "phases": phases, "q_lo": q_lo,
-            "length": q_hi - q_lo + 1, "pads": pads}
+            taps = {(c_max - offset[a]) // step: a for a in range(axis.k) if a * d % s == r}
+            phases.append((j0, len(range(j0, o, s)), (j0 + b) // s, taps))
+    q_lo = min(p[2] for p in phases)
+    q_hi = max(p[2] + p[1] - 1 for p in phases)
+    return _AxisPhases(step, (c_max - c_min) // step + 1, q_lo, q_hi - q_lo + 1,
+                       (c_max - q_lo, q_hi - c_min - (axis.i - 1)), tuple(phases))
 
 
-def _subpixel_gemm(layer: Layer, x: np.ndarray, w: np.ndarray, groups: int, plans) -> np.ndarray:
-    """All ``s**n`` phase convolutions as ONE GEMM over a shared window, then a pixel shuffle.
+class _GemmPlan(NamedTuple):
+    """The GEMMs of one choice of modes: ``gathers[ax]`` is an :class:`_AxisPhases` or None (scatter)."""
+    gathers: tuple
+    windows: tuple  # window rows per axis (1 where it scatters)
+    extent: tuple  # GEMM columns per sample, per axis: phase positions or input samples
+    blocks: dict  # (first, last) window run -> phase combinations sharing that GEMM
+    empty: list  # phase combinations no tap reaches: their outputs are zero
+    im2col: bool  # whether the inner dimension needs a copy of x (else x itself is the operand)
+    scatters: tuple  # taps per scattering axis
+    row_blocks: int  # sum over GEMMs of result rows times inner size, per output and input channel
+    result_rows: int  # GEMM result rows per output channel, all GEMMs together
+    taps: dict  # per GEMM, the kernel tap (flat index) of each (inner row, result row); -1 for none
 
-    Every product is accumulated inside the GEMM, so there is no scatter-add at all: each
-    output sample is written once, by a strided copy.
+    def per_sample(self, c_in: int, c_out: int, groups: int) -> int:
+        """Elements of work buffer per sample of a batch slice: the im2col copy and one GEMM result."""
+        columns = prod(self.extent)
+        rows = (c_out // groups) * max((len(c) for c in self.blocks.values()), default=0) * prod(self.scatters) * groups
+        return (c_in * prod(self.windows) * columns if self.im2col else 0) + rows * columns
+
+
+@lru_cache(maxsize=256)
+def _gemm_plan(layer: Layer, modes: tuple[bool, ...]) -> _GemmPlan:
+    gathers = tuple(_axis_phases(axis) if g else None for axis, g in zip(layer.axes, modes))
+    phased = [p for p in gathers if p is not None]
+    windows = tuple(p.window if p else 1 for p in gathers)
+    blocks, empty = _gemm_blocks(phased)
+    scatters = tuple(axis.k for axis, p in zip(layer.axes, gathers) if p is None)
+    taps = prod(scatters)
+    return _GemmPlan(gathers, windows, tuple(p.length if p else axis.i for axis, p in zip(layer.axes, gathers)),
+                     blocks, empty, any(p.window > 1 or p.pads != (0, 0) for p in phased), scatters,
+                     sum(len(c) * taps * (last - first) for (first, last), c in blocks.items()),
+                     sum(len(c) * taps for c in blocks.values()),
+                     {run: _tap_table(layer, gathers, scatters, run, combos) for run, combos in blocks.items()})
+
+
+def _tap_table(layer: Layer, gathers, scatters, run, combos) -> np.ndarray:
+    """``(run, combos, *scatter taps)``: the flat kernel index feeding each window row of each
+    result row of one GEMM, or -1 where that row gets a zero weight."""
+    windows = [p.window for p in gathers if p is not None]
+    # each row's window index, per gathering axis (no axes: the one row of an empty window)
+    rows = np.unravel_index(np.arange(*run), windows) if windows else ()
+    shape = (run[1] - run[0], len(combos), *scatters)
+    index = np.zeros(shape, np.intp)
+    missing = np.zeros(shape, bool)
+    g = s = 0
+    for axis, p in zip(layer.axes, gathers):
+        if p is None:
+            table = np.arange(axis.k).reshape([-1 if i == 2 + s else 1 for i in range(len(shape))])
+            s += 1
+        else:
+            table = np.array([[combo[g][3].get(int(v), -1) for combo in combos] for v in rows[g]])
+            table = table.reshape(*table.shape, *(1,) * len(scatters))
+            g += 1
+        missing = missing | (table < 0)
+        index = index * axis.k + table
+    index[missing] = -1
+    return index
+
+
+def _gemm_blocks(phased):
+    """Phase combinations grouped by the run of window rows (row-major) their taps need.
+
+    A run holds every row a combination uses and, between them, rows it gets zero weights for;
+    combinations with the same run share one GEMM.  Combinations without taps are returned apart:
+    their outputs are zero.
     """
+    windows = [p.window for p in phased]
+    blocks, empty = {}, []
+    for combo in product(*(p.phases for p in phased)):
+        if not all(taps for *_, taps in combo):
+            empty.append(combo)
+            continue
+        first = int(np.ravel_multi_index([min(taps) for *_, taps in combo], windows)) if combo else 0
+        last = int(np.ravel_multi_index([max(taps) for *_, taps in combo], windows)) if combo else 0
+        blocks.setdefault((first, last + 1), []).append(combo)
+    return blocks, empty
+
+
+def _gemm(layer: Layer, x: np.ndarray, w: np.ndarray, groups: int, modes) -> np.ndarray:
+    """Run the GEMMs of ``modes`` (gather True / scatter False per axis) and assemble ``y``."""
+    plan = _gemm_plan(layer, modes)
     n, c_in = x.shape[:2]
     nd = layer.ndim
     c_ig, c_og = c_in // groups, w.shape[1]
-    strides = [axis.s for axis in layer.axes]
-    windows = [p["window"] for p in plans]
-    lengths = [p["length"] for p in plans]
-    # Weight (groups, phases * C_out/g, C_in/g * window): a zero slot at index k for missing taps.
-    wz = np.pad(w.reshape(groups, c_ig, c_og, *layer.kernel_size), [(0, 0)] * 3 + [(0, 1)] * nd)
-    index = []
-    for ax, plan in enumerate(plans):
-        table = np.array(plan["taps"], dtype=np.intp)
-        table[table < 0] = layer.kernel_size[ax]
-        shape = [1] * (2 * nd)
-        shape[ax], shape[nd + ax] = strides[ax], windows[ax]
-        index.append(table.reshape(shape))
-    wb = wz[(slice(None), slice(None), slice(None), *index)]  # (g, ci, co, *s, *window)
-    order = [0, *range(3, 3 + nd), 2, 1, *range(3 + nd, 3 + 2 * nd)]
-    wb = np.ascontiguousarray(wb.transpose(order)).reshape(groups, prod(strides) * c_og, c_ig * prod(windows))
-    xp = _pad(x, [p["pads"] for p in plans])
-    st = xp.strides
-    y = np.empty((n, groups, c_og, *layer.output_size), x.dtype)
-    step = _batch_chunk((c_in * prod(windows) + groups * c_og * prod(strides)) * prod(lengths) * x.dtype.itemsize, n)
+    columns = prod(plan.extent)
+    weights = _block_weights(w, groups, plan)
+    scatter = bool(plan.scatters)
+    # Scattered slabs are added, so y starts at zero; otherwise every sample is written once.
+    y = (np.zeros if scatter else np.empty)((n, groups, c_og, *layer.output_size), x.dtype)
+    for combo in plan.empty:
+        y[(slice(None),) * 3 + _phase_slices(layer, plan, combo, None)[1]] = 0
+    step = _batch_chunk(plan.per_sample(c_in, groups * c_og, groups) * x.dtype.itemsize, n)
     for start in range(0, n, step):
         stop = min(n, start + step)
-        view = np.lib.stride_tricks.as_strided(
-            xp[start:], (stop - start, groups, c_ig, *windows, *lengths),
-            (st[0], c_ig * st[1], st[1], *(p["step"] * t for p, t in zip(plans, st[2:])), *st[2:]),
-            writeable=False)
-        cols = view.reshape(stop - start, groups, c_ig * prod(windows), prod(lengths))  # im2col (a view if window 1)
-        part = np.matmul(wb, cols).reshape(stop - start, groups, *strides, c_og, *lengths)
-        for combo in product(*(p["phases"] for p in plans)):
-            src = (slice(None), slice(None), *(r for r, *_ in combo), slice(None),
-                   *(slice(q - p["q_lo"], q - p["q_lo"] + count) for (_, _, count, q), p in zip(combo, plans)))
-            dst = (slice(start, stop), slice(None), slice(None),
-                   *(slice(j0, None, s) for (_, j0, _, _), s in zip(combo, strides)))
-            y[dst] = part[src]
+        batch = stop - start
+        if plan.im2col:
+            cols = _im2col(layer, plan, x[start:stop].reshape(batch, groups, c_ig, *layer.input_size))
+            cols = cols.reshape(groups, prod(plan.windows) * c_ig, batch * columns)
+        else:  # x itself, (batch, g, C_in/g, columns), is the operand: one GEMM per sample
+            cols = x[start:stop].reshape(batch, groups, c_ig, columns)
+        for (first, last), combos in plan.blocks.items():
+            m = weights[first, last]
+            if plan.im2col:
+                out = np.matmul(m, cols[:, first * c_ig:last * c_ig],
+                                out=_WORK.array("gemm", (groups, m.shape[1], batch * columns), x.dtype))
+                out = out.reshape(groups, c_og, len(combos), *plan.scatters, batch, *plan.extent)
+            else:
+                out = np.matmul(m, cols, out=_WORK.array("gemm", (batch, groups, m.shape[1], columns), x.dtype))
+                out = np.moveaxis(out.reshape(batch, groups, c_og, len(combos), *plan.scatters, *plan.extent),
+                                  0, 3 + len(plan.scatters))
+            _write_out(y, out, layer, plan, combos, slice(start, stop), scatter)
     return y.reshape(n, groups * c_og, *layer.output_size)
+
+
+def _im2col(layer: Layer, plan: "_GemmPlan", x: np.ndarray) -> np.ndarray:
+    """``(g, *windows, C_in/g, batch, *extent)``: the input at every window row, zeros past its ends.
+
+    Read straight from ``x`` ``(batch, g, C_in/g, *input)``, so the padding is never materialised.
+    """
+    batch, groups, c_ig = x.shape[:3]
+    cols = _WORK.array("im2col", (groups, *plan.windows, c_ig, batch, *plan.extent), x.dtype)
+    source = x.transpose(1, 2, 0, *range(3, x.ndim))  # (g, C_in/g, batch, *input)
+    for v in product(*(range(k) for k in plan.windows)):
+        target = cols[(slice(None), *v)]  # (g, C_in/g, batch, *extent)
+        dst, src = [], []
+        for t, p, axis, length in zip(v, plan.gathers, layer.axes, plan.extent):
+            lo = 0 if p is None else t * p.step - p.pads[0]  # input index read at column 0
+            first, last = max(0, -lo), min(length, axis.i - lo)
+            dst.append(slice(first, max(first, last)))
+            src.append(slice(first + lo, max(first, last) + lo))
+        if any(d.start >= d.stop for d in dst):
+            target.fill(0)
+            continue
+        lead = (slice(None),) * 3
+        target[(*lead, *dst)] = source[(*lead, *src)]
+        for ax, (d, length) in enumerate(zip(dst, plan.extent)):  # zero the borders, axis by axis
+            before = (slice(None),) * ax
+            target[(*lead, *before, slice(0, d.start))] = 0
+            target[(*lead, *before, slice(d.stop, length))] = 0
+    return cols
+
+
+def _block_weights(w: np.ndarray, groups: int, plan: _GemmPlan) -> dict:
+    """Per GEMM, the left operand ``(g, C_out/g * combos * scatter taps, run * C_in/g)``: each result
+    row's taps at their window rows, zeros where it has none.
+
+    Built as its transpose ``(run, C_in/g, C_out/g, ...)`` - a gather within each weight's kernel,
+    then a move of whole ``C_out/g`` blocks - and handed to the GEMM as a transposed view, which BLAS
+    reads as fast as a copy; building the operand itself would walk ``w`` across its channels.
+    """
+    c_in, c_og = w.shape[:2]
+    wg = w.reshape(groups, c_in // groups, c_og, -1)
+    weights = {}
+    for run, table in plan.taps.items():
+        block = wg[:, :, :, np.maximum(table, 0)]  # (g, C_in/g, C_out/g, run, combos, *scatter taps)
+        missing = table < 0
+        if missing.any():
+            block[:, :, :, missing] = 0
+        block = np.ascontiguousarray(np.moveaxis(block, 3, 1))  # (g, run, C_in/g, C_out/g, ...)
+        weights[run] = block.reshape(groups, table.shape[0] * (c_in // groups), -1).transpose(0, 2, 1)
+    return weights
+
+
+def _phase_slices(layer: Layer, plan: "_GemmPlan", combo, taps):
+    """Source slices into a GEMM result's positions and target slices into ``y``, per axis, for one
+    phase combination and one tap per scattering axis; None if that tap lands outside the output."""
+    src, dst = [], []
+    phases, scattered = iter(combo), iter(taps or ())
+    for axis, p in zip(layer.axes, plan.gathers):
+        if p is None:
+            span = _tap_range(axis, next(scattered)) if taps is not None else (slice(None), slice(None))
+            if span is None:
+                return None
+            src.append(span[0])
+            dst.append(span[1])
+        else:
+            j0, count, q0, _ = next(phases)
+            src.append(slice(q0 - p.q_lo, q0 - p.q_lo + count))
+            dst.append(slice(j0, j0 + (count - 1) * axis.s + 1, axis.s))
+    return tuple(src), tuple(dst)
+
+
+def _write_out(y, out, layer: Layer, plan: "_GemmPlan", combos, batch: slice, add: bool) -> None:
+    """Move a GEMM result ``(g, C_out/g, combos, *scatter taps, batch, *extent)`` into ``y``: a strided
+    copy per phase, or a strided in-place add per scattered tap."""
+    for index, combo in enumerate(combos):
+        for taps in product(*(range(k) for k in plan.scatters)):
+            slices = _phase_slices(layer, plan, combo, taps)
+            if slices is None:
+                continue
+            src = out[(slice(None), slice(None), index, *taps, slice(None), *slices[0])]
+            src = np.moveaxis(src, 2, 0)  # (batch, g, C_out/g, ...)
+            view = y[(batch, slice(None), slice(None), *slices[1])]
+            if add:
+                np.add(view, src, out=view)  # no temporaries
+            else:
+                view[...] = src
+
+
+def _tap_range(axis: Axis, a: int) -> tuple[slice, slice] | None:
+    """Input samples ``n`` whose tap ``a`` lands inside the cropped output, and where they land."""
+    shift = a * axis.d - axis.b  # output index m = n*s + shift
+    lo = max(0, -(shift // axis.s))  # ceil(-shift / s)
+    hi = min(axis.i - 1, (axis.o - 1 - shift) // axis.s)
+    if lo > hi:
+        return None
+    return slice(lo, hi + 1), slice(lo * axis.s + shift, hi * axis.s + shift + 1, axis.s)
 
 
 # --- route 2: the sparse matrix C^T ------------------------------------------------------------------
@@ -560,9 +745,9 @@ def _phases(layer: Layer, x: np.ndarray, w: np.ndarray, groups: int) -> np.ndarr
 
 
 _ROUTE_FUNCTIONS = {"fast": _fast, "matrix": _matrix, "zero_insertion": _zero_insertion, "phases": _phases,
-                    # the two forms of the fast route, selectable for tests and benchmarks
-                    "col2im": _col2im, "subpixel_gemm": lambda layer, x, w, g: _subpixel_gemm(
-                        layer, x, w, g, [_subpixel_axis(a, any_cost=True) for a in layer.axes])}
+                    # the extreme forms of the fast route, selectable for tests and benchmarks
+                    "col2im": lambda layer, x, w, g: _gemm(layer, x, w, g, (False,) * layer.ndim),
+                    "subpixel_gemm": lambda layer, x, w, g: _gemm(layer, x, w, g, (True,) * layer.ndim)}
 
 
 # --- cross-checking ---------------------------------------------------------------------------------

@@ -132,6 +132,19 @@ def test_routes_agree_on_any_crop(params, groups, seed):
                                    err_msg=route)
 
 
+@FAST
+@given(params=crop_layers(), groups=st.integers(1, 2), seed=st.integers(0, 2**16), data=st.data())
+def test_every_gather_scatter_mix_agrees(params, groups, seed, data):
+    """The fast route's GEMMs with each axis gathering or scattering, against the operator triples."""
+    i, k, s, d, crop = params
+    x, w, _ = _arrays(np.random.default_rng(seed), i, k, 2 * groups, 2, groups, 2)
+    layer = numeric._crop_layer(i, k, s, d, crop)
+    modes = tuple(data.draw(st.lists(st.booleans(), min_size=len(i), max_size=len(i)), label="gather"))
+    reference = numeric.apply(layer, x, w, None, groups, "matrix")
+    got = numeric._gemm(layer, x, w, groups, modes)
+    np.testing.assert_allclose(got, reference, rtol=0, atol=1e-12 * max(1.0, np.abs(reference).max()))
+
+
 def test_crop_equals_pytorch_padding():
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((1, 2, 5, 4)), rng.standard_normal((2, 3, 3, 3))
