@@ -11,6 +11,12 @@ peak memory of the fast route (tracemalloc, NumPy's allocations, work buffers in
 output + GEMM buffer.  A naive d2l-style loop over input positions is timed too, as the floor
 reference.
 
+Freed memory is kept by the C allocator (glibc ``mallopt``) unless ``--default-malloc`` is given:
+otherwise each call's multi-megabyte buffers come back from the kernel as fresh pages, and a page
+fault per 4 KiB (about 1.5 us in a VM) adds up to a third of a layer's time, by chance to one
+library or the other depending on what the heap looked like.  Steady memory is also what a
+training loop sees.
+
 ``--openblas-coretype`` sets ``OPENBLAS_CORETYPE`` before NumPy loads: OpenBLAS 0.3.31, the one in
 NumPy 2.4's wheels, does not recognise AMD Zen 5 and runs its AVX2 (Haswell) kernels there, at
 half the AVX-512 speed oneDNN gets from the same cores (OpenBLAS issue #6029, fixed in #6033);
@@ -34,10 +40,23 @@ def _arguments():
     parser.add_argument("--no-naive", action="store_true", help="skip the slow naive loop")
     parser.add_argument("--openblas-coretype", metavar="NAME",
                         help="OpenBLAS kernel set, e.g. SkylakeX on AVX-512 machines OpenBLAS misdetects")
+    parser.add_argument("--default-malloc", action="store_true",
+                        help="leave glibc returning freed memory to the kernel (page faults on every call)")
     return parser.parse_args()
 
 
+def keep_freed_memory() -> bool:
+    """Tell glibc to keep freed memory in the heap (no mmap per large block, no trimming)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(libc.mallopt(m_mmap_threshold, 32 << 20)) and bool(libc.mallopt(m_trim_threshold, 1 << 30))
+
+
 ARGS = _arguments()
+STEADY_MEMORY = not ARGS.default_malloc and keep_freed_memory()
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(ARGS.threads)  # before NumPy loads its BLAS
 if ARGS.openblas_coretype:
@@ -136,7 +155,7 @@ def main() -> None:
         torch.set_num_threads(ARGS.threads)
     peer = f"PyTorch {torch.__version__}" if torch is not None else "PyTorch not installed"
     print(f"threads={ARGS.threads} batch={ARGS.batch} dtype={dtype} numpy {np.__version__} (OpenBLAS kernels: "
-          f"{openblas_core()}), {peer}; "
+          f"{openblas_core()}), {peer}; freed memory {'kept' if STEADY_MEMORY else 'returned'}; "
           f"fastest of {5 * ARGS.rounds} runs, in alternating rounds\n")
     header = (f"{'layer':36} {'ours ms':>9} {'torch ms':>9} {'ratio':>6} {'naive ms':>9} "
               f"{'peak MiB':>9} {'out+GEMM':>9} {'mem':>5}")

@@ -5,7 +5,9 @@ convolution's weight ``(C_in, C_out/groups, *k)``, the convolution's weight
 ``(C_out, C_in/groups, *k)``.  Every route takes a :class:`~tconvcalc.spec.Layer`
 (the canonical per-axis crop model), so any framework's layer can be run:
 
-* ``fast``  - one GEMM over all taps, then a strided scatter-add (col2im);
+* ``fast``  - GEMMs over all taps: along each axis either the sub-pixel phases read a shared
+  window of the input (an im2col copy) or every tap's slab is added into the output (col2im),
+  whichever a cost model finds cheaper;
 * ``matrix`` - ``y = C^T x`` from the ``(row, column, tap)`` triples of
   :mod:`tconvcalc.operator`, applied in sparse (COO) form with ``np.bincount``;
 * ``zero_insertion`` - insert ``s-1`` zeros, pad, correlate with the flipped kernel;
@@ -350,7 +352,6 @@ def _work_bytes(route: str, layer: Layer, x_shape, w_shape, groups: int, dtype: 
     """Work memory a route will allocate beyond the output, for the up-front memory check."""
     n, c_in = x_shape[:2]
     c_out = w_shape[1] * groups
-    taps, inputs = prod(layer.kernel_size), prod(layer.input_size)
     if route in ("fast", "col2im", "subpixel_gemm"):
         modes = {"col2im": (False,) * layer.ndim, "subpixel_gemm": (True,) * layer.ndim}.get(route)
         plan = _gemm_plan(layer, modes or _best_modes(layer, x_shape, c_out, groups))
@@ -360,7 +361,7 @@ def _work_bytes(route: str, layer: Layer, x_shape, w_shape, groups: int, dtype: 
         return 16 * _CHUNK_ELEMENTS + prod(a.o for a in layer.axes) * n * c_out * 8
     # zero insertion / phases: the padded input and the im2col buffer of one convolution
     padded = prod(a.full + 2 * a.d * (a.k - 1) for a in layer.axes)
-    return n * c_in * (padded + taps * prod(layer.output_size)) * dtype.itemsize
+    return n * c_in * (padded + prod(layer.kernel_size) * prod(layer.output_size)) * dtype.itemsize
 
 
 def _batch_chunk(per_sample: int, n: int) -> int:
@@ -398,7 +399,7 @@ def _cheapest_modes(layer: Layer, batch_channels: tuple[int, int], c_out: int, g
                key=lambda modes: _gemm_cost(_gemm_plan(layer, modes), batch_channels, c_out, groups))
 
 
-def _gemm_cost(plan: "_GemmPlan", x_shape, c_out: int, groups: int) -> int:
+def _gemm_cost(plan: _GemmPlan, x_shape, c_out: int, groups: int) -> int:
     n, c_in = x_shape[:2]
     columns = n * prod(plan.extent)
     macs = columns * (c_out // groups) * c_in * plan.row_blocks
@@ -455,11 +456,13 @@ class _GemmPlan(NamedTuple):
     row_blocks: int  # sum over GEMMs of result rows times inner size, per output and input channel
     result_rows: int  # GEMM result rows per output channel, all GEMMs together
     taps: dict  # per GEMM, the kernel tap (flat index) of each (inner row, result row); -1 for none
+    covering: tuple | None  # scatter taps whose slab alone covers the output: written first, by copy
 
     def per_sample(self, c_in: int, c_out: int, groups: int) -> int:
         """Elements of work buffer per sample of a batch slice: the im2col copy and one GEMM result."""
         columns = prod(self.extent)
-        rows = (c_out // groups) * max((len(c) for c in self.blocks.values()), default=0) * prod(self.scatters) * groups
+        widest = max((len(c) for c in self.blocks.values()), default=0)  # phase combinations in one GEMM
+        rows = c_out * widest * prod(self.scatters)
         return (c_in * prod(self.windows) * columns if self.im2col else 0) + rows * columns
 
 
@@ -475,7 +478,25 @@ def _gemm_plan(layer: Layer, modes: tuple[bool, ...]) -> _GemmPlan:
                      blocks, empty, any(p.window > 1 or p.pads != (0, 0) for p in phased), scatters,
                      sum(len(c) * taps * (last - first) for (first, last), c in blocks.items()),
                      sum(len(c) * taps for c in blocks.values()),
-                     {run: _tap_table(layer, gathers, scatters, run, combos) for run, combos in blocks.items()})
+                     {run: _tap_table(layer, gathers, scatters, run, combos) for run, combos in blocks.items()},
+                     _covering_taps(layer, gathers))
+
+
+def _covering_taps(layer: Layer, gathers) -> tuple | None:
+    """A tap per scattering axis whose slab reaches every output, if there is one on every such axis.
+
+    Written first as a copy, it spares zeroing ``y`` and one read of it; only a stride-1 axis can
+    have such a tap (with ``s > 1`` each tap reaches one phase).
+    """
+    covering = []
+    for axis, p in zip(layer.axes, gathers):
+        if p is None:
+            full = [a for a in range(axis.k) if axis.s == 1 and (span := _tap_range(axis, a)) is not None
+                    and span[1].start == 0 and span[1].stop == axis.o]
+            if not full:
+                return None
+            covering.append(full[0])
+    return tuple(covering)
 
 
 def _tap_table(layer: Layer, gathers, scatters, run, combos) -> np.ndarray:
@@ -525,13 +546,13 @@ def _gemm(layer: Layer, x: np.ndarray, w: np.ndarray, groups: int, modes) -> np.
     """Run the GEMMs of ``modes`` (gather True / scatter False per axis) and assemble ``y``."""
     plan = _gemm_plan(layer, modes)
     n, c_in = x.shape[:2]
-    nd = layer.ndim
     c_ig, c_og = c_in // groups, w.shape[1]
     columns = prod(plan.extent)
     weights = _block_weights(w, groups, plan)
-    scatter = bool(plan.scatters)
-    # Scattered slabs are added, so y starts at zero; otherwise every sample is written once.
-    y = (np.zeros if scatter else np.empty)((n, groups, c_og, *layer.output_size), x.dtype)
+    # Scattered slabs are added, so y starts at zero unless one slab covers it; otherwise every
+    # sample is written once.
+    fill = np.zeros if plan.scatters and plan.covering is None else np.empty
+    y = fill((n, groups, c_og, *layer.output_size), x.dtype)
     for combo in plan.empty:
         y[(slice(None),) * 3 + _phase_slices(layer, plan, combo, None)[1]] = 0
     step = _batch_chunk(plan.per_sample(c_in, groups * c_og, groups) * x.dtype.itemsize, n)
@@ -553,11 +574,11 @@ def _gemm(layer: Layer, x: np.ndarray, w: np.ndarray, groups: int, modes) -> np.
                 out = np.matmul(m, cols, out=_WORK.array("gemm", (batch, groups, m.shape[1], columns), x.dtype))
                 out = np.moveaxis(out.reshape(batch, groups, c_og, len(combos), *plan.scatters, *plan.extent),
                                   0, 3 + len(plan.scatters))
-            _write_out(y, out, layer, plan, combos, slice(start, stop), scatter)
+            _write_out(y, out, layer, plan, combos, slice(start, stop))
     return y.reshape(n, groups * c_og, *layer.output_size)
 
 
-def _im2col(layer: Layer, plan: "_GemmPlan", x: np.ndarray) -> np.ndarray:
+def _im2col(layer: Layer, plan: _GemmPlan, x: np.ndarray) -> np.ndarray:
     """``(g, *windows, C_in/g, batch, *extent)``: the input at every window row, zeros past its ends.
 
     Read straight from ``x`` ``(batch, g, C_in/g, *input)``, so the padding is never materialised.
@@ -606,7 +627,7 @@ def _block_weights(w: np.ndarray, groups: int, plan: _GemmPlan) -> dict:
     return weights
 
 
-def _phase_slices(layer: Layer, plan: "_GemmPlan", combo, taps):
+def _phase_slices(layer: Layer, plan: _GemmPlan, combo, taps):
     """Source slices into a GEMM result's positions and target slices into ``y``, per axis, for one
     phase combination and one tap per scattering axis; None if that tap lands outside the output."""
     src, dst = [], []
@@ -625,18 +646,22 @@ def _phase_slices(layer: Layer, plan: "_GemmPlan", combo, taps):
     return tuple(src), tuple(dst)
 
 
-def _write_out(y, out, layer: Layer, plan: "_GemmPlan", combos, batch: slice, add: bool) -> None:
+def _write_out(y, out, layer: Layer, plan: _GemmPlan, combos, batch: slice) -> None:
     """Move a GEMM result ``(g, C_out/g, combos, *scatter taps, batch, *extent)`` into ``y``: a strided
-    copy per phase, or a strided in-place add per scattered tap."""
+    copy per phase, or a strided in-place add per scattered tap (the covering one copied first)."""
+    taps = list(product(*(range(k) for k in plan.scatters)))
+    if plan.covering is not None:
+        taps.remove(plan.covering)
+        taps.insert(0, plan.covering)
     for index, combo in enumerate(combos):
-        for taps in product(*(range(k) for k in plan.scatters)):
-            slices = _phase_slices(layer, plan, combo, taps)
+        for number, tap in enumerate(taps):
+            slices = _phase_slices(layer, plan, combo, tap)
             if slices is None:
                 continue
-            src = out[(slice(None), slice(None), index, *taps, slice(None), *slices[0])]
+            src = out[(slice(None), slice(None), index, *tap, slice(None), *slices[0])]
             src = np.moveaxis(src, 2, 0)  # (batch, g, C_out/g, ...)
             view = y[(batch, slice(None), slice(None), *slices[1])]
-            if add:
+            if plan.scatters and (number or plan.covering is None):
                 np.add(view, src, out=view)  # no temporaries
             else:
                 view[...] = src

@@ -145,6 +145,22 @@ def test_every_gather_scatter_mix_agrees(params, groups, seed, data):
     np.testing.assert_allclose(got, reference, rtol=0, atol=1e-12 * max(1.0, np.abs(reference).max()))
 
 
+def test_results_do_not_share_the_work_buffers():
+    """The GEMM and im2col buffers are kept between calls; a result must never be one of them."""
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((3, 4, 3, 3))
+    for modes in [(True, True), (True, False), (False, True), (False, False)]:
+        layer = Layer.from_pytorch((5, 5), (3, 3), 2, 1, 1)
+        first = numeric._gemm(layer, x, w, 1, modes)
+        kept = first.copy()
+        numeric._gemm(layer, 2 * x, w, 1, modes)  # fills the same work buffers with other numbers
+        np.testing.assert_array_equal(first, kept)
+        assert not any(np.shares_memory(first, b) for b in numeric._WORK.buffers.values())
+    numeric.release_buffers()
+    assert not numeric._WORK.buffers
+    np.testing.assert_allclose(numeric.conv_transpose(x, w, stride=2, padding=1, output_padding=1), kept, rtol=1e-12)
+
+
 def test_crop_equals_pytorch_padding():
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((1, 2, 5, 4)), rng.standard_normal((2, 3, 3, 3))
