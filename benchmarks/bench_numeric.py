@@ -127,6 +127,16 @@ def openblas_core() -> str:
     return "unknown"
 
 
+def avx512_unused(core: str) -> bool:
+    """Whether the CPU has AVX-512 but OpenBLAS picked a kernel set without it (as on Zen 5)."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            has_avx512 = " avx512f" in info.read()
+    except OSError:
+        return False
+    return has_avx512 and core.lower() in ("haswell", "zen", "sandybridge")
+
+
 def naive(x, w, stride, padding, output_padding):
     """d2l's trans_conv: for every input position, add input × kernel into the output, then crop."""
     n, _, *size = x.shape
@@ -154,11 +164,15 @@ def main() -> None:
     if torch is not None:
         torch.set_num_threads(ARGS.threads)
     peer = f"PyTorch {torch.__version__}" if torch is not None else "PyTorch not installed"
+    core = openblas_core()
     print(f"threads={ARGS.threads} batch={ARGS.batch} dtype={dtype} numpy {np.__version__} (OpenBLAS kernels: "
-          f"{openblas_core()}), {peer}; freed memory {'kept' if STEADY_MEMORY else 'returned'}; "
+          f"{core}), {peer}; freed memory {'kept' if STEADY_MEMORY else 'returned'}; "
           f"fastest of {5 * ARGS.rounds} runs, in alternating rounds\n")
     header = (f"{'layer':36} {'ours ms':>9} {'torch ms':>9} {'ratio':>6} {'naive ms':>9} "
               f"{'peak MiB':>9} {'out+GEMM':>9} {'mem':>5}")
+    if avx512_unused(core):
+        print(f"note: this CPU has AVX-512 but OpenBLAS runs its {core} kernels (AVX2, half the width); "
+              f"rerun with --openblas-coretype SkylakeX to compare at the speed the machine has\n")
     print(header)
     print("-" * len(header))
     rng = np.random.default_rng(0)
