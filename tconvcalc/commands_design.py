@@ -15,9 +15,17 @@ from .spec import Layer, ParameterError
 EMIT_CHOICES = ("pytorch", "keras", "onnx")
 
 
-def picture_options(func):
-    func = click.option("--svg", "svg", type=click.Path(dir_okay=False), help="also write the picture as SVG")(func)
-    return click.option("--png", "png", type=click.Path(dir_okay=False), help="also write the picture as PNG")(func)
+def picture_options(required: bool = False):
+    """--png/--svg; for a command whose only output is the picture, at least one is needed."""
+    verb = "write" if required else "also write"
+    need = " (--png or --svg is required)" if required else ""
+
+    def decorate(func):
+        func = click.option("--svg", "svg", type=click.Path(dir_okay=False),
+                            help=f"{verb} the picture as SVG{need}")(func)
+        return click.option("--png", "png", type=click.Path(dir_okay=False),
+                            help=f"{verb} the picture as PNG{need}")(func)
+    return decorate
 
 
 def _write_pictures(draw, png: str | None, svg: str | None) -> None:
@@ -44,7 +52,7 @@ def _layer_row(layer: Layer) -> dict:
 @click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
               help="stack the same layer this many times (each on the previous output)")
 @ndim_option
-@picture_options
+@picture_options()
 @json_option
 def overlap(input_size, kernel_size, stride, padding, output_padding, dilation, repeat, ndim, png, svg, as_json):
     """How many (input, kernel-tap) pairs reach each output position: the checkerboard test."""
@@ -61,12 +69,14 @@ def overlap(input_size, kernel_size, stride, padding, output_padding, dilation, 
     report = {"command": "overlap", "layers": repeat, **analysis.report(layers)}
     _write_pictures(lambda plots: plots.overlap_figure(report), png, svg)
     emit(report, as_json, render_overlap)
+    if (png or svg) and not as_json:  # JSON output stays one document
+        click.echo(f"wrote {', '.join(p for p in (png, svg) if p)}")
 
 
 @click.command()
 @layer_options
 @ndim_option
-@picture_options
+@picture_options(required=True)
 def figure(input_size, kernel_size, stride, padding, output_padding, dilation, ndim, png, svg):
     """Grid diagram (input, zero-inserted and padded input, kernel, output) as PNG or SVG."""
     if not (png or svg):

@@ -100,7 +100,7 @@ def render_check(report: dict, console) -> None:
     else:
         table.add_row("PyTorch", "—", "—", "", Text(f"skipped: {torch['reason']}", style="yellow"))
     adj = report["adjoint"]
-    table.add_row("adjoint ⟨Cu,x⟩=⟨u,Cᵀx⟩", f"{adj['lhs'] - adj['rhs']:.1e}",
+    table.add_row("adjoint ⟨Cu,x⟩=⟨u,Cᵀx⟩", _number(abs(adj["lhs"] - adj["rhs"])),
                   _number(adj["max_rel_error"]), tol, verdict(adj["passed"]))
     shape = report["shape"]
     table.add_row("output shape", "×".join(map(str, shape["routes"])),

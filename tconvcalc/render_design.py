@@ -137,11 +137,13 @@ def render_compare(report: dict, console: Console) -> None:
     console.print(Text(f"Upsampling {_axes(report['input_size'])} by {report['scale']} "
                        f"({report['channels']} → {report['channels']} channels)", style="bold"))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for name in ("method", "layers", "out", "FLOPs", "params", "overlap"):
-        table.add_column(name, justify="right" if name in ("FLOPs", "params") else "left")
+    for name in ("method, layers", "out", "FLOPs", "params", "overlap"):
+        # the layers go under the method's name, so the table fits 100 columns without breaking words
+        table.add_column(name, justify="right" if name in ("FLOPs", "params") else "left",
+                         no_wrap=name != "method, layers")
     for row in report["methods"]:
         overlap = (Text("uniform", style="green") if row["uniform"]
                    else Text(f"checkerboard {row['interior_values']}", style="yellow"))
-        table.add_row(row["method"], Text(row["code"], style="cyan"), _axes(row["output_size"]),
+        table.add_row(Text.assemble(row["method"], "\n", (row["code"], "cyan")), _axes(row["output_size"]),
                       f"{row['flops']:,}", f"{row['params']:,}", overlap)
     console.print(table)

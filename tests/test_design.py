@@ -278,6 +278,7 @@ def test_pictures_are_written_as_png_and_svg(tmp_path, command):
     assert result.exit_code == 0, result.stderr
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in svg.read_bytes()[:500]
+    assert result.stdout.splitlines()[-1] == f"wrote {png}, {svg}"  # every picture is announced
 
 
 def test_missing_matplotlib_is_one_clear_sentence(tmp_path, monkeypatch):
