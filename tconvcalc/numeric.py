@@ -298,22 +298,17 @@ def apply_adjoint(layer: Layer, u, weight, groups: int = 1) -> np.ndarray:
 
 # --- shared pieces --------------------------------------------------------------------------------
 
-def _pad(x: np.ndarray, pads: Sequence[tuple[int, int]], out: np.ndarray | None = None) -> np.ndarray:
+def _pad(x: np.ndarray, pads: Sequence[tuple[int, int]]) -> np.ndarray:
     """Zero-pad the last ``len(pads)`` axes by ``(lo, hi)``; a negative amount crops that end instead.
 
     Sample ``t`` of the result is ``x[t - lo]`` (zero outside ``x``), so a crop may reach past
-    the padding of the other end.  The result is C-contiguous unless nothing is padded; ``out``,
-    if given, is a buffer of the padded shape to write it into.
+    the padding of the other end.
     """
     if all(lo == 0 and hi == 0 for lo, hi in pads):
         return x
     lead = x.shape[:x.ndim - len(pads)]
     size = x.shape[len(lead):]
-    shape = (*lead, *(length + lo + hi for length, (lo, hi) in zip(size, pads)))
-    if out is None:
-        out = np.zeros(shape, x.dtype)
-    else:
-        out.fill(0)
+    out = np.zeros((*lead, *(length + lo + hi for length, (lo, hi) in zip(size, pads))), x.dtype)
     src, dst = [], []
     for length, (lo, hi) in zip(size, pads):
         first, last = max(0, -lo), min(length, length + hi)  # the part of x that survives the crops
@@ -383,8 +378,9 @@ def _fast(layer: Layer, x: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray
 
 
 # Relative costs, in multiply-adds of a multi-threaded GEMM, of moving one element through a
-# single-threaded NumPy copy or strided in-place add (measured on OpenBLAS, AVX2 and AVX-512 machines:
-# a GEMM does 100-200 G multiply-adds/s on two cores, a copy moves 3-10 G elements/s, an add half that).
+# single-threaded NumPy copy or strided in-place add.  Measured on the 2-core CI machine with
+# OpenBLAS's AVX2 and AVX-512 kernels: a GEMM does 100-200 G multiply-adds/s, a strided copy moves
+# 4-6 G elements/s, an in-place add half that.  They only choose among routes that all agree.
 _COPY_COST, _ADD_COST = 25, 50
 
 
