@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import product
 from math import gcd, prod
 from typing import NamedTuple, Sequence
@@ -54,8 +54,8 @@ class _Workspace(threading.local):
     """Work buffers kept between calls, one set per thread.
 
     A freshly allocated multi-megabyte array costs a page fault per 4 KiB page when it is first
-    written - measured at over a third of a GEMM-bound layer's time - so the padded input, im2col
-    and GEMM buffers are reused from call to call.  The result is always a new array.
+    written - measured at 45% of a GEMM-bound layer's time - so the im2col and GEMM buffers are
+    reused from call to call.  The result is always a new array.
     """
 
     limit = 64 << 20  # larger buffers are allocated per call and not kept
@@ -77,7 +77,7 @@ _WORK = _Workspace()
 
 
 def release_buffers() -> None:
-    """Free the work buffers this thread keeps between calls (at most a few times 64 MiB)."""
+    """Free the work buffers this thread keeps between calls (two, of at most 64 MiB each)."""
     _WORK.buffers.clear()
 
 
@@ -299,16 +299,15 @@ def apply_adjoint(layer: Layer, u, weight, groups: int = 1) -> np.ndarray:
 # --- shared pieces --------------------------------------------------------------------------------
 
 def _pad(x: np.ndarray, pads: Sequence[tuple[int, int]]) -> np.ndarray:
-    """Zero-pad the last ``len(pads)`` axes by ``(lo, hi)``; a negative amount crops that end instead.
+    """Zero-pad the spatial axes by ``(lo, hi)``; a negative amount crops that end instead.
 
     Sample ``t`` of the result is ``x[t - lo]`` (zero outside ``x``), so a crop may reach past
     the padding of the other end.
     """
     if all(lo == 0 and hi == 0 for lo, hi in pads):
         return x
-    lead = x.shape[:x.ndim - len(pads)]
-    size = x.shape[len(lead):]
-    out = np.zeros((*lead, *(length + lo + hi for length, (lo, hi) in zip(size, pads))), x.dtype)
+    size = x.shape[2:]
+    out = np.zeros((*x.shape[:2], *(length + lo + hi for length, (lo, hi) in zip(size, pads))), x.dtype)
     src, dst = [], []
     for length, (lo, hi) in zip(size, pads):
         first, last = max(0, -lo), min(length, length + hi)  # the part of x that survives the crops
@@ -316,8 +315,7 @@ def _pad(x: np.ndarray, pads: Sequence[tuple[int, int]]) -> np.ndarray:
             return out
         src.append(slice(first, last))
         dst.append(slice(first + lo, last + lo))
-    keep = (slice(None),) * len(lead)
-    out[(*keep, *dst)] = x[(*keep, *src)]
+    out[(slice(None), slice(None), *dst)] = x[(slice(None), slice(None), *src)]
     return out
 
 
@@ -347,9 +345,10 @@ def _work_bytes(route: str, layer: Layer, x_shape, w_shape, groups: int, dtype: 
     """Work memory a route will allocate beyond the output, for the up-front memory check."""
     n, c_in = x_shape[:2]
     c_out = w_shape[1] * groups
-    if route in ("fast", "col2im", "subpixel_gemm"):
-        modes = {"col2im": (False,) * layer.ndim, "subpixel_gemm": (True,) * layer.ndim}.get(route)
-        plan = _gemm_plan(layer, modes or _best_modes(layer, x_shape, c_out, groups))
+    if route == "fast" or route in _FIXED_MODES:
+        modes = ((_FIXED_MODES[route],) * layer.ndim if route in _FIXED_MODES
+                 else _best_modes(layer, x_shape, c_out, groups))
+        plan = _gemm_plan(layer, modes)
         per_sample = plan.per_sample(c_in, c_out, groups)
         return min(n, _batch_chunk(per_sample * dtype.itemsize, n)) * per_sample * dtype.itemsize
     if route == "matrix":
@@ -398,9 +397,10 @@ def _cheapest_modes(layer: Layer, batch_channels: tuple[int, int], c_out: int, g
 def _gemm_cost(plan: _GemmPlan, x_shape, c_out: int, groups: int) -> int:
     n, c_in = x_shape[:2]
     columns = n * prod(plan.extent)
-    macs = columns * (c_out // groups) * c_in * plan.row_blocks
+    rows = {run: len(combos) * prod(plan.scatters) for run, combos in plan.blocks.items()}  # per C_out/g
+    macs = columns * (c_out // groups) * c_in * sum(r * (last - first) for (first, last), r in rows.items())
     moves = (columns * c_in * prod(plan.windows) if plan.im2col else 0)
-    written = columns * c_out * plan.result_rows  # GEMM result elements
+    written = columns * c_out * sum(rows.values())  # GEMM result elements
     return macs + _COPY_COST * moves + (_ADD_COST if plan.scatters else _COPY_COST) * written
 
 
@@ -449,8 +449,6 @@ class _GemmPlan(NamedTuple):
     empty: list  # phase combinations no tap reaches: their outputs are zero
     im2col: bool  # whether the inner dimension needs a copy of x (else x itself is the operand)
     scatters: tuple  # taps per scattering axis
-    row_blocks: int  # sum over GEMMs of result rows times inner size, per output and input channel
-    result_rows: int  # GEMM result rows per output channel, all GEMMs together
     taps: dict  # per GEMM, the kernel tap (flat index) of each (inner row, result row); -1 for none
     covering: tuple | None  # scatter taps whose slab alone covers the output: written first, by copy
 
@@ -469,11 +467,8 @@ def _gemm_plan(layer: Layer, modes: tuple[bool, ...]) -> _GemmPlan:
     windows = tuple(p.window if p else 1 for p in gathers)
     blocks, empty = _gemm_blocks(phased)
     scatters = tuple(axis.k for axis, p in zip(layer.axes, gathers) if p is None)
-    taps = prod(scatters)
     return _GemmPlan(gathers, windows, tuple(p.length if p else axis.i for axis, p in zip(layer.axes, gathers)),
                      blocks, empty, any(p.window > 1 or p.pads != (0, 0) for p in phased), scatters,
-                     sum(len(c) * taps * (last - first) for (first, last), c in blocks.items()),
-                     sum(len(c) * taps for c in blocks.values()),
                      {run: _tap_table(layer, gathers, scatters, run, combos) for run, combos in blocks.items()},
                      _covering_taps(layer, gathers))
 
@@ -487,8 +482,8 @@ def _covering_taps(layer: Layer, gathers) -> tuple | None:
     covering = []
     for axis, p in zip(layer.axes, gathers):
         if p is None:
-            full = [a for a in range(axis.k) if axis.s == 1 and (span := _tap_range(axis, a)) is not None
-                    and span[1].start == 0 and span[1].stop == axis.o]
+            full = [a for a in range(axis.k) if (span := _tap_range(axis, a)) is not None
+                    and span[1].start == 0 and span[1].stop == axis.o] if axis.s == 1 else []
             if not full:
                 return None
             covering.append(full[0])
@@ -765,10 +760,16 @@ def _phases(layer: Layer, x: np.ndarray, w: np.ndarray, groups: int) -> np.ndarr
     return y
 
 
+# The extreme forms of the fast route, selectable for tests and benchmarks: every axis gathers or not.
+_FIXED_MODES = {"col2im": False, "subpixel_gemm": True}
+
+
+def _uniform_gemm(gather: bool, layer: Layer, x: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
+    return _gemm(layer, x, w, groups, (gather,) * layer.ndim)
+
+
 _ROUTE_FUNCTIONS = {"fast": _fast, "matrix": _matrix, "zero_insertion": _zero_insertion, "phases": _phases,
-                    # the extreme forms of the fast route, selectable for tests and benchmarks
-                    "col2im": lambda layer, x, w, g: _gemm(layer, x, w, g, (False,) * layer.ndim),
-                    "subpixel_gemm": lambda layer, x, w, g: _gemm(layer, x, w, g, (True,) * layer.ndim)}
+                    **{route: partial(_uniform_gemm, gather) for route, gather in _FIXED_MODES.items()}}
 
 
 # --- cross-checking ---------------------------------------------------------------------------------
