@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections import namedtuple
 from itertools import product
+from math import prod
 
-from .spec import (Axis, IntOrTuple, ParameterError, _ordinal_list, broadcast, check_at_least, conv_length,
-                   full_length, is_per_axis, op_limit)
+from .spec import (Axis, IntOrTuple, ParameterError, broadcast, check_at_least, conv_length, full_length,
+                   is_per_axis, op_limit, ordinal_list)
 
 
 def _per_axis(fn, per_axis: bool, **named):
@@ -47,22 +48,20 @@ def conv_transpose_output_size(i: IntOrTuple, k: IntOrTuple, s: IntOrTuple = 1, 
 
 def smallest_conv_input(o: int, k: int, s: int, p: int, d: int) -> int:
     """n0 = (o-1)s - 2p + d(k-1) + 1: the smallest n whose convolution has length o (may be < 1)."""
-    return (o - 1) * s - 2 * p + d * (k - 1) + 1
+    return full_length(o, k, s, d) - 2 * p
 
 
 def _conv_inputs(o: int, k: int, s: int, p: int, d: int) -> tuple[int, ...]:
     for name, value in (("output_size", o), ("kernel_size", k), ("stride", s), ("dilation", d)):
-        if value < 1:
-            raise ParameterError(f"{name}={value} is not positive, {name} must be ≥ 1; use {name}=1 or more")
-    if p < 0:
-        raise ParameterError(f"padding={p} is negative, padding must be ≥ 0; use padding=0 or more")
+        check_at_least(name, value, 1)
+    check_at_least("padding", p, 0)
     n0 = smallest_conv_input(o, k, s, p, d)
-    sizes = tuple(n for n in range(max(n0, 1), n0 + s))
+    sizes = tuple(range(max(n0, 1), n0 + s))
     if not sizes:
         raise ParameterError(
             f"no input size gives output_size={o} with kernel_size={k}, stride={s}, padding={p}, "
             f"dilation={d}, because the padding alone already produces more outputs; use padding "
-            f"≤ {((o - 1) * s + d * (k - 1) + s - 1) // 2}"
+            f"≤ {(full_length(o, k, s, d) + s - 2) // 2}"
         )
     return sizes
 
@@ -72,47 +71,78 @@ def conv_input_sizes(o: IntOrTuple, k: IntOrTuple, s: IntOrTuple = 1, p: IntOrTu
 
     The forward convolution is many-to-one: ``n0 ... n0+s-1`` all give ``o``.
     Per axis, a tuple with one such tuple per axis.
+
+    >>> conv_input_sizes(17, 3, s=2, p=1)
+    (33, 34)
     """
     return _per_axis(_conv_inputs, is_per_axis(o, k, s, p, d),
                      output_size=o, kernel_size=k, stride=s, padding=p, dilation=d)
 
 
 def reachable_sizes(i: int, k: int, s: int, p: int, d: int) -> list[tuple[int, int]]:
-    """``(output_padding, output_size)`` for every output_padding PyTorch accepts here."""
+    """``(output_padding, output_size)`` for every output_padding PyTorch's constructor accepts here."""
     base = full_length(i, k, s, d) - 2 * p
     return [(op, base + op) for op in range(op_limit(s, d)) if base + op >= 1]
 
 
-def _op_for(target: int, i: int, k: int, s: int, p: int, d: int) -> int:
+# The two rules PyTorch has for output_padding: forward(output_size=...) reaches the sizes
+# F - 2p + op with 0 <= op < stride; the constructor accepts 0 <= op < max(stride, dilation).
+RULES = ("forward", "constructor")
+
+
+def _op_for(target: int, i: int, k: int, s: int, p: int, d: int, rule: str) -> int:
     for name, value, low in (("output_size", target, 1), ("input_size", i, 1), ("kernel_size", k, 1),
                              ("stride", s, 1), ("padding", p, 0), ("dilation", d, 1)):
         check_at_least(name, value, low)
     options = reachable_sizes(i, k, s, p, d)
-    for op, size in options:
+    allowed = [(op, size) for op, size in options if rule == "constructor" or op < s]
+    for op, size in allowed:
         if size == target:
             return op
-    if not options:
-        limit = op_limit(s, d)
-        full = full_length(i, k, s, d)
+    where = f"input_size={i} with kernel_size={k}, stride={s}, padding={p}, dilation={d}"
+    sizes = [size for _, size in allowed]
+    span = "no size" if not sizes else f"{sizes[0]}" if len(sizes) == 1 else f"{sizes[0]}..{sizes[-1]}"
+    beyond = [op for op, size in options if size == target]
+    if beyond:  # only a dilation > stride constructor value reaches it: say so, never return it silently
+        other = f", or ask for {ordinal_list(sizes)}" if sizes else ""
         raise ParameterError(
-            f"padding={p} crops all {full} samples of the full scatter (input_size={i}, kernel_size={k}, "
-            f"stride={s}, dilation={d}) for every output_padding, the output size must be ≥ 1; "
-            f"use padding ≤ {(full + limit - 2) // 2}"
+            f"output size {target} is outside what PyTorch's forward(output_size=...) reaches from {where} "
+            f"({span}, output_padding < stride); output_padding={beyond[0]} gives it, which only the "
+            f"constructor accepts (output_padding < max(stride, dilation)); pass output_padding={beyond[0]} "
+            f"to the layer{other}"
         )
-    sizes = [size for _, size in options]
-    span = f"{sizes[0]}" if len(sizes) == 1 else f"{sizes[0]}..{sizes[-1]}"
+    if not allowed:
+        full = full_length(i, k, s, d)
+        limit = op_limit(s, d) if rule == "constructor" else s
+        raise ParameterError(
+            f"padding={p} crops all {full} samples of the full scatter ({where}) for every output_padding, "
+            f"the output size must be ≥ 1; use padding ≤ {(full + limit - 2) // 2}"
+        )
     raise ParameterError(
-        f"output size {target} is not reachable from input_size={i} with kernel_size={k}, "
-        f"stride={s}, padding={p}, dilation={d}, output_padding only reaches {span}; "
-        f"ask for {_ordinal_list(sizes)}, or change stride, padding or kernel_size"
+        f"output size {target} is not reachable from {where}, output_padding only reaches {span}; "
+        f"ask for {ordinal_list(sizes)}, or change stride, padding or kernel_size"
     )
 
 
 def output_padding_for(target: IntOrTuple, i: IntOrTuple, k: IntOrTuple, s: IntOrTuple = 1,
-                       p: IntOrTuple = 0, d: IntOrTuple = 1):
-    """The output_padding with which the transposed convolution of ``i`` has size ``target``."""
-    return _per_axis(_op_for, is_per_axis(target, i, k, s, p, d), output_size=target, input_size=i,
-                     kernel_size=k, stride=s, padding=p, dilation=d)
+                       p: IntOrTuple = 0, d: IntOrTuple = 1, *, rule: str = "forward"):
+    """The output_padding with which the transposed convolution of ``i`` has size ``target``.
+
+    ``rule="forward"`` (the default) is exactly PyTorch's ``forward(output_size=...)``: the sizes
+    ``F - 2p .. F - 2p + s - 1``.  When dilation exceeds stride the constructor also accepts
+    ``stride ≤ output_padding < dilation``; such a size is refused with a sentence that names
+    the output_padding reaching it, unless ``rule="constructor"`` asks for that rule.
+
+    >>> output_padding_for(34, 17, 3, s=2, p=1)
+    1
+    >>> output_padding_for(9, 4, 3, s=1, d=2, rule="constructor")
+    1
+    """
+    if rule not in RULES:
+        raise ParameterError(f"rule={rule!r} is not a rule for output_padding, the rules are "
+                             f"{' and '.join(map(repr, RULES))}; use rule='forward'")
+    return _per_axis(lambda *args: _op_for(*args, rule), is_per_axis(target, i, k, s, p, d), output_size=target,
+                     input_size=i, kernel_size=k, stride=s, padding=p, dilation=d)
 
 
 class Alternative(namedtuple("Alternative", "input_size output_padding output_size conv_output_size chosen")):
@@ -128,7 +158,7 @@ class Alternative(namedtuple("Alternative", "input_size output_padding output_si
 
 def ambiguity(axis: Axis) -> list[Alternative]:
     """Every output_padding on this axis, its size, and the convolution that inverts it."""
-    p, chosen_op = axis.pytorch or (axis.b, axis.b - axis.e)
+    p, chosen_op = axis.padding_pair
     return [
         Alternative(axis.i, op, size, conv_length(size, axis.k, axis.s, p, axis.d), op == chosen_op)
         for op, size in reachable_sizes(axis.i, axis.k, axis.s, p, axis.d)
@@ -140,13 +170,6 @@ def alternatives(axes: tuple[Axis, ...]) -> list[tuple[Alternative, ...]]:
     return list(product(*(ambiguity(axis) for axis in axes)))
 
 
-def _product(values) -> int:
-    total = 1
-    for v in values:
-        total *= v
-    return total
-
-
 def conv_transpose_flops(input_size: IntOrTuple, kernel_size: IntOrTuple, in_channels: int, out_channels: int,
                          groups: int = 1, batch: int = 1) -> int:
     """FLOPs as PyTorch's flop counter counts a transposed convolution: 2·N·C_in·(C_out/g)·Πk·Πi.
@@ -154,18 +177,18 @@ def conv_transpose_flops(input_size: IntOrTuple, kernel_size: IntOrTuple, in_cha
     Every input sample meets every tap once (the scatter), whatever the crop.
     """
     _, v = broadcast(input_size=input_size, kernel_size=kernel_size)
-    return 2 * batch * in_channels * (out_channels // groups) * _product(v["kernel_size"]) * _product(v["input_size"])
+    return 2 * batch * in_channels * (out_channels // groups) * prod(v["kernel_size"]) * prod(v["input_size"])
 
 
 def conv_flops(output_size: IntOrTuple, kernel_size: IntOrTuple, in_channels: int, out_channels: int,
                groups: int = 1, batch: int = 1) -> int:
     """FLOPs of a direct convolution as PyTorch counts them: 2·N·C_out·(C_in/g)·Πk·Πo."""
     _, v = broadcast(output_size=output_size, kernel_size=kernel_size)
-    return 2 * batch * out_channels * (in_channels // groups) * _product(v["kernel_size"]) * _product(v["output_size"])
+    return 2 * batch * out_channels * (in_channels // groups) * prod(v["kernel_size"]) * prod(v["output_size"])
 
 
 def conv_params(kernel_size: IntOrTuple, in_channels: int, out_channels: int, groups: int = 1,
                 bias: bool = True) -> int:
     """Learnable parameters of a (transposed) convolution: the weight and the bias."""
     _, v = broadcast(kernel_size=kernel_size)
-    return in_channels * (out_channels // groups) * _product(v["kernel_size"]) + (out_channels if bias else 0)
+    return in_channels * (out_channels // groups) * prod(v["kernel_size"]) + (out_channels if bias else 0)

@@ -33,7 +33,8 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import Sequence
 
-from .spec import Axis, Layer, ParameterError, check_at_least, check_int, op_limit
+from .arithmetic import output_padding_for
+from .spec import Axis, Layer, ParameterError, check_at_least, check_int, full_length, kernel_span, op_limit
 
 __all__ = [
     "FRAMEWORKS", "Translation", "compact", "pytorch_arguments", "pytorch_code", "framework_name",
@@ -234,31 +235,22 @@ def _read_pytorch(i, k, ndim, o):
     op = _sizes("output_padding", op, n)
     if size is not None:
         size = _sizes("output_size", size, n)
-        ops = []
-        for ax in range(n):
-            low = (i[ax] - 1) * s[ax] + d[ax] * (k[ax] - 1) + 1 - 2 * p[ax]
-            high = low + s[ax] - 1
-            if not low <= size[ax] <= high:
-                raise ParameterError(
-                    f"output_size={size[ax]} on axis {ax} is outside {low}..{high}, PyTorch's forward(output_size=...) "
-                    f"only reaches (i-1)*s - 2p + d*(k-1) + 1 plus 0..s-1; ask for a size in {low}..{high}")
-            ops.append(size[ax] - low)
-        op = tuple(ops)
+        op = tuple(output_padding_for(size, i, k, s, p, d))  # exactly forward(output_size=...)
     layer = Layer(tuple(Axis.from_pytorch(*a) for a in zip(i, k, s, p, op, d)))
     params = {"stride": list(s), "padding": list(p), "output_padding": list(op), "dilation": list(d)}
     return FrameworkLayer("pytorch", layer, _groups("groups", o.get("groups")), params)
 
 
-def _tf_crop(i, s, span, n, padding):
-    """TensorFlow's rule for one axis: the crop, or the sentence why TF refuses ``n``."""
-    full = (i - 1) * s + span
+def _tf_crop(i, k, s, d, n, padding):
+    """TensorFlow's rule for one axis: the crop, or the sizes TF accepts when it refuses ``n``."""
+    full = full_length(i, k, s, d)
     if padding == "VALID":
         if not full <= n <= full + s - 1:
             return None, (full, full + s - 1)
         return (0, full - n), None
     if not (i - 1) * s + 1 <= n <= i * s:
         return None, ((i - 1) * s + 1, i * s)
-    t = max((i - 1) * s + span - n, 0)
+    t = max(full - n, 0)
     return (t // 2, full - t // 2 - n), None
 
 
@@ -279,8 +271,7 @@ def _read_tensorflow(i, k, ndim, o, what="tf.nn.conv_transpose", padding_name="p
     shape = _axis_list("output_shape", shape, n, 1)
     axes = []
     for ax in range(n):
-        span = d[ax] * (k[ax] - 1) + 1
-        crop, window = _tf_crop(i[ax], s[ax], span, shape[ax], padding)
+        crop, window = _tf_crop(i[ax], k[ax], s[ax], d[ax], shape[ax], padding)
         if crop is None:
             rule = ("ceil(n/s) = i" if padding == "SAME" else "floor((n - d*(k-1) - 1)/s) + 1 = i")
             raise ParameterError(
@@ -300,7 +291,7 @@ def _tf_dilation_rule(s, d, framework):
 
 def keras_output_length(i: int, k: int, s: int, d: int, padding: str, output_padding: int | None) -> int:
     """Keras 3 ``compute_conv_transpose_output_length`` (the TF backend's output_shape)."""
-    span = d * (k - 1) + 1
+    span = kernel_span(k, d)
     if padding == "valid":
         op = max(span, s) - span if output_padding is None else output_padding
         return (i - 1) * s + span + op
@@ -328,12 +319,12 @@ def _read_keras(i, k, ndim, o):
     _tf_dilation_rule(s, d, "keras")
     axes = []
     for ax in range(n):
-        span = d[ax] * (k[ax] - 1) + 1
         size = keras_output_length(i[ax], k[ax], s[ax], d[ax], padding, None if ops is None else ops[ax])
-        crop, _ = _tf_crop(i[ax], s[ax], span, size, padding.upper())
+        crop, _ = _tf_crop(i[ax], k[ax], s[ax], d[ax], size, padding.upper())
         if crop is None:
             raise ParameterError(
-                f"padding='same' with output_padding={ops[ax]} and an even dilated kernel {span} on axis {ax} asks "
+                f"padding='same' with output_padding={ops[ax]} and an even dilated kernel "
+                f"{kernel_span(k[ax], d[ax])} on axis {ax} asks "
                 f"TensorFlow for output {size}, whose SAME convolution does not give {i[ax]} (TF needs "
                 f"ceil(n/s) = i); use output_padding ≥ 1 or None")
         axes.append(Axis(i[ax], k[ax], s[ax], d[ax], *crop))
@@ -384,8 +375,7 @@ def _read_onnx(i, k, ndim, o):
             raise ParameterError(
                 f"output_padding={op[ax]} on axis {ax} is not < strides={s[ax]}, ONNX's reference ConvTranspose "
                 f"only adds fewer than stride samples; use output_padding 0..{s[ax] - 1} or output_shape")
-        span = d[ax] * (k[ax] - 1) + 1
-        full = (i[ax] - 1) * s[ax] + span
+        full = full_length(i[ax], k[ax], s[ax], d[ax])
         if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
             size = shape[ax] if shape is not None else i[ax] * s[ax]
             pb, pe = _onnx_split(full + op[ax] - size, auto_pad)
@@ -446,10 +436,10 @@ def _read_jax(i, k, ndim, o):
                              f"pair per spatial axis; give {n} pairs")
     axes = []
     for ax in range(n):
-        span = d[ax] * (k[ax] - 1) + 1
-        lo, hi = pairs[ax] if pairs is not None else jax_padding_pair(span, s[ax], padding)
+        reach = kernel_span(k[ax], d[ax]) - 1
+        lo, hi = pairs[ax] if pairs is not None else jax_padding_pair(reach + 1, s[ax], padding)
         lo, hi = check_int("padding", lo), check_int("padding", hi)
-        axes.append(Axis(i[ax], k[ax], s[ax], d[ax], span - 1 - lo, span - 1 - hi))
+        axes.append(Axis(i[ax], k[ax], s[ax], d[ax], reach - lo, reach - hi))  # JAX pads the stretched input
     tk = o.get("transpose_kernel", False)
     if not isinstance(tk, bool):
         raise ParameterError(f"transpose_kernel={tk!r} is not True or False, JAX takes a bool; write "
@@ -567,10 +557,9 @@ def _to_pytorch(layer: Layer):
 
 def _tf_candidates(a: Axis, padding: str):
     """Every output_shape TensorFlow accepts on this axis with its crop."""
-    span = a.span
-    sizes = range(a.full, a.full + a.s) if padding == "VALID" else range((a.i - 1) * a.s + 1, a.i * a.s + 1)
+    sizes = range(a.full, a.full + a.s) if padding == "VALID" else range(a.stretched, a.i * a.s + 1)
     for n in sizes:
-        crop, _ = _tf_crop(a.i, a.s, span, n, padding)
+        crop, _ = _tf_crop(a.i, a.k, a.s, a.d, n, padding)
         yield n, crop
 
 
@@ -601,7 +590,7 @@ def _to_keras(layer: Layer):
                 cands = []
                 for op in options:
                     n = keras_output_length(a.i, a.k, a.s, a.d, padding, op)
-                    crop, _ = _tf_crop(a.i, a.s, a.span, n, padding.upper())
+                    crop, _ = _tf_crop(a.i, a.k, a.s, a.d, n, padding.upper())
                     if crop is not None:
                         cands.append((op, crop))
                 if not cands:
@@ -664,7 +653,7 @@ def _to_onnx(layer: Layer):
 
 
 def _to_jax(layer: Layer):
-    pairs = [(a.span - 1 - a.b, a.span - 1 - a.e) for a in layer.axes]
+    pairs = list(layer.field("zero_insertion_pads"))  # JAX's (lo, hi) pad the stretched input
     padding = [list(p) for p in pairs]
     for name in ("SAME", "VALID"):
         if all(jax_padding_pair(a.span, a.s, name) == p for a, p in zip(layer.axes, pairs)):

@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 import sympy as sp
 
 from . import symbolic as sy
+from .operator import zero_insertion_cells
 from .spec import Layer, ParameterError
 
 SECTIONS = ("size", "matrix", "formulas", "equivalence", "table", "figure")
@@ -189,7 +190,7 @@ def _axes_values(layer: Layer, name: str) -> str:
 
 
 def parameters_math(layer: Layer) -> str:
-    pairs = [axis.pytorch or (axis.b, axis.b - axis.e) for axis in layer.axes]
+    pairs = layer.field("padding_pair")
     ps = [p for p, _ in pairs]
     ops = [op for _, op in pairs]
     fmt = lambda v: str(v[0]) if len(set(v)) == 1 else "(" + ", ".join(map(str, v)) + ")"  # noqa: E731
@@ -296,25 +297,13 @@ def table_section(writer: LatexWriter, layer: Layer) -> None:
 # --- TikZ figure in the style of conv_arithmetic -----------------------------------------
 
 
-def _grid_cells(axis) -> list[str]:
-    """Kind of each cell of the zero-inserted, padded input: 'x', 'zero' (inserted) or 'pad'."""
-    lo = axis.d * (axis.k - 1) - axis.b
-    hi = axis.d * (axis.k - 1) - axis.e
-    stretched = (axis.i - 1) * axis.s + 1
-    kinds = []
-    for t in range(stretched + lo + hi):
-        u = t - lo
-        kinds.append("pad" if not 0 <= u < stretched else ("x" if u % axis.s == 0 else "zero"))
-    return kinds
-
-
 def tikz_figure(layer: Layer) -> str:
     """Input grid → zero-inserted and padded grid with the kernel at output 0 → output grid."""
     if layer.ndim > 2:
         raise ParameterError(f"the figure draws 1-D and 2-D layers but this one is {layer.ndim}-D, a page shows "
                              f"two axes; drop figure from --what, or use --ndim 2")
     axes = layer.axes if layer.ndim == 2 else (None, layer.axes[0])
-    grids = [_grid_cells(a) if a is not None else ["x"] for a in axes]
+    grids = [zero_insertion_cells(a) if a is not None else ["x"] for a in axes]
     longest = max(len(g) for g in grids)
     if longest > MAX_FIGURE_CELLS:
         raise ParameterError(f"the figure's padded grid would be {longest} cells wide, more than the "

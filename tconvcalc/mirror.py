@@ -13,7 +13,7 @@ from collections import namedtuple
 from pathlib import Path
 
 from .arithmetic import conv_output_size, output_padding_for
-from .spec import Layer, ParameterError
+from .spec import Layer, ParameterError, broadcast
 
 # Field name -> its short alias in a spec; both are accepted.
 FIELDS = {"kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d", "channels": "c"}
@@ -41,14 +41,10 @@ def _fail(source: str, where: str, message: str) -> ParameterError:
 
 
 def _per_axis(source: str, where: str, field: str, value, ndim: int | None) -> tuple[int, ...]:
-    items = value if isinstance(value, list) else [value]
-    if not items or not all(isinstance(v, int) and not isinstance(v, bool) for v in items):
-        raise _fail(source, where, f"field '{field}' must be an integer or a list of integers, got {value!r}; "
-                                   f"write e.g. {field} = 3 or {field} = [3, 3]")
-    if ndim is not None and len(items) not in (1, ndim):
-        raise _fail(source, where, f"field '{field}' has {len(items)} values but the input has {ndim} axes, "
-                                   f"each per-axis field needs one value or one per axis; give {ndim} values")
-    return tuple(items) * (ndim if ndim and len(items) == 1 else 1)
+    try:
+        return broadcast(ndim, **{field: value})[1][field]
+    except ParameterError as error:
+        raise _fail(source, where, str(error)) from None
 
 
 def parse_encoder(text: str, source: str = "spec", format: str = "toml") -> Encoder:

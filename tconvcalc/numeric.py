@@ -26,7 +26,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 
 from .operator import axis_taps
-from .spec import Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least
+from .spec import Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least, check_groups, conv_count
 
 __all__ = ["ROUTES", "MAX_BYTES", "conv_transpose", "conv", "apply", "apply_adjoint", "matrix_indices",
            "release_buffers"]
@@ -323,7 +323,7 @@ def _correlate(xp: np.ndarray, w: np.ndarray, strides, dilations, groups: int) -
     """Direct correlation, no padding: im2col through a strided view, then one GEMM per group."""
     n, c_in, *size = xp.shape
     c_out, c_ig, *kernel = w.shape
-    out = [(length - d * (k - 1) - 1) // s + 1 for length, k, s, d in zip(size, kernel, strides, dilations)]
+    out = [conv_count(length, k, s, d) for length, k, s, d in zip(size, kernel, strides, dilations)]
     step = xp.strides
     view = np.lib.stride_tricks.as_strided(
         xp, (n, groups, c_ig, *kernel, *out),
@@ -354,7 +354,7 @@ def _work_bytes(route: str, layer: Layer, x_shape, w_shape, groups: int, dtype: 
     if route == "matrix":
         return 16 * _CHUNK_ELEMENTS + prod(a.o for a in layer.axes) * n * c_out * 8
     # zero insertion / phases: the padded input and the im2col buffer of one convolution
-    padded = prod(a.full + 2 * a.d * (a.k - 1) for a in layer.axes)
+    padded = prod(a.full + 2 * a.reach for a in layer.axes)
     return n * c_in * (padded + prod(layer.kernel_size) * prod(layer.output_size)) * dtype.itemsize
 
 
@@ -421,19 +421,14 @@ class _AxisPhases(NamedTuple):
 
 
 def _axis_phases(axis: Axis) -> _AxisPhases:
-    s, d, b, o = axis.s, axis.d, axis.b, axis.o
-    offset = [a * d // s for a in range(axis.k)]
+    offset = [c for phase in axis.phases for c in phase.offsets]  # every tap's c_a, in its phase
     c_min, c_max = min(offset), max(offset)
     step = 0
     for c in offset:
         step = gcd(step, c - c_min)
     step = step or 1
-    phases = []
-    for r in range(s):
-        j0 = (r - b) % s
-        if j0 < o:
-            taps = {(c_max - offset[a]) // step: a for a in range(axis.k) if a * d % s == r}
-            phases.append((j0, len(range(j0, o, s)), (j0 + b) // s, taps))
+    phases = [(p.first, p.count, p.q_first, {(c_max - c) // step: a for a, c in zip(p.taps, p.offsets)})
+              for p in axis.phases if p.count]
     q_lo = min(p[2] for p in phases)
     q_hi = max(p[2] + p[1] - 1 for p in phases)
     return _AxisPhases(step, (c_max - c_min) // step + 1, q_lo, q_hi - q_lo + 1,
@@ -716,41 +711,36 @@ def _matrix(layer: Layer, x: np.ndarray, w: np.ndarray, groups: int) -> np.ndarr
 
 def _zero_insertion(layer: Layer, x: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
     n, c_in = x.shape[:2]
-    z = np.zeros((n, c_in, *((a.i - 1) * a.s + 1 for a in layer.axes)), x.dtype)
+    z = np.zeros((n, c_in, *layer.field("stretched")), x.dtype)
     z[(slice(None), slice(None), *(slice(None, None, a.s) for a in layer.axes))] = x  # s-1 zeros between
-    span = [a.d * (a.k - 1) for a in layer.axes]
-    zp = _pad(z, [(sp - a.b, sp - a.e) for sp, a in zip(span, layer.axes)])
+    zp = _pad(z, layer.field("zero_insertion_pads"))
     flipped = _weight_for_conv(w, groups)[(slice(None), slice(None), *(slice(None, None, -1),) * layer.ndim)]
     return _correlate(zp, np.ascontiguousarray(flipped), (1,) * layer.ndim, layer.field("d"), groups)
 
 
 # --- route 4: sub-pixel phases ---------------------------------------------------------------------
 
-def _phase_plan(axis: Axis, r: int):
-    """For outputs ``j`` with ``(j + b) % s == r``: where they are, which taps feed them, how to pad.
+def _phase_plan(axis: Axis, phase):
+    """For one :class:`~tconvcalc.spec.Phase`: where its outputs are, which taps feed them, how to pad.
 
-    ``j + b = q*s + r`` receives ``w[a] * x[q - c_a]`` for the taps with ``a*d = c_a*s + r``;
-    those ``c_a`` step by ``d / gcd(s, d)``, so the phase is a stride-1 convolution with that
+    Its offsets ``c_a`` step by ``d / gcd(s, d)``, so the phase is a stride-1 convolution with that
     dilation and the taps in reverse order.
     """
-    s, d, b, o = axis.s, axis.d, axis.b, axis.o
-    j0 = (r - b) % s
-    if j0 >= o:
+    if not phase.count:
         return None
-    q_lo, q_hi = (j0 + b) // s, (o - 1 + b - r) // s
-    taps = [a for a in range(axis.k) if (a * d) % s == r]
-    if not taps:
-        return slice(j0, None, s), None, None, None
-    c = [(a * d - r) // s for a in taps]
-    pads = (c[-1] - q_lo, q_hi - c[0] - (axis.i - 1))
-    return slice(j0, None, s), taps[::-1], d // gcd(s, d), pads
+    outputs = slice(phase.first, None, axis.s)
+    if not phase.taps:
+        return outputs, None, None, None
+    q_last = phase.q_first + phase.count - 1
+    pads = (phase.offsets[-1] - phase.q_first, q_last - phase.offsets[0] - (axis.i - 1))
+    return outputs, phase.taps[::-1], axis.d // gcd(axis.s, axis.d), pads
 
 
 def _phases(layer: Layer, x: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
     n = x.shape[0]
     wc = _weight_for_conv(w, groups)
     y = np.zeros((n, wc.shape[0], *layer.output_size), x.dtype)
-    plans = [[_phase_plan(axis, r) for r in range(axis.s)] for axis in layer.axes]
+    plans = [[_phase_plan(axis, phase) for phase in axis.phases] for axis in layer.axes]
     for combo in product(*plans):
         if None in combo or any(p[1] is None for p in combo):
             continue  # no output in this phase, or no tap feeds it: it stays zero

@@ -26,6 +26,17 @@ def axis_taps(axis: Axis) -> list[tuple[int, int, int]]:
     ]
 
 
+def zero_insertion_cells(axis: Axis) -> list[str]:
+    """Each cell of the zero-inserted, padded input of the equivalent stride-1 convolution:
+    ``'x'`` an input sample, ``'zero'`` an inserted zero, ``'pad'`` padding (conv_arithmetic's figures)."""
+    before, after = axis.zero_insertion_pads
+    kinds = []
+    for t in range(axis.stretched + before + after):
+        u = t - before
+        kinds.append("pad" if not 0 <= u < axis.stretched else ("x" if u % axis.s == 0 else "zero"))
+    return kinds
+
+
 def ravel(index: Sequence[int], shape: Sequence[int]) -> int:
     """Row-major flat index (last axis fastest), as conv_arithmetic flattens."""
     flat = 0

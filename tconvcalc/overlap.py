@@ -40,9 +40,9 @@ def interior(axes: Sequence[Axis]) -> slice:
     """
     start = end = 0  # boundary zone of the stack's input: none, it is all ones
     for axis in axes:
-        reach = axis.d * (axis.k - 1)
-        start = max(start * axis.s + reach - axis.b, 0)
-        end = max(end * axis.s + reach - axis.e, 0)
+        before, after = axis.zero_insertion_pads  # d(k-1) minus the crop at each end
+        start = max(start * axis.s + before, 0)
+        end = max(end * axis.s + after, 0)
     o = axes[-1].o
     return slice(min(start, o), max(min(start, o), o - end))
 

@@ -19,7 +19,8 @@ from functools import lru_cache
 from collections import namedtuple
 from typing import Iterable, Sequence
 
-from .spec import Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least, full_length, op_limit
+from .spec import (Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least, full_length, kernel_span,
+                   op_limit)
 
 DEFAULT_KERNELS = range(1, 9)
 DEFAULT_STRIDES = range(1, 9)
@@ -35,12 +36,11 @@ def rank_key(axis: Axis) -> tuple[int, ...]:
 
 @lru_cache(maxsize=None)
 def _uniform(k: int, s: int, d: int) -> bool:
-    counts = Axis(1, k, s, d, 0, 0).phase_tap_counts()
-    return min(counts) == max(counts)  # the crop only rotates the phases, so b mod s is irrelevant
+    return Axis(1, k, s, d, 0, 0).uniform_overlap  # the crop only rotates the phases: b is irrelevant
 
 
 def _key(k: int, s: int, d: int, p: int, op: int) -> tuple[int, ...]:
-    return (0 if _uniform(k, s, d) else 1, 1 if op else 0, d * (k - 1) + 1, p, s, d, op)
+    return (0 if _uniform(k, s, d) else 1, 1 if op else 0, kernel_span(k, d), p, s, d, op)
 
 
 def _moves(i: int, kernels, strides, max_padding: int, dilations, uniform_only: bool,

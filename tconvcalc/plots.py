@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .operator import zero_insertion_cells
 from .spec import Layer, ParameterError
 
 try:
@@ -88,13 +89,10 @@ def grid_figure(layer: Layer):
     def extent(axis):
         return (1, 0, 0, 0) if axis is None else (axis.i, axis.k, axis.o, axis.s)
 
-    # Zero-inserted input padded by d(k-1) - b before and d(k-1) - e after (negative = cropped).
+    # The zero-inserted input, padded as the equivalent stride-1 convolution needs.
     def stretched(axis):
-        if axis is None:
-            return 1, lambda n: n == 0
-        before = axis.d * (axis.k - 1) - axis.b
-        length = (axis.i - 1) * axis.s + 1 + before + axis.d * (axis.k - 1) - axis.e
-        return length, lambda n: n >= before and (n - before) % axis.s == 0 and (n - before) // axis.s < axis.i
+        cells = ["x"] if axis is None else zero_insertion_cells(axis)
+        return len(cells), lambda n: cells[n] == "x"
 
     (rows, r_has), (cols, c_has) = stretched(axes[0]), stretched(axes[1])
     i_rows, k_rows, o_rows = (extent(axes[0])[:3])
@@ -109,8 +107,8 @@ def grid_figure(layer: Layer):
     start = x
     x = _grid(ax, (x, top), (rows, cols), lambda r, c: r_has(r) and c_has(c), "#4c72b0",
               f"zero-inserted, padded {size(rows, cols)}")
-    span_r = (axes[0].d * (axes[0].k - 1) + 1) if axes[0] else 1
-    span_c = axes[1].d * (axes[1].k - 1) + 1
+    span_r = axes[0].span if axes[0] else 1
+    span_c = axes[1].span
     ax.add_patch(Rectangle((start, top - span_r), span_c, span_r, facecolor="#dd8452", alpha=0.35,
                            edgecolor="#dd8452", linewidth=2))
     x = _grid(ax, (x, top), (k_rows, k_cols), lambda r, c: True, "#dd8452", f"kernel {size(k_rows, k_cols)} (flipped)")

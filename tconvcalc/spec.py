@@ -6,8 +6,21 @@ stride ``s`` and dilation ``d`` first scatters into the *full* range
 ``j < o = F - b - e``.  The crop ``(b, e)`` is where the frameworks differ;
 a negative ``b`` or ``e`` means zeros appended on that side.
 
-Everything here is exact integer arithmetic with the standard library only:
-the shape path (``tconvcalc shape``) imports this module and must stay cheap.
+Every quantity derived from that description lives here, once: the dilated
+span, the full scatter, the output size, PyTorch's ``(padding, output_padding)``,
+the zero-insertion pads, the sub-pixel phases and the direct convolution's
+length.  Other modules ask :class:`Axis` and :class:`Layer`; none re-derives them.
+
+Everything is exact integer arithmetic with the standard library only: the
+shape path (``tconvcalc shape``) imports this module and must stay cheap.
+
+>>> axis = Axis.from_pytorch(2, 3, s=2)
+>>> axis.full, axis.o, axis.pytorch, axis.zero_insertion_pads
+(5, 5, (0, 0), (2, 2))
+>>> [(p.residue, p.taps) for p in axis.phases]
+[(0, (0, 2)), (1, (1,))]
+>>> broadcast(stride=[2], kernel_size=(3, 3))
+(2, {'stride': (2, 2), 'kernel_size': (3, 3)})
 """
 
 from __future__ import annotations
@@ -15,14 +28,16 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import Sequence, Union
 
+from .errors import NotInstalledError, ParameterError, TconvcalcError
+
+__all__ = ["Axis", "Layer", "Phase", "ParameterError", "NotInstalledError", "TconvcalcError", "broadcast",
+           "check_int", "check_at_least", "check_groups", "conv_count", "conv_length", "full_length", "kernel_span",
+           "op_limit", "is_per_axis", "ordinal_list"]
+
 IntOrTuple = Union[int, Sequence[int]]
 
 
-class ParameterError(ValueError):
-    """An invalid parameter, explained in one sentence: what, which rule, how to fix."""
-
-
-def _ordinal_list(values: Sequence[int]) -> str:
+def ordinal_list(values: Sequence[int]) -> str:
     """'0', '0 or 1', '0, 1 or 2' - for the 'how to fix' part of a message."""
     words = [str(v) for v in values]
     if len(words) <= 2:
@@ -31,13 +46,16 @@ def _ordinal_list(values: Sequence[int]) -> str:
 
 
 def check_int(name: str, value: object) -> int:
-    """Accept Python and NumPy-style integers, never bools, floats or strings."""
-    if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise ParameterError(
-            f"{name}={value!r} is not an integer, every size and step is a whole number; "
-            f"write {name} as an int such as 3"
-        )
-    return int(value.__index__())
+    """Accept Python and NumPy integers, never bools, floats or strings."""
+    if not isinstance(value, bool) and hasattr(value, "__index__"):
+        try:
+            return int(value.__index__())
+        except TypeError:  # a NumPy bool or an array: not one whole number
+            pass
+    raise ParameterError(
+        f"{name}={value!r} is not an integer, every size and step is a whole number; "
+        f"write {name} as an int such as 3"
+    )
 
 
 def check_at_least(name: str, value: object, low: int) -> int:
@@ -50,50 +68,104 @@ def check_at_least(name: str, value: object, low: int) -> int:
     return value
 
 
-def broadcast(**named: IntOrTuple) -> tuple[int, dict[str, tuple[int, ...]]]:
-    """Bring per-axis parameters to one number of axes.
+def _divisors(n: int) -> str:
+    return ", ".join(str(d) for d in range(1, n + 1) if n % d == 0)
 
-    Each value is an int (same on every axis) or a sequence with one int per
-    axis.  Returns ``(ndim, {name: tuple})``.  With only ints, ndim is 1.
-    """
-    lengths: dict[str, int] = {}
-    for name, value in named.items():
-        if isinstance(value, (list, tuple)):
-            if len(value) == 0:
-                raise ParameterError(
-                    f"{name} is empty, every parameter needs at least one value; "
-                    f"give one int, or one per axis such as {name}=(3, 3)"
-                )
-            lengths[name] = len(value)
-    ndim = max(lengths.values(), default=1)
-    for name, length in lengths.items():
-        if length != ndim:
-            longest = max(lengths, key=lengths.__getitem__)
-            raise ParameterError(
-                f"{name} has {length} axes but {longest} has {ndim}, every per-axis "
-                f"parameter needs the same number of axes or a single value; "
-                f"give {name} {ndim} values or one"
-            )
-    out = {}
-    for name, value in named.items():
-        items = value if isinstance(value, (list, tuple)) else (value,) * ndim
-        out[name] = tuple(check_int(name, v) for v in items)
-    return ndim, out
+
+def check_groups(groups: object, in_channels: object, out_channels: object) -> int:
+    """``groups`` that divides both channel counts (each at least 1), as PyTorch requires."""
+    groups = check_at_least("groups", groups, 1)
+    for name, count in (("in_channels", in_channels), ("out_channels", out_channels)):
+        count = check_int(name, count)
+        if count < 1:
+            raise ParameterError(f"{name}={count}, a layer needs at least one channel on each side; "
+                                 f"give {name} ≥ 1")
+        if count % groups:
+            raise ParameterError(f"groups={groups} does not divide {name}={count}, each group takes an equal "
+                                 f"share of the channels; use groups among {_divisors(count)}")
+    return groups
+
+
+def _items(value: object) -> tuple | None:
+    """The per-axis entries of ``value``, or None when it is one value for every axis."""
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    if getattr(value, "ndim", 0) == 1 and hasattr(value, "tolist"):  # a 1-D NumPy array
+        return tuple(value.tolist())
+    return None
 
 
 def is_per_axis(*values: object) -> bool:
     """True when any argument was given per axis, so results come back as tuples."""
-    return any(isinstance(v, (list, tuple)) for v in values)
+    return any(_items(v) is not None for v in values)
+
+
+def broadcast(ndim: int | None = None, default_ndim: int = 1,
+              **named: IntOrTuple) -> tuple[int, dict[str, tuple[int, ...]]]:
+    """Bring per-axis parameters to one number of axes: the one broadcasting rule of every front end.
+
+    Each value is an int (Python or NumPy), or a sequence (list, tuple, 1-D array) with one int per
+    axis; a one-element sequence is used on every axis, as PyTorch's ``stride=[2]`` on a 2-D layer.
+    The number of axes is ``ndim`` when given, else the longest sequence, else ``default_ndim``.
+    Returns ``(ndim, {name: tuple})``.
+    """
+    lengths: dict[str, int] = {}
+    values: dict[str, tuple] = {}
+    for name, value in named.items():
+        items = _items(value)
+        if items is None:
+            values[name] = (value,)
+            continue
+        if not items:
+            raise ParameterError(f"{name} is empty, every parameter needs at least one value; "
+                                 f"give one int, or one per axis such as {name}=(3, 3)")
+        values[name] = items
+        if len(items) > 1:
+            lengths[name] = len(items)
+    if ndim is None:
+        ndim = max(lengths.values(), default=default_ndim)
+    for name, length in lengths.items():
+        if length != ndim:
+            longest = max(lengths, key=lengths.__getitem__)
+            other = f"{longest} has {ndim}" if lengths[longest] == ndim else f"the layer has {ndim}"
+            raise ParameterError(
+                f"{name} has {length} axes but {other}, every per-axis parameter needs the same number of "
+                f"axes or a single value; give {name} {ndim} values or one")
+    return ndim, {name: tuple(check_int(name, v) for v in (items * ndim if len(items) == 1 else items))
+                  for name, items in values.items()}
+
+
+def kernel_span(k: int, d: int = 1) -> int:
+    """Extent of a kernel of ``k`` taps dilated by ``d``: d*(k-1) + 1."""
+    return d * (k - 1) + 1
 
 
 def full_length(i: int, k: int, s: int = 1, d: int = 1) -> int:
     """Length of the full scatter, (i-1)*s + d*(k-1) + 1: every position some n*s + a*d reaches."""
-    return (i - 1) * s + d * (k - 1) + 1
+    return (i - 1) * s + kernel_span(k, d)
+
+
+def conv_count(length: int, k: int, s: int = 1, d: int = 1) -> int:
+    """Positions a dilated kernel takes in ``length`` samples at stride ``s``: (length - d(k-1) - 1)//s + 1."""
+    return (length - kernel_span(k, d)) // s + 1
 
 
 def op_limit(stride: int, dilation: int) -> int:
-    """PyTorch's rule: 0 <= output_padding < max(stride, dilation)."""
+    """PyTorch's constructor rule: 0 <= output_padding < max(stride, dilation)."""
     return max(stride, dilation)
+
+
+class Phase(namedtuple("Phase", "residue taps offsets first count q_first")):
+    """One sub-pixel phase of an axis: the outputs ``j`` with ``(j + b) mod s = residue``.
+
+    They are ``first, first + s, ...`` (``count`` of them; ``first = (residue - b) mod s``), and
+    output ``j = q*s + residue - b`` receives ``w[a] * x[q - c_a]`` from each tap ``a`` in ``taps``
+    (those with ``a*d ≡ residue (mod s)``) with its offset ``c_a = (a*d - residue)/s`` in
+    ``offsets``; ``q_first`` is the ``q`` of the first output.  Phases with different tap counts
+    are the checkerboard of Odena, Dumoulin & Olah.
+    """
+
+    __slots__ = ()
 
 
 # Immutable records are named tuples, not dataclasses: on the shape path every
@@ -123,7 +195,12 @@ class Axis(namedtuple("Axis", "i k s d b e", defaults=(1, 1, 0, 0))):
     @property
     def span(self) -> int:
         """Extent of the dilated kernel, d*(k-1) + 1."""
-        return self.d * (self.k - 1) + 1
+        return kernel_span(self.k, self.d)
+
+    @property
+    def reach(self) -> int:
+        """How far the last tap lies from the first, d*(k-1)."""
+        return self.span - 1
 
     @property
     def full(self) -> int:
@@ -134,6 +211,17 @@ class Axis(namedtuple("Axis", "i k s d b e", defaults=(1, 1, 0, 0))):
     def o(self) -> int:
         """Output length F - b - e."""
         return self.full - self.b - self.e
+
+    @property
+    def stretched(self) -> int:
+        """Length of the input with s-1 zeros inserted between samples, (i-1)*s + 1."""
+        return (self.i - 1) * self.s + 1
+
+    @property
+    def zero_insertion_pads(self) -> tuple[int, int]:
+        """Zeros before and after the stretched input for the equivalent stride-1 convolution with the
+        flipped kernel: ``(d(k-1) - b, d(k-1) - e)``; negative means cropped."""
+        return self.reach - self.b, self.reach - self.e
 
     # --- PyTorch's spelling ----------------------------------------------------
     @classmethod
@@ -149,7 +237,7 @@ class Axis(namedtuple("Axis", "i k s d b e", defaults=(1, 1, 0, 0))):
         if op >= limit:
             raise ParameterError(
                 f"output_padding={op} is not < max(stride={s}, dilation={d}), PyTorch's rule "
-                f"for output_padding; use output_padding {_ordinal_list(range(limit))}"
+                f"for output_padding; use output_padding {ordinal_list(range(limit))}"
             )
         full = full_length(i, k, s, d)
         if full - 2 * p + op < 1:
@@ -163,36 +251,51 @@ class Axis(namedtuple("Axis", "i k s d b e", defaults=(1, 1, 0, 0))):
         return cls(i, k, s, d, p, p - op)
 
     @property
+    def padding_pair(self) -> tuple[int, int]:
+        """``(padding, output_padding) = (b, b - e)``, whether or not PyTorch accepts them."""
+        return self.b, self.b - self.e
+
+    @property
     def pytorch(self) -> tuple[int, int] | None:
         """``(padding, output_padding)`` when PyTorch can express this crop, else None."""
-        p, op = self.b, self.b - self.e
+        p, op = self.padding_pair
         if p >= 0 and 0 <= op < op_limit(self.s, self.d):
             return p, op
         return None
 
     @classmethod
-    def from_conv(cls, n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> "Axis":
+    def from_conv(cls, n: int, k: int, s: int = 1, p: int | tuple[int, int] = 0, d: int = 1) -> "Axis":
         """The transpose of the direct convolution of a length-``n`` signal.
 
-        Its input is the convolution's output and its output has length ``n``,
+        ``p`` is PyTorch's symmetric padding or a ``(before, after)`` pair (negative crops the
+        signal).  The axis's input is the convolution's output and its output has length ``n``,
         which is how the matrix view ``y = C^T x`` is set up.
         """
-        o_conv = conv_length(n, k, s, p, d)
-        full = full_length(o_conv, k, s, d)
-        return cls(o_conv, k, s, d, p, full - p - n)
+        before, after = _pad_pair(p)
+        o_conv = conv_length(n, k, s, (before, after), d)
+        return cls(o_conv, k, s, d, before, full_length(o_conv, k, s, d) - before - n)
 
     # --- structure -------------------------------------------------------------
+    @property
+    def phases(self) -> tuple[Phase, ...]:
+        """The ``s`` sub-pixel phases, by residue ``r = (j + b) mod s`` (see :class:`Phase`)."""
+        s, d, b = self.s, self.d, self.b
+        out = []
+        for r in range(s):
+            taps = tuple(a for a in range(self.k) if a * d % s == r)
+            first = (r - b) % s
+            count = max(0, -(-(self.o - first) // s))
+            out.append(Phase(r, taps, tuple((a * d - r) // s for a in taps), first, count, (first + b) // s))
+        return tuple(out)
+
     def phase_tap_counts(self) -> tuple[int, ...]:
-        """How many kernel taps feed each output phase ``(j + b) mod s``.
+        """How many kernel taps feed each output phase ``j mod s``.
 
         Equal counts mean a uniform interior (no checkerboard); unequal counts
         are the artifact Odena, Dumoulin & Olah describe.
         """
-        counts = [0] * self.s
-        for a in range(self.k):
-            counts[(a * self.d) % self.s] += 1
-        # Re-index by output phase j mod s: j + b = r (mod s).
-        return tuple(counts[(r + self.b) % self.s] for r in range(self.s))
+        by_residue = [len(phase.taps) for phase in self.phases]
+        return tuple(by_residue[(r + self.b) % self.s] for r in range(self.s))
 
     @property
     def uniform_overlap(self) -> bool:
@@ -200,22 +303,38 @@ class Axis(namedtuple("Axis", "i k s d b e", defaults=(1, 1, 0, 0))):
         return min(counts) == max(counts)
 
 
-def conv_length(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> int:
-    """Output length of the direct convolution, with PyTorch's rules and our messages."""
+def _pad_pair(p: int | tuple[int, int]) -> tuple[int, int]:
+    """PyTorch's symmetric padding ``p`` (≥ 0), or an explicit ``(before, after)`` pair (any sign)."""
+    items = _items(p)
+    if items is None:
+        p = check_at_least("padding", p, 0)
+        return p, p
+    if len(items) != 2:
+        raise ParameterError(f"padding {p!r} is not an int or a (before, after) pair, padding per axis "
+                             f"is p or (b, e); write e.g. 1 or (1, 2)")
+    return check_int("padding", items[0]), check_int("padding", items[1])
+
+
+def conv_length(n: int, k: int, s: int = 1, p: int | tuple[int, int] = 0, d: int = 1) -> int:
+    """Output length of the direct convolution, with PyTorch's rules and our messages.
+
+    ``p`` is PyTorch's symmetric padding or a ``(before, after)`` pair.
+    """
     n = check_at_least("input_size", n, 1)
     k = check_at_least("kernel_size", k, 1)
     s = check_at_least("stride", s, 1)
     d = check_at_least("dilation", d, 1)
-    p = check_at_least("padding", p, 0)
-    span = d * (k - 1) + 1
-    if n + 2 * p < span:
+    before, after = _pad_pair(p)
+    span = kernel_span(k, d)
+    if n + before + after < span:
+        padding = f"padding={before}" if isinstance(p, int) else f"padding ({before}, {after})"
         need = -(-(span - n) // 2)
         raise ParameterError(
-            f"input_size={n} with padding={p} is shorter than the dilated kernel "
+            f"input_size={n} with {padding} is shorter than the dilated kernel "
             f"d*(k-1)+1={span}, a convolution needs i + 2p ≥ d*(k-1)+1; use padding ≥ {need} "
             f"or a smaller kernel"
         )
-    return (n + 2 * p - span) // s + 1
+    return conv_count(n + before + after, k, s, d)
 
 
 class Layer(namedtuple("Layer", "axes")):
@@ -226,20 +345,17 @@ class Layer(namedtuple("Layer", "axes")):
     @classmethod
     def from_pytorch(
         cls, i: IntOrTuple, k: IntOrTuple, s: IntOrTuple = 1, p: IntOrTuple = 0,
-        op: IntOrTuple = 0, d: IntOrTuple = 1,
+        op: IntOrTuple = 0, d: IntOrTuple = 1, *, ndim: int | None = None,
     ) -> "Layer":
-        _, v = broadcast(input_size=i, kernel_size=k, stride=s, padding=p, output_padding=op, dilation=d)
-        return cls(tuple(
-            Axis.from_pytorch(*args) for args in zip(
-                v["input_size"], v["kernel_size"], v["stride"], v["padding"],
-                v["output_padding"], v["dilation"])
-        ))
+        _, v = broadcast(ndim, input_size=i, kernel_size=k, stride=s, padding=p, output_padding=op, dilation=d)
+        return cls(tuple(Axis.from_pytorch(*args) for args in zip(*v.values())))
 
     @property
     def ndim(self) -> int:
         return len(self.axes)
 
-    def field(self, name: str) -> tuple[int, ...]:
+    def field(self, name: str) -> tuple:
+        """One quantity of every axis: ``layer.field("o")`` is the output size."""
         return tuple(getattr(axis, name) for axis in self.axes)
 
     @property
@@ -257,3 +373,8 @@ class Layer(namedtuple("Layer", "axes")):
     @property
     def crop(self) -> tuple[tuple[int, int], ...]:
         return tuple((axis.b, axis.e) for axis in self.axes)
+
+    @property
+    def uniform_overlap(self) -> bool:
+        """Every axis feeds every output phase from the same number of taps: no checkerboard."""
+        return all(axis.uniform_overlap for axis in self.axes)

@@ -25,7 +25,7 @@ from sympy.logic.boolalg import BooleanFunction
 from sympy.printing.pretty.stringpict import prettyForm
 
 from .operator import axis_taps, layer_taps, nnz, ravel
-from .spec import Axis, Layer, ParameterError, broadcast, check_at_least, op_limit
+from .spec import Axis, Layer, ParameterError, broadcast, check_groups, op_limit
 
 # A symbolic sparse matrix costs ~1 µs per non-zero to build but every SymPy
 # operation on it is far slower; past this many non-zeros we refuse and point
@@ -132,12 +132,7 @@ class ConvOperator:
 
     def __post_init__(self) -> None:
         check_name("kernel symbol", self.symbol)
-        for name in ("in_channels", "out_channels", "groups"):
-            check_at_least(name, getattr(self, name), 1)
-        for name in ("in_channels", "out_channels"):
-            if getattr(self, name) % self.groups:
-                raise ParameterError(f"{name}={getattr(self, name)} is not divisible by groups={self.groups}, "
-                                     f"each group needs whole channels; use a multiple of {self.groups}")
+        check_groups(self.groups, self.in_channels, self.out_channels)
 
     # --- shape ---------------------------------------------------------------
     @property
@@ -352,28 +347,6 @@ def _grid_symbols(name: str, channels: int, shape: Sequence[int], with_channel: 
 # --- building operators from the user's spelling ------------------------------------
 
 
-def _conv_axis(n: int, k: int, s: int, pad, d: int) -> Axis:
-    """The canonical axis whose C is this direct convolution.
-
-    ``pad`` is PyTorch's symmetric padding, or a pair ``(before, after)``;
-    negative values crop the conv input.
-    """
-    if isinstance(pad, (tuple, list)):
-        if len(pad) != 2:
-            raise ParameterError(f"padding {pad!r} is not an int or a (before, after) pair, padding per axis "
-                                 f"is p or (b, e); write e.g. 1 or (1, 2)")
-        before, after = (int(check_at_least("padding", v, -10**9)) for v in pad)
-        n = check_at_least("input_size", n, 1)
-        span = d * (k - 1) + 1
-        if n + before + after < span:
-            raise ParameterError(f"input_size={n} with padding ({before}, {after}) is shorter than the dilated "
-                                 f"kernel d*(k-1)+1={span}, a convolution needs i + b + e ≥ d*(k-1)+1; pad more")
-        count = (n + before + after - span) // s + 1
-        full = (count - 1) * s + span
-        return Axis(count, k, s, d, before, full - before - n)
-    return Axis.from_conv(n, k, s, pad, d)
-
-
 def _per_axis_padding(padding):
     """Padding as one entry per axis: int, per-axis ints, or per-axis (b, e) pairs."""
     if isinstance(padding, (tuple, list)) and padding and all(isinstance(p, (tuple, list)) for p in padding):
@@ -393,12 +366,9 @@ def conv_operator(input_size, kernel_size, stride=1, padding=0, dilation=1, *, i
     named = dict(input_size=input_size, kernel_size=kernel_size, stride=stride, dilation=dilation)
     if pairs is None:
         named["padding"] = padding
-    ndim, v = broadcast(**named, **({} if pairs is None else {"padding": [0] * len(pairs)}))
+    _, v = broadcast(None if pairs is None else len(pairs), **named)
     pads = pairs if pairs is not None else v["padding"]
-    if len(pads) != ndim:
-        raise ParameterError(f"padding has {len(pads)} axes but the layer has {ndim}, every per-axis parameter "
-                             f"needs the same number of axes; give {ndim} (before, after) pairs")
-    axes = tuple(_conv_axis(n, k, s, p, d) for n, k, s, p, d in
+    axes = tuple(Axis.from_conv(n, k, s, p, d) for n, k, s, p, d in
                  zip(v["input_size"], v["kernel_size"], v["stride"], pads, v["dilation"]))
     return operator_from_axes(axes, in_channels=in_channels, out_channels=out_channels, groups=groups,
                               kernel=kernel, symbol=symbol)
@@ -578,7 +548,7 @@ def general_conv_size() -> sp.Expr:
 
 
 def _values(axis: Axis) -> dict:
-    p, op = axis.pytorch if axis.pytorch is not None else (axis.b, axis.b - axis.e)
+    p, op = axis.padding_pair
     return {I: axis.i, K: axis.k, S: axis.s, P: p, OP: op, D: axis.d}
 
 
@@ -672,14 +642,13 @@ def _zero_insertion_route(layer: Layer, x: Sequence[sp.Expr], w) -> list[sp.Expr
     """
     per_axis = []
     for axis in layer.axes:
-        lo = axis.d * (axis.k - 1) - axis.b
-        stretched = (axis.i - 1) * axis.s + 1
+        lo, _ = axis.zero_insertion_pads
         terms = []
         for j in range(axis.o):
             here = []
             for flipped in range(axis.k):
                 t = j + flipped * axis.d - lo  # position in the stretched input
-                if 0 <= t < stretched and t % axis.s == 0:
+                if 0 <= t < axis.stretched and t % axis.s == 0:
                     here.append((axis.k - 1 - flipped, t // axis.s))
             terms.append(here)
         per_axis.append(terms)
@@ -717,8 +686,9 @@ def derive_equivalence(layer: Layer, symbol: str = "w", prove: bool = True) -> D
                                   [general], [o]))
     equivalents = []
     for n, axis in enumerate(layer.axes):
-        equivalents.append({"axis": n, "zeros_between": axis.s - 1, "stretched_size": (axis.i - 1) * axis.s + 1,
-                            "pad_before": axis.d * (axis.k - 1) - axis.b, "pad_after": axis.d * (axis.k - 1) - axis.e,
+        before, after = axis.zero_insertion_pads
+        equivalents.append({"axis": n, "zeros_between": axis.s - 1, "stretched_size": axis.stretched,
+                            "pad_before": before, "pad_after": after,
                             "stride": 1, "dilation": axis.d, "kernel": "flipped", "output_size": axis.o})
     der.results["equivalent"] = equivalents
     op = operator_from_axes(layer.axes, symbol=symbol)
@@ -746,15 +716,14 @@ def _phase_tables(layer: Layer) -> tuple[list, list[dict]]:
     per_axis, phases = [], []
     for n_axis, axis in enumerate(layer.axes):
         terms: list[list] = [[] for _ in range(axis.o)]
-        for r in range(axis.s):
-            taps = [a for a in range(axis.k) if (a * axis.d) % axis.s == r]
-            offsets = {a: (a * axis.d - r) // axis.s for a in taps}
-            outputs = [j for j in range(axis.o) if (j + axis.b) % axis.s == r]
-            phases.append({"axis": n_axis, "phase": r, "taps": taps, "offsets": [offsets[a] for a in taps],
-                           "outputs": outputs[:6] + (["…"] if len(outputs) > 6 else []), "tap_count": len(taps)})
-            for j in outputs:
-                q = (j + axis.b - r) // axis.s  # j + b = q·s + r
-                terms[j] = [(a, q - offsets[a]) for a in taps if 0 <= q - offsets[a] < axis.i]
+        for phase in axis.phases:
+            outputs = range(phase.first, axis.o, axis.s)
+            phases.append({"axis": n_axis, "phase": phase.residue, "taps": list(phase.taps),
+                           "offsets": list(phase.offsets),
+                           "outputs": list(outputs[:6]) + (["…"] if len(outputs) > 6 else []),
+                           "tap_count": len(phase.taps)})
+            for q, j in enumerate(outputs, phase.q_first):  # j + b = q·s + r
+                terms[j] = [(a, q - c) for a, c in zip(phase.taps, phase.offsets) if 0 <= q - c < axis.i]
         per_axis.append(terms)
     return per_axis, phases
 

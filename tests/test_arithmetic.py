@@ -250,7 +250,7 @@ def test_pytorch_conv_agrees_on_every_shape_and_every_rejection(ndim, data):
        st.integers(1, 30))
 def test_output_padding_for_agrees_with_pytorch_forward_output_size(i, k, s, p, d, target):
     torch = _torch()
-    # forward(output_size=...) picks output_padding < stride; ours allows < max(stride, dilation).
+    # The default rule is exactly forward(output_size=...): same sizes accepted, same op chosen.
     layer = torch.nn.ConvTranspose1d(1, 1, k, stride=s, padding=p, dilation=d, bias=False)
     try:
         theirs = tuple(layer(torch.zeros(1, 1, i), output_size=[target]).shape[2:])
@@ -258,10 +258,28 @@ def test_output_padding_for_agrees_with_pytorch_forward_output_size(i, k, s, p, 
         theirs = None
     try:
         op = tc.output_padding_for(target, i, k, s, p, d)
-        ours = (target,) if op < s else None
+        ours = tuple(torch.nn.ConvTranspose1d(1, 1, k, stride=s, padding=p, dilation=d, output_padding=op)(
+            torch.zeros(1, 1, i)).shape[2:])
     except tc.ParameterError:
         ours = None
     assert ours == theirs
+
+
+@given(st.integers(1, 6), st.integers(1, 4), st.integers(1, 3), st.integers(0, 3), st.integers(2, 5),
+       st.integers(1, 30))
+def test_a_size_only_the_constructor_reaches_is_named_not_returned(i, k, s, p, d, target):
+    torch = _torch()
+    try:
+        op = tc.output_padding_for(target, i, k, s, p, d, rule="constructor")
+    except tc.ParameterError:
+        return
+    layer = torch.nn.ConvTranspose1d(1, 1, k, stride=s, padding=p, dilation=d, output_padding=op)
+    assert layer(torch.zeros(1, 1, i)).shape[2] == target  # the constructor really gives it
+    if op < s:
+        assert tc.output_padding_for(target, i, k, s, p, d) == op
+    else:  # forward(output_size=...) refuses it; ours says which output_padding the constructor needs
+        with pytest.raises(tc.ParameterError, match=f"output_padding={op} gives it"):
+            tc.output_padding_for(target, i, k, s, p, d)
 
 
 # --- bad input: one sentence, a ValueError ----------------------------------------------
@@ -285,3 +303,17 @@ def test_bad_input_is_one_clear_sentence(call, words):
     assert "\n" not in message
     for word in words:
         assert word in message
+
+
+def test_per_axis_values_broadcast_as_pytorch_does():
+    torch = _torch()
+    import numpy as np
+
+    x, w = torch.zeros(1, 1, 4, 5), torch.zeros(1, 1, 3, 3)
+    theirs = tuple(torch.nn.functional.conv_transpose2d(x, w, stride=[2], padding=[1], dilation=[2]).shape[2:])
+    assert tc.conv_transpose_output_size((4, 5), 3, s=[2], p=[1], d=[2]) == theirs
+    # NumPy integers and 1-D arrays are ints and per-axis values like any other
+    assert tc.conv_transpose_output_size(np.array([4, 5]), np.int64(3), s=np.int32(2), p=[np.int8(1)], d=2) == theirs
+    assert tc.conv_transpose_output_size(np.int64(4), 3, 2, 1, 0, 2) == theirs[0]
+    with pytest.raises(tc.ParameterError, match="input_size has 2 axes but stride has 3"):
+        tc.conv_transpose_output_size((4, 5), 3, s=[2, 2, 2])

@@ -243,8 +243,8 @@ def test_mirror_emits_keras_and_onnx_with_the_exact_crop():
 @pytest.mark.parametrize("text, words", [
     ("input = [8, 8]\n[[layers]]\nkernel_size = 3\nstrid = 2\n", ["layer 1", "unknown field 'strid'"]),
     ("input = [8, 8]\n[[layers]]\nstride = 2\n", ["layer 1", "'kernel_size' is missing"]),
-    ("input = [8, 8]\n[[layers]]\nkernel_size = 'three'\n", ["layer 1", "field 'kernel_size'"]),
-    ("input = [8, 8]\n[[layers]]\nkernel_size = [3, 3, 3]\n", ["layer 1", "3 values", "2 axes"]),
+    ("input = [8, 8]\n[[layers]]\nkernel_size = 'three'\n", ["layer 1", "kernel_size='three' is not an integer"]),
+    ("input = [8, 8]\n[[layers]]\nkernel_size = [3, 3, 3]\n", ["layer 1", "kernel_size has 3 axes", "has 2"]),
     ("[[layers]]\nkernel_size = 3\n", ["top level", "'input' is missing"]),
     ("input = [4]\n[[layers]]\nkernel_size = 3\n[[layers]]\nkernel_size = 3\n", ["layer 2", "shorter than"]),
     ("input = [8\n", ["not valid TOML"]),
