@@ -10,14 +10,16 @@ import importlib
 
 from .arithmetic import conv_input_sizes, conv_output_size, conv_transpose_output_size, output_padding_for
 from .planner import Chain, Plan, chain, plan
-from .spec import Axis, Layer, ParameterError
+from .errors import NotInstalledError, ParameterError, TconvcalcError
+from .spec import Axis, Layer
 
 __all__ = [
-    "Axis", "Chain", "Layer", "ParameterError", "Plan", "chain", "conv_input_sizes", "conv_output_size",
-    "conv_transpose_output_size", "output_padding_for", "plan",
+    "Axis", "Chain", "Layer", "NotInstalledError", "ParameterError", "Plan", "TconvcalcError", "chain",
+    "conv_input_sizes", "conv_output_size", "conv_transpose_output_size", "output_padding_for", "plan",
 ]
 
-_LAZY_MODULES = {"numeric", "symbolic", "latex", "overlap", "conventions", "mirror", "compare", "codegen"}
+_LAZY_MODULES = {"numeric", "symbolic", "latex", "overlap", "conventions", "mirror", "compare", "codegen", "plots",
+                 "reports", "operator", "notes", "records"}
 
 
 def __getattr__(name: str):

@@ -12,6 +12,7 @@ import numpy as np
 from . import overlap
 from .arithmetic import conv_flops, conv_params, conv_transpose_flops
 from .numeric import conv
+from .records import record
 from .spec import Layer
 
 SMOOTHING_KERNEL = 3  # the 3x3 convolution after resizing, or before pixel shuffle
@@ -28,21 +29,27 @@ def _interior_values(grid: np.ndarray, margin: int) -> list[int]:
     return np.unique(grid[window]).tolist()
 
 
-def _transposed(name: str, layer: Layer, channels: int) -> dict:
-    report = overlap.report([layer])
+def _measured(name: str, code: str, counts: np.ndarray, flops: int, params: int, margin: int) -> Method:
+    values = _interior_values(counts, margin)
+    return Method(name, code, None, counts.shape, flops, params, len(values) <= 1, values)
+
+
+Method = record("Method", "method code parameters output_size flops params uniform interior_values",
+                doc="One way to upsample: what it runs, its size, cost and overlap; ``parameters`` (k, s, p, op) "
+                    "for the transposed convolutions, None for the other two.")
+
+
+def _transposed(name: str, layer: Layer, channels: int) -> Method:
+    analysis = overlap.analyse([layer])
     k, s = layer.axes[0].k, layer.axes[0].s
     p, op = layer.axes[0].pytorch
-    return {
-        "method": name, "code": f"tconv k{k} s{s} p{p}" + (f" op{op}" if op else ""),
-        "parameters": {"kernel_size": k, "stride": s, "padding": p, "output_padding": op},
-        "output_size": list(layer.output_size),
-        "flops": conv_transpose_flops(layer.input_size, layer.kernel_size, channels, channels),
-        "params": conv_params(layer.kernel_size, channels, channels),
-        "uniform": report["uniform"], "interior_values": report["interior_values"],
-    }
+    return Method(name, f"tconv k{k} s{s} p{p}" + (f" op{op}" if op else ""),
+                  {"kernel_size": k, "stride": s, "padding": p, "output_padding": op}, layer.output_size,
+                  conv_transpose_flops(layer.input_size, layer.kernel_size, channels, channels),
+                  conv_params(layer.kernel_size, channels, channels), analysis.uniform, analysis.interior_values)
 
 
-def compare_methods(input_size: tuple[int, ...], scale: int, channels: int) -> list[dict]:
+def compare_methods(input_size: tuple[int, ...], scale: int, channels: int) -> list[Method]:
     """Every method's output size, FLOPs (PyTorch's formula), parameters and overlap."""
     ndim, s = len(input_size), scale
     smooth = (SMOOTHING_KERNEL,) * ndim
@@ -56,25 +63,14 @@ def compare_methods(input_size: tuple[int, ...], scale: int, channels: int) -> l
         _transposed("transposed conv, k = s+1", Layer.from_pytorch(input_size, s + 1, s, 1, 1), channels),
     ]
     counts = _ones_conv_counts(big)
-    methods.append({
-        "method": "resize + conv", "code": f"nearest ×{s}, conv k3 p1",
-        "output_size": list(big),
-        "flops": conv_flops(big, smooth, channels, channels),
-        "params": conv_params(smooth, channels, channels),
-        "interior_values": _interior_values(counts, 1),
-    })
+    methods.append(_measured("resize + conv", f"nearest ×{s}, conv k3 p1", counts,
+                             conv_flops(big, smooth, channels, channels), conv_params(smooth, channels, channels), 1))
     # Pixel shuffle moves channel (r1, r2, ...) of input position n to output n*s + r: every
     # phase copies the same count map, so the output is that map repeated s times per axis.
     counts = _ones_conv_counts(tuple(input_size))
     for axis in range(ndim):
         counts = np.repeat(counts, s, axis=axis)
-    methods.append({
-        "method": "sub-pixel conv", "code": f"conv k3 p1 to C·{s ** ndim}, PixelShuffle({s})",
-        "output_size": list(counts.shape),
-        "flops": conv_flops(input_size, smooth, channels, channels * s**ndim),
-        "params": conv_params(smooth, channels, channels * s**ndim),
-        "interior_values": _interior_values(counts, s),
-    })
-    for row in methods[3:]:
-        row["uniform"] = len(row["interior_values"]) <= 1
+    methods.append(_measured("sub-pixel conv", f"conv k3 p1 to C·{s ** ndim}, PixelShuffle({s})", counts,
+                             conv_flops(input_size, smooth, channels, channels * s**ndim),
+                             conv_params(smooth, channels, channels * s**ndim), s))
     return methods

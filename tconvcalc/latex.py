@@ -12,21 +12,17 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import sympy as sp
 
 from . import symbolic as sy
+from .notes import DEFAULT_SECTIONS, SECTIONS, TITLES, sections
 from .operator import zero_insertion_cells
+from .errors import NotInstalledError, TconvcalcError
 from .spec import Layer, ParameterError
 
-SECTIONS = ("size", "matrix", "formulas", "equivalence", "table", "figure")
-DEFAULT_SECTIONS = SECTIONS[:-1]
 
-# Matrices larger than this are elided (corners and dots); --full prints them whole.
-MAX_ROWS, MAX_COLS = 32, 16
-# An elided matrix keeps this many leading rows and columns (plus the last of each).
-KEEP_ROWS, KEEP_COLS = 10, 12
 # Element formulas listed before "…"; the closed form covers the rest.
 MAX_FORMULAS = 8
 # The LaTeX command proves equivalences up to this many non-zeros, so it stays under a second.
@@ -133,34 +129,12 @@ class MarkdownWriter(LatexWriter):
 # --- matrices ---------------------------------------------------------------------------
 
 
-def _shown(count: int, limit: int, keep: int, full: bool) -> list[int | None]:
-    """Indices to print: all, or the first ``keep``, a gap (None) and the last."""
-    if full or count <= limit:
-        return list(range(count))
-    return [*range(keep), None, count - 1]
-
-
-def elided_matrix(shape: tuple[int, int], entry: Callable[[int, int], sp.Expr], full: bool = False,
-                  max_rows: int = MAX_ROWS, max_cols: int = MAX_COLS) -> tuple[str, int, bool]:
-    """``(latex, printed columns, elided)``: a bmatrix by SymPy, corners and dots when large."""
-    rows, cols = shape
-    row_ids, col_ids = _shown(rows, max_rows, KEEP_ROWS, full), _shown(cols, max_cols, KEEP_COLS, full)
-    dots = {(True, False): sp.Symbol(r"\vdots"), (False, True): sp.Symbol(r"\cdots"),
-            (True, True): sp.Symbol(r"\ddots")}
-    cells = [[dots[(r is None, c is None)] if r is None or c is None else entry(r, c) for c in col_ids]
-             for r in row_ids]
-    body = sp.latex(sp.Matrix(cells), mat_str="bmatrix", mat_delim="")
-    return body, len(col_ids), len(row_ids) < rows or len(col_ids) < cols
-
-
 def operator_latex(op: sy.ConvOperator, transpose: bool = False, full: bool = False, name: str | None = None) -> str:
     """``C = [...]`` (or Cᵀ) with the shape stated, elided when large."""
     rows, cols = op.shape
-    if full:
-        op.check_size("printing the whole of")
-    entry = (lambda r, c: op.entry(c, r)) if transpose else op.entry
+    matrix, elided = op.elided(transpose, full)
+    body = sp.latex(matrix, mat_str="bmatrix", mat_delim="")
     shape = (cols, rows) if transpose else (rows, cols)
-    body, _, elided = elided_matrix(shape, entry, full)
     label = name or (r"C^{\mathsf{T}}" if transpose else "C")
     note = rf"\quad ({shape[0]} \times {shape[1]})" if elided else ""
     return f"{label} = {body}{note}"
@@ -168,17 +142,14 @@ def operator_latex(op: sy.ConvOperator, transpose: bool = False, full: bool = Fa
 
 def matrix_section(writer: LatexWriter, op: sy.ConvOperator, full: bool, transpose_only: bool = False) -> None:
     rows, cols = op.shape
-    if full:
-        op.check_size("printing the whole of")
     for transpose in ((True,) if transpose_only else (False, True)):
+        matrix, elided = op.elided(transpose, full)
         shape = (cols, rows) if transpose else (rows, cols)
-        entry = (lambda r, c: op.entry(c, r)) if transpose else op.entry
-        body, printed, elided = elided_matrix(shape, entry, full)
         label = r"C^{\mathsf{T}}" if transpose else "C"
         if elided:
             writer.text(f"{'Cᵀ' if transpose else 'C'} is {shape[0]} × {shape[1]} with at most {op.nnz_bound} "
-                        f"non-zeros; its first rows and columns and the last ones are shown (--full prints all).")
-        writer.math(f"{label} = {body}", wide=printed)
+                        f"non-zeros; its first rows and columns and the last ones are shown.")
+        writer.math(f"{label} = {sp.latex(matrix, mat_str='bmatrix', mat_delim='')}", wide=matrix.cols)
 
 
 # --- sections of the layer document -----------------------------------------------------
@@ -301,7 +272,7 @@ def tikz_figure(layer: Layer) -> str:
     """Input grid → zero-inserted and padded grid with the kernel at output 0 → output grid."""
     if layer.ndim > 2:
         raise ParameterError(f"the figure draws 1-D and 2-D layers but this one is {layer.ndim}-D, a page shows "
-                             f"two axes; drop figure from --what, or use --ndim 2")
+                             f"two axes; leave the figure out for this layer")
     axes = layer.axes if layer.ndim == 2 else (None, layer.axes[0])
     grids = [zero_insertion_cells(a) if a is not None else ["x"] for a in axes]
     longest = max(len(g) for g in grids)
@@ -366,36 +337,25 @@ def figure_section(writer: LatexWriter, layer: Layer) -> None:
 
 def layer_document(layer: Layer, what: Sequence[str] = DEFAULT_SECTIONS, *, full: bool = False,
                    markdown: bool = False, title: str | None = None, symbol: str = "w") -> str:
-    """The fragment for notes: the chosen sections for one transposed convolution."""
-    unknown = [w for w in what if w not in SECTIONS]
-    if unknown:
-        raise ParameterError(f"--what has {', '.join(unknown)}, sections are {', '.join(SECTIONS)}; pick from "
-                             f"those, comma separated")
+    """The fragment for notes: the chosen sections (:mod:`tconvcalc.notes`) for one transposed convolution."""
+    what = sections(",".join(what))  # validated: unknown names are refused with the list
     op = sy.operator_from_axes(layer.axes, symbol=symbol)
     writer = MarkdownWriter() if markdown else LatexWriter()
     if title:
         writer.raw(f"## {escape_markdown(title)}\n" if markdown else f"\\section*{{{escape_text(title)}}}")
     writer.text(f"Transposed convolution, {layer.ndim}-D:")
     writer.math(parameters_math(layer))
+    write = {
+        "size": lambda: derivation_body(writer, sy.derive_output_size(layer)),
+        "matrix": lambda: matrix_section(writer, op, full),
+        "formulas": lambda: formulas_section(writer, layer, op),
+        "equivalence": lambda: equivalence_section(writer, layer, op),
+        "table": lambda: table_section(writer, layer),
+        "figure": lambda: figure_section(writer, layer),
+    }
     for section in what:
-        if section == "size":
-            writer.heading("Output size")
-            derivation_body(writer, sy.derive_output_size(layer))
-        elif section == "matrix":
-            writer.heading("The convolution matrix C and the transposed convolution y = Cᵀx")
-            matrix_section(writer, op, full)
-        elif section == "formulas":
-            writer.heading("Element formulas")
-            formulas_section(writer, layer, op)
-        elif section == "equivalence":
-            writer.heading("The equivalent direct convolution")
-            equivalence_section(writer, layer, op)
-        elif section == "table":
-            writer.heading("Valid output_padding")
-            table_section(writer, layer)
-        elif section == "figure":
-            writer.heading("Figure")
-            figure_section(writer, layer)
+        writer.heading(TITLES[section])
+        write[section]()
     return writer.render()
 
 
@@ -423,13 +383,18 @@ def tex_engine() -> str | None:
     return None
 
 
+TEX_INSTALL = "apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures"
+
+
 def compile_pdf(document: str, engine: str | None = None) -> bytes:
-    """Run a TeX engine on a complete document and return the PDF's bytes."""
+    """Run a TeX engine on a complete document and return the PDF's bytes.
+
+    A missing engine or LaTeX package is a :class:`NotInstalledError` with the install line; any
+    other failure would be a bug in the generated LaTeX (:class:`TconvcalcError`).
+    """
     engine = engine or tex_engine()
     if engine is None or shutil.which(engine) is None:
-        raise ParameterError("no TeX engine (pdflatex or lualatex) is installed, --pdf needs one to compile; "
-                             "install TeX Live (e.g. apt-get install texlive-latex-base texlive-latex-recommended "
-                             "texlive-pictures) or drop --pdf and compile the .tex yourself")
+        raise NotInstalledError("no TeX engine (pdflatex or lualatex)", "compiling the PDF", TEX_INSTALL)
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "tconvcalc.tex"
         source.write_text(document, encoding="utf-8")
@@ -437,7 +402,10 @@ def compile_pdf(document: str, engine: str | None = None) -> bytes:
                                 capture_output=True, text=True, timeout=120)
         pdf = source.with_suffix(".pdf")
         if result.returncode != 0 or not pdf.exists():
+            missing = re.search(r"File `([^']+\.sty)' not found", result.stdout)
+            if missing:
+                raise NotInstalledError(f"the LaTeX package {missing.group(1)}", f"{engine}", TEX_INSTALL)
             errors = [line for line in result.stdout.splitlines() if line.startswith("!")]
-            raise ParameterError(f"{engine} could not compile the document ({errors[0] if errors else 'no PDF'}), "
+            raise TconvcalcError(f"{engine} could not compile the document ({errors[0] if errors else 'no PDF'}), "
                                  f"the generated LaTeX must compile; please report this with the command you ran")
         return pdf.read_bytes()

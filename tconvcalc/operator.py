@@ -45,6 +45,15 @@ def ravel(index: Sequence[int], shape: Sequence[int]) -> int:
     return flat
 
 
+def unravel(flat: int, shape: Sequence[int]) -> tuple[int, ...]:
+    """The row-major index of a flat position: the inverse of :func:`ravel`."""
+    index = []
+    for n in reversed(shape):
+        flat, r = divmod(flat, n)
+        index.append(r)
+    return tuple(reversed(index))
+
+
 def layer_taps(axes: Iterable[Axis]) -> Iterator[tuple[int, int, tuple[int, ...]]]:
     """``(row, column, tap)`` of C over several axes: the product of each axis's triples.
 

@@ -14,6 +14,7 @@ from typing import Sequence
 import numpy as np
 
 from .operator import axis_taps
+from .records import record
 from .spec import Axis, Layer
 
 
@@ -61,20 +62,16 @@ def stack_counts(layers: Sequence[Layer]) -> np.ndarray:
     return np.rint(grid[0, 0]).astype(np.int64)
 
 
-def report(layers: Sequence[Layer]) -> dict:
+Overlap = record("Overlap", "counts output_size uniform interior interior_values period phase_tap_counts min max",
+                 doc="Contributions per output position, the interior's values and each axis's phase tap counts.")
+
+
+def analyse(layers: Sequence[Layer]) -> Overlap:
     """Counts, whether the interior is uniform, the period and each axis's phase tap counts."""
     grid = counts(layers[0]) if len(layers) == 1 else stack_counts(layers)
     last = layers[-1]
     window = tuple(interior([layer.axes[n] for layer in layers]) for n in range(last.ndim))
     values = np.unique(grid[window])
-    return {
-        "counts": grid.tolist(),
-        "output_size": list(grid.shape),
-        "uniform": bool(values.size <= 1),
-        "interior": [[w.start, w.stop] for w in window],
-        "interior_values": values.tolist(),
-        "period": [axis.s for axis in last.axes],
-        "phase_tap_counts": [list(axis.phase_tap_counts()) for axis in last.axes],
-        "min": int(grid.min()),
-        "max": int(grid.max()),
-    }
+    return Overlap(grid.tolist(), grid.shape, bool(values.size <= 1), tuple((w.start, w.stop) for w in window),
+                   values.tolist(), last.field("s"), tuple(axis.phase_tap_counts() for axis in last.axes),
+                   int(grid.min()), int(grid.max()))

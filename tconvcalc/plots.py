@@ -1,4 +1,4 @@
-"""Pictures with matplotlib (the optional extra: ``python -m pip install '.[plot]'``).
+"""Pictures with matplotlib (the optional ``plot`` extra; without it, :class:`NotInstalledError`).
 
 The overlap heatmap, and grid diagrams in the style of conv_arithmetic: the
 input, the zero-inserted and padded input with the kernel at its first
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .errors import NotInstalledError, ParameterError
 from .operator import zero_insertion_cells
-from .spec import Layer, ParameterError
+from .spec import Layer
 
 try:
     import matplotlib
@@ -24,8 +25,8 @@ except ImportError:  # pragma: no cover - exercised by the message test via monk
 
 def _require() -> None:
     if plt is None:
-        raise ParameterError("matplotlib is not installed, --png and --svg draw with it; install the plot "
-                             "extra: python -m pip install '.[plot]' in the tconvcalc checkout")
+        raise NotInstalledError("matplotlib", "drawing pictures",
+                                "python -m pip install 'tconvcalc[plot]' (in a checkout: python -m pip install '.[plot]')")
 
 
 def save(figure, path: str) -> None:
@@ -40,26 +41,26 @@ def save(figure, path: str) -> None:
                              f"check the path") from None
 
 
-def overlap_figure(report: dict):
+def overlap_figure(report):
     """A heatmap of contributions per output position, numbers in the cells when they fit."""
     _require()
     import numpy as np
 
-    grid = np.asarray(report["counts"])
+    grid = np.asarray(report.counts)
     while grid.ndim > 2:
         grid = grid[0]
     if grid.ndim == 1:
         grid = grid[None, :]
     rows, cols = grid.shape
     figure, ax = plt.subplots(figsize=(min(12, 0.45 * cols + 1.5), min(10, 0.45 * rows + 1.2)))
-    image = ax.imshow(grid, cmap="viridis", vmin=report["min"], vmax=report["max"])
+    image = ax.imshow(grid, cmap="viridis", vmin=report.min, vmax=report.max)
     if rows * cols <= 900:
         for (r, c), value in np.ndenumerate(grid):
             shade = image.norm(value)
             ax.text(c, r, str(value), ha="center", va="center", fontsize=8,
                     color="black" if shade > 0.6 else "white")
-    verdict = "uniform interior" if report["uniform"] else f"checkerboard, interior {report['interior_values']}"
-    ax.set_title(f"Contributions per output ({'×'.join(map(str, report['output_size']))}): {verdict}")
+    verdict = "uniform interior" if report.uniform else f"checkerboard, interior {report.interior_values}"
+    ax.set_title(f"Contributions per output ({'×'.join(map(str, report.output_size))}): {verdict}")
     ax.set_xticks([])
     ax.set_yticks([])
     figure.colorbar(image, ax=ax, shrink=0.8, label="(input, tap) pairs")
@@ -83,7 +84,7 @@ def grid_figure(layer: Layer):
     _require()
     if layer.ndim > 2:
         raise ParameterError(f"a {layer.ndim}-D layer has no flat grid diagram, figures show 1-D and 2-D layers; "
-                             f"draw one axis with --ndim 1")
+                             f"draw one or two of its axes")
     axes = layer.axes if layer.ndim == 2 else (None, layer.axes[0])
 
     def extent(axis):

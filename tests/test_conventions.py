@@ -312,7 +312,7 @@ def test_shape_path_imports_no_numpy_or_sympy():
     import subprocess
     import sys
 
-    code = ("import sys, tconvcalc.conventions, tconvcalc.commands_convert; "
+    code = ("import sys, tconvcalc.conventions, tconvcalc.cli.convert; "
             "print('numpy' in sys.modules, 'sympy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]

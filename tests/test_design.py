@@ -78,7 +78,7 @@ def test_uniform_interior_is_equal_phase_tap_counts(layer):
     if window.stop - window.start < layer.axes[0].s or layer.ndim > 1:
         return  # too short an interior to show every phase; nothing to compare
     phases = layer.axes[0].phase_tap_counts()
-    assert overlap.report([layer])["uniform"] == (min(phases) == max(phases))
+    assert overlap.analyse([layer]).uniform == (min(phases) == max(phases))
 
 
 @given(st.lists(st.tuples(st.integers(1, 4), st.integers(1, 3), st.integers(0, 1)), min_size=2, max_size=3),
@@ -95,7 +95,7 @@ def test_stacked_overlap_equals_running_the_stack_in_pytorch(params, size):
     for layer in stack:
         x = torch.nn.functional.conv_transpose1d(x, torch.ones(1, 1, *layer.kernel_size, dtype=torch.float64),
                                                  **pytorch_args(layer))
-    assert overlap.report(stack)["counts"] == x[0, 0].round().long().tolist()
+    assert overlap.analyse(stack).counts == x[0, 0].round().long().tolist()
 
 
 def test_overlap_cli_reports_counts_uniformity_and_phases():
@@ -286,5 +286,6 @@ def test_missing_matplotlib_is_one_clear_sentence(tmp_path, monkeypatch):
 
     monkeypatch.setattr(plots, "plt", None)
     result = CliRunner().invoke(cli, ["overlap", "--in", "5", "--k", "3", "--png", str(tmp_path / "a.png")])
-    assert result.exit_code == 2
-    assert "pip install '.[plot]'" in result.stderr and not (tmp_path / "a.png").exists()
+    assert result.exit_code == 3  # a missing package, not bad input
+    assert result.stderr.startswith("Error: matplotlib is not installed")
+    assert "pip install 'tconvcalc[plot]'" in result.stderr and not (tmp_path / "a.png").exists()

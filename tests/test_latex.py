@@ -51,9 +51,9 @@ def test_fragment_has_every_default_section_and_sympys_matrices():
 
 def test_matrix_section_prints_what_sympy_prints():
     op = sy.conv_operator(4, 3)
-    body, _, elided = lx.elided_matrix(op.shape, op.entry)
+    matrix, elided = op.elided()
     assert not elided
-    assert body == sp.latex(op.matrix(), mat_str="bmatrix", mat_delim="")
+    assert lx.operator_latex(op) == "C = " + sp.latex(op.matrix(), mat_str="bmatrix", mat_delim="")
 
 
 def test_what_picks_sections_and_figure_adds_tikz():
@@ -67,9 +67,9 @@ def test_large_operators_are_elided_with_shape_and_full_refuses_politely():
         assert dots in text
     assert "1000 $\\times$ 2001" in text  # C is i × o, stated
     rows = [row for block in text.split("\\begin{bmatrix}")[1:] for row in block.split("\\end{bmatrix}")[0].split("\\\\")]
-    assert len(rows) <= 2 * lx.MAX_ROWS and max(row.count("&") for row in rows) < lx.MAX_COLS  # never 2001 columns
+    assert len(rows) <= 2 * sy.MAX_ROWS and max(row.count("&") for row in rows) < sy.MAX_COLS  # never 2001 columns
     result = run("latex", "--in", 512, "--k", 3, "--s", 2, "--what", "matrix", "--full")
-    assert result.exit_code == 2 and result.stderr.startswith("Error:") and "--elide" in result.stderr
+    assert result.exit_code == 2 and result.stderr.startswith("Error:") and "show it elided" in result.stderr
 
 
 def test_markdown_uses_display_math_and_markdown_tables():
@@ -87,7 +87,7 @@ def test_json_is_one_object(tmp_path):
 def test_output_file_is_written_only_on_success(tmp_path):
     target = tmp_path / "notes.tex"
     result = run("latex", "--in", 2, "--k", 3, "--s", 2, "--what", "size,bogus", "-o", target)
-    assert result.exit_code == 2 and "--what" in result.stderr and not target.exists()
+    assert result.exit_code == 2 and "section 'bogus' is unknown" in result.stderr and not target.exists()
     ok("latex", "--in", 2, "--k", 3, "--s", 2, "--standalone", "-o", target)
     assert target.read_text().startswith("\\documentclass")
 
@@ -95,7 +95,8 @@ def test_output_file_is_written_only_on_success(tmp_path):
 def test_pdf_says_plainly_when_no_engine_is_installed(tmp_path, monkeypatch):
     monkeypatch.setattr(lx.shutil, "which", lambda name: None)
     result = run("latex", "--in", 2, "--k", 3, "--pdf", "-o", tmp_path / "a.tex")
-    assert result.exit_code == 2 and "no TeX engine" in result.stderr
+    assert result.exit_code == 3 and "no TeX engine" in result.stderr  # missing program: its own status
+    assert "apt-get install texlive-latex-base" in result.stderr
     assert not (tmp_path / "a.tex").exists()
 
 

@@ -1,4 +1,4 @@
-"""click parameter types and the option set every command shares.
+"""click parameter types and every option set commands share, each declared once.
 
 Per-axis values are written ``32`` or ``32,32``; ranges for the planner
 ``1-7``, ``2,4`` or ``3``.  Bad values fail through click with a sentence that
@@ -8,6 +8,8 @@ says what was wrong and how to write it.
 from __future__ import annotations
 
 import click
+
+from ..spec import broadcast
 
 
 class AxisInts(click.ParamType):
@@ -73,10 +75,37 @@ AXIS = AxisInts()
 AXIS_OR_WORD = AxisIntsOrWord()
 RANGE = IntRange()
 
+# With only single values, a layer is 2-D: images are what most people upsample.
+DEFAULT_NDIM = 2
+
 # An example value for every option, used when one is missing: "add e.g. --in 32".
 EXAMPLES = {
     "input_size": "--in 32", "kernel_size": "--k 3", "output_size": "--out 64", "stride": "--s 2",
 }
+
+
+def per_axis(ndim: int | None, **values) -> dict[str, tuple[int, ...]]:
+    """The one broadcasting rule (:func:`tconvcalc.spec.broadcast`), 2-D when every value is single."""
+    return broadcast(ndim, DEFAULT_NDIM, **values)[1]
+
+
+def _stack(*decorators):
+    """Several options as one decorator, listed in ``--help`` in the order given."""
+    def apply(func):
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+    return apply
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="print one JSON object and nothing else")
+ndim_option = click.option(
+    "--ndim", type=click.IntRange(1, 3), default=None,
+    help="number of spatial axes when every value is single [default: 2, or the length of a comma list]")
+input_option = click.option("--in", "--input-size", "input_size", type=AXIS, required=True,
+                            help="input size i, per axis")
+output_option = click.option("--out", "--output-size", "output_size", type=AXIS, required=True,
+                             help="output size wanted, per axis")
 
 
 def layer_options(func=None, *, output_padding: bool = True, words: bool = False):
@@ -87,7 +116,6 @@ def layer_options(func=None, *, output_padding: bool = True, words: bool = False
     if func is None:
         return lambda f: layer_options(f, output_padding=output_padding, words=words)
     specs = [
-        ("--in", "--input-size", "input_size", True, None, "input size i, per axis"),
         ("--k", "--kernel-size", "kernel_size", True, None, "kernel size k, per axis"),
         ("--s", "--stride", "stride", False, "1", "stride s"),
         ("--p", "--padding", "padding", False, "0", "padding p (PyTorch's, both ends)"),
@@ -101,7 +129,51 @@ def layer_options(func=None, *, output_padding: bool = True, words: bool = False
         extra = {"default": default, "show_default": True} if default is not None else {}
         kind = AXIS_OR_WORD if words and dest in ("padding", "output_padding") else AXIS
         func = click.option(short, long, dest, type=kind, required=required, help=text, **extra)(func)
-    return func
+    return input_option(func)
 
 
-json_option = click.option("--json", "as_json", is_flag=True, help="print one JSON object and nothing else")
+def search_options(limit: int):
+    """The planner's bounds (``plan`` and ``chain``): ranges of k, s, d, the largest padding, how many to list."""
+    return _stack(
+        click.option("--k", "--kernel-size", "kernels", type=RANGE, default="1-8", show_default=True,
+                     help="kernel sizes to try: 1-7, 2,4 or 3"),
+        click.option("--s", "--stride", "strides", type=RANGE, default="1-8", show_default=True,
+                     help="strides to try"),
+        click.option("--max-p", "--max-padding", "max_padding", type=click.IntRange(min=0), default=8,
+                     show_default=True, help="largest padding to try"),
+        click.option("--d", "--dilation", "dilations", type=RANGE, default="1", show_default=True,
+                     help="dilations to try"),
+        click.option("--limit", type=click.IntRange(min=1), default=limit, show_default=True,
+                     help="how many to list"),
+        click.option("--no-checkerboard", "uniform_only", is_flag=True, help="only layers whose overlap is uniform"),
+    )
+
+
+# A framework's own options, as ``convert --from F`` and ``shape --framework F`` read them.
+framework_layer_options = _stack(
+    click.option("--output-shape", type=AXIS, default=None, help="tensorflow/onnx: spatial output shape"),
+    click.option("--pads", type=AXIS, default=None, help="onnx: all begins, then all ends"),
+    click.option("--auto-pad", default=None, help="onnx: NOTSET, SAME_UPPER, SAME_LOWER or VALID"),
+    click.option("--transpose-kernel/--no-transpose-kernel", default=None, help="jax: transpose_kernel"),
+    click.option("--groups", type=click.IntRange(min=1), default=None, help="pytorch groups / onnx group"),
+)
+
+EMIT_CHOICES = ("pytorch", "keras", "onnx")
+emit_option = click.option("--emit", "emit_as", type=click.Choice(EMIT_CHOICES), default=None,
+                           help="print ready code for the stack")
+symbol_option = click.option("--symbol", default="w", show_default=True,
+                             help="kernel symbol name (letters only; it is printed into LaTeX)")
+format_options = _stack(
+    click.option("--latex", "as_latex", is_flag=True, help="print as LaTeX"),
+    click.option("--markdown", is_flag=True, help="print as Markdown"),
+)
+
+
+def picture_options(required: bool = False):
+    """--png/--svg; for a command whose only output is the picture, at least one is needed."""
+    verb = "write" if required else "also write"
+    need = " (--png or --svg is required)" if required else ""
+    return _stack(
+        click.option("--png", "png", type=click.Path(dir_okay=False), help=f"{verb} the picture as PNG{need}"),
+        click.option("--svg", "svg", type=click.Path(dir_okay=False), help=f"{verb} the picture as SVG{need}"),
+    )

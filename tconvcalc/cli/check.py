@@ -1,0 +1,47 @@
+"""``tconvcalc check``: execute every numeric route on random inputs and compare them."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import ParameterError
+from .options import AXIS, json_option, layer_options, ndim_option, per_axis
+from .output import emit
+
+
+@click.command()
+@layer_options
+@click.option("--groups", type=click.IntRange(min=1), default=1, show_default=True, help="channel groups")
+@click.option("--channels", type=AXIS, default=None,
+              help="input,output channels (one value: both) [default: 2 per group]")
+@click.option("--batch", type=click.IntRange(min=1), default=2, show_default=True, help="batch size N")
+@click.option("--trials", type=click.IntRange(min=1), default=3, show_default=True, help="random inputs to try")
+@click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True,
+              help="floating type of the inputs (tolerance 1e-12 and 1e-5 relative)")
+@click.option("--seed", type=int, default=0, show_default=True, help="random seed")
+@ndim_option
+@json_option
+@click.pass_context
+def check(ctx, input_size, kernel_size, stride, padding, output_padding, dilation, groups, channels, batch, trials,
+          dtype, seed, ndim, as_json):
+    """Run every numeric route on random inputs and compare them with each other and PyTorch."""
+    from ..reports.check import check_report
+    from .views.check import render_check
+
+    v = per_axis(ndim, input_size=input_size, kernel_size=kernel_size, stride=stride, padding=padding,
+                 output_padding=output_padding, dilation=dilation)
+    if channels is None:
+        channels = (2 * groups, 2 * groups)
+    elif len(channels) == 1:
+        channels = channels * 2
+    elif len(channels) != 2:
+        raise ParameterError(f"--channels has {len(channels)} values, it is input,output channels; "
+                             f"write e.g. --channels 4,2 or --channels 4")
+    if min(channels) < 1:
+        raise ParameterError(f"--channels {','.join(map(str, channels))} has a count below 1, a layer needs "
+                             f"at least one channel each way; write e.g. --channels 2,2")
+    report = check_report(v["input_size"], v["kernel_size"], v["stride"], v["padding"], v["output_padding"],
+                          v["dilation"], groups, tuple(channels), batch, trials, dtype, seed)
+    emit(report, as_json, render_check)
+    if not report.passed:
+        ctx.exit(1)

@@ -1,0 +1,149 @@
+"""Terminal views of the design commands: overlap heatmaps, chains, mirrors, comparisons."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from . import axes_text as _axes, code_block as _code, overlap_text, per_axis_text as _per_axis
+
+# Heatmaps show at most this many cells per axis; the rest is summarised.
+MAX_CELLS = 48
+
+
+def _shade(value: int, low: int, high: int) -> str:
+    """A background from dark blue (fewest contributions) to yellow (most), like viridis."""
+    stops = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
+    t = 0.0 if high == low else (value - low) / (high - low)
+    x = t * (len(stops) - 1)
+    n = min(int(x), len(stops) - 2)
+    f = x - n
+    r, g, b = (round(a + (c - a) * f) for a, c in zip(stops[n], stops[n + 1]))
+    ink = "black" if t > 0.6 else "white"
+    return f"{ink} on rgb({r},{g},{b})"
+
+
+def _heat_row(values: list[int], low: int, high: int, width: int) -> Text:
+    row = Text()
+    for v in values[:MAX_CELLS]:
+        row.append(f"{v:>{width}} ", style=_shade(v, low, high))
+    if len(values) > MAX_CELLS:
+        row.append(f" … {len(values) - MAX_CELLS} more", style="dim")
+    return row
+
+
+def render_overlap(report, console: Console) -> None:
+    counts, low, high = report.counts, report.min, report.max
+    ndim = len(report.output_size)
+    title = "Overlap" + (f" of {report.layers} stacked layers" if report.layers > 1 else "")
+    console.print(Text(f"{title}: contributions per output position, {_axes(report.output_size)}",
+                       style="bold"))
+    width = len(str(high))
+    if ndim == 1:
+        console.print(_heat_row(counts, low, high, width))
+    else:
+        plane = counts
+        while isinstance(plane[0][0], list):  # 3-D: show the first plane, say so
+            plane = plane[0]
+        if ndim == 3:
+            console.print(Text("(first plane of the leading axis shown)", style="dim"))
+        for row in plane[:MAX_CELLS]:
+            console.print(_heat_row(row, low, high, width))
+        if len(plane) > MAX_CELLS:
+            console.print(Text(f"… {len(plane) - MAX_CELLS} more rows", style="dim"))
+    console.print()
+    for n, (period, phases) in enumerate(zip(report.period, report.phase_tap_counts)):
+        where = f"axis {n}: " if ndim > 1 else ""
+        console.print(Text(f"{where}period {period}, kernel taps per output phase {list(phases)}"))
+    if report.uniform:
+        console.print(Text(f"Uniform interior: every position away from the borders gets "
+                           f"{report.interior_values[0] if report.interior_values else 0} "
+                           f"contributions — no checkerboard.", style="green"))
+    else:
+        console.print(Text(f"Checkerboard: the interior gets {report.interior_values} contributions "
+                           f"depending on the phase. Fix it with a kernel divisible by the stride, "
+                           f"resize-then-convolve, or sub-pixel convolution (pixel shuffle); "
+                           f"see `tconvcalc compare`.", style="yellow"))
+
+
+def _cost_columns(table: Table) -> None:
+    table.add_column("FLOPs", justify="right")
+    table.add_column("params", justify="right")
+
+
+def _stack_table(layers, console: Console) -> None:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("#", "in", "k", "s", "p", "op", "d", "out", "overlap"):
+        table.add_column(name, justify="left" if name == "overlap" else "right")
+    if layers[0].flops is not None:
+        _cost_columns(table)
+    for n, layer in enumerate(layers, 1):
+        cells = [str(n), _axes(layer.input_size),
+                 *(_per_axis(getattr(layer, key))
+                   for key in ("kernel_size", "stride", "padding", "output_padding", "dilation")),
+                 _axes(layer.output_size), overlap_text(layer.uniform_overlap)]
+        if layer.flops is not None:
+            cells += [f"{layer.flops:,}", f"{layer.params:,}"]
+        table.add_row(*cells)
+    console.print(table)
+
+
+def render_chain(report, console: Console) -> None:
+    console.print(Text(f"Stacks of {report.depth} transposed convolutions, "
+                       f"{_axes(report.input_size)} → {_axes(report.output_size)}", style="bold"),
+                  Text(f"({report.total:,} in the bounds)", style="dim"))
+    if not report.layers:
+        console.print(Text("No stack in these bounds reaches the target: widen --k, --s, --max-p or --d, "
+                           "or change --layers.", style="yellow"))
+        return
+    console.print(Text("Best stack", style="bold"))
+    _stack_table(report.layers, console)
+    for n, alternative in enumerate(report.alternatives, 2):
+        path = " → ".join([_axes(alternative.layers[0].input_size)] +
+                          [_axes(layer.output_size) for layer in alternative.layers])
+        params = "; ".join(f"k{_per_axis(l.kernel_size)} s{_per_axis(l.stride)} p{_per_axis(l.padding)}"
+                           + (f" op{_per_axis(l.output_padding)}" if any(l.output_padding) else "")
+                           for l in alternative.layers)
+        console.print(Text(f"{n:>3}. {path}   ", style="bold") + Text(params, style="dim"))
+    if report.code is not None:
+        console.print()
+        _code(console, report.emit, report.code)
+
+
+def render_mirror(report, console: Console) -> None:
+    console.print(Text(f"Decoder mirroring {report.source}", style="bold"))
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("level", "encoder conv", "sizes", "decoder", "output_padding", "restores"):
+        table.add_column(name, justify="right" if name in ("output_padding",) else "left")
+    for level in report.levels:
+        enc = level.encoder
+        table.add_row(enc.name,
+                      f"k{_per_axis(enc.kernel_size)} s{_per_axis(enc.stride)} p{_per_axis(enc.padding)}"
+                      + (f" d{_per_axis(enc.dilation)}" if set(enc.dilation) != {1} else ""),
+                      f"{_axes(level.conv_input)} → {_axes(level.conv_output)}",
+                      f"{_axes(level.conv_output)} → {_axes(level.decoder.output_size)}",
+                      _per_axis(level.decoder.output_padding),
+                      Text("✓", style="green") if level.decoder.output_size == level.conv_input else "✗")
+    console.print(table)
+    console.print(Text("Decoder, deepest level first", style="bold"))
+    _stack_table(report.layers, console)
+    if report.code is not None:
+        _code(console, report.emit, report.code)
+
+
+def render_compare(report, console: Console) -> None:
+    console.print(Text(f"Upsampling {_axes(report.input_size)} by {report.scale} "
+                       f"({report.channels} → {report.channels} channels)", style="bold"))
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("method, layers", "out", "FLOPs", "params", "overlap"):
+        # the layers go under the method's name, so the table fits 100 columns without breaking words
+        table.add_column(name, justify="right" if name in ("FLOPs", "params") else "left",
+                         no_wrap=name != "method, layers")
+    for row in report.methods:
+        overlap = (Text("uniform", style="green") if row.uniform
+                   else Text(f"checkerboard {row.interior_values}", style="yellow"))
+        table.add_row(Text.assemble(row.method, "\n", (row.code, "cyan")), _axes(row.output_size),
+                      f"{row.flops:,}", f"{row.params:,}", overlap)
+    console.print(table)

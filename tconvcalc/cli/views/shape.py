@@ -1,0 +1,135 @@
+"""Terminal views of ``shape``, ``conv`` and ``plan``."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from . import axes_text as _axes, code_block as _code, overlap_text, per_axis_text as _per_axis
+
+
+def _isotropic(entries) -> bool:
+    """True when every axis has the same table, so it is shown once."""
+    return all(entry[1:] == entries[0][1:] for entry in entries)  # field 0 is the axis number
+
+
+def _axis_tables(entries, ndim: int):
+    """One table per axis, or one for every axis when they agree: ``(entry, empty table)`` pairs."""
+    shown = entries[:1] if _isotropic(entries) else entries
+    for entry in shown:
+        title = "every axis" if len(shown) == 1 and ndim > 1 else (f"axis {entry.axis}" if ndim > 1 else None)
+        yield entry, Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
+
+
+def _parameters(report, names: list[tuple[str, str]]) -> Text:
+    line = Text()
+    for key, label in names:
+        line.append(f"{label}=", style="dim")
+        line.append(_per_axis(getattr(report, key)) + "  ", style="bold")
+    return line
+
+
+def _substitutions(lines: list[str], console: Console) -> None:
+    """The formula with each axis's values; once when every axis has the same."""
+    distinct = len(set(lines)) > 1
+    for n, line in enumerate(lines if distinct else lines[:1]):
+        console.print(Text("               = " + line + (f"   (axis {n})" if distinct else "")))
+
+
+def render_shape(report, console: Console) -> None:
+    ndim = report.ndim
+    console.print(Text(f"Transposed convolution, {ndim}-D", style="bold"))
+    console.print(Text("  ") + _parameters(report, [("input_size", "i"), ("kernel_size", "k"), ("stride", "s"),
+                                       ("padding", "p"), ("output_padding", "op"), ("dilation", "d")]))
+    console.print()
+    console.print(Text("Output size  ", style="bold") + Text(report.formula))
+    _substitutions(report.substituted, console)
+    console.print(Text("             → ", style="bold") + Text(_axes(report.output_size), style="bold green"))
+    if report.target is not None:
+        console.print(Text(f"  output_padding={_per_axis(report.output_padding)} reaches the "
+                           f"requested {_axes(report.target)}", style="green"))
+    console.print()
+
+    axes = report.axes
+    shown = axes[:1] if _isotropic(axes) else axes
+    conv = f"Conv{ndim}d"
+    console.print(Text("Why output_padding exists", style="bold"))
+    console.print(Text(
+        f"A {conv} with the same k, s, p, d maps several sizes to the same {_axes(report.input_size)};"
+        f" the transpose cannot know which one you came from. output_padding picks it:"))
+    for entry, table in _axis_tables(axes, ndim):
+        table.add_column("output_padding", justify="right")
+        table.add_column("output size", justify="right")
+        table.add_column(f"{conv} of it", justify="right")
+        table.add_column("")
+        table.add_column("")
+        want = report.input_size[entry.axis]
+        for alt in entry.alternatives:
+            verdict = (Text(f"✓ = input {want}", style="green") if alt.inverts
+                       else Text(f"✗ ≠ input {want}", style="yellow"))
+            table.add_row(str(alt.output_padding), str(alt.output_size), str(alt.conv_output_size),
+                          verdict, Text("◀ this layer", style="bold") if alt.chosen else "")
+        console.print(table)
+    for entry in shown:
+        counts = entry.phase_tap_counts
+        where = "" if len(shown) == 1 else f"axis {entry.axis}: "
+        if entry.uniform_overlap:
+            console.print(Text(f"Overlap  {where}every output phase gets {counts[0]} kernel tap(s): "
+                               f"uniform, no checkerboard pattern", style="green"))
+        else:
+            console.print(Text(f"Overlap  {where}output phases get {', '.join(map(str, counts))} kernel taps: "
+                               f"uneven, expect checkerboard artifacts (make k divisible by s)",
+                               style="yellow"))
+    console.print()
+    _code(console, "PyTorch", report.pytorch)
+
+
+def render_conv(report, console: Console) -> None:
+    ndim = report.ndim
+    console.print(Text(f"Convolution, {ndim}-D", style="bold"))
+    console.print(Text("  ") + _parameters(report, [("input_size", "i"), ("kernel_size", "k"), ("stride", "s"),
+                                       ("padding", "p"), ("dilation", "d")]))
+    console.print()
+    console.print(Text("Output size  ", style="bold") + Text(report.formula))
+    _substitutions(report.substituted, console)
+    console.print(Text("             → ", style="bold") + Text(_axes(report.output_size), style="bold green"))
+    console.print()
+    console.print(Text("Many-to-one", style="bold"))
+    console.print(Text(f"Every input size below gives {_axes(report.output_size)}; the transposed "
+                       f"convolution restores each with its output_padding:"))
+    for entry, table in _axis_tables(report.axes, ndim):
+        table.add_column("input size", justify="right")
+        table.add_column("output_padding to restore it", justify="right")
+        table.add_column("")
+        for row in entry.inputs:
+            table.add_row(str(row.input_size), str(row.output_padding),
+                          Text(" ◀ your input", style="bold") if row.given else "")
+        console.print(table)
+    _code(console, "PyTorch", report.pytorch_conv)
+    _code(console, "and the transposed layer that restores your input size", report.pytorch_inverse)
+
+
+def render_plan(report, console: Console) -> None:
+    console.print(Text(f"Layers mapping {_axes(report.input_size)} → {_axes(report.output_size)}",
+                       style="bold"),
+                  Text(f"({report.total} in the bounds; best {len(report.candidates)} shown)", style="dim"))
+    if not report.candidates:
+        console.print(Text("No layer in these bounds reaches the target: widen --k, --s, --max-p or --d.",
+                           style="yellow"))
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("#", "k", "s", "p", "op", "d", "overlap"):
+        table.add_column(name, justify="left" if name == "overlap" else "right")
+    for n, row in enumerate(report.candidates, 1):
+        table.add_row(str(n), *(_per_axis(getattr(row, key)) for key in
+                                ("kernel_size", "stride", "padding", "output_padding", "dilation")),
+                      overlap_text(row.uniform_overlap))
+    console.print(table)
+    console.print(Text("PyTorch", style="bold"))
+    for n, row in enumerate(report.candidates, 1):
+        console.print(Text(f"{n:>3}  ") + Text(row.pytorch, style="cyan"), soft_wrap=True)
+    console.print()
+    console.print(Text("Ranked: uniform overlap first, then output_padding 0, then the smallest (dilated) "
+                       "kernel, the least padding, the smallest stride.", style="dim"))

@@ -1,0 +1,83 @@
+"""Terminal views of ``matrix`` and ``derive``."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+# Matrices up to this size are shown entry by entry; larger ones as a sparsity pattern.
+MAX_TABLE_COLS, MAX_TABLE_ROWS = 16, 48
+MAX_PATTERN = 120  # characters across; larger matrices are shown in blocks
+
+
+def _short(value: str) -> str:
+    """``w_{0,1}`` -> ``0,1``; numbers stay as they are."""
+    return value[value.index("{") + 1:-1] if value.endswith("}") and "_{" in value else value
+
+
+def _pattern(entries, rows: int, cols: int) -> tuple[list[str], int, int]:
+    """A sparsity pattern, one character per block of entries: '■' any non-zero, '·' none."""
+    step_r = max(1, -(-rows // (MAX_PATTERN // 2)))
+    step_c = max(1, -(-cols // MAX_PATTERN))
+    filled = {(r // step_r, c // step_c) for r, c, _ in entries}
+    return ["".join("■" if (br, bc) in filled else "·" for bc in range(-(-cols // step_c)))
+            for br in range(-(-rows // step_r))], step_r, step_c
+
+
+def render_matrix(report, console: Console) -> None:
+    name = "Cᵀ" if report.transpose else "C"
+    rows, cols = report.shape
+    console.print(Text(f"{name}: {rows}×{cols}, {report.nnz} non-zeros", style="bold"),
+                  Text(f"(convolution {list(report.conv_input_size)} → {list(report.conv_output_size)}"
+                       f"{'; Cᵀ is its transpose' if report.transpose else ''})", style="dim"))
+    if cols <= MAX_TABLE_COLS and rows <= MAX_TABLE_ROWS:
+        cells = [["0"] * cols for _ in range(rows)]
+        for r, c, value in report.entries:
+            cells[r][c] = value
+        # Terminals are narrow: print the tap index "0,1" for w_{0,1} and say so once.
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_header=True, padding=(0, 1, 0, 0), show_edge=False)
+        table.add_column("", style="dim", justify="right")
+        for c in range(cols):
+            table.add_column(str(c), justify="center")
+        for r, row in enumerate(cells):
+            table.add_row(str(r), *(Text("·", style="dim") if v == "0" else Text(_short(v)) for v in row))
+        console.print(table)
+        console.print(Text(f"an entry a,b stands for the kernel symbol {report.symbol}_{{a,b}} (per axis, "
+                           f"channel indices first); · is 0", style="dim"))
+    else:
+        pattern, step_r, step_c = _pattern(report.entries, rows, cols)
+        console.print(Text(f"sparsity pattern, one character per {step_r}×{step_c} block "
+                           f"(■ non-zero, · zero); --format latex shows the entries elided", style="dim"))
+        for line in pattern:
+            console.print(Text(line), soft_wrap=True)
+
+
+def render_derivation(report, console: Console) -> None:
+    console.print(Text(report.title, style="bold"))
+    n = 0
+    for step in report.steps:
+        if step["text"]:
+            n += 1
+            console.print(Text(f"{n:>2}. ", style="dim") + Text(step["text"]))
+        if step["pretty"]:
+            for line in step["pretty"].splitlines():
+                console.print(Text("      " + line, style="cyan"), soft_wrap=True)
+    for proof in report.proofs:
+        style = "green" if proof["holds"] else "bold red"
+        console.print(Text(("✓ " if proof["holds"] else "✗ ") + proof["sentence"], style=style))
+
+
+def render_relationships(report, console: Console) -> None:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Dumoulin & Visin's relationships, re-derived",
+                  title_justify="left")
+    for name in ("#", "case", "conditions", "derived", ""):
+        table.add_column(name, justify="right" if name == "#" else "left")
+    for rel in report.relationships:
+        table.add_row(str(rel.number), rel.title, ", ".join(rel.conditions), rel.formula,
+                      Text("✓ proved", style="green") if rel.holds else Text("✗", style="bold red"))
+    console.print(table)
+    console.print(Text("Each formula comes from the general conv / transposed-conv derivation with the conditions "
+                       "substituted; ✓: its difference from the paper's form expands to 0 (7-13 also: the "
+                       "transpose gives back the conv's input size).", style="dim"))

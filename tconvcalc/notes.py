@@ -1,0 +1,37 @@
+"""What a note on one transposed convolution contains: its sections, in order, and their titles.
+
+Standard library only, so the command line can list the sections without loading SymPy;
+:mod:`tconvcalc.latex` writes each section.
+
+>>> DEFAULT_SECTIONS
+('size', 'matrix', 'formulas', 'equivalence', 'table')
+>>> sections("table,size", figure=True)
+('table', 'size', 'figure')
+"""
+
+from __future__ import annotations
+
+from .errors import ParameterError
+
+TITLES = {
+    "size": "Output size",
+    "matrix": "The convolution matrix C and the transposed convolution y = Cᵀx",
+    "formulas": "Element formulas",
+    "equivalence": "The equivalent direct convolution",
+    "table": "Valid output_padding",
+    "figure": "Figure",
+}
+SECTIONS = tuple(TITLES)
+DEFAULT_SECTIONS = SECTIONS[:-1]  # the figure only when asked for: it draws 1-D and 2-D layers
+
+
+def sections(what: str | None = None, figure: bool = False) -> tuple[str, ...]:
+    """The sections a comma list names (default: all but the figure), plus the figure when asked."""
+    chosen = list(DEFAULT_SECTIONS) if what is None else [w.strip() for w in what.split(",") if w.strip()]
+    unknown = [w for w in chosen if w not in SECTIONS]
+    if unknown:
+        raise ParameterError(f"section {', '.join(map(repr, unknown))} is unknown, the sections are "
+                             f"{', '.join(SECTIONS)}; pick from those, comma separated")
+    if figure and "figure" not in chosen:
+        chosen.append("figure")
+    return tuple(chosen)

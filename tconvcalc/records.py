@@ -1,0 +1,45 @@
+"""Typed records for what the library reports, and the one place they become JSON data.
+
+A report is a named tuple made with :func:`record`; its fields are the JSON keys, in order.
+:func:`to_data` turns any report (records nested in tuples, lists and dicts) into plain
+lists and dicts; the command line prints ``json.dumps(to_data(report))`` and nothing else
+builds JSON.  Named tuples, not dataclasses: the shape path imports this and must stay cheap.
+
+>>> Point = record("Point", "x label y", optional="label", json_names={"x": "X"})
+>>> to_data(Point(1, None, (2, 3)))
+{'X': 1, 'y': [2, 3]}
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+
+def record(name: str, fields: str, *, optional: str = "", json_names: dict[str, str] | None = None,
+           doc: str | None = None) -> type:
+    """A named-tuple class whose fields are JSON keys.
+
+    ``optional`` fields are left out of the JSON when None (keys that exist only with some
+    options); ``json_names`` renames fields whose JSON key is not a Python name (``from``).
+    """
+    cls = namedtuple(name, fields)
+    cls._optional = frozenset(optional.split())
+    cls._json_names = dict(json_names or {})
+    if doc:
+        cls.__doc__ = doc
+    return cls
+
+
+def to_data(value):
+    """Records, tuples, lists and dicts as JSON-ready lists and dicts (records keep their field order)."""
+    fields = getattr(value, "_fields", None)
+    if fields is not None:
+        optional = getattr(value, "_optional", ())
+        names = getattr(value, "_json_names", {})
+        return {names.get(field, field): to_data(item) for field, item in zip(fields, value)
+                if not (field in optional and item is None)}
+    if isinstance(value, (list, tuple)):
+        return [to_data(item) for item in value]
+    if isinstance(value, dict):
+        return {key: to_data(item) for key, item in value.items()}
+    return value

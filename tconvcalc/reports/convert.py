@@ -1,0 +1,48 @@
+"""What ``convert`` answers: a layer read in one framework's parameters and written in another's.
+
+>>> report = convert_report("tensorflow", "pytorch", 4, 3, 1, strides=2, padding="SAME", output_shape=8)
+>>> report.crop, report.exact, report.code
+(((0, 1),), False, ['layer = nn.ConvTranspose1d(in_ch, out_ch, kernel_size=3, stride=2, padding=0, output_padding=0)', 'y = layer(x)', 'y = y[..., 0:-1]'])
+"""
+
+from __future__ import annotations
+
+from ..conventions import framework_name, read_framework, to_framework, weight_recipe
+from ..errors import ParameterError
+from ..records import record
+
+ConvertReport = record(
+    "ConvertReport", "command from_ to ndim input_size kernel_size source full_size crop output_size groups target "
+                     "exact code weight notes framework",
+    optional="framework", json_names={"from_": "from"},
+    doc="``tconvcalc convert``: the canonical crop in between, the target's parameters, code, weights, notes.")
+
+
+def convert_report(source: str, target: str, input_size, kernel_size, ndim: int | None = None,
+                   **options) -> ConvertReport:
+    """``options`` are ``source``'s own parameters, as :func:`tconvcalc.conventions.read_framework` takes them."""
+    source, target = framework_name(source), framework_name(target)
+    read = read_framework(source, input_size, kernel_size, ndim, **options)
+    t = to_framework(read.layer, target, read.groups)
+    layer = read.layer
+    notes = list(t.notes)
+    try:
+        spec = {"source_transpose_kernel": bool(read.params.get("transpose_kernel", False)),
+                "target_rhs_spec": t.params["dimension_numbers"][1] if target == "jax" else None}
+        weight = weight_recipe(source, target, layer.ndim, groups=read.groups, **spec)
+        if source == "jax":
+            notes.append("the JAX kernel is taken in the default spec (HWIO-style); for another layout use "
+                         "conventions.convert_weight(w, 'jax', ..., source_rhs_spec=...)")
+    except ParameterError as error:
+        weight = None
+        notes.append(str(error))
+    if t.kernel_dilated:
+        dil = layer.field("d")
+        notes.append("dilated kernel: w_dilated = np.zeros((" + ", ".join(map(str, t.params["kernel_size"])) +
+                     ", C_out, C_in)); w_dilated[" + ", ".join(f"::{d}" for d in dil) + "] = w_keras")
+    target_part = t.as_dict()
+    if target == "pytorch":
+        target_part["groups"] = t.groups
+    return ConvertReport("convert", source, target, layer.ndim, layer.input_size, layer.kernel_size,
+                         {"framework": source, **read.params}, layer.field("full"), layer.crop, layer.output_size,
+                         read.groups, target_part, t.exact, t.code(), weight, notes, None)

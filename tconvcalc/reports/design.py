@@ -1,0 +1,90 @@
+"""What the design commands answer: ``overlap``, ``compare``, ``chain`` and ``mirror``.
+
+``chain`` and ``mirror`` stay on the shape path (integers only); ``overlap`` and
+``compare`` import NumPy when called.
+
+>>> report = chain_report(4, 16, 2, kernels=[4], strides=[2], limit=1, channels=(8, 4, 3), emit_as="pytorch")
+>>> [row.output_size for row in report.layers], [row.flops for row in report.layers]
+[(8,), (16,)]
+"""
+
+from __future__ import annotations
+
+from ..errors import ParameterError
+from ..records import record
+from ..spec import Layer
+from .shape import layer_row
+
+OverlapReport = record("OverlapReport", "command layers counts output_size uniform interior interior_values period "
+                                        "phase_tap_counts min max")
+CompareReport = record("CompareReport", "command input_size scale channels methods")
+StackLayer = record("StackLayer", "input_size kernel_size stride padding output_padding dilation output_size "
+                                  "uniform_overlap flops params", optional="flops params",
+                    doc="A layer of a stack; with channels known, its FLOPs and parameters.")
+Alternative = record("Alternative", "layers")
+ChainReport = record("ChainReport", "command input_size output_size depth total layers alternatives emit code",
+                     optional="emit code")
+EncoderConv = record("EncoderConv", "name kernel_size stride padding dilation")
+MirrorLevel = record("MirrorLevel", "encoder conv_input conv_output decoder")
+MirrorReport = record("MirrorReport", "command source input_size levels layers emit code", optional="emit code")
+
+
+def overlap_report(layers: list[Layer]) -> OverlapReport:
+    """Contributions per output position after ``layers`` in sequence (one layer: its own counts)."""
+    from .. import overlap
+
+    return OverlapReport("overlap", len(layers), *overlap.analyse(layers))
+
+
+def compare_report(input_size: tuple[int, ...], scale: int, channels: int) -> CompareReport:
+    from ..compare import compare_methods
+
+    return CompareReport("compare", input_size, scale, channels, compare_methods(input_size, scale, channels))
+
+
+def _stack(layers, channels) -> tuple:
+    """Each layer's row; with channel counts (C0..CL) its FLOPs and parameters too."""
+    from ..codegen import layer_costs
+
+    if channels is None:
+        return tuple(StackLayer(*layer_row(layer), None, None) for layer in layers)
+    if len(channels) != len(layers) + 1:
+        raise ParameterError(f"channels has {len(channels)} values but a stack of {len(layers)} layers "
+                             f"needs {len(layers) + 1} (input, then each layer's output); give "
+                             f"{len(layers) + 1} counts")
+    return tuple(StackLayer(*layer_row(layer), cost["flops"], cost["params"])
+                 for layer, cost in zip(layers, layer_costs(layers, channels)))
+
+
+def _code(emit_as: str | None, layers, channels) -> str | None:
+    from ..codegen import emit_code
+
+    return emit_code(emit_as, layers, channels) if emit_as else None
+
+
+def chain_report(input_size, output_size, depth: int, kernels=range(1, 9), strides=range(1, 9), max_padding=8,
+                 dilations=(1,), limit=5, uniform_only=False, channels=None, emit_as=None) -> ChainReport:
+    """``tconvcalc chain``: the best stack (with code in ``emit_as``'s framework) and the runners-up."""
+    from ..planner import chain
+
+    result = chain(input_size, output_size, depth, kernels, strides, max_padding, dilations, limit, uniform_only)
+    stacks = [_stack(stack, channels) for stack in result.stacks]
+    best = result.stacks[0] if result.stacks else None
+    return ChainReport("chain", result.input_size, result.output_size, depth, result.total,
+                       stacks[0] if stacks else (), tuple(Alternative(rows) for rows in stacks[1:]),
+                       emit_as if best else None, _code(emit_as, best, channels) if best else None)
+
+
+def mirror_report(spec: str, emit_as: str | None = None) -> MirrorReport:
+    """``tconvcalc mirror``: the decoder that restores every size of the encoder in file ``spec``."""
+    from ..mirror import load_encoder, mirror
+
+    encoder = load_encoder(spec)
+    levels = mirror(encoder)
+    decoder = [level.decoder for level in reversed(levels)]
+    channels = [encoder.channels, *(layer.channels for layer in encoder.layers)]
+    known = None if any(c is None for c in channels) else list(reversed(channels))
+    rows = tuple(MirrorLevel(EncoderConv(*level.encoder_layer[:5]), level.conv_input, level.conv_output,
+                             StackLayer(*layer_row(level.decoder), None, None)) for level in levels)
+    return MirrorReport("mirror", spec, encoder.input_size, rows, _stack(decoder, known), emit_as,
+                        _code(emit_as, decoder, known))

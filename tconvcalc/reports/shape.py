@@ -1,0 +1,104 @@
+"""What ``shape``, ``conv`` and ``plan`` answer, as records (the shape path: integers only).
+
+>>> report = shape_report((2, 2), (3, 3), (2, 2))
+>>> report.output_size, report.substituted[0]
+((5, 5), '(2−1)·2 − 2·0 + 1·(3−1) + 0 + 1 = 5')
+>>> [alt.output_size for alt in report.axes[0].alternatives]
+[5, 6]
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+
+from ..arithmetic import alternatives, ambiguity, conv_input_sizes, conv_output_size, output_padding_for
+from ..conventions import compact, pytorch_arguments, pytorch_code
+from ..planner import Plan
+from ..records import record
+from ..spec import Axis, Layer, broadcast
+
+# Every output_padding on every axis multiplies out; a 3-D stride-8 layer has
+# 512 combinations.  Reports list at most this many and say how many there are.
+MAX_ALTERNATIVES = 1024
+
+SIZE_FORMULA = "o = (i−1)·s − 2p + d·(k−1) + op + 1"
+CONV_FORMULA = "o = ⌊(i + 2p − d·(k−1) − 1) / s⌋ + 1"
+
+LayerRow = record("LayerRow", "input_size kernel_size stride padding output_padding dilation output_size "
+                              "uniform_overlap", doc="A layer's PyTorch parameters and sizes, per axis.")
+AlternativeRow = record("AlternativeRow", "output_padding output_size conv_output_size inverts chosen")
+AxisAmbiguity = record("AxisAmbiguity", "axis alternatives phase_tap_counts uniform_overlap")
+Combination = record("Combination", "output_padding output_size inverts chosen")
+ShapeReport = record(
+    "ShapeReport", "command ndim input_size kernel_size stride padding output_padding dilation output_size target "
+                   "formula substituted full_size crop axes alternatives alternatives_total pytorch",
+    optional="target", doc="``tconvcalc shape``: the size, why, every output_padding and the layer line.")
+ConvInput = record("ConvInput", "input_size output_padding given")
+ConvAxis = record("ConvAxis", "axis inputs")
+ConvReport = record("ConvReport", "command ndim input_size kernel_size stride padding dilation formula substituted "
+                                  "output_size axes pytorch_conv pytorch_inverse")
+PlanBounds = record("PlanBounds", "kernel_size stride max_padding dilation uniform_only")
+PlanCandidate = record("PlanCandidate", "input_size kernel_size stride padding output_padding dilation output_size "
+                                        "uniform_overlap pytorch")
+PlanReport = record("PlanReport", "command input_size output_size bounds total candidates")
+
+
+def layer_row(layer: Layer) -> LayerRow:
+    """A PyTorch-expressible layer's parameters and sizes, and whether its overlap is uniform."""
+    args = pytorch_arguments(layer)
+    return LayerRow(layer.input_size, *(args[name] for name in ("kernel_size", "stride", "padding", "output_padding",
+                                                                 "dilation")),
+                    layer.output_size, layer.uniform_overlap)
+
+
+def _substituted(axis: Axis) -> str:
+    p, op = axis.pytorch
+    return f"({axis.i}−1)·{axis.s} − 2·{p} + {axis.d}·({axis.k}−1) + {op} + 1 = {axis.o}"
+
+
+def shape_report(input_size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1,
+                 target=None) -> ShapeReport:
+    """``tconvcalc shape``: with ``target``, output_padding is solved as ``forward(output_size=...)`` does."""
+    if target is not None:
+        output_padding = output_padding_for(target, input_size, kernel_size, stride, padding, dilation)
+    layer = Layer.from_pytorch(input_size, kernel_size, stride, padding, output_padding, dilation)
+    combos = alternatives(layer.axes)
+    row = layer_row(layer)
+    axes = tuple(
+        AxisAmbiguity(n, tuple(AlternativeRow(alt.output_padding, alt.output_size, alt.conv_output_size,
+                                              alt.inverts, alt.chosen) for alt in ambiguity(axis)),
+                      axis.phase_tap_counts(), axis.uniform_overlap)
+        for n, axis in enumerate(layer.axes))
+    combinations = tuple(
+        Combination(tuple(alt.output_padding for alt in combo), tuple(alt.output_size for alt in combo),
+                    all(alt.inverts for alt in combo), all(alt.chosen for alt in combo))
+        for combo in islice(combos, MAX_ALTERNATIVES))
+    return ShapeReport("shape", layer.ndim, *row[:7],
+                       None if target is None else broadcast(layer.ndim, target=target)[1]["target"],
+                       SIZE_FORMULA, tuple(_substituted(a) for a in layer.axes), layer.field("full"), layer.crop,
+                       axes, combinations, len(combos), pytorch_code(layer))
+
+
+def conv_report(input_size, kernel_size, stride=1, padding=0, dilation=1) -> ConvReport:
+    """``tconvcalc conv``: the forward size and every input that shares it, with the op restoring each."""
+    ndim, v = broadcast(input_size=input_size, kernel_size=kernel_size, stride=stride, padding=padding,
+                        dilation=dilation)
+    i, k, s, p, d = v.values()
+    out = conv_output_size(i, k, s, p, d)
+    shared = conv_input_sizes(out, k, s, p, d)
+    axes = tuple(ConvAxis(n, tuple(ConvInput(size, output_padding_for(size, out[n], k[n], s[n], p[n], d[n]),
+                                             size == i[n]) for size in shared[n]))
+                 for n in range(ndim))
+    restore = Layer.from_pytorch(out, k, s, p, output_padding_for(i, out, k, s, p, d), d)
+    conv_line = (f"nn.Conv{ndim}d(in_ch, out_ch, kernel_size={compact(k)}, stride={compact(s)}, padding={compact(p)}"
+                 + ("" if set(d) == {1} else f", dilation={compact(d)}") + ")")
+    return ConvReport(
+        "conv", ndim, i, k, s, p, d, CONV_FORMULA,
+        tuple(f"⌊({i[n]} + 2·{p[n]} − {d[n]}·({k[n]}−1) − 1) / {s[n]}⌋ + 1 = {out[n]}" for n in range(ndim)),
+        out, axes, conv_line, pytorch_code(restore, "out_ch", "in_ch"))
+
+
+def plan_report(result: Plan, bounds: PlanBounds) -> PlanReport:
+    """``tconvcalc plan``: the ranked layers and how many there are."""
+    return PlanReport("plan", result.input_size, result.output_size, bounds, result.total,
+                      tuple(PlanCandidate(*layer_row(layer), pytorch_code(layer)) for layer in result.candidates))

@@ -1,0 +1,79 @@
+"""What ``latex``, ``matrix`` and ``derive`` answer, as records (SymPy is imported here).
+
+>>> from tconvcalc.spec import Layer
+>>> report = derivation_report("size", Layer.from_pytorch(2, 3, 2))
+>>> report.command, report.proved, report.steps[-1]["plain"]
+('derive size', True, 'o = 5')
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from .. import latex as lx
+from .. import symbolic as sy
+from ..records import record
+from ..spec import Layer
+
+LatexReport = record("LatexReport", "command format sections standalone output pdf text",
+                     doc="``tconvcalc latex``: the document's text and where it was written.")
+MatrixReport = record("MatrixReport", "command transpose shape nnz conv_input_size conv_output_size channels groups "
+                                      "symbol entries",
+                      doc="``tconvcalc matrix``: C (or Cᵀ) as its non-zero entries ``[row, column, entry]``.")
+DerivationReport = record("DerivationReport", "command title steps proofs results proved")
+TextReport = record("TextReport", "command text proved", optional="proved",
+                    doc="A derivation (or the relationships) printed as LaTeX or Markdown.")
+RelationshipRow = record("RelationshipRow", "number title conditions formula latex holds checked")
+RelationshipsReport = record("RelationshipsReport", "command relationships")
+
+# derive's subcommands: name -> the derivation that builds it
+DERIVATIONS = {
+    "size": sy.derive_output_size,
+    "equivalence": sy.derive_equivalence,
+    "ambiguity": sy.derive_ambiguity,
+    "phases": sy.derive_phases,
+    "formulas": sy.derive_formulas,
+}
+
+
+def matrix_report(op: sy.ConvOperator, transpose: bool = False) -> MatrixReport:
+    """C's (or Cᵀ's) non-zeros in row-major order, each ``[row, column, entry]``."""
+    entries = op.entries()
+    rows, cols = op.shape
+    order = sorted(entries.items(), key=lambda kv: (kv[0][1], kv[0][0]) if transpose else kv[0])
+    listed = tuple((c, r, str(value)) if transpose else (r, c, str(value)) for (r, c), value in order)
+    return MatrixReport("matrix", transpose, (cols, rows) if transpose else (rows, cols), len(entries),
+                        op.conv_input_shape, op.conv_output_shape, (op.in_channels, op.out_channels), op.groups,
+                        op.symbol, listed)
+
+
+def derivation_report(name: str, layer: Layer) -> DerivationReport:
+    """``derive NAME``: the steps (plain, LaTeX and multi-line Unicode art) and the proofs."""
+    der = DERIVATIONS[name](layer)
+    data = der.to_dict()
+    for step, out in zip(der.steps, data["steps"]):
+        # Multi-line Unicode art for the terminal; numbers substituted stay one line.
+        out["pretty"] = None if step.expr is None else (
+            step.plain() if step.values else sp.pretty(step.expr, use_unicode=True))
+    for proof, out in zip(der.proofs, data["proofs"]):
+        out["sentence"] = proof.sentence()
+    return DerivationReport(f"derive {name}", data["title"], data["steps"], data["proofs"], data["results"],
+                            der.proved)
+
+
+def derivation_text(name: str, layer: Layer, markdown: bool = False) -> TextReport:
+    """``derive NAME --latex`` / ``--markdown``."""
+    der = DERIVATIONS[name](layer)
+    return TextReport(f"derive {name}", lx.derivation_latex(der, markdown=markdown), der.proved)
+
+
+def _plain(expr) -> str:
+    return sy.Step("", expr).plain()
+
+
+def relationships_report(rels: list[sy.Relationship]) -> RelationshipsReport:
+    """conv_arithmetic's relationships 1-14, each with its conditions, derived formula and proof."""
+    return RelationshipsReport("derive relationships", tuple(
+        RelationshipRow(r.number, r.title, tuple(_plain(c) for c in r.conditions), f"{r.lhs} = {_plain(r.derived)}",
+                        f"{sp.latex(sp.Symbol(r.lhs))} = {sp.latex(r.derived)}", r.proof.holds, r.proof.checked)
+        for r in rels))

@@ -1,0 +1,35 @@
+"""SymPy: the matrix C and its transpose, derivations with proofs, and the paper's relationships.
+
+* :mod:`~tconvcalc.symbolic.matrix` - C filled with kernel symbols at the operator's
+  ``(row, column, tap)`` triples (``conv_matrix``, ``ConvOperator``);
+* :mod:`~tconvcalc.symbolic.proof` - ``Step``, ``Proof``, ``Derivation``, ``prove_equal``;
+* :mod:`~tconvcalc.symbolic.derivations` - output size, ambiguity, equivalence, phases, formulas;
+* :mod:`~tconvcalc.symbolic.relationships` - Dumoulin & Visin's relationships 1-14;
+* :mod:`~tconvcalc.symbolic.vocabulary` - symbol names, ``m | n`` and Iverson brackets.
+
+conv_arithmetic's 4×16 matrix of a 3×3 kernel on a 4×4 input:
+
+>>> C = conv_matrix((4, 4), (3, 3))
+>>> C.shape, C[0, :4]
+((4, 16), Matrix([[w_{0,0}, w_{0,1}, w_{0,2}, 0]]))
+>>> conv_transpose_matrix(2, 3, stride=2).T.shape   # C of the convolution whose transpose it is
+(2, 5)
+"""
+
+from __future__ import annotations
+
+from .derivations import (closed_form, closed_form_for, derive_ambiguity, derive_equivalence, derive_formulas,
+                          derive_output_size, derive_phases, general_conv_size, general_output_size)
+from .matrix import (KEEP_COLS, KEEP_ROWS, MAX_COLS, MAX_ROWS, MAX_SYMBOLIC_NNZ, ConvOperator, conv_matrix,
+                     conv_operator, conv_transpose_matrix, conv_transpose_operator, elide, operator_from_axes)
+from .proof import Derivation, Proof, Step, prove_equal
+from .relationships import Relationship, derive_relationships
+from .vocabulary import Divides, Iverson, axes_text, check_name, indexed_name
+
+__all__ = [
+    "ConvOperator", "Derivation", "Divides", "Iverson", "KEEP_COLS", "KEEP_ROWS", "MAX_COLS", "MAX_ROWS",
+    "MAX_SYMBOLIC_NNZ", "Proof", "Relationship", "Step", "axes_text", "check_name", "closed_form", "closed_form_for",
+    "conv_matrix", "conv_operator", "conv_transpose_matrix", "conv_transpose_operator", "derive_ambiguity",
+    "derive_equivalence", "derive_formulas", "derive_output_size", "derive_phases", "derive_relationships", "elide",
+    "general_conv_size", "general_output_size", "indexed_name", "operator_from_axes", "prove_equal",
+]

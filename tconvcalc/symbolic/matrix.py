@@ -1,0 +1,358 @@
+"""The matrix C and its transpose, filled with kernel symbols (or numbers) at the operator's triples.
+
+C is the matrix of the direct convolution (rows: its outputs, columns: its
+inputs, both flattened row-major); the transposed convolution is ``y = C^T x``.
+Its non-zeros come from ``operator.layer_taps`` / ``operator.axis_taps`` only:
+this module fills those triples and never recomputes the index rule itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from itertools import product
+from math import prod
+from typing import Callable, Sequence
+
+import sympy as sp
+
+from ..operator import axis_taps, layer_taps, nnz, ravel, unravel
+from ..spec import Axis, Layer, ParameterError, broadcast, check_groups
+from .vocabulary import axes_text, check_name, indexed_name
+
+# A symbolic sparse matrix costs ~1 µs per non-zero to build but every SymPy
+# operation on it is far slower; past this many non-zeros we refuse and point
+# to the elided view or the numeric backend instead of hanging.
+MAX_SYMBOLIC_NNZ = 300_000
+
+# --- the operator -----------------------------------------------------------------
+
+
+def _kernel_array(kernel, expected: tuple[int, ...]) -> sp.Array:
+    """A numeric kernel as a SymPy array of the expected shape, exact where possible."""
+    data = kernel.tolist() if hasattr(kernel, "tolist") else kernel
+    try:
+        array = sp.Array(data)
+    except (TypeError, ValueError) as error:
+        raise ParameterError(f"kernel is not a rectangular array of numbers ({error}); pass nested lists "
+                             f"or an array of shape {expected}") from None
+    if tuple(array.shape) != expected:
+        raise ParameterError(f"kernel has shape {tuple(array.shape)} but the layer needs {expected}, the "
+                             f"kernel must match (out_channels, in_channels/groups, *kernel_size) or "
+                             f"kernel_size alone; pass an array of shape {expected}")
+    return array.applyfunc(sp.nsimplify)
+
+
+@dataclass(frozen=True)
+class ConvOperator:
+    """C for a layer in the canonical crop model, with channels, groups and a kernel filling.
+
+    Channel counts are the *direct* convolution's: C maps ``in_channels`` maps of
+    the conv input (the transposed convolution's output) to ``out_channels``
+    maps.  The weight is PyTorch's ``(out_channels, in_channels/groups, *k)`` of
+    that conv, which is the same tensor ``conv_transpose`` takes.
+    """
+
+    axes: tuple[Axis, ...]
+    in_channels: int = 1
+    out_channels: int = 1
+    groups: int = 1
+    kernel: sp.Array | None = None
+    symbol: str = "w"
+
+    def __post_init__(self) -> None:
+        check_name("kernel symbol", self.symbol)
+        check_groups(self.groups, self.in_channels, self.out_channels)
+
+    # --- shape ---------------------------------------------------------------
+    @property
+    def ndim(self) -> int:
+        return len(self.axes)
+
+    @property
+    def channels(self) -> bool:
+        """Whether kernel symbols carry channel indices."""
+        return self.in_channels > 1 or self.out_channels > 1
+
+    @property
+    def conv_input_shape(self) -> tuple[int, ...]:
+        return tuple(axis.o for axis in self.axes)
+
+    @property
+    def conv_output_shape(self) -> tuple[int, ...]:
+        return tuple(axis.i for axis in self.axes)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        rows = self.out_channels * prod(self.conv_output_shape)
+        cols = self.in_channels * prod(self.conv_input_shape)
+        return rows, cols
+
+    @property
+    def weight_shape(self) -> tuple[int, ...]:
+        return (self.out_channels, self.in_channels // self.groups, *(axis.k for axis in self.axes))
+
+    @property
+    def nnz_bound(self) -> int:
+        """Non-zeros of C with every kernel entry non-zero, counted without enumerating."""
+        return nnz(self.axes) * self.out_channels * (self.in_channels // self.groups)
+
+    # --- filling -------------------------------------------------------------
+    def weight(self, out_channel: int, in_channel: int, tap: tuple[int, ...]) -> sp.Expr:
+        """The entry for a kernel tap: its symbol, or the number from the numeric kernel."""
+        if self.kernel is not None:
+            index = (out_channel, in_channel, *tap) if self.kernel.rank() > self.ndim else tap
+            return self.kernel[index]
+        return sp.Symbol(indexed_name(self.symbol, (out_channel, in_channel, *tap) if self.channels else tap))
+
+    def _channel_pairs(self) -> list[tuple[int, int, int]]:
+        """``(out_channel, in_channel, in_channel within its group)`` for every block of C."""
+        per_out = self.out_channels // self.groups
+        per_in = self.in_channels // self.groups
+        return [(co, (co // per_out) * per_in + local, local)
+                for co in range(self.out_channels) for local in range(per_in)]
+
+    def check_size(self, what: str = "the symbolic matrix") -> None:
+        if self.nnz_bound > MAX_SYMBOLIC_NNZ:
+            rows, cols = self.shape
+            raise ParameterError(
+                f"{what} C would be {rows}×{cols} with {self.nnz_bound} non-zeros, more than a symbolic "
+                f"matrix can sensibly hold ({MAX_SYMBOLIC_NNZ}); show it elided (its corners) or use the numeric "
+                f"backend (tconvcalc.numeric) for sizes this large"
+            )
+
+    def entries(self) -> dict[tuple[int, int], sp.Expr]:
+        """``{(row, column): entry}`` of C, straight from the operator's triples."""
+        self.check_size()
+        rows_per, cols_per = prod(self.conv_output_shape), prod(self.conv_input_shape)
+        pairs = self._channel_pairs()
+        out: dict[tuple[int, int], sp.Expr] = {}
+        for row, col, tap in layer_taps(self.axes):
+            for co, ci, local in pairs:
+                value = self.weight(co, local, tap)
+                if value != 0:
+                    out[(co * rows_per + row, ci * cols_per + col)] = value
+        return out
+
+    def matrix(self) -> sp.SparseMatrix:
+        """C as a SymPy sparse matrix."""
+        rows, cols = self.shape
+        return sp.SparseMatrix(rows, cols, self.entries())
+
+    def transpose_matrix(self) -> sp.SparseMatrix:
+        """Cᵀ: the transposed convolution."""
+        return self.matrix().T
+
+    # --- single entries, for elided views of any size -------------------------
+    @cached_property
+    def _axis_lookup(self) -> list[dict[tuple[int, int], int]]:
+        # Per-axis triples are small (i*k each) even when C has millions of entries.
+        return [{(n, m): a for n, m, a in axis_taps(axis)} for axis in self.axes]
+
+    def entry(self, row: int, col: int) -> sp.Expr:
+        """C[row, col] without building C."""
+        rows_per, cols_per = prod(self.conv_output_shape), prod(self.conv_input_shape)
+        co, r = divmod(row, rows_per)
+        ci, c = divmod(col, cols_per)
+        per_out, per_in = self.out_channels // self.groups, self.in_channels // self.groups
+        if co // per_out != ci // per_in:
+            return sp.S.Zero
+        tap = []
+        for lookup, n, m in zip(self._axis_lookup, unravel(r, self.conv_output_shape),
+                                unravel(c, self.conv_input_shape)):
+            a = lookup.get((n, m))
+            if a is None:
+                return sp.S.Zero
+            tap.append(a)
+        return self.weight(co, ci % per_in, tuple(tap))
+
+    @cached_property
+    def _axis_columns(self) -> list[dict[int, list[tuple[int, int]]]]:
+        # Column m of one axis: the (row n, tap a) pairs of the triples that land on m.
+        out = []
+        for axis in self.axes:
+            by_column: dict[int, list[tuple[int, int]]] = {}
+            for n, m, a in axis_taps(axis):
+                by_column.setdefault(m, []).append((n, a))
+            out.append(by_column)
+        return out
+
+    def column(self, col: int) -> list[tuple[int, sp.Expr]]:
+        """``(row, entry)`` of the non-zeros in one column of C (one output of Cᵀ), for any size."""
+        rows_per, cols_per = prod(self.conv_output_shape), prod(self.conv_input_shape)
+        ci, c = divmod(col, cols_per)
+        per_out, per_in = self.out_channels // self.groups, self.in_channels // self.groups
+        group, local = divmod(ci, per_in)
+        lists = [by_column.get(m, []) for by_column, m in zip(self._axis_columns, unravel(c, self.conv_input_shape))]
+        out = []
+        for co in range(group * per_out, (group + 1) * per_out):
+            for combo in product(*lists):
+                value = self.weight(co, local, tuple(a for _, a in combo))
+                if value != 0:
+                    out.append((co * rows_per + ravel([n for n, _ in combo], self.conv_output_shape), value))
+        return sorted(out, key=lambda pair: pair[0])
+
+    def input_symbol(self, row: int, name: str = "x") -> sp.Symbol:
+        """The symbol of one input of the transposed convolution (row of C), for any size."""
+        rows_per = prod(self.conv_output_shape)
+        c, r = divmod(row, rows_per)
+        index = unravel(r, self.conv_output_shape)
+        return sp.Symbol(indexed_name(name, (c, *index) if self.channels else index))
+
+    def output_symbol(self, col: int, name: str = "y") -> sp.Symbol:
+        cols_per = prod(self.conv_input_shape)
+        c, r = divmod(col, cols_per)
+        index = unravel(r, self.conv_input_shape)
+        return sp.Symbol(indexed_name(name, (c, *index) if self.channels else index))
+
+    def transpose_at(self, col: int, x_name: str = "x") -> sp.Expr:
+        """One output of Cᵀx, from one column of C - cheap at any size."""
+        return sp.Add(*(value * self.input_symbol(row, x_name) for row, value in self.column(col)))
+
+    # --- the transposed convolution, element by element ----------------------
+    def input_symbols(self, name: str = "x") -> list[sp.Symbol]:
+        """x flattened row-major, named ``x_{n,m}`` (``x_{c,n,m}`` with channels)."""
+        return _grid_symbols(check_name("input", name), self.out_channels, self.conv_output_shape, self.channels)
+
+    def output_symbols(self, name: str = "y") -> list[sp.Symbol]:
+        return _grid_symbols(check_name("output", name), self.in_channels, self.conv_input_shape, self.channels)
+
+    def apply_transpose(self, x: Sequence[sp.Expr]) -> list[sp.Expr]:
+        """Cᵀx, accumulated over C's non-zeros (SymPy's sparse product is 100x slower)."""
+        terms: list[list[sp.Expr]] = [[] for _ in range(self.shape[1])]
+        for (row, col), value in sorted(self.entries().items()):
+            terms[col].append(value * x[row])
+        return [sp.Add(*t) for t in terms]
+
+    def apply(self, u: Sequence[sp.Expr]) -> list[sp.Expr]:
+        """Cu: the direct convolution of the flattened input u."""
+        terms: list[list[sp.Expr]] = [[] for _ in range(self.shape[0])]
+        for (row, col), value in sorted(self.entries().items()):
+            terms[row].append(value * u[col])
+        return [sp.Add(*t) for t in terms]
+
+    def element_formulas(self, x_name: str = "x", y_name: str = "y") -> list[tuple[sp.Symbol, sp.Expr]]:
+        """Each output ``y_j`` of the transposed convolution as its sum of ``w·x`` terms."""
+        return list(zip(self.output_symbols(y_name), self.apply_transpose(self.input_symbols(x_name))))
+
+    # --- notebook view ---------------------------------------------------------
+    def __repr__(self) -> str:
+        rows, cols = self.shape
+        return (f"ConvOperator({self.ndim}-D, C {rows}×{cols}, conv input {axes_text(self.conv_input_shape)} "
+                f"→ output {axes_text(self.conv_output_shape)}, nnz ≤ {self.nnz_bound})")
+
+    def elided(self, transpose: bool = False, full: bool = False) -> tuple[sp.Matrix, bool]:
+        """C (or Cᵀ) as a matrix SymPy prints: whole, or its corners and dots when large (see :func:`elide`)."""
+        if full:
+            self.check_size("the whole of")
+        rows, cols = self.shape
+        if transpose:
+            return elide((cols, rows), lambda r, c: self.entry(c, r), full)
+        return elide((rows, cols), self.entry, full)
+
+    def _repr_latex_(self) -> str:
+        return "$$C = " + sp.latex(self.elided()[0], mat_str="bmatrix", mat_delim="") + "$$"
+
+
+# Matrices larger than this are shown elided: the first rows and columns, dots, and the last.
+MAX_ROWS, MAX_COLS = 32, 16
+KEEP_ROWS, KEEP_COLS = 10, 12
+
+
+def _shown(count: int, limit: int, keep: int, full: bool) -> list[int | None]:
+    """Indices to show: all, or the first ``keep``, a gap (None) and the last."""
+    if full or count <= limit:
+        return list(range(count))
+    return [*range(keep), None, count - 1]
+
+
+def elide(shape: tuple[int, int], entry: Callable[[int, int], sp.Expr], full: bool = False,
+          max_rows: int = MAX_ROWS, max_cols: int = MAX_COLS) -> tuple[sp.Matrix, bool]:
+    """``(matrix, elided)``: the entries at the shown indices, ⋮ ⋯ ⋱ in the gaps - any size, cheaply."""
+    rows, cols = shape
+    row_ids, col_ids = _shown(rows, max_rows, KEEP_ROWS, full), _shown(cols, max_cols, KEEP_COLS, full)
+    dots = {(True, False): sp.Symbol(r"\vdots"), (False, True): sp.Symbol(r"\cdots"),
+            (True, True): sp.Symbol(r"\ddots")}
+    cells = [[dots[(r is None, c is None)] if r is None or c is None else entry(r, c) for c in col_ids]
+             for r in row_ids]
+    return sp.Matrix(cells), len(row_ids) < rows or len(col_ids) < cols
+
+
+def _grid_symbols(name: str, channels: int, shape: Sequence[int], with_channel: bool) -> list[sp.Symbol]:
+    out = []
+    for c in range(channels):
+        for index in product(*(range(n) for n in shape)):
+            out.append(sp.Symbol(indexed_name(name, (c, *index) if with_channel else index)))
+    return out
+
+
+# --- building operators from the user's spelling ------------------------------------
+
+
+def _per_axis_padding(padding):
+    """Padding as one entry per axis: int, per-axis ints, or per-axis (b, e) pairs."""
+    if isinstance(padding, (tuple, list)) and padding and all(isinstance(p, (tuple, list)) for p in padding):
+        return list(padding)
+    return None
+
+
+def conv_operator(input_size, kernel_size, stride=1, padding=0, dilation=1, *, in_channels: int = 1,
+                  out_channels: int = 1, groups: int = 1, kernel=None, symbol: str = "w") -> ConvOperator:
+    """The operator of a direct convolution (PyTorch's ``conv{1,2,3}d`` parameters).
+
+    ``padding`` is an int, one int per axis, or one ``(before, after)`` pair per
+    axis (the canonical crop in the conv's frame).  ``kernel`` (optional) is a
+    numeric array of shape ``kernel_size`` or ``(out, in/groups, *kernel_size)``.
+    """
+    pairs = _per_axis_padding(padding)
+    named = dict(input_size=input_size, kernel_size=kernel_size, stride=stride, dilation=dilation)
+    if pairs is None:
+        named["padding"] = padding
+    _, v = broadcast(None if pairs is None else len(pairs), **named)
+    pads = pairs if pairs is not None else v["padding"]
+    axes = tuple(Axis.from_conv(n, k, s, p, d) for n, k, s, p, d in
+                 zip(v["input_size"], v["kernel_size"], v["stride"], pads, v["dilation"]))
+    return operator_from_axes(axes, in_channels=in_channels, out_channels=out_channels, groups=groups,
+                              kernel=kernel, symbol=symbol)
+
+
+def operator_from_axes(axes: Sequence[Axis], *, in_channels: int = 1, out_channels: int = 1, groups: int = 1,
+                       kernel=None, symbol: str = "w") -> ConvOperator:
+    """The operator of a transposed convolution given in the canonical crop model."""
+    axes = tuple(axes)
+    probe = ConvOperator(axes, in_channels, out_channels, groups, None, symbol)
+    array = None
+    if kernel is not None:
+        full = probe.weight_shape
+        data = kernel.tolist() if hasattr(kernel, "tolist") else kernel
+        rank = len(sp.Array(data).shape) if not isinstance(data, (int, float)) else 0
+        array = _kernel_array(data, full if rank == len(full) and rank > len(axes) else full[2:])
+        if array.rank() == len(axes) and probe.channels:
+            raise ParameterError(f"kernel has shape {tuple(array.shape)} but with channels C needs the full "
+                                 f"weight, shape (out_channels, in_channels/groups, *kernel_size); pass shape "
+                                 f"{full}")
+    return ConvOperator(axes, in_channels, out_channels, groups, array, symbol)
+
+
+def conv_transpose_operator(input_size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1, *,
+                            in_channels: int = 1, out_channels: int = 1, groups: int = 1, kernel=None,
+                            symbol: str = "w") -> ConvOperator:
+    """The operator of PyTorch's ``ConvTranspose{1,2,3}d``; its matrix is C, the layer is Cᵀ.
+
+    Channel counts are the transposed convolution's (weight ``(in, out/groups, *k)``).
+    """
+    layer = Layer.from_pytorch(input_size, kernel_size, stride, padding, output_padding, dilation)
+    return operator_from_axes(layer.axes, in_channels=out_channels, out_channels=in_channels, groups=groups,
+                              kernel=kernel, symbol=symbol)
+
+
+def conv_matrix(input_size, kernel_size, stride=1, padding=0, dilation=1, **options) -> sp.SparseMatrix:
+    """C of the direct convolution: rows its outputs, columns its inputs, flattened row-major."""
+    return conv_operator(input_size, kernel_size, stride, padding, dilation, **options).matrix()
+
+
+def conv_transpose_matrix(input_size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1,
+                          **options) -> sp.SparseMatrix:
+    """Cᵀ: the transposed convolution (PyTorch's parameters) as a matrix."""
+    return conv_transpose_operator(input_size, kernel_size, stride, padding, output_padding, dilation,
+                                   **options).transpose_matrix()
