@@ -2,6 +2,14 @@
 
 The names here are the public contract (see DESIGN.md); ``tconvcalc.numeric``
 and ``tconvcalc.symbolic`` load NumPy and SymPy only when first used.
+
+>>> import tconvcalc as tc
+>>> tc.conv_transpose_output_size(2, 3, s=2)
+5
+>>> tc.output_padding_for((14, 17), (7, 9), 3, s=2, p=1)
+(1, 0)
+>>> tc.Layer.from_pytorch(2, 3, 2).axes[0]
+Axis(i=2, k=3, s=2, d=1, b=0, e=0)
 """
 
 from __future__ import annotations

@@ -3,6 +3,11 @@
 Every function takes ints (one axis) or per-axis sequences; a single int is
 broadcast to every axis.  Results are ints when every argument was an int and
 tuples (one entry per axis) otherwise.
+
+>>> conv_transpose_output_size((7, 9), 3, 2, 1, (1, 0))
+(14, 17)
+>>> [(alt.output_padding, alt.output_size, alt.inverts) for alt in ambiguity(Axis.from_pytorch(2, 3, 2))]
+[(0, 5, True), (1, 6, True)]
 """
 
 from __future__ import annotations
@@ -30,7 +35,11 @@ def _per_axis(fn, per_axis: bool, **named):
 
 
 def conv_output_size(i: IntOrTuple, k: IntOrTuple, s: IntOrTuple = 1, p: IntOrTuple = 0, d: IntOrTuple = 1):
-    """Output size of the direct convolution: floor((i + 2p - d(k-1) - 1) / s) + 1."""
+    """Output size of the direct convolution: floor((i + 2p - d(k-1) - 1) / s) + 1.
+
+    >>> conv_output_size(33, 3, s=2, p=1)
+    17
+    """
     return _per_axis(conv_length, is_per_axis(i, k, s, p, d),
                      input_size=i, kernel_size=k, stride=s, padding=p, dilation=d)
 
@@ -41,7 +50,14 @@ def _tconv_length(i: int, k: int, s: int, p: int, op: int, d: int) -> int:
 
 def conv_transpose_output_size(i: IntOrTuple, k: IntOrTuple, s: IntOrTuple = 1, p: IntOrTuple = 0,
                                op: IntOrTuple = 0, d: IntOrTuple = 1):
-    """PyTorch's ConvTranspose size: (i-1)s - 2p + d(k-1) + op + 1, with PyTorch's rules."""
+    """PyTorch's ConvTranspose size: (i-1)s - 2p + d(k-1) + op + 1, with PyTorch's rules.
+
+    >>> conv_transpose_output_size(2, 3, s=2)
+    5
+    >>> conv_transpose_output_size(2, 3, s=2, op=2)
+    Traceback (most recent call last):
+    tconvcalc.errors.ParameterError: output_padding=2 is not < max(stride=2, dilation=1), PyTorch's rule for output_padding; use output_padding 0 or 1
+    """
     return _per_axis(_tconv_length, is_per_axis(i, k, s, p, op, d), input_size=i, kernel_size=k,
                      stride=s, padding=p, output_padding=op, dilation=d)
 

@@ -3,6 +3,9 @@
 The transposed convolutions are analysed with ``overlap``; resize-then-convolve
 and sub-pixel convolution (pixel shuffle) are executed on all-ones inputs with
 the NumPy backend, so every "uniform" is a measured fact, not a claim.
+
+>>> [(m.method, m.uniform) for m in compare_methods((16,), 2, 8)][:3]
+[('transposed conv, k = s', True), ('transposed conv, k = 2s', True), ('transposed conv, k = s+1', False)]
 """
 
 from __future__ import annotations

@@ -19,13 +19,23 @@ from __future__ import annotations
 
 
 class TconvcalcError(Exception):
-    """Something tconvcalc cannot do, said in one sentence."""
+    """Something tconvcalc cannot do, said in one sentence; the base of its errors.
+
+    >>> issubclass(ParameterError, TconvcalcError) and issubclass(NotInstalledError, TconvcalcError)
+    True
+    """
 
     exit_status = 1
 
 
 class ParameterError(TconvcalcError, ValueError):
-    """An invalid parameter, explained in one sentence: what, which rule, how to fix."""
+    """An invalid parameter, explained in one sentence: what, which rule, how to fix.
+
+    >>> from tconvcalc import conv_output_size
+    >>> conv_output_size(2, 5)
+    Traceback (most recent call last):
+    tconvcalc.errors.ParameterError: input_size=2 with padding=0 is shorter than the dilated kernel d*(k-1)+1=5, a convolution needs i + 2p ≥ d*(k-1)+1; use padding ≥ 2 or a smaller kernel
+    """
 
     exit_status = 2
 
@@ -34,6 +44,9 @@ class NotInstalledError(TconvcalcError, RuntimeError):
     """A program or optional package this request needs is not installed.
 
     ``what`` names it, ``purpose`` says what needs it, ``install`` is the command that installs it.
+
+    >>> print(NotInstalledError("matplotlib", "drawing pictures", "python -m pip install 'tconvcalc[plot]'"))
+    matplotlib is not installed, drawing pictures needs it; install it with: python -m pip install 'tconvcalc[plot]'
     """
 
     exit_status = 3

@@ -1,8 +1,14 @@
-"""LaTeX, Markdown and TikZ for notes, over SymPy's own printer.
+r"""LaTeX, Markdown and TikZ for notes, over SymPy's own printer.
 
 Formulas and matrices are printed by ``sympy.latex``; this module writes only
 the scaffolding around them (sections, the booktabs table, the TikZ grids, the
 document preamble) and decides what to elide so any size prints quickly.
+
+>>> from tconvcalc.spec import Layer
+>>> print(parameters_math(Layer.from_pytorch(2, 3, 2)))
+i = 2,\ k = 3,\ s = 2,\ p = 0,\ \mathit{op} = 0,\ d = 1\ \Rightarrow\ o = 5
+>>> "subsection*{Output size}" in layer_document(Layer.from_pytorch(2, 3, 2), ["size"])
+True
 """
 
 from __future__ import annotations

@@ -4,6 +4,12 @@ An encoder spec (TOML or JSON) gives the input size and its convolutions; the
 decoder is the transposed convolutions that restore every encoder size, so skip
 connections line up (U-Net, autoencoders).  Parsed with ``tomllib``/``json``;
 every error names the file, the layer and the field.
+
+>>> encoder = parse_encoder('{"input": [41], "layers": [{"kernel_size": 4, "stride": 2, "padding": 1}]}',
+...                         format="json")
+>>> level = mirror(encoder)[0]
+>>> level.conv_output, level.decoder.output_size, level.decoder.axes[0].pytorch
+((20,), (41,), (1, 1))
 """
 
 from __future__ import annotations

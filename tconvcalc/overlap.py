@@ -5,6 +5,13 @@ kernel, neighbouring outputs receive different numbers of contributions, and a
 transposed convolution paints a checkerboard.  The counts here are read from
 the same (row, column, tap) triples as the matrix C, so they equal executing the
 layer on an all-ones input with an all-ones kernel.
+
+>>> from tconvcalc.spec import Layer
+>>> counts(Layer.from_pytorch(5, 3, 2)).tolist()
+[1, 1, 2, 1, 2, 1, 2, 1, 2, 1, 1]
+>>> result = analyse([Layer.from_pytorch(5, 3, 2)])
+>>> result.uniform, result.interior_values
+(False, [1, 2])
 """
 
 from __future__ import annotations

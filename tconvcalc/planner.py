@@ -10,6 +10,9 @@ Ranking, best first, compared axis-summed and in this order:
 2. ``output_padding = 0`` - the layer needs no disambiguation;
 3. the smallest kernel (its dilated extent ``d(k-1)+1``), then the least padding,
    the smallest stride, dilation and output_padding.
+
+>>> [layer.kernel_size for layer in plan(16, 32, strides=[2], limit=3).candidates]  # uniform overlap first
+[(2,), (4,), (6,)]
 """
 
 from __future__ import annotations
@@ -84,6 +87,10 @@ class Plan(namedtuple("Plan", "input_size output_size candidates total")):
 
     ``candidates`` holds the best ``limit`` layers, best first; ``total`` counts
     every layer that satisfies the request.
+
+    >>> best = plan(16, 32, strides=[2], limit=1)
+    >>> best.total, best.candidates[0].axes[0]
+    (8, Axis(i=16, k=2, s=2, d=1, b=0, e=0))
     """
 
     __slots__ = ()
@@ -93,6 +100,10 @@ class Chain(namedtuple("Chain", "input_size output_size stacks total")):
     """Stacks of transposed convolutions reaching ``output_size``, best first.
 
     Each stack is a tuple of ``Layer``; ``total`` counts every stack in the bounds.
+
+    >>> stacks = chain(4, 64, layers=4, kernel_sizes=[4], strides=[2], limit=1)
+    >>> [layer.output_size for layer in stacks.stacks[0]]
+    [(8,), (16,), (32,), (64,)]
     """
 
     __slots__ = ()
@@ -173,6 +184,9 @@ def plan(input_size: IntOrTuple, output_size: IntOrTuple, kernel_sizes: Iterable
     layer is square (one parameter set for all axes); otherwise each axis gets
     its own and combinations are ranked by their summed preferences.  Returns
     the ``limit`` best layers (module docstring for the order) and the total count.
+
+    >>> [layer.axes[0].pytorch for layer in plan(16, 32, strides=[2], limit=3).candidates]  # (padding, op)
+    [(0, 0), (1, 0), (2, 0)]
     """
     sizes, requests, bounds = _check_bounds(input_size, output_size, kernel_sizes, strides, max_padding,
                                             dilations, limit)
@@ -241,6 +255,9 @@ def chain(input_size: IntOrTuple, output_size: IntOrTuple, layers: int,
     Ranked as ``plan`` ranks single layers, by the summed preferences of all
     layers; intermediate sizes never exceed the larger of input and output.
     Axes that ask for the same sizes share parameters (square layers).
+
+    >>> chain(4, 16, layers=2, kernel_sizes=[4], strides=[2], limit=1).stacks[0][1].output_size
+    (16,)
     """
     check_at_least("layers", layers, 1)
     sizes, requests, bounds = _check_bounds(input_size, output_size, kernel_sizes, strides, max_padding,

@@ -3,6 +3,11 @@
 The overlap heatmap, and grid diagrams in the style of conv_arithmetic: the
 input, the zero-inserted and padded input with the kernel at its first
 position, the kernel, and the output.  Same geometry as the TikZ figures.
+
+>>> from tconvcalc.overlap import analyse
+>>> from tconvcalc.spec import Layer
+>>> overlap_figure(analyse([Layer.from_pytorch(4, 3, 2)])).axes[0].get_title()
+'Contributions per output (9): checkerboard, interior [1, 2]'
 """
 
 from __future__ import annotations

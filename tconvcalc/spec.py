@@ -175,6 +175,10 @@ class Axis(namedtuple("Axis", "i k s d b e", defaults=(1, 1, 0, 0))):
 
     ``i`` input length, ``k`` kernel size, ``s`` stride, ``d`` dilation,
     ``b``/``e`` samples cropped at the start/end (negative: zeros added there).
+
+    >>> axis = Axis.from_pytorch(3, 3, s=2, p=1, op=1)   # b = p = 1, e = p - op = 0
+    >>> axis, axis.full, axis.o, axis.phase_tap_counts()
+    (Axis(i=3, k=3, s=2, d=1, b=1, e=0), 7, 6, (1, 2))
     """
 
     __slots__ = ()
@@ -338,7 +342,12 @@ def conv_length(n: int, k: int, s: int = 1, p: int | tuple[int, int] = 0, d: int
 
 
 class Layer(namedtuple("Layer", "axes")):
-    """A transposed convolution over one or more axes (row-major, last axis fastest)."""
+    """A transposed convolution over one or more axes (row-major, last axis fastest).
+
+    >>> layer = Layer.from_pytorch((7, 9), 3, 2, 1, (1, 0))
+    >>> layer.output_size, layer.crop, layer.uniform_overlap
+    ((14, 17), ((1, 0), (1, 1)), False)
+    """
 
     __slots__ = ()
 

@@ -199,13 +199,8 @@ def test_relationship_14_transpose_general(i, k, s, p):
 
 # --- PyTorch as the oracle ---------------------------------------------------------------
 
-def _torch():
-    return pytest.importorskip("torch", reason="PyTorch is the oracle for shapes; pip install torch==2.13.0")
-
-
 @given(st.integers(1, 3), st.data())
-def test_pytorch_agrees_on_every_shape_and_every_rejection(ndim, data):
-    torch = _torch()
+def test_pytorch_agrees_on_every_shape_and_every_rejection(torch, ndim, data):
     axes = [data.draw(st.tuples(st.integers(1, 6), st.integers(1, 4), st.integers(1, 4), st.integers(0, 4),
                                 st.integers(0, 4), st.integers(1, 3))) for _ in range(ndim)]
     i, k, s, p, op, d = (tuple(col) for col in zip(*axes))
@@ -228,8 +223,7 @@ def test_pytorch_agrees_on_every_shape_and_every_rejection(ndim, data):
 
 
 @given(st.integers(1, 3), st.data())
-def test_pytorch_conv_agrees_on_every_shape_and_every_rejection(ndim, data):
-    torch = _torch()
+def test_pytorch_conv_agrees_on_every_shape_and_every_rejection(torch, ndim, data):
     axes = [data.draw(st.tuples(st.integers(1, 8), st.integers(1, 5), st.integers(1, 4), st.integers(0, 3),
                                 st.integers(1, 3))) for _ in range(ndim)]
     n, k, s, p, d = (tuple(col) for col in zip(*axes))
@@ -248,8 +242,7 @@ def test_pytorch_conv_agrees_on_every_shape_and_every_rejection(ndim, data):
 
 @given(st.integers(1, 6), st.integers(1, 4), st.integers(1, 4), st.integers(0, 3), st.integers(1, 3),
        st.integers(1, 30))
-def test_output_padding_for_agrees_with_pytorch_forward_output_size(i, k, s, p, d, target):
-    torch = _torch()
+def test_output_padding_for_agrees_with_pytorch_forward_output_size(torch, i, k, s, p, d, target):
     # The default rule is exactly forward(output_size=...): same sizes accepted, same op chosen.
     layer = torch.nn.ConvTranspose1d(1, 1, k, stride=s, padding=p, dilation=d, bias=False)
     try:
@@ -267,8 +260,7 @@ def test_output_padding_for_agrees_with_pytorch_forward_output_size(i, k, s, p, 
 
 @given(st.integers(1, 6), st.integers(1, 4), st.integers(1, 3), st.integers(0, 3), st.integers(2, 5),
        st.integers(1, 30))
-def test_a_size_only_the_constructor_reaches_is_named_not_returned(i, k, s, p, d, target):
-    torch = _torch()
+def test_a_size_only_the_constructor_reaches_is_named_not_returned(torch, i, k, s, p, d, target):
     try:
         op = tc.output_padding_for(target, i, k, s, p, d, rule="constructor")
     except tc.ParameterError:
@@ -305,8 +297,7 @@ def test_bad_input_is_one_clear_sentence(call, words):
         assert word in message
 
 
-def test_per_axis_values_broadcast_as_pytorch_does():
-    torch = _torch()
+def test_per_axis_values_broadcast_as_pytorch_does(torch):
     import numpy as np
 
     x, w = torch.zeros(1, 1, 4, 5), torch.zeros(1, 1, 3, 3)

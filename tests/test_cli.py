@@ -8,22 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 import tconvcalc as tc
-from tconvcalc.cli import cli
+
+from helpers import run, run_json
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-def run(*args):
-    return CliRunner().invoke(cli, list(args))
-
-
-def run_json(*args):
-    result = run(*args, "--json")
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def test_shape_headline_shows_size_ambiguity_and_layer():
@@ -139,6 +129,7 @@ def subprocess_run(*args, flags=()):
                           timeout=60)
 
 
+@pytest.mark.slow
 def test_python_dash_m_runs_like_the_console_script():
     done = subprocess_run("shape", "--in", "2", "--k", "3", "--s", "2", "--json")
     assert done.returncode == 0
@@ -146,16 +137,3 @@ def test_python_dash_m_runs_like_the_console_script():
     bad = subprocess_run("shape", "--in", "2", "--k", "3", "--s", "2", "--op", "5", "--json")
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.startswith("Error: output_padding=5") and bad.stderr.count("\n") == 1
-
-
-@pytest.mark.parametrize("command", [["shape", "--in", "32,32", "--k", "4", "--s", "2", "--p", "1"],
-                                     ["conv", "--in", "33", "--k", "3", "--s", "2", "--p", "1"],
-                                     ["plan", "--in", "7,9,5", "--out", "28,36,20", "--d", "1-3", "--json"],
-                                     ["chain", "--in", "4", "--out", "64", "--layers", "4", "--k", "4", "--s", "2",
-                                      "--emit", "pytorch"],
-                                     ["mirror", str(EXAMPLES / "unet_encoder.toml"), "--json"]])
-def test_shape_path_imports_neither_sympy_nor_numpy(command):
-    done = subprocess_run(*command, flags=("-X", "importtime"))
-    assert done.returncode == 0
-    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line}
-    assert not imported & {"sympy", "numpy", "torch"}

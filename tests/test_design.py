@@ -8,43 +8,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
 import tconvcalc as tc
 from tconvcalc import overlap, planner
-from tconvcalc.cli import cli
 from tconvcalc.mirror import load_encoder, mirror, parse_encoder
 from tconvcalc.numeric import conv_transpose
 from tconvcalc.spec import Layer
 
+from helpers import run, run_json
+from strategies import pytorch_layers
+
 EXAMPLE_SPEC = str(Path(__file__).resolve().parent.parent / "examples" / "unet_encoder.toml")
 
 
-def torch_or_skip():
-    return pytest.importorskip("torch", reason="PyTorch is the oracle; pip install torch==2.13.0")
-
-
-def run_json(*args):
-    result = CliRunner().invoke(cli, [*args, "--json"])
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-@st.composite
-def layers(draw, max_ndim=3):
-    ndim = draw(st.integers(1, max_ndim))
-    axes = []
-    for _ in range(ndim):
-        i, k, s, d = (draw(st.integers(1, 6)), draw(st.integers(1, 5)), draw(st.integers(1, 4)),
-                      draw(st.integers(1, 3)))
-        op = draw(st.integers(0, max(s, d) - 1))
-        full = (i - 1) * s + d * (k - 1) + 1
-        p = draw(st.integers(0, max(0, (full + op - 1) // 2)))
-        axes.append((i, k, s, p, op, d))
-    i, k, s, p, op, d = (tuple(col) for col in zip(*axes))
-    return Layer.from_pytorch(i, k, s, p, op, d)
+def layers(max_ndim=3):
+    return pytorch_layers(max_ndim, i=(1, 6), k=(1, 5), s=(1, 4), d=(1, 3))
 
 
 def pytorch_args(layer):
@@ -64,8 +44,7 @@ def test_overlap_counts_equal_the_layer_run_on_ones(layer):
 
 
 @given(layers())
-def test_overlap_counts_equal_pytorch_on_ones(layer):
-    torch = torch_or_skip()
+def test_overlap_counts_equal_pytorch_on_ones(torch, layer):
     fn = getattr(torch.nn.functional, f"conv_transpose{layer.ndim}d")
     theirs = fn(torch.ones((1, 1, *layer.input_size), dtype=torch.float64),
                 torch.ones((1, 1, *layer.kernel_size), dtype=torch.float64), **pytorch_args(layer))[0, 0]
@@ -83,8 +62,7 @@ def test_uniform_interior_is_equal_phase_tap_counts(layer):
 
 @given(st.lists(st.tuples(st.integers(1, 4), st.integers(1, 3), st.integers(0, 1)), min_size=2, max_size=3),
        st.integers(2, 5))
-def test_stacked_overlap_equals_running_the_stack_in_pytorch(params, size):
-    torch = torch_or_skip()
+def test_stacked_overlap_equals_running_the_stack_in_pytorch(torch, params, size):
     stack, n = [], size
     for k, s, p in params:
         if (n - 1) * s + k - 2 * p < 1:
@@ -109,8 +87,7 @@ def test_overlap_cli_reports_counts_uniformity_and_phases():
 # --- compare --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("scale", [2, 3, 4])
-def test_compare_methods_reach_the_scale_and_count_flops_like_pytorch(scale):
-    torch = torch_or_skip()
+def test_compare_methods_reach_the_scale_and_count_flops_like_pytorch(torch, scale):
     from torch.utils.flop_counter import FlopCounterMode
 
     c, n = 4, 6
@@ -135,8 +112,7 @@ def test_compare_methods_reach_the_scale_and_count_flops_like_pytorch(scale):
         assert sum(p.numel() for p in model.parameters()) == row["params"]
 
 
-def test_compare_uniformity_is_measured_on_ones_in_pytorch():
-    torch = torch_or_skip()
+def test_compare_uniformity_is_measured_on_ones_in_pytorch(torch):
     report = run_json("compare", "--in", "8", "--scale", "2", "--ndim", "1")
     rows = {row["method"]: row for row in report["methods"]}
     up = torch.nn.functional.interpolate(torch.ones(1, 1, 8, dtype=torch.float64), scale_factor=2)
@@ -177,8 +153,7 @@ def test_chain_counts_every_stack_and_ranks_them(i, target, depth):
     assert costs == sorted(costs)
 
 
-def test_chain_json_best_stack_runs_to_the_target_in_numpy_and_pytorch():
-    torch = torch_or_skip()
+def test_chain_json_best_stack_runs_to_the_target_in_numpy_and_pytorch(torch):
     report = run_json("chain", "--in", "4", "--out", "64", "--layers", "4", "--k", "4", "--s", "2")
     assert [layer["kernel_size"] for layer in report["layers"]] == [[4, 4]] * 4
     for stack in [report["layers"], *(alt["layers"] for alt in report["alternatives"])]:
@@ -194,8 +169,7 @@ def test_chain_json_best_stack_runs_to_the_target_in_numpy_and_pytorch():
         np.testing.assert_allclose(x, t.numpy(), rtol=1e-10, atol=1e-10)
 
 
-def test_chain_with_different_axes_and_emitted_code_runs():
-    torch = torch_or_skip()
+def test_chain_with_different_axes_and_emitted_code_runs(torch):
     report = run_json("chain", "--in", "4,5", "--out", "32,40", "--layers", "3", "--s", "2",
                       "--channels", "8,4,4,2", "--emit", "pytorch")
     namespace = {}
@@ -206,8 +180,7 @@ def test_chain_with_different_axes_and_emitted_code_runs():
 
 # --- mirror ---------------------------------------------------------------------------------
 
-def test_mirror_restores_every_encoder_size_when_executed():
-    torch = torch_or_skip()
+def test_mirror_restores_every_encoder_size_when_executed(torch):
     encoder = load_encoder(EXAMPLE_SPEC)
     levels = mirror(encoder)
     x = torch.zeros(1, 1, *encoder.input_size)
@@ -222,8 +195,7 @@ def test_mirror_restores_every_encoder_size_when_executed():
         assert tuple(y.shape[2:]) == sizes[levels.index(level)]
 
 
-def test_mirror_emits_pytorch_that_runs_and_restores_the_input():
-    torch = torch_or_skip()
+def test_mirror_emits_pytorch_that_runs_and_restores_the_input(torch):
     report = run_json("mirror", EXAMPLE_SPEC, "--emit", "pytorch")
     namespace = {}
     exec(report["code"], namespace)
@@ -261,7 +233,7 @@ def test_mirror_errors_name_the_file_the_layer_and_the_field(text, words):
 def test_mirror_cli_bad_file_is_one_error_line(tmp_path):
     spec = tmp_path / "enc.json"
     spec.write_text(json.dumps({"input": 8, "layers": [{"k": 3, "s": 2, "channels": 0}]}))
-    result = CliRunner().invoke(cli, ["mirror", str(spec)])
+    result = run("mirror", spec)
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.startswith(f"Error: {spec}, layer 1: field 'channels'") and result.stderr.count("\n") == 1
 
@@ -274,7 +246,7 @@ def test_mirror_cli_bad_file_is_one_error_line(tmp_path):
 def test_pictures_are_written_as_png_and_svg(tmp_path, command):
     pytest.importorskip("matplotlib", reason="pictures need the plot extra: pip install '.[plot]'")
     png, svg = tmp_path / "a.png", tmp_path / "a.svg"
-    result = CliRunner().invoke(cli, [*command, "--png", str(png), "--svg", str(svg)])
+    result = run(*command, "--png", png, "--svg", svg)
     assert result.exit_code == 0, result.stderr
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in svg.read_bytes()[:500]
@@ -285,7 +257,7 @@ def test_missing_matplotlib_is_one_clear_sentence(tmp_path, monkeypatch):
     from tconvcalc import plots
 
     monkeypatch.setattr(plots, "plt", None)
-    result = CliRunner().invoke(cli, ["overlap", "--in", "5", "--k", "3", "--png", str(tmp_path / "a.png")])
+    result = run("overlap", "--in", 5, "--k", 3, "--png", tmp_path / "a.png")
     assert result.exit_code == 3  # a missing package, not bad input
     assert result.stderr.startswith("Error: matplotlib is not installed")
     assert "pip install 'tconvcalc[plot]'" in result.stderr and not (tmp_path / "a.png").exists()

@@ -8,22 +8,12 @@ import subprocess
 
 import pytest
 import sympy as sp
-from click.testing import CliRunner
 
 from tconvcalc import latex as lx
 from tconvcalc import symbolic as sy
-from tconvcalc.cli import cli
 from tconvcalc.spec import Layer
 
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
-
-
-def ok(*args) -> str:
-    result = run(*args)
-    assert result.exit_code == 0, result.output + (result.stderr or "")
-    return result.stdout
+from helpers import run, run_ok as ok
 
 
 def compile_with(engine: str, document: str, folder) -> None:
@@ -170,21 +160,25 @@ SPREAD = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,args", SPREAD, ids=[n for n, _ in SPREAD])
 def test_standalone_documents_compile_with_pdflatex(name, args, tmp_path):
     compile_with("pdflatex", ok("latex", *args, "--standalone", "--title", f"case {name}"), tmp_path)
 
 
+@pytest.mark.slow
 def test_lualatex_compiles_too(tmp_path):
     compile_with("lualatex", ok("latex", "--in", 2, "--k", 3, "--s", 2, "--figure", "--standalone"), tmp_path)
 
 
+@pytest.mark.slow
 def test_derivations_and_relationships_compile(tmp_path):
     parts = [ok("derive", w, "--in", 3, "--k", 3, "--s", 2, "--latex") for w in ("size", "ambiguity", "phases")]
     parts.append(ok("derive", "relationships", "--latex"))
     compile_with("pdflatex", lx.standalone("\n".join(parts)), tmp_path)
 
 
+@pytest.mark.slow
 def test_pdf_option_writes_both_files(tmp_path):
     if lx.tex_engine() is None:
         pytest.skip("no TeX engine installed for --pdf")

@@ -11,9 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from tconvcalc.cli import cli
+from helpers import run_error, run_json
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FLAGS = {"strides": "--s", "dilations": "--d", "dilation_rate": "--d", "rhs_dilation": "--d",
@@ -44,20 +43,17 @@ def spatial(case) -> list[int]:
 @pytest.mark.parametrize("framework, case", list(cases()))
 def test_shape_reports_the_size_the_framework_produced(framework, case):
     args = ["shape", "--framework", framework, "--in", text(case["input_size"]), "--k", text(case["kernel_size"]),
-            "--ndim", str(case["ndim"]), "--json"]
+            "--ndim", str(case["ndim"])]
     for name, value in case["options"].items():
         if name == "transpose_kernel":
             args.append("--transpose-kernel" if value else "--no-transpose-kernel")
         elif value is not None and name in FLAGS:
             args += [FLAGS[name], text(value)]
-    result = CliRunner().invoke(cli, args)
-    assert result.exit_code == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = run_json(*args)
     assert report["output_size"] == spatial(case)
     assert report["framework"] == framework
 
 
 def test_pytorch_words_and_foreign_options_are_refused_in_one_line():
     for args in (["--padding", "same"], ["--pads", "1,1"], ["--framework", "caffe"]):
-        result = CliRunner().invoke(cli, ["shape", "--in", "4", "--k", "3", *args])
-        assert result.exit_code == 2 and result.stderr.count("\n") == 1 and result.stderr.startswith("Error: ")
+        run_error("shape", "--in", "4", "--k", "3", *args)

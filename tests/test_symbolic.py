@@ -12,10 +12,9 @@ from sympy.parsing.sympy_parser import implicit_multiplication, parse_expr, stan
 import tconvcalc as tc
 from tconvcalc import symbolic as sy
 from tconvcalc.symbolic import derivations as dv
-from tconvcalc.spec import Axis, Layer, ParameterError
+from tconvcalc.spec import Layer, ParameterError
 
-torch = pytest.importorskip("torch", reason="PyTorch is the oracle for C and Cᵀ")
-F = torch.nn.functional
+from strategies import crop_layers
 
 
 def w(*index):
@@ -76,31 +75,31 @@ def conv_cases(draw, max_ndim=3):
     return ndim, [tuple(a[t] for a in axes) for t in range(5)], cin, cout, groups
 
 
-def _conv(ndim):
-    return {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[ndim]
+def _conv(torch, ndim):
+    return getattr(torch.nn.functional, f"conv{ndim}d")
 
 
-def _conv_t(ndim):
-    return {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[ndim]
+def _conv_t(torch, ndim):
+    return getattr(torch.nn.functional, f"conv_transpose{ndim}d")
 
 
 @settings(max_examples=40)
 @given(conv_cases(), st.integers(0, 2**31 - 1))
-def test_C_is_torch_conv_and_its_transpose_is_conv_transpose(case, seed):
+def test_C_is_torch_conv_and_its_transpose_is_conv_transpose(torch, case, seed):
     ndim, (n, k, s, p, d), cin, cout, groups = case
     rng = np.random.default_rng(seed)
     weight = rng.integers(-3, 4, size=(cout, cin // groups, *k))
     op = sy.conv_operator(n, k, s, p, d, in_channels=cin, out_channels=cout, groups=groups, kernel=weight)
     C = dense(op)
     x = rng.integers(-3, 4, size=(1, cin, *n)).astype(float)
-    expected = _conv(ndim)(torch.tensor(x), torch.tensor(weight, dtype=torch.float64), stride=s, padding=p,
+    expected = _conv(torch, ndim)(torch.tensor(x), torch.tensor(weight, dtype=torch.float64), stride=s, padding=p,
                            dilation=d, groups=groups).numpy()
     assert expected.shape[2:] == op.conv_output_shape
     np.testing.assert_array_equal(C @ x.ravel(), expected.ravel())
     # Cᵀ is conv_transpose with the output_padding that gives back n (PyTorch's own size rules).
     u = rng.integers(-3, 4, size=(1, cout, *expected.shape[2:])).astype(float)
     op_pad = tuple(a.b - a.e for a in op.axes)
-    back = _conv_t(ndim)(torch.tensor(u), torch.tensor(weight, dtype=torch.float64), stride=s, padding=p,
+    back = _conv_t(torch, ndim)(torch.tensor(u), torch.tensor(weight, dtype=torch.float64), stride=s, padding=p,
                          output_padding=op_pad, dilation=d, groups=groups).numpy()
     assert back.shape[2:] == tuple(n)
     np.testing.assert_array_equal(C.T @ u.ravel(), back.ravel())
@@ -108,7 +107,7 @@ def test_C_is_torch_conv_and_its_transpose_is_conv_transpose(case, seed):
 
 @settings(max_examples=30)
 @given(st.integers(1, 2), st.data())
-def test_conv_transpose_matrix_equals_torch_conv_transpose(ndim, data):
+def test_conv_transpose_matrix_equals_torch_conv_transpose(torch, ndim, data):
     params = []
     for _ in range(ndim):
         s = data.draw(st.integers(1, 3))
@@ -125,13 +124,15 @@ def test_conv_transpose_matrix_equals_torch_conv_transpose(ndim, data):
     CT = sy.conv_transpose_matrix(i, k, s, p, op_, d, kernel=weight)
     x = np.arange(1, int(np.prod(i)) + 1, dtype=float)
     got = np.array(CT.tolist(), dtype=float) @ x
-    expected = _conv_t(ndim)(torch.tensor(x.reshape(1, 1, *i)), torch.tensor(weight[None, None], dtype=torch.float64),
-                             stride=s, padding=p, output_padding=op_, dilation=d).numpy()
+    expected = _conv_t(torch, ndim)(torch.tensor(x.reshape(1, 1, *i)),
+                                    torch.tensor(weight[None, None], dtype=torch.float64),
+                                    stride=s, padding=p, output_padding=op_, dilation=d).numpy()
     assert expected.shape[2:] == expected_size
     np.testing.assert_array_equal(got, expected.ravel())
 
 
-def test_canonical_pairs_pad_each_end_like_torch_pad():
+def test_canonical_pairs_pad_each_end_like_torch_pad(torch):
+    F = torch.nn.functional
     rng = np.random.default_rng(0)
     weight = rng.integers(-3, 4, size=3)
     op = sy.conv_operator(7, 3, 2, padding=((2, 1),), kernel=weight)
@@ -180,7 +181,8 @@ def test_the_shape_path_typed_formulas_match_the_derivations():
 
 @settings(max_examples=40)
 @given(st.integers(1, 6), st.integers(1, 4), st.integers(1, 4), st.integers(0, 2), st.integers(1, 3), st.data())
-def test_derived_output_size_is_torch_size(i, k, s, p, d, data):
+def test_derived_output_size_is_torch_size(torch, i, k, s, p, d, data):
+    F = torch.nn.functional
     op_ = data.draw(st.integers(0, max(s, d) - 1))
     try:
         layer = Layer.from_pytorch(i, k, s, p, op_, d)
@@ -195,7 +197,8 @@ def test_derived_output_size_is_torch_size(i, k, s, p, d, data):
 
 @settings(max_examples=30)
 @given(st.integers(1, 5), st.integers(1, 4), st.integers(1, 4), st.integers(0, 2), st.integers(1, 2))
-def test_derived_ambiguity_set_is_what_torch_conv_maps_to_i(i, k, s, p, d):
+def test_derived_ambiguity_set_is_what_torch_conv_maps_to_i(torch, i, k, s, p, d):
+    F = torch.nn.functional
     try:
         layer = Layer.from_pytorch(i, k, s, p, 0, d)
     except ParameterError:
@@ -208,21 +211,9 @@ def test_derived_ambiguity_set_is_what_torch_conv_maps_to_i(i, k, s, p, d):
     assert der.results["op_range"] == ["0", "s - 1"]
 
 
-@st.composite
-def layers(draw, max_ndim=2):
-    ndim = draw(st.integers(1, max_ndim))
-    axes = []
-    for _ in range(ndim):
-        i, k, s, d = (draw(st.integers(1, 4)) for _ in range(4))
-        full = (i - 1) * s + d * (k - 1) + 1
-        b = draw(st.integers(-2, full - 1))
-        e = draw(st.integers(-2, full - 1 - b))
-        axes.append(Axis(i, k, s, d, b, e))
-    return Layer(tuple(axes))
-
-
+@pytest.mark.slow
 @settings(max_examples=40)
-@given(layers())
+@given(crop_layers(max_ndim=2, i=(1, 4), k=(1, 4), s=(1, 4), d=(1, 4), margin=2))
 def test_equivalence_phases_and_closed_form_are_proved_for_any_crop(layer):
     for der in (sy.derive_equivalence(layer), sy.derive_phases(layer), sy.closed_form_for(layer)[1]):
         assert der.proofs and der.proved, der
@@ -252,7 +243,8 @@ def test_phase_tap_counts_agree_with_the_shape_path():
     assert der.results["uniform_overlap"] is False
 
 
-def test_equivalent_convolution_parameters_run_in_torch():
+def test_equivalent_convolution_parameters_run_in_torch(torch):
+    F = torch.nn.functional
     layer = Layer.from_pytorch((3, 4), (3, 2), (2, 3), (1, 0), (1, 2), (1, 1))
     eq = sy.derive_equivalence(layer).results["equivalent"]
     x = torch.arange(12, dtype=torch.float64).reshape(1, 1, 3, 4)

@@ -5,7 +5,7 @@
 
 >>> report = chain_report(4, 16, 2, kernels=[4], strides=[2], limit=1, channels=(8, 4, 3), emit_as="pytorch")
 >>> [row.output_size for row in report.layers], [row.flops for row in report.layers]
-[(8,), (16,)]
+([(8,), (16,)], [1024, 768])
 """
 
 from __future__ import annotations
