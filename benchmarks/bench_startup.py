@@ -1,7 +1,9 @@
-"""Cold start of `tconvcalc shape` against its peer: a bare `import click, rich.console, rich.table`.
+"""Cold start of `tconvcalc shape` and `tconvcalc --help` against their peer: a bare
+`import click, rich.console, rich.table`.
 
-The shape path must cost about what Python + click + rich cost (target: ratio ≤ 1.3).
-Runs the two commands interleaved, N times each, and prints medians and the ratio.
+The shape path must cost about what Python + click + rich cost (target: ratio ≤ 1.3), and
+listing the commands must cost no more than `shape` (it imports none of them).  Runs the
+commands interleaved, N times each, and prints medians and the ratios.
 
     python benchmarks/bench_startup.py [N]
 """
@@ -15,6 +17,7 @@ import sys
 import time
 
 SHAPE = ["shape", "--in", "32,32", "--k", "4,4", "--s", "2,2", "--p", "1,1"]
+HELP = ["--help"]
 
 
 def wall(command: list[str]) -> float:
@@ -26,20 +29,26 @@ def wall(command: list[str]) -> float:
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 30
     script = shutil.which("tconvcalc")
-    ours = [script, *SHAPE] if script else [sys.executable, "-m", "tconvcalc", *SHAPE]
-    peer = [sys.executable, "-c", "import click, rich.console, rich.table"]
-    wall(ours), wall(peer)  # warm the file cache: "cold" means a new interpreter, not a cold disk
-    times = {"ours": [], "peer": []}
+    prefix = [script] if script else [sys.executable, "-m", "tconvcalc"]
+    commands = {
+        " ".join(["tconvcalc", *SHAPE]): [*prefix, *SHAPE],
+        "tconvcalc --help": [*prefix, *HELP],
+        'python -c "import click, rich.console, rich.table"': [sys.executable, "-c",
+                                                               "import click, rich.console, rich.table"],
+    }
+    for command in commands.values():  # warm the file cache: "cold" means a new interpreter, not a cold disk
+        wall(command)
+    times = {label: [] for label in commands}
     for _ in range(runs):
-        times["ours"].append(wall(ours))
-        times["peer"].append(wall(peer))
-    ours_ms = statistics.median(times["ours"]) * 1e3
-    peer_ms = statistics.median(times["peer"]) * 1e3
+        for label, command in commands.items():
+            times[label].append(wall(command))
+    medians = {label: statistics.median(values) * 1e3 for label, values in times.items()}
     print(f"{'command':<58} {'median ms':>10}")
-    for label, ms in ((" ".join(["tconvcalc", *SHAPE]), ours_ms),
-                      ('python -c "import click, rich.console, rich.table"', peer_ms)):
+    for label, ms in medians.items():
         print(f"{label:<58} {ms:>10.1f}")
-    print(f"ratio {ours_ms / peer_ms:.2f} (target ≤ 1.30), {runs} runs each, interleaved")
+    shape, listing, peer = medians.values()
+    print(f"shape / peer {shape / peer:.2f} (target ≤ 1.30); --help / shape {listing / shape:.2f} (target ≤ 1.00); "
+          f"{runs} runs each, interleaved")
 
 
 if __name__ == "__main__":
