@@ -17,7 +17,7 @@ __all__ = [
     "conv_transpose_output_size", "output_padding_for", "plan",
 ]
 
-_LAZY_MODULES = {"numeric", "symbolic", "latex", "overlap", "conventions", "mirror", "compare", "codegen"}
+_LAZY_MODULES = {"numeric", "symbolic", "latex", "overlap", "conventions", "mirror", "compare"}
 
 
 def __getattr__(name: str):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import click
 
-from .conventions import (FRAMEWORKS, framework_name, parse_jax_padding, read_framework, to_framework,
-                          weight_recipe)
+from .conventions import (FRAMEWORKS, dilated_kernel_code, framework_name, parse_jax_padding, read_framework,
+                          to_framework, translation_code, weight_recipe)
 from .options import AXIS, json_option
 from .spec import ParameterError
 
@@ -113,9 +113,7 @@ def convert_report(source: str, target: str, input_size, kernel_size, ndim: int 
         weight = None
         notes.append(str(error))
     if t.kernel_dilated:
-        dil = layer.field("d")
-        notes.append("dilated kernel: w_dilated = np.zeros((" + ", ".join(map(str, t.params["kernel_size"])) +
-                     ", C_out, C_in)); w_dilated[" + ", ".join(f"::{d}" for d in dil) + "] = w_keras")
+        notes.append("dilated kernel: " + dilated_kernel_code(t.params["kernel_size"], layer.field("d")))
     target_part = t.as_dict()
     if target == "pytorch":
         target_part["groups"] = t.groups
@@ -133,7 +131,7 @@ def convert_report(source: str, target: str, input_size, kernel_size, ndim: int 
         "groups": read.groups,
         "target": target_part,
         "exact": t.exact,
-        "code": t.code(),
+        "code": translation_code(t),
         "weight": weight,
         "notes": notes,
     }

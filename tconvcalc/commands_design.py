@@ -114,7 +114,8 @@ def _emit_options(func):
 
 
 def _stack_report(layers, channels, emit_as) -> dict:
-    from .codegen import emit_code, layer_costs
+    from .arithmetic import layer_costs
+    from .conventions import emit_code
 
     rows = [_layer_row(layer) for layer in layers]
     if channels is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from itertools import islice
 
 from .arithmetic import alternatives, ambiguity, conv_output_size, conv_input_sizes, output_padding_for
-from .conventions import compact, pytorch_arguments, pytorch_code
+from .conventions import pytorch_arguments, pytorch_code, pytorch_conv_code
 from .planner import Plan
 from .spec import Axis, Layer, broadcast
 
@@ -105,8 +105,7 @@ def conv_report(input_size, kernel_size, stride=1, padding=0, dilation=1) -> dic
         ],
         "output_size": list(out),
         "axes": axes,
-        "pytorch_conv": f"nn.Conv{ndim}d(in_ch, out_ch, kernel_size={compact(k)}, stride={compact(s)}, "
-                        f"padding={compact(p)}" + ("" if set(d) == {1} else f", dilation={compact(d)}") + ")",
+        "pytorch_conv": pytorch_conv_code(k, s, p, d),
         "pytorch_inverse": pytorch_code(restore, "out_ch", "in_ch"),
     }
 
