@@ -391,6 +391,51 @@ def test_stack_code_for_a_framework_without_a_stack_emitter_is_one_sentence():
     assert "\n" not in str(info.value)
 
 
+# --- per-axis values: the one broadcasting rule of spec ---------------------------------------
+def test_one_element_lists_broadcast_as_pytorch_does():
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for broadcasting")
+    out = torch.nn.functional.conv_transpose2d(torch.zeros(1, 1, 4, 5), torch.zeros(1, 1, 3, 3), stride=[2],
+                                               padding=[1], dilation=[2])
+    layer = cv.layer_from_framework("pytorch", [4, 5], [3], stride=[2], padding=[1], dilation=[2])
+    assert layer.output_size == tuple(out.shape[2:])
+
+
+@pytest.mark.parametrize("framework, options", [
+    ("tensorflow", {"padding": "SAME", "output_shape": [8]}),
+    ("keras", {"padding": "same", "output_padding": [1]}),
+    ("onnx", {"auto_pad": "SAME_UPPER", "output_padding": [1], "output_shape": [8]}),
+    ("jax", {"padding": "SAME"}),
+])
+def test_one_value_or_one_element_list_or_numpy_ints_read_alike(framework, options):
+    single = {name: value[0] if isinstance(value, list) else value for name, value in options.items()}
+    plain = cv.read_framework(framework, [4, 4], 3, strides=2, **single)
+    listed = cv.read_framework(framework, [4, 4], [3], strides=[2], **options)
+    numpy = cv.read_framework(framework, np.array([4, 4]), np.int64(3), strides=np.int32(2), **single)
+    assert plain.layer == listed.layer == numpy.layer and plain.layer.ndim == 2
+
+
+@pytest.mark.parametrize("framework, options, words", [
+    ("tensorflow", {"padding": "SAME", "output_shape": [8, 8, 8], "strides": 2},
+     "input_size has 2 axes but output_shape has 3"),
+    ("keras", {"dilation_rate": [1, 1, 1]}, "input_size has 2 axes but dilation_rate has 3"),
+    ("onnx", {"strides": [1, 1, 1]}, "input_size has 2 axes but strides has 3"),
+    ("onnx", {"pads": [1, 1, 1, 1, 1, 1], "strides": [1, 1]}, "pads has 6 values but ONNX needs 2 per axis"),
+    ("onnx", {"pads": []}, "pads has 0 values"),
+    ("jax", {"padding": [(1, 1)], "rhs_dilation": [1, 1]}, "1 (lo, hi) pairs but the layer has 2 axes"),
+    ("pytorch", {"output_padding": [0, 0, 0]}, "input_size has 2 axes but output_padding has 3"),
+])
+def test_per_axis_mistakes_name_the_frameworks_parameter(framework, options, words):
+    with pytest.raises(ParameterError) as info:
+        cv.layer_from_framework(framework, [4, 4], 3, **options)
+    message = str(info.value)
+    assert words in message and "--" not in message and "\n" not in message
+
+
+def test_empty_input_size_is_one_sentence():
+    with pytest.raises(ParameterError, match="input_size is empty"):
+        cv.layer_from_framework("pytorch", [], 3)
+
+
 # --- known framework behaviour, in words the frameworks document -------------------------
 def test_keras_same_odd_total_extra_at_end():
     # k=3, s=2: TF's SAME pads 1 in total, 0 before, 1 after -> crop (0, 1), PyTorch needs a slice

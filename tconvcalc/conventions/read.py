@@ -1,9 +1,11 @@
 """The five readers: a layer in a framework's own parameters -> the canonical :class:`Layer`.
 
 Each reader follows its framework's reference implementation (see the package docstring) and
-refuses what the framework refuses, with the rule in one sentence.  The size and crop rules of
-one axis (``tf_crop``, ``keras_output_length``, ``onnx_split``, ``jax_padding_pair``) are the
-writers' too.
+refuses what the framework refuses, with the rule in one sentence.  Per-axis values go through
+:func:`tconvcalc.spec.broadcast`, the one broadcasting rule of every front end; what is
+framework-specific (ONNX ``pads``, JAX's ``(lo, hi)`` pairs) is checked here.  The size and
+crop rules of one axis (``tf_crop``, ``keras_output_length``, ``onnx_split``,
+``jax_padding_pair``) are the writers' too.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from collections import namedtuple
 from typing import Sequence
 
 from ..arithmetic import output_padding_for
-from ..spec import Axis, Layer, ParameterError, check_at_least, check_int, full_length, kernel_span
+from ..spec import (Axis, Layer, ParameterError, broadcast, check_at_least, check_int, full_length, is_per_axis,
+                    kernel_span)
 from .names import compact, framework_name, own_names
 
 FrameworkLayer = namedtuple("FrameworkLayer", "framework layer groups params")
@@ -30,6 +33,8 @@ def read_framework(framework: str, input_size, kernel_size, ndim: int | None = N
     """
     framework = framework_name(framework)
     opts = own_names(framework, options)
+    if ndim is not None:
+        ndim = check_at_least("ndim", ndim, 1)
     return _READERS[framework](input_size, kernel_size, ndim, opts)
 
 
@@ -38,32 +43,13 @@ def layer_from_framework(framework: str, input_size, kernel_size, **framework_op
     return read_framework(framework, input_size, kernel_size, **framework_options).layer
 
 
-def _sizes(name: str, value, ndim: int) -> tuple[int, ...]:
-    if isinstance(value, (list, tuple)):
-        if len(value) != ndim:
-            raise ParameterError(f"{name} has {len(value)} values but the layer has {ndim} axes, every "
-                                 f"per-axis parameter needs one value per axis; give {name} {ndim} values")
-        return tuple(check_int(name, v) for v in value)
-    return (check_int(name, value),) * ndim
-
-
-def _ndim(ndim, *values, halves=()) -> int:
-    lengths = {len(v) for v in values if isinstance(v, (list, tuple)) and not isinstance(v, str)}
-    lengths |= {len(v) // 2 for v in halves if isinstance(v, (list, tuple))}
-    if ndim is not None:
-        return check_at_least("ndim", ndim, 1)
-    lengths.discard(1)
-    if len(lengths) > 1:
-        raise ParameterError(f"the per-axis parameters disagree on the number of axes ({sorted(lengths)}), "
-                             f"every per-axis parameter needs one value per axis; give each the same count")
-    return lengths.pop() if lengths else 1
-
-
-def _axis_list(name, value, ndim, low):
-    values = _sizes(name, value, ndim)
-    for v in values:
-        check_at_least(name, v, low)
-    return values
+def _per_axis(ndim: int | None, default_ndim: int = 1, zero_ok: Sequence[str] = (), **values) -> tuple:
+    """``(ndim, values...)``: the values broadcast to one number of axes, each ≥ 1 (≥ 0 for ``zero_ok``)."""
+    n, per_axis = broadcast(ndim, default_ndim, **values)
+    for name, items in per_axis.items():
+        for item in items:
+            check_at_least(name, item, 0 if name in zero_ok else 1)
+    return (n, *per_axis.values())
 
 
 def _choice(name: str, value, allowed: Sequence[str], framework: str, upper: bool) -> str:
@@ -75,42 +61,24 @@ def _choice(name: str, value, allowed: Sequence[str], framework: str, upper: boo
     return key
 
 
-def parse_jax_padding(text: str):
-    """``'SAME'``, ``'VALID'`` or ``'1:2,0:1'`` (``lo:hi`` per axis) -> JAX's padding argument."""
-    text = str(text).strip()
-    if ":" not in text:
-        return text
-    pairs = []
-    for item in text.split(","):
-        lo, sep, hi = item.strip().partition(":")
-        try:
-            pairs.append((int(lo), int(hi)))
-        except ValueError:
-            raise ParameterError(f"JAX padding {text!r} is not 'SAME', 'VALID' or lo:hi pairs, explicit padding "
-                                 f"is one lo:hi pair of integers per axis; write e.g. 1:2,0:1") from None
-    return tuple(pairs)
-
-
-def _groups(name: str, value) -> int:
-    return check_at_least(name, 1 if value is None else value, 1)
-
-
+# --- pytorch ----------------------------------------------------------------------------------
 def _read_pytorch(i, k, ndim, o):
-    s, p, op, d = (o.get(n, dflt) for n, dflt in
-                   (("stride", 1), ("padding", 0), ("output_padding", 0), ("dilation", 1)))
     size = o.get("output_size")
-    n = _ndim(ndim, i, k, s, p, op, d, size)
-    i, k, s, p, d = (_sizes(name, v, n) for name, v in
-                     (("input_size", i), ("kernel_size", k), ("stride", s), ("padding", p), ("dilation", d)))
-    op = _sizes("output_padding", op, n)
+    extra = {} if size is None else {"output_size": size}
+    # Axis.from_pytorch checks each value's range, with PyTorch's rules.
+    _, per_axis = broadcast(ndim, input_size=i, kernel_size=k, stride=o.get("stride", 1),
+                            padding=o.get("padding", 0), output_padding=o.get("output_padding", 0),
+                            dilation=o.get("dilation", 1), **extra)
+    i, k, s, p, op, d = (per_axis[name] for name in
+                         ("input_size", "kernel_size", "stride", "padding", "output_padding", "dilation"))
     if size is not None:
-        size = _sizes("output_size", size, n)
-        op = tuple(output_padding_for(size, i, k, s, p, d))  # exactly forward(output_size=...)
+        op = tuple(output_padding_for(per_axis["output_size"], i, k, s, p, d))  # exactly forward(output_size=...)
     layer = Layer(tuple(Axis.from_pytorch(*a) for a in zip(i, k, s, p, op, d)))
     params = {"stride": list(s), "padding": list(p), "output_padding": list(op), "dilation": list(d)}
-    return FrameworkLayer("pytorch", layer, _groups("groups", o.get("groups")), params)
+    return FrameworkLayer("pytorch", layer, check_at_least("groups", o.get("groups", 1), 1), params)
 
 
+# --- tensorflow -------------------------------------------------------------------------------
 def tf_crop(i, k, s, d, n, padding):
     """TensorFlow's rule for one axis: the crop, or the sizes TF accepts when it refuses ``n``."""
     full = full_length(i, k, s, d)
@@ -124,10 +92,8 @@ def tf_crop(i, k, s, d, n, padding):
     return (t // 2, full - t // 2 - n), None
 
 
-def _read_tensorflow(i, k, ndim, o, what="tf.nn.conv_transpose", padding_name="padding"):
-    s, d = o.get("strides", 1), o.get("dilations", 1)
-    shape = o.get("output_shape")
-    if shape is None:
+def _read_tensorflow(i, k, ndim, o):
+    if "output_shape" not in o:
         raise ParameterError("output_shape is missing, tf.nn.conv{1,2,3}d_transpose needs the output's spatial "
                              "size (it is the gradient of the convolution of that size); give output_shape, "
                              "e.g. output_shape=(8, 8)")
@@ -135,10 +101,8 @@ def _read_tensorflow(i, k, ndim, o, what="tf.nn.conv_transpose", padding_name="p
         raise ParameterError("padding is missing, tf.nn.conv{1,2,3}d_transpose needs 'SAME' or 'VALID'; "
                              "give padding='SAME' or padding='VALID'")
     padding = _choice("padding", o["padding"], ("SAME", "VALID"), "tensorflow", upper=True)
-    n = _ndim(ndim, i, k, s, d, shape)
-    i, k, s, d = (_axis_list(name, v, n, 1) for name, v in
-                  (("input_size", i), ("kernel_size", k), ("strides", s), ("dilations", d)))
-    shape = _axis_list("output_shape", shape, n, 1)
+    n, i, k, s, d, shape = _per_axis(ndim, input_size=i, kernel_size=k, strides=o.get("strides", 1),
+                                     dilations=o.get("dilations", 1), output_shape=o["output_shape"])
     axes = []
     for ax in range(n):
         crop, window = tf_crop(i[ax], k[ax], s[ax], d[ax], shape[ax], padding)
@@ -146,19 +110,13 @@ def _read_tensorflow(i, k, ndim, o, what="tf.nn.conv_transpose", padding_name="p
             rule = ("ceil(n/s) = i" if padding == "SAME" else "floor((n - d*(k-1) - 1)/s) + 1 = i")
             raise ParameterError(
                 f"output_shape={shape[ax]} on axis {ax} is not a size whose {padding} convolution gives input "
-                f"{i[ax]}, {what} requires {rule}; use output_shape {window[0]}..{window[1]}")
+                f"{i[ax]}, tf.nn.conv_transpose requires {rule}; use output_shape {window[0]}..{window[1]}")
         axes.append(Axis(i[ax], k[ax], s[ax], d[ax], *crop))
     params = {"strides": list(s), "padding": padding, "output_shape": list(shape), "dilations": list(d)}
     return FrameworkLayer("tensorflow", Layer(tuple(axes)), 1, params)
 
 
-def _tf_dilation_rule(s, d, framework):
-    if any(v > 1 for v in s) and any(v > 1 for v in d):
-        raise ParameterError(f"strides={compact(s)} with dilation_rate={compact(d)}: Keras does not support "
-                             f"strides > 1 together with dilation_rate > 1; use one of them, or dilate the "
-                             f"kernel by hand (zeros between taps) and use dilation_rate=1")
-
-
+# --- keras ------------------------------------------------------------------------------------
 def keras_output_length(i: int, k: int, s: int, d: int, padding: str, output_padding: int | None) -> int:
     """Keras 3 ``compute_conv_transpose_output_length`` (the TF backend's output_shape)."""
     span = kernel_span(k, d)
@@ -171,22 +129,24 @@ def keras_output_length(i: int, k: int, s: int, d: int, padding: str, output_pad
 
 
 def _read_keras(i, k, ndim, o):
-    s, d = o.get("strides", 1), o.get("dilation_rate", 1)
     padding = _choice("padding", o.get("padding", "valid"), ("valid", "same"), "keras", upper=False)
     op = o.get("output_padding")
     if isinstance(op, str) and op.strip().lower() == "none":
         op = None
-    n = _ndim(ndim, i, k, s, d, op)
-    i, k, s, d = (_axis_list(name, v, n, 1) for name, v in
-                  (("input_size", i), ("kernel_size", k), ("strides", s), ("dilation_rate", d)))
-    ops = None if op is None else _axis_list("output_padding", op, n, 0)
+    optional = {} if op is None else {"output_padding": op}
+    n, i, k, s, d, *rest = _per_axis(ndim, zero_ok=("output_padding",), input_size=i, kernel_size=k,
+                                     strides=o.get("strides", 1), dilation_rate=o.get("dilation_rate", 1), **optional)
+    ops = rest[0] if rest else None
     if ops is not None:
         for ax in range(n):
             if ops[ax] >= s[ax]:
                 raise ParameterError(
                     f"output_padding={ops[ax]} on axis {ax} is not < strides={s[ax]}, Keras requires output_padding "
                     f"strictly less than strides; use output_padding 0..{s[ax] - 1} or None")
-    _tf_dilation_rule(s, d, "keras")
+    if any(v > 1 for v in s) and any(v > 1 for v in d):
+        raise ParameterError(f"strides={compact(s)} with dilation_rate={compact(d)}: Keras does not support "
+                             f"strides > 1 together with dilation_rate > 1; use one of them, or dilate the "
+                             f"kernel by hand (zeros between taps) and use dilation_rate=1")
     axes = []
     for ax in range(n):
         size = keras_output_length(i[ax], k[ax], s[ax], d[ax], padding, None if ops is None else ops[ax])
@@ -203,6 +163,7 @@ def _read_keras(i, k, ndim, o):
     return FrameworkLayer("keras", Layer(tuple(axes)), 1, params)
 
 
+# --- onnx -------------------------------------------------------------------------------------
 def onnx_split(total: int, auto_pad: str) -> tuple[int, int]:
     """ONNX's split of the total padding (reference implementation: Python floor division)."""
     if auto_pad == "SAME_UPPER":
@@ -210,35 +171,42 @@ def onnx_split(total: int, auto_pad: str) -> tuple[int, int]:
     return total - total // 2, total // 2
 
 
+def _onnx_pads(pads: list | None, auto_pad: str, has_shape: bool) -> list[int] | None:
+    """``pads`` (begins, then ends; one pair per axis already) after ONNX's rules for combining it."""
+    if pads is None:
+        return None
+    pads = [check_int("pads", v) for v in pads]
+    if min(pads) < 0:
+        raise ParameterError(f"pads={pads} has a negative value, ONNX requires pads ≥ 0; use "
+                             f"output_shape with auto_pad for a layer that adds zeros")
+    if auto_pad != "NOTSET":
+        raise ParameterError(f"pads and auto_pad={auto_pad} are both set, ONNX forbids pads with an auto_pad "
+                             f"other than NOTSET; drop one of them")
+    if has_shape:
+        raise ParameterError("pads and output_shape are both set, the ONNX spec then ignores pads but its "
+                             "reference implementation uses them; give only one of them")
+    return pads
+
+
 def _read_onnx(i, k, ndim, o):
-    s, d = o.get("strides", 1), o.get("dilations", 1)
-    pads, op, shape = o.get("pads"), o.get("output_padding", 0), o.get("output_shape")
     auto_pad = _choice("auto_pad", o.get("auto_pad", "NOTSET"), ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"),
                        "onnx", upper=True)
-    if pads is not None and not isinstance(pads, (list, tuple)):
-        pads = [pads]
-    n = _ndim(ndim, i, k, s, d, op, shape, halves=[pads] if pads is not None and len(pads) % 2 == 0 else [])
-    i, k, s, d = (_axis_list(name, v, n, 1) for name, v in
-                  (("input_size", i), ("kernel_size", k), ("strides", s), ("dilations", d)))
-    op = _axis_list("output_padding", op, n, 0)
-    if pads is not None:
-        if len(pads) != 2 * n:
-            raise ParameterError(
-                f"pads has {len(pads)} values but ONNX needs 2 per axis (all begins, then all ends), "
-                f"{2 * n} for this {n}-D layer; write pads={[1] * (2 * n)!r} style")
-        pads = tuple(check_int("pads", v) for v in pads)
-        if min(pads) < 0:
-            raise ParameterError(f"pads={list(pads)} has a negative value, ONNX requires pads ≥ 0; use "
-                                 f"output_shape with auto_pad for a layer that adds zeros")
-        if auto_pad != "NOTSET":
-            raise ParameterError(f"pads and auto_pad={auto_pad} are both set, ONNX forbids pads with an auto_pad "
-                                 f"other than NOTSET; drop one of them")
-        if shape is not None:
-            raise ParameterError("pads and output_shape are both set, the ONNX spec then ignores pads but its "
-                                 "reference implementation uses them; give only one of them")
-    if shape is not None:
-        shape = _axis_list("output_shape", shape, n, 1)
-    group = _groups("group", o.get("group"))
+    shape = o.get("output_shape")
+    pads = o.get("pads")
+    pads = None if pads is None else (list(pads) if is_per_axis(pads) else [pads])
+    # pads holds two values per axis, so it tells the number of axes when nothing else does.
+    hint = max(len(pads) // 2, 1) if pads is not None and len(pads) % 2 == 0 else 1
+    optional = {} if shape is None else {"output_shape": shape}
+    n, i, k, s, d, op, *rest = _per_axis(ndim, hint, zero_ok=("output_padding",), input_size=i, kernel_size=k,
+                                         strides=o.get("strides", 1), dilations=o.get("dilations", 1),
+                                         output_padding=o.get("output_padding", 0), **optional)
+    shape = rest[0] if rest else None
+    if pads is not None and len(pads) != 2 * n:
+        raise ParameterError(
+            f"pads has {len(pads)} values but ONNX needs 2 per axis (all begins, then all ends), "
+            f"{2 * n} for this {n}-D layer; write pads={[1] * (2 * n)!r} style")
+    pads = _onnx_pads(pads, auto_pad, shape is not None)
+    group = check_at_least("group", o.get("group", 1), 1)
     axes = []
     for ax in range(n):
         if op[ax] >= s[ax]:
@@ -246,6 +214,7 @@ def _read_onnx(i, k, ndim, o):
                 f"output_padding={op[ax]} on axis {ax} is not < strides={s[ax]}, ONNX's reference ConvTranspose "
                 f"only adds fewer than stride samples; use output_padding 0..{s[ax] - 1} or output_shape")
         full = full_length(i[ax], k[ax], s[ax], d[ax])
+        extra = op[ax]
         if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
             size = shape[ax] if shape is not None else i[ax] * s[ax]
             pb, pe = onnx_split(full + op[ax] - size, auto_pad)
@@ -256,19 +225,33 @@ def _read_onnx(i, k, ndim, o):
                     f"{full + s[ax] - 1}, ONNX's reference keeps the full scatter's start and allows fewer than "
                     f"stride extra samples (spec and runtimes split other totals differently); use auto_pad="
                     f"SAME_UPPER or SAME_LOWER with output_shape, or explicit pads")
-            pb, pe = 0, full - shape[ax]
-            op_ax = 0
-            axes.append(Axis(i[ax], k[ax], s[ax], d[ax], pb, pe - op_ax))
-            continue
+            pb, pe, extra = 0, full - shape[ax], 0  # output_shape sets the end; output_padding adds nothing
         elif pads is not None:
             pb, pe = pads[ax], pads[ax + n]
         else:
             pb, pe = 0, 0
-        axes.append(Axis(i[ax], k[ax], s[ax], d[ax], pb, pe - op[ax]))
-    params = {"strides": list(s), "auto_pad": auto_pad, "pads": None if pads is None else list(pads),
+        axes.append(Axis(i[ax], k[ax], s[ax], d[ax], pb, pe - extra))
+    params = {"strides": list(s), "auto_pad": auto_pad, "pads": pads,
               "output_padding": list(op), "output_shape": None if shape is None else list(shape),
               "dilations": list(d), "group": group}
     return FrameworkLayer("onnx", Layer(tuple(axes)), group, params)
+
+
+# --- jax --------------------------------------------------------------------------------------
+def parse_jax_padding(text: str):
+    """``'SAME'``, ``'VALID'`` or ``'1:2,0:1'`` (``lo:hi`` per axis) -> JAX's padding argument."""
+    text = str(text).strip()
+    if ":" not in text:
+        return text
+    pairs = []
+    for item in text.split(","):
+        lo, sep, hi = item.strip().partition(":")
+        try:
+            pairs.append((int(lo), int(hi)))
+        except ValueError:
+            raise ParameterError(f"JAX padding {text!r} is not 'SAME', 'VALID' or lo:hi pairs, explicit padding "
+                                 f"is one lo:hi pair of integers per axis; write e.g. 1:2,0:1") from None
+    return tuple(pairs)
 
 
 def jax_padding_pair(span: int, s: int, padding: str) -> tuple[int, int]:
@@ -283,7 +266,6 @@ def jax_padding_pair(span: int, s: int, padding: str) -> tuple[int, int]:
 
 
 def _read_jax(i, k, ndim, o):
-    s, d = o.get("strides", 1), o.get("rhs_dilation", 1)
     if "padding" not in o:
         raise ParameterError("padding is missing, jax.lax.conv_transpose needs 'SAME', 'VALID' or (lo, hi) pairs; "
                              "give e.g. padding='SAME' or padding=((1, 1), (1, 1))")
@@ -298,9 +280,9 @@ def _read_jax(i, k, ndim, o):
         if any(len(pair) != 2 for pair in pairs):
             raise ParameterError(f"padding={padding!r} is not (lo, hi) pairs, JAX's explicit padding is one "
                                  f"(lo, hi) pair per spatial axis; write e.g. ((1, 2), (0, 1))")
-    n = _ndim(ndim, i, k, s, d, pairs)
-    i, k, s, d = (_axis_list(name, v, n, 1) for name, v in
-                  (("input_size", i), ("kernel_size", k), ("strides", s), ("rhs_dilation", d)))
+    # One (lo, hi) pair per axis: the pairs tell the number of axes when nothing else does.
+    n, i, k, s, d = _per_axis(ndim, len(pairs) if pairs else 1, input_size=i, kernel_size=k,
+                              strides=o.get("strides", 1), rhs_dilation=o.get("rhs_dilation", 1))
     if pairs is not None and len(pairs) != n:
         raise ParameterError(f"padding has {len(pairs)} (lo, hi) pairs but the layer has {n} axes, JAX needs one "
                              f"pair per spatial axis; give {n} pairs")
