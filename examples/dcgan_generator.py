@@ -9,7 +9,8 @@ The same from the command line:
 """
 
 import tconvcalc as tc
-from tconvcalc.codegen import layer_costs, pytorch_sequential
+from tconvcalc.arithmetic import layer_costs
+from tconvcalc.conventions import pytorch_sequential
 
 channels = [512, 256, 128, 64, 3]
 project = tc.conv_transpose_output_size((1, 1), 4, 1, 0)  # the latent projection, 1x1 -> 4x4

@@ -26,7 +26,7 @@ __all__ = [
     "conv_input_sizes", "conv_output_size", "conv_transpose_output_size", "output_padding_for", "plan",
 ]
 
-_LAZY_MODULES = {"numeric", "symbolic", "latex", "overlap", "conventions", "mirror", "compare", "codegen", "plots",
+_LAZY_MODULES = {"numeric", "symbolic", "latex", "overlap", "conventions", "mirror", "compare", "plots",
                  "reports", "operator", "notes", "records"}
 
 

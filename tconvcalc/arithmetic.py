@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections import namedtuple
 from itertools import product
 from math import prod
+from typing import Sequence
 
-from .spec import (Axis, IntOrTuple, ParameterError, broadcast, check_at_least, conv_length, full_length,
+from .spec import (Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least, conv_length, full_length,
                    is_per_axis, op_limit, ordinal_list)
 
 
@@ -208,3 +209,15 @@ def conv_params(kernel_size: IntOrTuple, in_channels: int, out_channels: int, gr
     """Learnable parameters of a (transposed) convolution: the weight and the bias."""
     _, v = broadcast(kernel_size=kernel_size)
     return in_channels * (out_channels // groups) * prod(v["kernel_size"]) + (out_channels if bias else 0)
+
+
+def layer_costs(layers: Sequence[Layer], channels: Sequence[int] | None, batch: int = 1) -> list[dict]:
+    """FLOPs (PyTorch's flop-counter formula) and parameters per layer of a stack; channels[n] -> channels[n+1]."""
+    costs = []
+    for n, layer in enumerate(layers):
+        c_in, c_out = (channels[n], channels[n + 1]) if channels else (1, 1)
+        costs.append({
+            "flops": conv_transpose_flops(layer.input_size, layer.kernel_size, c_in, c_out, batch=batch),
+            "params": conv_params(layer.kernel_size, c_in, c_out),
+        })
+    return costs

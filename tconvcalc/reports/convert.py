@@ -7,7 +7,8 @@
 
 from __future__ import annotations
 
-from ..conventions import framework_name, read_framework, to_framework, weight_recipe
+from ..conventions import (dilated_kernel_code, framework_name, read_framework, to_framework, translation_code,
+                           weight_recipe)
 from ..errors import ParameterError
 from ..records import record
 
@@ -37,12 +38,10 @@ def convert_report(source: str, target: str, input_size, kernel_size, ndim: int 
         weight = None
         notes.append(str(error))
     if t.kernel_dilated:
-        dil = layer.field("d")
-        notes.append("dilated kernel: w_dilated = np.zeros((" + ", ".join(map(str, t.params["kernel_size"])) +
-                     ", C_out, C_in)); w_dilated[" + ", ".join(f"::{d}" for d in dil) + "] = w_keras")
+        notes.append("dilated kernel: " + dilated_kernel_code(t.params["kernel_size"], layer.field("d")))
     target_part = t.as_dict()
     if target == "pytorch":
         target_part["groups"] = t.groups
     return ConvertReport("convert", source, target, layer.ndim, layer.input_size, layer.kernel_size,
                          {"framework": source, **read.params}, layer.field("full"), layer.crop, layer.output_size,
-                         read.groups, target_part, t.exact, t.code(), weight, notes, None)
+                         read.groups, target_part, t.exact, translation_code(t), weight, notes, None)

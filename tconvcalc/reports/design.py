@@ -44,7 +44,7 @@ def compare_report(input_size: tuple[int, ...], scale: int, channels: int) -> Co
 
 def _stack(layers, channels) -> tuple:
     """Each layer's row; with channel counts (C0..CL) its FLOPs and parameters too."""
-    from ..codegen import layer_costs
+    from ..arithmetic import layer_costs
 
     if channels is None:
         return tuple(StackLayer(*layer_row(layer), None, None) for layer in layers)
@@ -57,7 +57,7 @@ def _stack(layers, channels) -> tuple:
 
 
 def _code(emit_as: str | None, layers, channels) -> str | None:
-    from ..codegen import emit_code
+    from ..conventions import emit_code
 
     return emit_code(emit_as, layers, channels) if emit_as else None
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from itertools import islice
 
 from ..arithmetic import alternatives, ambiguity, conv_input_sizes, conv_output_size, output_padding_for
-from ..conventions import compact, pytorch_arguments, pytorch_code
+from ..conventions import pytorch_arguments, pytorch_code, pytorch_conv_code
 from ..planner import Plan
 from ..records import record
 from ..spec import Axis, Layer, broadcast
@@ -90,12 +90,10 @@ def conv_report(input_size, kernel_size, stride=1, padding=0, dilation=1) -> Con
                                              size == i[n]) for size in shared[n]))
                  for n in range(ndim))
     restore = Layer.from_pytorch(out, k, s, p, output_padding_for(i, out, k, s, p, d), d)
-    conv_line = (f"nn.Conv{ndim}d(in_ch, out_ch, kernel_size={compact(k)}, stride={compact(s)}, padding={compact(p)}"
-                 + ("" if set(d) == {1} else f", dilation={compact(d)}") + ")")
     return ConvReport(
         "conv", ndim, i, k, s, p, d, CONV_FORMULA,
         tuple(f"⌊({i[n]} + 2·{p[n]} − {d[n]}·({k[n]}−1) − 1) / {s[n]}⌋ + 1 = {out[n]}" for n in range(ndim)),
-        out, axes, conv_line, pytorch_code(restore, "out_ch", "in_ch"))
+        out, axes, pytorch_conv_code(k, s, p, d), pytorch_code(restore, "out_ch", "in_ch"))
 
 
 def plan_report(result: Plan, bounds: PlanBounds) -> PlanReport:

@@ -1,0 +1,254 @@
+"""The five writers: a canonical :class:`Layer` -> a framework's parameters, plus the post-crop.
+
+A framework cannot always express a crop in one layer (TensorFlow's output_shape, PyTorch's
+output_padding range, Keras's ban on stride with dilation); each writer picks the parameters
+whose own crop is closest - exact first, then crops only, then the least work - and
+:class:`Translation` carries the crop or zero-pad still to apply after the layer.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from ..spec import Axis, Layer, check_at_least, op_limit
+from .names import GROUPS, OWN_OPTIONS, SPATIAL_LETTERS, compact, framework_name
+from .read import FrameworkLayer, jax_padding_pair, keras_output_length, onnx_split, read_framework, tf_crop
+
+
+class Translation(namedtuple("Translation", "framework layer params produced post_crop groups notes ndim "
+                                           "kernel_dilated")):
+    """A canonical layer written in ``framework``: ``params`` give the crop ``produced``,
+    and ``post_crop`` (``(begin, end)`` per axis, negative = append zeros) turns it into
+    ``layer``'s crop.  ``exact`` when no step follows the layer.  Its code lines are
+    :func:`tconvcalc.conventions.code.translation_code`'s."""
+
+    __slots__ = ()
+
+    @property
+    def exact(self) -> bool:
+        return all(c == (0, 0) for c in self.post_crop) and not self.kernel_dilated and self.groups_split is False
+
+    @property
+    def groups_split(self) -> bool:
+        return self.groups > 1 and self.framework not in GROUPS
+
+    @property
+    def output_size(self) -> tuple[int, ...]:
+        return self.layer.output_size
+
+    def options(self) -> dict:
+        """``params`` as :func:`read_framework` takes them (reading them back gives ``produced``)."""
+        names = {name for name in OWN_OPTIONS[self.framework] if name != "dimension_numbers"}
+        out = {name: value for name, value in self.params.items() if name in names and value is not None}
+        if self.framework in GROUPS:
+            out[GROUPS[self.framework]] = self.groups
+        return out
+
+    def read_back(self) -> FrameworkLayer:
+        """The target's parameters read back into the canonical model (the crop before ``post_crop``)."""
+        kernel = self.params.get("kernel_size", self.params.get("kernel_shape"))
+        return read_framework(self.framework, list(self.layer.input_size), kernel, self.ndim, **self.options())
+
+    def as_dict(self) -> dict:
+        return {"framework": self.framework, **self.params,
+                "post_crop": [list(c) for c in self.post_crop], "exact": self.exact}
+
+
+def pytorch_arguments(layer: Layer) -> dict[str, tuple[int, ...]] | None:
+    """``kernel_size, stride, padding, output_padding, dilation`` per axis, or None if PyTorch can't."""
+    pairs = [axis.pytorch for axis in layer.axes]
+    if any(pair is None for pair in pairs):
+        return None
+    return {
+        "kernel_size": layer.field("k"),
+        "stride": layer.field("s"),
+        "padding": tuple(p for p, _ in pairs),
+        "output_padding": tuple(op for _, op in pairs),
+        "dilation": layer.field("d"),
+    }
+
+
+def _cost(post):
+    """Rank candidates: exact first, then crops only (no zeros to add), then the least work."""
+    return (sum(abs(b) + abs(e) for b, e in post) > 0, any(b < 0 or e < 0 for b, e in post),
+            sum(abs(b) + abs(e) for b, e in post))
+
+
+def _post(axis: Axis, produced) -> tuple[int, int]:
+    return axis.b - produced[0], axis.e - produced[1]
+
+
+def _undilate(layer: Layer) -> Layer:
+    """The same layer with its kernel dilated by hand (zeros between taps) and dilation 1."""
+    return Layer(tuple(Axis(a.i, a.span, a.s, 1, a.b, a.e) for a in layer.axes))
+
+
+def to_framework(layer: Layer, framework: str, groups: int = 1) -> Translation:
+    """``layer`` (canonical) in ``framework``'s parameters, plus the crop to apply after it if needed."""
+    framework = framework_name(framework)
+    groups = check_at_least("groups", groups, 1)
+    notes = []
+    work, dilated = layer, False
+    if framework == "keras":
+        if any(a.s > 1 for a in layer.axes) and any(a.d > 1 for a in layer.axes):
+            work, dilated = _undilate(layer), True
+            notes.append(f"{framework} rejects dilation > 1 with stride > 1: dilate the kernel by hand (insert "
+                         f"d-1 zeros between taps, kernel {compact(work.kernel_size)}) and use dilation 1")
+    params, produced = _WRITERS[framework](work)
+    post = tuple(_post(a, c) for a, c in zip(layer.axes, produced))
+    if groups > 1 and framework not in GROUPS:
+        notes.append(f"{framework} has no groups: split the channels into {groups} groups, run one layer per group "
+                     f"and concatenate the outputs along the channel axis")
+    if any(c != (0, 0) for c in post):
+        what = []
+        if any(b > 0 or e > 0 for b, e in post):
+            what.append("crop")
+        if any(b < 0 or e < 0 for b, e in post):
+            what.append("zero-pad")
+        notes.append(f"{framework} cannot express this crop in one layer: apply the {' and '.join(what)} after it "
+                     f"(post_crop, negative = zeros appended)")
+    return Translation(framework, layer, params, tuple(produced), post, groups, tuple(notes), layer.ndim, dilated)
+
+
+def convert(source: str, target: str, input_size, kernel_size, ndim: int | None = None,
+            **options) -> Translation:
+    """Read a layer in ``source``'s parameters and write it in ``target``'s."""
+    read = read_framework(source, input_size, kernel_size, ndim, **options)
+    return to_framework(read.layer, target, read.groups)
+
+
+def _to_pytorch(layer: Layer):
+    ps, ops, produced = [], [], []
+    for a in layer.axes:
+        limit = op_limit(a.s, a.d)
+        if a.pytorch is not None:
+            p, op = a.pytorch
+        else:
+            p = max(0, min(a.b, a.e + limit - 1))
+            op = min(max(p - a.e, 0), limit - 1)
+        ps.append(p)
+        ops.append(op)
+        produced.append((p, p - op))
+    params = {"kernel_size": list(layer.kernel_size), "stride": list(layer.field("s")), "padding": ps,
+              "output_padding": ops, "dilation": list(layer.field("d"))}
+    return params, produced
+
+
+def _tf_candidates(a: Axis, padding: str):
+    """Every output_shape TensorFlow accepts on this axis with its crop."""
+    sizes = range(a.full, a.full + a.s) if padding == "VALID" else range(a.stretched, a.i * a.s + 1)
+    for n in sizes:
+        crop, _ = tf_crop(a.i, a.k, a.s, a.d, n, padding)
+        yield n, crop
+
+
+def _to_tensorflow(layer: Layer):
+    best = None
+    for padding in ("SAME", "VALID"):
+        shape, produced = [], []
+        for a in layer.axes:
+            n, crop = min(_tf_candidates(a, padding), key=lambda c: _cost([_post(a, c[1])]))
+            shape.append(n)
+            produced.append(crop)
+        cost = _cost([_post(a, c) for a, c in zip(layer.axes, produced)])
+        if best is None or cost < best[0]:
+            best = (cost, padding, shape, produced)
+    _, padding, shape, produced = best
+    params = {"kernel_size": list(layer.kernel_size), "strides": list(layer.field("s")), "padding": padding,
+              "output_shape": shape, "dilations": list(layer.field("d"))}
+    return params, produced
+
+
+def _to_keras(layer: Layer):
+    best = None
+    for padding in ("same", "valid"):
+        for with_op in (False, True):
+            ops, produced = [], []
+            for a in layer.axes:
+                options = [None] if not with_op else list(range(a.s))
+                cands = []
+                for op in options:
+                    n = keras_output_length(a.i, a.k, a.s, a.d, padding, op)
+                    crop, _ = tf_crop(a.i, a.k, a.s, a.d, n, padding.upper())
+                    if crop is not None:
+                        cands.append((op, crop))
+                if not cands:
+                    break
+                op, crop = min(cands, key=lambda c: _cost([_post(a, c[1])]))
+                ops.append(op)
+                produced.append(crop)
+            else:
+                cost = _cost([_post(a, c) for a, c in zip(layer.axes, produced)])
+                if best is None or cost < best[0]:
+                    best = (cost, padding, ops if with_op else None, produced)
+    _, padding, ops, produced = best
+    params = {"kernel_size": list(layer.kernel_size), "strides": list(layer.field("s")), "padding": padding,
+              "output_padding": ops, "dilation_rate": list(layer.field("d"))}
+    return params, produced
+
+
+def _to_onnx(layer: Layer):
+    base = {"kernel_shape": list(layer.kernel_size), "strides": list(layer.field("s")),
+            "dilations": list(layer.field("d"))}
+    # Explicit pads (NOTSET) with output_padding for the zeros at the end.
+    pads_b, pads_e, ops, produced = [], [], [], []
+    for a in layer.axes:
+        pb = max(a.b, 0)
+        if a.e >= 0:
+            pe, op = a.e, 0
+        else:
+            pe, op = 0, min(-a.e, a.s - 1)
+        while a.full - pb - pe + op < 1:  # the layer itself must still give at least one sample
+            if pb >= pe:
+                pb -= 1
+            else:
+                pe -= 1
+        pads_b.append(pb)
+        pads_e.append(pe)
+        ops.append(op)
+        produced.append((pb, pe - op))
+    explicit = ({**base, "auto_pad": "NOTSET", "pads": pads_b + pads_e, "output_padding": ops}, produced)
+    if all(_post(a, c) == (0, 0) for a, c in zip(layer.axes, produced)):
+        return explicit
+    # Zeros before the first sample: only auto_pad's split of a negative total gets there.
+    for auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        shape, ops, produced = [], [], []
+        for a in layer.axes:
+            found = None
+            for op in range(a.s):
+                total = a.b + a.e + op
+                pb, pe = onnx_split(total, auto_pad)
+                if (pb, pe - op) == (a.b, a.e):
+                    found = op
+                    break
+            if found is None:
+                break
+            shape.append(a.o)
+            ops.append(found)
+            produced.append((a.b, a.e))
+        else:
+            return {**base, "auto_pad": auto_pad, "output_shape": shape, "output_padding": ops}, produced
+    return explicit
+
+
+def _to_jax(layer: Layer):
+    pairs = list(layer.field("zero_insertion_pads"))  # JAX's (lo, hi) pad the stretched input
+    padding = [list(p) for p in pairs]
+    for name in ("SAME", "VALID"):
+        if all(jax_padding_pair(a.span, a.s, name) == p for a, p in zip(layer.axes, pairs)):
+            padding = name
+            break
+    params = {"kernel_size": list(layer.kernel_size), "strides": list(layer.field("s")), "padding": padding,
+              "rhs_dilation": list(layer.field("d")), "transpose_kernel": True,
+              "dimension_numbers": _jax_default_torch_dn(layer.ndim)}
+    return params, [(a.b, a.e) for a in layer.axes]
+
+
+def _jax_default_torch_dn(ndim: int) -> list[str]:
+    """Dimension numbers that take PyTorch's x and weight as they are (with transpose_kernel=True)."""
+    sp = SPATIAL_LETTERS[ndim]
+    return ["NC" + sp, "OI" + sp, "NC" + sp]
+
+
+_WRITERS = {"pytorch": _to_pytorch, "tensorflow": _to_tensorflow, "keras": _to_keras, "onnx": _to_onnx,
+            "jax": _to_jax}
