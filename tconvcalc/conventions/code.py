@@ -74,6 +74,9 @@ def translation_code(t: Translation, x: str | None = None, y: str | None = None,
     return _LINES[t.framework](t, **names)
 
 
+# Zeros are appended before anything is cropped: an output may lie wholly in the zeros, and
+# cropping first would remove samples that are not there yet.
+
 def _slices(post, lead: str, trail: str) -> str | None:
     """The indexing line that crops the positive parts of ``post``, or None if nothing is cropped."""
     if not any(b > 0 or e > 0 for b, e in post):
@@ -101,25 +104,25 @@ def _tuple(values) -> str:
 def _pytorch_lines(t: Translation, x, y, in_channels, out_channels, **_) -> list[str]:
     arguments = pytorch_argument_list(t.params, in_channels, out_channels, t.groups)
     lines = [f"layer = nn.ConvTranspose{t.ndim}d({arguments})", f"{y} = layer({x})"]
-    crop = _slices(t.post_crop, f"{y} = {y}[..., ", "]")
-    if crop:
-        lines.append(crop)
     zeros = _zeros(t.post_crop)
     if zeros:
         flat = [v for pair in reversed(zeros) for v in pair]  # F.pad: last axis first
         lines.append(f"{y} = F.pad({y}, {tuple(flat)})")
+    crop = _slices(t.post_crop, f"{y} = {y}[..., ", "]")
+    if crop:
+        lines.append(crop)
     return lines
 
 
 def _channels_last_post(t: Translation, y: str, pad: str) -> list[str]:
     lines = []
-    crop = _slices(t.post_crop, f"{y} = {y}[:, ", ", :]")
-    if crop:
-        lines.append(crop)
     zeros = _zeros(t.post_crop)
     if zeros:
         spec = [[0, 0]] + [list(z) for z in zeros] + [[0, 0]]
         lines.append(f"{y} = {pad}({y}, {spec})")
+    crop = _slices(t.post_crop, f"{y} = {y}[:, ", ", :]")
+    if crop:
+        lines.append(crop)
     return lines
 
 
@@ -159,14 +162,14 @@ def _onnx_lines(t: Translation, x, y, weight, **_) -> list[str]:
         attrs.append(f"group={t.groups}")
     lines = [f"onnx.helper.make_node(\"ConvTranspose\", [\"{x}\", \"{weight}\"], [\"{y}\"], {', '.join(attrs)})"]
     post = t.post_crop
-    if any(b > 0 or e > 0 for b, e in post):
-        starts = [max(b, 0) for b, _ in post]
-        ends = [-max(e, 0) if e > 0 else 2**63 - 1 for _, e in post]  # INT64_MAX: to the end
-        lines.append(f"then Slice(starts={starts}, ends={ends}, axes={list(range(2, 2 + t.ndim))})")
     zeros = _zeros(post)
     if zeros:
         pads = [0, 0] + [z[0] for z in zeros] + [0, 0] + [z[1] for z in zeros]
         lines.append(f"then Pad(pads={pads}, mode=\"constant\")")
+    if any(b > 0 or e > 0 for b, e in post):
+        starts = [max(b, 0) for b, _ in post]
+        ends = [-max(e, 0) if e > 0 else 2**63 - 1 for _, e in post]  # INT64_MAX: to the end
+        lines.append(f"then Slice(starts={starts}, ends={ends}, axes={list(range(2, 2 + t.ndim))})")
     return lines
 
 
