@@ -25,13 +25,6 @@ def _ints(flag: str, text: str) -> tuple[int, ...]:
                              f"{flag[2:]} is a whole number per axis; write e.g. {flag} 1 or {flag} 1,0") from None
 
 
-def _single(values):
-    """A one-item comma list is one value for every axis."""
-    if values is None:
-        return None
-    return values[0] if len(values) == 1 else list(values)
-
-
 def source_options(framework: str, *, padding=None, output_padding=None, output_shape=None, output_size=None,
                    pads=None, auto_pad=None, transpose_kernel=None, groups=None, strides=None,
                    dilations=None) -> dict:
@@ -50,10 +43,10 @@ def source_options(framework: str, *, padding=None, output_padding=None, output_
         if value is not None and flag not in allowed:
             raise ParameterError(f"{flag} is not a {framework} option, --from {framework} takes "
                                  f"{', '.join(allowed)} (plus --strides, --dilations); drop {flag} or use those")
-    opts: dict = {"stride": _single(strides), "dilation": _single(dilations)}
+    opts: dict = {"stride": strides, "dilation": dilations}
     if padding is not None:
         if framework == "pytorch":
-            opts["padding"] = _single(_ints("--padding", padding))
+            opts["padding"] = _ints("--padding", padding)
         elif framework == "jax":
             value = parse_jax_padding(padding)
             opts["padding"] = value if isinstance(value, str) else [list(p) for p in value]
@@ -63,11 +56,11 @@ def source_options(framework: str, *, padding=None, output_padding=None, output_
         if framework == "keras" and output_padding.strip().lower() == "none":
             opts["output_padding"] = None
         else:
-            opts["output_padding"] = _single(_ints("--output-padding", output_padding))
+            opts["output_padding"] = _ints("--output-padding", output_padding)
     if output_shape is not None:
-        opts["output_shape"] = _single(output_shape)
+        opts["output_shape"] = output_shape
     if output_size is not None:
-        opts["output_size"] = _single(output_size)
+        opts["output_size"] = output_size
     if pads is not None:
         opts["pads"] = list(pads)
     if auto_pad is not None:
@@ -79,26 +72,13 @@ def source_options(framework: str, *, padding=None, output_padding=None, output_
     return {key: value for key, value in opts.items() if value is not None or key == "output_padding"}
 
 
-def _count_axes(ndim, opts, *lists) -> int:
-    if ndim:
-        return ndim
-    lengths = [len(v) for v in lists if v is not None and len(v) > 1]
-    for key, value in opts.items():
-        if key == "pads" and value:
-            lengths.append(len(value) // 2)
-        elif isinstance(value, list) and len(value) > 1:
-            lengths.append(len(value))
-    return max(lengths) if lengths else DEFAULT_NDIM
-
-
 def report_from_text(source: str, target: str, input_size, kernel_size, ndim: int | None = None, **text):
     """``convert``'s report from the command line's values (``shape --framework`` reads them the same way)."""
     from ..reports.convert import convert_report
 
     source = framework_name(source)
-    opts = source_options(source, **text)
-    n = _count_axes(ndim, opts, input_size, kernel_size)
-    return convert_report(source, target, _single(input_size), _single(kernel_size), n, **opts)
+    return convert_report(source, target, input_size, kernel_size, ndim, default_ndim=DEFAULT_NDIM,
+                          **source_options(source, **text))
 
 
 @click.command()

@@ -22,20 +22,22 @@ FrameworkLayer = namedtuple("FrameworkLayer", "framework layer groups params")
 FrameworkLayer.__doc__ = "A framework's layer read into the canonical model: ``layer`` plus its ``groups``."
 
 
-def read_framework(framework: str, input_size, kernel_size, ndim: int | None = None,
+def read_framework(framework: str, input_size, kernel_size, ndim: int | None = None, *, default_ndim: int = 1,
                    **options) -> FrameworkLayer:
     """The canonical :class:`Layer` of a layer written in ``framework``'s own parameters.
 
     ``options`` use the framework's names (``padding``, ``output_padding``, ``output_shape``,
     ``pads``, ``auto_pad``, ``strides``, ``dilations``, ``group``, ...); the generic
     ``stride``, ``dilation``, ``groups`` are accepted for every framework.  A parameter
-    the framework rejects raises :class:`ParameterError` with its rule.
+    the framework rejects raises :class:`ParameterError` with its rule.  The number of axes is
+    ``ndim``, else what the per-axis values (or ONNX ``pads``, JAX padding pairs) say, else
+    ``default_ndim``.
     """
     framework = framework_name(framework)
     opts = own_names(framework, options)
     if ndim is not None:
         ndim = check_at_least("ndim", ndim, 1)
-    return _READERS[framework](input_size, kernel_size, ndim, opts)
+    return _READERS[framework](input_size, kernel_size, ndim, check_at_least("default_ndim", default_ndim, 1), opts)
 
 
 def layer_from_framework(framework: str, input_size, kernel_size, **framework_options) -> Layer:
@@ -62,11 +64,11 @@ def _choice(name: str, value, allowed: Sequence[str], framework: str, upper: boo
 
 
 # --- pytorch ----------------------------------------------------------------------------------
-def _read_pytorch(i, k, ndim, o):
+def _read_pytorch(i, k, ndim, default, o):
     size = o.get("output_size")
     extra = {} if size is None else {"output_size": size}
     # Axis.from_pytorch checks each value's range, with PyTorch's rules.
-    _, per_axis = broadcast(ndim, input_size=i, kernel_size=k, stride=o.get("stride", 1),
+    _, per_axis = broadcast(ndim, default, input_size=i, kernel_size=k, stride=o.get("stride", 1),
                             padding=o.get("padding", 0), output_padding=o.get("output_padding", 0),
                             dilation=o.get("dilation", 1), **extra)
     i, k, s, p, op, d = (per_axis[name] for name in
@@ -92,7 +94,7 @@ def tf_crop(i, k, s, d, n, padding):
     return (t // 2, full - t // 2 - n), None
 
 
-def _read_tensorflow(i, k, ndim, o):
+def _read_tensorflow(i, k, ndim, default, o):
     if "output_shape" not in o:
         raise ParameterError("output_shape is missing, tf.nn.conv{1,2,3}d_transpose needs the output's spatial "
                              "size (it is the gradient of the convolution of that size); give output_shape, "
@@ -101,7 +103,7 @@ def _read_tensorflow(i, k, ndim, o):
         raise ParameterError("padding is missing, tf.nn.conv{1,2,3}d_transpose needs 'SAME' or 'VALID'; "
                              "give padding='SAME' or padding='VALID'")
     padding = _choice("padding", o["padding"], ("SAME", "VALID"), "tensorflow", upper=True)
-    n, i, k, s, d, shape = _per_axis(ndim, input_size=i, kernel_size=k, strides=o.get("strides", 1),
+    n, i, k, s, d, shape = _per_axis(ndim, default, input_size=i, kernel_size=k, strides=o.get("strides", 1),
                                      dilations=o.get("dilations", 1), output_shape=o["output_shape"])
     axes = []
     for ax in range(n):
@@ -128,13 +130,13 @@ def keras_output_length(i: int, k: int, s: int, d: int, padding: str, output_pad
     return (i - 1) * s + span % 2 + output_padding
 
 
-def _read_keras(i, k, ndim, o):
+def _read_keras(i, k, ndim, default, o):
     padding = _choice("padding", o.get("padding", "valid"), ("valid", "same"), "keras", upper=False)
     op = o.get("output_padding")
     if isinstance(op, str) and op.strip().lower() == "none":
         op = None
     optional = {} if op is None else {"output_padding": op}
-    n, i, k, s, d, *rest = _per_axis(ndim, zero_ok=("output_padding",), input_size=i, kernel_size=k,
+    n, i, k, s, d, *rest = _per_axis(ndim, default, zero_ok=("output_padding",), input_size=i, kernel_size=k,
                                      strides=o.get("strides", 1), dilation_rate=o.get("dilation_rate", 1), **optional)
     ops = rest[0] if rest else None
     if ops is not None:
@@ -188,14 +190,14 @@ def _onnx_pads(pads: list | None, auto_pad: str, has_shape: bool) -> list[int] |
     return pads
 
 
-def _read_onnx(i, k, ndim, o):
+def _read_onnx(i, k, ndim, default, o):
     auto_pad = _choice("auto_pad", o.get("auto_pad", "NOTSET"), ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"),
                        "onnx", upper=True)
     shape = o.get("output_shape")
     pads = o.get("pads")
     pads = None if pads is None else (list(pads) if is_per_axis(pads) else [pads])
     # pads holds two values per axis, so it tells the number of axes when nothing else does.
-    hint = max(len(pads) // 2, 1) if pads is not None and len(pads) % 2 == 0 else 1
+    hint = max(len(pads) // 2, 1) if pads is not None and len(pads) % 2 == 0 else default
     optional = {} if shape is None else {"output_shape": shape}
     n, i, k, s, d, op, *rest = _per_axis(ndim, hint, zero_ok=("output_padding",), input_size=i, kernel_size=k,
                                          strides=o.get("strides", 1), dilations=o.get("dilations", 1),
@@ -265,7 +267,7 @@ def jax_padding_pair(span: int, s: int, padding: str) -> tuple[int, int]:
     return lo, total - lo
 
 
-def _read_jax(i, k, ndim, o):
+def _read_jax(i, k, ndim, default, o):
     if "padding" not in o:
         raise ParameterError("padding is missing, jax.lax.conv_transpose needs 'SAME', 'VALID' or (lo, hi) pairs; "
                              "give e.g. padding='SAME' or padding=((1, 1), (1, 1))")
@@ -281,7 +283,7 @@ def _read_jax(i, k, ndim, o):
             raise ParameterError(f"padding={padding!r} is not (lo, hi) pairs, JAX's explicit padding is one "
                                  f"(lo, hi) pair per spatial axis; write e.g. ((1, 2), (0, 1))")
     # One (lo, hi) pair per axis: the pairs tell the number of axes when nothing else does.
-    n, i, k, s, d = _per_axis(ndim, len(pairs) if pairs else 1, input_size=i, kernel_size=k,
+    n, i, k, s, d = _per_axis(ndim, len(pairs) if pairs else default, input_size=i, kernel_size=k,
                               strides=o.get("strides", 1), rhs_dilation=o.get("rhs_dilation", 1))
     if pairs is not None and len(pairs) != n:
         raise ParameterError(f"padding has {len(pairs)} (lo, hi) pairs but the layer has {n} axes, JAX needs one "

@@ -19,11 +19,11 @@ ConvertReport = record(
     doc="``tconvcalc convert``: the canonical crop in between, the target's parameters, code, weights, notes.")
 
 
-def convert_report(source: str, target: str, input_size, kernel_size, ndim: int | None = None,
-                   **options) -> ConvertReport:
+def convert_report(source: str, target: str, input_size, kernel_size, ndim: int | None = None, *,
+                   default_ndim: int = 1, **options) -> ConvertReport:
     """``options`` are ``source``'s own parameters, as :func:`tconvcalc.conventions.read_framework` takes them."""
     source, target = framework_name(source), framework_name(target)
-    read = read_framework(source, input_size, kernel_size, ndim, **options)
+    read = read_framework(source, input_size, kernel_size, ndim, default_ndim=default_ndim, **options)
     t = to_framework(read.layer, target, read.groups)
     layer = read.layer
     notes = list(t.notes)
