@@ -23,7 +23,7 @@ from typing import Sequence
 import sympy as sp
 
 from . import symbolic as sy
-from .notes import DEFAULT_SECTIONS, SECTIONS, TITLES, sections
+from .notes import DEFAULT_SECTIONS, TITLES, sections
 from .operator import zero_insertion_cells
 from .errors import NotInstalledError, TconvcalcError
 from .spec import Layer, ParameterError
