@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 from tconvcalc import numeric
 from tconvcalc.cli import cli
-from tconvcalc.spec import Layer, ParameterError
+from tconvcalc.numeric import gemm, run
+from tconvcalc.spec import Axis, Layer, ParameterError
 
-ALL_ROUTES = list(numeric._ROUTE_FUNCTIONS)  # the four routes and both forms of the fast one
+ALL_ROUTES = list(run.ROUTE_FUNCTIONS)  # the four routes and both forms of the fast one
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -49,6 +50,13 @@ def test_seed_example(route):
     w = np.array([[[[1.0, 0.0], [0.0, 0.0]]]])
     expected = [[1, 0, 2, 0], [0, 0, 0, 0], [3, 0, 4, 0], [0, 0, 0, 0]]
     assert numeric.conv_transpose(x, w, stride=2, route=route)[0, 0].tolist() == expected
+
+
+def test_package_docstring_example_runs():
+    import doctest
+
+    result = doctest.testmod(numeric)
+    assert result.attempted >= 3 and result.failed == 0
 
 
 # --- PyTorch as the oracle ------------------------------------------------------------------------
@@ -102,6 +110,21 @@ def test_conv_matches_pytorch(params, seed):
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12 * max(1.0, np.abs(expected).max()))
 
 
+def test_per_axis_parameters_broadcast_as_in_pytorch():
+    """One-element lists and NumPy ints, as PyTorch's functional layers take them."""
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these values")
+    rng = np.random.default_rng(6)
+    x, wt, wc = rng.standard_normal((1, 2, 5, 4)), rng.standard_normal((2, 3, 3, 3)), rng.standard_normal((3, 2, 3, 3))
+    tx, twt, twc = torch.from_numpy(x), torch.from_numpy(wt), torch.from_numpy(wc)
+    kwargs = {"stride": [2], "padding": np.int64(1), "dilation": np.array([1, 2])}
+    np.testing.assert_allclose(numeric.conv_transpose(x, wt, output_padding=[1], **kwargs),
+                               torch.nn.functional.conv_transpose2d(tx, twt, output_padding=[1], stride=[2],
+                                                                    padding=1, dilation=[1, 2]).numpy(), atol=1e-12)
+    np.testing.assert_allclose(numeric.conv(x, wc, **kwargs),
+                               torch.nn.functional.conv2d(tx, twc, stride=[2], padding=1, dilation=[1, 2]).numpy(),
+                               atol=1e-12)
+
+
 # --- routes against each other, for every canonical crop (negative ones too) ----------------------
 
 @st.composite
@@ -141,7 +164,7 @@ def test_every_gather_scatter_mix_agrees(params, groups, seed, data):
     layer = numeric._crop_layer(i, k, s, d, crop)
     modes = tuple(data.draw(st.lists(st.booleans(), min_size=len(i), max_size=len(i)), label="gather"))
     reference = numeric.apply(layer, x, w, None, groups, "matrix")
-    got = numeric._gemm(layer, x, w, groups, modes)
+    got = gemm.gemm(layer, x, w, groups, modes)
     np.testing.assert_allclose(got, reference, rtol=0, atol=1e-12 * max(1.0, np.abs(reference).max()))
 
 
@@ -151,13 +174,13 @@ def test_results_do_not_share_the_work_buffers():
     x, w = rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((3, 4, 3, 3))
     for modes in [(True, True), (True, False), (False, True), (False, False)]:
         layer = Layer.from_pytorch((5, 5), (3, 3), 2, 1, 1)
-        first = numeric._gemm(layer, x, w, 1, modes)
+        first = gemm.gemm(layer, x, w, 1, modes)
         kept = first.copy()
-        numeric._gemm(layer, 2 * x, w, 1, modes)  # fills the same work buffers with other numbers
+        gemm.gemm(layer, 2 * x, w, 1, modes)  # fills the same work buffers with other numbers
         np.testing.assert_array_equal(first, kept)
-        assert not any(np.shares_memory(first, b) for b in numeric._WORK.buffers.values())
+        assert not any(np.shares_memory(first, b) for b in gemm.WORK.buffers.values())
     numeric.release_buffers()
-    assert not numeric._WORK.buffers
+    assert not gemm.WORK.buffers
     np.testing.assert_allclose(numeric.conv_transpose(x, w, stride=2, padding=1, output_padding=1), kept, rtol=1e-12)
 
 
@@ -183,7 +206,7 @@ def test_negative_crop_appends_zeros():
 @given(params=crop_layers(), seed=st.integers(0, 2**16))
 def test_adjoint_identity(params, seed):
     i, k, s, d, crop = params
-    layer = Layer(tuple(numeric.Axis(*a, *c) for a, c in zip(zip(i, k, s, d), crop)))
+    layer = Layer(tuple(Axis(*a, *c) for a, c in zip(zip(i, k, s, d), crop)))
     rng = np.random.default_rng(seed)
     x, w, _ = _arrays(rng, i, k, 2, 3, 1, 2)
     y = numeric.apply(layer, x, w)
@@ -217,7 +240,7 @@ def test_matrix_route_memory_follows_nonzeros():
     rng = np.random.default_rng(4)
     x, w = rng.standard_normal((1, 1, 128, 128)), rng.standard_normal((1, 1, 3, 3))
     layer = Layer.from_pytorch((128, 128), 3, 1, 1)
-    assert numeric._work_bytes("matrix", layer, x.shape, w.shape, 1, x.dtype) < 128 ** 4
+    assert run.work_bytes("matrix", layer, x.shape, w.shape, 1, x.dtype) < 128 ** 4
     np.testing.assert_allclose(numeric.conv_transpose(x, w, padding=1, route="matrix"),
                                numeric.conv_transpose(x, w, padding=1, route="zero_insertion"), atol=1e-12)
 
@@ -335,10 +358,10 @@ def test_check_table_says_pass():
 
 
 def test_check_fails_and_exits_1_when_a_route_is_wrong(monkeypatch):
-    broken = dict(numeric._ROUTE_FUNCTIONS)
+    broken = dict(run.ROUTE_FUNCTIONS)
     right = broken["phases"]
     broken["phases"] = lambda layer, x, w, g: right(layer, x, w, g) * 1.001
-    monkeypatch.setattr(numeric, "_ROUTE_FUNCTIONS", broken)
+    monkeypatch.setattr(run, "ROUTE_FUNCTIONS", broken)
     result = CliRunner().invoke(cli, ["check", "--in", "4", "--k", "3", "--s", "2"])
     assert result.exit_code == 1
     assert "FAIL" in result.output and "phases" in result.output
