@@ -109,6 +109,51 @@ def test_conv_matches_pytorch(params, seed):
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12 * max(1.0, np.abs(expected).max()))
 
+# --- inf and NaN land where PyTorch puts them ---------------------------------------------------------
+
+GEMM_ROUTES = ["fast", *gemm.FIXED_MODES]  # the fast route and its two fixed forms
+
+
+def _assert_same_non_finite(got, expected):
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(expected))
+    inf, finite = np.isinf(expected), np.isfinite(expected)
+    np.testing.assert_array_equal(got[inf], expected[inf])  # the same signs
+    np.testing.assert_allclose(got[finite], expected[finite], rtol=0,
+                               atol=1e-12 * max(1.0, np.abs(expected[finite]).max(initial=0.0)))
+
+
+@FAST
+@given(params=pytorch_layers(), seed=st.integers(0, 2**16), where=st.sampled_from(["x", "weight"]),
+       value=st.sampled_from([np.inf, -np.inf, np.nan]), data=st.data())
+def test_one_non_finite_value_lands_where_pytorch_puts_it(params, seed, where, value, data):
+    """The gathering GEMMs multiply padding and absent taps (zeros) with the data; inf * 0 must not
+    leak NaN into outputs that no non-finite value reaches."""
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these values")
+    nd, i, k, s, p, op, d, groups, c_in, c_og, batch = params
+    x, w, bias = _arrays(np.random.default_rng(seed), i, k, c_in, c_og, groups, batch)
+    target = x if where == "x" else w
+    target.flat[data.draw(st.integers(0, target.size - 1), label="flat index")] = value
+    expected = _torch_conv_transpose(torch, nd, x, w, bias, s, p, op, groups, d)
+    for route in GEMM_ROUTES:
+        _assert_same_non_finite(numeric.conv_transpose(x, w, bias, s, p, op, groups, d, route=route), expected)
+
+
+def test_inf_in_a_gathered_window_stays_out_of_other_phases():
+    """The reported cases: one inf in x, and a NaN on a weight tap that only one phase uses."""
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these values")
+    x = np.ones((1, 1, 3, 3))
+    x[0, 0, 0, 0] = np.inf
+    w = np.ones((1, 1, 3, 3))
+    expected = torch.nn.functional.conv_transpose2d(torch.from_numpy(x), torch.from_numpy(w), stride=2).numpy()
+    assert expected[0, 0, 0, 3] == 1.0  # finite in PyTorch, and so in ours
+    for route in GEMM_ROUTES:
+        _assert_same_non_finite(numeric.conv_transpose(x, w, stride=2, route=route), expected)
+    x, w = np.ones((1, 1, 3)), np.array([[[1.0, 1.0, 1.0, np.nan]]])
+    expected = torch.nn.functional.conv_transpose1d(torch.from_numpy(x), torch.from_numpy(w), stride=3).numpy()
+    for route in GEMM_ROUTES:
+        _assert_same_non_finite(numeric.conv_transpose(x, w, stride=3, route=route), expected)
+
 
 def test_per_axis_parameters_broadcast_as_in_pytorch():
     """One-element lists and NumPy ints, as PyTorch's functional layers take them."""

@@ -23,7 +23,8 @@ The routes (``route=``), all giving the same numbers:
 
 * ``fast``  - GEMMs over all taps: along each axis either the sub-pixel phases read a shared
   window of the input (an im2col copy) or every tap's slab is added into the output (col2im),
-  whichever a cost model finds cheaper (:mod:`.gemm_plan` plans, :mod:`.gemm` executes);
+  whichever a cost model finds cheaper (:mod:`.gemm_plan` plans, :mod:`.gemm` executes); with an
+  inf or NaN in ``x`` or ``weight`` always the latter, so they land exactly where PyTorch puts them;
 * ``matrix`` - ``y = C^T x`` from the ``(row, column, tap)`` triples of :mod:`tconvcalc.operator`;
 * ``zero_insertion`` - insert ``s-1`` zeros, pad, correlate with the flipped kernel;
 * ``phases`` - the sub-pixel decomposition into ``s**n`` stride-1 convolutions (:mod:`.routes`).

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..spec import ParameterError
 
-__all__ = ["check_bias", "check_memory", "check_operands", "default_max_bytes", "finish"]
+__all__ = ["all_finite", "check_bias", "check_memory", "check_operands", "default_max_bytes", "finish"]
 
 
 def default_max_bytes() -> int:
@@ -108,6 +108,10 @@ def check_memory(what: str, shape: Sequence[int], dtype: np.dtype, extra: int = 
             f"the {what} of shape {tuple(shape)} ({dtype}) would need {_bytes(need - extra)}{work}, more than the "
             f"{_bytes(limit)} this backend allows (tconvcalc.numeric.MAX_BYTES, half the memory); use a "
             f"smaller batch or input")
+
+
+def all_finite(*arrays: np.ndarray) -> bool:
+    return all(bool(np.isfinite(a).all()) for a in arrays)
 
 
 def finish(y: np.ndarray, bias, dtype) -> np.ndarray:

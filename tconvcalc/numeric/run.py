@@ -15,7 +15,7 @@ from ..spec import Layer, ParameterError, check_at_least, check_groups
 from . import routes
 from .gemm import FIXED_MODES, GEMM_ROUTES, batch_chunk
 from .gemm_plan import best_modes, gemm_plan
-from .operands import check_bias, check_memory, check_operands, finish
+from .operands import all_finite, check_bias, check_memory, check_operands, finish
 
 __all__ = ["ROUTES", "ROUTE_FUNCTIONS", "apply", "apply_adjoint", "work_bytes"]
 
@@ -46,6 +46,12 @@ def apply(layer: Layer, x, weight, bias=None, groups: int = 1, route: str = "fas
     c_out = weight.shape[1] * groups
     check_groups(groups, c_in, c_out)
     check_bias(bias, c_out)
+    if route in GEMM_ROUTES and not all_finite(x, weight):
+        # The gathering GEMMs multiply structural zeros (the im2col window's padding, zero weights
+        # for the taps a phase lacks) with the data, and 0 * inf is NaN where PyTorch has a finite
+        # value.  Scattering on every axis multiplies only real (input, tap) pairs: x itself is the
+        # GEMM's operand, every weight row is a tap, and only slabs inside the output are added.
+        route = "col2im"
     out_shape = (n, c_out, *layer.output_size)
     check_memory("output", out_shape, work, work_bytes(route, layer, x.shape, weight.shape, groups, work))
     if n == 0:
