@@ -329,6 +329,47 @@ def test_integer_arrays_are_refused(dtype):
     with pytest.raises(ParameterError, match="astype"):
         numeric.conv_transpose(np.ones((1, 1, 3), dtype), np.ones((1, 1, 2)))
 
+@pytest.mark.parametrize("x_dtype, w_dtype, b_dtype, fix", [
+    (np.float32, np.float64, None, "weight.astype(np.float32)"),
+    (np.float64, np.float32, None, "weight.astype(np.float64)"),
+    (np.float32, np.float32, np.float64, "bias.astype(np.float32)"),
+    (np.complex128, np.float64, None, "weight.astype(np.complex128)"),
+    (np.float64, np.complex128, None, "x.astype(np.complex128) or weight.real"),
+    (np.float16, np.float32, None, "weight.astype(np.float16)"),
+])
+@pytest.mark.parametrize("function, w_shape", [("conv_transpose", (2, 3, 3)), ("conv", (3, 2, 3))])
+def test_mixed_dtypes_are_refused(x_dtype, w_dtype, b_dtype, fix, function, w_shape):
+    x, w = np.ones((1, 2, 5), x_dtype), np.ones(w_shape, w_dtype)
+    bias = None if b_dtype is None else np.ones(3, b_dtype)
+    with pytest.raises(ParameterError) as info:
+        getattr(numeric, function)(x, w, bias)
+    text = _one_sentence(info.value)
+    assert "must share one dtype" in text and text.endswith(f"pass {fix}")
+
+
+@pytest.mark.parametrize("x_dtype, w_dtype", [(np.float32, np.float64), (np.complex64, np.float32)])
+def test_pytorch_refuses_mixed_dtypes_too(x_dtype, w_dtype):
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for what it refuses")
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.conv_transpose1d(torch.ones(1, 2, 5, dtype=getattr(torch, np.dtype(x_dtype).name)),
+                                             torch.ones(2, 3, 3, dtype=getattr(torch, np.dtype(w_dtype).name)))
+
+
+@pytest.mark.parametrize("x_dtype", [np.float32, np.float64, np.complex64])
+def test_lists_take_the_dtype_of_x(x_dtype):
+    x = np.arange(6, dtype=x_dtype).reshape(1, 2, 3)
+    w, bias = [[[1, 2]], [[3, 4.5]]], [0.5]
+    y = numeric.conv_transpose(x, w, bias, stride=2)
+    assert y.dtype == x_dtype
+    np.testing.assert_array_equal(y, numeric.conv_transpose(x, np.array(w, x_dtype), np.array(bias, x_dtype), 2))
+    assert numeric.conv(x, [[[1, 1], [1, 1]]]).dtype == x_dtype
+
+
+def test_complex_lists_with_real_x_are_refused():
+    with pytest.raises(ParameterError, match="weight is complex128 but x is float64"):
+        numeric.conv_transpose(np.ones((1, 1, 3)), [[[1j, 1]]])
+
+
 
 def test_lists_are_taken_as_float64():
     y = numeric.conv_transpose([[[1, 2]]], [[[1, 1]]])
@@ -344,8 +385,8 @@ def test_complex_weight_on_real_input_is_refused_but_complex_runs():
     # linearity: C^T (a + ib) = C^T a + i C^T b, computed independently per part
     expected = numeric.conv_transpose(xr, w, stride=2) + 1j * numeric.conv_transpose(xi, w, stride=2)
     for route in numeric.ROUTES:
-        np.testing.assert_allclose(numeric.conv_transpose(xr + 1j * xi, w, stride=2, route=route), expected,
-                                   atol=1e-12)
+        np.testing.assert_allclose(numeric.conv_transpose(xr + 1j * xi, w.astype(complex), stride=2, route=route),
+                                   expected, atol=1e-12)
 
 
 def test_float16_keeps_its_dtype():

@@ -1,8 +1,8 @@
 """NumPy backend: execute a transposed convolution four ways and compare them.
 
 Layouts are PyTorch's: ``x`` is ``(N, C_in, *spatial)``, the transposed convolution's weight
-``(C_in, C_out/groups, *k)``, the convolution's weight ``(C_out, C_in/groups, *k)``.
-:func:`conv_transpose` and :func:`conv` are
+``(C_in, C_out/groups, *k)``, the convolution's weight ``(C_out, C_in/groups, *k)``, and ``x``,
+``weight`` and ``bias`` share one dtype.  :func:`conv_transpose` and :func:`conv` are
 ``torch.nn.functional.conv_transpose{1,2,3}d`` and ``conv{1,2,3}d``; :func:`apply` runs any
 :class:`~tconvcalc.spec.Layer` (the canonical per-axis crop model), so any framework's layer runs.
 The seed example: stride 2 puts every sample at the top-left of its 2x2 block.

@@ -40,15 +40,24 @@ def _bytes(n: int) -> str:
     raise AssertionError  # pragma: no cover
 
 
-def _array(name: str, value) -> np.ndarray:
-    """An ndarray of a floating or complex dtype; lists (which have no dtype) become float64."""
+def _array(name: str, value, like: np.dtype | None = None) -> np.ndarray:
+    """An ndarray of a floating or complex dtype.
+
+    Python numbers and (nested) lists have no dtype of their own, so they take ``like`` (x's
+    dtype); complex ones keep complex128 on a real x, for the one-dtype rule to refuse.  Without
+    ``like`` (x itself) integer lists become float64.
+    """
     if not isinstance(value, np.ndarray):
+        has_dtype = hasattr(value, "dtype")  # an array-like such as a tensor keeps its own
         try:
             value = np.asarray(value)
         except (ValueError, TypeError) as error:
             raise ParameterError(f"{name} is not an array ({error}), every operand must be a rectangular "
                                  f"array of numbers; pass a numpy array") from None
-        if value.dtype.kind in "biu":
+        kind = value.dtype.kind
+        if not has_dtype and like is not None and kind in "biufc" and (kind != "c" or like.kind == "c"):
+            value = value.astype(like)
+        elif kind in "biu":
             value = value.astype(np.float64)
     kind = value.dtype.kind
     if kind in "biu":
@@ -64,8 +73,8 @@ def _array(name: str, value) -> np.ndarray:
 def check_operands(x, weight, bias, what: str):
     """Validated ``(x, weight, bias, result dtype, work dtype)`` for ``what`` (the function's name)."""
     x = _array("x", x)
-    weight = _array("weight", weight)
-    bias = None if bias is None else _array("bias", bias)
+    weight = _array("weight", weight, x.dtype)
+    bias = None if bias is None else _array("bias", bias, x.dtype)
     if x.ndim not in (3, 4, 5) and weight.ndim != x.ndim + 1:
         raise ParameterError(
             f"x has {x.ndim} dimensions {x.shape}, {what} takes (N, C, *spatial) with 1 to 3 spatial axes; "
@@ -80,16 +89,23 @@ def check_operands(x, weight, bias, what: str):
             f"weight has {weight.ndim - 2} kernel axes {weight.shape} but x has {x.ndim - 2} spatial axes "
             f"{x.shape}, the kernel needs one size per spatial axis; give weight the shape "
             f"(channels, channels, {', '.join(['k'] * (x.ndim - 2))})")
-    # The result keeps x's dtype; weight and bias follow it.  A complex kernel on a real signal is
-    # almost always a mistake in building the weight, so it is refused rather than promoted.
-    for name, arr in (("weight", weight), ("bias", bias)):
-        if arr is not None and arr.dtype.kind == "c" and x.dtype.kind != "c":
-            raise ParameterError(
-                f"{name} is complex ({arr.dtype}) but x is real ({x.dtype}), the result keeps x's dtype and "
-                f"cannot hold complex values; pass x.astype(np.complex128) or {name}.real")
+    _check_one_dtype(x, weight, bias)
     dtype = x.dtype
     work = np.dtype(np.float32) if dtype == np.float16 else dtype  # no fast float16 GEMM in NumPy
     return x, weight, bias, dtype, work
+
+
+def _check_one_dtype(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> None:
+    """PyTorch's rule: no silent casts between the operands; float32 data with a float64 kernel is a mistake."""
+    for name, arr in (("weight", weight), ("bias", bias)):
+        if arr is None or arr.dtype.type is x.dtype.type:
+            continue
+        if arr.dtype.kind == "c" and x.dtype.kind != "c":
+            fix = f"x.astype(np.{arr.dtype.name}) or {name}.real"
+        else:
+            fix = f"{name}.astype(np.{x.dtype.name})"
+        raise ParameterError(f"{name} is {arr.dtype.name} but x is {x.dtype.name}, x, weight and bias must share "
+                             f"one dtype (as in PyTorch); pass {fix}")
 
 
 def check_bias(bias, c_out: int) -> None:
