@@ -370,6 +370,25 @@ def test_complex_lists_with_real_x_are_refused():
         numeric.conv_transpose(np.ones((1, 1, 3)), [[[1j, 1]]])
 
 
+@pytest.mark.parametrize("function, x_shape, w_shape, words", [
+    ("conv_transpose", (1, 0, 3), (0, 1, 2), "x has shape (1, 0, 3), with no channels on axis 1"),
+    ("conv_transpose", (1, 1, 3), (1, 0, 2), "weight has shape (1, 0, 2), with no channels on axis 1"),
+    ("conv_transpose", (0, 0, 3), (0, 1, 2), "x has shape (0, 0, 3)"),
+    ("conv", (1, 1, 3), (0, 1, 2), "weight has shape (0, 1, 2), with no channels on axis 0"),
+    ("conv", (1, 0, 3), (1, 0, 2), "x has shape (1, 0, 3)"),
+])
+def test_empty_channel_axes_are_refused(function, x_shape, w_shape, words):
+    with pytest.raises(ParameterError) as info:
+        getattr(numeric, function)(np.ones(x_shape), np.ones(w_shape))
+    assert words in _one_sentence(info.value)
+
+
+@pytest.mark.parametrize("x_shape, w_shape", [((1, 0, 3), (0, 1, 2)), ((1, 1, 3), (1, 0, 2))])
+def test_pytorch_refuses_empty_channels_too(x_shape, w_shape):
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for what it refuses")
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.conv_transpose1d(torch.ones(x_shape), torch.ones(w_shape))
+
 
 def test_lists_are_taken_as_float64():
     y = numeric.conv_transpose([[[1, 2]]], [[[1, 1]]])

@@ -90,6 +90,7 @@ def check_operands(x, weight, bias, what: str):
             f"{x.shape}, the kernel needs one size per spatial axis; give weight the shape "
             f"(channels, channels, {', '.join(['k'] * (x.ndim - 2))})")
     _check_one_dtype(x, weight, bias)
+    _check_channels(x, weight)
     dtype = x.dtype
     work = np.dtype(np.float32) if dtype == np.float16 else dtype  # no fast float16 GEMM in NumPy
     return x, weight, bias, dtype, work
@@ -106,6 +107,16 @@ def _check_one_dtype(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None)
             fix = f"{name}.astype(np.{x.dtype.name})"
         raise ParameterError(f"{name} is {arr.dtype.name} but x is {x.dtype.name}, x, weight and bias must share "
                              f"one dtype (as in PyTorch); pass {fix}")
+
+
+def _check_channels(x: np.ndarray, weight: np.ndarray) -> None:
+    """An empty channel axis is refused (PyTorch refuses nearly all of them); an empty batch is a legal call."""
+    for name, arr, axes in (("x", x, (1,)), ("weight", weight, (0, 1))):
+        for axis in axes:
+            if arr.shape[axis] == 0:
+                raise ParameterError(
+                    f"{name} has shape {arr.shape}, with no channels on axis {axis}, every layer needs at least "
+                    f"one input and one output channel; give {name} at least one channel there")
 
 
 def check_bias(bias, c_out: int) -> None:
