@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -109,6 +110,7 @@ def test_conv_matches_pytorch(params, seed):
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12 * max(1.0, np.abs(expected).max()))
 
+
 # --- inf and NaN land where PyTorch puts them ---------------------------------------------------------
 
 GEMM_ROUTES = ["fast", *gemm.FIXED_MODES]  # the fast route and its two fixed forms
@@ -168,6 +170,54 @@ def test_per_axis_parameters_broadcast_as_in_pytorch():
     np.testing.assert_allclose(numeric.conv(x, wc, **kwargs),
                                torch.nn.functional.conv2d(tx, twc, stride=[2], padding=1, dilation=[1, 2]).numpy(),
                                atol=1e-12)
+
+
+# --- conv's padding="same" / "valid" ----------------------------------------------------------------
+
+@FAST
+@given(params=pytorch_layers(), padding=st.sampled_from(["same", "valid"]), seed=st.integers(0, 2**16))
+def test_conv_same_and_valid_padding_match_pytorch(params, padding, seed):
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these values")
+    nd, i, k, _, _, _, d, groups, c_in, c_og, batch = params
+    rng = np.random.default_rng(seed)
+    i = tuple(max(n, d_ * (k_ - 1) + 1) for n, k_, d_ in zip(i, k, d))  # 'valid' needs the kernel to fit
+    x = rng.standard_normal((batch, c_in, *i))
+    w = rng.standard_normal((c_og * groups, c_in // groups, *k))
+    bias = rng.standard_normal(c_og * groups)
+    with warnings.catch_warnings():  # PyTorch warns that an even kernel needs a padded copy
+        warnings.simplefilter("ignore", UserWarning)
+        expected = getattr(torch.nn.functional, f"conv{nd}d")(
+            torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(bias), 1, padding, d, groups).numpy()
+    got = numeric.conv(x, w, bias, 1, padding, d, groups)
+    assert got.shape == expected.shape and (padding == "valid" or got.shape[2:] == i)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12 * max(1.0, np.abs(expected).max()))
+
+
+def test_same_padding_puts_the_odd_zero_at_the_end():
+    # k=2: one zero in all, after the signal, so y[j] = x[j] + x[j+1] and the last sample sees only itself.
+    y = numeric.conv(np.array([[[1.0, 2.0, 4.0]]]), np.ones((1, 1, 2)), padding="same")
+    assert y.tolist() == [[[3.0, 6.0, 4.0]]]
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"padding": "same", "stride": 2}, "stride 1"),
+    ({"padding": "same", "stride": (1, 2)}, "stride 1"),
+    ({"padding": "SAME"}, "lower-case"),
+    ({"padding": "full"}, "'same' and 'valid'"),
+])
+def test_bad_string_padding_is_refused_like_pytorch(kwargs, words):
+    x, w = np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3))
+    with pytest.raises(ParameterError) as info:
+        numeric.conv(x, w, **kwargs)
+    assert words in _one_sentence(info.value)
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for what it refuses")
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), **kwargs)
+
+
+def test_conv_transpose_takes_no_string_padding():
+    with pytest.raises(ParameterError, match="padding='same' is not an integer"):
+        numeric.conv_transpose(np.ones((1, 1, 3)), np.ones((1, 1, 2)), padding="same")
 
 
 # --- routes against each other, for every canonical crop (negative ones too) ----------------------
@@ -328,6 +378,7 @@ def test_bias_shape_and_conv_channels():
 def test_integer_arrays_are_refused(dtype):
     with pytest.raises(ParameterError, match="astype"):
         numeric.conv_transpose(np.ones((1, 1, 3), dtype), np.ones((1, 1, 2)))
+
 
 @pytest.mark.parametrize("x_dtype, w_dtype, b_dtype, fix", [
     (np.float32, np.float64, None, "weight.astype(np.float32)"),

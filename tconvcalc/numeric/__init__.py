@@ -38,7 +38,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..spec import Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least, check_groups
+from ..spec import Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least, check_groups, kernel_span
 from .check import TOLERANCE, check_routes, max_errors
 from .gemm import release_buffers
 from .operands import check_bias, check_memory, check_operands, default_max_bytes, finish
@@ -87,16 +87,20 @@ def _crop_layer(spatial, kernel, stride, dilation, crop) -> Layer:
                                                     v["crop_begin"], v["crop_end"])))
 
 
-def conv(x, weight, bias=None, stride: IntOrTuple = 1, padding: IntOrTuple = 0, dilation: IntOrTuple = 1,
+def conv(x, weight, bias=None, stride: IntOrTuple = 1, padding: IntOrTuple | str = 0, dilation: IntOrTuple = 1,
          groups: int = 1) -> np.ndarray:
-    """``torch.nn.functional.conv{1,2,3}d``: ``x`` ``(N, C_in, *spatial)``, ``weight`` ``(C_out, C_in/groups, *k)``."""
+    """``torch.nn.functional.conv{1,2,3}d``: ``x`` ``(N, C_in, *spatial)``, ``weight`` ``(C_out, C_in/groups, *k)``.
+
+    ``padding`` is an int or one per axis, or PyTorch's ``"valid"`` (none) or ``"same"`` (stride 1
+    only: ``d*(k-1)`` zeros per axis, the odd one at the end).
+    """
     x, weight, bias, dtype, work = check_operands(x, weight, bias, "conv")
     spatial, kernel = tuple(x.shape[2:]), tuple(weight.shape[2:])
-    _, v = broadcast(len(spatial), input_size=spatial, kernel_size=kernel, stride=stride, padding=padding,
-                     dilation=dilation)
+    _, v = broadcast(len(spatial), input_size=spatial, kernel_size=kernel, stride=stride, dilation=dilation)
+    paddings = _conv_paddings(padding, v["kernel_size"], v["stride"], v["dilation"])
     # The convolution is the adjoint of a transposed one; Axis.from_conv validates with the shared messages.
     layer = Layer(tuple(Axis.from_conv(*args) for args in zip(v["input_size"], v["kernel_size"], v["stride"],
-                                                              v["padding"], v["dilation"])))
+                                                              paddings, v["dilation"])))
     c_out = weight.shape[0]
     groups = check_at_least("groups", groups, 1)
     if x.shape[1] != weight.shape[1] * groups:
@@ -114,3 +118,19 @@ def conv(x, weight, bias=None, stride: IntOrTuple = 1, padding: IntOrTuple = 0, 
         y = direct(layer, x.astype(work, copy=False), weight.astype(work, copy=False), groups)
     return finish(y, bias, dtype)
 
+
+def _conv_paddings(padding, kernel, strides, dilations) -> tuple:
+    """Per axis PyTorch's symmetric padding, or for ``"same"`` the ``(before, after)`` pair."""
+    if not isinstance(padding, str):
+        return broadcast(len(kernel), padding=padding)[1]["padding"]
+    if padding == "valid":
+        return (0,) * len(kernel)
+    if padding != "same":
+        raise ParameterError(f"padding={padding!r} is not a padding, the padding names are 'same' and 'valid' "
+                             f"(lower-case, as in PyTorch); give padding='same', 'valid' or ints")
+    if any(s != 1 for s in strides):
+        raise ParameterError(f"padding='same' with stride={strides} cannot keep the size, 'same' needs stride 1 on "
+                             f"every axis (as in PyTorch); use stride=1 or give the padding as ints")
+    # The dilated kernel's reach d*(k-1) in all; PyTorch puts the odd zero at the end.
+    totals = [kernel_span(k, d) - 1 for k, d in zip(kernel, dilations)]
+    return tuple((total // 2, total - total // 2) for total in totals)
