@@ -70,6 +70,7 @@ import tracemalloc  # noqa: E402
 import numpy as np  # noqa: E402
 
 from tconvcalc import numeric  # noqa: E402
+from tconvcalc.numeric.run import work_bytes  # noqa: E402
 from tconvcalc.spec import Layer  # noqa: E402
 
 try:
@@ -207,7 +208,7 @@ def main() -> None:
             naive_text = f"{slow * 1e3:9.1f}"
         peak = peak_memory(lambda: numeric.conv_transpose(x, w, None, s, p, op, 1, d))
         layer = Layer.from_pytorch(size, k, s, p, op, d)
-        gemm = numeric._work_bytes("fast", layer, x.shape, w.shape, 1, dtype)
+        gemm = work_bytes("fast", layer, x.shape, w.shape, 1, dtype)
         budget = result.nbytes + gemm
         memories.append(peak / budget)
         print(f"{name:36} {ours * 1e3:9.2f} {theirs_text} {ratio_text} {naive_text} {peak / 2**20:9.2f} "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -12,9 +13,10 @@ from hypothesis import strategies as st
 
 from tconvcalc import numeric
 from tconvcalc.cli import cli
-from tconvcalc.spec import Layer, ParameterError
+from tconvcalc.numeric import gemm, run
+from tconvcalc.spec import Axis, Layer, ParameterError
 
-ALL_ROUTES = list(numeric._ROUTE_FUNCTIONS)  # the four routes and both forms of the fast one
+ALL_ROUTES = list(run.ROUTE_FUNCTIONS)  # the four routes and both forms of the fast one
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -49,6 +51,13 @@ def test_seed_example(route):
     w = np.array([[[[1.0, 0.0], [0.0, 0.0]]]])
     expected = [[1, 0, 2, 0], [0, 0, 0, 0], [3, 0, 4, 0], [0, 0, 0, 0]]
     assert numeric.conv_transpose(x, w, stride=2, route=route)[0, 0].tolist() == expected
+
+
+def test_package_docstring_example_runs():
+    import doctest
+
+    result = doctest.testmod(numeric)
+    assert result.attempted >= 3 and result.failed == 0
 
 
 # --- PyTorch as the oracle ------------------------------------------------------------------------
@@ -102,6 +111,115 @@ def test_conv_matches_pytorch(params, seed):
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12 * max(1.0, np.abs(expected).max()))
 
 
+# --- inf and NaN land where PyTorch puts them ---------------------------------------------------------
+
+GEMM_ROUTES = ["fast", *gemm.FIXED_MODES]  # the fast route and its two fixed forms
+
+
+def _assert_same_non_finite(got, expected):
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(expected))
+    inf, finite = np.isinf(expected), np.isfinite(expected)
+    np.testing.assert_array_equal(got[inf], expected[inf])  # the same signs
+    np.testing.assert_allclose(got[finite], expected[finite], rtol=0,
+                               atol=1e-12 * max(1.0, np.abs(expected[finite]).max(initial=0.0)))
+
+
+@FAST
+@given(params=pytorch_layers(), seed=st.integers(0, 2**16), where=st.sampled_from(["x", "weight"]),
+       value=st.sampled_from([np.inf, -np.inf, np.nan]), data=st.data())
+def test_one_non_finite_value_lands_where_pytorch_puts_it(params, seed, where, value, data):
+    """The gathering GEMMs multiply padding and absent taps (zeros) with the data; inf * 0 must not
+    leak NaN into outputs that no non-finite value reaches."""
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these values")
+    nd, i, k, s, p, op, d, groups, c_in, c_og, batch = params
+    x, w, bias = _arrays(np.random.default_rng(seed), i, k, c_in, c_og, groups, batch)
+    target = x if where == "x" else w
+    target.flat[data.draw(st.integers(0, target.size - 1), label="flat index")] = value
+    expected = _torch_conv_transpose(torch, nd, x, w, bias, s, p, op, groups, d)
+    for route in GEMM_ROUTES:
+        _assert_same_non_finite(numeric.conv_transpose(x, w, bias, s, p, op, groups, d, route=route), expected)
+
+
+def test_inf_in_a_gathered_window_stays_out_of_other_phases():
+    """The reported cases: one inf in x, and a NaN on a weight tap that only one phase uses."""
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these values")
+    x = np.ones((1, 1, 3, 3))
+    x[0, 0, 0, 0] = np.inf
+    w = np.ones((1, 1, 3, 3))
+    expected = torch.nn.functional.conv_transpose2d(torch.from_numpy(x), torch.from_numpy(w), stride=2).numpy()
+    assert expected[0, 0, 0, 3] == 1.0  # finite in PyTorch, and so in ours
+    for route in GEMM_ROUTES:
+        _assert_same_non_finite(numeric.conv_transpose(x, w, stride=2, route=route), expected)
+    x, w = np.ones((1, 1, 3)), np.array([[[1.0, 1.0, 1.0, np.nan]]])
+    expected = torch.nn.functional.conv_transpose1d(torch.from_numpy(x), torch.from_numpy(w), stride=3).numpy()
+    for route in GEMM_ROUTES:
+        _assert_same_non_finite(numeric.conv_transpose(x, w, stride=3, route=route), expected)
+
+
+def test_per_axis_parameters_broadcast_as_in_pytorch():
+    """One-element lists and NumPy ints, as PyTorch's functional layers take them."""
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these values")
+    rng = np.random.default_rng(6)
+    x, wt, wc = rng.standard_normal((1, 2, 5, 4)), rng.standard_normal((2, 3, 3, 3)), rng.standard_normal((3, 2, 3, 3))
+    tx, twt, twc = torch.from_numpy(x), torch.from_numpy(wt), torch.from_numpy(wc)
+    kwargs = {"stride": [2], "padding": np.int64(1), "dilation": np.array([1, 2])}
+    np.testing.assert_allclose(numeric.conv_transpose(x, wt, output_padding=[1], **kwargs),
+                               torch.nn.functional.conv_transpose2d(tx, twt, output_padding=[1], stride=[2],
+                                                                    padding=1, dilation=[1, 2]).numpy(), atol=1e-12)
+    np.testing.assert_allclose(numeric.conv(x, wc, **kwargs),
+                               torch.nn.functional.conv2d(tx, twc, stride=[2], padding=1, dilation=[1, 2]).numpy(),
+                               atol=1e-12)
+
+
+# --- conv's padding="same" / "valid" ----------------------------------------------------------------
+
+@FAST
+@given(params=pytorch_layers(), padding=st.sampled_from(["same", "valid"]), seed=st.integers(0, 2**16))
+def test_conv_same_and_valid_padding_match_pytorch(params, padding, seed):
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these values")
+    nd, i, k, _, _, _, d, groups, c_in, c_og, batch = params
+    rng = np.random.default_rng(seed)
+    i = tuple(max(n, d_ * (k_ - 1) + 1) for n, k_, d_ in zip(i, k, d))  # 'valid' needs the kernel to fit
+    x = rng.standard_normal((batch, c_in, *i))
+    w = rng.standard_normal((c_og * groups, c_in // groups, *k))
+    bias = rng.standard_normal(c_og * groups)
+    with warnings.catch_warnings():  # PyTorch warns that an even kernel needs a padded copy
+        warnings.simplefilter("ignore", UserWarning)
+        expected = getattr(torch.nn.functional, f"conv{nd}d")(
+            torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(bias), 1, padding, d, groups).numpy()
+    got = numeric.conv(x, w, bias, 1, padding, d, groups)
+    assert got.shape == expected.shape and (padding == "valid" or got.shape[2:] == i)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12 * max(1.0, np.abs(expected).max()))
+
+
+def test_same_padding_puts_the_odd_zero_at_the_end():
+    # k=2: one zero in all, after the signal, so y[j] = x[j] + x[j+1] and the last sample sees only itself.
+    y = numeric.conv(np.array([[[1.0, 2.0, 4.0]]]), np.ones((1, 1, 2)), padding="same")
+    assert y.tolist() == [[[3.0, 6.0, 4.0]]]
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"padding": "same", "stride": 2}, "stride 1"),
+    ({"padding": "same", "stride": (1, 2)}, "stride 1"),
+    ({"padding": "SAME"}, "lower-case"),
+    ({"padding": "full"}, "'same' and 'valid'"),
+])
+def test_bad_string_padding_is_refused_like_pytorch(kwargs, words):
+    x, w = np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3))
+    with pytest.raises(ParameterError) as info:
+        numeric.conv(x, w, **kwargs)
+    assert words in _one_sentence(info.value)
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for what it refuses")
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), **kwargs)
+
+
+def test_conv_transpose_takes_no_string_padding():
+    with pytest.raises(ParameterError, match="padding='same' is not an integer"):
+        numeric.conv_transpose(np.ones((1, 1, 3)), np.ones((1, 1, 2)), padding="same")
+
+
 # --- routes against each other, for every canonical crop (negative ones too) ----------------------
 
 @st.composite
@@ -141,7 +259,7 @@ def test_every_gather_scatter_mix_agrees(params, groups, seed, data):
     layer = numeric._crop_layer(i, k, s, d, crop)
     modes = tuple(data.draw(st.lists(st.booleans(), min_size=len(i), max_size=len(i)), label="gather"))
     reference = numeric.apply(layer, x, w, None, groups, "matrix")
-    got = numeric._gemm(layer, x, w, groups, modes)
+    got = gemm.gemm(layer, x, w, groups, modes)
     np.testing.assert_allclose(got, reference, rtol=0, atol=1e-12 * max(1.0, np.abs(reference).max()))
 
 
@@ -151,13 +269,13 @@ def test_results_do_not_share_the_work_buffers():
     x, w = rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((3, 4, 3, 3))
     for modes in [(True, True), (True, False), (False, True), (False, False)]:
         layer = Layer.from_pytorch((5, 5), (3, 3), 2, 1, 1)
-        first = numeric._gemm(layer, x, w, 1, modes)
+        first = gemm.gemm(layer, x, w, 1, modes)
         kept = first.copy()
-        numeric._gemm(layer, 2 * x, w, 1, modes)  # fills the same work buffers with other numbers
+        gemm.gemm(layer, 2 * x, w, 1, modes)  # fills the same work buffers with other numbers
         np.testing.assert_array_equal(first, kept)
-        assert not any(np.shares_memory(first, b) for b in numeric._WORK.buffers.values())
+        assert not any(np.shares_memory(first, b) for b in gemm.WORK.buffers.values())
     numeric.release_buffers()
-    assert not numeric._WORK.buffers
+    assert not gemm.WORK.buffers
     np.testing.assert_allclose(numeric.conv_transpose(x, w, stride=2, padding=1, output_padding=1), kept, rtol=1e-12)
 
 
@@ -183,7 +301,7 @@ def test_negative_crop_appends_zeros():
 @given(params=crop_layers(), seed=st.integers(0, 2**16))
 def test_adjoint_identity(params, seed):
     i, k, s, d, crop = params
-    layer = Layer(tuple(numeric.Axis(*a, *c) for a, c in zip(zip(i, k, s, d), crop)))
+    layer = Layer(tuple(Axis(*a, *c) for a, c in zip(zip(i, k, s, d), crop)))
     rng = np.random.default_rng(seed)
     x, w, _ = _arrays(rng, i, k, 2, 3, 1, 2)
     y = numeric.apply(layer, x, w)
@@ -217,7 +335,7 @@ def test_matrix_route_memory_follows_nonzeros():
     rng = np.random.default_rng(4)
     x, w = rng.standard_normal((1, 1, 128, 128)), rng.standard_normal((1, 1, 3, 3))
     layer = Layer.from_pytorch((128, 128), 3, 1, 1)
-    assert numeric._work_bytes("matrix", layer, x.shape, w.shape, 1, x.dtype) < 128 ** 4
+    assert run.work_bytes("matrix", layer, x.shape, w.shape, 1, x.dtype) < 128 ** 4
     np.testing.assert_allclose(numeric.conv_transpose(x, w, padding=1, route="matrix"),
                                numeric.conv_transpose(x, w, padding=1, route="zero_insertion"), atol=1e-12)
 
@@ -262,6 +380,67 @@ def test_integer_arrays_are_refused(dtype):
         numeric.conv_transpose(np.ones((1, 1, 3), dtype), np.ones((1, 1, 2)))
 
 
+@pytest.mark.parametrize("x_dtype, w_dtype, b_dtype, fix", [
+    (np.float32, np.float64, None, "weight.astype(np.float32)"),
+    (np.float64, np.float32, None, "weight.astype(np.float64)"),
+    (np.float32, np.float32, np.float64, "bias.astype(np.float32)"),
+    (np.complex128, np.float64, None, "weight.astype(np.complex128)"),
+    (np.float64, np.complex128, None, "x.astype(np.complex128) or weight.real"),
+    (np.float16, np.float32, None, "weight.astype(np.float16)"),
+])
+@pytest.mark.parametrize("function, w_shape", [("conv_transpose", (2, 3, 3)), ("conv", (3, 2, 3))])
+def test_mixed_dtypes_are_refused(x_dtype, w_dtype, b_dtype, fix, function, w_shape):
+    x, w = np.ones((1, 2, 5), x_dtype), np.ones(w_shape, w_dtype)
+    bias = None if b_dtype is None else np.ones(3, b_dtype)
+    with pytest.raises(ParameterError) as info:
+        getattr(numeric, function)(x, w, bias)
+    text = _one_sentence(info.value)
+    assert "must share one dtype" in text and text.endswith(f"pass {fix}")
+
+
+@pytest.mark.parametrize("x_dtype, w_dtype", [(np.float32, np.float64), (np.complex64, np.float32)])
+def test_pytorch_refuses_mixed_dtypes_too(x_dtype, w_dtype):
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for what it refuses")
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.conv_transpose1d(torch.ones(1, 2, 5, dtype=getattr(torch, np.dtype(x_dtype).name)),
+                                             torch.ones(2, 3, 3, dtype=getattr(torch, np.dtype(w_dtype).name)))
+
+
+@pytest.mark.parametrize("x_dtype", [np.float32, np.float64, np.complex64])
+def test_lists_take_the_dtype_of_x(x_dtype):
+    x = np.arange(6, dtype=x_dtype).reshape(1, 2, 3)
+    w, bias = [[[1, 2]], [[3, 4.5]]], [0.5]
+    y = numeric.conv_transpose(x, w, bias, stride=2)
+    assert y.dtype == x_dtype
+    np.testing.assert_array_equal(y, numeric.conv_transpose(x, np.array(w, x_dtype), np.array(bias, x_dtype), 2))
+    assert numeric.conv(x, [[[1, 1], [1, 1]]]).dtype == x_dtype
+
+
+def test_complex_lists_with_real_x_are_refused():
+    with pytest.raises(ParameterError, match="weight is complex128 but x is float64"):
+        numeric.conv_transpose(np.ones((1, 1, 3)), [[[1j, 1]]])
+
+
+@pytest.mark.parametrize("function, x_shape, w_shape, words", [
+    ("conv_transpose", (1, 0, 3), (0, 1, 2), "x has shape (1, 0, 3), with no channels on axis 1"),
+    ("conv_transpose", (1, 1, 3), (1, 0, 2), "weight has shape (1, 0, 2), with no channels on axis 1"),
+    ("conv_transpose", (0, 0, 3), (0, 1, 2), "x has shape (0, 0, 3)"),
+    ("conv", (1, 1, 3), (0, 1, 2), "weight has shape (0, 1, 2), with no channels on axis 0"),
+    ("conv", (1, 0, 3), (1, 0, 2), "x has shape (1, 0, 3)"),
+])
+def test_empty_channel_axes_are_refused(function, x_shape, w_shape, words):
+    with pytest.raises(ParameterError) as info:
+        getattr(numeric, function)(np.ones(x_shape), np.ones(w_shape))
+    assert words in _one_sentence(info.value)
+
+
+@pytest.mark.parametrize("x_shape, w_shape", [((1, 0, 3), (0, 1, 2)), ((1, 1, 3), (1, 0, 2))])
+def test_pytorch_refuses_empty_channels_too(x_shape, w_shape):
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for what it refuses")
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.conv_transpose1d(torch.ones(x_shape), torch.ones(w_shape))
+
+
 def test_lists_are_taken_as_float64():
     y = numeric.conv_transpose([[[1, 2]]], [[[1, 1]]])
     assert y.dtype == np.float64 and y.tolist() == [[[1.0, 3.0, 2.0]]]
@@ -276,8 +455,8 @@ def test_complex_weight_on_real_input_is_refused_but_complex_runs():
     # linearity: C^T (a + ib) = C^T a + i C^T b, computed independently per part
     expected = numeric.conv_transpose(xr, w, stride=2) + 1j * numeric.conv_transpose(xi, w, stride=2)
     for route in numeric.ROUTES:
-        np.testing.assert_allclose(numeric.conv_transpose(xr + 1j * xi, w, stride=2, route=route), expected,
-                                   atol=1e-12)
+        np.testing.assert_allclose(numeric.conv_transpose(xr + 1j * xi, w.astype(complex), stride=2, route=route),
+                                   expected, atol=1e-12)
 
 
 def test_float16_keeps_its_dtype():
@@ -335,10 +514,10 @@ def test_check_table_says_pass():
 
 
 def test_check_fails_and_exits_1_when_a_route_is_wrong(monkeypatch):
-    broken = dict(numeric._ROUTE_FUNCTIONS)
+    broken = dict(run.ROUTE_FUNCTIONS)
     right = broken["phases"]
     broken["phases"] = lambda layer, x, w, g: right(layer, x, w, g) * 1.001
-    monkeypatch.setattr(numeric, "_ROUTE_FUNCTIONS", broken)
+    monkeypatch.setattr(run, "ROUTE_FUNCTIONS", broken)
     result = CliRunner().invoke(cli, ["check", "--in", "4", "--k", "3", "--s", "2"])
     assert result.exit_code == 1
     assert "FAIL" in result.output and "phases" in result.output

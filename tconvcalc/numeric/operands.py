@@ -1,0 +1,148 @@
+"""Checking the arrays a call is given: dtype, shape, channels, bias, and the memory it would take.
+
+Every refusal is one :class:`~tconvcalc.spec.ParameterError` sentence naming the Python argument,
+the rule and the fix; no raw NumPy error reaches the caller.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from math import prod
+from typing import Sequence
+
+import numpy as np
+
+from ..spec import ParameterError
+
+__all__ = ["all_finite", "check_bias", "check_memory", "check_operands", "default_max_bytes", "finish"]
+
+
+def default_max_bytes() -> int:
+    """Half the machine's memory: a request above it would swap or be killed, so it is refused up front."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
+
+
+def _memory_limit() -> int:
+    # The limit is the package's attribute, read at every call, so that assigning
+    # tconvcalc.numeric.MAX_BYTES takes effect (a copy imported here would not see it).
+    return sys.modules[__package__].MAX_BYTES
+
+
+def _bytes(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError  # pragma: no cover
+
+
+def _array(name: str, value, like: np.dtype | None = None) -> np.ndarray:
+    """An ndarray of a floating or complex dtype.
+
+    Python numbers and (nested) lists have no dtype of their own, so they take ``like`` (x's
+    dtype); complex ones keep complex128 on a real x, for the one-dtype rule to refuse.  Without
+    ``like`` (x itself) integer lists become float64.
+    """
+    if not isinstance(value, np.ndarray):
+        has_dtype = hasattr(value, "dtype")  # an array-like such as a tensor keeps its own
+        try:
+            value = np.asarray(value)
+        except (ValueError, TypeError) as error:
+            raise ParameterError(f"{name} is not an array ({error}), every operand must be a rectangular "
+                                 f"array of numbers; pass a numpy array") from None
+        kind = value.dtype.kind
+        if not has_dtype and like is not None and kind in "biufc" and (kind != "c" or like.kind == "c"):
+            value = value.astype(like)
+        elif kind in "biu":
+            value = value.astype(np.float64)
+    kind = value.dtype.kind
+    if kind in "biu":
+        raise ParameterError(
+            f"{name} has dtype {value.dtype}, a transposed convolution runs in floating point "
+            f"(integers would overflow and round silently); pass {name}.astype(np.float64)")
+    if kind not in "fc":
+        raise ParameterError(f"{name} has dtype {value.dtype}, which is not numeric, every operand must be "
+                             f"a float or complex array; pass {name}.astype(np.float64)")
+    return value
+
+
+def check_operands(x, weight, bias, what: str):
+    """Validated ``(x, weight, bias, result dtype, work dtype)`` for ``what`` (the function's name)."""
+    x = _array("x", x)
+    weight = _array("weight", weight, x.dtype)
+    bias = None if bias is None else _array("bias", bias, x.dtype)
+    if x.ndim not in (3, 4, 5) and weight.ndim != x.ndim + 1:
+        raise ParameterError(
+            f"x has {x.ndim} dimensions {x.shape}, {what} takes (N, C, *spatial) with 1 to 3 spatial axes; "
+            + ("add the batch axis with x[None]" if x.ndim == 2 else "reshape x to (N, C, L), (N, C, H, W) "
+               "or (N, C, D, H, W)"))
+    if weight.ndim == x.ndim + 1 and weight.ndim in (3, 4, 5):
+        raise ParameterError(
+            f"x {x.shape} has no batch axis for the {weight.ndim - 2}-D weight {weight.shape}, {what} takes "
+            f"(N, C, *spatial) like PyTorch's batched layers; add the batch axis with x[None]")
+    if weight.ndim != x.ndim:
+        raise ParameterError(
+            f"weight has {weight.ndim - 2} kernel axes {weight.shape} but x has {x.ndim - 2} spatial axes "
+            f"{x.shape}, the kernel needs one size per spatial axis; give weight the shape "
+            f"(channels, channels, {', '.join(['k'] * (x.ndim - 2))})")
+    _check_one_dtype(x, weight, bias)
+    _check_channels(x, weight)
+    dtype = x.dtype
+    work = np.dtype(np.float32) if dtype == np.float16 else dtype  # no fast float16 GEMM in NumPy
+    return x, weight, bias, dtype, work
+
+
+def _check_one_dtype(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> None:
+    """PyTorch's rule: no silent casts between the operands; float32 data with a float64 kernel is a mistake."""
+    for name, arr in (("weight", weight), ("bias", bias)):
+        if arr is None or arr.dtype.type is x.dtype.type:
+            continue
+        if arr.dtype.kind == "c" and x.dtype.kind != "c":
+            fix = f"x.astype(np.{arr.dtype.name}) or {name}.real"
+        else:
+            fix = f"{name}.astype(np.{x.dtype.name})"
+        raise ParameterError(f"{name} is {arr.dtype.name} but x is {x.dtype.name}, x, weight and bias must share "
+                             f"one dtype (as in PyTorch); pass {fix}")
+
+
+def _check_channels(x: np.ndarray, weight: np.ndarray) -> None:
+    """An empty channel axis is refused (PyTorch refuses nearly all of them); an empty batch is a legal call."""
+    for name, arr, axes in (("x", x, (1,)), ("weight", weight, (0, 1))):
+        for axis in axes:
+            if arr.shape[axis] == 0:
+                raise ParameterError(
+                    f"{name} has shape {arr.shape}, with no channels on axis {axis}, every layer needs at least "
+                    f"one input and one output channel; give {name} at least one channel there")
+
+
+def check_bias(bias, c_out: int) -> None:
+    if bias is not None and bias.shape != (c_out,):
+        raise ParameterError(f"bias has shape {bias.shape}, a bias has one value per output channel; "
+                             f"give it shape ({c_out},)")
+
+
+def check_memory(what: str, shape: Sequence[int], dtype: np.dtype, extra: int = 0) -> None:
+    """Refuse before allocating when the result plus ``extra`` bytes of work exceed ``MAX_BYTES``."""
+    need = prod(shape) * dtype.itemsize + extra
+    limit = _memory_limit()
+    if need > limit:
+        work = f" plus {_bytes(extra)} of work buffers" if extra else ""
+        raise ParameterError(
+            f"the {what} of shape {tuple(shape)} ({dtype}) would need {_bytes(need - extra)}{work}, more than the "
+            f"{_bytes(limit)} this backend allows (tconvcalc.numeric.MAX_BYTES, half the memory); use a "
+            f"smaller batch or input")
+
+
+def all_finite(*arrays: np.ndarray) -> bool:
+    return all(bool(np.isfinite(a).all()) for a in arrays)
+
+
+def finish(y: np.ndarray, bias, dtype) -> np.ndarray:
+    """Add the bias (one value per output channel) and return in the caller's dtype."""
+    if bias is not None:
+        y += bias.astype(y.dtype, copy=False).reshape((-1,) + (1,) * (y.ndim - 2))
+    return y.astype(dtype, copy=False)
