@@ -18,6 +18,9 @@ from tconvcalc import conventions as cv
 from tconvcalc.mirror import load_encoder, mirror
 from tconvcalc.spec import Axis, Layer, ParameterError
 
+from helpers import torch_oracle
+from strategies import crop_layers
+
 FIXTURES = Path(__file__).parent / "fixtures"
 EXAMPLE_SPEC = Path(__file__).resolve().parent.parent / "examples" / "unet_encoder.toml"
 FRAMEWORKS = ("tensorflow", "keras", "onnx", "jax")
@@ -75,7 +78,7 @@ def _crop(full, crop):
 
 
 def _torch_full(x, w, layer, groups):
-    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for the values")
+    torch = torch_oracle()
     fn = {1: torch.nn.functional.conv_transpose1d, 2: torch.nn.functional.conv_transpose2d,
           3: torch.nn.functional.conv_transpose3d}[layer.ndim]
     out = fn(torch.from_numpy(x), torch.from_numpy(np.ascontiguousarray(w)), stride=layer.field("s"), padding=0,
@@ -96,9 +99,8 @@ def test_fixture_values_through_torch_full_scatter(case):
 
 
 @pytest.mark.parametrize("case", CASES, ids=_id)
-def test_fixture_translated_to_pytorch(case):
+def test_fixture_translated_to_pytorch(torch, case):
     """The PyTorch layer we print, plus its post_crop, gives the framework's values."""
-    torch = pytest.importorskip("torch", reason="PyTorch runs the translated layer")
     read = _read(case)
     t = cv.to_framework(read.layer, "pytorch", read.groups)
     x = _to_nc(_array(case["x"]), case["x_layout"])
@@ -176,8 +178,7 @@ def test_fixtures_cover_the_hard_cases():
 
 
 # --- PyTorch's own spelling, checked against torch ------------------------------------------
-def test_pytorch_output_size_matches_torch_forward():
-    torch = pytest.importorskip("torch", reason="PyTorch's forward(output_size=...) is the oracle")
+def test_pytorch_output_size_matches_torch_forward(torch):
     layer = torch.nn.ConvTranspose2d(1, 1, 3, stride=3, padding=1)
     x = torch.zeros(1, 1, 4, 5)
     for size in [(10, 13), (12, 15), (11, 14)]:
@@ -191,18 +192,8 @@ def test_pytorch_output_size_matches_torch_forward():
 
 
 # --- round trips ----------------------------------------------------------------------------
-@st.composite
-def canonical_layers(draw):
-    ndim = draw(st.integers(1, 3))
-    axes = []
-    for _ in range(ndim):
-        i, k, s, d = (draw(st.integers(1, 6)), draw(st.integers(1, 5)), draw(st.integers(1, 4)),
-                      draw(st.integers(1, 3)))
-        full = (i - 1) * s + d * (k - 1) + 1
-        b = draw(st.integers(-3, full))
-        e = draw(st.integers(-3, full - b - 1))
-        axes.append(Axis(i, k, s, d, b, e))
-    return Layer(tuple(axes))
+def canonical_layers():
+    return crop_layers(i=(1, 6), k=(1, 5), s=(1, 4), d=(1, 3))
 
 
 @given(canonical_layers(), st.sampled_from(cv.FRAMEWORKS), st.sampled_from(cv.FRAMEWORKS))
@@ -272,9 +263,8 @@ def test_weight_recipe_line_does_what_convert_weight_does(source, target):
                                   cv.convert_weight(w, source, target, target_transpose_kernel=False))
 
 
-def test_dilated_kernel_line_gives_the_dilated_layer_in_pytorch():
+def test_dilated_kernel_line_gives_the_dilated_layer_in_pytorch(torch):
     """Keras cannot stride and dilate at once: the kernel dilated by hand, at dilation 1, is the same layer."""
-    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for the values")
     layer = Layer.from_pytorch(4, 3, 2, 0, 0, 2)
     t = cv.to_framework(layer, "keras")
     assert t.kernel_dilated
@@ -324,7 +314,7 @@ def test_one_line_and_translated_pytorch_layer_share_the_argument_list(layer, gr
 def _run_pytorch_translation(layer, groups):
     """Execute the translated PyTorch lines (layer, then F.pad or crop) in PyTorch; their values must be the
     canonical layer's as the NumPy backend computes it. Returns the output's shape."""
-    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for the code")
+    torch = torch_oracle()
     from tconvcalc.numeric import apply
 
     lines = cv.translation_code(cv.to_framework(layer, "pytorch", groups), "inputs", "outputs", in_channels=4,
@@ -401,8 +391,7 @@ def test_stack_code_for_a_framework_without_a_stack_emitter_is_one_sentence():
 
 
 # --- per-axis values: the one broadcasting rule of spec ---------------------------------------
-def test_one_element_lists_broadcast_as_pytorch_does():
-    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for broadcasting")
+def test_one_element_lists_broadcast_as_pytorch_does(torch):
     out = torch.nn.functional.conv_transpose2d(torch.zeros(1, 1, 4, 5), torch.zeros(1, 1, 3, 3), stride=[2],
                                                padding=[1], dilation=[2])
     layer = cv.layer_from_framework("pytorch", [4, 5], [3], stride=[2], padding=[1], dilation=[2])
@@ -495,13 +484,3 @@ def test_keras_target_dilated_stride_kernel_is_dilated_by_hand():
     layer = Layer.from_pytorch(4, 3, 2, 1, 1, 2)
     t = cv.to_framework(layer, "keras")
     assert t.kernel_dilated and not t.exact and t.params["kernel_size"] == [5] and t.params["dilation_rate"] == [1]
-
-
-def test_shape_path_imports_no_numpy_or_sympy():
-    import subprocess
-    import sys
-
-    code = ("import sys, tconvcalc.conventions, tconvcalc.cli.convert; "
-            "print('numpy' in sys.modules, 'sympy' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["False", "False"]

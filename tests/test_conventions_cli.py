@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from click.testing import CliRunner
 
-from tconvcalc.cli import cli
+import helpers
 
 
 def run(*args):
-    try:
-        runner = CliRunner(mix_stderr=False)
-    except TypeError:  # click >= 8.2 keeps stderr apart already
-        runner = CliRunner()
-    return runner.invoke(cli, ["convert", *args])
+    return helpers.run("convert", *args)
 
 
 def as_json(*args) -> dict:
-    result = run(*args, "--json")
-    assert result.exit_code == 0, result.stderr
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1
-    return json.loads(lines[0])
+    return helpers.run_json("convert", *args)
 
 
 def test_json_schema_to_pytorch():
@@ -39,9 +28,8 @@ def test_json_schema_to_pytorch():
     assert report["code"][-1] == "y = y[..., 0:-1, 0:-1]"
 
 
-def test_json_values_run_in_torch():
+def test_json_values_run_in_torch(torch):
     """The printed PyTorch parameters plus post_crop reproduce a Keras 'same' layer's crop in torch."""
-    torch = pytest.importorskip("torch", reason="PyTorch checks the printed layer")
     report = as_json("--from", "keras", "--to", "pytorch", "--in", "5,4", "--k", "4,3", "--strides", "3,2",
                      "--padding", "same")
     t = report["target"]

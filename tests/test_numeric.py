@@ -7,14 +7,15 @@ import warnings
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tconvcalc import numeric
-from tconvcalc.cli import cli
 from tconvcalc.numeric import gemm, run
 from tconvcalc.spec import Axis, Layer, ParameterError
+
+from helpers import run as run_cli
+from strategies import channels, crop_layers, pytorch_parameters
 
 ALL_ROUTES = list(run.ROUTE_FUNCTIONS)  # the four routes and both forms of the fast one
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -23,17 +24,9 @@ FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 @st.composite
 def pytorch_layers(draw, max_ndim=3):
     """Random valid PyTorch parameters: (ndim, i, k, s, p, op, d, groups, c_in, c_out/g, batch)."""
-    nd = draw(st.integers(1, max_ndim))
-    axes = []
-    for _ in range(nd):
-        i, k, s, d = draw(st.integers(1, 5)), draw(st.integers(1, 5)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
-        op = draw(st.integers(0, max(s, d) - 1))
-        full = (i - 1) * s + d * (k - 1) + 1
-        p = draw(st.integers(0, max(0, (full + op - 1) // 2)))
-        axes.append((i, k, s, p, op, d))
-    groups = draw(st.integers(1, 2))
-    return (nd, *zip(*axes), groups, groups * draw(st.integers(1, 2)), draw(st.integers(1, 2)),
-            draw(st.integers(1, 2)))
+    i, k, s, p, op, d = draw(pytorch_parameters(max_ndim))
+    groups, c_in, c_out = draw(channels())
+    return len(i), i, k, s, p, op, d, groups, c_in, c_out // groups, draw(st.integers(1, 2))
 
 
 def _arrays(rng, i, k, c_in, c_og, groups, batch, dtype=np.float64):
@@ -70,8 +63,7 @@ def _torch_conv_transpose(torch, nd, x, w, bias, s, p, op, groups, d):
 
 @FAST
 @given(params=pytorch_layers(), route=st.sampled_from(ALL_ROUTES), seed=st.integers(0, 2**16))
-def test_conv_transpose_matches_pytorch(params, route, seed):
-    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these values")
+def test_conv_transpose_matches_pytorch(torch, params, route, seed):
     nd, i, k, s, p, op, d, groups, c_in, c_og, batch = params
     x, w, bias = _arrays(np.random.default_rng(seed), i, k, c_in, c_og, groups, batch)
     expected = _torch_conv_transpose(torch, nd, x, w, bias, s, p, op, groups, d)
@@ -82,8 +74,7 @@ def test_conv_transpose_matches_pytorch(params, route, seed):
 
 @FAST
 @given(params=pytorch_layers(), seed=st.integers(0, 2**16))
-def test_float32_stays_float32_and_matches_pytorch(params, seed):
-    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these values")
+def test_float32_stays_float32_and_matches_pytorch(torch, params, seed):
     nd, i, k, s, p, op, d, groups, c_in, c_og, batch = params
     x, w, bias = _arrays(np.random.default_rng(seed), i, k, c_in, c_og, groups, batch, np.float32)
     expected = _torch_conv_transpose(torch, nd, x, w, bias, s, p, op, groups, d)
@@ -95,8 +86,7 @@ def test_float32_stays_float32_and_matches_pytorch(params, seed):
 
 @FAST
 @given(params=pytorch_layers(), seed=st.integers(0, 2**16))
-def test_conv_matches_pytorch(params, seed):
-    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these values")
+def test_conv_matches_pytorch(torch, params, seed):
     nd, i, k, s, p, _, d, groups, c_in, c_og, batch = params
     rng = np.random.default_rng(seed)
     # make the input long enough for the kernel, as PyTorch requires
@@ -128,10 +118,9 @@ def _assert_same_non_finite(got, expected):
 @FAST
 @given(params=pytorch_layers(), seed=st.integers(0, 2**16), where=st.sampled_from(["x", "weight"]),
        value=st.sampled_from([np.inf, -np.inf, np.nan]), data=st.data())
-def test_one_non_finite_value_lands_where_pytorch_puts_it(params, seed, where, value, data):
+def test_one_non_finite_value_lands_where_pytorch_puts_it(torch, params, seed, where, value, data):
     """The gathering GEMMs multiply padding and absent taps (zeros) with the data; inf * 0 must not
     leak NaN into outputs that no non-finite value reaches."""
-    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these values")
     nd, i, k, s, p, op, d, groups, c_in, c_og, batch = params
     x, w, bias = _arrays(np.random.default_rng(seed), i, k, c_in, c_og, groups, batch)
     target = x if where == "x" else w
@@ -141,9 +130,8 @@ def test_one_non_finite_value_lands_where_pytorch_puts_it(params, seed, where, v
         _assert_same_non_finite(numeric.conv_transpose(x, w, bias, s, p, op, groups, d, route=route), expected)
 
 
-def test_inf_in_a_gathered_window_stays_out_of_other_phases():
+def test_inf_in_a_gathered_window_stays_out_of_other_phases(torch):
     """The reported cases: one inf in x, and a NaN on a weight tap that only one phase uses."""
-    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these values")
     x = np.ones((1, 1, 3, 3))
     x[0, 0, 0, 0] = np.inf
     w = np.ones((1, 1, 3, 3))
@@ -157,9 +145,8 @@ def test_inf_in_a_gathered_window_stays_out_of_other_phases():
         _assert_same_non_finite(numeric.conv_transpose(x, w, stride=3, route=route), expected)
 
 
-def test_per_axis_parameters_broadcast_as_in_pytorch():
+def test_per_axis_parameters_broadcast_as_in_pytorch(torch):
     """One-element lists and NumPy ints, as PyTorch's functional layers take them."""
-    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these values")
     rng = np.random.default_rng(6)
     x, wt, wc = rng.standard_normal((1, 2, 5, 4)), rng.standard_normal((2, 3, 3, 3)), rng.standard_normal((3, 2, 3, 3))
     tx, twt, twc = torch.from_numpy(x), torch.from_numpy(wt), torch.from_numpy(wc)
@@ -176,8 +163,7 @@ def test_per_axis_parameters_broadcast_as_in_pytorch():
 
 @FAST
 @given(params=pytorch_layers(), padding=st.sampled_from(["same", "valid"]), seed=st.integers(0, 2**16))
-def test_conv_same_and_valid_padding_match_pytorch(params, padding, seed):
-    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these values")
+def test_conv_same_and_valid_padding_match_pytorch(torch, params, padding, seed):
     nd, i, k, _, _, _, d, groups, c_in, c_og, batch = params
     rng = np.random.default_rng(seed)
     i = tuple(max(n, d_ * (k_ - 1) + 1) for n, k_, d_ in zip(i, k, d))  # 'valid' needs the kernel to fit
@@ -205,12 +191,11 @@ def test_same_padding_puts_the_odd_zero_at_the_end():
     ({"padding": "SAME"}, "lower-case"),
     ({"padding": "full"}, "'same' and 'valid'"),
 ])
-def test_bad_string_padding_is_refused_like_pytorch(kwargs, words):
+def test_bad_string_padding_is_refused_like_pytorch(torch, kwargs, words):
     x, w = np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3))
     with pytest.raises(ParameterError) as info:
         numeric.conv(x, w, **kwargs)
     assert words in _one_sentence(info.value)
-    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for what it refuses")
     with pytest.raises(RuntimeError):
         torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), **kwargs)
 
@@ -222,23 +207,14 @@ def test_conv_transpose_takes_no_string_padding():
 
 # --- routes against each other, for every canonical crop (negative ones too) ----------------------
 
-@st.composite
-def crop_layers(draw):
-    nd = draw(st.integers(1, 3))
-    i = tuple(draw(st.integers(1, 5)) for _ in range(nd))
-    k = tuple(draw(st.integers(1, 6)) for _ in range(nd))
-    s = tuple(draw(st.integers(1, 4)) for _ in range(nd))
-    d = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    crop = []
-    for n in range(nd):
-        full = (i[n] - 1) * s[n] + d[n] * (k[n] - 1) + 1
-        b = draw(st.integers(-3, full - 1))
-        crop.append((b, draw(st.integers(-3, full - 1 - b))))
-    return i, k, s, d, tuple(crop)
+def crop_cases():
+    """``(i, k, s, d, crop)`` per axis of a layer with any canonical crop."""
+    return crop_layers(k=(1, 6)).map(lambda layer: (layer.input_size, layer.kernel_size, layer.field("s"),
+                                                   layer.field("d"), layer.crop))
 
 
 @FAST
-@given(params=crop_layers(), groups=st.integers(1, 2), seed=st.integers(0, 2**16))
+@given(params=crop_cases(), groups=st.integers(1, 2), seed=st.integers(0, 2**16))
 def test_routes_agree_on_any_crop(params, groups, seed):
     i, k, s, d, crop = params
     x, w, bias = _arrays(np.random.default_rng(seed), i, k, 2 * groups, 2, groups, 2)
@@ -251,7 +227,7 @@ def test_routes_agree_on_any_crop(params, groups, seed):
 
 
 @FAST
-@given(params=crop_layers(), groups=st.integers(1, 2), seed=st.integers(0, 2**16), data=st.data())
+@given(params=crop_cases(), groups=st.integers(1, 2), seed=st.integers(0, 2**16), data=st.data())
 def test_every_gather_scatter_mix_agrees(params, groups, seed, data):
     """The fast route's GEMMs with each axis gathering or scattering, against the operator triples."""
     i, k, s, d, crop = params
@@ -298,7 +274,7 @@ def test_negative_crop_appends_zeros():
 # --- the adjoint identity <C u, x> = <u, C^T x> ---------------------------------------------------
 
 @FAST
-@given(params=crop_layers(), seed=st.integers(0, 2**16))
+@given(params=crop_cases(), seed=st.integers(0, 2**16))
 def test_adjoint_identity(params, seed):
     i, k, s, d, crop = params
     layer = Layer(tuple(Axis(*a, *c) for a, c in zip(zip(i, k, s, d), crop)))
@@ -310,8 +286,7 @@ def test_adjoint_identity(params, seed):
     assert abs(lhs - rhs) <= 1e-12 * max(1.0, abs(lhs))
 
 
-def test_adjoint_is_pytorch_conv():
-    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these values")
+def test_adjoint_is_pytorch_conv(torch):
     rng = np.random.default_rng(3)
     layer = Layer.from_pytorch((4, 5), 3, 2, 1, 1)
     w = rng.standard_normal((3, 2, 3, 3))
@@ -399,8 +374,7 @@ def test_mixed_dtypes_are_refused(x_dtype, w_dtype, b_dtype, fix, function, w_sh
 
 
 @pytest.mark.parametrize("x_dtype, w_dtype", [(np.float32, np.float64), (np.complex64, np.float32)])
-def test_pytorch_refuses_mixed_dtypes_too(x_dtype, w_dtype):
-    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for what it refuses")
+def test_pytorch_refuses_mixed_dtypes_too(torch, x_dtype, w_dtype):
     with pytest.raises(RuntimeError):
         torch.nn.functional.conv_transpose1d(torch.ones(1, 2, 5, dtype=getattr(torch, np.dtype(x_dtype).name)),
                                              torch.ones(2, 3, 3, dtype=getattr(torch, np.dtype(w_dtype).name)))
@@ -435,8 +409,7 @@ def test_empty_channel_axes_are_refused(function, x_shape, w_shape, words):
 
 
 @pytest.mark.parametrize("x_shape, w_shape", [((1, 0, 3), (0, 1, 2)), ((1, 1, 3), (1, 0, 2))])
-def test_pytorch_refuses_empty_channels_too(x_shape, w_shape):
-    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for what it refuses")
+def test_pytorch_refuses_empty_channels_too(torch, x_shape, w_shape):
     with pytest.raises(RuntimeError):
         torch.nn.functional.conv_transpose1d(torch.ones(x_shape), torch.ones(w_shape))
 
@@ -493,8 +466,8 @@ def test_huge_output_is_refused_before_allocating(monkeypatch):
 # --- tconvcalc check ----------------------------------------------------------------------------
 
 def test_check_json_passes_with_every_route():
-    result = CliRunner().invoke(cli, ["check", "--in", "5", "--k", "3", "--s", "2", "--p", "1", "--op", "1",
-                                      "--groups", "2", "--channels", "4,6", "--json"])
+    result = run_cli("check", "--in", "5", "--k", "3", "--s", "2", "--p", "1", "--op", "1", "--groups", "2",
+                 "--channels", "4,6", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["passed"] is True
@@ -506,8 +479,8 @@ def test_check_json_passes_with_every_route():
 
 
 def test_check_table_says_pass():
-    result = CliRunner().invoke(cli, ["check", "--in", "8", "--k", "4", "--s", "2", "--p", "1", "--ndim", "1",
-                                      "--dtype", "float32", "--trials", "2"])
+    result = run_cli("check", "--in", "8", "--k", "4", "--s", "2", "--p", "1", "--ndim", "1", "--dtype", "float32",
+                 "--trials", "2")
     assert result.exit_code == 0, result.output
     assert "PASS" in result.output and "FAIL" not in result.output
     assert "1-D" in result.output
@@ -518,10 +491,10 @@ def test_check_fails_and_exits_1_when_a_route_is_wrong(monkeypatch):
     right = broken["phases"]
     broken["phases"] = lambda layer, x, w, g: right(layer, x, w, g) * 1.001
     monkeypatch.setattr(run, "ROUTE_FUNCTIONS", broken)
-    result = CliRunner().invoke(cli, ["check", "--in", "4", "--k", "3", "--s", "2"])
+    result = run_cli("check", "--in", "4", "--k", "3", "--s", "2")
     assert result.exit_code == 1
     assert "FAIL" in result.output and "phases" in result.output
-    result = CliRunner().invoke(cli, ["check", "--in", "4", "--k", "3", "--s", "2", "--json"])
+    result = run_cli("check", "--in", "4", "--k", "3", "--s", "2", "--json")
     assert result.exit_code == 1 and json.loads(result.output)["passed"] is False
 
 
@@ -531,6 +504,6 @@ def test_check_fails_and_exits_1_when_a_route_is_wrong(monkeypatch):
     (["--in", "4", "--k", "3", "--s", "2", "--op", "2"], "output_padding"),
 ])
 def test_check_bad_input_exits_2_with_one_line(args, words):
-    result = CliRunner().invoke(cli, ["check", *args])
+    result = run_cli("check", *args)
     assert result.exit_code == 2
     assert words in result.output and "Traceback" not in result.output
