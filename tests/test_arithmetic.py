@@ -199,6 +199,14 @@ def test_relationship_14_transpose_general(i, k, s, p):
 
 # --- PyTorch as the oracle ---------------------------------------------------------------
 
+def outcome(call, *refusals):
+    """What ``call()`` returns, or None when it refuses with one of ``refusals``: a size or a rejection."""
+    try:
+        return call()
+    except refusals:
+        return None
+
+
 @given(st.integers(1, 3), st.data())
 def test_pytorch_agrees_on_every_shape_and_every_rejection(torch, ndim, data):
     axes = [data.draw(st.tuples(st.integers(1, 6), st.integers(1, 4), st.integers(1, 4), st.integers(0, 4),
@@ -207,19 +215,13 @@ def test_pytorch_agrees_on_every_shape_and_every_rejection(torch, ndim, data):
     fn = getattr(torch.nn.functional, f"conv_transpose{ndim}d")
     x = torch.zeros((1, 1, *i))
     w = torch.zeros((1, 1, *k))
-    try:
-        theirs = tuple(fn(x, w, stride=s, padding=p, output_padding=op, dilation=d).shape[2:])
-    except RuntimeError:
-        theirs = None
+    theirs = outcome(lambda: tuple(fn(x, w, stride=s, padding=p, output_padding=op, dilation=d).shape[2:]),
+                     RuntimeError)
     if theirs is not None and 0 in theirs:
         # PyTorch's 2-D/3-D CPU kernels return an empty axis where 1-D raises "output size is too
         # small"; an empty output is no layer, and we reject it on every axis count (output ≥ 1).
         theirs = None
-    try:
-        ours = tc.conv_transpose_output_size(i, k, s, p, op, d)
-    except tc.ParameterError:
-        ours = None
-    assert ours == theirs
+    assert outcome(lambda: tc.conv_transpose_output_size(i, k, s, p, op, d), tc.ParameterError) == theirs
 
 
 @given(st.integers(1, 3), st.data())
@@ -228,16 +230,9 @@ def test_pytorch_conv_agrees_on_every_shape_and_every_rejection(torch, ndim, dat
                                 st.integers(1, 3))) for _ in range(ndim)]
     n, k, s, p, d = (tuple(col) for col in zip(*axes))
     fn = getattr(torch.nn.functional, f"conv{ndim}d")
-    try:
-        theirs = tuple(fn(torch.zeros((1, 1, *n)), torch.zeros((1, 1, *k)), stride=s, padding=p,
-                          dilation=d).shape[2:])
-    except RuntimeError:
-        theirs = None
-    try:
-        ours = tc.conv_output_size(n, k, s, p, d)
-    except tc.ParameterError:
-        ours = None
-    assert ours == theirs
+    theirs = outcome(lambda: tuple(fn(torch.zeros((1, 1, *n)), torch.zeros((1, 1, *k)), stride=s, padding=p,
+                                      dilation=d).shape[2:]), RuntimeError)
+    assert outcome(lambda: tc.conv_output_size(n, k, s, p, d), tc.ParameterError) == theirs
 
 
 @given(st.integers(1, 6), st.integers(1, 4), st.integers(1, 4), st.integers(0, 3), st.integers(1, 3),
@@ -245,16 +240,11 @@ def test_pytorch_conv_agrees_on_every_shape_and_every_rejection(torch, ndim, dat
 def test_output_padding_for_agrees_with_pytorch_forward_output_size(torch, i, k, s, p, d, target):
     # The default rule is exactly forward(output_size=...): same sizes accepted, same op chosen.
     layer = torch.nn.ConvTranspose1d(1, 1, k, stride=s, padding=p, dilation=d, bias=False)
-    try:
-        theirs = tuple(layer(torch.zeros(1, 1, i), output_size=[target]).shape[2:])
-    except (ValueError, RuntimeError):
-        theirs = None
-    try:
-        op = tc.output_padding_for(target, i, k, s, p, d)
-        ours = tuple(torch.nn.ConvTranspose1d(1, 1, k, stride=s, padding=p, dilation=d, output_padding=op)(
-            torch.zeros(1, 1, i)).shape[2:])
-    except tc.ParameterError:
-        ours = None
+    theirs = outcome(lambda: tuple(layer(torch.zeros(1, 1, i), output_size=[target]).shape[2:]),
+                     ValueError, RuntimeError)
+    op = outcome(lambda: tc.output_padding_for(target, i, k, s, p, d), tc.ParameterError)
+    ours = None if op is None else tuple(torch.nn.ConvTranspose1d(
+        1, 1, k, stride=s, padding=p, dilation=d, output_padding=op)(torch.zeros(1, 1, i)).shape[2:])
     assert ours == theirs
 
 
