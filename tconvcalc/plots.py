@@ -30,8 +30,9 @@ except ImportError:  # pragma: no cover - exercised by the message test via monk
 
 def _require() -> None:
     if plt is None:
-        raise NotInstalledError("matplotlib", "drawing pictures",
-                                "python -m pip install 'tconvcalc[plot]' (in a checkout: python -m pip install '.[plot]')")
+        raise NotInstalledError(
+            "matplotlib", "drawing pictures",
+            "python -m pip install 'tconvcalc[plot]' (in a checkout: python -m pip install '.[plot]')")
 
 
 def save(figure, path: str) -> None:

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import axes_text as _axes, code_block as _code, overlap_text, per_axis_text as _per_axis
+from . import axes_text, code_block, overlap_text, per_axis_text
 
 # Heatmaps show at most this many cells per axis; the rest is summarised.
 MAX_CELLS = 48
@@ -38,7 +38,7 @@ def render_overlap(report, console: Console) -> None:
     counts, low, high = report.counts, report.min, report.max
     ndim = len(report.output_size)
     title = "Overlap" + (f" of {report.layers} stacked layers" if report.layers > 1 else "")
-    console.print(Text(f"{title}: contributions per output position, {_axes(report.output_size)}",
+    console.print(Text(f"{title}: contributions per output position, {axes_text(report.output_size)}",
                        style="bold"))
     width = len(str(high))
     if ndim == 1:
@@ -80,10 +80,10 @@ def _stack_table(layers, console: Console) -> None:
     if layers[0].flops is not None:
         _cost_columns(table)
     for n, layer in enumerate(layers, 1):
-        cells = [str(n), _axes(layer.input_size),
-                 *(_per_axis(getattr(layer, key))
+        cells = [str(n), axes_text(layer.input_size),
+                 *(per_axis_text(getattr(layer, key))
                    for key in ("kernel_size", "stride", "padding", "output_padding", "dilation")),
-                 _axes(layer.output_size), overlap_text(layer.uniform_overlap)]
+                 axes_text(layer.output_size), overlap_text(layer.uniform_overlap)]
         if layer.flops is not None:
             cells += [f"{layer.flops:,}", f"{layer.params:,}"]
         table.add_row(*cells)
@@ -92,7 +92,7 @@ def _stack_table(layers, console: Console) -> None:
 
 def render_chain(report, console: Console) -> None:
     console.print(Text(f"Stacks of {report.depth} transposed convolutions, "
-                       f"{_axes(report.input_size)} → {_axes(report.output_size)}", style="bold"),
+                       f"{axes_text(report.input_size)} → {axes_text(report.output_size)}", style="bold"),
                   Text(f"({report.total:,} in the bounds)", style="dim"))
     if not report.layers:
         console.print(Text("No stack in these bounds reaches the target: widen --k, --s, --max-p or --d, "
@@ -101,15 +101,15 @@ def render_chain(report, console: Console) -> None:
     console.print(Text("Best stack", style="bold"))
     _stack_table(report.layers, console)
     for n, alternative in enumerate(report.alternatives, 2):
-        path = " → ".join([_axes(alternative.layers[0].input_size)] +
-                          [_axes(layer.output_size) for layer in alternative.layers])
-        params = "; ".join(f"k{_per_axis(l.kernel_size)} s{_per_axis(l.stride)} p{_per_axis(l.padding)}"
-                           + (f" op{_per_axis(l.output_padding)}" if any(l.output_padding) else "")
+        path = " → ".join([axes_text(alternative.layers[0].input_size)] +
+                          [axes_text(layer.output_size) for layer in alternative.layers])
+        params = "; ".join(f"k{per_axis_text(l.kernel_size)} s{per_axis_text(l.stride)} p{per_axis_text(l.padding)}"
+                           + (f" op{per_axis_text(l.output_padding)}" if any(l.output_padding) else "")
                            for l in alternative.layers)
         console.print(Text(f"{n:>3}. {path}   ", style="bold") + Text(params, style="dim"))
     if report.code is not None:
         console.print()
-        _code(console, report.emit, report.code)
+        code_block(console, report.emit, report.code)
 
 
 def render_mirror(report, console: Console) -> None:
@@ -120,21 +120,21 @@ def render_mirror(report, console: Console) -> None:
     for level in report.levels:
         enc = level.encoder
         table.add_row(enc.name,
-                      f"k{_per_axis(enc.kernel_size)} s{_per_axis(enc.stride)} p{_per_axis(enc.padding)}"
-                      + (f" d{_per_axis(enc.dilation)}" if set(enc.dilation) != {1} else ""),
-                      f"{_axes(level.conv_input)} → {_axes(level.conv_output)}",
-                      f"{_axes(level.conv_output)} → {_axes(level.decoder.output_size)}",
-                      _per_axis(level.decoder.output_padding),
+                      f"k{per_axis_text(enc.kernel_size)} s{per_axis_text(enc.stride)} p{per_axis_text(enc.padding)}"
+                      + (f" d{per_axis_text(enc.dilation)}" if set(enc.dilation) != {1} else ""),
+                      f"{axes_text(level.conv_input)} → {axes_text(level.conv_output)}",
+                      f"{axes_text(level.conv_output)} → {axes_text(level.decoder.output_size)}",
+                      per_axis_text(level.decoder.output_padding),
                       Text("✓", style="green") if level.decoder.output_size == level.conv_input else "✗")
     console.print(table)
     console.print(Text("Decoder, deepest level first", style="bold"))
     _stack_table(report.layers, console)
     if report.code is not None:
-        _code(console, report.emit, report.code)
+        code_block(console, report.emit, report.code)
 
 
 def render_compare(report, console: Console) -> None:
-    console.print(Text(f"Upsampling {_axes(report.input_size)} by {report.scale} "
+    console.print(Text(f"Upsampling {axes_text(report.input_size)} by {report.scale} "
                        f"({report.channels} → {report.channels} channels)", style="bold"))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for name in ("method, layers", "out", "FLOPs", "params", "overlap"):
@@ -144,6 +144,6 @@ def render_compare(report, console: Console) -> None:
     for row in report.methods:
         overlap = (Text("uniform", style="green") if row.uniform
                    else Text(f"checkerboard {row.interior_values}", style="yellow"))
-        table.add_row(Text.assemble(row.method, "\n", (row.code, "cyan")), _axes(row.output_size),
+        table.add_row(Text.assemble(row.method, "\n", (row.code, "cyan")), axes_text(row.output_size),
                       f"{row.flops:,}", f"{row.params:,}", overlap)
     console.print(table)

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import axes_text as _axes, code_block as _code, overlap_text, per_axis_text as _per_axis
+from . import axes_text, code_block, overlap_text, per_axis_text
 
 
 def _isotropic(entries) -> bool:
@@ -27,7 +27,7 @@ def _parameters(report, names: list[tuple[str, str]]) -> Text:
     line = Text()
     for key, label in names:
         line.append(f"{label}=", style="dim")
-        line.append(_per_axis(getattr(report, key)) + "  ", style="bold")
+        line.append(per_axis_text(getattr(report, key)) + "  ", style="bold")
     return line
 
 
@@ -46,10 +46,10 @@ def render_shape(report, console: Console) -> None:
     console.print()
     console.print(Text("Output size  ", style="bold") + Text(report.formula))
     _substitutions(report.substituted, console)
-    console.print(Text("             → ", style="bold") + Text(_axes(report.output_size), style="bold green"))
+    console.print(Text("             → ", style="bold") + Text(axes_text(report.output_size), style="bold green"))
     if report.target is not None:
-        console.print(Text(f"  output_padding={_per_axis(report.output_padding)} reaches the "
-                           f"requested {_axes(report.target)}", style="green"))
+        console.print(Text(f"  output_padding={per_axis_text(report.output_padding)} reaches the "
+                           f"requested {axes_text(report.target)}", style="green"))
     console.print()
 
     axes = report.axes
@@ -57,7 +57,7 @@ def render_shape(report, console: Console) -> None:
     conv = f"Conv{ndim}d"
     console.print(Text("Why output_padding exists", style="bold"))
     console.print(Text(
-        f"A {conv} with the same k, s, p, d maps several sizes to the same {_axes(report.input_size)};"
+        f"A {conv} with the same k, s, p, d maps several sizes to the same {axes_text(report.input_size)};"
         f" the transpose cannot know which one you came from. output_padding picks it:"))
     for entry, table in _axis_tables(axes, ndim):
         table.add_column("output_padding", justify="right")
@@ -83,7 +83,7 @@ def render_shape(report, console: Console) -> None:
                                f"uneven, expect checkerboard artifacts (make k divisible by s)",
                                style="yellow"))
     console.print()
-    _code(console, "PyTorch", report.pytorch)
+    code_block(console, "PyTorch", report.pytorch)
 
 
 def render_conv(report, console: Console) -> None:
@@ -94,10 +94,10 @@ def render_conv(report, console: Console) -> None:
     console.print()
     console.print(Text("Output size  ", style="bold") + Text(report.formula))
     _substitutions(report.substituted, console)
-    console.print(Text("             → ", style="bold") + Text(_axes(report.output_size), style="bold green"))
+    console.print(Text("             → ", style="bold") + Text(axes_text(report.output_size), style="bold green"))
     console.print()
     console.print(Text("Many-to-one", style="bold"))
-    console.print(Text(f"Every input size below gives {_axes(report.output_size)}; the transposed "
+    console.print(Text(f"Every input size below gives {axes_text(report.output_size)}; the transposed "
                        f"convolution restores each with its output_padding:"))
     for entry, table in _axis_tables(report.axes, ndim):
         table.add_column("input size", justify="right")
@@ -107,12 +107,12 @@ def render_conv(report, console: Console) -> None:
             table.add_row(str(row.input_size), str(row.output_padding),
                           Text(" ◀ your input", style="bold") if row.given else "")
         console.print(table)
-    _code(console, "PyTorch", report.pytorch_conv)
-    _code(console, "and the transposed layer that restores your input size", report.pytorch_inverse)
+    code_block(console, "PyTorch", report.pytorch_conv)
+    code_block(console, "and the transposed layer that restores your input size", report.pytorch_inverse)
 
 
 def render_plan(report, console: Console) -> None:
-    console.print(Text(f"Layers mapping {_axes(report.input_size)} → {_axes(report.output_size)}",
+    console.print(Text(f"Layers mapping {axes_text(report.input_size)} → {axes_text(report.output_size)}",
                        style="bold"),
                   Text(f"({report.total} in the bounds; best {len(report.candidates)} shown)", style="dim"))
     if not report.candidates:
@@ -123,7 +123,7 @@ def render_plan(report, console: Console) -> None:
     for name in ("#", "k", "s", "p", "op", "d", "overlap"):
         table.add_column(name, justify="left" if name == "overlap" else "right")
     for n, row in enumerate(report.candidates, 1):
-        table.add_row(str(n), *(_per_axis(getattr(row, key)) for key in
+        table.add_row(str(n), *(per_axis_text(getattr(row, key)) for key in
                                 ("kernel_size", "stride", "padding", "output_padding", "dilation")),
                       overlap_text(row.uniform_overlap))
     console.print(table)
