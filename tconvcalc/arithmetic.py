@@ -13,9 +13,8 @@ tuples (one entry per axis) otherwise.
 from __future__ import annotations
 
 from collections import namedtuple
-from itertools import product
+from collections.abc import Sequence
 from math import prod
-from typing import Sequence
 
 from .spec import (Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least, conv_length, full_length,
                    is_per_axis, op_limit, ordinal_list)
@@ -68,12 +67,17 @@ def smallest_conv_input(o: int, k: int, s: int, p: int, d: int) -> int:
     return full_length(o, k, s, d) - 2 * p
 
 
-def _conv_inputs(o: int, k: int, s: int, p: int, d: int) -> tuple[int, ...]:
+# A function that returns every value lists at most this many; past it, it says the range instead.
+MAX_LISTED = 1_000_000
+
+
+def conv_input_range(o: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> range:
+    """One axis: the input sizes whose convolution has output size ``o``, ``n0 .. n0+s-1`` (from 1), as a range."""
     for name, value in (("output_size", o), ("kernel_size", k), ("stride", s), ("dilation", d)):
         check_at_least(name, value, 1)
     check_at_least("padding", p, 0)
     n0 = smallest_conv_input(o, k, s, p, d)
-    sizes = tuple(range(max(n0, 1), n0 + s))
+    sizes = range(max(n0, 1), n0 + s)
     if not sizes:
         raise ParameterError(
             f"no input size gives output_size={o} with kernel_size={k}, stride={s}, padding={p}, "
@@ -83,23 +87,36 @@ def _conv_inputs(o: int, k: int, s: int, p: int, d: int) -> tuple[int, ...]:
     return sizes
 
 
+def _conv_inputs(o: int, k: int, s: int, p: int, d: int) -> tuple[int, ...]:
+    sizes = conv_input_range(o, k, s, p, d)
+    if len(sizes) > MAX_LISTED:
+        raise ParameterError(
+            f"stride={s} gives {len(sizes)} input sizes with output_size={o}, every n from {sizes[0]} to "
+            f"{sizes[-1]}, more than the {MAX_LISTED} a tuple lists; use conv_input_range(...) for the range")
+    return tuple(sizes)
+
+
 def conv_input_sizes(o: IntOrTuple, k: IntOrTuple, s: IntOrTuple = 1, p: IntOrTuple = 0, d: IntOrTuple = 1):
     """Every input size whose convolution has output size ``o``, ascending.
 
     The forward convolution is many-to-one: ``n0 ... n0+s-1`` all give ``o``.
-    Per axis, a tuple with one such tuple per axis.
+    Per axis, a tuple with one such tuple per axis.  More than a million sizes
+    (a stride that large) are refused with the range; :func:`conv_input_range` gives it.
 
     >>> conv_input_sizes(17, 3, s=2, p=1)
     (33, 34)
+    >>> conv_input_range(17, 3, s=10**12, p=1)
+    range(16000000000001, 17000000000001)
     """
     return _per_axis(_conv_inputs, is_per_axis(o, k, s, p, d),
                      output_size=o, kernel_size=k, stride=s, padding=p, dilation=d)
 
 
-def reachable_sizes(i: int, k: int, s: int, p: int, d: int) -> list[tuple[int, int]]:
-    """``(output_padding, output_size)`` for every output_padding PyTorch's constructor accepts here."""
+def output_padding_range(i: int, k: int, s: int, p: int, d: int) -> range:
+    """Every output_padding PyTorch's constructor accepts here whose output has at least one sample:
+    ``0 ≤ op < max(s, d)`` with ``F - 2p + op ≥ 1``.  Arithmetic, so a stride of 10**12 costs nothing."""
     base = full_length(i, k, s, d) - 2 * p
-    return [(op, base + op) for op in range(op_limit(s, d)) if base + op >= 1]
+    return range(max(0, 1 - base), op_limit(s, d))
 
 
 # The two rules PyTorch has for output_padding: forward(output_size=...) reaches the sizes
@@ -107,36 +124,42 @@ def reachable_sizes(i: int, k: int, s: int, p: int, d: int) -> list[tuple[int, i
 RULES = ("forward", "constructor")
 
 
+def _sizes_text(sizes: range) -> str:
+    return "no size" if not sizes else f"{sizes[0]}" if len(sizes) == 1 else f"{sizes[0]}..{sizes[-1]}"
+
+
 def _op_for(target: int, i: int, k: int, s: int, p: int, d: int, rule: str) -> int:
     for name, value, low in (("output_size", target, 1), ("input_size", i, 1), ("kernel_size", k, 1),
                              ("stride", s, 1), ("padding", p, 0), ("dilation", d, 1)):
         check_at_least(name, value, low)
-    options = reachable_sizes(i, k, s, p, d)
-    allowed = [(op, size) for op, size in options if rule == "constructor" or op < s]
-    for op, size in allowed:
-        if size == target:
-            return op
+    base = full_length(i, k, s, d) - 2 * p  # the size with output_padding 0
+    ops = output_padding_range(i, k, s, p, d)
+    allowed = ops if rule == "constructor" else ops[:max(0, s - ops.start)]  # forward: op < stride
+    op = target - base
+    if op in allowed:
+        return op
     where = f"input_size={i} with kernel_size={k}, stride={s}, padding={p}, dilation={d}"
-    sizes = [size for _, size in allowed]
-    span = "no size" if not sizes else f"{sizes[0]}" if len(sizes) == 1 else f"{sizes[0]}..{sizes[-1]}"
-    beyond = [op for op, size in options if size == target]
-    if beyond:  # only a dilation > stride constructor value reaches it: say so, never return it silently
+    sizes = range(base + allowed.start, base + allowed.stop)
+    if op in ops:  # only a dilation > stride constructor value reaches it: say so, never return it silently
         other = f", or ask for {ordinal_list(sizes)}" if sizes else ""
         raise ParameterError(
             f"output size {target} is outside what PyTorch's forward(output_size=...) reaches from {where} "
-            f"({span}, output_padding < stride); output_padding={beyond[0]} gives it, which only the "
-            f"constructor accepts (output_padding < max(stride, dilation)); pass output_padding={beyond[0]} "
+            f"({_sizes_text(sizes)}, output_padding < stride); output_padding={op} gives it, which only the "
+            f"constructor accepts (output_padding < max(stride, dilation)); pass output_padding={op} "
             f"to the layer{other}"
         )
     if not allowed:
         full = full_length(i, k, s, d)
         limit = op_limit(s, d) if rule == "constructor" else s
+        which = "forward(output_size=...) accepts" if rule == "forward" else "PyTorch accepts"
+        others = (f" (only output_padding ≥ stride, which forward refuses, gives "
+                  f"{_sizes_text(range(base + ops.start, base + ops.stop))})" if ops and rule == "forward" else "")
         raise ParameterError(
-            f"padding={p} crops all {full} samples of the full scatter ({where}) for every output_padding, "
-            f"the output size must be ≥ 1; use padding ≤ {(full + limit - 2) // 2}"
+            f"padding={p} crops all {full} samples of the full scatter ({where}) for every output_padding "
+            f"{which}{others}, the output size must be ≥ 1; use padding ≤ {(full + limit - 2) // 2}"
         )
     raise ParameterError(
-        f"output size {target} is not reachable from {where}, output_padding only reaches {span}; "
+        f"output size {target} is not reachable from {where}, output_padding only reaches {_sizes_text(sizes)}; "
         f"ask for {ordinal_list(sizes)}, or change stride, padding or kernel_size"
     )
 
@@ -173,18 +196,58 @@ class Alternative(namedtuple("Alternative", "input_size output_padding output_si
         return self.conv_output_size == self.input_size
 
 
-def ambiguity(axis: Axis) -> list[Alternative]:
+class Ambiguity(Sequence):
+    """Every output_padding of one axis as a sequence of :class:`Alternative`, built only when indexed:
+    ``len()`` and each row are arithmetic, so a stride of 10**12 costs nothing until rows are read.
+
+    >>> rows = ambiguity(Axis.from_pytorch(2, 3, s=10**12))
+    >>> len(rows), rows[0].output_size, rows[-1].inverts, rows.index_of(0)
+    (1000000000000, 1000000000003, True, 0)
+    """
+
+    def __init__(self, axis: Axis) -> None:
+        self.axis = axis
+        self.padding, self.chosen_op = axis.padding_pair
+        self.ops = output_padding_range(axis.i, axis.k, axis.s, self.padding, axis.d)
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[j] for j in range(*index.indices(len(self)))]
+        a, op = self.axis, self.ops[index]
+        size = full_length(a.i, a.k, a.s, a.d) - 2 * self.padding + op
+        return Alternative(a.i, op, size, conv_length(size, a.k, a.s, self.padding, a.d), op == self.chosen_op)
+
+    def index_of(self, op: int) -> int | None:
+        """The row of ``op``, or None if this axis has no such output_padding."""
+        return op - self.ops.start if op in self.ops else None
+
+
+def ambiguity(axis: Axis) -> Ambiguity:
     """Every output_padding on this axis, its size, and the convolution that inverts it."""
-    p, chosen_op = axis.padding_pair
-    return [
-        Alternative(axis.i, op, size, conv_length(size, axis.k, axis.s, p, axis.d), op == chosen_op)
-        for op, size in reachable_sizes(axis.i, axis.k, axis.s, p, axis.d)
-    ]
+    return Ambiguity(axis)
 
 
-def alternatives(axes: tuple[Axis, ...]) -> list[tuple[Alternative, ...]]:
-    """The product of every axis's alternatives, lexicographic in output_padding."""
-    return list(product(*(ambiguity(axis) for axis in axes)))
+def alternatives(axes: tuple[Axis, ...], limit: int | None = None) -> list[tuple[Alternative, ...]]:
+    """The product of every axis's alternatives, lexicographic in output_padding: the first ``limit``
+    of them (all when None), built by counting in mixed radix, never the whole product."""
+    rows = [ambiguity(axis) for axis in axes]
+    total = alternatives_total(axes)
+    out = []
+    for number in range(total if limit is None else min(limit, total)):
+        combo = []
+        for row in reversed(rows):  # the last axis varies fastest
+            number, index = divmod(number, len(row))
+            combo.append(row[index])
+        out.append(tuple(reversed(combo)))
+    return out
+
+
+def alternatives_total(axes: tuple[Axis, ...]) -> int:
+    """How many combinations :func:`alternatives` has, counted without listing them."""
+    return prod(len(ambiguity(axis)) for axis in axes)
 
 
 def conv_transpose_flops(input_size: IntOrTuple, kernel_size: IntOrTuple, in_channels: int, out_channels: int,

@@ -400,7 +400,7 @@ def compile_pdf(document: str, engine: str | None = None) -> bytes:
     """
     engine = engine or tex_engine()
     if engine is None or shutil.which(engine) is None:
-        raise NotInstalledError("no TeX engine (pdflatex or lualatex)", "compiling the PDF", TEX_INSTALL)
+        raise NotInstalledError("a TeX engine (pdflatex or lualatex)", "compiling the PDF", TEX_INSTALL)
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "tconvcalc.tex"
         source.write_text(document, encoding="utf-8")

@@ -26,6 +26,7 @@ shape path (``tconvcalc shape``) imports this module and must stay cheap.
 from __future__ import annotations
 
 from collections import namedtuple
+from math import gcd
 from typing import Sequence, Union
 
 from .errors import NotInstalledError, ParameterError, TconvcalcError
@@ -38,7 +39,10 @@ IntOrTuple = Union[int, Sequence[int]]
 
 
 def ordinal_list(values: Sequence[int]) -> str:
-    """'0', '0 or 1', '0, 1 or 2' - for the 'how to fix' part of a message."""
+    """'0', '0 or 1', '0, 1 or 2' - for the 'how to fix' part of a message; a long run of values
+    (a range of a million) is said by its ends, 'any of 5..1000004', without listing it."""
+    if len(values) > 4:
+        return f"any of {values[0]}..{values[-1]}"
     words = [str(v) for v in values]
     if len(words) <= 2:
         return " or ".join(words)
@@ -109,6 +113,8 @@ def broadcast(ndim: int | None = None, default_ndim: int = 1,
     The number of axes is ``ndim`` when given, else the longest sequence, else ``default_ndim``.
     Returns ``(ndim, {name: tuple})``.
     """
+    if ndim is not None:
+        ndim = check_at_least("ndim", ndim, 1)
     lengths: dict[str, int] = {}
     values: dict[str, tuple] = {}
     for name, value in named.items():
@@ -282,29 +288,60 @@ class Axis(namedtuple("Axis", "i k s d b e", defaults=(1, 1, 0, 0))):
     # --- structure -------------------------------------------------------------
     @property
     def phases(self) -> tuple[Phase, ...]:
-        """The ``s`` sub-pixel phases, by residue ``r = (j + b) mod s`` (see :class:`Phase`)."""
+        """The ``s`` sub-pixel phases, by residue ``r = (j + b) mod s`` (see :class:`Phase`).
+
+        ``s + k`` work and memory: callers bound the stride first (the numeric routes by the
+        output's bytes, the symbolic ones by the matrix's non-zeros).
+        """
         s, d, b = self.s, self.d, self.b
+        taps: list[list[int]] = [[] for _ in range(s)]
+        for a in range(self.k):
+            taps[a * d % s].append(a)
         out = []
         for r in range(s):
-            taps = tuple(a for a in range(self.k) if a * d % s == r)
             first = (r - b) % s
             count = max(0, -(-(self.o - first) // s))
-            out.append(Phase(r, taps, tuple((a * d - r) // s for a in taps), first, count, (first + b) // s))
+            out.append(Phase(r, tuple(taps[r]), tuple((a * d - r) // s for a in taps[r]), first, count,
+                             (first + b) // s))
         return tuple(out)
 
+    def tap_count(self, phase: int) -> int:
+        """How many kernel taps feed output phase ``j mod s = phase``, arithmetically (any k, s, d).
+
+        Tap ``a`` feeds residue ``a*d mod s``; with ``g = gcd(d, s)`` only multiples of ``g`` are
+        fed, each by the taps ``a ≡ a0 (mod s/g)``.
+        """
+        s, d = self.s, self.d
+        r = (phase + self.b) % s
+        g = gcd(d, s)
+        if r % g:
+            return 0
+        period = s // g
+        a0 = (r // g) * pow(d // g, -1, period) % period if period > 1 else 0
+        return 0 if a0 >= self.k else (self.k - 1 - a0) // period + 1
+
     def phase_tap_counts(self) -> tuple[int, ...]:
-        """How many kernel taps feed each output phase ``j mod s``.
+        """How many kernel taps feed each output phase ``j mod s`` (``s`` values: bound the stride first).
 
         Equal counts mean a uniform interior (no checkerboard); unequal counts
         are the artifact Odena, Dumoulin & Olah describe.
         """
-        by_residue = [len(phase.taps) for phase in self.phases]
-        return tuple(by_residue[(r + self.b) % self.s] for r in range(self.s))
+        return tuple(self.tap_count(r) for r in range(self.s))
+
+    @property
+    def tap_count_range(self) -> tuple[int, int]:
+        """The fewest and most taps any output phase gets, arithmetically: ``(k // s, ceil(k / s))`` when
+        ``gcd(d, s) = 1``, else some phases get none."""
+        g = gcd(self.d, self.s)
+        period = self.s // g
+        most = -(-self.k // period)
+        return (self.k // period if g == 1 else 0), most
 
     @property
     def uniform_overlap(self) -> bool:
-        counts = self.phase_tap_counts()
-        return min(counts) == max(counts)
+        """Every output phase gets the same number of taps: ``gcd(d, s) = 1`` and ``s`` divides ``k``."""
+        fewest, most = self.tap_count_range
+        return fewest == most
 
 
 def _pad_pair(p: int | tuple[int, int]) -> tuple[int, int]:
@@ -331,12 +368,15 @@ def conv_length(n: int, k: int, s: int = 1, p: int | tuple[int, int] = 0, d: int
     before, after = _pad_pair(p)
     span = kernel_span(k, d)
     if n + before + after < span:
-        padding = f"padding={before}" if isinstance(p, int) else f"padding ({before}, {after})"
-        need = -(-(span - n) // 2)
+        if _items(p) is None:
+            rule, fix = "i + 2p ≥ d*(k-1)+1", f"padding ≥ {-(-(span - n) // 2)}"
+            padding = f"padding={before}"
+        else:
+            rule, fix = "i + b + e ≥ d*(k-1)+1", f"padding whose two ends add up to ≥ {span - n}"
+            padding = f"padding ({before}, {after})"
         raise ParameterError(
             f"input_size={n} with {padding} is shorter than the dilated kernel "
-            f"d*(k-1)+1={span}, a convolution needs i + 2p ≥ d*(k-1)+1; use padding ≥ {need} "
-            f"or a smaller kernel"
+            f"d*(k-1)+1={span}, a convolution needs {rule}; use {fix} or a smaller kernel"
         )
     return conv_count(n + before + after, k, s, d)
 

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..records import record
 from ..spec import Layer, check_groups
 from .run import ROUTES, apply, apply_adjoint
 
-__all__ = ["TOLERANCE", "check_routes", "max_errors"]
+__all__ = ["TOLERANCE", "AdjointCheck", "RouteCheck", "RouteErrors", "check_routes", "max_errors"]
+
+RouteErrors = record("RouteErrors", "route max_abs_error max_rel_error passed",
+                     doc="One route's (or peer's) worst difference from the fast route over the trials.")
+AdjointCheck = record("AdjointCheck", "lhs rhs max_rel_error passed", doc="<C u, x> against <u, C^T x>.")
+RouteCheck = record("RouteCheck", "dtype tolerance trials batch seed channels groups output_shape routes adjoint "
+                                  "passed", doc="What :func:`check_routes` found, and the settings it ran with.")
 
 #: Agreement required, relative to the largest magnitude of the reference result.
 TOLERANCE = {"float64": 1e-12, "float32": 1e-5}
@@ -23,8 +30,8 @@ def max_errors(result: np.ndarray, reference: np.ndarray) -> tuple[float, float]
 
 
 def check_routes(layer: Layer, channels: tuple[int, int], groups: int = 1, batch: int = 2, trials: int = 3,
-                 dtype: str = "float64", seed: int = 0, peers: dict | None = None) -> dict:
-    """Run every route on random inputs and compare: a JSON-ready dict, ``passed`` says if all agree.
+                 dtype: str = "float64", seed: int = 0, peers: dict | None = None) -> RouteCheck:
+    """Run every route on random inputs and compare; ``passed`` says if all agree.
 
     ``peers`` maps a name to ``f(x, weight, bias) -> array`` run on the same inputs (e.g. PyTorch).
     """
@@ -34,7 +41,7 @@ def check_routes(layer: Layer, channels: tuple[int, int], groups: int = 1, batch
     rng = np.random.default_rng(seed)
     names = [r for r in ROUTES if r != "fast"] + list(peers or {})
     worst = {name: [0.0, 0.0] for name in names}
-    adjoint = {"max_rel_error": 0.0}
+    adjoint = AdjointCheck(0.0, 0.0, 0.0, True)
     shape = None
     for _ in range(trials):
         x = rng.standard_normal((batch, c_in, *layer.input_size)).astype(dtype)
@@ -57,11 +64,8 @@ def check_routes(layer: Layer, channels: tuple[int, int], groups: int = 1, batch
         lhs, rhs = float(np.vdot(cu, x.astype(np.float64))), float(np.vdot(u.astype(np.float64), ctx))
         scale = float(np.linalg.norm(cu) * np.linalg.norm(x.astype(np.float64))) or 1.0
         rel = abs(lhs - rhs) / scale
-        if rel >= adjoint["max_rel_error"]:
-            adjoint = {"lhs": lhs, "rhs": rhs, "max_rel_error": rel}
-    adjoint["passed"] = adjoint["max_rel_error"] <= tolerance
-    routes = [{"route": name, "max_abs_error": worst[name][0], "max_rel_error": worst[name][1],
-               "passed": worst[name][1] <= tolerance} for name in names]
-    return {"dtype": dtype, "tolerance": tolerance, "trials": trials, "batch": batch, "seed": seed,
-            "channels": [c_in, c_out], "groups": groups, "output_shape": shape, "routes": routes,
-            "adjoint": adjoint, "passed": all(r["passed"] for r in routes) and adjoint["passed"]}
+        if rel >= adjoint.max_rel_error:
+            adjoint = AdjointCheck(lhs, rhs, rel, rel <= tolerance)
+    routes = tuple(RouteErrors(name, *worst[name], worst[name][1] <= tolerance) for name in names)
+    return RouteCheck(dtype, tolerance, trials, batch, seed, (c_in, c_out), groups, tuple(shape), routes, adjoint,
+                      all(r.passed for r in routes) and adjoint.passed)

@@ -2,14 +2,13 @@
 
 Loaded only when ``check`` runs: NumPy, and PyTorch when installed, are imported here.
 
->>> report = check_report((5,), (3,), (2,), (1,), (1,), (1,), 1, (2, 2), 1, 1, "float64", 0)
->>> report.passed, [row["route"] for row in report.routes]
+>>> report = check_report(5, 3, stride=2, padding=1, output_padding=1, batch=1, trials=1)
+>>> report.passed, [row.route for row in report.routes]
 (True, ['matrix', 'zero_insertion', 'phases'])
 """
 
 from __future__ import annotations
 
-from ..arithmetic import conv_transpose_output_size
 from ..records import record
 from ..spec import Layer, ParameterError, broadcast
 
@@ -17,14 +16,18 @@ CheckReport = record(
     "CheckReport", "command ndim input_size kernel_size stride padding output_padding dilation dtype tolerance "
                    "trials batch seed channels groups output_shape adjoint reference routes pytorch shape passed",
     doc="``tconvcalc check``: each route's worst error against the fast route, PyTorch's, the adjoint identity.")
+PeerCheck = record("PeerCheck", "available version reason max_abs_error max_rel_error passed",
+                   optional="version reason max_abs_error max_rel_error passed",
+                   doc="PyTorch on the same inputs: its errors, or why it could not run.")
+ShapeCheck = record("ShapeCheck", "routes formula passed", doc="The routes' output shape against the size formula.")
 
 
 def _torch_peer(ndim: int, stride, padding, output_padding, groups, dilation):
-    """PyTorch's conv_transpose{n}d on the same arrays, or the reason it cannot run."""
+    """PyTorch's conv_transpose{n}d on the same arrays and its version, or None and why it cannot run."""
     try:
         import torch
     except ImportError:
-        return None, {"available": False, "reason": "PyTorch is not installed"}
+        return None, "PyTorch is not installed"
 
     def run(x, w, bias):
         conv = getattr(torch.nn.functional, f"conv_transpose{ndim}d")
@@ -32,11 +35,11 @@ def _torch_peer(ndim: int, stride, padding, output_padding, groups, dilation):
             return conv(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(bias), stride, padding,
                         output_padding, groups, dilation).numpy()
 
-    return run, {"available": True, "version": torch.__version__.split("+")[0]}
+    return run, torch.__version__.split("+")[0]
 
 
-def check_report(input_size, kernel_size, stride, padding, output_padding, dilation, groups, channels, batch,
-                 trials, dtype, seed) -> CheckReport:
+def check_report(input_size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1, groups=1,
+                 channels=(2, 2), batch=2, trials=3, dtype="float64", seed=0) -> CheckReport:
     """Run every route of :mod:`tconvcalc.numeric` on ``trials`` random inputs (PyTorch too, if installed)."""
     from .. import numeric
 
@@ -44,18 +47,16 @@ def check_report(input_size, kernel_size, stride, padding, output_padding, dilat
     if layer.ndim > 3:
         raise ParameterError(f"the layer has {layer.ndim} axes, check runs 1-D, 2-D and 3-D layers like "
                              f"PyTorch's conv_transpose1d/2d/3d; give at most 3 axes")
-    layer_parameters = broadcast(layer.ndim, input_size=input_size, kernel_size=kernel_size, stride=stride,
-                                 padding=padding, output_padding=output_padding, dilation=dilation)[1].values()
-    run, torch_info = _torch_peer(layer.ndim, stride, padding, output_padding, groups, dilation)
-    peers = {"pytorch": run} if run else {}
-    result = numeric.check_routes(layer, channels, groups, batch, trials, dtype, seed, peers)
-    formula = list(conv_transpose_output_size(input_size, kernel_size, stride, padding, output_padding, dilation))
-    routes = [r for r in result["routes"] if r["route"] != "pytorch"]
-    if run:
-        torch_info.update(next(r for r in result["routes"] if r["route"] == "pytorch"))
-        del torch_info["route"]
-    shape_ok = result["output_shape"][2:] == formula
-    return CheckReport("check", layer.ndim, *layer_parameters, *(result[key] for key in CheckReport._fields[8:17]),
-                       "fast", routes, torch_info,
-                       {"routes": result["output_shape"], "formula": formula, "passed": shape_ok},
-                       result["passed"] and shape_ok)
+    parameters = broadcast(layer.ndim, input_size=input_size, kernel_size=kernel_size, stride=stride,
+                           padding=padding, output_padding=output_padding, dilation=dilation)[1]
+    run, about = _torch_peer(layer.ndim, *(parameters[name] for name in ("stride", "padding", "output_padding")),
+                             groups, parameters["dilation"])
+    result = numeric.check_routes(layer, channels, groups, batch, trials, dtype, seed, {"pytorch": run} if run else {})
+    theirs = next((r for r in result.routes if r.route == "pytorch"), None)
+    pytorch = (PeerCheck(True, about, None, *theirs[1:]) if theirs
+               else PeerCheck(False, None, about, None, None, None))
+    shape = ShapeCheck(result.output_shape, layer.output_size, result.output_shape[2:] == layer.output_size)
+    return CheckReport("check", layer.ndim, *parameters.values(), result.dtype, result.tolerance, result.trials,
+                       result.batch, result.seed, result.channels, result.groups, result.output_shape,
+                       result.adjoint, "fast", tuple(r for r in result.routes if r.route != "pytorch"), pytorch,
+                       shape, result.passed and shape.passed)

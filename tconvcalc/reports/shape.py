@@ -9,9 +9,8 @@
 
 from __future__ import annotations
 
-from itertools import islice
-
-from ..arithmetic import alternatives, ambiguity, conv_input_sizes, conv_output_size, output_padding_for
+from ..arithmetic import (alternatives, alternatives_total, ambiguity, conv_input_range, conv_output_size,
+                          output_padding_for)
 from ..conventions import pytorch_arguments, pytorch_code, pytorch_conv_code
 from ..planner import Plan
 from ..records import record
@@ -20,6 +19,11 @@ from ..spec import Axis, Layer, broadcast
 # Every output_padding on every axis multiplies out; a 3-D stride-8 layer has
 # 512 combinations.  Reports list at most this many and say how many there are.
 MAX_ALTERNATIVES = 1024
+# Per axis, a table of more rows than this shows its first and last rows (and the layer's own):
+# a stride-1000 layer has 1000 output_paddings, a range, not a table.
+MAX_ROWS = 16
+# Taps per output phase are listed for at most this many phases (the stride); the range says the rest.
+MAX_PHASES = 64
 
 SIZE_FORMULA = "o = (i−1)·s − 2p + d·(k−1) + op + 1"
 CONV_FORMULA = "o = ⌊(i + 2p − d·(k−1) − 1) / s⌋ + 1"
@@ -27,14 +31,18 @@ CONV_FORMULA = "o = ⌊(i + 2p − d·(k−1) − 1) / s⌋ + 1"
 LayerRow = record("LayerRow", "input_size kernel_size stride padding output_padding dilation output_size "
                               "uniform_overlap", doc="A layer's PyTorch parameters and sizes, per axis.")
 AlternativeRow = record("AlternativeRow", "output_padding output_size conv_output_size inverts chosen")
-AxisAmbiguity = record("AxisAmbiguity", "axis alternatives phase_tap_counts uniform_overlap")
+AxisAmbiguity = record("AxisAmbiguity", "axis alternatives alternatives_total phase_tap_counts tap_count_range "
+                                        "uniform_overlap",
+                       doc="One axis's output_paddings: the rows shown (all, or the first, last and chosen ones) "
+                           "and how many there are; the taps per output phase (the first MAX_PHASES phases) and "
+                           "the fewest and most any phase gets.")
 Combination = record("Combination", "output_padding output_size inverts chosen")
 ShapeReport = record(
     "ShapeReport", "command ndim input_size kernel_size stride padding output_padding dilation output_size target "
                    "formula substituted full_size crop axes alternatives alternatives_total pytorch",
     optional="target", doc="``tconvcalc shape``: the size, why, every output_padding and the layer line.")
 ConvInput = record("ConvInput", "input_size output_padding given")
-ConvAxis = record("ConvAxis", "axis inputs")
+ConvAxis = record("ConvAxis", "axis inputs inputs_total")
 ConvReport = record("ConvReport", "command ndim input_size kernel_size stride padding dilation formula substituted "
                                   "output_size axes pytorch_conv pytorch_inverse")
 PlanBounds = record("PlanBounds", "kernel_size stride max_padding dilation uniform_only")
@@ -51,6 +59,15 @@ def layer_row(layer: Layer) -> LayerRow:
                     layer.output_size, layer.uniform_overlap)
 
 
+def shown_rows(count: int, *keep: int | None) -> list[int]:
+    """The rows a table shows: all of them up to :data:`MAX_ROWS`, else the first and last halves of
+    that many and the ``keep`` rows (the layer's own) - in order, so a view can mark the gaps."""
+    if count <= MAX_ROWS:
+        return list(range(count))
+    half = MAX_ROWS // 2
+    return sorted({*range(half), *range(count - half, count), *(k for k in keep if k is not None)})
+
+
 def _substituted(axis: Axis) -> str:
     p, op = axis.pytorch
     return f"({axis.i}−1)·{axis.s} − 2·{p} + {axis.d}·({axis.k}−1) + {op} + 1 = {axis.o}"
@@ -62,21 +79,23 @@ def shape_report(input_size, kernel_size, stride=1, padding=0, output_padding=0,
     if target is not None:
         output_padding = output_padding_for(target, input_size, kernel_size, stride, padding, dilation)
     layer = Layer.from_pytorch(input_size, kernel_size, stride, padding, output_padding, dilation)
-    combos = alternatives(layer.axes)
     row = layer_row(layer)
-    axes = tuple(
-        AxisAmbiguity(n, tuple(AlternativeRow(alt.output_padding, alt.output_size, alt.conv_output_size,
-                                              alt.inverts, alt.chosen) for alt in ambiguity(axis)),
-                      axis.phase_tap_counts(), axis.uniform_overlap)
-        for n, axis in enumerate(layer.axes))
+    axes = []
+    for n, axis in enumerate(layer.axes):
+        rows = ambiguity(axis)
+        shown = [rows[j] for j in shown_rows(len(rows), rows.index_of(rows.chosen_op))]
+        axes.append(AxisAmbiguity(n, tuple(AlternativeRow(alt.output_padding, alt.output_size, alt.conv_output_size,
+                                                          alt.inverts, alt.chosen) for alt in shown),
+                                  len(rows), tuple(axis.tap_count(r) for r in range(min(axis.s, MAX_PHASES))),
+                                  axis.tap_count_range, axis.uniform_overlap))
     combinations = tuple(
         Combination(tuple(alt.output_padding for alt in combo), tuple(alt.output_size for alt in combo),
                     all(alt.inverts for alt in combo), all(alt.chosen for alt in combo))
-        for combo in islice(combos, MAX_ALTERNATIVES))
+        for combo in alternatives(layer.axes, MAX_ALTERNATIVES))
     return ShapeReport("shape", layer.ndim, *row[:7],
                        None if target is None else broadcast(layer.ndim, target=target)[1]["target"],
                        SIZE_FORMULA, tuple(_substituted(a) for a in layer.axes), layer.field("full"), layer.crop,
-                       axes, combinations, len(combos), pytorch_code(layer))
+                       tuple(axes), combinations, alternatives_total(layer.axes), pytorch_code(layer))
 
 
 def conv_report(input_size, kernel_size, stride=1, padding=0, dilation=1) -> ConvReport:
@@ -85,15 +104,17 @@ def conv_report(input_size, kernel_size, stride=1, padding=0, dilation=1) -> Con
                         dilation=dilation)
     i, k, s, p, d = v.values()
     out = conv_output_size(i, k, s, p, d)
-    shared = conv_input_sizes(out, k, s, p, d)
-    axes = tuple(ConvAxis(n, tuple(ConvInput(size, output_padding_for(size, out[n], k[n], s[n], p[n], d[n]),
-                                             size == i[n]) for size in shared[n]))
-                 for n in range(ndim))
+    axes = []
+    for n in range(ndim):
+        shared = conv_input_range(out[n], k[n], s[n], p[n], d[n])
+        shown = [shared[j] for j in shown_rows(len(shared), i[n] - shared.start)]
+        axes.append(ConvAxis(n, tuple(ConvInput(size, output_padding_for(size, out[n], k[n], s[n], p[n], d[n]),
+                                                size == i[n]) for size in shown), len(shared)))
     restore = Layer.from_pytorch(out, k, s, p, output_padding_for(i, out, k, s, p, d), d)
     return ConvReport(
         "conv", ndim, i, k, s, p, d, CONV_FORMULA,
         tuple(f"⌊({i[n]} + 2·{p[n]} − {d[n]}·({k[n]}−1) − 1) / {s[n]}⌋ + 1 = {out[n]}" for n in range(ndim)),
-        out, axes, pytorch_conv_code(k, s, p, d), pytorch_code(restore, "out_ch", "in_ch"))
+        out, tuple(axes), pytorch_conv_code(k, s, p, d), pytorch_code(restore, "out_ch", "in_ch"))
 
 
 def plan_report(result: Plan, bounds: PlanBounds) -> PlanReport:

@@ -305,11 +305,11 @@ def conv_operator(input_size, kernel_size, stride=1, padding=0, dilation=1, *, i
     numeric array of shape ``kernel_size`` or ``(out, in/groups, *kernel_size)``.
     """
     pairs = _per_axis_padding(padding)
-    named = dict(input_size=input_size, kernel_size=kernel_size, stride=stride, dilation=dilation)
-    if pairs is None:
-        named["padding"] = padding
-    _, v = broadcast(None if pairs is None else len(pairs), **named)
-    pads = pairs if pairs is not None else v["padding"]
+    # (before, after) pairs broadcast like any per-axis value: by their position in the list
+    named = dict(input_size=input_size, kernel_size=kernel_size, stride=stride, dilation=dilation,
+                 padding=padding if pairs is None else list(range(len(pairs))))
+    _, v = broadcast(**named)
+    pads = v["padding"] if pairs is None else [pairs[j] for j in v["padding"]]
     axes = tuple(Axis.from_conv(n, k, s, p, d) for n, k, s, p, d in
                  zip(v["input_size"], v["kernel_size"], v["stride"], pads, v["dilation"]))
     return operator_from_axes(axes, in_channels=in_channels, out_channels=out_channels, groups=groups,

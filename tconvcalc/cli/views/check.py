@@ -37,30 +37,30 @@ def render_check(report, console) -> None:
         table.add_column(name, justify=justify)
     tol = _number(report.tolerance)
     for row in report.routes:
-        table.add_row(ROUTE_LABELS.get(row["route"], row["route"]), _number(row["max_abs_error"]),
-                      _number(row["max_rel_error"]), tol, verdict(row["passed"]))
+        table.add_row(ROUTE_LABELS.get(row.route, row.route), _number(row.max_abs_error),
+                      _number(row.max_rel_error), tol, verdict(row.passed))
     torch = report.pytorch
-    if torch["available"]:
-        table.add_row(f"PyTorch {torch['version']}", _number(torch["max_abs_error"]),
-                      _number(torch["max_rel_error"]), tol, verdict(torch["passed"]))
+    if torch.available:
+        table.add_row(f"PyTorch {torch.version}", _number(torch.max_abs_error),
+                      _number(torch.max_rel_error), tol, verdict(torch.passed))
     else:
-        table.add_row("PyTorch", "—", "—", "", Text(f"skipped: {torch['reason']}", style="yellow"))
+        table.add_row("PyTorch", "—", "—", "", Text(f"skipped: {torch.reason}", style="yellow"))
     adj = report.adjoint
-    table.add_row("adjoint ⟨Cu,x⟩=⟨u,Cᵀx⟩", _number(abs(adj["lhs"] - adj["rhs"])),
-                  _number(adj["max_rel_error"]), tol, verdict(adj["passed"]))
+    table.add_row("adjoint ⟨Cu,x⟩=⟨u,Cᵀx⟩", _number(abs(adj.lhs - adj.rhs)),
+                  _number(adj.max_rel_error), tol, verdict(adj.passed))
     shape = report.shape
-    table.add_row("output shape", "×".join(map(str, shape["routes"])),
-                  "formula " + "×".join(map(str, shape["formula"])), "exact", verdict(shape["passed"]))
+    table.add_row("output shape", "×".join(map(str, shape.routes)),
+                  "formula " + "×".join(map(str, shape.formula)), "exact", verdict(shape.passed))
     console.print(table)
-    failed = [r["route"] for r in report.routes if not r["passed"]]
-    if torch["available"] and not torch["passed"]:
+    failed = [r.route for r in report.routes if not r.passed]
+    if torch.available and not torch.passed:
         failed.append("pytorch")
-    if not adj["passed"]:
+    if not adj.passed:
         failed.append("adjoint")
-    if not shape["passed"]:
+    if not shape.passed:
         failed.append("output shape")
-    worst = max([r["max_rel_error"] for r in report.routes] + [adj["max_rel_error"]]
-                + ([torch["max_rel_error"]] if torch["available"] else []))
+    worst = max([r.max_rel_error for r in report.routes] + [adj.max_rel_error]
+                + ([torch.max_rel_error] if torch.available else []))
     if report.passed:
         console.print(Text("PASS", style="bold green") + Text(
             f"  every route agrees with the fast one, worst relative error {_number(worst)} ≤ {tol}"))

@@ -56,9 +56,17 @@ def render_shape(report, console: Console) -> None:
     shown = axes[:1] if _isotropic(axes) else axes
     conv = f"Conv{ndim}d"
     console.print(Text("Why output_padding exists", style="bold"))
-    console.print(Text(
-        f"A {conv} with the same k, s, p, d maps several sizes to the same {axes_text(report.input_size)};"
-        f" the transpose cannot know which one you came from. output_padding picks it:"))
+    if set(report.stride) == {1}:
+        console.print(Text(
+            f"With stride 1 a {conv} with the same k, p, d maps exactly one size to {axes_text(report.input_size)}, "
+            f"so the transpose gives it back without help"
+            + (": " if any(entry.alternatives_total > 1 for entry in axes) else ".")
+            + ("PyTorch still accepts more output_padding (dilation > stride), and only 0 inverts:"
+               if any(entry.alternatives_total > 1 for entry in axes) else "")))
+    else:
+        console.print(Text(
+            f"A {conv} with the same k, s, p, d maps several sizes to the same {axes_text(report.input_size)};"
+            f" the transpose cannot know which one you came from. output_padding picks it:"))
     for entry, table in _axis_tables(axes, ndim):
         table.add_column("output_padding", justify="right")
         table.add_column("output size", justify="right")
@@ -66,20 +74,26 @@ def render_shape(report, console: Console) -> None:
         table.add_column("")
         table.add_column("")
         want = report.input_size[entry.axis]
+        previous = None
         for alt in entry.alternatives:
+            if previous is not None and alt.output_padding > previous + 1:  # rows left out: say how many
+                table.add_row("…", "", "", Text(f"{alt.output_padding - previous - 1} more", style="dim"), "")
             verdict = (Text(f"✓ = input {want}", style="green") if alt.inverts
                        else Text(f"✗ ≠ input {want}", style="yellow"))
             table.add_row(str(alt.output_padding), str(alt.output_size), str(alt.conv_output_size),
                           verdict, Text("◀ this layer", style="bold") if alt.chosen else "")
+            previous = alt.output_padding
         console.print(table)
     for entry in shown:
-        counts = entry.phase_tap_counts
+        counts, (fewest, most) = entry.phase_tap_counts, entry.tap_count_range
+        stride = report.stride[entry.axis]
         where = "" if len(shown) == 1 else f"axis {entry.axis}: "
+        each = ", ".join(map(str, counts)) if len(counts) == stride else f"{fewest} to {most} (of {stride} phases)"
         if entry.uniform_overlap:
-            console.print(Text(f"Overlap  {where}every output phase gets {counts[0]} kernel tap(s): "
+            console.print(Text(f"Overlap  {where}every output phase gets {fewest} kernel tap(s): "
                                f"uniform, no checkerboard pattern", style="green"))
         else:
-            console.print(Text(f"Overlap  {where}output phases get {', '.join(map(str, counts))} kernel taps: "
+            console.print(Text(f"Overlap  {where}output phases get {each} kernel taps: "
                                f"uneven, expect checkerboard artifacts (make k divisible by s)",
                                style="yellow"))
     console.print()
