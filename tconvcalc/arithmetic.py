@@ -16,8 +16,8 @@ from collections import namedtuple
 from collections.abc import Sequence
 from math import prod
 
-from .spec import (Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least, conv_length, full_length,
-                   is_per_axis, op_limit, ordinal_list)
+from .spec import (Axis, IntOrTuple, Layer, ParameterError, broadcast, channel_counts, check_at_least, conv_length,
+                   full_length, is_per_axis, op_limit, ordinal_list)
 
 
 def _per_axis(fn, per_axis: bool, **named):
@@ -275,10 +275,13 @@ def conv_params(kernel_size: IntOrTuple, in_channels: int, out_channels: int, gr
 
 
 def layer_costs(layers: Sequence[Layer], channels: Sequence[int] | None, batch: int = 1) -> list[dict]:
-    """FLOPs (PyTorch's flop-counter formula) and parameters per layer of a stack; channels[n] -> channels[n+1]."""
+    """FLOPs (PyTorch's flop-counter formula) and parameters per layer of a stack; channels[n] -> channels[n+1]
+    (one count per boundary, or None for one channel everywhere)."""
+    channels = channel_counts(1 if channels is None else channels, len(layers) + 1,
+                              f"a stack of {len(layers)} layers (its input, then each layer's output)")
     costs = []
     for n, layer in enumerate(layers):
-        c_in, c_out = (channels[n], channels[n + 1]) if channels else (1, 1)
+        c_in, c_out = channels[n], channels[n + 1]
         costs.append({
             "flops": conv_transpose_flops(layer.input_size, layer.kernel_size, c_in, c_out, batch=batch),
             "params": conv_params(layer.kernel_size, c_in, c_out),

@@ -19,7 +19,7 @@ from collections import namedtuple
 from pathlib import Path
 
 from .arithmetic import conv_output_size, output_padding_for
-from .spec import Layer, ParameterError, broadcast
+from .spec import Layer, ParameterError, broadcast, check_at_least
 
 # Field name -> its short alias in a spec; both are accepted.
 FIELDS = {"kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d", "channels": "c"}
@@ -53,6 +53,14 @@ def _per_axis(source: str, where: str, field: str, value, ndim: int | None) -> t
         raise _fail(source, where, str(error)) from None
 
 
+def _channels(source: str, where: str, value) -> int | None:
+    """An optional channel count: a whole number ≥ 1 (never a word such as "rgb", a fraction or 0)."""
+    try:
+        return None if value is None else check_at_least("channels", value, 1)
+    except ParameterError as error:
+        raise _fail(source, where, str(error)) from None
+
+
 def parse_encoder(text: str, source: str = "spec", format: str = "toml") -> Encoder:
     """An Encoder from TOML or JSON text; ``source`` names the file in errors."""
     try:
@@ -77,7 +85,7 @@ def parse_encoder(text: str, source: str = "spec", format: str = "toml") -> Enco
                                          "add e.g. input = [64, 64]")
     input_size = _per_axis(source, "top level", "input", data.get("input", data.get("input_size")), None)
     ndim = len(input_size)
-    channels = data.get("channels")
+    channels = _channels(source, "top level", data.get("channels"))
     layers_data = data.get("layers")
     if not isinstance(layers_data, list) or not layers_data:
         raise _fail(source, "top level", "'layers' must be a non-empty list of convolutions; add [[layers]] "
@@ -102,11 +110,8 @@ def parse_encoder(text: str, source: str = "spec", format: str = "toml") -> Enco
         fields = {}
         for name in ("kernel_size", "stride", "padding", "dilation"):
             fields[name] = _per_axis(source, where, name, values.get(name, DEFAULTS.get(name)), ndim)
-        ch = values.get("channels")
-        if ch is not None and (not isinstance(ch, int) or isinstance(ch, bool) or ch < 1):
-            raise _fail(source, where, f"field 'channels' must be a positive integer, got {ch!r}; write "
-                                       f"channels = 64")
-        layers.append(EncoderLayer(str(values.get("name", f"conv{n}")), channels=ch, **fields))
+        layers.append(EncoderLayer(str(values.get("name", f"conv{n}")), channels=_channels(source, where, values.get(
+            "channels")), **fields))
     return Encoder(source, input_size, channels, tuple(layers))
 
 

@@ -32,7 +32,7 @@ from typing import Sequence, Union
 from .errors import NotInstalledError, ParameterError, TconvcalcError
 
 __all__ = ["Axis", "Layer", "Phase", "ParameterError", "NotInstalledError", "TconvcalcError", "broadcast",
-           "check_int", "check_at_least", "check_groups", "conv_count", "conv_length", "full_length", "kernel_span",
+           "channel_counts", "check_int", "check_at_least", "check_groups", "conv_count", "conv_length", "full_length", "kernel_span",
            "op_limit", "is_per_axis", "ordinal_list"]
 
 IntOrTuple = Union[int, Sequence[int]]
@@ -88,6 +88,24 @@ def check_groups(groups: object, in_channels: object, out_channels: object) -> i
             raise ParameterError(f"groups={groups} does not divide {name}={count}, each group takes an equal "
                                  f"share of the channels; use groups among {_divisors(count)}")
     return groups
+
+
+def channel_counts(values: object, count: int, what: str) -> tuple[int, ...]:
+    """``count`` channel counts, each ≥ 1: one value is used for all of them, else exactly ``count`` values.
+
+    ``what`` says what they count, for the message: "a layer (in, out)", "a stack of 3 layers (...)".
+
+    >>> channel_counts(64, 2, "a layer (in, out)"), channel_counts([3, 8, 1], 3, "a stack of 2 layers")
+    ((64, 64), (3, 8, 1))
+    """
+    items = _items(values)
+    items = (values,) if items is None else items
+    if len(items) == 1:
+        items = items * count
+    if len(items) != count:
+        raise ParameterError(f"channels has {len(items)} values but {what} needs {count}; give {count} counts, "
+                             f"or one for all")
+    return tuple(check_at_least("channels", v, 1) for v in items)
 
 
 def _items(value: object) -> tuple | None:

@@ -235,7 +235,7 @@ def test_mirror_cli_bad_file_is_one_error_line(tmp_path):
     spec.write_text(json.dumps({"input": 8, "layers": [{"k": 3, "s": 2, "channels": 0}]}))
     result = run("mirror", spec)
     assert result.exit_code == 2 and result.stdout == ""
-    assert result.stderr.startswith(f"Error: {spec}, layer 1: field 'channels'") and result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"Error: {spec}, layer 1: channels=0 is not positive") and result.stderr.count("\n") == 1
 
 
 # --- pictures -------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from ..spec import Layer, ParameterError
+from ..spec import Layer, ParameterError, channel_counts
 from .names import compact, framework_name
 from .weights import weight_plan
 from .write import Translation, pytorch_arguments, to_framework
@@ -217,8 +217,12 @@ def _translated_stack(framework: str, layers: Sequence[Layer], channels: Sequenc
 
 
 def emit_code(framework: str, layers: Sequence[Layer], channels: Sequence[int] | None) -> str:
-    """Code for the whole stack in ``framework`` (pytorch, keras or onnx)."""
+    """Code for the whole stack in ``framework`` (pytorch, keras or onnx); ``channels`` is one count per
+    boundary (input, then each layer's output), or None for placeholders."""
     framework = framework_name(framework)
+    if channels is not None:
+        channels = channel_counts(channels, len(layers) + 1,
+                                  f"a stack of {len(layers)} layers (its input, then each layer's output)")
     if framework == "pytorch":
         return pytorch_sequential(layers, channels)
     if framework not in _STACK_IMPORTS:

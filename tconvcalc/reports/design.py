@@ -10,9 +10,8 @@
 
 from __future__ import annotations
 
-from ..errors import ParameterError
 from ..records import record
-from ..spec import Layer
+from ..spec import Layer, channel_counts
 from .shape import layer_row
 
 OverlapReport = record("OverlapReport", "command layers counts output_size uniform interior interior_values period "
@@ -48,10 +47,6 @@ def _stack(layers, channels) -> tuple:
 
     if channels is None:
         return tuple(StackLayer(*layer_row(layer), None, None) for layer in layers)
-    if len(channels) != len(layers) + 1:
-        raise ParameterError(f"channels has {len(channels)} values but a stack of {len(layers)} layers "
-                             f"needs {len(layers) + 1} (input, then each layer's output); give "
-                             f"{len(layers) + 1} counts")
     return tuple(StackLayer(*layer_row(layer), cost["flops"], cost["params"])
                  for layer, cost in zip(layers, layer_costs(layers, channels)))
 
@@ -67,6 +62,9 @@ def chain_report(input_size, output_size, depth: int, kernels=range(1, 9), strid
     """``tconvcalc chain``: the best stack (with code in ``emit_as``'s framework) and the runners-up."""
     from ..planner import chain
 
+    if channels is not None:  # refused before the search, not after it
+        channels = channel_counts(channels, depth + 1, f"a stack of {depth} layers (its input, then each "
+                                                       f"layer's output)")
     result = chain(input_size, output_size, depth, kernels, strides, max_padding, dilations, limit, uniform_only)
     stacks = [_stack(stack, channels) for stack in result.stacks]
     best = result.stacks[0] if result.stacks else None
