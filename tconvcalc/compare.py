@@ -16,64 +16,62 @@ from . import overlap
 from .arithmetic import conv_flops, conv_params, conv_transpose_flops
 from .numeric import conv
 from .records import record
-from .spec import Layer
+from .spec import Layer, ParameterError, channel_counts
 
 SMOOTHING_KERNEL = 3  # the 3x3 convolution after resizing, or before pixel shuffle
-
-
-def _ones_conv_counts(size: tuple[int, ...]) -> np.ndarray:
-    """Contributions per output of a k=3, p=1 convolution of an all-ones map."""
-    ones_kernel = np.ones((1, 1, *(SMOOTHING_KERNEL,) * len(size)))
-    return np.rint(conv(np.ones((1, 1, *size)), ones_kernel, padding=SMOOTHING_KERNEL // 2)[0, 0]).astype(int)
-
-
-def _interior_values(grid: np.ndarray, margin: int) -> list[int]:
-    window = tuple(slice(margin, max(margin, n - margin)) for n in grid.shape)
-    return np.unique(grid[window]).tolist()
-
-
-def _measured(name: str, code: str, counts: np.ndarray, flops: int, params: int, margin: int) -> Method:
-    values = _interior_values(counts, margin)
-    return Method(name, code, None, counts.shape, flops, params, len(values) <= 1, values)
-
 
 Method = record("Method", "method code parameters output_size flops params uniform interior_values",
                 doc="One way to upsample: what it runs, its size, cost and overlap; ``parameters`` (k, s, p, op) "
                     "for the transposed convolutions, None for the other two.")
 
 
-def _transposed(name: str, layer: Layer, channels: int) -> Method:
-    analysis = overlap.analyse([layer])
+def _smoothing_counts(length: int) -> np.ndarray:
+    """Contributions per output of a k=3, p=1 convolution of an all-ones signal (one axis; executed)."""
+    ones_kernel = np.ones((1, 1, SMOOTHING_KERNEL))
+    return np.rint(conv(np.ones((1, 1, length)), ones_kernel, padding=SMOOTHING_KERNEL // 2)[0, 0]).astype(np.int64)
+
+
+def _measured(name: str, code: str, per_axis: list[np.ndarray], flops: int, params: int, margin: int) -> Method:
+    """A method whose counts are separable: the interior's values are products of each axis's."""
+    windows = [slice(margin, max(margin, len(c) - margin)) for c in per_axis]
+    values = overlap.interior_values(per_axis, windows)
+    return Method(name, code, None, tuple(len(c) for c in per_axis), flops, params, len(values) <= 1, values)
+
+
+def _transposed(name: str, layer: Layer, c_in: int, c_out: int) -> Method:
+    analysis = overlap.analyse([layer], with_grid=False)
     k, s = layer.axes[0].k, layer.axes[0].s
     p, op = layer.axes[0].pytorch
     return Method(name, f"tconv k{k} s{s} p{p}" + (f" op{op}" if op else ""),
                   {"kernel_size": k, "stride": s, "padding": p, "output_padding": op}, layer.output_size,
-                  conv_transpose_flops(layer.input_size, layer.kernel_size, channels, channels),
-                  conv_params(layer.kernel_size, channels, channels), analysis.uniform, analysis.interior_values)
+                  conv_transpose_flops(layer.input_size, layer.kernel_size, c_in, c_out),
+                  conv_params(layer.kernel_size, c_in, c_out), analysis.uniform, analysis.interior_values)
 
 
-def compare_methods(input_size: tuple[int, ...], scale: int, channels: int) -> list[Method]:
-    """Every method's output size, FLOPs (PyTorch's formula), parameters and overlap."""
+def compare_methods(input_size: tuple[int, ...], scale: int, channels=64) -> list[Method]:
+    """Every method's output size, FLOPs (PyTorch's formula), parameters and overlap; ``channels`` is
+    ``(in, out)`` or one count for both.  Counted per axis, so the work grows with the sides, not the area."""
+    c_in, c_out = channel_counts(channels, 2, "an upsampling layer (in, out)")
     ndim, s = len(input_size), scale
+    if max(input_size) * s > overlap.MAX_AXIS:
+        raise ParameterError(f"upsampling {max(input_size)} by scale={s} gives {max(input_size) * s} outputs per "
+                             f"axis, more than the {overlap.MAX_AXIS} compare counts; use a smaller input or scale")
     smooth = (SMOOTHING_KERNEL,) * ndim
     big = tuple(n * s for n in input_size)
     half, odd = divmod(s, 2)
     methods = [
-        _transposed("transposed conv, k = s", Layer.from_pytorch(input_size, s, s, 0, 0), channels),
+        _transposed("transposed conv, k = s", Layer.from_pytorch(input_size, s, s, 0, 0), c_in, c_out),
         # 2s - 2p + op = s: p = s/2 for even s, (s+1)/2 with op = 1 for odd s.
-        _transposed("transposed conv, k = 2s", Layer.from_pytorch(input_size, 2 * s, s, half + odd, odd), channels),
+        _transposed("transposed conv, k = 2s", Layer.from_pytorch(input_size, 2 * s, s, half + odd, odd), c_in,
+                    c_out),
         # (s+1) - 2p + op = s: p = op = 1, the common "3x3, stride 2" layer.
-        _transposed("transposed conv, k = s+1", Layer.from_pytorch(input_size, s + 1, s, 1, 1), channels),
+        _transposed("transposed conv, k = s+1", Layer.from_pytorch(input_size, s + 1, s, 1, 1), c_in, c_out),
+        _measured("resize + conv", f"nearest ×{s}, conv k3 p1", [_smoothing_counts(n) for n in big],
+                  conv_flops(big, smooth, c_in, c_out), conv_params(smooth, c_in, c_out), 1),
+        # Pixel shuffle moves channel (r1, r2, ...) of input position n to output n*s + r: every
+        # phase copies the same count map, so each axis's counts are repeated s times.
+        _measured("sub-pixel conv", f"conv k3 p1 to C·{s ** ndim}, PixelShuffle({s})",
+                  [np.repeat(_smoothing_counts(n), s) for n in input_size],
+                  conv_flops(input_size, smooth, c_in, c_out * s**ndim), conv_params(smooth, c_in, c_out * s**ndim), s),
     ]
-    counts = _ones_conv_counts(big)
-    methods.append(_measured("resize + conv", f"nearest ×{s}, conv k3 p1", counts,
-                             conv_flops(big, smooth, channels, channels), conv_params(smooth, channels, channels), 1))
-    # Pixel shuffle moves channel (r1, r2, ...) of input position n to output n*s + r: every
-    # phase copies the same count map, so the output is that map repeated s times per axis.
-    counts = _ones_conv_counts(tuple(input_size))
-    for axis in range(ndim):
-        counts = np.repeat(counts, s, axis=axis)
-    methods.append(_measured("sub-pixel conv", f"conv k3 p1 to C·{s ** ndim}, PixelShuffle({s})", counts,
-                             conv_flops(input_size, smooth, channels, channels * s**ndim),
-                             conv_params(smooth, channels, channels * s**ndim), s))
     return methods

@@ -16,6 +16,7 @@ LaTeX and overlap views read the same triples.
 from __future__ import annotations
 
 from itertools import product
+from math import prod
 from typing import Iterable, Iterator, Sequence
 
 from .spec import Axis
@@ -30,6 +31,21 @@ def axis_taps(axis: Axis) -> list[tuple[int, int, int]]:
         for a in range(axis.k)
         if 0 <= (m := n * s + a * d - b) < o
     ]
+
+
+def tap_range(axis: Axis, a: int) -> tuple[slice, slice] | None:
+    """The inputs ``n`` whose tap ``a`` lands inside the cropped output, and where they land (every
+    ``s``-th output): C's non-zeros of one tap as two slices, or None if none lands.
+
+    >>> tap_range(Axis(4, 3, 2, 1, 1, 1), 0)   # m = 2n - 1 for n = 1..3
+    (slice(1, 4, None), slice(1, 6, 2))
+    """
+    shift = a * axis.d - axis.b  # output index m = n*s + shift
+    lo = max(0, -(shift // axis.s))  # ceil(-shift / s)
+    hi = min(axis.i - 1, (axis.o - 1 - shift) // axis.s)
+    if lo > hi:
+        return None
+    return slice(lo, hi + 1), slice(lo * axis.s + shift, hi * axis.s + shift + 1, axis.s)
 
 
 def zero_insertion_cells(axis: Axis) -> list[str]:
@@ -75,9 +91,16 @@ def layer_taps(axes: Iterable[Axis]) -> Iterator[tuple[int, int, tuple[int, ...]
         yield ravel(rows, in_shape), ravel(cols, out_shape), taps
 
 
+def axis_nnz(axis: Axis) -> int:
+    """Non-zeros of one axis's C, counted tap by tap (k steps; callers bound k first, ``i·k`` bounds it)."""
+    return sum(len(range(*span[0].indices(axis.i))) for a in range(axis.k) if (span := tap_range(axis, a)))
+
+
+def nnz_bound(axes: Iterable[Axis]) -> int:
+    """At least as many as C's non-zeros, in O(1): every input meets every tap, ``Π i·k``."""
+    return prod(axis.i * axis.k for axis in axes)
+
+
 def nnz(axes: Iterable[Axis]) -> int:
     """Number of non-zeros of C without enumerating them."""
-    count = 1
-    for axis in axes:
-        count *= len(axis_taps(axis))
-    return count
+    return prod(axis_nnz(axis) for axis in axes)

@@ -2,9 +2,13 @@
 
 Odena, Dumoulin & Olah (Distill, 2016): when the stride does not divide the
 kernel, neighbouring outputs receive different numbers of contributions, and a
-transposed convolution paints a checkerboard.  The counts here are read from
-the same (row, column, tap) triples as the matrix C, so they equal executing the
+transposed convolution paints a checkerboard.  The counts are read from the
+same (row, column, tap) triples as the matrix C, so they equal executing the
 layer on an all-ones input with an all-ones kernel.
+
+Every layer is separable, so the counts are computed axis by axis (a stack too:
+the all-ones kernel is a product of per-axis kernels) and the N-d grid is their
+outer product, built only when it is small enough to list.
 
 >>> from tconvcalc.spec import Layer
 >>> counts(Layer.from_pytorch(5, 3, 2)).tolist()
@@ -16,27 +20,74 @@ layer on an all-ones input with an all-ones kernel.
 
 from __future__ import annotations
 
+from itertools import product
+from math import prod
 from typing import Sequence
 
 import numpy as np
 
-from .operator import axis_taps
+from .operator import tap_range
 from .records import record
-from .spec import Axis, Layer
+from .spec import Axis, Layer, ParameterError
+
+# Per axis, counts are computed for at most this many outputs; an N-d grid is listed up to MAX_CELLS.
+MAX_AXIS = 10_000_000
+MAX_CELLS = 1_000_000
+
+
+def _check_axis(axis: Axis) -> None:
+    if axis.o > MAX_AXIS or axis.i * axis.k > 10 * MAX_AXIS:
+        raise ParameterError(f"an axis with output size {axis.o} from input {axis.i} and kernel {axis.k} is more "
+                             f"than overlap counts (at most {MAX_AXIS} outputs, {10 * MAX_AXIS} input-tap pairs "
+                             f"per axis); analyse a smaller layer")
+
+
+def _scatter(axis: Axis, values: np.ndarray) -> np.ndarray:
+    """One axis of the layer on ``values`` with an all-ones kernel: each tap adds its strided slab."""
+    out = np.zeros(axis.o, dtype=np.int64)
+    for a in range(axis.k):
+        span = tap_range(axis, a)
+        if span is not None:
+            out[span[1]] += values[span[0]]
+    return out
 
 
 def axis_counts(axis: Axis) -> np.ndarray:
-    """Contributions per output position along one axis: a bincount of C's columns."""
-    columns = [m for _, m, _ in axis_taps(axis)]
-    return np.bincount(np.asarray(columns, dtype=np.int64), minlength=axis.o)
+    """Contributions per output position along one axis."""
+    _check_axis(axis)
+    return _scatter(axis, np.ones(axis.i, dtype=np.int64))
+
+
+def stack_axis_counts(axes: Sequence[Axis]) -> np.ndarray:
+    """One axis of several layers in sequence: each scatters the previous counts.  Artifacts compound:
+    a stack's pattern is the previous pattern scattered through the next layer's all-ones kernel."""
+    values = np.ones(axes[0].i, dtype=np.int64)
+    for axis in axes:
+        _check_axis(axis)
+        if axis.i != len(values):
+            raise ParameterError(f"a layer's input size {axis.i} does not follow the previous output size "
+                                 f"{len(values)}, a stack feeds each layer the last one's output; build the "
+                                 f"next layer from it")
+        values = _scatter(axis, values)
+    return values
+
+
+def grid(per_axis: Sequence[np.ndarray]) -> np.ndarray:
+    """The N-d counts: the outer product of the per-axis counts."""
+    cells = prod(len(c) for c in per_axis)
+    if cells > MAX_CELLS:
+        shape = "×".join(str(len(c)) for c in per_axis)
+        raise ParameterError(f"the count grid would be {shape} = {cells} cells, more than the {MAX_CELLS} overlap "
+                             f"lists; analyse fewer or smaller axes (each axis's counts are in axis_counts)")
+    out = np.ones((), dtype=np.int64)
+    for counts_ in per_axis:
+        out = np.multiply.outer(out, counts_)
+    return out
 
 
 def counts(layer: Layer) -> np.ndarray:
     """Contributions per output position; axes are independent, so the N-d count is an outer product."""
-    grid = np.ones((), dtype=np.int64)
-    for axis in layer.axes:
-        grid = np.multiply.outer(grid, axis_counts(axis))
-    return grid
+    return grid([axis_counts(axis) for axis in layer.axes])
 
 
 def interior(axes: Sequence[Axis]) -> slice:
@@ -55,30 +106,34 @@ def interior(axes: Sequence[Axis]) -> slice:
     return slice(min(start, o), max(min(start, o), o - end))
 
 
-def stack_counts(layers: Sequence[Layer]) -> np.ndarray:
-    """Contributions after several layers in sequence: each layer run on the previous counts.
-
-    Artifacts compound: a stack's pattern is the previous pattern scattered
-    through the next layer's all-ones kernel.
-    """
-    from .numeric import apply  # the backend executes the scatter; overlap only describes it
-
-    grid = np.ones((1, 1, *layers[0].input_size))
-    for layer in layers:  # apply() refuses a layer whose input size does not follow
-        grid = apply(layer, grid, np.ones((1, 1, *layer.kernel_size)))
-    return np.rint(grid[0, 0]).astype(np.int64)
+def interior_values(per_axis: Sequence[np.ndarray], windows: Sequence[slice]) -> list[int]:
+    """The distinct counts of the N-d interior: products of each axis's distinct interior counts."""
+    sets = [np.unique(c[w]).tolist() for c, w in zip(per_axis, windows)]
+    return sorted({prod(combo) for combo in product(*sets)})
 
 
-Overlap = record("Overlap", "counts output_size uniform interior interior_values period phase_tap_counts min max",
-                 doc="Contributions per output position, the interior's values and each axis's phase tap counts.")
+Overlap = record("Overlap", "counts output_size uniform interior interior_values period phase_tap_counts min max "
+                            "axis_counts", optional="counts",
+                 doc="Contributions per output position (per axis, and the N-d grid when it is small enough to "
+                     "list), the interior's values and each axis's phase tap counts.")
 
 
-def analyse(layers: Sequence[Layer]) -> Overlap:
-    """Counts, whether the interior is uniform, the period and each axis's phase tap counts."""
-    grid = counts(layers[0]) if len(layers) == 1 else stack_counts(layers)
+# Taps per output phase are listed for at most this many phases.
+MAX_PHASES = 64
+
+
+def analyse(layers: Sequence[Layer], with_grid: bool | None = None) -> Overlap:
+    """Counts, whether the interior is uniform, the period and each axis's phase tap counts, for one layer
+    or a stack (each layer on the previous output).  The N-d grid is listed when ``with_grid`` (default:
+    when it has at most :data:`MAX_CELLS` cells); the per-axis counts always are."""
     last = layers[-1]
-    window = tuple(interior([layer.axes[n] for layer in layers]) for n in range(last.ndim))
-    values = np.unique(grid[window])
-    return Overlap(grid.tolist(), grid.shape, bool(values.size <= 1), tuple((w.start, w.stop) for w in window),
-                   values.tolist(), last.field("s"), tuple(axis.phase_tap_counts() for axis in last.axes),
-                   int(grid.min()), int(grid.max()))
+    per_axis = [stack_axis_counts([layer.axes[n] for layer in layers]) for n in range(last.ndim)]
+    windows = [interior([layer.axes[n] for layer in layers]) for n in range(last.ndim)]
+    values = interior_values(per_axis, windows)
+    if with_grid is None:
+        with_grid = prod(len(c) for c in per_axis) <= MAX_CELLS
+    return Overlap(grid(per_axis).tolist() if with_grid else None, last.output_size, len(values) <= 1,
+                   tuple((w.start, w.stop) for w in windows), values, last.field("s"),
+                   tuple(tuple(axis.tap_count(r) for r in range(min(axis.s, MAX_PHASES))) for axis in last.axes),
+                   prod(int(c.min()) for c in per_axis), prod(int(c.max()) for c in per_axis),
+                   tuple(c.tolist() for c in per_axis))

@@ -12,8 +12,6 @@ position, the kernel, and the output.  Same geometry as the TikZ figures.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from .errors import NotInstalledError, ParameterError
 from .operator import zero_insertion_cells
 from .spec import Layer
@@ -35,16 +33,20 @@ def _require() -> None:
             "python -m pip install 'tconvcalc[plot]' (in a checkout: python -m pip install '.[plot]')")
 
 
-def save(figure, path: str) -> None:
-    """Write PNG or SVG by the file's suffix."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in (".png", ".svg"):
-        raise ParameterError(f"{path} ends in {suffix or 'nothing'}, pictures are .png or .svg; rename the file")
-    try:
-        figure.savefig(path, dpi=150, bbox_inches="tight")
-    except OSError as error:
-        raise ParameterError(f"cannot write {path} ({error.strerror}), the folder must exist and be writable; "
-                             f"check the path") from None
+FORMATS = ("png", "svg")
+
+
+def render(figure, fmt: str) -> bytes:
+    """The picture as ``fmt`` ("png" or "svg") bytes; the caller writes them where it wants."""
+    if fmt not in FORMATS:
+        raise ParameterError(f"format {fmt!r} is not a picture format, pictures are {' or '.join(FORMATS)}; "
+                             f"use one of those")
+    import io
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt, dpi=150, bbox_inches="tight")
+    plt.close(figure)
+    return buffer.getvalue()
 
 
 def overlap_figure(report):
@@ -52,11 +54,11 @@ def overlap_figure(report):
     _require()
     import numpy as np
 
-    grid = np.asarray(report.counts)
-    while grid.ndim > 2:
-        grid = grid[0]
-    if grid.ndim == 1:
-        grid = grid[None, :]
+    from .overlap import grid as outer
+
+    *leading, columns = report.axis_counts  # the first plane of the grid, from the per-axis counts
+    rows = leading[-1] if leading else [1]
+    grid = outer([np.asarray(rows), np.asarray(columns)]) * int(np.prod([axis[0] for axis in leading[:-1]]))
     rows, cols = grid.shape
     figure, ax = plt.subplots(figsize=(min(12, 0.45 * cols + 1.5), min(10, 0.45 * rows + 1.2)))
     image = ax.imshow(grid, cmap="viridis", vmin=report.min, vmax=report.max)

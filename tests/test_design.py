@@ -250,7 +250,19 @@ def test_pictures_are_written_as_png_and_svg(tmp_path, command):
     assert result.exit_code == 0, result.stderr
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in svg.read_bytes()[:500]
-    assert result.stdout.splitlines()[-1] == f"wrote {png}, {svg}"  # every picture is announced
+    assert result.stderr == f"wrote {png}, {svg}\n"  # every picture is announced, on stderr
+
+
+@pytest.mark.parametrize("command", [["overlap", "--in", "5", "--k", "3", "--s", "2"],
+                                     ["figure", "--in", "3", "--k", "3", "--s", "2"]])
+def test_nothing_is_half_written(tmp_path, command):
+    pytest.importorskip("matplotlib", reason="pictures need the plot extra: pip install '.[plot]'")
+    png = tmp_path / "a.png"
+    result = run(*command, "--png", png, "--svg", tmp_path / "missing" / "a.svg")
+    assert result.exit_code == 2 and "cannot write" in result.stderr
+    assert list(tmp_path.iterdir()) == []  # neither the PNG nor a temporary file is left
+    result = run(*command, "--svg", tmp_path / "a.png")
+    assert result.exit_code == 2 and "does not end in .svg" in result.stderr and not png.exists()
 
 
 def test_missing_matplotlib_is_one_clear_sentence(tmp_path, monkeypatch):

@@ -9,28 +9,34 @@ from __future__ import annotations
 import click
 
 from ..errors import ParameterError
-from ..spec import Layer
-from .options import (AXIS, emit_option, input_option, json_option, layer_options, ndim_option, output_option,
-                      per_axis, picture_options, search_options)
-from .output import emit
+from .options import (channels_option, emit_option, input_option, json_option, layer_from, layer_options,
+                      ndim_option, output_option, per_axis, picture_options, search_options)
+from .output import announce, emit, write_files
 
 
-def _layer(ndim, **values) -> Layer:
-    v = per_axis(ndim, **values)
-    return Layer.from_pytorch(v["input_size"], v["kernel_size"], v["stride"], v["padding"], v["output_padding"],
-                              v["dilation"])
+def _picture_targets(png: str | None, svg: str | None) -> dict[str, str]:
+    """``{format: path}`` of the pictures asked for, checked before anything is drawn."""
+    targets = {}
+    for fmt, path in (("png", png), ("svg", svg)):
+        if path is None:
+            continue
+        if not path.strip():
+            raise ParameterError(f"--{fmt} is empty, it names the file to write; give a path such as picture.{fmt}")
+        if not path.lower().endswith(f".{fmt}"):
+            raise ParameterError(f"--{fmt} {path} does not end in .{fmt}, --{fmt} writes {fmt.upper()}; "
+                                 f"name the file picture.{fmt}, or use --{'svg' if fmt == 'png' else 'png'}")
+        targets[fmt] = path
+    return targets
 
 
-def _write_pictures(draw, png: str | None, svg: str | None) -> None:
-    """Draw once, then save each requested format; nothing is written if drawing fails."""
-    if not (png or svg):
-        return
+def _write_pictures(draw, targets: dict[str, str]) -> list:
+    """Draw once and write each format, all or none of them."""
+    if not targets:
+        return []
     from .. import plots
 
     figure = draw(plots)
-    for path in (png, svg):
-        if path:
-            plots.save(figure, path)
+    return write_files({path: plots.render(figure, fmt) for fmt, path in targets.items()})
 
 
 @click.command()
@@ -42,19 +48,15 @@ def _write_pictures(draw, png: str | None, svg: str | None) -> None:
 @json_option
 def overlap(input_size, kernel_size, stride, padding, output_padding, dilation, repeat, ndim, png, svg, as_json):
     """How many (input, kernel-tap) pairs reach each output position: the checkerboard test."""
+    targets = _picture_targets(png, svg)
     from ..reports.design import overlap_report
     from .views.design import render_overlap
 
-    layers = [_layer(ndim, input_size=input_size, kernel_size=kernel_size, stride=stride, padding=padding,
-                     output_padding=output_padding, dilation=dilation)]
-    for _ in range(repeat - 1):
-        layers.append(_layer(ndim, input_size=layers[-1].output_size, kernel_size=kernel_size, stride=stride,
-                             padding=padding, output_padding=output_padding, dilation=dilation))
-    report = overlap_report(layers)
-    _write_pictures(lambda plots: plots.overlap_figure(report), png, svg)
+    report = overlap_report(layer_from(ndim, input_size, kernel_size, stride, padding, output_padding, dilation),
+                            repeat)
+    written = _write_pictures(lambda plots: plots.overlap_figure(report), targets)
     emit(report, as_json, render_overlap)
-    if (png or svg) and not as_json:  # JSON output stays one document
-        click.echo(f"wrote {', '.join(p for p in (png, svg) if p)}")
+    announce(written)
 
 
 @click.command()
@@ -63,19 +65,17 @@ def overlap(input_size, kernel_size, stride, padding, output_padding, dilation, 
 @picture_options(required=True)
 def figure(input_size, kernel_size, stride, padding, output_padding, dilation, ndim, png, svg):
     """Grid diagram (input, zero-inserted and padded input, kernel, output) as PNG or SVG."""
-    if not (png or svg):
+    targets = _picture_targets(png, svg)
+    if not targets:
         raise ParameterError("no file to write, figure draws a picture into --png or --svg; add --png grid.png")
-    layer = _layer(ndim, input_size=input_size, kernel_size=kernel_size, stride=stride, padding=padding,
-                   output_padding=output_padding, dilation=dilation)
-    _write_pictures(lambda plots: plots.grid_figure(layer), png, svg)
-    click.echo(f"wrote {', '.join(p for p in (png, svg) if p)}")
+    layer = layer_from(ndim, input_size, kernel_size, stride, padding, output_padding, dilation)
+    announce(_write_pictures(lambda plots: plots.grid_figure(layer), targets))
 
 
 @click.command()
 @input_option
 @click.option("--scale", type=click.IntRange(min=2), required=True, help="upsampling factor (the stride)")
-@click.option("--channels", type=click.IntRange(min=1), default=64, show_default=True,
-              help="channels in and out, for FLOPs and parameters")
+@channels_option("channels in,out (one value: both), for FLOPs and parameters [default: 64]")
 @ndim_option
 @json_option
 def compare(input_size, scale, channels, ndim, as_json):
@@ -83,12 +83,8 @@ def compare(input_size, scale, channels, ndim, as_json):
     from ..reports.design import compare_report
     from .views.design import render_compare
 
-    emit(compare_report(per_axis(ndim, input_size=input_size)["input_size"], scale, channels), as_json,
+    emit(compare_report(per_axis(ndim, input_size=input_size)["input_size"], scale, channels or 64), as_json,
          render_compare)
-
-
-channels_option = click.option("--channels", type=AXIS, default=None,
-                               help="channel counts along the stack, C0,C1,...,CL (for code, FLOPs, parameters)")
 
 
 @click.command()
@@ -97,7 +93,7 @@ channels_option = click.option("--channels", type=AXIS, default=None,
 @click.option("--layers", "depth", type=click.IntRange(1, 12), required=True, help="how many transposed convolutions")
 @search_options(limit=5)
 @emit_option
-@channels_option
+@channels_option("channel counts along the stack, C0,C1,...,CL (for code, FLOPs, parameters)")
 @ndim_option
 @json_option
 def chain(input_size, output_size, depth, kernels, strides, max_padding, dilations, limit, uniform_only, emit_as,

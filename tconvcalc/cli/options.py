@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from ..spec import broadcast
+from ..spec import Layer, broadcast
 
 
 class AxisInts(click.ParamType):
@@ -89,6 +89,13 @@ def per_axis(ndim: int | None, **values) -> dict[str, tuple[int, ...]]:
     return broadcast(ndim, DEFAULT_NDIM, **values)[1]
 
 
+def layer_from(ndim: int | None, input_size, kernel_size, stride, padding, output_padding, dilation) -> Layer:
+    """The layer ``layer_options`` describe, broadcast by :func:`per_axis`."""
+    v = per_axis(ndim, input_size=input_size, kernel_size=kernel_size, stride=stride, padding=padding,
+                 output_padding=output_padding, dilation=dilation)
+    return Layer.from_pytorch(*v.values())
+
+
 def _stack(*decorators):
     """Several options as one decorator, listed in ``--help`` in the order given."""
     def apply(func):
@@ -106,6 +113,20 @@ input_option = click.option("--in", "--input-size", "input_size", type=AXIS, req
                             help="input size i, per axis")
 output_option = click.option("--out", "--output-size", "output_size", type=AXIS, required=True,
                              help="output size wanted, per axis")
+kernel_option = click.option("--k", "--kernel-size", "kernel_size", type=AXIS, required=True,
+                             help="kernel size k, per axis")
+full_option = click.option("--full/--elide", default=False, help="print large matrices whole instead of elided")
+markdown_option = click.option("--markdown", is_flag=True, help="Markdown with $$…$$ math (Jupyter, Obsidian, GitHub)")
+
+
+def groups_option(default: int | None = 1, help: str = "channel groups"):
+    return click.option("--groups", type=click.IntRange(min=1), default=default, show_default=default is not None,
+                        help=help)
+
+
+def channels_option(help: str):
+    """``--channels``: channel counts along the layer or stack (C_in,C_out or C0,...,CL; one value: all)."""
+    return click.option("--channels", type=AXIS, default=None, help=help)
 
 
 def layer_options(func=None, *, output_padding: bool = True, words: bool = False):
@@ -116,20 +137,17 @@ def layer_options(func=None, *, output_padding: bool = True, words: bool = False
     if func is None:
         return lambda f: layer_options(f, output_padding=output_padding, words=words)
     specs = [
-        ("--k", "--kernel-size", "kernel_size", True, None, "kernel size k, per axis"),
-        ("--s", "--stride", "stride", False, "1", "stride s"),
-        ("--p", "--padding", "padding", False, "0", "padding p (PyTorch's, both ends)"),
-        ("--op", "--output-padding", "output_padding", False, "0", "output_padding op (PyTorch's)"),
-        ("--d", "--dilation", "dilation", False, "1", "dilation d"),
+        ("--s", "--stride", "stride", "1", "stride s"),
+        ("--p", "--padding", "padding", "0", "padding p (PyTorch's, both ends)"),
+        ("--op", "--output-padding", "output_padding", "0", "output_padding op (PyTorch's)"),
+        ("--d", "--dilation", "dilation", "1", "dilation d"),
     ]
-    for short, long, dest, required, default, text in reversed(specs):
+    for short, long, dest, default, text in reversed(specs):
         if dest == "output_padding" and not output_padding:
             continue
-        # No default=None for required options: click 8.3+ treats an explicit None as given.
-        extra = {"default": default, "show_default": True} if default is not None else {}
         kind = AXIS_OR_WORD if words and dest in ("padding", "output_padding") else AXIS
-        func = click.option(short, long, dest, type=kind, required=required, help=text, **extra)(func)
-    return input_option(func)
+        func = click.option(short, long, dest, type=kind, default=default, show_default=True, help=text)(func)
+    return input_option(kernel_option(func))
 
 
 def search_options(limit: int):
@@ -155,7 +173,7 @@ framework_layer_options = _stack(
     click.option("--pads", type=AXIS, default=None, help="onnx: all begins, then all ends"),
     click.option("--auto-pad", default=None, help="onnx: NOTSET, SAME_UPPER, SAME_LOWER or VALID"),
     click.option("--transpose-kernel/--no-transpose-kernel", default=None, help="jax: transpose_kernel"),
-    click.option("--groups", type=click.IntRange(min=1), default=None, help="pytorch groups / onnx group"),
+    groups_option(None, "pytorch groups / onnx group"),
 )
 
 EMIT_CHOICES = ("pytorch", "keras", "onnx")
@@ -165,7 +183,7 @@ symbol_option = click.option("--symbol", default="w", show_default=True,
                              help="kernel symbol name (letters only; it is printed into LaTeX)")
 format_options = _stack(
     click.option("--latex", "as_latex", is_flag=True, help="print as LaTeX"),
-    click.option("--markdown", is_flag=True, help="print as Markdown"),
+    markdown_option,
 )
 
 

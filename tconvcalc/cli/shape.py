@@ -37,25 +37,28 @@ def shape(ctx, input_size, kernel_size, stride, padding, output_padding, dilatio
     framework = framework_name(framework)
     if framework != "pytorch":
         # Another framework's dialect: read it into the crop model, then write it for PyTorch.
-        from .convert import report_from_text
+        from .frameworks import report_from_text
         from .views.convert import render_convert
 
         if target is not None:
             raise ParameterError(f"--target solves PyTorch's output_padding, {framework} sizes its output by its "
                                  f"own options; drop --target or use --output-shape")
-        report = report_from_text(framework, "pytorch", input_size, kernel_size, ndim, strides=stride,
+        report = report_from_text(framework, "pytorch", input_size, kernel_size, ndim, "shape", strides=stride,
                                   dilations=dilation, output_shape=output_shape, pads=pads, auto_pad=auto_pad,
                                   transpose_kernel=transpose_kernel, groups=groups,
                                   padding=_text(padding) if _given(ctx, "padding") else None,
                                   output_padding=_text(output_padding) if _given(ctx, "output_padding") else None)
-        emit(report._replace(command="shape", framework=framework), as_json, render_convert)
+        emit(report, as_json, render_convert)
         return
     for flag, value in (("--output-shape", output_shape), ("--pads", pads), ("--auto-pad", auto_pad),
-                        ("--transpose-kernel", transpose_kernel), ("--groups", groups)):
+                        ("--transpose-kernel", transpose_kernel)):
         if value is not None:
             raise ParameterError(f"{flag} is not a PyTorch option, shape reads PyTorch's padding and "
                                  f"output_padding unless told otherwise; add --framework with the framework "
                                  f"{flag} belongs to")
+    if groups is not None:
+        raise ParameterError("--groups does not change a PyTorch layer's size, shape reports sizes; drop --groups "
+                             "(convert --from pytorch takes it, for the code)")
     for name, value in (("padding", padding), ("output_padding", output_padding)):
         if isinstance(value, str):
             raise ParameterError(f"{name}={value!r} is not PyTorch's, PyTorch's {name} is whole numbers per axis; "
@@ -94,11 +97,9 @@ def conv(input_size, kernel_size, stride, padding, dilation, ndim, as_json):
 @json_option
 def plan(input_size, output_size, kernels, strides, max_padding, dilations, limit, uniform_only, ndim, as_json):
     """Every (k, s, p, op, d) that maps --in to --out, best first."""
-    from ..planner import plan as search
-    from ..reports.shape import PlanBounds, plan_report
+    from ..reports.shape import plan_report
     from .views.shape import render_plan
 
     v = per_axis(ndim, input_size=input_size, output_size=output_size)
-    result = search(v["input_size"], v["output_size"], kernels, strides, max_padding, dilations, limit, uniform_only)
-    emit(plan_report(result, PlanBounds(kernels, strides, max_padding, dilations, uniform_only)), as_json,
-         render_plan)
+    emit(plan_report(v["input_size"], v["output_size"], kernels, strides, max_padding, dilations, limit,
+                     uniform_only), as_json, render_plan)

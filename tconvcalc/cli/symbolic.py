@@ -13,16 +13,9 @@ import click
 
 from ..errors import ParameterError
 from ..notes import SECTIONS, sections
-from ..spec import Layer
-from .options import format_options, json_option, layer_options, ndim_option, per_axis, symbol_option
-from .output import emit, write_file
-
-
-def _layer(ndim, input_size, kernel_size, stride, padding, output_padding, dilation) -> Layer:
-    v = per_axis(ndim, input_size=input_size, kernel_size=kernel_size, stride=stride, padding=padding,
-                 output_padding=output_padding, dilation=dilation)
-    return Layer.from_pytorch(v["input_size"], v["kernel_size"], v["stride"], v["padding"],
-                              v["output_padding"], v["dilation"])
+from .options import (channels_option, format_options, full_option, groups_option, json_option, layer_from,
+                      layer_options, markdown_option, ndim_option, per_axis, symbol_option)
+from .output import emit, echo_text, write_files
 
 
 @click.command()
@@ -31,9 +24,9 @@ def _layer(ndim, input_size, kernel_size, stride, padding, output_padding, dilat
 @click.option("--what", default=None, metavar="SECTIONS",
               help=f"comma list of sections: {','.join(SECTIONS)} [default: all but figure]")
 @click.option("--figure", is_flag=True, help="add the TikZ figure (1-D and 2-D)")
-@click.option("--full/--elide", default=False, help="print large matrices whole instead of elided")
+@full_option
 @click.option("--standalone", is_flag=True, help="a complete document (amsmath, amssymb, booktabs, tikz)")
-@click.option("--markdown", is_flag=True, help="Markdown with $$…$$ math (Jupyter, Obsidian, GitHub)")
+@markdown_option
 @click.option("--title", default=None, help="a heading for the fragment (escaped)")
 @symbol_option
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -47,28 +40,21 @@ def latex(input_size, kernel_size, stride, padding, output_padding, dilation, nd
         raise ParameterError("--pdf and --markdown both set, a PDF is compiled from LaTeX; drop --markdown")
     if pdf and output is None:
         raise ParameterError("--pdf needs -o FILE, the PDF is written next to the .tex; add e.g. -o notes.tex")
-    layer = _layer(ndim, input_size, kernel_size, stride, padding, output_padding, dilation)
+    layer = layer_from(ndim, input_size, kernel_size, stride, padding, output_padding, dilation)
     chosen = sections(what, figure)
-    from .. import latex as lx
-    from ..reports.symbolic import LatexReport
-    from ..symbolic import check_name
+    from ..reports.symbolic import LatexReport, notes
 
-    body = lx.layer_document(layer, chosen, full=full, markdown=markdown, title=None if standalone else title,
-                             symbol=check_name("kernel symbol", symbol))
-    text = lx.standalone(body, title) if (standalone or pdf) and not markdown else body
-    pdf_bytes = lx.compile_pdf(text) if pdf else None  # compile before writing anything
+    document = notes(layer, chosen, full=full, markdown=markdown, title=title, symbol=symbol,
+                     standalone=standalone, pdf=pdf)
     pdf_path = output.with_suffix(".pdf") if pdf else None
-    if output is not None:
-        write_file(output, text)
-        if pdf_bytes is not None:
-            write_file(pdf_path, pdf_bytes)
+    written = write_files({output: document.text, pdf_path: document.pdf})
     if as_json:
         emit(LatexReport("latex", "markdown" if markdown else "latex", chosen, standalone or pdf,
-                         str(output) if output else None, str(pdf_path) if pdf_path else None, text), True)
+                         str(output) if output else None, str(pdf_path) if pdf_path else None, document.text), True)
     elif output is None:
-        click.echo(text, nl=False)
+        echo_text(document.text)
     else:
-        click.echo(f"wrote {output}" + (f" and {pdf_path}" if pdf_path else ""), err=True)
+        click.echo(f"wrote {' and '.join(map(str, written))}", err=True)
 
 
 @click.command()
@@ -77,32 +63,23 @@ def latex(input_size, kernel_size, stride, padding, output_padding, dilation, nd
 @click.option("--transpose", is_flag=True, help="show Cᵀ, the transposed convolution")
 @click.option("--format", "fmt", type=click.Choice(["text", "latex", "markdown", "json"]), default="text",
               show_default=True, help="terminal view, LaTeX, Markdown or JSON")
-@click.option("--in-channels", type=click.IntRange(min=1), default=1, show_default=True,
-              help="channels of the convolution's input")
-@click.option("--out-channels", type=click.IntRange(min=1), default=1, show_default=True,
-              help="channels of the convolution's output")
-@click.option("--groups", type=click.IntRange(min=1), default=1, show_default=True, help="channel groups")
-@click.option("--full/--elide", default=False, help="LaTeX: print large matrices whole")
+@channels_option("channels of the convolution, in,out (one value: both) [default: 1]")
+@groups_option()
+@full_option
 @symbol_option
 @json_option
-def matrix(input_size, kernel_size, stride, padding, dilation, ndim, transpose, fmt, in_channels, out_channels,
-           groups, full, symbol, as_json):
+def matrix(input_size, kernel_size, stride, padding, dilation, ndim, transpose, fmt, channels, groups, full, symbol,
+           as_json):
     """C of the convolution of --in (conv_arithmetic's view), or Cᵀ with --transpose."""
-    from .. import latex as lx
-    from .. import symbolic as sy
-    from ..reports.symbolic import matrix_report
+    from ..reports.symbolic import conv_operator, matrix_report, matrix_text
     from .views.symbolic import render_matrix
 
-    v = per_axis(ndim, input_size=input_size, kernel_size=kernel_size, stride=stride, padding=padding,
-                 dilation=dilation)
-    op = sy.conv_operator(v["input_size"], v["kernel_size"], v["stride"], v["padding"], v["dilation"],
-                          in_channels=in_channels, out_channels=out_channels, groups=groups,
-                          symbol=sy.check_name("kernel symbol", symbol))
+    op = conv_operator(*per_axis(ndim, input_size=input_size, kernel_size=kernel_size, stride=stride,
+                                 padding=padding, dilation=dilation).values(), channels, groups, symbol)
     if fmt in ("latex", "markdown") and not as_json:
-        body = lx.operator_latex(op, transpose=transpose, full=full)
-        click.echo(f"$$\n{body}\n$$" if fmt == "markdown" else f"\\[\n{body}\n\\]")
-        return
-    emit(matrix_report(op, transpose), as_json or fmt == "json", render_matrix)
+        click.echo(matrix_text(op, transpose, full, markdown=fmt == "markdown"))
+    else:
+        emit(matrix_report(op, transpose), as_json or fmt == "json", render_matrix)
 
 
 # derive's subcommands and their short help; the derivations are in tconvcalc.symbolic.derivations
@@ -115,6 +92,11 @@ DERIVE_COMMANDS = {
 }
 
 
+def _one_format(as_latex: bool, markdown: bool) -> None:
+    if as_latex and markdown:
+        raise ParameterError("--latex and --markdown both set, a derivation is printed one way; keep one of them")
+
+
 def _derive_command(name: str, help_text: str):
     @click.command(name=name, help=help_text)
     @layer_options
@@ -123,13 +105,14 @@ def _derive_command(name: str, help_text: str):
     @json_option
     def command(input_size, kernel_size, stride, padding, output_padding, dilation, ndim, as_latex, markdown,
                 as_json):
+        _one_format(as_latex, markdown)
         from ..reports.symbolic import derivation_report, derivation_text
         from .views.symbolic import render_derivation
 
-        layer = _layer(ndim, input_size, kernel_size, stride, padding, output_padding, dilation)
+        layer = layer_from(ndim, input_size, kernel_size, stride, padding, output_padding, dilation)
         if as_latex or markdown:
             report = derivation_text(name, layer, markdown)
-            emit(report, as_json, lambda r, console: click.echo(r.text, nl=False))
+            emit(report, as_json, lambda r, console: echo_text(r.text))
         else:
             report = derivation_report(name, layer)
             emit(report, as_json, render_derivation)
@@ -139,9 +122,12 @@ def _derive_command(name: str, help_text: str):
     return command
 
 
-@click.group()
-def derive():
+@click.group(invoke_without_command=True)
+@click.pass_context
+def derive(ctx):
     """Derivations step by step, each proved by SymPy for the given sizes."""
+    if ctx.invoked_subcommand is None:  # bare `tconvcalc derive`: its help, not an error
+        click.echo(ctx.get_help())
 
 
 for _name, _help in DERIVE_COMMANDS.items():
@@ -153,16 +139,17 @@ for _name, _help in DERIVE_COMMANDS.items():
 @json_option
 def relationships(as_latex, markdown, as_json):
     """conv_arithmetic's relationships 1-14, each re-derived with its conditions."""
-    from .. import latex as lx
-    from .. import symbolic as sy
-    from ..reports.symbolic import TextReport, relationships_report
+    _one_format(as_latex, markdown)
+    from ..reports.symbolic import relationships_report, relationships_text
     from .views.symbolic import render_relationships
 
-    rels = sy.derive_relationships()
     if as_latex or markdown:
-        emit(TextReport("derive relationships", lx.relationships_latex(rels, markdown=markdown), None), as_json,
-             lambda r, console: click.echo(r.text, nl=False))
+        report = relationships_text(markdown)
+        emit(report, as_json, lambda r, console: echo_text(r.text))
+        proved = report.proved
     else:
-        emit(relationships_report(rels), as_json, render_relationships)
-    if not all(r.proof.holds for r in rels):
+        report = relationships_report()
+        emit(report, as_json, render_relationships)
+        proved = all(row.holds for row in report.relationships)
+    if not proved:
         sys.exit(1)

@@ -20,9 +20,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..operator import tap_range
 from ..spec import Axis, Layer
 
-__all__ = ["AxisPhases", "GemmPlan", "best_modes", "gemm_plan", "tap_range"]
+__all__ = ["AxisPhases", "GemmPlan", "best_modes", "gemm_plan"]
 
 # Relative costs, in multiply-adds of a multi-threaded GEMM, of moving one element through a
 # single-threaded NumPy copy or strided in-place add.  Measured on the 2-core CI machine with
@@ -115,16 +116,6 @@ def gemm_plan(layer: Layer, modes: tuple[bool, ...]) -> GemmPlan:
                     blocks, empty, any(p.window > 1 or p.pads != (0, 0) for p in phased), scatters,
                     {run: _tap_table(layer, gathers, scatters, run, combos) for run, combos in blocks.items()},
                     _covering_taps(layer, gathers))
-
-
-def tap_range(axis: Axis, a: int) -> tuple[slice, slice] | None:
-    """Input samples ``n`` whose tap ``a`` lands inside the cropped output, and where they land."""
-    shift = a * axis.d - axis.b  # output index m = n*s + shift
-    lo = max(0, -(shift // axis.s))  # ceil(-shift / s)
-    hi = min(axis.i - 1, (axis.o - 1 - shift) // axis.s)
-    if lo > hi:
-        return None
-    return slice(lo, hi + 1), slice(lo * axis.s + shift, hi * axis.s + shift + 1, axis.s)
 
 
 def _covering_taps(layer: Layer, gathers) -> tuple | None:

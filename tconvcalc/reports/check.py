@@ -10,7 +10,7 @@ Loaded only when ``check`` runs: NumPy, and PyTorch when installed, are imported
 from __future__ import annotations
 
 from ..records import record
-from ..spec import Layer, ParameterError, broadcast
+from ..spec import Layer, ParameterError, broadcast, channel_counts, check_at_least, check_groups
 
 CheckReport = record(
     "CheckReport", "command ndim input_size kernel_size stride padding output_padding dilation dtype tolerance "
@@ -39,10 +39,16 @@ def _torch_peer(ndim: int, stride, padding, output_padding, groups, dilation):
 
 
 def check_report(input_size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1, groups=1,
-                 channels=(2, 2), batch=2, trials=3, dtype="float64", seed=0) -> CheckReport:
-    """Run every route of :mod:`tconvcalc.numeric` on ``trials`` random inputs (PyTorch too, if installed)."""
+                 channels=None, batch=2, trials=3, dtype="float64", seed=0) -> CheckReport:
+    """Run every route of :mod:`tconvcalc.numeric` on ``trials`` random inputs (PyTorch too, if installed).
+
+    ``channels`` is ``(in, out)`` (one value: both; default 2 per group).
+    """
     from .. import numeric
 
+    channels = channel_counts(2 * groups if channels is None else channels, 2, "a layer (in, out)")
+    check_groups(groups, *channels)
+    check_at_least("seed", seed, 0)
     layer = Layer.from_pytorch(input_size, kernel_size, stride, padding, output_padding, dilation)
     if layer.ndim > 3:
         raise ParameterError(f"the layer has {layer.ndim} axes, check runs 1-D, 2-D and 3-D layers like "

@@ -20,8 +20,11 @@ ConvertReport = record(
 
 
 def convert_report(source: str, target: str, input_size, kernel_size, ndim: int | None = None, *,
-                   default_ndim: int = 1, **options) -> ConvertReport:
-    """``options`` are ``source``'s own parameters, as :func:`tconvcalc.conventions.read_framework` takes them."""
+                   default_ndim: int = 1, command: str = "convert", **options) -> ConvertReport:
+    """``options`` are ``source``'s own parameters, as :func:`tconvcalc.conventions.read_framework` takes them.
+
+    ``command="shape"`` is ``shape --framework``: the same report, which then also names the framework.
+    """
     source, target = framework_name(source), framework_name(target)
     read = read_framework(source, input_size, kernel_size, ndim, default_ndim=default_ndim, **options)
     t = to_framework(read.layer, target, read.groups)
@@ -42,6 +45,7 @@ def convert_report(source: str, target: str, input_size, kernel_size, ndim: int 
     target_part = t.as_dict()
     if target == "pytorch":
         target_part["groups"] = t.groups
-    return ConvertReport("convert", source, target, layer.ndim, layer.input_size, layer.kernel_size,
+    return ConvertReport(command, source, target, layer.ndim, layer.input_size, layer.kernel_size,
                          {"framework": source, **read.params}, layer.field("full"), layer.crop, layer.output_size,
-                         read.groups, target_part, t.exact, translation_code(t), weight, notes, None)
+                         read.groups, target_part, t.exact, translation_code(t), weight, notes,
+                         source if command == "shape" else None)

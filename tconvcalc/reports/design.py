@@ -11,11 +11,13 @@
 from __future__ import annotations
 
 from ..records import record
-from ..spec import Layer, channel_counts
+from ..spec import Layer, channel_counts, check_at_least
 from .shape import layer_row
 
 OverlapReport = record("OverlapReport", "command layers counts output_size uniform interior interior_values period "
-                                        "phase_tap_counts min max")
+                                        "phase_tap_counts min max axis_counts", optional="counts",
+                       doc="``tconvcalc overlap``: the analysis of :func:`tconvcalc.overlap.analyse`; the N-d grid "
+                           "``counts`` only when it is small enough to list.")
 CompareReport = record("CompareReport", "command input_size scale channels methods")
 StackLayer = record("StackLayer", "input_size kernel_size stride padding output_padding dilation output_size "
                                   "uniform_overlap flops params", optional="flops params",
@@ -28,17 +30,23 @@ MirrorLevel = record("MirrorLevel", "encoder conv_input conv_output decoder")
 MirrorReport = record("MirrorReport", "command source input_size levels layers emit code", optional="emit code")
 
 
-def overlap_report(layers: list[Layer]) -> OverlapReport:
-    """Contributions per output position after ``layers`` in sequence (one layer: its own counts)."""
+def overlap_report(layer: Layer, repeat: int = 1) -> OverlapReport:
+    """Contributions per output position after ``layer`` applied ``repeat`` times, each on the last output."""
     from .. import overlap
 
-    return OverlapReport("overlap", len(layers), *overlap.analyse(layers))
+    layers = [layer]
+    for _ in range(check_at_least("repeat", repeat, 1) - 1):
+        last = layers[-1]
+        layers.append(Layer.from_pytorch(last.output_size, last.kernel_size, last.field("s"),
+                                         *zip(*last.field("pytorch")), last.field("d")))
+    return OverlapReport("overlap", repeat, *overlap.analyse(layers))
 
 
-def compare_report(input_size: tuple[int, ...], scale: int, channels: int) -> CompareReport:
+def compare_report(input_size: tuple[int, ...], scale: int, channels=64) -> CompareReport:
     from ..compare import compare_methods
 
-    return CompareReport("compare", input_size, scale, channels, compare_methods(input_size, scale, channels))
+    return CompareReport("compare", input_size, scale, channel_counts(channels, 2, "an upsampling layer (in, out)"),
+                         compare_methods(input_size, scale, channels))
 
 
 def _stack(layers, channels) -> tuple:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..arithmetic import (alternatives, alternatives_total, ambiguity, conv_input_range, conv_output_size,
                           output_padding_for)
 from ..conventions import pytorch_arguments, pytorch_code, pytorch_conv_code
-from ..planner import Plan
+from ..planner import DEFAULT_DILATIONS, DEFAULT_KERNELS, DEFAULT_MAX_PADDING, DEFAULT_STRIDES, plan
 from ..records import record
 from ..spec import Axis, Layer, broadcast
 
@@ -117,7 +117,11 @@ def conv_report(input_size, kernel_size, stride=1, padding=0, dilation=1) -> Con
         out, tuple(axes), pytorch_conv_code(k, s, p, d), pytorch_code(restore, "out_ch", "in_ch"))
 
 
-def plan_report(result: Plan, bounds: PlanBounds) -> PlanReport:
-    """``tconvcalc plan``: the ranked layers and how many there are."""
-    return PlanReport("plan", result.input_size, result.output_size, bounds, result.total,
+def plan_report(input_size, output_size, kernel_sizes=DEFAULT_KERNELS, strides=DEFAULT_STRIDES,
+                max_padding=DEFAULT_MAX_PADDING, dilations=DEFAULT_DILATIONS, limit=10,
+                uniform_only=False) -> PlanReport:
+    """``tconvcalc plan``: the ranked layers within the bounds and how many there are."""
+    result = plan(input_size, output_size, kernel_sizes, strides, max_padding, dilations, limit, uniform_only)
+    return PlanReport("plan", result.input_size, result.output_size,
+                      PlanBounds(kernel_sizes, strides, max_padding, dilations, uniform_only), result.total,
                       tuple(PlanCandidate(*layer_row(layer), pytorch_code(layer)) for layer in result.candidates))

@@ -12,11 +12,13 @@ import sympy as sp
 
 from .. import latex as lx
 from .. import symbolic as sy
+from ..errors import ParameterError
 from ..records import record
-from ..spec import Layer
+from ..spec import Layer, channel_counts
 
 LatexReport = record("LatexReport", "command format sections standalone output pdf text",
                      doc="``tconvcalc latex``: the document's text and where it was written.")
+Notes = record("Notes", "text pdf", doc="A note's text and, when asked for, its compiled PDF (bytes).")
 MatrixReport = record("MatrixReport", "command transpose shape nnz conv_input_size conv_output_size channels groups "
                                       "symbol entries",
                       doc="``tconvcalc matrix``: C (or Cᵀ) as its non-zero entries ``[row, column, entry]``.")
@@ -34,6 +36,32 @@ DERIVATIONS = {
     "phases": sy.derive_phases,
     "formulas": sy.derive_formulas,
 }
+
+
+def notes(layer: Layer, sections=lx.DEFAULT_SECTIONS, *, full: bool = False, markdown: bool = False,
+          title: str | None = None, symbol: str = "w", standalone: bool = False, pdf: bool = False) -> Notes:
+    """``tconvcalc latex``: the chosen sections for ``layer``; a complete document when ``standalone`` (or
+    ``pdf``, which also compiles it with a TeX engine)."""
+    if pdf and markdown:
+        raise ParameterError("pdf and markdown both asked for, a PDF is compiled from LaTeX; leave out markdown")
+    body = lx.layer_document(layer, sections, full=full, markdown=markdown, title=None if standalone else title,
+                             symbol=sy.check_name("kernel symbol", symbol))
+    text = lx.standalone(body, title) if (standalone or pdf) and not markdown else body
+    return Notes(text, lx.compile_pdf(text) if pdf else None)
+
+
+def conv_operator(input_size, kernel_size, stride=1, padding=0, dilation=1, channels=None, groups: int = 1,
+                  symbol: str = "w") -> sy.ConvOperator:
+    """``tconvcalc matrix``'s operator: C of the convolution of ``input_size``; ``channels`` its ``(in, out)``."""
+    c_in, c_out = channel_counts(1 if channels is None else channels, 2, "a convolution (in, out)")
+    return sy.conv_operator(input_size, kernel_size, stride, padding, dilation, in_channels=c_in, out_channels=c_out,
+                            groups=groups, symbol=sy.check_name("kernel symbol", symbol))
+
+
+def matrix_text(op: sy.ConvOperator, transpose: bool = False, full: bool = False, markdown: bool = False) -> str:
+    """``matrix --format latex|markdown``: C (or Cᵀ) as display math, elided when large."""
+    body = lx.operator_latex(op, transpose=transpose, full=full)
+    return f"$$\n{body}\n$$" if markdown else f"\\[\n{body}\n\\]"
 
 
 def matrix_report(op: sy.ConvOperator, transpose: bool = False) -> MatrixReport:
@@ -71,8 +99,16 @@ def _plain(expr) -> str:
     return sy.Step("", expr).plain()
 
 
-def relationships_report(rels: list[sy.Relationship]) -> RelationshipsReport:
+def relationships_text(markdown: bool = False) -> TextReport:
+    """``derive relationships --latex`` / ``--markdown``: the fourteen, each re-derived and proved."""
+    rels = sy.derive_relationships()
+    return TextReport("derive relationships", lx.relationships_latex(rels, markdown=markdown),
+                      all(r.proof.holds for r in rels))
+
+
+def relationships_report() -> RelationshipsReport:
     """conv_arithmetic's relationships 1-14, each with its conditions, derived formula and proof."""
+    rels = sy.derive_relationships()
     return RelationshipsReport("derive relationships", tuple(
         RelationshipRow(r.number, r.title, tuple(_plain(c) for c in r.conditions), f"{r.lhs} = {_plain(r.derived)}",
                         f"{sp.latex(sp.Symbol(r.lhs))} = {sp.latex(r.derived)}", r.proof.holds, r.proof.checked)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from math import prod
+
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -25,34 +27,33 @@ def _shade(value: int, low: int, high: int) -> str:
     return f"{ink} on rgb({r},{g},{b})"
 
 
-def _heat_row(values: list[int], low: int, high: int, width: int) -> Text:
+def _heat_row(values: list[int], low: int, high: int, width: int, length: int) -> Text:
     row = Text()
     for v in values[:MAX_CELLS]:
         row.append(f"{v:>{width}} ", style=_shade(v, low, high))
-    if len(values) > MAX_CELLS:
-        row.append(f" … {len(values) - MAX_CELLS} more", style="dim")
+    if length > MAX_CELLS:
+        row.append(f" … {length - MAX_CELLS} more", style="dim")
     return row
 
 
 def render_overlap(report, console: Console) -> None:
-    counts, low, high = report.counts, report.min, report.max
+    low, high = report.min, report.max
     ndim = len(report.output_size)
     title = "Overlap" + (f" of {report.layers} stacked layers" if report.layers > 1 else "")
     console.print(Text(f"{title}: contributions per output position, {axes_text(report.output_size)}",
                        style="bold"))
     width = len(str(high))
-    if ndim == 1:
-        console.print(_heat_row(counts, low, high, width))
-    else:
-        plane = counts
-        while isinstance(plane[0][0], list):  # 3-D: show the first plane, say so
-            plane = plane[0]
-        if ndim == 3:
-            console.print(Text("(first plane of the leading axis shown)", style="dim"))
-        for row in plane[:MAX_CELLS]:
-            console.print(_heat_row(row, low, high, width))
-        if len(plane) > MAX_CELLS:
-            console.print(Text(f"… {len(plane) - MAX_CELLS} more rows", style="dim"))
+    # The grid is the outer product of the per-axis counts: build only the cells shown.
+    *leading, columns = report.axis_counts
+    rows = leading[-1] if leading else [1]
+    factor = prod(axis[0] for axis in leading[:-1])  # the first plane of any leading axis
+    if ndim == 3:
+        console.print(Text("(first plane of the leading axis shown)", style="dim"))
+    for row in rows[:MAX_CELLS]:
+        console.print(_heat_row([factor * row * c for c in columns[:MAX_CELLS + 1]], low, high, width,
+                                len(columns)))
+    if len(rows) > MAX_CELLS:
+        console.print(Text(f"… {len(rows) - MAX_CELLS} more rows", style="dim"))
     console.print()
     for n, (period, phases) in enumerate(zip(report.period, report.phase_tap_counts)):
         where = f"axis {n}: " if ndim > 1 else ""
@@ -135,7 +136,7 @@ def render_mirror(report, console: Console) -> None:
 
 def render_compare(report, console: Console) -> None:
     console.print(Text(f"Upsampling {axes_text(report.input_size)} by {report.scale} "
-                       f"({report.channels} → {report.channels} channels)", style="bold"))
+                       f"({report.channels[0]} → {report.channels[1]} channels)", style="bold"))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for name in ("method, layers", "out", "FLOPs", "params", "overlap"):
         # the layers go under the method's name, so the table fits 100 columns without breaking words
