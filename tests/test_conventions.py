@@ -419,7 +419,7 @@ def test_one_value_or_one_element_list_or_numpy_ints_read_alike(framework, optio
     ("onnx", {"strides": [1, 1, 1]}, "input_size has 2 axes but strides has 3"),
     ("onnx", {"pads": [1, 1, 1, 1, 1, 1], "strides": [1, 1]}, "pads has 6 values but ONNX needs 2 per axis"),
     ("onnx", {"pads": []}, "pads has 0 values"),
-    ("jax", {"padding": [(1, 1)], "rhs_dilation": [1, 1]}, "1 (lo, hi) pairs but the layer has 2 axes"),
+    ("jax", {"padding": [(1, 1)] * 3, "rhs_dilation": [1, 1]}, "3 (lo, hi) pairs but the layer has 2 axes"),
     ("pytorch", {"output_padding": [0, 0, 0]}, "input_size has 2 axes but output_padding has 3"),
 ])
 def test_per_axis_mistakes_name_the_frameworks_parameter(framework, options, words):
@@ -484,3 +484,13 @@ def test_keras_target_dilated_stride_kernel_is_dilated_by_hand():
     layer = Layer.from_pytorch(4, 3, 2, 1, 1, 2)
     t = cv.to_framework(layer, "keras")
     assert t.kernel_dilated and not t.exact and t.params["kernel_size"] == [5] and t.params["dilation_rate"] == [1]
+
+
+@pytest.mark.parametrize("framework, one, every", [
+    ("jax", {"padding": [(1, 2)]}, {"padding": [(1, 2), (1, 2)]}),
+    ("onnx", {"pads": [1, 2]}, {"pads": [1, 1, 2, 2]}),
+])
+def test_one_padding_pair_is_used_on_every_axis(framework, one, every):
+    # as any one-element per-axis value: the pair broadcasts, the number of axes comes from the rest
+    assert (cv.read_framework(framework, (4, 5), 3, **one).layer
+            == cv.read_framework(framework, (4, 5), 3, **every).layer)

@@ -88,8 +88,9 @@ def tf_crop(i, k, s, d, n, padding):
         if not full <= n <= full + s - 1:
             return None, (full, full + s - 1)
         return (0, full - n), None
-    if not (i - 1) * s + 1 <= n <= i * s:
-        return None, ((i - 1) * s + 1, i * s)
+    stretched = full_length(i, 1, s)  # (i-1)s + 1: TF's SAME rule is ceil(n/s) = i
+    if not stretched <= n <= i * s:
+        return None, (stretched, i * s)
     t = max(full - n, 0)
     return (t // 2, full - t // 2 - n), None
 
@@ -196,13 +197,16 @@ def _read_onnx(i, k, ndim, default, o):
     shape = o.get("output_shape")
     pads = o.get("pads")
     pads = None if pads is None else (list(pads) if is_per_axis(pads) else [pads])
-    # pads holds two values per axis, so it tells the number of axes when nothing else does.
-    hint = max(len(pads) // 2, 1) if pads is not None and len(pads) % 2 == 0 else default
+    # pads holds two values per axis, so it tells the number of axes when nothing else does; two values
+    # are one (begin, end) pair, used on every axis as any per-axis value broadcasts.
+    hint = len(pads) // 2 if pads is not None and len(pads) % 2 == 0 and len(pads) > 2 else default
     optional = {} if shape is None else {"output_shape": shape}
     n, i, k, s, d, op, *rest = _per_axis(ndim, hint, zero_ok=("output_padding",), input_size=i, kernel_size=k,
                                          strides=o.get("strides", 1), dilations=o.get("dilations", 1),
                                          output_padding=o.get("output_padding", 0), **optional)
     shape = rest[0] if rest else None
+    if pads is not None and len(pads) == 2 and n > 1:
+        pads = [pads[0]] * n + [pads[1]] * n
     if pads is not None and len(pads) != 2 * n:
         raise ParameterError(
             f"pads has {len(pads)} values but ONNX needs 2 per axis (all begins, then all ends), "
@@ -282,16 +286,16 @@ def _read_jax(i, k, ndim, default, o):
         if any(len(pair) != 2 for pair in pairs):
             raise ParameterError(f"padding={padding!r} is not (lo, hi) pairs, JAX's explicit padding is one "
                                  f"(lo, hi) pair per spatial axis; write e.g. ((1, 2), (0, 1))")
-    # One (lo, hi) pair per axis: the pairs tell the number of axes when nothing else does.
-    n, i, k, s, d = _per_axis(ndim, len(pairs) if pairs else default, input_size=i, kernel_size=k,
-                              strides=o.get("strides", 1), rhs_dilation=o.get("rhs_dilation", 1))
-    if pairs is not None and len(pairs) != n:
+    # One (lo, hi) pair per axis, or one pair for every axis (as any per-axis value broadcasts).
+    n, i, k, s, d = _per_axis(ndim, len(pairs) if pairs and len(pairs) > 1 else default, input_size=i,
+                              kernel_size=k, strides=o.get("strides", 1), rhs_dilation=o.get("rhs_dilation", 1))
+    if pairs is not None and len(pairs) not in (1, n):
         raise ParameterError(f"padding has {len(pairs)} (lo, hi) pairs but the layer has {n} axes, JAX needs one "
-                             f"pair per spatial axis; give {n} pairs")
+                             f"pair per spatial axis (or one for all); give {n} pairs")
     axes = []
     for ax in range(n):
-        reach = kernel_span(k[ax], d[ax]) - 1
-        lo, hi = pairs[ax] if pairs is not None else jax_padding_pair(reach + 1, s[ax], padding)
+        reach = Axis(i[ax], k[ax], s[ax], d[ax]).reach
+        lo, hi = pairs[ax % len(pairs)] if pairs is not None else jax_padding_pair(reach + 1, s[ax], padding)
         lo, hi = check_int("padding", lo), check_int("padding", hi)
         axes.append(Axis(i[ax], k[ax], s[ax], d[ax], reach - lo, reach - hi))  # JAX pads the stretched input
     tk = o.get("transpose_kernel", False)

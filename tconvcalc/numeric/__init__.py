@@ -34,23 +34,40 @@ The routes (``route=``), all giving the same numbers:
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import Sequence
 
 import numpy as np
 
-from ..spec import Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least, check_groups, kernel_span
+from ..spec import Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least, check_groups
 from .check import TOLERANCE, check_routes, max_errors
 from .gemm import release_buffers
-from .operands import check_bias, check_memory, check_operands, default_max_bytes, finish
+from . import operands
+from .operands import check_bias, check_memory, check_operands, finish
 from .routes import direct, matrix_indices
 from .run import ROUTES, apply, apply_adjoint
 
 __all__ = ["ROUTES", "MAX_BYTES", "TOLERANCE", "apply", "apply_adjoint", "check_routes", "conv", "conv_transpose",
            "matrix_indices", "max_errors", "release_buffers"]
 
-#: Largest allocation (output plus work buffers, bytes) a call may request; raise it if you mean it.
-#: Read at every call, so ``tconvcalc.numeric.MAX_BYTES = ...`` takes effect.
-MAX_BYTES = default_max_bytes()
+
+
+class _Numeric(types.ModuleType):
+    """This package, whose ``MAX_BYTES`` is :data:`operands.MAX_BYTES` itself: the largest allocation
+    (output plus work buffers, bytes) a call may request, half the memory by default; assigning
+    ``tconvcalc.numeric.MAX_BYTES`` raises or lowers the limit every check reads."""
+
+    @property
+    def MAX_BYTES(self) -> int:  # noqa: N802 - a module constant's name
+        return operands.MAX_BYTES
+
+    @MAX_BYTES.setter
+    def MAX_BYTES(self, value: int) -> None:  # noqa: N802
+        operands.MAX_BYTES = value
+
+
+sys.modules[__name__].__class__ = _Numeric
 
 
 def conv_transpose(x, weight, bias=None, stride: IntOrTuple = 1, padding: IntOrTuple = 0,
@@ -132,5 +149,5 @@ def _conv_paddings(padding, kernel, strides, dilations) -> tuple:
         raise ParameterError(f"padding='same' with stride={strides} cannot keep the size, 'same' needs stride 1 on "
                              f"every axis (as in PyTorch); use stride=1 or give the padding as ints")
     # The dilated kernel's reach d*(k-1) in all; PyTorch puts the odd zero at the end.
-    totals = [kernel_span(k, d) - 1 for k, d in zip(kernel, dilations)]
+    totals = [Axis(1, k, 1, d).reach for k, d in zip(kernel, dilations)]
     return tuple((total // 2, total - total // 2) for total in totals)

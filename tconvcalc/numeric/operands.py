@@ -7,7 +7,6 @@ the rule and the fix; no raw NumPy error reaches the caller.
 from __future__ import annotations
 
 import os
-import sys
 from math import prod
 from typing import Sequence
 
@@ -15,7 +14,7 @@ import numpy as np
 
 from ..spec import ParameterError
 
-__all__ = ["all_finite", "check_bias", "check_memory", "check_operands", "default_max_bytes", "finish"]
+__all__ = ["MAX_BYTES", "all_finite", "check_bias", "check_memory", "check_operands", "default_max_bytes", "finish"]
 
 
 def default_max_bytes() -> int:
@@ -26,10 +25,9 @@ def default_max_bytes() -> int:
         return 8 << 30
 
 
-def _memory_limit() -> int:
-    # The limit is the package's attribute, read at every call, so that assigning
-    # tconvcalc.numeric.MAX_BYTES takes effect (a copy imported here would not see it).
-    return sys.modules[__package__].MAX_BYTES
+#: Largest allocation (output plus work buffers, bytes) a call may request; ``tconvcalc.numeric.MAX_BYTES``
+#: reads and sets this one value.
+MAX_BYTES = default_max_bytes()
 
 
 def _bytes(n: int) -> str:
@@ -128,7 +126,7 @@ def check_bias(bias, c_out: int) -> None:
 def check_memory(what: str, shape: Sequence[int], dtype: np.dtype, extra: int = 0) -> None:
     """Refuse before allocating when the result plus ``extra`` bytes of work exceed ``MAX_BYTES``."""
     need = prod(shape) * dtype.itemsize + extra
-    limit = _memory_limit()
+    limit = MAX_BYTES
     if need > limit:
         work = f" plus {_bytes(extra)} of work buffers" if extra else ""
         raise ParameterError(

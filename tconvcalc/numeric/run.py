@@ -85,5 +85,5 @@ def work_bytes(route: str, layer: Layer, x_shape, w_shape, groups: int, dtype: n
     if route == "matrix":
         return 16 * routes.MATRIX_CHUNK_ELEMENTS + prod(a.o for a in layer.axes) * n * c_out * 8
     # zero insertion / phases: the padded input and the im2col buffer of one convolution
-    padded = prod(a.full + 2 * a.reach for a in layer.axes)
+    padded = prod(max(a.stretched + sum(a.zero_insertion_pads), a.i + a.span) for a in layer.axes)
     return n * c_in * (padded + prod(layer.kernel_size) * prod(layer.output_size)) * dtype.itemsize
