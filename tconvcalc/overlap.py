@@ -28,7 +28,7 @@ import numpy as np
 
 from .operator import tap_range
 from .records import record
-from .spec import Axis, Layer, ParameterError
+from .spec import Axis, Layer, ParameterError, axes_text
 
 # Per axis, counts are computed for at most this many outputs; an N-d grid is listed up to MAX_CELLS.
 MAX_AXIS = 10_000_000
@@ -76,7 +76,7 @@ def grid(per_axis: Sequence[np.ndarray]) -> np.ndarray:
     """The N-d counts: the outer product of the per-axis counts."""
     cells = prod(len(c) for c in per_axis)
     if cells > MAX_CELLS:
-        shape = "×".join(str(len(c)) for c in per_axis)
+        shape = axes_text([len(c) for c in per_axis])
         raise ParameterError(f"the count grid would be {shape} = {cells} cells, more than the {MAX_CELLS} overlap "
                              f"lists; analyse fewer or smaller axes (each axis's counts are in axis_counts)")
     out = np.ones((), dtype=np.int64)

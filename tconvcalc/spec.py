@@ -31,7 +31,7 @@ from typing import Sequence, Union
 
 from .errors import NotInstalledError, ParameterError, TconvcalcError
 
-__all__ = ["Axis", "Layer", "Phase", "ParameterError", "NotInstalledError", "TconvcalcError", "broadcast",
+__all__ = ["Axis", "Layer", "Phase", "ParameterError", "NotInstalledError", "TconvcalcError", "axes_text", "broadcast",
            "channel_counts", "check_int", "check_at_least", "check_groups", "conv_count", "conv_length", "full_length", "kernel_span",
            "op_limit", "is_per_axis", "ordinal_list"]
 
@@ -47,6 +47,11 @@ def ordinal_list(values: Sequence[int]) -> str:
     if len(words) <= 2:
         return " or ".join(words)
     return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def axes_text(sizes: Sequence[int]) -> str:
+    """``4×4``: a size per axis as people write it (``5`` for one axis)."""
+    return "×".join(map(str, sizes))
 
 
 def check_int(name: str, value: object) -> int:

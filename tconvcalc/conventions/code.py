@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from ..spec import Layer, ParameterError, channel_counts
+from ..spec import Layer, ParameterError, axes_text, channel_counts
 from .names import compact, framework_name
 from .weights import weight_plan
 from .write import Translation, pytorch_arguments, to_framework
@@ -191,7 +191,7 @@ _STACK_IMPORTS = {"keras": "import keras", "onnx": "import onnx"}
 
 
 def _size_change(layer: Layer) -> str:
-    return "×".join(map(str, layer.input_size)) + " -> " + "×".join(map(str, layer.output_size))
+    return axes_text(layer.input_size) + " -> " + axes_text(layer.output_size)
 
 
 def pytorch_sequential(layers: Sequence[Layer], channels: Sequence[int] | None) -> str:

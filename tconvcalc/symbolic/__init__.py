@@ -24,11 +24,11 @@ from .matrix import (KEEP_COLS, KEEP_ROWS, MAX_COLS, MAX_ROWS, MAX_SYMBOLIC_NNZ,
                      conv_operator, conv_transpose_matrix, conv_transpose_operator, elide, operator_from_axes)
 from .proof import Derivation, Proof, Step, prove_equal
 from .relationships import Relationship, derive_relationships
-from .vocabulary import Divides, Iverson, axes_text, check_name, indexed_name
+from .vocabulary import Divides, Iverson, check_name, indexed_name
 
 __all__ = [
     "ConvOperator", "Derivation", "Divides", "Iverson", "KEEP_COLS", "KEEP_ROWS", "MAX_COLS", "MAX_ROWS",
-    "MAX_SYMBOLIC_NNZ", "Proof", "Relationship", "Step", "axes_text", "check_name", "closed_form", "closed_form_for",
+    "MAX_SYMBOLIC_NNZ", "Proof", "Relationship", "Step", "check_name", "closed_form", "closed_form_for",
     "conv_matrix", "conv_operator", "conv_transpose_matrix", "conv_transpose_operator", "derive_ambiguity",
     "derive_equivalence", "derive_formulas", "derive_output_size", "derive_phases", "derive_relationships", "elide",
     "general_conv_size", "general_output_size", "indexed_name", "operator_from_axes", "prove_equal",

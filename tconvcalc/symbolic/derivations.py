@@ -13,10 +13,10 @@ from typing import Sequence
 import sympy as sp
 
 from ..operator import axis_taps, ravel, unravel
-from ..spec import Axis, Layer, op_limit
+from ..spec import Axis, Layer, axes_text, op_limit
 from .matrix import MAX_SYMBOLIC_NNZ, ConvOperator, operator_from_axes
 from .proof import Derivation, Step, prove_equal
-from .vocabulary import Divides, Iverson, axes_text, check_name, indexed_name
+from .vocabulary import Divides, Iverson, check_name, indexed_name
 
 # The general symbols: positive integers, so SymPy may simplify floors of integers.
 I, K, S, D = sp.symbols("i k s d", integer=True, positive=True)

@@ -17,8 +17,8 @@ from typing import Callable, Sequence
 import sympy as sp
 
 from ..operator import axis_taps, layer_taps, nnz, ravel, unravel
-from ..spec import Axis, Layer, ParameterError, broadcast, check_groups
-from .vocabulary import axes_text, check_name, indexed_name
+from ..spec import Axis, Layer, ParameterError, axes_text, broadcast, check_groups
+from .vocabulary import check_name, indexed_name
 
 # A symbolic sparse matrix costs ~1 µs per non-zero to build but every SymPy
 # operation on it is far slower; past this many non-zeros we refuse and point

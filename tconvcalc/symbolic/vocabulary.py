@@ -25,11 +25,6 @@ def check_name(what: str, name: str) -> str:
     return name
 
 
-def axes_text(shape: Sequence[int]) -> str:
-    """``4×4``: a size as it is written in a sentence."""
-    return "×".join(map(str, shape))
-
-
 def indexed_name(name: str, index: Sequence[int]) -> str:
     """``w_{0,1}``: conv_arithmetic's spelling, which ``sympy.latex`` prints as written."""
     return f"{name}_{{{','.join(map(str, index))}}}"

@@ -9,10 +9,6 @@ from rich.console import Console
 from rich.text import Text
 
 
-def axes_text(values) -> str:
-    """``5`` for one axis, ``5×5`` for several - sizes as people write them."""
-    return "×".join(map(str, values))
-
 
 def per_axis_text(values) -> str:
     """A parameter as compactly as it can be said: ``3`` if every axis agrees."""

@@ -6,6 +6,8 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from ...spec import axes_text
+
 ROUTE_LABELS = {
     "matrix": "matrix y = Cᵀx (sparse)",
     "zero_insertion": "zero insertion",
@@ -21,7 +23,7 @@ def render_check(report, console) -> None:
     def verdict(ok: bool) -> Text:
         return Text("PASS", style="bold green") if ok else Text("FAIL", style="bold red")
 
-    sizes = "×".join(map(str, report.input_size))
+    sizes = axes_text(report.input_size)
     console.print(Text(f"Transposed convolution, {report.ndim}-D: ", style="bold") + Text(
         f"i={sizes} k={','.join(map(str, report.kernel_size))} s={','.join(map(str, report.stride))} "
         f"p={','.join(map(str, report.padding))} op={','.join(map(str, report.output_padding))} "
@@ -49,8 +51,8 @@ def render_check(report, console) -> None:
     table.add_row("adjoint ⟨Cu,x⟩=⟨u,Cᵀx⟩", _number(abs(adj.lhs - adj.rhs)),
                   _number(adj.max_rel_error), tol, verdict(adj.passed))
     shape = report.shape
-    table.add_row("output shape", "×".join(map(str, shape.routes)),
-                  "formula " + "×".join(map(str, shape.formula)), "exact", verdict(shape.passed))
+    table.add_row("output shape", axes_text(shape.routes),
+                  "formula " + axes_text(shape.formula), "exact", verdict(shape.passed))
     console.print(table)
     failed = [r.route for r in report.routes if not r.passed]
     if torch.available and not torch.passed:

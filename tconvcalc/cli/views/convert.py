@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from ...spec import axes_text
+
 _TITLE = {"pytorch": "PyTorch", "tensorflow": "TensorFlow", "keras": "Keras 3", "onnx": "ONNX", "jax": "JAX"}
 
 
@@ -29,7 +31,7 @@ def render_convert(report, console) -> None:
     console.print(Text("Canonical crop (b, e) ", style="bold") + Text(crop) +
                   Text(f"   full scatter {'×'.join(map(str, report.full_size))} → output "
                        f"{'×'.join(map(str, report.output_size))}", style="dim"))
-    console.print(Text("Output size  ", style="bold") + Text("×".join(map(str, report.output_size)),
+    console.print(Text("Output size  ", style="bold") + Text(axes_text(report.output_size),
                                                             style="bold green"))
     console.print()
     console.print(Text(_TITLE[dst], style="bold"))

@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import axes_text, code_block, overlap_text, per_axis_text
+from ...spec import axes_text
+from . import code_block, overlap_text, per_axis_text
 
 # Heatmaps show at most this many cells per axis; the rest is summarised.
 MAX_CELLS = 48

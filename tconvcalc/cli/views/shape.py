@@ -7,7 +7,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import axes_text, code_block, overlap_text, per_axis_text
+from ...spec import axes_text
+from . import code_block, overlap_text, per_axis_text
 
 
 def _isotropic(entries) -> bool:
