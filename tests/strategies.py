@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from tconvcalc.spec import Axis, Layer, full_length
+from tconvcalc.spec import Axis, Layer, full_length, kernel_span
 
 
 @st.composite
@@ -50,3 +50,23 @@ def channels(draw, max_per_group: int = 2, max_groups: int = 2):
     """``(groups, in_channels, out_channels)`` with both counts divisible by ``groups``."""
     groups = draw(st.integers(1, max_groups))
     return (groups, groups * draw(st.integers(1, max_per_group)), groups * draw(st.integers(1, max_per_group)))
+
+
+@st.composite
+def conv_parameters(draw, max_ndim=3):
+    """A direct convolution: ``(ndim, [n, k, s, p, d] per-axis tuples, in_channels, out_channels, groups)``."""
+    ndim = draw(st.integers(1, max_ndim))
+    small = 5 if ndim < 3 else 3
+    axes = []
+    for _ in range(ndim):
+        k = draw(st.integers(1, 3))
+        d = draw(st.integers(1, 2))
+        s = draw(st.integers(1, 3))
+        p = draw(st.integers(0, 2))
+        shortest = max(1, kernel_span(k, d) - 2 * p)  # the padded input must hold the dilated kernel
+        n = draw(st.integers(shortest, shortest + small))
+        axes.append((n, k, s, p, d))
+    groups = draw(st.sampled_from([1, 1, 2]))
+    cin = groups * draw(st.integers(1, 2))
+    cout = groups * draw(st.integers(1, 2))
+    return ndim, [tuple(a[t] for a in axes) for t in range(5)], cin, cout, groups

@@ -92,6 +92,7 @@ def test_pdf_says_plainly_when_no_engine_is_installed(tmp_path, monkeypatch):
     assert not (tmp_path / "a.tex").exists()
 
 
+@pytest.mark.slow
 def test_titles_cannot_inject_tex(tmp_path):
     evil = "\\input{/etc/passwd} } \\end{document} $ & % # _ ^ ~"
     text = ok("latex", "--in", 2, "--k", 3, "--what", "size", "--standalone", "--title", evil)

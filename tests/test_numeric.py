@@ -22,7 +22,7 @@ FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 
 
 @st.composite
-def pytorch_layers(draw, max_ndim=3):
+def pytorch_cases(draw, max_ndim=3):
     """Random valid PyTorch parameters: (ndim, i, k, s, p, op, d, groups, c_in, c_out/g, batch)."""
     i, k, s, p, op, d = draw(pytorch_parameters(max_ndim))
     groups, c_in, c_out = draw(channels())
@@ -62,7 +62,7 @@ def _torch_conv_transpose(torch, nd, x, w, bias, s, p, op, groups, d):
 
 
 @FAST
-@given(params=pytorch_layers(), route=st.sampled_from(ALL_ROUTES), seed=st.integers(0, 2**16))
+@given(params=pytorch_cases(), route=st.sampled_from(ALL_ROUTES), seed=st.integers(0, 2**16))
 def test_conv_transpose_matches_pytorch(torch, params, route, seed):
     nd, i, k, s, p, op, d, groups, c_in, c_og, batch = params
     x, w, bias = _arrays(np.random.default_rng(seed), i, k, c_in, c_og, groups, batch)
@@ -73,7 +73,7 @@ def test_conv_transpose_matches_pytorch(torch, params, route, seed):
 
 
 @FAST
-@given(params=pytorch_layers(), seed=st.integers(0, 2**16))
+@given(params=pytorch_cases(), seed=st.integers(0, 2**16))
 def test_float32_stays_float32_and_matches_pytorch(torch, params, seed):
     nd, i, k, s, p, op, d, groups, c_in, c_og, batch = params
     x, w, bias = _arrays(np.random.default_rng(seed), i, k, c_in, c_og, groups, batch, np.float32)
@@ -85,7 +85,7 @@ def test_float32_stays_float32_and_matches_pytorch(torch, params, seed):
 
 
 @FAST
-@given(params=pytorch_layers(), seed=st.integers(0, 2**16))
+@given(params=pytorch_cases(), seed=st.integers(0, 2**16))
 def test_conv_matches_pytorch(torch, params, seed):
     nd, i, k, s, p, _, d, groups, c_in, c_og, batch = params
     rng = np.random.default_rng(seed)
@@ -116,7 +116,7 @@ def _assert_same_non_finite(got, expected):
 
 
 @FAST
-@given(params=pytorch_layers(), seed=st.integers(0, 2**16), where=st.sampled_from(["x", "weight"]),
+@given(params=pytorch_cases(), seed=st.integers(0, 2**16), where=st.sampled_from(["x", "weight"]),
        value=st.sampled_from([np.inf, -np.inf, np.nan]), data=st.data())
 def test_one_non_finite_value_lands_where_pytorch_puts_it(torch, params, seed, where, value, data):
     """The gathering GEMMs multiply padding and absent taps (zeros) with the data; inf * 0 must not
@@ -162,7 +162,7 @@ def test_per_axis_parameters_broadcast_as_in_pytorch(torch):
 # --- conv's padding="same" / "valid" ----------------------------------------------------------------
 
 @FAST
-@given(params=pytorch_layers(), padding=st.sampled_from(["same", "valid"]), seed=st.integers(0, 2**16))
+@given(params=pytorch_cases(), padding=st.sampled_from(["same", "valid"]), seed=st.integers(0, 2**16))
 def test_conv_same_and_valid_padding_match_pytorch(torch, params, padding, seed):
     nd, i, k, _, _, _, d, groups, c_in, c_og, batch = params
     rng = np.random.default_rng(seed)

@@ -14,7 +14,7 @@ from tconvcalc import symbolic as sy
 from tconvcalc.symbolic import derivations as dv
 from tconvcalc.spec import Layer, ParameterError
 
-from strategies import crop_layers
+from strategies import conv_parameters, crop_layers
 
 
 def w(*index):
@@ -56,25 +56,6 @@ def test_seed_example_scatters_each_input_to_the_top_left_of_its_block():
 # --- PyTorch as the oracle ----------------------------------------------------------------
 
 
-@st.composite
-def conv_cases(draw, max_ndim=3):
-    ndim = draw(st.integers(1, max_ndim))
-    small = 5 if ndim < 3 else 3
-    axes = []
-    for _ in range(ndim):
-        k = draw(st.integers(1, 3))
-        d = draw(st.integers(1, 2))
-        s = draw(st.integers(1, 3))
-        p = draw(st.integers(0, 2))
-        span = d * (k - 1) + 1
-        n = draw(st.integers(max(1, span - 2 * p), max(1, span - 2 * p) + small))
-        axes.append((n, k, s, p, d))
-    groups = draw(st.sampled_from([1, 1, 2]))
-    cin = groups * draw(st.integers(1, 2))
-    cout = groups * draw(st.integers(1, 2))
-    return ndim, [tuple(a[t] for a in axes) for t in range(5)], cin, cout, groups
-
-
 def _conv(torch, ndim):
     return getattr(torch.nn.functional, f"conv{ndim}d")
 
@@ -84,7 +65,7 @@ def _conv_t(torch, ndim):
 
 
 @settings(max_examples=40)
-@given(conv_cases(), st.integers(0, 2**31 - 1))
+@given(conv_parameters(), st.integers(0, 2**31 - 1))
 def test_C_is_torch_conv_and_its_transpose_is_conv_transpose(torch, case, seed):
     ndim, (n, k, s, p, d), cin, cout, groups = case
     rng = np.random.default_rng(seed)

@@ -22,7 +22,7 @@ CompareReport = record("CompareReport", "command input_size scale channels metho
 StackLayer = record("StackLayer", "input_size kernel_size stride padding output_padding dilation output_size "
                                   "uniform_overlap flops params", optional="flops params",
                     doc="A layer of a stack; with channels known, its FLOPs and parameters.")
-Alternative = record("Alternative", "layers")
+RunnerUp = record("RunnerUp", "layers", doc="A stack ranked after the best one.")
 ChainReport = record("ChainReport", "command input_size output_size depth total layers alternatives emit code",
                      optional="emit code")
 EncoderConv = record("EncoderConv", "name kernel_size stride padding dilation")
@@ -77,7 +77,7 @@ def chain_report(input_size, output_size, depth: int, kernels=range(1, 9), strid
     stacks = [_stack(stack, channels) for stack in result.stacks]
     best = result.stacks[0] if result.stacks else None
     return ChainReport("chain", result.input_size, result.output_size, depth, result.total,
-                       stacks[0] if stacks else (), tuple(Alternative(rows) for rows in stacks[1:]),
+                       stacks[0] if stacks else (), tuple(RunnerUp(rows) for rows in stacks[1:]),
                        emit_as if best else None, _code(emit_as, best, channels) if best else None)
 
 

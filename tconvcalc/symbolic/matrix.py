@@ -251,7 +251,10 @@ class ConvOperator:
         return elide((rows, cols), self.entry, full)
 
     def _repr_latex_(self) -> str:
-        return "$$C = " + sp.latex(self.elided()[0], mat_str="bmatrix", mat_delim="") + "$$"
+        matrix, elided = self.elided()
+        rows, cols = self.shape
+        note = rf"\quad ({rows} \times {cols})" if elided else ""
+        return "$$C = " + sp.latex(matrix, mat_str="bmatrix", mat_delim="") + note + "$$"
 
 
 # Matrices larger than this are shown elided: the first rows and columns, dots, and the last.

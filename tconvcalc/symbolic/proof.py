@@ -89,8 +89,11 @@ class Derivation:
         return "\n".join(lines)
 
     def _repr_latex_(self) -> str:
-        # A notebook shows the formulas aligned; the words are in repr() and in tconvcalc.latex's notes.
-        lines = [step.latex() for step in self.steps if step.expr is not None]
+        # A notebook shows each step's words beside its formula, aligned; tconvcalc.latex writes full notes.
+        lines = []
+        for step in self.steps:
+            words = r"\text{" + re.sub(r"([\\{}$&#^_%~])", r"\\\1", step.text) + "}" if step.text else ""
+            lines.append(f"&{step.latex()} && {words}" if step.expr is not None else f"&& {words}")
         return "$$\\begin{aligned}" + r" \\ ".join(lines) + "\\end{aligned}$$"
 
 
