@@ -250,6 +250,23 @@ def test_output_padding_for_agrees_with_pytorch_forward_output_size(torch, i, k,
 
 @given(st.integers(1, 6), st.integers(1, 4), st.integers(1, 3), st.integers(0, 3), st.integers(2, 5),
        st.integers(1, 30))
+def test_forward_rule_returns_only_output_padding_below_stride(i, k, s, p, d, target):
+    """Without PyTorch: whatever the constructor rule finds, the default rule returns it only when op < s
+    and otherwise names it; the scatter's own size (the model) confirms the size it gives."""
+    try:
+        op = tc.output_padding_for(target, i, k, s, p, d, rule="constructor")
+    except tc.ParameterError:
+        return
+    assert tc.Layer.from_pytorch(i, k, s, p, op, d).output_size == (target,)
+    if op < s:
+        assert tc.output_padding_for(target, i, k, s, p, d) == op
+    else:
+        with pytest.raises(tc.ParameterError, match=f"output_padding={op} gives it"):
+            tc.output_padding_for(target, i, k, s, p, d)
+
+
+@given(st.integers(1, 6), st.integers(1, 4), st.integers(1, 3), st.integers(0, 3), st.integers(2, 5),
+       st.integers(1, 30))
 def test_a_size_only_the_constructor_reaches_is_named_not_returned(torch, i, k, s, p, d, target):
     try:
         op = tc.output_padding_for(target, i, k, s, p, d, rule="constructor")
@@ -293,8 +310,16 @@ def test_per_axis_values_broadcast_as_pytorch_does(torch):
     x, w = torch.zeros(1, 1, 4, 5), torch.zeros(1, 1, 3, 3)
     theirs = tuple(torch.nn.functional.conv_transpose2d(x, w, stride=[2], padding=[1], dilation=[2]).shape[2:])
     assert tc.conv_transpose_output_size((4, 5), 3, s=[2], p=[1], d=[2]) == theirs
-    # NumPy integers and 1-D arrays are ints and per-axis values like any other
-    assert tc.conv_transpose_output_size(np.array([4, 5]), np.int64(3), s=np.int32(2), p=[np.int8(1)], d=2) == theirs
-    assert tc.conv_transpose_output_size(np.int64(4), 3, 2, 1, 0, 2) == theirs[0]
+
+
+def test_numpy_integers_and_one_element_lists_are_per_axis_values_like_any_other():
+    import numpy as np
+
+    plain = tc.conv_transpose_output_size((4, 5), (3, 3), (2, 2), (1, 1), 0, (2, 2))
+    assert tc.conv_transpose_output_size((4, 5), 3, s=[2], p=[1], d=[2]) == plain
+    assert tc.conv_transpose_output_size(np.array([4, 5]), np.int64(3), s=np.int32(2), p=[np.int8(1)], d=2) == plain
+    assert tc.conv_transpose_output_size(np.int64(4), 3, 2, 1, 0, 2) == plain[0]
     with pytest.raises(tc.ParameterError, match="input_size has 2 axes but stride has 3"):
         tc.conv_transpose_output_size((4, 5), 3, s=[2, 2, 2])
+    with pytest.raises(tc.ParameterError, match="is not an integer"):
+        tc.conv_transpose_output_size(np.bool_(True), 3)

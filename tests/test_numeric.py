@@ -130,6 +130,20 @@ def test_one_non_finite_value_lands_where_pytorch_puts_it(torch, params, seed, w
         _assert_same_non_finite(numeric.conv_transpose(x, w, bias, s, p, op, groups, d, route=route), expected)
 
 
+@FAST
+@given(params=pytorch_cases(), seed=st.integers(0, 2**16), where=st.sampled_from(["x", "weight"]),
+       value=st.sampled_from([np.inf, -np.inf, np.nan]), data=st.data())
+def test_one_non_finite_value_lands_where_the_matrix_puts_it(params, seed, where, value, data):
+    """Without PyTorch, the matrix route is the oracle: it multiplies only C's non-zeros, as the definition."""
+    nd, i, k, s, p, op, d, groups, c_in, c_og, batch = params
+    x, w, bias = _arrays(np.random.default_rng(seed), i, k, c_in, c_og, groups, batch)
+    target = x if where == "x" else w
+    target.flat[data.draw(st.integers(0, target.size - 1), label="flat index")] = value
+    expected = numeric.conv_transpose(x, w, bias, s, p, op, groups, d, route="matrix")
+    for route in GEMM_ROUTES:
+        _assert_same_non_finite(numeric.conv_transpose(x, w, bias, s, p, op, groups, d, route=route), expected)
+
+
 def test_inf_in_a_gathered_window_stays_out_of_other_phases(torch):
     """The reported cases: one inf in x, and a NaN on a weight tap that only one phase uses."""
     x = np.ones((1, 1, 3, 3))
@@ -191,11 +205,16 @@ def test_same_padding_puts_the_odd_zero_at_the_end():
     ({"padding": "SAME"}, "lower-case"),
     ({"padding": "full"}, "'same' and 'valid'"),
 ])
-def test_bad_string_padding_is_refused_like_pytorch(torch, kwargs, words):
-    x, w = np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3))
+def test_bad_string_padding_is_refused_in_one_sentence(kwargs, words):
     with pytest.raises(ParameterError) as info:
-        numeric.conv(x, w, **kwargs)
+        numeric.conv(np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3)), **kwargs)
     assert words in _one_sentence(info.value)
+
+
+@pytest.mark.parametrize("kwargs", [{"padding": "same", "stride": 2}, {"padding": "same", "stride": (1, 2)},
+                                    {"padding": "SAME"}, {"padding": "full"}])
+def test_pytorch_refuses_the_same_string_paddings(torch, kwargs):
+    x, w = np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3))
     with pytest.raises(RuntimeError):
         torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), **kwargs)
 
