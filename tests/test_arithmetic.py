@@ -305,8 +305,6 @@ def test_bad_input_is_one_clear_sentence(call, words):
 
 
 def test_per_axis_values_broadcast_as_pytorch_does(torch):
-    import numpy as np
-
     x, w = torch.zeros(1, 1, 4, 5), torch.zeros(1, 1, 3, 3)
     theirs = tuple(torch.nn.functional.conv_transpose2d(x, w, stride=[2], padding=[1], dilation=[2]).shape[2:])
     assert tc.conv_transpose_output_size((4, 5), 3, s=[2], p=[1], d=[2]) == theirs
