@@ -24,11 +24,12 @@ def _per_axis(fn, per_axis: bool, **named):
     """Apply a one-axis function to every axis; unwrap when nothing was per-axis."""
     ndim, values = broadcast(**named)
     results = []
-    for n, args in enumerate(zip(*values.values())):
+    rows = list(zip(*values.values()))
+    for n, args in enumerate(rows):
         try:
             results.append(fn(*args))
         except ParameterError as error:
-            if ndim == 1:
+            if rows.count(args) == ndim:  # every axis alike: the sentence holds for all of them
                 raise
             raise ParameterError(f"on axis {n}: {error}") from None
     return tuple(results) if per_axis else results[0]

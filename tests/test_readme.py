@@ -1,8 +1,14 @@
-"""Every `$ tconvcalc ...` example in the README prints what the README shows, at 100 columns."""
+"""Every `$ tconvcalc ...` example in the README prints what the README shows, at 100 columns.
+
+Examples are the lines starting with `$ ` in ```text and ```console blocks, each followed by its
+output up to the next `$ ` line.  A pipe into head, tail, sed -n or jq is applied here, so an
+excerpt is checked as an excerpt; an output that starts with `…` is the end of the real one.
+"""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shlex
@@ -19,14 +25,47 @@ pytestmark = pytest.mark.slow  # a subprocess per example
 
 def _examples():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    for block in re.findall(r"```text\n(.*?)```", text, re.S):
-        command, *output = block.rstrip("\n").split("\n")
-        # Shortened outputs (…) and pipelines are excerpts, not whole outputs.
-        if command.startswith("$ tconvcalc ") and "|" not in command and "…" not in block:
-            yield pytest.param(command[2:], "\n".join(output), id=command[12:60])
+    for block in re.findall(r"```(?:text|console)\n(.*?)```", text, re.S):
+        current = None
+        for line in block.rstrip("\n").split("\n"):
+            if line.startswith("$ "):
+                if current:
+                    yield current
+                current = (line[2:], [])
+            elif current:
+                current[1].append(line)
+        if current:
+            yield current
 
 
-@pytest.mark.parametrize("command, expected", list(_examples()))
+def _filter(output: str, stage: str) -> str:
+    """One pipe stage, as the shell tool would apply it."""
+    words = shlex.split(stage)
+    lines = output.split("\n")
+    if words[0] == "head":
+        return "\n".join(lines[:int(words[1].lstrip("-"))])
+    if words[0] == "tail":
+        return "\n".join(lines[-int(words[1].lstrip("-")):])
+    if words[:2] == ["sed", "-n"]:
+        first, last = map(int, words[2].rstrip("p").split(","))
+        return "\n".join(lines[first - 1:last])
+    if words[0] == "jq":
+        value = json.loads(output)
+        for key in words[2].strip(".").split("."):
+            value = value[key]
+        return value if words[1] == "-r" else json.dumps(value, separators=(",", ":"))
+    raise AssertionError(f"the README pipes into {stage!r}, which this test does not know")
+
+
+CASES = [pytest.param(command, "\n".join(output), id=command[10:70])
+         for command, output in _examples() if command.startswith("tconvcalc ")]
+
+
+def test_the_readme_has_examples():
+    assert len(CASES) > 30
+
+
+@pytest.mark.parametrize("command, expected", CASES)
 def test_readme_example_prints_what_the_readme_shows(command, expected, tmp_path):
     if "tconvcalc check" in command:  # its table has a row for the PyTorch installed, by version
         if importlib.util.find_spec("torch") is None:
@@ -37,6 +76,13 @@ def test_readme_example_prints_what_the_readme_shows(command, expected, tmp_path
             pytest.skip(f"the example was run with another PyTorch than {torch.__version__}")
     shutil.copytree(ROOT / "examples", tmp_path / "examples")  # mirror reads examples/*.toml
     env = dict(os.environ, COLUMNS="100", NO_COLOR="1")
-    args = [sys.executable, "-m", "tconvcalc", *shlex.split(command)[1:]]
+    first, *stages = command.split(" | ")
+    args = [sys.executable, "-m", "tconvcalc", *shlex.split(first)[1:]]
     result = subprocess.run(args, capture_output=True, text=True, env=env, cwd=tmp_path)
-    assert (result.stdout + result.stderr).rstrip("\n") == expected
+    output = (result.stdout + result.stderr).rstrip("\n")
+    for stage in stages:
+        output = _filter(output, stage).rstrip("\n")
+    if expected.startswith("…\n"):
+        assert output.endswith(expected[2:])
+    else:
+        assert output == expected

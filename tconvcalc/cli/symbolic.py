@@ -15,7 +15,7 @@ from ..errors import ParameterError
 from ..notes import SECTIONS, sections
 from .options import (channels_option, format_options, full_option, groups_option, json_option, layer_from,
                       layer_options, markdown_option, ndim_option, per_axis, symbol_option)
-from .output import emit, echo_text, write_files
+from .output import announce, echo_text, emit, write_files
 
 
 @click.command()
@@ -54,7 +54,7 @@ def latex(input_size, kernel_size, stride, padding, output_padding, dilation, nd
     elif output is None:
         echo_text(document.text)
     else:
-        click.echo(f"wrote {' and '.join(map(str, written))}", err=True)
+        announce(written)
 
 
 @click.command()

@@ -12,6 +12,8 @@ from typing import Sequence
 from ..spec import ParameterError, check_at_least
 
 FRAMEWORKS = ("pytorch", "tensorflow", "keras", "onnx", "jax")
+# How each framework is called in a sentence or a heading.
+TITLES = {"pytorch": "PyTorch", "tensorflow": "TensorFlow", "keras": "Keras 3", "onnx": "ONNX", "jax": "JAX"}
 ALIASES = {"torch": "pytorch", "pt": "pytorch", "tf": "tensorflow", "keras3": "keras", "tf.keras": "keras",
            "flax": "jax"}
 

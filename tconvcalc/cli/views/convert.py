@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from ...conventions.names import TITLES
 from ...spec import axes_text
 
-_TITLE = {"pytorch": "PyTorch", "tensorflow": "TensorFlow", "keras": "Keras 3", "onnx": "ONNX", "jax": "JAX"}
 
 
 def _value(value) -> str:
@@ -19,7 +19,7 @@ def _value(value) -> str:
 
 def render_convert(report, console) -> None:
     src, dst = report.from_, report.to
-    console.print(Text(f"{_TITLE[src]} → {_TITLE[dst]}, {report.ndim}-D transposed convolution", style="bold"))
+    console.print(Text(f"{TITLES[src]} → {TITLES[dst]}, {report.ndim}-D transposed convolution", style="bold"))
     line = Text("  ")
     line.append(f"i={_value(report.input_size)}  k={_value(report.kernel_size)}  ", style="bold")
     for key, value in report.source.items():
@@ -34,7 +34,7 @@ def render_convert(report, console) -> None:
     console.print(Text("Output size  ", style="bold") + Text(axes_text(report.output_size),
                                                             style="bold green"))
     console.print()
-    console.print(Text(_TITLE[dst], style="bold"))
+    console.print(Text(TITLES[dst], style="bold"))
     for code in report.code:
         console.print(Text("  " + code, style="cyan"), soft_wrap=True)
     if report.exact:
