@@ -85,6 +85,9 @@ def parse_encoder(text: str, source: str = "spec", format: str = "toml") -> Enco
                                          "add e.g. input = [64, 64]")
     input_size = _per_axis(source, "top level", "input", data.get("input", data.get("input_size")), None)
     ndim = len(input_size)
+    if ndim > 3:
+        raise _fail(source, "top level", f"input has {ndim} axes but a network's convolutions have 1 to 3 "
+                                         f"spatial axes (Conv1d/2d/3d); give 1 to 3 sizes")
     channels = _channels(source, "top level", data.get("channels"))
     layers_data = data.get("layers")
     if not isinstance(layers_data, list) or not layers_data:

@@ -82,3 +82,37 @@ def test_planner_rejects_bad_bounds_in_one_sentence():
         tc.plan(16, 32, kernel_sizes=[])
     with pytest.raises(tc.ParameterError, match="output_size=0"):
         tc.plan(16, 0)
+
+
+def brute_force_total(i, target, kernels, strides, max_p, dilations):
+    return len(brute_force(i, target, kernels, strides, max_p, dilations))
+
+
+@pytest.mark.parametrize("request_, kernels, huge", [((1, 9), range(1, 5), "strides"), ((5, 9), [1], "dilations")])
+def test_huge_ranges_are_counted_not_listed(request_, kernels, huge):
+    """On one input sample the stride, and for a one-tap kernel the dilation, stop mattering past the useful
+    range: each further value adds the same number of layers. Brute force on small ranges gives that number;
+    the planner's count over 10**8 values must be the same straight line."""
+    i, target = request_
+
+    def total(n, count):
+        strides, dilations = (range(1, n), [1, 2]) if huge == "strides" else ([1, 2], range(1, n))
+        return count(i, target, kernels, strides, 2, dilations)
+
+    small = [total(n, brute_force_total) for n in (40, 60, 80)]
+    assert small[2] - small[1] == small[1] - small[0]  # linear past the useful range
+    per_value = (small[1] - small[0]) // 20
+    planned = total(10**8, lambda *args: tc.plan(*args).total)
+    assert planned == small[2] + per_value * (10**8 - 80)
+
+
+@pytest.mark.parametrize("text, words", [("1-", "no upper end"), ("5-2", "runs backwards"), ("0-3", "≥ 1"),
+                                         ("a-b", "is not a range"), ("", "is not a range")])
+def test_ranges_are_parsed_or_refused_in_one_sentence(text, words):
+    with pytest.raises(tc.ParameterError, match=words):
+        tc.planner.IntSet.parse("stride", text)
+
+
+def test_a_search_too_large_to_run_is_refused_with_its_size():
+    with pytest.raises(tc.ParameterError, match="would try up to 1000000000000"):
+        tc.plan(2, 10**6, kernel_sizes=range(1, 10**6 + 1), strides=range(1, 10**6 + 1))

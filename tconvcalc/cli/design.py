@@ -11,7 +11,7 @@ import click
 from ..errors import ParameterError
 from .options import (channels_option, emit_option, input_option, json_option, layer_from, layer_options,
                       ndim_option, output_option, per_axis, picture_options, search_options)
-from .output import announce, emit, write_files
+from .output import announce, emit, progress, write_files
 
 
 def _picture_targets(png: str | None, svg: str | None) -> dict[str, str]:
@@ -103,8 +103,10 @@ def chain(input_size, output_size, depth, kernels, strides, max_padding, dilatio
     from .views.design import render_chain
 
     v = per_axis(ndim, input_size=input_size, output_size=output_size)
-    emit(chain_report(v["input_size"], v["output_size"], depth, kernels, strides, max_padding, dilations, limit,
-                      uniform_only, channels, emit_as), as_json, render_chain)
+    with progress("searching stacks") as report_progress:
+        report = chain_report(v["input_size"], v["output_size"], depth, kernels, strides, max_padding, dilations,
+                              limit, uniform_only, channels, emit_as, report_progress)
+    emit(report, as_json, render_chain)
 
 
 @click.command()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import click
 
+from ..errors import ParameterError
 from ..spec import Layer, broadcast
 
 
@@ -45,30 +46,19 @@ class AxisIntsOrWord(AxisInts):
 
 
 class IntRange(click.ParamType):
-    """A set of positive ints for the planner: ``1-7``, ``2,4,8`` or ``3``."""
+    """A set of positive ints for the planner: ``1-7``, ``2,4,8`` or ``3`` (:class:`tconvcalc.planner.IntSet`)."""
 
     name = "RANGE"
 
     def convert(self, value, param, ctx):
-        if isinstance(value, tuple):
+        from ..planner import IntSet
+
+        if isinstance(value, IntSet):
             return value
-        out: set[int] = set()
         try:
-            for item in str(value).split(","):
-                low, _, high = item.strip().partition("-")
-                low_i = int(low)
-                high_i = int(high) if high else low_i
-                if low_i > high_i:
-                    self.fail(f"{item.strip()!r} runs backwards, a range is LOW-HIGH with LOW ≤ HIGH; "
-                              f"write {high_i}-{low_i}", param, ctx)
-                out.update(range(low_i, high_i + 1))
-        except ValueError:
-            self.fail(f"{value!r} is not a range, ranges are LOW-HIGH or a comma list of positive "
-                      f"integers; write e.g. 1-7 or 2,4", param, ctx)
-        if min(out) < 1:
-            self.fail(f"{value!r} includes {min(out)}, these values must be ≥ 1; start the range at 1",
-                      param, ctx)
-        return tuple(sorted(out))
+            return IntSet.parse(param.name if param else "value", value)
+        except ParameterError as error:
+            self.fail(str(error), param, ctx)
 
 
 AXIS = AxisInts()
@@ -78,15 +68,32 @@ RANGE = IntRange()
 # With only single values, a layer is 2-D: images are what most people upsample.
 DEFAULT_NDIM = 2
 
+def flag_of(name: str) -> str:
+    """The flag a per-axis value was given with: ``input_size`` -> ``--in``."""
+    return FLAGS.get(name, "--" + name.replace("_", "-"))
+
+
+FLAGS = {"input_size": "--in", "kernel_size": "--k", "stride": "--s", "padding": "--p", "output_padding": "--op",
+         "dilation": "--d", "output_size": "--out"}
+
 # An example value for every option, used when one is missing: "add e.g. --in 32".
 EXAMPLES = {
     "input_size": "--in 32", "kernel_size": "--k 3", "output_size": "--out 64", "stride": "--s 2",
 }
 
 
+# The commands work on the layers frameworks have: 1 to 3 spatial axes.
+MAX_NDIM = 3
+
+
 def per_axis(ndim: int | None, **values) -> dict[str, tuple[int, ...]]:
     """The one broadcasting rule (:func:`tconvcalc.spec.broadcast`), 2-D when every value is single."""
-    return broadcast(ndim, DEFAULT_NDIM, **values)[1]
+    count, out = broadcast(ndim, DEFAULT_NDIM, **values)
+    if count > MAX_NDIM:
+        longest = next(name for name, value in values.items() if len(value) == count)
+        raise ParameterError(f"{flag_of(longest)} has {count} values but tconvcalc takes 1 to {MAX_NDIM} spatial axes, "
+                             f"as the frameworks' transposed convolutions do; give at most {MAX_NDIM} values")
+    return out
 
 
 def layer_from(ndim: int | None, input_size, kernel_size, stride, padding, output_padding, dilation) -> Layer:
@@ -107,7 +114,7 @@ def _stack(*decorators):
 
 json_option = click.option("--json", "as_json", is_flag=True, help="print one JSON object and nothing else")
 ndim_option = click.option(
-    "--ndim", type=click.IntRange(1, 3), default=None,
+    "--ndim", type=click.IntRange(1, MAX_NDIM), default=None,
     help="number of spatial axes when every value is single [default: 2, or the length of a comma list]")
 input_option = click.option("--in", "--input-size", "input_size", type=AXIS, required=True,
                             help="input size i, per axis")

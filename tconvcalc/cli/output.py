@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from contextlib import contextmanager
 
 import click
 
@@ -60,3 +62,30 @@ def announce(paths) -> None:
     """``wrote a.png, b.svg`` on stderr, so stdout stays the command's answer (or its one JSON object)."""
     if paths:
         click.echo(f"wrote {', '.join(map(str, paths))}", err=True)
+
+
+@contextmanager
+def progress(description: str):
+    """A callback ``(done, total)`` that draws a progress bar on stderr for long work: only on a terminal,
+    and only once the work reports (short work never draws one).  Ctrl-C still stops the command."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    bar, task = None, None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar, task
+        if bar is None:
+            from rich.console import Console
+            from rich.progress import Progress
+
+            bar = Progress(transient=True, console=Console(stderr=True))
+            bar.start()
+            task = bar.add_task(description, total=total)
+        bar.update(task, completed=done)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.stop()

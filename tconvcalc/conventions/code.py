@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 from ..spec import Layer, ParameterError, axes_text, channel_counts
-from .names import compact, framework_name
+from .names import check_rank, compact, framework_name
 from .weights import weight_plan
 from .write import Translation, pytorch_arguments, to_framework
 
@@ -38,9 +38,12 @@ def pytorch_argument_list(arguments: Mapping[str, Sequence[int]], in_channels: s
 
 def pytorch_code(layer: Layer, in_channels: str | int = "in_ch", out_channels: str | int = "out_ch") -> str:
     """The ready-to-paste ``nn.ConvTranspose{1,2,3}d(...)`` line for a PyTorch-expressible layer."""
+    check_rank("pytorch", layer.ndim)
     arguments = pytorch_arguments(layer)
     if arguments is None:
-        raise ValueError("this crop has no PyTorch padding/output_padding; see conventions for the recipe")
+        raise ParameterError(f"the crop {list(layer.crop)} has no PyTorch padding and output_padding, PyTorch "
+                             f"crops p at the start and p - output_padding at the end; write the layer with "
+                             f"to_framework(layer, 'pytorch'), which adds the crop after it")
     return f"nn.ConvTranspose{layer.ndim}d({pytorch_argument_list(arguments, in_channels, out_channels)})"
 
 
@@ -48,6 +51,7 @@ def pytorch_conv_code(kernel_size: Sequence[int], stride: Sequence[int], padding
                       dilation: Sequence[int], in_channels: str | int = "in_ch",
                       out_channels: str | int = "out_ch") -> str:
     """The direct convolution's ``nn.Conv{1,2,3}d(...)`` line, from per-axis values."""
+    check_rank("pytorch", len(kernel_size))
     arguments = {"kernel_size": kernel_size, "stride": stride, "padding": padding, "dilation": dilation}
     return f"nn.Conv{len(kernel_size)}d({pytorch_argument_list(arguments, in_channels, out_channels)})"
 

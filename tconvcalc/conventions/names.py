@@ -14,6 +14,8 @@ from ..spec import ParameterError, check_at_least
 FRAMEWORKS = ("pytorch", "tensorflow", "keras", "onnx", "jax")
 # How each framework is called in a sentence or a heading.
 TITLES = {"pytorch": "PyTorch", "tensorflow": "TensorFlow", "keras": "Keras 3", "onnx": "ONNX", "jax": "JAX"}
+# The spatial axes a framework's transposed convolution takes (ONNX's and JAX's take any number).
+MAX_AXES = {"pytorch": 3, "tensorflow": 3, "keras": 3}
 ALIASES = {"torch": "pytorch", "pt": "pytorch", "tf": "tensorflow", "keras3": "keras", "tf.keras": "keras",
            "flax": "jax"}
 
@@ -84,3 +86,13 @@ def own_names(framework: str, options: dict) -> dict:
                                  f"give {own} once")
         out[own] = value
     return out
+
+
+def check_rank(framework: str, ndim: int) -> None:
+    """Refuse a layer of more spatial axes than ``framework`` has a transposed convolution for: no
+    ``nn.ConvTranspose4d`` or ``conv4d_transpose`` is ever written."""
+    limit = MAX_AXES.get(framework_name(framework))
+    if limit is not None and ndim > limit:
+        title = TITLES[framework_name(framework)]
+        raise ParameterError(f"the layer has {ndim} spatial axes but {title} has transposed convolutions for 1 to "
+                             f"{limit} spatial axes only; give at most {limit} axes")

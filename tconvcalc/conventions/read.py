@@ -16,7 +16,7 @@ from typing import Sequence
 from ..arithmetic import output_padding_for
 from ..spec import (Axis, Layer, ParameterError, broadcast, check_at_least, check_int, full_length, is_per_axis,
                     kernel_span)
-from .names import compact, framework_name, own_names
+from .names import check_rank, compact, framework_name, own_names
 
 FrameworkLayer = namedtuple("FrameworkLayer", "framework layer groups params")
 FrameworkLayer.__doc__ = "A framework's layer read into the canonical model: ``layer`` plus its ``groups``."
@@ -37,7 +37,9 @@ def read_framework(framework: str, input_size, kernel_size, ndim: int | None = N
     opts = own_names(framework, options)
     if ndim is not None:
         ndim = check_at_least("ndim", ndim, 1)
-    return _READERS[framework](input_size, kernel_size, ndim, check_at_least("default_ndim", default_ndim, 1), opts)
+    read = _READERS[framework](input_size, kernel_size, ndim, check_at_least("default_ndim", default_ndim, 1), opts)
+    check_rank(framework, read.layer.ndim)
+    return read
 
 
 def layer_from_framework(framework: str, input_size, kernel_size, **framework_options) -> Layer:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from ..spec import Axis, Layer, check_at_least, op_limit
-from .names import GROUPS, OWN_OPTIONS, SPATIAL_LETTERS, compact, framework_name
+from .names import GROUPS, OWN_OPTIONS, SPATIAL_LETTERS, check_rank, compact, framework_name
 from .read import FrameworkLayer, jax_padding_pair, keras_output_length, onnx_split, read_framework, tf_crop
 
 
@@ -86,6 +86,7 @@ def _undilate(layer: Layer) -> Layer:
 def to_framework(layer: Layer, framework: str, groups: int = 1) -> Translation:
     """``layer`` (canonical) in ``framework``'s parameters, plus the crop to apply after it if needed."""
     framework = framework_name(framework)
+    check_rank(framework, layer.ndim)
     groups = check_at_least("groups", groups, 1)
     notes = []
     work, dilated = layer, False

@@ -66,14 +66,17 @@ def _code(emit_as: str | None, layers, channels) -> str | None:
 
 
 def chain_report(input_size, output_size, depth: int, kernels=range(1, 9), strides=range(1, 9), max_padding=8,
-                 dilations=(1,), limit=5, uniform_only=False, channels=None, emit_as=None) -> ChainReport:
-    """``tconvcalc chain``: the best stack (with code in ``emit_as``'s framework) and the runners-up."""
+                 dilations=(1,), limit=5, uniform_only=False, channels=None, emit_as=None,
+                 progress=None) -> ChainReport:
+    """``tconvcalc chain``: the best stack (with code in ``emit_as``'s framework) and the runners-up;
+    ``progress(done, total)`` follows a long search."""
     from ..planner import chain
 
     if channels is not None:  # refused before the search, not after it
         channels = channel_counts(channels, depth + 1, f"a stack of {depth} layers (its input, then each "
                                                        f"layer's output)")
-    result = chain(input_size, output_size, depth, kernels, strides, max_padding, dilations, limit, uniform_only)
+    result = chain(input_size, output_size, depth, kernels, strides, max_padding, dilations, limit, uniform_only,
+                   progress)
     stacks = [_stack(stack, channels) for stack in result.stacks]
     best = result.stacks[0] if result.stacks else None
     return ChainReport("chain", result.input_size, result.output_size, depth, result.total,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..arithmetic import (alternatives, alternatives_total, ambiguity, conv_input_range, conv_output_size,
                           output_padding_for)
 from ..conventions import pytorch_arguments, pytorch_code, pytorch_conv_code
-from ..planner import DEFAULT_DILATIONS, DEFAULT_KERNELS, DEFAULT_MAX_PADDING, DEFAULT_STRIDES, plan
+from ..planner import DEFAULT_DILATIONS, DEFAULT_KERNELS, DEFAULT_MAX_PADDING, DEFAULT_STRIDES, IntSet, plan
 from ..records import record
 from ..spec import Axis, Layer, broadcast
 
@@ -45,7 +45,8 @@ ConvInput = record("ConvInput", "input_size output_padding given")
 ConvAxis = record("ConvAxis", "axis inputs inputs_total")
 ConvReport = record("ConvReport", "command ndim input_size kernel_size stride padding dilation formula substituted "
                                   "output_size axes pytorch_conv pytorch_inverse")
-PlanBounds = record("PlanBounds", "kernel_size stride max_padding dilation uniform_only")
+PlanBounds = record("PlanBounds", "kernel_size stride max_padding dilation uniform_only",
+                    doc="The search's bounds as the command line writes them: ``1-8``, ``2,4``.")
 PlanCandidate = record("PlanCandidate", "input_size kernel_size stride padding output_padding dilation output_size "
                                         "uniform_overlap pytorch")
 PlanReport = record("PlanReport", "command input_size output_size bounds total candidates")
@@ -123,5 +124,7 @@ def plan_report(input_size, output_size, kernel_sizes=DEFAULT_KERNELS, strides=D
     """``tconvcalc plan``: the ranked layers within the bounds and how many there are."""
     result = plan(input_size, output_size, kernel_sizes, strides, max_padding, dilations, limit, uniform_only)
     return PlanReport("plan", result.input_size, result.output_size,
-                      PlanBounds(kernel_sizes, strides, max_padding, dilations, uniform_only), result.total,
+                      PlanBounds(*(str(IntSet.of(name, values)) for name, values in (
+                          ("kernel_size", kernel_sizes), ("stride", strides))), max_padding,
+                          str(IntSet.of("dilation", dilations)), uniform_only), result.total,
                       tuple(PlanCandidate(*layer_row(layer), pytorch_code(layer)) for layer in result.candidates))
