@@ -16,7 +16,7 @@ LaTeX and overlap views read the same triples.
 from __future__ import annotations
 
 from itertools import product
-from math import prod
+from math import gcd, prod
 from typing import Iterable, Iterator, Sequence
 
 from .spec import Axis
@@ -46,6 +46,32 @@ def tap_range(axis: Axis, a: int) -> tuple[slice, slice] | None:
     if lo > hi:
         return None
     return slice(lo, hi + 1), slice(lo * axis.s + shift, hi * axis.s + shift + 1, axis.s)
+
+
+def tap_at(axis: Axis, n: int, m: int) -> int | None:
+    """The tap that sends input ``n`` to output ``m`` (``m = n*s + a*d - b``), or None: one entry of C in O(1)."""
+    if not (0 <= n < axis.i and 0 <= m < axis.o):
+        return None
+    a, rest = divmod(m + axis.b - n * axis.s, axis.d)
+    return a if rest == 0 and 0 <= a < axis.k else None
+
+
+def column_pairs(axis: Axis, m: int) -> list[tuple[int, int]]:
+    """Every ``(n, a)`` whose scatter lands on output ``m``: one column of C, solved, not searched.
+
+    ``a*d ≡ m + b (mod s)`` has solutions only when ``g = gcd(d, s)`` divides ``m + b``; they step by
+    ``s/g``, and ``n = (m + b - a*d)/s`` must lie in ``[0, i)``.
+    """
+    target, s, d = m + axis.b, axis.s, axis.d
+    g = gcd(d, s)
+    if not 0 <= m < axis.o or target % g:
+        return []
+    period = s // g
+    a0 = (target // g) * pow(d // g, -1, period) % period if period > 1 else 0
+    low = max(0, -(-(target - (axis.i - 1) * s) // d))  # n ≤ i - 1
+    high = min(axis.k - 1, target // d)  # n ≥ 0
+    first = low + (a0 - low) % period
+    return [((target - a * d) // s, a) for a in range(first, high + 1, period)]
 
 
 def zero_insertion_cells(axis: Axis) -> list[str]:
@@ -93,7 +119,7 @@ def layer_taps(axes: Iterable[Axis]) -> Iterator[tuple[int, int, tuple[int, ...]
 
 def axis_nnz(axis: Axis) -> int:
     """Non-zeros of one axis's C, counted tap by tap (k steps; callers bound k first, ``i·k`` bounds it)."""
-    return sum(len(range(*span[0].indices(axis.i))) for a in range(axis.k) if (span := tap_range(axis, a)))
+    return sum(span[0].stop - span[0].start for a in range(axis.k) if (span := tap_range(axis, a)))
 
 
 def nnz_bound(axes: Iterable[Axis]) -> int:

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import sympy as sp
 
-from ..operator import axis_taps, ravel, unravel
+from ..operator import ravel, tap_range, unravel
 from ..spec import Axis, Layer, axes_text, op_limit
 from .matrix import MAX_SYMBOLIC_NNZ, ConvOperator, operator_from_axes
 from .proof import Derivation, Step, prove_equal
@@ -73,11 +73,12 @@ def derive_output_size(layer: Layer | None = None) -> Derivation:
                 sp.Eq(sp.Symbol("o"), shown, evaluate=False), names)
         der.add("", sp.Eq(sp.Symbol("o"), substituted))
         sizes.append(int(substituted))
-        # Independent route: the positions the operator's triples actually reach after the crop.
+        # Independent route: the positions the operator's taps reach, uncropped; positions grow with the
+        # tap, so the first tap's first landing and the last tap's last one bound them (any size, O(1)).
         full_axis = Axis(axis.i, axis.k, axis.s, axis.d, 0, 0)
-        positions = [m for _, m, _ in axis_taps(full_axis)]
+        lowest, highest = tap_range(full_axis, 0)[1].start, tap_range(full_axis, axis.k - 1)[1].stop - 1
         lefts.append(substituted)
-        rights.append(sp.Integer(max(positions) - min(positions) + 1 - axis.b - axis.e))
+        rights.append(sp.Integer(highest - lowest + 1 - axis.b - axis.e))
     der.proofs.append(prove_equal("the derived o equals the span of the scatter's positions minus the crop",
                                   lefts, rights))
     der.results["output_size"] = sizes

@@ -9,14 +9,13 @@ this module fills those triples and never recomputes the index rule itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from itertools import product
 from math import prod
 from typing import Callable, Sequence
 
 import sympy as sp
 
-from ..operator import axis_taps, layer_taps, nnz, ravel, unravel
+from ..operator import column_pairs, layer_taps, nnz, nnz_bound as nnz_upper_bound, ravel, tap_at, unravel
 from ..spec import Axis, Layer, ParameterError, axes_text, broadcast, check_groups
 from .vocabulary import check_name, indexed_name
 
@@ -24,6 +23,8 @@ from .vocabulary import check_name, indexed_name
 # operation on it is far slower; past this many non-zeros we refuse and point
 # to the elided view or the numeric backend instead of hanging.
 MAX_SYMBOLIC_NNZ = 300_000
+# Non-zeros are counted tap by tap up to this many taps in all; past it, i·k bounds them.
+EXACT_TAPS = 1_000_000
 
 # --- the operator -----------------------------------------------------------------
 
@@ -94,8 +95,15 @@ class ConvOperator:
 
     @property
     def nnz_bound(self) -> int:
-        """Non-zeros of C with every kernel entry non-zero, counted without enumerating."""
-        return nnz(self.axes) * self.out_channels * (self.in_channels // self.groups)
+        """At most this many non-zeros: C's with every kernel entry non-zero, counted tap by tap when the
+        kernels are short, else ``Π i·k`` (every input meeting every tap) - never by listing them."""
+        return self._nnz()[0]
+
+    def _nnz(self) -> tuple[int, bool]:
+        per_channel = self.out_channels * (self.in_channels // self.groups)
+        if sum(axis.k for axis in self.axes) <= EXACT_TAPS:
+            return nnz(self.axes) * per_channel, True
+        return nnz_upper_bound(self.axes) * per_channel, False
 
     # --- filling -------------------------------------------------------------
     def weight(self, out_channel: int, in_channel: int, tap: tuple[int, ...]) -> sp.Expr:
@@ -113,12 +121,13 @@ class ConvOperator:
                 for co in range(self.out_channels) for local in range(per_in)]
 
     def check_size(self, what: str = "the symbolic matrix") -> None:
-        if self.nnz_bound > MAX_SYMBOLIC_NNZ:
+        count, exact = self._nnz()
+        if count > MAX_SYMBOLIC_NNZ:
             rows, cols = self.shape
             raise ParameterError(
-                f"{what} C would be {rows}×{cols} with {self.nnz_bound} non-zeros, more than a symbolic "
-                f"matrix can sensibly hold ({MAX_SYMBOLIC_NNZ}); show it elided (its corners) or use the numeric "
-                f"backend (tconvcalc.numeric) for sizes this large"
+                f"{what} C would be {rows}×{cols} with {'' if exact else 'up to '}{count} non-zeros, more than a "
+                f"symbolic matrix can sensibly hold ({MAX_SYMBOLIC_NNZ}); show it elided (its corners) or use the "
+                f"numeric backend (tconvcalc.numeric) for sizes this large"
             )
 
     def entries(self) -> dict[tuple[int, int], sp.Expr]:
@@ -144,11 +153,6 @@ class ConvOperator:
         return self.matrix().T
 
     # --- single entries, for elided views of any size -------------------------
-    @cached_property
-    def _axis_lookup(self) -> list[dict[tuple[int, int], int]]:
-        # Per-axis triples are small (i*k each) even when C has millions of entries.
-        return [{(n, m): a for n, m, a in axis_taps(axis)} for axis in self.axes]
-
     def entry(self, row: int, col: int) -> sp.Expr:
         """C[row, col] without building C."""
         rows_per, cols_per = prod(self.conv_output_shape), prod(self.conv_input_shape)
@@ -158,24 +162,13 @@ class ConvOperator:
         if co // per_out != ci // per_in:
             return sp.S.Zero
         tap = []
-        for lookup, n, m in zip(self._axis_lookup, unravel(r, self.conv_output_shape),
-                                unravel(c, self.conv_input_shape)):
-            a = lookup.get((n, m))
+        for axis, n, m in zip(self.axes, unravel(r, self.conv_output_shape),
+                               unravel(c, self.conv_input_shape)):
+            a = tap_at(axis, n, m)
             if a is None:
                 return sp.S.Zero
             tap.append(a)
         return self.weight(co, ci % per_in, tuple(tap))
-
-    @cached_property
-    def _axis_columns(self) -> list[dict[int, list[tuple[int, int]]]]:
-        # Column m of one axis: the (row n, tap a) pairs of the triples that land on m.
-        out = []
-        for axis in self.axes:
-            by_column: dict[int, list[tuple[int, int]]] = {}
-            for n, m, a in axis_taps(axis):
-                by_column.setdefault(m, []).append((n, a))
-            out.append(by_column)
-        return out
 
     def column(self, col: int) -> list[tuple[int, sp.Expr]]:
         """``(row, entry)`` of the non-zeros in one column of C (one output of Cᵀ), for any size."""
@@ -183,7 +176,7 @@ class ConvOperator:
         ci, c = divmod(col, cols_per)
         per_out, per_in = self.out_channels // self.groups, self.in_channels // self.groups
         group, local = divmod(ci, per_in)
-        lists = [by_column.get(m, []) for by_column, m in zip(self._axis_columns, unravel(c, self.conv_input_shape))]
+        lists = [column_pairs(axis, m) for axis, m in zip(self.axes, unravel(c, self.conv_input_shape))]
         out = []
         for co in range(group * per_out, (group + 1) * per_out):
             for combo in product(*lists):
