@@ -253,10 +253,16 @@ def table_section(writer: LatexWriter, layer: Layer) -> None:
     headers = (["axis"] if len(axes) > 1 else []) + ["output_padding", "output size", "conv of it", "inverts",
                                                      "conv sizes it inverts"]
     rows = []
+    previous = None
     for row in der.results["table"]:
         if row["axis"] not in axes:
             continue
-        sizes = ", ".join(map(str, row["conv_sizes"])) if row["inverts"] else "none"
+        if previous is not None and row["output_padding"] > previous + 1:  # a long table: its middle left out
+            rows.append(([""] if len(axes) > 1 else []) + ["…", "", "", "", ""])
+        previous = row["output_padding"]
+        first, last = der.results["conv_sizes"][row["axis"]]
+        sizes = (", ".join(map(str, range(first, last + 1))) if last - first < 4 else f"{first}…{last}"
+                 ) if row["inverts"] else "none"
         rows.append(([str(row["axis"])] if len(axes) > 1 else []) + [
             str(row["output_padding"]) + (" (this layer)" if row["chosen"] else ""), str(row["output_size"]),
             str(row["conv_output_size"]), "✓" if row["inverts"] else "✗", sizes])

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from ..arithmetic import (alternatives, alternatives_total, ambiguity, conv_input_range, conv_output_size,
-                          output_padding_for)
+                          output_padding_for, sample_rows)
 from ..conventions import pytorch_arguments, pytorch_code, pytorch_conv_code
 from ..planner import DEFAULT_DILATIONS, DEFAULT_KERNELS, DEFAULT_MAX_PADDING, DEFAULT_STRIDES, IntSet, plan
 from ..records import record
@@ -19,9 +19,6 @@ from ..spec import Axis, Layer, broadcast
 # Every output_padding on every axis multiplies out; a 3-D stride-8 layer has
 # 512 combinations.  Reports list at most this many and say how many there are.
 MAX_ALTERNATIVES = 1024
-# Per axis, a table of more rows than this shows its first and last rows (and the layer's own):
-# a stride-1000 layer has 1000 output_paddings, a range, not a table.
-MAX_ROWS = 16
 # Taps per output phase are listed for at most this many phases (the stride); the range says the rest.
 MAX_PHASES = 64
 
@@ -60,15 +57,6 @@ def layer_row(layer: Layer) -> LayerRow:
                     layer.output_size, layer.uniform_overlap)
 
 
-def shown_rows(count: int, *keep: int | None) -> list[int]:
-    """The rows a table shows: all of them up to :data:`MAX_ROWS`, else the first and last halves of
-    that many and the ``keep`` rows (the layer's own) - in order, so a view can mark the gaps."""
-    if count <= MAX_ROWS:
-        return list(range(count))
-    half = MAX_ROWS // 2
-    return sorted({*range(half), *range(count - half, count), *(k for k in keep if k is not None)})
-
-
 def _substituted(axis: Axis) -> str:
     p, op = axis.pytorch
     return f"({axis.i}−1)·{axis.s} − 2·{p} + {axis.d}·({axis.k}−1) + {op} + 1 = {axis.o}"
@@ -84,7 +72,7 @@ def shape_report(input_size, kernel_size, stride=1, padding=0, output_padding=0,
     axes = []
     for n, axis in enumerate(layer.axes):
         rows = ambiguity(axis)
-        shown = [rows[j] for j in shown_rows(len(rows), rows.index_of(rows.chosen_op))]
+        shown = [rows[j] for j in sample_rows(len(rows), rows.index_of(rows.chosen_op))]
         axes.append(AxisAmbiguity(n, tuple(AlternativeRow(alt.output_padding, alt.output_size, alt.conv_output_size,
                                                           alt.inverts, alt.chosen) for alt in shown),
                                   len(rows), tuple(axis.tap_count(r) for r in range(min(axis.s, MAX_PHASES))),
@@ -108,7 +96,7 @@ def conv_report(input_size, kernel_size, stride=1, padding=0, dilation=1) -> Con
     axes = []
     for n in range(ndim):
         shared = conv_input_range(out[n], k[n], s[n], p[n], d[n])
-        shown = [shared[j] for j in shown_rows(len(shared), i[n] - shared.start)]
+        shown = [shared[j] for j in sample_rows(len(shared), i[n] - shared.start)]
         axes.append(ConvAxis(n, tuple(ConvInput(size, output_padding_for(size, out[n], k[n], s[n], p[n], d[n]),
                                                 size == i[n]) for size in shown), len(shared)))
     restore = Layer.from_pytorch(out, k, s, p, output_padding_for(i, out, k, s, p, d), d)
