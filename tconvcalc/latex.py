@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from math import prod
 from pathlib import Path
 from typing import Sequence
 
@@ -33,6 +34,10 @@ from .spec import Layer, ParameterError
 MAX_FORMULAS = 8
 # The LaTeX command proves equivalences up to this many non-zeros, so it stays under a second.
 PROOF_NNZ = 20_000
+# pdflatex's fixed main memory (5,000,000 words) holds a whole matrix display of about 33,000 cells
+# (measured: 1-D 180×182 compiles, 190×192 does not; 2-D 144×196 compiles, 169×225 does not);
+# lualatex compiled the largest whole C we print (MAX_WHOLE_CELLS) in 2.4 s.
+PDF_MAX_CELLS = 30_000
 # TikZ grids beyond this many cells per axis are unreadable on a page.
 MAX_FIGURE_CELLS = 40
 
@@ -135,11 +140,32 @@ class MarkdownWriter(LatexWriter):
 # --- matrices ---------------------------------------------------------------------------
 
 
+def matrix_latex(matrix: sp.MatrixBase) -> str:
+    r"""A ``bmatrix`` one row per line (TeX reads a line into a fixed buffer), each distinct entry printed
+    once by SymPy's printer - a whole C repeats a few weights thousands of times.
+
+    >>> print(matrix_latex(sp.Matrix([[sp.Symbol("w_0"), 0], [0, sp.Symbol("w_0")]])))
+    \begin{bmatrix}
+    w_{0} & 0\\
+    0 & w_{0}
+    \end{bmatrix}
+    """
+    printed: dict = {}
+
+    def cell(entry) -> str:
+        if entry not in printed:
+            printed[entry] = sp.latex(entry)
+        return printed[entry]
+
+    rows = (" & ".join(map(cell, row)) for row in matrix.tolist())
+    return "\\begin{bmatrix}\n" + "\\\\\n".join(rows) + "\n\\end{bmatrix}"
+
+
 def operator_latex(op: sy.ConvOperator, transpose: bool = False, full: bool = False, name: str | None = None) -> str:
     """``C = [...]`` (or Cᵀ) with the shape stated, elided when large."""
     rows, cols = op.shape
     matrix, elided = op.elided(transpose, full)
-    body = sp.latex(matrix, mat_str="bmatrix", mat_delim="")
+    body = matrix_latex(matrix)
     shape = (cols, rows) if transpose else (rows, cols)
     label = name or (r"C^{\mathsf{T}}" if transpose else "C")
     note = rf"\quad ({shape[0]} \times {shape[1]})" if elided else ""
@@ -155,7 +181,7 @@ def matrix_section(writer: LatexWriter, op: sy.ConvOperator, full: bool, transpo
         if elided:
             writer.text(f"{'Cᵀ' if transpose else 'C'} is {shape[0]} × {shape[1]} with at most {op.nnz_bound} "
                         f"non-zeros; its first rows and columns and the last ones are shown.")
-        writer.math(f"{label} = {sp.latex(matrix, mat_str='bmatrix', mat_delim='')}", wide=matrix.cols)
+        writer.math(f"{label} = {matrix_latex(matrix)}", wide=matrix.cols)
 
 
 # --- sections of the layer document -----------------------------------------------------
@@ -396,6 +422,18 @@ def tex_engine() -> str | None:
 
 
 TEX_INSTALL = "apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures"
+
+
+def pdf_engine(layer: Layer, sections: Sequence[str], full: bool) -> str | None:
+    """The engine for this document: pdflatex's fixed memory holds a whole matrix display of about
+    :data:`PDF_MAX_CELLS` cells; LuaTeX's memory grows, so a larger whole C needs lualatex."""
+    rows, cols = prod(axis.i for axis in layer.axes), prod(axis.o for axis in layer.axes)
+    if not (full and "matrix" in sections and rows * cols > PDF_MAX_CELLS):
+        return tex_engine()
+    if shutil.which("lualatex") is None:
+        raise NotInstalledError("lualatex", f"compiling the whole {rows}×{cols} C (pdflatex holds about "
+                                f"{PDF_MAX_CELLS} cells)", "apt-get install texlive-luatex")
+    return "lualatex"
 
 
 def compile_pdf(document: str, engine: str | None = None) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from itertools import product
 from pathlib import Path
 
@@ -251,6 +252,9 @@ def test_pictures_are_written_as_png_and_svg(tmp_path, command):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in svg.read_bytes()[:500]
     assert result.stderr == f"wrote {png}, {svg}\n"  # every picture is announced, on stderr
+    umask = os.umask(0)
+    os.umask(umask)
+    assert {png.stat().st_mode & 0o777, svg.stat().st_mode & 0o777} == {0o666 & ~umask}  # as open() would make
 
 
 @pytest.mark.parametrize("command", [["overlap", "--in", "5", "--k", "3", "--s", "2"],

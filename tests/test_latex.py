@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
 
@@ -13,7 +14,7 @@ from tconvcalc import latex as lx
 from tconvcalc import symbolic as sy
 from tconvcalc.spec import Layer
 
-from helpers import run, run_ok as ok
+from helpers import run, run_error as error, run_ok as ok
 
 
 def compile_with(engine: str, document: str, folder) -> None:
@@ -43,7 +44,18 @@ def test_matrix_section_prints_what_sympy_prints():
     op = sy.conv_operator(4, 3)
     matrix, elided = op.elided()
     assert not elided
-    assert lx.operator_latex(op) == "C = " + sp.latex(op.matrix(), mat_str="bmatrix", mat_delim="")
+    # SymPy's own matrix printout, one row per line so TeX's line buffer never overflows
+    assert lx.operator_latex(op).replace("\n", "") == "C = " + sp.latex(op.matrix(), mat_str="bmatrix", mat_delim="")
+
+
+def test_whole_matrices_print_a_line_per_row_and_refuse_past_the_cell_limit():
+    text = ok("latex", "--in", 16, "--k", 3, "--full", "--what", "matrix")
+    body = text.split("\\begin{bmatrix}")[1].split("\\end{bmatrix}")[0].strip().splitlines()
+    rows, cols = sy.conv_operator((18, 18), 3).shape
+    assert len(body) == rows and all(line.count("&") == cols - 1 for line in body)
+    side = math.isqrt(sy.MAX_WHOLE_CELLS)  # a 1-D layer whose whole C is just past the limit
+    message = error("matrix", "--in", side + 3, "--k", 3, "--ndim", 1, "--full", "--format", "latex")
+    assert "cells" in message and str(sy.MAX_WHOLE_CELLS) in message
 
 
 def test_what_picks_sections_and_figure_adds_tikz():
@@ -188,6 +200,20 @@ def test_pdf_option_writes_both_files(tmp_path):
     ok("latex", "--in", 2, "--k", 3, "--s", 2, "--pdf", "-o", tmp_path / "notes.tex")
     assert (tmp_path / "notes.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "notes.tex").exists()
+
+
+@pytest.mark.slow
+def test_a_whole_matrix_beyond_pdflatex_memory_compiles_with_lualatex(tmp_path, monkeypatch):
+    if shutil.which("lualatex") is None:
+        pytest.skip("lualatex is not installed; a whole 256×324 C needs its growing memory")
+    args = ("latex", "--in", 16, "--k", 3, "--full", "--what", "matrix", "--pdf", "-o")
+    ok(*args, tmp_path / "big.tex")  # pdflatex stops with "TeX capacity exceeded" on this one
+    assert (tmp_path / "big.pdf").read_bytes().startswith(b"%PDF")
+    which = shutil.which
+    monkeypatch.setattr(lx.shutil, "which", lambda name: None if name == "lualatex" else which(name))
+    message = error(*args, tmp_path / "other.tex", status=3)
+    assert "lualatex is not installed" in message and "texlive-luatex" in message
+    assert not (tmp_path / "other.tex").exists()
 
 
 def test_notebook_views_are_typeset():

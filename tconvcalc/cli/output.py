@@ -41,10 +41,13 @@ def write_files(contents: dict) -> list:
     items = [(Path(path), data) for path, data in contents.items() if path is not None and data is not None]
     staged: list[tuple[str, Path]] = []
     current = None
+    umask = os.umask(0)  # read it (there is no getter); mkstemp's private 0600 would outlive the rename
+    os.umask(umask)
     try:
         for current, data in items:
             handle, temporary = tempfile.mkstemp(dir=current.parent, prefix=f".{current.name}.", suffix=".part")
             staged.append((temporary, current))
+            os.fchmod(handle, 0o666 & ~umask)
             with os.fdopen(handle, "wb") as stream:
                 stream.write(data if isinstance(data, bytes) else data.encode("utf-8"))
         for temporary, path in staged:

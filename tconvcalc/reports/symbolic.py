@@ -44,10 +44,11 @@ def notes(layer: Layer, sections=lx.DEFAULT_SECTIONS, *, full: bool = False, mar
     ``pdf``, which also compiles it with a TeX engine)."""
     if pdf and markdown:
         raise ParameterError("pdf and markdown both asked for, a PDF is compiled from LaTeX; leave out markdown")
+    engine = lx.pdf_engine(layer, sections, full) if pdf else None
     body = lx.layer_document(layer, sections, full=full, markdown=markdown, title=None if standalone else title,
                              symbol=sy.check_name("kernel symbol", symbol))
     text = lx.standalone(body, title) if (standalone or pdf) and not markdown else body
-    return Notes(text, lx.compile_pdf(text) if pdf else None)
+    return Notes(text, lx.compile_pdf(text, engine) if pdf else None)
 
 
 def conv_operator(input_size, kernel_size, stride=1, padding=0, dilation=1, channels=None, groups: int = 1,

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from .derivations import (closed_form, closed_form_for, derive_ambiguity, derive_equivalence, derive_formulas,
                           derive_output_size, derive_phases, general_conv_size, general_output_size)
-from .matrix import (KEEP_COLS, KEEP_ROWS, MAX_COLS, MAX_ROWS, MAX_SYMBOLIC_NNZ, ConvOperator, conv_matrix,
+from .matrix import (KEEP_COLS, KEEP_ROWS, MAX_COLS, MAX_ROWS, MAX_SYMBOLIC_NNZ, MAX_WHOLE_CELLS, ConvOperator, conv_matrix,
                      conv_operator, conv_transpose_matrix, conv_transpose_operator, elide, operator_from_axes)
 from .proof import Derivation, Proof, Step, prove_equal
 from .relationships import Relationship, derive_relationships
@@ -28,7 +28,7 @@ from .vocabulary import Divides, Iverson, check_name, indexed_name
 
 __all__ = [
     "ConvOperator", "Derivation", "Divides", "Iverson", "KEEP_COLS", "KEEP_ROWS", "MAX_COLS", "MAX_ROWS",
-    "MAX_SYMBOLIC_NNZ", "Proof", "Relationship", "Step", "check_name", "closed_form", "closed_form_for",
+    "MAX_SYMBOLIC_NNZ", "MAX_WHOLE_CELLS", "Proof", "Relationship", "Step", "check_name", "closed_form", "closed_form_for",
     "conv_matrix", "conv_operator", "conv_transpose_matrix", "conv_transpose_operator", "derive_ambiguity",
     "derive_equivalence", "derive_formulas", "derive_output_size", "derive_phases", "derive_relationships", "elide",
     "general_conv_size", "general_output_size", "indexed_name", "operator_from_axes", "prove_equal",

@@ -23,6 +23,8 @@ from .vocabulary import check_name, indexed_name
 # operation on it is far slower; past this many non-zeros we refuse and point
 # to the elided view or the numeric backend instead of hanging.
 MAX_SYMBOLIC_NNZ = 300_000
+# Every cell of a whole matrix is printed; beyond this many no page or terminal shows them.
+MAX_WHOLE_CELLS = 250_000
 # Non-zeros are counted tap by tap up to this many taps in all; past it, i·k bounds them.
 EXACT_TAPS = 1_000_000
 
@@ -130,6 +132,15 @@ class ConvOperator:
                 f"numeric backend (tconvcalc.numeric) for sizes this large"
             )
 
+    def check_whole(self) -> None:
+        """Refuse to print every cell of a matrix too large for a page or a terminal (before building it)."""
+        rows, cols = self.shape
+        if rows * cols > MAX_WHOLE_CELLS:
+            raise ParameterError(
+                f"the whole of C would be {rows}×{cols} = {rows * cols} cells, more than a page or a terminal can "
+                f"show ({MAX_WHOLE_CELLS}); show it elided (its corners) or take a smaller layer")
+        self.check_size("the whole of")
+
     def entries(self) -> dict[tuple[int, int], sp.Expr]:
         """``{(row, column): entry}`` of C, straight from the operator's triples."""
         self.check_size()
@@ -236,9 +247,13 @@ class ConvOperator:
 
     def elided(self, transpose: bool = False, full: bool = False) -> tuple[sp.Matrix, bool]:
         """C (or Cᵀ) as a matrix SymPy prints: whole, or its corners and dots when large (see :func:`elide`)."""
-        if full:
-            self.check_size("the whole of")
         rows, cols = self.shape
+        if full:
+            self.check_whole()
+            entries = self.entries()
+            if transpose:
+                return sp.SparseMatrix(cols, rows, {(c, r): v for (r, c), v in entries.items()}), False
+            return sp.SparseMatrix(rows, cols, entries), False
         if transpose:
             return elide((cols, rows), lambda r, c: self.entry(c, r), full)
         return elide((rows, cols), self.entry, full)
