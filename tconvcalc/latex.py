@@ -25,7 +25,7 @@ import sympy as sp
 
 from . import symbolic as sy
 from .notes import DEFAULT_SECTIONS, TITLES, sections
-from .operator import zero_insertion_cells
+from .operator import figure_axes, zero_insertion_cells
 from .errors import NotInstalledError, TconvcalcError
 from .spec import Layer, ParameterError
 
@@ -38,8 +38,6 @@ PROOF_NNZ = 20_000
 # (measured: 1-D 180×182 compiles, 190×192 does not; 2-D 144×196 compiles, 169×225 does not);
 # lualatex compiled the largest whole C we print (MAX_WHOLE_CELLS) in 2.4 s.
 PDF_MAX_CELLS = 30_000
-# TikZ grids beyond this many cells per axis are unreadable on a page.
-MAX_FIGURE_CELLS = 40
 
 PREAMBLE_PACKAGES = ("amsmath", "amssymb", "booktabs", "tikz")
 
@@ -308,15 +306,8 @@ def table_section(writer: LatexWriter, layer: Layer) -> None:
 
 def tikz_figure(layer: Layer) -> str:
     """Input grid → zero-inserted and padded grid with the kernel at output 0 → output grid."""
-    if layer.ndim > 2:
-        raise ParameterError(f"the figure draws 1-D and 2-D layers but this one is {layer.ndim}-D, a page shows "
-                             f"two axes; leave the figure out for this layer")
-    axes = layer.axes if layer.ndim == 2 else (None, layer.axes[0])
+    axes = figure_axes(layer)
     grids = [zero_insertion_cells(a) if a is not None else ["x"] for a in axes]
-    longest = max(len(g) for g in grids)
-    if longest > MAX_FIGURE_CELLS:
-        raise ParameterError(f"the figure's padded grid would be {longest} cells wide, more than the "
-                             f"{MAX_FIGURE_CELLS} a page shows legibly; use smaller sizes for the figure or drop it")
     rows_in = axes[0].i if axes[0] is not None else 1
     rows_out = axes[0].o if axes[0] is not None else 1
     cols_in, cols_out = axes[1].i, axes[1].o

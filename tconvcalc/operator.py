@@ -19,7 +19,8 @@ from itertools import product
 from math import gcd, prod
 from typing import Iterable, Iterator, Sequence
 
-from .spec import Axis
+from .errors import ParameterError
+from .spec import Axis, Layer
 
 
 def axis_taps(axis: Axis) -> list[tuple[int, int, int]]:
@@ -83,6 +84,34 @@ def zero_insertion_cells(axis: Axis) -> list[str]:
         u = t - before
         kinds.append("pad" if not 0 <= u < axis.stretched else ("x" if u % axis.s == 0 else "zero"))
     return kinds
+
+
+# Grid figures (TikZ and the matplotlib picture) draw every cell: beyond this many along an axis no page
+# shows them legibly, and the count is checked before a cell is listed.
+MAX_FIGURE_CELLS = 40
+
+
+def figure_axes(layer: Layer) -> tuple[Axis | None, Axis]:
+    """The (row, column) axes a grid figure draws (no rows for a 1-D layer), or the reason it cannot.
+
+    >>> figure_axes(Layer.from_pytorch(4, 3, 2))[1].o
+    9
+    >>> figure_axes(Layer.from_pytorch(10**12, 3, 2))  # 2(i - 1) + 1 samples and k - 1 padding at each end
+    Traceback (most recent call last):
+    ...
+    tconvcalc.errors.ParameterError: the figure's grid would be 2000000000003 cells along an axis, more than the 40 a page shows legibly; draw a smaller layer or leave the figure out
+    """
+    if layer.ndim > 2:
+        raise ParameterError(f"the figure draws 1-D and 2-D layers but this one is {layer.ndim}-D, a page shows "
+                             f"two axes; draw one or two of its axes, or leave the figure out")
+    for axis in layer.axes:
+        before, after = axis.zero_insertion_pads
+        longest = max(axis.i, axis.o, axis.span, axis.stretched + before + after)
+        if longest > MAX_FIGURE_CELLS:
+            raise ParameterError(f"the figure's grid would be {longest} cells along an axis, more than the "
+                                 f"{MAX_FIGURE_CELLS} a page shows legibly; draw a smaller layer or leave the "
+                                 f"figure out")
+    return (layer.axes[0], layer.axes[1]) if layer.ndim == 2 else (None, layer.axes[0])
 
 
 def ravel(index: Sequence[int], shape: Sequence[int]) -> int:

@@ -13,7 +13,7 @@ position, the kernel, and the output.  Same geometry as the TikZ figures.
 from __future__ import annotations
 
 from .errors import NotInstalledError, ParameterError
-from .operator import zero_insertion_cells
+from .operator import figure_axes, zero_insertion_cells
 from .spec import Layer
 
 try:
@@ -76,24 +76,24 @@ def overlap_figure(report):
 
 
 def _grid(ax, origin, shape, filled, colour, label):
-    """Cells at ``origin`` of ``shape``; ``filled`` marks the cells that hold samples."""
+    """Cells at ``origin`` of ``shape``; ``filled`` marks the cells that hold samples.  One mesh per grid:
+    a patch per cell made a 40-cell-wide figure take seconds."""
+    import numpy as np
+    from matplotlib.colors import ListedColormap
+
     x0, y0 = origin
     rows, cols = shape
-    for r in range(rows):
-        for c in range(cols):
-            ax.add_patch(Rectangle((x0 + c, y0 - r - 1), 1, 1, facecolor=colour if filled(r, c) else "white",
-                                   edgecolor="#555555", linewidth=0.8))
+    marks = np.array([[filled(r, c) for c in range(cols)] for r in range(rows)], dtype=float)
+    ax.pcolormesh(x0 + np.arange(cols + 1), y0 - np.arange(rows + 1), marks, cmap=ListedColormap(["white", colour]),
+                  vmin=0, vmax=1, edgecolors="#555555", linewidth=0.8)
     ax.text(x0 + cols / 2, y0 + 0.4, label, ha="center", va="bottom", fontsize=10)
     return x0 + cols + 1.5
 
 
 def grid_figure(layer: Layer):
     """Input, zero-inserted and padded input (kernel at its first position), kernel, output."""
+    axes = figure_axes(layer)  # bad geometry is said first, installed or not
     _require()
-    if layer.ndim > 2:
-        raise ParameterError(f"a {layer.ndim}-D layer has no flat grid diagram, figures show 1-D and 2-D layers; "
-                             f"draw one or two of its axes")
-    axes = layer.axes if layer.ndim == 2 else (None, layer.axes[0])
 
     def extent(axis):
         return (1, 0, 0, 0) if axis is None else (axis.i, axis.k, axis.o, axis.s)

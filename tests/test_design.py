@@ -18,7 +18,7 @@ from tconvcalc.mirror import load_encoder, mirror, parse_encoder
 from tconvcalc.numeric import conv_transpose
 from tconvcalc.spec import Layer
 
-from helpers import run, run_json
+from helpers import run, run_error, run_json
 from strategies import pytorch_layers
 
 EXAMPLE_SPEC = str(Path(__file__).resolve().parent.parent / "examples" / "unet_encoder.toml")
@@ -267,6 +267,16 @@ def test_nothing_is_half_written(tmp_path, command):
     assert list(tmp_path.iterdir()) == []  # neither the PNG nor a temporary file is left
     result = run(*command, "--svg", tmp_path / "a.png")
     assert result.exit_code == 2 and "does not end in .svg" in result.stderr and not png.exists()
+
+
+@pytest.mark.parametrize("args", [("figure", "--in", 100, "--k", 3, "--s", 2, "--png", "{tmp}/a.png"),
+                                  ("latex", "--in", 2, "--k", 3, "--s", 10**12, "--what", "figure")])
+def test_figures_too_wide_for_a_page_are_refused_before_drawing(tmp_path, args):
+    from tconvcalc.operator import MAX_FIGURE_CELLS
+
+    message = run_error(*(str(a).replace("{tmp}", str(tmp_path)) for a in args))
+    assert "cells along an axis" in message and str(MAX_FIGURE_CELLS) in message
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_missing_matplotlib_is_one_clear_sentence(tmp_path, monkeypatch):
