@@ -311,22 +311,29 @@ class Axis(namedtuple("Axis", "i k s d b e", defaults=(1, 1, 0, 0))):
     # --- structure -------------------------------------------------------------
     @property
     def phases(self) -> tuple[Phase, ...]:
-        """The ``s`` sub-pixel phases, by residue ``r = (j + b) mod s`` (see :class:`Phase`).
+        """The sub-pixel phases that have outputs, by residue ``r = (j + b) mod s`` (see :class:`Phase`):
+        all ``s`` of them when ``o >= s``, else the ``o`` residues the outputs fall on.
 
-        ``s + k`` work and memory: callers bound the stride first (the numeric routes by the
-        output's bytes, the symbolic ones by the matrix's non-zeros).
+        ``min(s, o) + k`` work and memory, whatever the stride: callers bound the output and the kernel
+        (the numeric routes by their bytes, the symbolic ones by the matrix's non-zeros).
+
+        >>> [(p.residue, p.taps, p.first, p.count) for p in Axis(2, 3, 2).phases]
+        [(0, (0, 2), 0, 3), (1, (1,), 1, 2)]
+        >>> [(p.residue, p.taps, p.first) for p in Axis(2, 3, s=10**12, b=10**12 - 1).phases]  # o = 4
+        [(0, (0,), 1), (1, (1,), 2), (2, (2,), 3), (999999999999, (), 0)]
         """
-        s, d, b = self.s, self.d, self.b
-        taps: list[list[int]] = [[] for _ in range(s)]
+        s, d, b, o = self.s, self.d, self.b, self.o
+        taps: dict[int, list[int]] = {}
         for a in range(self.k):
-            taps[a * d % s].append(a)
+            taps.setdefault(a * d % s, []).append(a)
+        firsts = range(min(s, o))  # the first output of each phase
         out = []
-        for r in range(s):
-            first = (r - b) % s
-            count = max(0, -(-(self.o - first) // s))
-            out.append(Phase(r, tuple(taps[r]), tuple((a * d - r) // s for a in taps[r]), first, count,
-                             (first + b) // s))
-        return tuple(out)
+        for first in firsts:
+            r = (first + b) % s
+            count = -(-(o - first) // s)
+            out.append(Phase(r, tuple(taps.get(r, ())), tuple((a * d - r) // s for a in taps.get(r, ())), first,
+                             count, (first + b) // s))
+        return tuple(sorted(out))
 
     def tap_count(self, phase: int) -> int:
         """How many kernel taps feed output phase ``j mod s = phase``, arithmetically (any k, s, d).

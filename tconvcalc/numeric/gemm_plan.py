@@ -70,7 +70,8 @@ class AxisPhases(NamedTuple):
 
 
 def _axis_phases(axis: Axis) -> AxisPhases:
-    offset = [c for phase in axis.phases for c in phase.offsets]  # every tap's c_a, in its phase
+    # every tap's c_a, in the phases that have outputs (none: a one-row window of zero weights)
+    offset = [c for phase in axis.phases for c in phase.offsets] or [0]
     c_min, c_max = min(offset), max(offset)
     step = 0
     for c in offset:
