@@ -28,6 +28,9 @@ DEFAULT_SECTIONS = SECTIONS[:-1]  # the figure only when asked for: it draws 1-D
 def sections(what: str | None = None, figure: bool = False) -> tuple[str, ...]:
     """The sections a comma list names (default: all but the figure), plus the figure when asked."""
     chosen = list(DEFAULT_SECTIONS) if what is None else [w.strip() for w in what.split(",") if w.strip()]
+    if not chosen and not figure:
+        raise ParameterError(f"no section named in {what!r}, a note needs at least one; pick from "
+                             f"{', '.join(SECTIONS)}, comma separated")
     unknown = [w for w in chosen if w not in SECTIONS]
     if unknown:
         raise ParameterError(f"section {', '.join(map(repr, unknown))} is unknown, the sections are "

@@ -137,3 +137,44 @@ def test_python_dash_m_runs_like_the_console_script():
     bad = subprocess_run("shape", "--in", "2", "--k", "3", "--s", "2", "--op", "5", "--json")
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.startswith("Error: output_padding=5") and bad.stderr.count("\n") == 1
+
+
+def test_bare_tconvcalc_and_derive_show_their_help_and_succeed():
+    for args in ([], ["derive"]):
+        result = run(*args)
+        assert result.exit_code == 0 and result.stdout.startswith("Usage: ") and result.stderr == ""
+        assert "Commands:" in result.stdout and ("ambiguity" in result.stdout) == bool(args)
+
+
+def test_no_view_line_ends_in_spaces():
+    # rich pads table cells and blank lines; the views strip them (files, diffs and READMEs stay clean)
+    for args in (["shape", "--in", "2", "--k", "3", "--s", "2"], ["plan", "--in", "4", "--out", "64", "--s", "1-16"],
+                 ["conv", "--in", "9", "--k", "3", "--s", "2"]):
+        out = run(*args).stdout
+        assert out and not [line for line in out.splitlines() if line != line.rstrip()]
+
+
+def test_a_memory_error_is_one_line(monkeypatch):
+    from tconvcalc.reports import shape as reports
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError("Unable to allocate 298. GiB for an array with shape (2, 2, 100000, 100000)")
+
+    monkeypatch.setattr(reports, "shape_report", exhausted)
+    result = run("shape", "--in", "2", "--k", "3")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "Error: out of memory (Unable to allocate 298. GiB for an array with shape (2, 2, 100000, 100000)), the "
+        "request must fit in this machine's memory; use smaller sizes"]
+
+
+@pytest.mark.slow
+def test_a_reader_that_stops_early_is_not_a_failure():
+    for args in (["shape", "--in", "2", "--k", "3", "--s", "2"], ["plan", "--in", "4", "--out", "4096", "--s", "1-64"],
+                 ["matrix", "--in", "64", "--k", "3", "--ndim", "1", "--full", "--format", "latex"]):
+        reader = subprocess.Popen([sys.executable, "-m", "tconvcalc", *args], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        reader.stdout.readline()
+        reader.stdout.close()  # like `| head -1`
+        assert reader.wait(timeout=60) == 0
+        assert reader.stderr.read() == b""

@@ -15,6 +15,7 @@ tool cannot do; never a traceback.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -93,6 +94,9 @@ class CommandLine(click.Group):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         try:
             code = super().main(args, prog_name or "tconvcalc", complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as error:
+            click.echo(error.ctx.get_help())  # bare `tconvcalc`: what it can do, not an error
+            sys.exit(0)
         except click.ClickException as error:
             click.echo(f"Error: {_sentence(error)}", err=True)
             sys.exit(2)
@@ -102,6 +106,17 @@ class CommandLine(click.Group):
         except click.Abort:
             click.echo("Error: aborted", err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            # The reader stopped early (`| head`): its choice, not a failure.  Point stdout at
+            # /dev/null so the interpreter's final flush does not fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
+        except MemoryError as error:
+            # Every command bounds its work first; a request that still exhausts memory gets one line.
+            asked = str(error) or "more memory than is free"
+            click.echo(f"Error: out of memory ({asked}), the request must fit in this machine's memory; "
+                       f"use smaller sizes", err=True)
+            sys.exit(2)
         sys.exit(code if isinstance(code, int) else 0)
 
 

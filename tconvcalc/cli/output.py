@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from contextlib import contextmanager
 
@@ -12,6 +13,10 @@ from ..errors import ParameterError
 from ..records import to_data
 
 
+# spaces at a line's end, before any closing style codes
+_TRAILING_SPACE = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
+
+
 def emit(report, as_json: bool, view=None) -> None:
     """One JSON object on stdout (the report as :func:`~tconvcalc.records.to_data` gives it), or its view."""
     if as_json:
@@ -19,7 +24,17 @@ def emit(report, as_json: bool, view=None) -> None:
         return
     from rich.console import Console
 
-    view(report, Console(highlight=False))
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # rich exits 1 when the reader goes away (`| head`); the command line treats it as a normal end.
+            self.quiet = True
+            raise BrokenPipeError
+
+    console = _Console(highlight=False)
+    with console.capture() as captured:
+        view(report, console)
+    # rich pads table cells and blank lines to the console's width; no line ends in spaces
+    click.echo(_TRAILING_SPACE.sub(r"\1", captured.get()), nl=False)
 
 
 def echo_text(text: str) -> None:
