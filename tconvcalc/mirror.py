@@ -126,6 +126,9 @@ def load_encoder(path: str | Path) -> Encoder:
     except OSError as error:
         raise ParameterError(f"cannot read {path} ({error.strerror}), the spec must be a readable file; "
                              f"check the path") from None
+    except UnicodeDecodeError as error:
+        raise ParameterError(f"{path} is not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
+                             f"{error.start}), TOML and JSON specs are UTF-8; save the file as UTF-8") from None
     return parse_encoder(text, str(path), "json" if path.suffix.lower() == ".json" else "toml")
 
 

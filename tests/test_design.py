@@ -239,6 +239,19 @@ def test_mirror_cli_bad_file_is_one_error_line(tmp_path):
     assert result.stderr.startswith(f"Error: {spec}, layer 1: channels=0 is not positive") and result.stderr.count("\n") == 1
 
 
+
+@pytest.mark.parametrize("content, words", [
+    ("input = [8]\n# caf\xe9\n[[layers]]\nkernel_size = 3\n".encode("latin-1"), "is not UTF-8 text (byte 0xe9"),
+    (b'input = [8]\nchannels = "rgb"\n[[layers]]\nkernel_size = 3\n', "channels"),
+    (b"input = [8]\nchannels = 3.5\n[[layers]]\nkernel_size = 3\n", "channels"),
+    (b"input = [8, 8, 8, 8]\n[[layers]]\nkernel_size = 3\n", "1 to 3 spatial axes"),
+])
+def test_mirror_unreadable_or_wrong_specs_are_one_error_line(tmp_path, content, words):
+    spec = tmp_path / "enc.toml"
+    spec.write_bytes(content)
+    assert words in run_error("mirror", spec)
+
+
 # --- pictures -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("command", [["overlap", "--in", "5", "--k", "3", "--s", "2"],
