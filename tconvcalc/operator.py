@@ -49,6 +49,16 @@ def tap_range(axis: Axis, a: int) -> tuple[slice, slice] | None:
     return slice(lo, hi + 1), slice(lo * axis.s + shift, hi * axis.s + shift + 1, axis.s)
 
 
+def input_range(axis: Axis, n: int) -> tuple[slice, slice] | None:
+    """The taps ``a`` of input ``n`` that land inside the cropped output, and where (every ``d``-th
+    output): :func:`tap_range` with the roles of ``(n, s)`` and ``(a, d)`` swapped, as ``m = n*s + a*d - b`` is.
+
+    >>> input_range(Axis(4, 3, 2, 1, 1, 1), 0)   # m = a - 1 for a = 1, 2
+    (slice(1, 3, None), slice(0, 2, 1))
+    """
+    return tap_range(axis._replace(i=axis.k, k=axis.i, s=axis.d, d=axis.s), n)
+
+
 def tap_at(axis: Axis, n: int, m: int) -> int | None:
     """The tap that sends input ``n`` to output ``m`` (``m = n*s + a*d - b``), or None: one entry of C in O(1)."""
     if not (0 <= n < axis.i and 0 <= m < axis.o):

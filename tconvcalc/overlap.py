@@ -26,7 +26,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .operator import tap_range
+from .operator import input_range, tap_range
 from .records import record
 from .spec import Axis, Layer, ParameterError, axes_text
 
@@ -43,12 +43,19 @@ def _check_axis(axis: Axis) -> None:
 
 
 def _scatter(axis: Axis, values: np.ndarray) -> np.ndarray:
-    """One axis of the layer on ``values`` with an all-ones kernel: each tap adds its strided slab."""
+    """One axis of the layer on ``values`` with an all-ones kernel: each tap adds its strided slab, or,
+    when there are fewer inputs than taps, each input adds its value along its taps' positions."""
     out = np.zeros(axis.o, dtype=np.int64)
-    for a in range(axis.k):
-        span = tap_range(axis, a)
-        if span is not None:
-            out[span[1]] += values[span[0]]
+    if axis.k <= axis.i:
+        for a in range(axis.k):
+            span = tap_range(axis, a)
+            if span is not None:
+                out[span[1]] += values[span[0]]
+    else:
+        for n in range(axis.i):
+            span = input_range(axis, n)
+            if span is not None:
+                out[span[1]] += values[n]
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -20,6 +21,11 @@ def torch_oracle():
 def run(*args):
     """``tconvcalc ARGS`` in process; any value is passed as its text."""
     return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def unwrapped(text: str) -> str:
+    """A view's text with code lines joined again where the view broke them after a comma to fit."""
+    return re.sub(r",\n +", ", ", text)
 
 
 def run_ok(*args) -> str:

@@ -11,7 +11,7 @@ import pytest
 
 import tconvcalc as tc
 
-from helpers import run, run_json
+from helpers import run, run_json, unwrapped
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -19,7 +19,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 def test_shape_headline_shows_size_ambiguity_and_layer():
     result = run("shape", "--in", "2", "--k", "3", "--s", "2")
     assert result.exit_code == 0
-    out = result.stdout
+    out = unwrapped(result.stdout)
     assert "(2−1)·2 − 2·0 + 1·(3−1) + 0 + 1 = 5" in out
     assert "nn.ConvTranspose2d(in_ch, out_ch, kernel_size=3, stride=2, padding=0, output_padding=0)" in out
     rows = [line.split() for line in out.splitlines() if "= input 2" in line]
@@ -82,7 +82,8 @@ def test_plan_json_candidates_map_in_to_out():
 def test_plan_terminal_view_lists_pytorch_lines():
     result = run("plan", "--in", "16", "--out", "32", "--s", "2", "--limit", "3")
     assert result.exit_code == 0
-    assert "nn.ConvTranspose2d(in_ch, out_ch, kernel_size=2, stride=2, padding=0, output_padding=0)" in result.stdout
+    assert "nn.ConvTranspose2d(in_ch, out_ch, kernel_size=2, stride=2, padding=0, output_padding=0)" in unwrapped(
+        result.stdout)
 
 
 def test_plan_with_nothing_in_bounds_says_so():
@@ -178,3 +179,25 @@ def test_a_reader_that_stops_early_is_not_a_failure():
         reader.stdout.close()  # like `| head -1`
         assert reader.wait(timeout=60) == 0
         assert reader.stderr.read() == b""
+
+
+@pytest.mark.parametrize("args", [["shape", "--in", "2", "--k", "3", "--s", "2"],
+                                  ["convert", "--from", "pytorch", "--to", "tensorflow", "--in", "16", "--k", "4",
+                                   "--s", "2", "--p", "1"],
+                                  ["convert", "--from", "pytorch", "--to", "onnx", "--in", "16,16,16", "--k", "4",
+                                   "--s", "2", "--p", "1", "--op", "1"]])
+def test_code_broken_to_fit_80_columns_is_the_same_code(args):
+    import ast
+    import textwrap
+
+    out = run(*args).stdout  # click's runner: an 80-column console
+    code = run_json(*args)
+    lines = code.get("pytorch") or "\n".join(code["code"])
+    assert max(len(line) for line in out.splitlines()) <= 80
+    shown = [line.strip() for line in unwrapped(out).splitlines()]
+    for line in lines.splitlines():
+        assert line.strip() in shown
+        # the broken form, pasted as printed, is the same code
+        start = out.rindex("\n", 0, out.index(line.split("(")[0])) + 1
+        broken = out[start:].split("\n\n")[0].split("\nExact")[0]
+        assert ast.dump(ast.parse(textwrap.dedent(broken))) == ast.dump(ast.parse(line.strip()))

@@ -6,7 +6,7 @@ from rich.text import Text
 
 from ...conventions.names import TITLES
 from ...spec import axes_text
-
+from . import code_line
 
 
 def _value(value) -> str:
@@ -36,7 +36,7 @@ def render_convert(report, console) -> None:
     console.print()
     console.print(Text(TITLES[dst], style="bold"))
     for code in report.code:
-        console.print(Text("  " + code, style="cyan"), soft_wrap=True)
+        code_line(console, code)
     if report.exact:
         console.print(Text("Exact: the layer alone gives the same values.", style="green"))
     else:
@@ -46,7 +46,7 @@ def render_convert(report, console) -> None:
     if report.weight:
         console.print()
         console.print(Text("Weights", style="bold"))
-        console.print(Text("  " + report.weight, style="cyan"), soft_wrap=True)
+        code_line(console, report.weight)
     if report.exact:
         for note in report.notes:
             console.print(Text("  • " + note, style="dim"), soft_wrap=True)

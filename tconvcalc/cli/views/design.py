@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ...spec import axes_text
-from . import code_block, overlap_text, per_axis_text
+from . import code_block, count_text, overlap_text, per_axis_text, wrap_items
 
 # Heatmaps show at most this many cells per axis; the rest is summarised.
 MAX_CELLS = 48
@@ -87,7 +87,7 @@ def _stack_table(layers, console: Console) -> None:
                    for key in ("kernel_size", "stride", "padding", "output_padding", "dilation")),
                  axes_text(layer.output_size), overlap_text(layer.uniform_overlap)]
         if layer.flops is not None:
-            cells += [f"{layer.flops:,}", f"{layer.params:,}"]
+            cells += [count_text(layer.flops), count_text(layer.params)]
         table.add_row(*cells)
     console.print(table)
 
@@ -103,12 +103,20 @@ def render_chain(report, console: Console) -> None:
     console.print(Text("Best stack", style="bold"))
     _stack_table(report.layers, console)
     for n, alternative in enumerate(report.alternatives, 2):
-        path = " → ".join([axes_text(alternative.layers[0].input_size)] +
-                          [axes_text(layer.output_size) for layer in alternative.layers])
-        params = "; ".join(f"k{per_axis_text(l.kernel_size)} s{per_axis_text(l.stride)} p{per_axis_text(l.padding)}"
-                           + (f" op{per_axis_text(l.output_padding)}" if any(l.output_padding) else "")
-                           for l in alternative.layers)
-        console.print(Text(f"{n:>3}. {path}   ", style="bold") + Text(params, style="dim"))
+        sizes = [axes_text(alternative.layers[0].input_size)] + [axes_text(l.output_size) for l in alternative.layers]
+        params = [f"k{per_axis_text(l.kernel_size)} s{per_axis_text(l.stride)} p{per_axis_text(l.padding)}"
+                  + (f" op{per_axis_text(l.output_padding)}" if any(l.output_padding) else "")
+                  for l in alternative.layers]
+        one_line = f"{n:>3}. {' → '.join(sizes)}   {'; '.join(params)}"
+        if len(one_line) <= console.width:
+            console.print(Text(one_line[:one_line.index("   ", 4)], style="bold")
+                          + Text(one_line[one_line.index("   ", 4):], style="dim"))
+            continue
+        # too long for one line: the sizes, then the layers, each wrapped between items
+        for line in wrap_items(sizes, " → ", console.width, f"{n:>3}. ", 5):
+            console.print(Text(line, style="bold"))
+        for line in wrap_items(params, "; ", console.width, "     ", 5):
+            console.print(Text(line, style="dim"))
     if report.code is not None:
         console.print()
         code_block(console, report.emit, report.code)
@@ -117,17 +125,18 @@ def render_chain(report, console: Console) -> None:
 def render_mirror(report, console: Console) -> None:
     console.print(Text(f"Decoder mirroring {report.source}", style="bold"))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for name in ("level", "encoder conv", "sizes", "decoder", "output_padding", "restores"):
-        table.add_column(name, justify="right" if name in ("output_padding",) else "left")
+    for name in ("level", "encoder conv", "input", "output", "output_padding", "decoder gives"):
+        table.add_column(name, justify="left" if name in ("level", "encoder conv") else "right", no_wrap=True)
     for level in report.levels:
         enc = level.encoder
+        restored = level.decoder.output_size == level.conv_input
         table.add_row(enc.name,
                       f"k{per_axis_text(enc.kernel_size)} s{per_axis_text(enc.stride)} p{per_axis_text(enc.padding)}"
                       + (f" d{per_axis_text(enc.dilation)}" if set(enc.dilation) != {1} else ""),
-                      f"{axes_text(level.conv_input)} → {axes_text(level.conv_output)}",
-                      f"{axes_text(level.conv_output)} → {axes_text(level.decoder.output_size)}",
+                      axes_text(level.conv_input), axes_text(level.conv_output),
                       per_axis_text(level.decoder.output_padding),
-                      Text("✓", style="green") if level.decoder.output_size == level.conv_input else "✗")
+                      Text.assemble(axes_text(level.decoder.output_size) + " ",
+                                    ("✓", "green") if restored else ("✗", "red")))
     console.print(table)
     console.print(Text("Decoder, deepest level first", style="bold"))
     _stack_table(report.layers, console)
@@ -136,16 +145,21 @@ def render_mirror(report, console: Console) -> None:
 
 
 def render_compare(report, console: Console) -> None:
-    console.print(Text(f"Upsampling {axes_text(report.input_size)} by {report.scale} "
-                       f"({report.channels[0]} → {report.channels[1]} channels)", style="bold"))
+    sizes = {row.output_size for row in report.methods}  # every method upsamples by the same factor
+    console.print(Text(f"Upsampling {axes_text(report.input_size)} → {' / '.join(map(axes_text, sizes))} "
+                       f"(×{report.scale}), {report.channels[0]} → {report.channels[1]} channels", style="bold"))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for name in ("method, layers", "out", "FLOPs", "params", "overlap"):
-        # the layers go under the method's name, so the table fits 100 columns without breaking words
-        table.add_column(name, justify="right" if name in ("FLOPs", "params") else "left",
-                         no_wrap=name != "method, layers")
+    table.add_column("method, layers")  # the layers go under the method's name
+    table.add_column("FLOPs", justify="right", no_wrap=True)
+    table.add_column("params", justify="right", no_wrap=True)
+    table.add_column("overlap", no_wrap=True)
     for row in report.methods:
+        values = row.interior_values
+        shown = f"{values}" if len(values) <= 4 else f"[{values[0]}…{values[-1]}]"
         overlap = (Text("uniform", style="green") if row.uniform
-                   else Text(f"checkerboard {row.interior_values}", style="yellow"))
-        table.add_row(Text.assemble(row.method, "\n", (row.code, "cyan")), axes_text(row.output_size),
-                      f"{row.flops:,}", f"{row.params:,}", overlap)
+                   else Text(f"checkerboard {shown}", style="yellow"))
+        table.add_row(Text.assemble(row.method, "\n", (row.code, "cyan")), count_text(row.flops),
+                      count_text(row.params), overlap)
     console.print(table)
+    console.print(Text("FLOPs and params rounded to three digits past a million; --json has them exact.",
+                       style="dim"))

@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ...spec import axes_text
-from . import code_block, overlap_text, per_axis_text
+from . import code_block, code_line, overlap_text, per_axis_text
 
 
 def _isotropic(entries) -> bool:
@@ -144,7 +144,7 @@ def render_plan(report, console: Console) -> None:
     console.print(table)
     console.print(Text("PyTorch", style="bold"))
     for n, row in enumerate(report.candidates, 1):
-        console.print(Text(f"{n:>3}  ") + Text(row.pytorch, style="cyan"), soft_wrap=True)
+        code_line(console, row.pytorch, f"{n:>3}  ")
     console.print()
     console.print(Text("Ranked: uniform overlap first, then output_padding 0, then the smallest (dilated) "
                        "kernel, the least padding, the smallest stride.", style="dim"))
