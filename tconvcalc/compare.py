@@ -4,7 +4,7 @@ The transposed convolutions are analysed with ``overlap``; resize-then-convolve
 and sub-pixel convolution (pixel shuffle) are executed on all-ones inputs with
 the NumPy backend, so every "uniform" is a measured fact, not a claim.
 
->>> [(m.method, m.uniform) for m in compare_methods((16,), 2, 8)][:3]
+>>> [(m.method, m.uniform_overlap) for m in compare_methods((16,), 2, 8)][:3]
 [('transposed conv, k = s', True), ('transposed conv, k = 2s', True), ('transposed conv, k = s+1', False)]
 """
 
@@ -20,7 +20,7 @@ from .spec import Layer, ParameterError, channel_counts
 
 SMOOTHING_KERNEL = 3  # the 3x3 convolution after resizing, or before pixel shuffle
 
-Method = record("Method", "method code parameters output_size flops params uniform interior_values",
+Method = record("Method", "method code parameters output_size flops params uniform_overlap interior_values",
                 doc="One way to upsample: what it runs, its size, cost and overlap; ``parameters`` (k, s, p, op) "
                     "for the transposed convolutions, None for the other two.")
 
@@ -45,7 +45,7 @@ def _transposed(name: str, layer: Layer, c_in: int, c_out: int) -> Method:
     return Method(name, f"tconv k{k} s{s} p{p}" + (f" op{op}" if op else ""),
                   {"kernel_size": k, "stride": s, "padding": p, "output_padding": op}, layer.output_size,
                   conv_transpose_flops(layer.input_size, layer.kernel_size, c_in, c_out),
-                  conv_params(layer.kernel_size, c_in, c_out), analysis.uniform, analysis.interior_values)
+                  conv_params(layer.kernel_size, c_in, c_out), analysis.uniform_overlap, analysis.interior_values)
 
 
 def compare_methods(input_size: tuple[int, ...], scale: int, channels=64) -> list[Method]:

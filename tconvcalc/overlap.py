@@ -14,7 +14,7 @@ outer product, built only when it is small enough to list.
 >>> counts(Layer.from_pytorch(5, 3, 2)).tolist()
 [1, 1, 2, 1, 2, 1, 2, 1, 2, 1, 1]
 >>> result = analyse([Layer.from_pytorch(5, 3, 2)])
->>> result.uniform, result.interior_values
+>>> result.uniform_overlap, result.interior_values
 (False, [1, 2])
 """
 
@@ -119,7 +119,7 @@ def interior_values(per_axis: Sequence[np.ndarray], windows: Sequence[slice]) ->
     return sorted({prod(combo) for combo in product(*sets)})
 
 
-Overlap = record("Overlap", "counts output_size uniform interior interior_values period phase_tap_counts min max "
+Overlap = record("Overlap", "counts output_size uniform_overlap interior interior_values period phase_tap_counts min max "
                             "axis_counts", optional="counts",
                  doc="Contributions per output position (per axis, and the N-d grid when it is small enough to "
                      "list), the interior's values and each axis's phase tap counts.")

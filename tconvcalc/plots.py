@@ -67,7 +67,7 @@ def overlap_figure(report):
             shade = image.norm(value)
             ax.text(c, r, str(value), ha="center", va="center", fontsize=8,
                     color="black" if shade > 0.6 else "white")
-    verdict = "uniform interior" if report.uniform else f"checkerboard, interior {report.interior_values}"
+    verdict = "uniform interior" if report.uniform_overlap else f"checkerboard, interior {report.interior_values}"
     ax.set_title(f"Contributions per output ({'×'.join(map(str, report.output_size))}): {verdict}")
     ax.set_xticks([])
     ax.set_yticks([])

@@ -46,7 +46,7 @@ def test_shape_axes_follow_comma_lists_and_ndim():
 
 def test_shape_target_solves_output_padding_like_forward_output_size():
     report = run_json("shape", "--in", "2", "--k", "3", "--s", "2", "--target", "6")
-    assert report["output_padding"] == [1, 1] and report["output_size"] == [6, 6]
+    assert report["output_padding"] == [1, 1] and report["output_size"] == [6, 6] and report["target_size"] == [6, 6]
     report = run_json("shape", "--in", "7,9", "--k", "3", "--s", "2", "--p", "1", "--target", "14,17")
     assert report["output_padding"] == [1, 0]
 

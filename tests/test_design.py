@@ -58,7 +58,7 @@ def test_uniform_interior_is_equal_phase_tap_counts(layer):
     if window.stop - window.start < layer.axes[0].s or layer.ndim > 1:
         return  # too short an interior to show every phase; nothing to compare
     phases = layer.axes[0].phase_tap_counts()
-    assert overlap.analyse([layer]).uniform == (min(phases) == max(phases))
+    assert overlap.analyse([layer]).uniform_overlap == (min(phases) == max(phases))
 
 
 @given(st.lists(st.tuples(st.integers(1, 4), st.integers(1, 3), st.integers(0, 1)), min_size=2, max_size=3),
@@ -80,9 +80,9 @@ def test_stacked_overlap_equals_running_the_stack_in_pytorch(torch, params, size
 def test_overlap_cli_reports_counts_uniformity_and_phases():
     report = run_json("overlap", "--in", "5", "--k", "3", "--s", "2", "--ndim", "1")
     assert report["counts"] == overlap.counts(Layer.from_pytorch(5, 3, 2)).tolist()
-    assert report["uniform"] is False and report["phase_tap_counts"] == [[2, 1]]
+    assert report["uniform_overlap"] is False and report["phase_tap_counts"] == [[2, 1]]
     report = run_json("overlap", "--in", "8", "--k", "4", "--s", "2", "--p", "1")
-    assert report["uniform"] is True and len(report["counts"]) == 16
+    assert report["uniform_overlap"] is True and len(report["counts"]) == 16
 
 
 # --- compare --------------------------------------------------------------------------------
@@ -119,8 +119,8 @@ def test_compare_uniformity_is_measured_on_ones_in_pytorch(torch):
     up = torch.nn.functional.interpolate(torch.ones(1, 1, 8, dtype=torch.float64), scale_factor=2)
     counts = torch.nn.functional.conv1d(up, torch.ones(1, 1, 3, dtype=torch.float64), padding=1)[0, 0]
     assert rows["resize + conv"]["interior_values"] == sorted(set(counts[1:-1].long().tolist()))
-    assert rows["transposed conv, k = s+1"]["uniform"] is False
-    assert rows["transposed conv, k = 2s"]["uniform"] is True
+    assert rows["transposed conv, k = s+1"]["uniform_overlap"] is False
+    assert rows["transposed conv, k = 2s"]["uniform_overlap"] is True
 
 
 # --- chain ----------------------------------------------------------------------------------

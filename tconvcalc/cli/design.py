@@ -90,7 +90,8 @@ def compare(input_size, scale, channels, ndim, as_json):
 @click.command()
 @input_option
 @output_option
-@click.option("--layers", "depth", type=click.IntRange(1, 12), required=True, help="how many transposed convolutions")
+@click.option("--layers", "--depth", "depth", type=click.IntRange(1, 12), required=True,
+              help="how many transposed convolutions (the JSON's depth)")
 @search_options(limit=5)
 @emit_option
 @channels_option("channel counts along the stack, C0,C1,...,CL (for code, FLOPs, parameters)")

@@ -14,7 +14,7 @@ from ..records import record
 from ..spec import Layer, channel_counts, check_at_least
 from .shape import layer_row
 
-OverlapReport = record("OverlapReport", "command layers counts output_size uniform interior interior_values period "
+OverlapReport = record("OverlapReport", "command repeat counts output_size uniform_overlap interior interior_values period "
                                         "phase_tap_counts min max axis_counts", optional="counts",
                        doc="``tconvcalc overlap``: the analysis of :func:`tconvcalc.overlap.analyse`; the N-d grid "
                            "``counts`` only when it is small enough to list.")

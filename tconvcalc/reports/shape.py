@@ -35,9 +35,9 @@ AxisAmbiguity = record("AxisAmbiguity", "axis alternatives alternatives_total ph
                            "the fewest and most any phase gets.")
 Combination = record("Combination", "output_padding output_size inverts chosen")
 ShapeReport = record(
-    "ShapeReport", "command ndim input_size kernel_size stride padding output_padding dilation output_size target "
+    "ShapeReport", "command ndim input_size kernel_size stride padding output_padding dilation output_size target_size "
                    "formula substituted full_size crop axes alternatives alternatives_total pytorch",
-    optional="target", doc="``tconvcalc shape``: the size, why, every output_padding and the layer line.")
+    optional="target_size", doc="``tconvcalc shape``: the size, why, every output_padding and the layer line.")
 ConvInput = record("ConvInput", "input_size output_padding given")
 ConvAxis = record("ConvAxis", "axis inputs inputs_total")
 ConvReport = record("ConvReport", "command ndim input_size kernel_size stride padding dilation formula substituted "

@@ -40,7 +40,7 @@ def _heat_row(values: list[int], low: int, high: int, width: int, length: int) -
 def render_overlap(report, console: Console) -> None:
     low, high = report.min, report.max
     ndim = len(report.output_size)
-    title = "Overlap" + (f" of {report.layers} stacked layers" if report.layers > 1 else "")
+    title = "Overlap" + (f" of {report.repeat} stacked layers" if report.repeat > 1 else "")
     console.print(Text(f"{title}: contributions per output position, {axes_text(report.output_size)}",
                        style="bold"))
     width = len(str(high))
@@ -59,7 +59,7 @@ def render_overlap(report, console: Console) -> None:
     for n, (period, phases) in enumerate(zip(report.period, report.phase_tap_counts)):
         where = f"axis {n}: " if ndim > 1 else ""
         console.print(Text(f"{where}period {period}, kernel taps per output phase {list(phases)}"))
-    if report.uniform:
+    if report.uniform_overlap:
         console.print(Text(f"Uniform interior: every position away from the borders gets "
                            f"{report.interior_values[0] if report.interior_values else 0} "
                            f"contributions — no checkerboard.", style="green"))
@@ -156,7 +156,7 @@ def render_compare(report, console: Console) -> None:
     for row in report.methods:
         values = row.interior_values
         shown = f"{values}" if len(values) <= 4 else f"[{values[0]}…{values[-1]}]"
-        overlap = (Text("uniform", style="green") if row.uniform
+        overlap = (Text("uniform", style="green") if row.uniform_overlap
                    else Text(f"checkerboard {shown}", style="yellow"))
         table.add_row(Text.assemble(row.method, "\n", (row.code, "cyan")), count_text(row.flops),
                       count_text(row.params), overlap)

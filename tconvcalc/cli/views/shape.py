@@ -48,9 +48,9 @@ def render_shape(report, console: Console) -> None:
     console.print(Text("Output size  ", style="bold") + Text(report.formula))
     _substitutions(report.substituted, console)
     console.print(Text("             → ", style="bold") + Text(axes_text(report.output_size), style="bold green"))
-    if report.target is not None:
+    if report.target_size is not None:
         console.print(Text(f"  output_padding={per_axis_text(report.output_padding)} reaches the "
-                           f"requested {axes_text(report.target)}", style="green"))
+                           f"requested {axes_text(report.target_size)}", style="green"))
     console.print()
 
     axes = report.axes
