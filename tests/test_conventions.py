@@ -494,3 +494,47 @@ def test_one_padding_pair_is_used_on_every_axis(framework, one, every):
     # as any one-element per-axis value: the pair broadcasts, the number of axes comes from the rest
     assert (cv.read_framework(framework, (4, 5), 3, **one).layer
             == cv.read_framework(framework, (4, 5), 3, **every).layer)
+
+
+# --- the writers' searches are O(1): the same choice as trying every size --------------------
+
+def _cost(post):
+    return (sum(abs(b) + abs(e) for b, e in post) > 0, any(b < 0 or e < 0 for b, e in post),
+            sum(abs(b) + abs(e) for b, e in post))
+
+
+def _every_size(axis, sizes, crop_of):
+    """The writers' choice the slow way: every size in turn, the first of the least cost."""
+    found = [(n, crop_of(n)) for n in sizes]
+    found = [(n, c) for n, c in found if c is not None]
+    post = lambda c: (axis.b - c[0], axis.e - c[1])  # noqa: E731
+    return min(found, key=lambda f: _cost([post(f[1])]), default=None)
+
+
+@given(crop_layers(max_ndim=1, i=(1, 6), k=(1, 6), s=(1, 9), d=(1, 3), margin=5))
+def test_writers_pick_what_trying_every_size_picks(layer):
+    from tconvcalc.conventions import read, write
+
+    a = layer.axes[0]
+    for padding in ("SAME", "VALID"):
+        sizes = write._tf_sizes(a, padding)
+        crop_of = lambda n: read.tf_crop(a.i, a.k, a.s, a.d, n, padding)[0]  # noqa: E731
+        assert write._nearest(a, sizes, crop_of) == _every_size(a, sizes, crop_of)
+    for padding in ("same", "valid"):
+        base = read.keras_output_length(a.i, a.k, a.s, a.d, padding, 0)
+        crop_of = lambda n: read.tf_crop(a.i, a.k, a.s, a.d, n, padding.upper())[0]  # noqa: E731
+        assert write._nearest(a, range(base, base + a.s), crop_of) == _every_size(a, range(base, base + a.s),
+                                                                                    crop_of)
+    onnx = cv.to_framework(layer, "onnx")
+    pads = onnx.params.get("pads")
+    if pads is not None:  # the explicit pads still leave at least one sample
+        assert a.full - pads[0] - pads[1] + onnx.params["output_padding"][0] >= 1
+    assert cv.read_framework("onnx", [a.i], [a.k], 1, **onnx.options()).layer.crop == onnx.produced
+
+
+@pytest.mark.parametrize("framework", ["pytorch", "tensorflow", "keras", "onnx", "jax"])
+def test_huge_strides_and_sizes_translate_at_once(framework):
+    layer = Layer((Axis(2**64, 3, 10**12, 1, 7, 2), Axis(2, 3, 10**12, 5, 10**12 - 1, 3)))
+    translation = cv.to_framework(layer, framework)
+    assert translation.read_back().layer.crop == translation.produced
+    assert translation.layer.output_size == layer.output_size

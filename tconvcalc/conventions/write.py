@@ -135,12 +135,27 @@ def _to_pytorch(layer: Layer):
     return params, produced
 
 
-def _tf_candidates(a: Axis, padding: str):
-    """Every output_shape TensorFlow accepts on this axis with its crop."""
-    sizes = range(a.full, a.full + a.s) if padding == "VALID" else range(a.stretched, a.i * a.s + 1)
-    for n in sizes:
-        crop, _ = tf_crop(a.i, a.k, a.s, a.d, n, padding)
-        yield n, crop
+def _nearest(axis: Axis, sizes: range, crop_of) -> tuple[int, tuple[int, int]] | None:
+    """The output size in ``sizes`` whose crop (``crop_of(n)``, None if refused) is closest to the axis's
+    by :func:`_cost`, the smallest of equals - what trying every size would pick, in O(1).
+
+    The crop moves one sample per size, so the cost only changes slope where a side of the post-crop
+    changes sign or the padding stops (sizes ``full - 2b``, ``full - 2e``, ``full - e``, ``full``),
+    and the smallest of equal costs sits within a step of such a point or of an end of ``sizes``.
+    """
+    points = (axis.full, axis.full - 2 * axis.b, axis.full - 2 * axis.e, axis.full - axis.e, axis.o,
+              sizes.start, sizes.stop - 1)
+    best = None
+    for n in sorted({n for p in points for n in range(p - 2, p + 3) if n in sizes}):
+        crop = crop_of(n)
+        if crop is not None and (best is None or _cost([_post(axis, crop)]) < _cost([_post(axis, best[1])])):
+            best = (n, crop)
+    return best
+
+
+def _tf_sizes(a: Axis, padding: str) -> range:
+    """Every output_shape TensorFlow accepts on this axis."""
+    return range(a.full, a.full + a.s) if padding == "VALID" else range(a.stretched, a.i * a.s + 1)
 
 
 def _to_tensorflow(layer: Layer):
@@ -148,7 +163,7 @@ def _to_tensorflow(layer: Layer):
     for padding in ("SAME", "VALID"):
         shape, produced = [], []
         for a in layer.axes:
-            n, crop = min(_tf_candidates(a, padding), key=lambda c: _cost([_post(a, c[1])]))
+            n, crop = _nearest(a, _tf_sizes(a, padding), lambda n: tf_crop(a.i, a.k, a.s, a.d, n, padding)[0])
             shape.append(n)
             produced.append(crop)
         cost = _cost([_post(a, c) for a, c in zip(layer.axes, produced)])
@@ -166,18 +181,14 @@ def _to_keras(layer: Layer):
         for with_op in (False, True):
             ops, produced = [], []
             for a in layer.axes:
-                options = [None] if not with_op else list(range(a.s))
-                cands = []
-                for op in options:
-                    n = keras_output_length(a.i, a.k, a.s, a.d, padding, op)
-                    crop, _ = tf_crop(a.i, a.k, a.s, a.d, n, padding.upper())
-                    if crop is not None:
-                        cands.append((op, crop))
-                if not cands:
+                # Keras's output size: one without output_padding, else one per output_padding 0..s-1
+                base = keras_output_length(a.i, a.k, a.s, a.d, padding, None if not with_op else 0)
+                sizes = range(base, base + (a.s if with_op else 1))
+                found = _nearest(a, sizes, lambda n: tf_crop(a.i, a.k, a.s, a.d, n, padding.upper())[0])
+                if found is None:
                     break
-                op, crop = min(cands, key=lambda c: _cost([_post(a, c[1])]))
-                ops.append(op)
-                produced.append(crop)
+                ops.append(found[0] - base if with_op else None)
+                produced.append(found[1])
             else:
                 cost = _cost([_post(a, c) for a, c in zip(layer.axes, produced)])
                 if best is None or cost < best[0]:
@@ -199,11 +210,11 @@ def _to_onnx(layer: Layer):
             pe, op = a.e, 0
         else:
             pe, op = 0, min(-a.e, a.s - 1)
-        while a.full - pb - pe + op < 1:  # the layer itself must still give at least one sample
-            if pb >= pe:
-                pb -= 1
-            else:
-                pe -= 1
+        excess = pb + pe - op - (a.full - 1)  # the layer itself must still give at least one sample
+        if excess > 0:  # take it from the larger pad down to the other, then from both, begin first
+            gap = min(excess, abs(pb - pe))
+            pb, pe = (pb - gap, pe) if pb >= pe else (pb, pe - gap)
+            pb, pe = pb - (excess - gap + 1) // 2, pe - (excess - gap) // 2
         pads_b.append(pb)
         pads_e.append(pe)
         ops.append(op)
@@ -215,13 +226,9 @@ def _to_onnx(layer: Layer):
     for auto_pad in ("SAME_UPPER", "SAME_LOWER"):
         shape, ops, produced = [], [], []
         for a in layer.axes:
-            found = None
-            for op in range(a.s):
-                total = a.b + a.e + op
-                pb, pe = onnx_split(total, auto_pad)
-                if (pb, pe - op) == (a.b, a.e):
-                    found = op
-                    break
+            # the split puts b before when total = b + e + op is 2b or 2b ± 1: op is b - e or next to it
+            found = next((op for op in range(a.b - a.e - 1, a.b - a.e + 2) if 0 <= op < a.s
+                          and onnx_split(a.b + a.e + op, auto_pad) == (a.b, a.e + op)), None)
             if found is None:
                 break
             shape.append(a.o)
