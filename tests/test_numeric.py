@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import warnings
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from tconvcalc import numeric
 from tconvcalc.numeric import gemm, run
-from tconvcalc.spec import Axis, Layer, ParameterError
+from tconvcalc.spec import Axis, Layer, ParameterError, full_length
 
 from helpers import run as run_cli
 from strategies import channels, crop_layers, pytorch_parameters
@@ -101,9 +102,7 @@ def test_conv_matches_pytorch(torch, params, seed):
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12 * max(1.0, np.abs(expected).max()))
 
 
-# --- inf and NaN land where PyTorch puts them ---------------------------------------------------------
-
-GEMM_ROUTES = ["fast", *gemm.FIXED_MODES]  # the fast route and its two fixed forms
+# --- inf and NaN land where PyTorch puts them (more in test_nonfinite.py) ------------------------------
 
 
 def _assert_same_non_finite(got, expected):
@@ -119,14 +118,14 @@ def _assert_same_non_finite(got, expected):
 @given(params=pytorch_cases(), seed=st.integers(0, 2**16), where=st.sampled_from(["x", "weight"]),
        value=st.sampled_from([np.inf, -np.inf, np.nan]), data=st.data())
 def test_one_non_finite_value_lands_where_pytorch_puts_it(torch, params, seed, where, value, data):
-    """The gathering GEMMs multiply padding and absent taps (zeros) with the data; inf * 0 must not
-    leak NaN into outputs that no non-finite value reaches."""
+    """The gathering GEMMs, zero insertion and the phases multiply padding, inserted zeros and absent taps
+    with the data; inf * 0 must not leak NaN into outputs that no non-finite value reaches."""
     nd, i, k, s, p, op, d, groups, c_in, c_og, batch = params
     x, w, bias = _arrays(np.random.default_rng(seed), i, k, c_in, c_og, groups, batch)
     target = x if where == "x" else w
     target.flat[data.draw(st.integers(0, target.size - 1), label="flat index")] = value
     expected = _torch_conv_transpose(torch, nd, x, w, bias, s, p, op, groups, d)
-    for route in GEMM_ROUTES:
+    for route in ALL_ROUTES:
         _assert_same_non_finite(numeric.conv_transpose(x, w, bias, s, p, op, groups, d, route=route), expected)
 
 
@@ -140,7 +139,7 @@ def test_one_non_finite_value_lands_where_the_matrix_puts_it(params, seed, where
     target = x if where == "x" else w
     target.flat[data.draw(st.integers(0, target.size - 1), label="flat index")] = value
     expected = numeric.conv_transpose(x, w, bias, s, p, op, groups, d, route="matrix")
-    for route in GEMM_ROUTES:
+    for route in ALL_ROUTES:
         _assert_same_non_finite(numeric.conv_transpose(x, w, bias, s, p, op, groups, d, route=route), expected)
 
 
@@ -151,11 +150,11 @@ def test_inf_in_a_gathered_window_stays_out_of_other_phases(torch):
     w = np.ones((1, 1, 3, 3))
     expected = torch.nn.functional.conv_transpose2d(torch.from_numpy(x), torch.from_numpy(w), stride=2).numpy()
     assert expected[0, 0, 0, 3] == 1.0  # finite in PyTorch, and so in ours
-    for route in GEMM_ROUTES:
+    for route in ALL_ROUTES:
         _assert_same_non_finite(numeric.conv_transpose(x, w, stride=2, route=route), expected)
     x, w = np.ones((1, 1, 3)), np.array([[[1.0, 1.0, 1.0, np.nan]]])
     expected = torch.nn.functional.conv_transpose1d(torch.from_numpy(x), torch.from_numpy(w), stride=3).numpy()
-    for route in GEMM_ROUTES:
+    for route in ALL_ROUTES:
         _assert_same_non_finite(numeric.conv_transpose(x, w, stride=3, route=route), expected)
 
 
@@ -332,6 +331,145 @@ def test_matrix_route_memory_follows_nonzeros():
     assert run.work_bytes("matrix", layer, x.shape, w.shape, 1, x.dtype) < 128 ** 4
     np.testing.assert_allclose(numeric.conv_transpose(x, w, padding=1, route="matrix"),
                                numeric.conv_transpose(x, w, padding=1, route="zero_insertion"), atol=1e-12)
+
+
+# --- strides, dilations and crops of any size: the work follows the arrays -------------------------------
+
+def _by_definition(layer, x, w):
+    """``y[j] = f[j + b]``, ``f[m] = sum x[n] w[a]`` over ``n*s + a*d = m``: the model's sentence term by term,
+    in exact integers (groups 1); for layers of a few samples, as an oracle independent of every route."""
+    y = np.zeros((x.shape[0], w.shape[1], *layer.output_size))
+    per_axis = [[(n, a, n * ax.s + a * ax.d - ax.b) for n in range(ax.i) for a in range(ax.k)] for ax in layer.axes]
+    for combo in itertools.product(*per_axis):
+        out = tuple(m for _, _, m in combo)
+        if all(0 <= m < ax.o for m, ax in zip(out, layer.axes)):
+            source = x[(slice(None), slice(None), *(n for n, _, _ in combo))]
+            tap = w[(slice(None), slice(None), *(a for _, a, _ in combo))]
+            y[(slice(None), slice(None), *out)] += source @ tap
+    return y
+
+
+@st.composite
+def huge_axes(draw, max_ndim=2):
+    """A layer of a few samples whose stride, dilation and crop may be anything up to 10**13 (o ≤ 6)."""
+    big = st.one_of(st.integers(1, 4), st.integers(10**6, 10**13))
+    axes = []
+    for _ in range(draw(st.integers(1, max_ndim))):
+        i, k, s, d = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(big), draw(big)
+        full = full_length(i, k, s, d)
+        o = draw(st.integers(1, 6))
+        b = draw(st.one_of(st.integers(-3, 6), st.integers(full - 10, full), st.integers(-3, full)))
+        axes.append(Axis(i, k, s, d, b, full - b - o))
+    return Layer(tuple(axes))
+
+
+@FAST
+@given(layer=huge_axes(), seed=st.integers(0, 2**16))
+def test_huge_stride_dilation_and_crop_run_every_route(layer, seed):
+    """A crop of nearly all of a scatter of 10**13 samples: every route answers, with the definition's numbers."""
+    rng = np.random.default_rng(seed)
+    x, w = rng.standard_normal((2, 2, *layer.input_size)), rng.standard_normal((2, 3, *layer.kernel_size))
+    expected = _by_definition(layer, x, w)
+    for route in ALL_ROUTES:
+        if run.route_limit(route, layer):  # the forced sub-pixel GEMM with a window of a million rows
+            with pytest.raises(ParameterError, match="route='fast'"):
+                numeric.apply(layer, x, w, route=route)
+            continue
+        np.testing.assert_allclose(numeric.apply(layer, x, w, route=route), expected, rtol=0, atol=1e-12,
+                                   err_msg=route)
+    u = rng.standard_normal(expected.shape)  # and the adjoint: <C u, x> = <u, C^T x>
+    assert abs(np.vdot(numeric.apply_adjoint(layer, u, w), x) - np.vdot(u, expected)) <= 1e-12 * max(
+        1.0, float(np.abs(u).sum() * np.abs(expected).max()))
+
+
+@FAST
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_huge_stride_and_dilation_match_pytorch(torch, data, seed):
+    """Strides and dilations up to 2**28 (PyTorch sizes its output in 32 bits), padding cropping all but a few."""
+    big = st.one_of(st.integers(1, 3), st.integers(2**20, 2**28))
+    ndim = data.draw(st.integers(1, 2))
+    small = st.integers(1, 3)
+    i, k, s, d = ([data.draw(bounds) for _ in range(ndim)] for bounds in (small, small, big, big))
+    op = [data.draw(st.integers(0, min(1, max(a, b) - 1))) for a, b in zip(s, d)]
+    p = [max(0, (full_length(*args) + o - data.draw(st.integers(1, 5))) // 2) for args, o in zip(zip(i, k, s, d), op)]
+    rng = np.random.default_rng(seed)
+    x, w = rng.standard_normal((1, 2, *i)), rng.standard_normal((2, 2, *k))
+    expected = getattr(torch.nn.functional, f"conv_transpose{ndim}d")(
+        torch.from_numpy(x), torch.from_numpy(w), None, s, p, op, 1, d).numpy()
+    for route in ALL_ROUTES:
+        if route != "subpixel_gemm" or run.route_limit(route, Layer.from_pytorch(i, k, s, p, op, d)) is None:
+            np.testing.assert_allclose(numeric.conv_transpose(x, w, None, s, p, op, 1, d, route=route), expected,
+                                       rtol=0, atol=1e-12, err_msg=route)
+
+
+def test_conv_with_huge_stride_and_padding_matches_pytorch(torch):
+    x, w = np.arange(1.0, 6.0).reshape(1, 1, 5), np.array([[[1.0, 10.0, 100.0]]])
+    expected = torch.nn.functional.conv1d(torch.from_numpy(x), torch.from_numpy(w), stride=2**30,
+                                          padding=2**30, dilation=2**29).numpy()
+    np.testing.assert_array_equal(numeric.conv(x, w, stride=2**30, padding=2**30, dilation=2**29), expected)
+    # 10**12 is beyond PyTorch's 32-bit strides: y[n] = sum_a w[a] x[n*s + a*d - p], zero outside x
+    y = numeric.conv(x, w, stride=10**12, padding=10**12)
+    assert y.tolist() == [[[0.0, 1.0 * 1 + 10.0 * 2 + 100.0 * 3, 0.0]]]  # n = 1 reads x[0], x[1], x[2]
+
+
+@pytest.mark.parametrize("route", ALL_ROUTES)
+def test_an_output_too_large_is_refused_before_any_plan(monkeypatch, route):
+    """stride=10**12 asks for 10**12 outputs: refused from the output's size, nothing planned for it."""
+    def planned(*args):
+        raise AssertionError("a plan was built for an output that cannot be held")
+
+    for name in ("best_modes", "gemm_plan", "work_bytes"):
+        monkeypatch.setattr(run, name, planned)
+    with pytest.raises(ParameterError) as info:
+        numeric.conv_transpose(np.ones((1, 1, 2)), np.ones((1, 1, 3)), stride=10**12, route=route)
+    assert "(1, 1, 1000000000003)" in _one_sentence(info.value) and "TiB" in str(info.value)
+
+
+def test_sizes_beyond_any_float_are_refused_in_words():
+    with pytest.raises(ParameterError) as info:
+        numeric.conv_transpose(np.ones((1, 1, 2)), np.ones((1, 1, 3)), stride=10**40)
+    assert "about 2**" in _one_sentence(info.value)
+
+
+def test_work_memory_is_counted_from_the_layer():
+    from tconvcalc.operator import nnz
+
+    layer = Layer.from_pytorch((128, 128), 3, 1, 1)
+    x_shape, w_shape = (1, 1, 128, 128), (1, 1, 3, 3)
+    assert run.work_bytes("matrix", layer, x_shape, w_shape, 1, np.dtype(np.float64)) >= 32 * nnz(layer.axes)
+    # zero insertion stores the cells its windows read (k x o per axis), not the stretched signal
+    cropped = Layer((Axis(2, 3, 10**12, 1, 10**12 - 1, 0),))
+    assert run.work_bytes("zero_insertion", cropped, (1, 1, 2), (1, 1, 3), 1, np.dtype(np.float64)) < 1 << 20
+
+
+def test_the_phases_route_refuses_to_list_too_many_phases(monkeypatch):
+    from tconvcalc.numeric import routes
+
+    monkeypatch.setattr(routes, "MAX_PHASES", 8)
+    x, w = np.ones((1, 1, 3)), np.ones((1, 1, 3))
+    with pytest.raises(ParameterError) as info:
+        numeric.conv_transpose(x, w, stride=16, route="phases")
+    assert "16 sub-pixel phases" in _one_sentence(info.value) and "route='fast'" in str(info.value)
+    np.testing.assert_array_equal(numeric.conv_transpose(x, w, stride=16), numeric.conv_transpose(x, w, stride=16,
+                                                                                                   route="matrix"))
+
+
+def test_a_huge_stride_plans_no_gathering():
+    from tconvcalc.numeric.gemm_plan import best_modes, gather_rows
+
+    layer = Layer.from_pytorch(3, 3, 10**6)  # a million phases, each tap alone in its own
+    assert gather_rows(layer, (True,)) is None and best_modes(layer, (1, 1), 1, 1) == (False,)
+    with pytest.raises(ParameterError, match="sub-pixel GEMM"):
+        numeric.apply(layer, np.ones((1, 1, 3)), np.ones((1, 1, 3)), route="subpixel_gemm")
+
+
+def test_adjoint_checks_its_arrays():
+    layer = Layer.from_pytorch(4, 3, 2)
+    with pytest.raises(ParameterError) as info:
+        numeric.apply_adjoint(layer, np.ones((1, 1, 8)), np.ones((1, 1, 3)))
+    assert "output (9,)" in _one_sentence(info.value)
+    with pytest.raises(ParameterError, match="channels"):
+        numeric.apply_adjoint(layer, np.ones((1, 3, 9)), np.ones((1, 2, 3)))
 
 
 # --- bad input --------------------------------------------------------------------------------------
@@ -526,3 +664,75 @@ def test_check_bad_input_exits_2_with_one_line(args, words):
     result = run_cli("check", *args)
     assert result.exit_code == 2
     assert words in result.output and "Traceback" not in result.output
+
+
+def test_check_refuses_what_it_cannot_hold_in_one_line():
+    """All it would hold at once against MAX_BYTES, before anything is drawn: 2**64 samples too."""
+    from helpers import run_error
+
+    line = run_error("check", "--in", "100000", "--k", "3", "--s", "2")
+    assert "input_size (100000, 100000)" in line and "MAX_BYTES" in line
+    line = run_error("check", "--in", str(2**64), "--k", "3")
+    assert f"input_size ({2**64}, {2**64})" in line and "about 2**" in line
+    assert "seed" in run_error("check", "--in", "4", "--k", "3", "--seed", "-1")
+
+
+def test_check_counts_what_it_holds(monkeypatch):
+    """A check that fits runs; lower MAX_BYTES below its count and the same check is refused."""
+    layer = Layer.from_pytorch((12, 10), 3, 2, 1, 1)
+    need = numeric.check_bytes(layer, (2, 2), 1, 2, "float64", 1, True)
+    assert numeric.check_routes(layer, (2, 2), batch=2, trials=1, nonfinite=True).passed
+    monkeypatch.setattr(numeric, "MAX_BYTES", need - 1)
+    with pytest.raises(ParameterError, match="would hold"):
+        numeric.check_routes(layer, (2, 2), batch=2, trials=1, peers={"peer": lambda x, w, b: None},
+                             nonfinite=True)
+
+
+def test_check_reports_progress():
+    calls = []
+    numeric.check_routes(Layer.from_pytorch(5, 3, 2), (1, 1), trials=2, peers={"copy": lambda x, w, b: None},
+                         progress=lambda done, total: calls.append((done, total)))
+    assert [done for done, _ in calls] == list(range(1, len(calls) + 1)) and calls[-1] == (calls[-1][1],) * 2
+
+
+def test_check_fails_a_route_that_gives_nan_on_finite_inputs(monkeypatch):
+    """max(0, nan) is 0: a NaN must not pass as a zero error."""
+    broken = dict(run.ROUTE_FUNCTIONS)
+    right = broken["zero_insertion"]
+
+    def nan_at_one_place(layer, x, w, g):
+        y = right(layer, x, w, g)
+        y[0, 0, 0] = np.nan
+        return y
+
+    broken["zero_insertion"] = nan_at_one_place
+    monkeypatch.setattr(run, "ROUTE_FUNCTIONS", broken)
+    result = run_cli("check", "--in", "4", "--k", "3", "--s", "2", "--ndim", "1", "--json")
+    assert result.exit_code == 1
+    row = next(r for r in json.loads(result.output)["routes"] if r["route"] == "zero_insertion")
+    assert row["passed"] is False and row["nonfinite_mismatches"] == 3  # one output in each of 3 trials
+    text = run_cli("check", "--in", "4", "--k", "3", "--s", "2", "--ndim", "1").output
+    assert "NaN/±inf" in text and "3 differ" in text
+
+
+def test_check_nonfinite_json_and_table():
+    args = ("check", "--in", "6", "--k", "3", "--s", "2", "--p", "1", "--op", "1", "--groups", "2", "--channels",
+            "4,2", "--nonfinite")
+    report = json.loads(run_cli(*args, "--json").output)
+    assert report["passed"] is True and report["reference"] == "fast"
+    assert all(r["nonfinite_mismatches"] == 0 for r in report["routes"])
+    assert report["nonfinite"]["inserted"]["x"] == {"nan": 3, "posinf": 3, "neginf": 3, "zero": 3}
+    assert report["nonfinite"]["reference"]["nan"] > 0 and report["nonfinite"]["reference"]["finite"] > 0
+    result = run_cli(*args)
+    assert result.exit_code == 0 and "NaN/±inf" in result.output and "same" in result.output
+    assert "at the same" in result.output
+    finite = json.loads(run_cli("check", "--in", "6", "--k", "3", "--json").output)
+    assert "nonfinite" not in finite and all(r["nonfinite_mismatches"] == 0 for r in finite["routes"])
+
+
+def test_check_says_why_pytorch_cannot_run_a_layer(torch):
+    """PyTorch's kernels take 32-bit strides: at 10**12 it refuses, and check says so instead of failing."""
+    report = json.loads(run_cli("check", "--in", "2", "--k", "3", "--s", str(10**12), "--p", str(5 * 10**11),
+                                "--ndim", "1", "--trials", "1", "--json").output)
+    assert report["passed"] is True and report["shape"]["formula"] == [3]
+    assert report["pytorch"]["available"] is False and "cannot run this layer" in report["pytorch"]["reason"]

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 
 from ..errors import ParameterError
 from .options import AXIS, json_option, layer_options, ndim_option, per_axis
-from .output import emit
+from .output import emit, progress
+
+# A check shorter than this never draws a progress bar (rich's bar would only flash).
+_QUIET_SECONDS = 0.5
 
 
 @click.command()
@@ -19,12 +24,19 @@ from .output import emit
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True,
               help="floating type of the inputs (tolerance 1e-12 and 1e-5 relative)")
 @click.option("--seed", type=int, default=0, show_default=True, help="random seed")
+@click.option("--nonfinite", is_flag=True,
+              help="put NaN, +inf, -inf and 0 at random places of x and the weight too; a route passes when "
+                   "its NaN and ±inf sit where the fast route's do (it multiplies only real (input, tap) pairs, "
+                   "as PyTorch does) and its finite values agree")
 @ndim_option
 @json_option
 @click.pass_context
 def check(ctx, input_size, kernel_size, stride, padding, output_padding, dilation, groups, channels, batch, trials,
-          dtype, seed, ndim, as_json):
-    """Run every numeric route on random inputs and compare them with each other and PyTorch."""
+          dtype, seed, nonfinite, ndim, as_json):
+    """Run every numeric route on random inputs and compare them with each other and PyTorch.
+
+    The fast route is the reference: each other route and PyTorch are compared with it.
+    """
     from ..reports.check import check_report
     from .views.check import render_check
 
@@ -40,8 +52,23 @@ def check(ctx, input_size, kernel_size, stride, padding, output_padding, dilatio
     if min(channels) < 1:
         raise ParameterError(f"--channels {','.join(map(str, channels))} has a count below 1, a layer needs "
                              f"at least one channel each way; write e.g. --channels 2,2")
-    report = check_report(v["input_size"], v["kernel_size"], v["stride"], v["padding"], v["output_padding"],
-                          v["dilation"], groups, tuple(channels), batch, trials, dtype, seed)
+    with progress("checking routes") as bar:
+        report = check_report(v["input_size"], v["kernel_size"], v["stride"], v["padding"], v["output_padding"],
+                              v["dilation"], groups, tuple(channels), batch, trials, dtype, seed, nonfinite,
+                              _after_a_moment(bar))
     emit(report, as_json, render_check)
     if not report.passed:
         ctx.exit(1)
+
+
+def _after_a_moment(bar):
+    """``bar``, called only once the check has run for :data:`_QUIET_SECONDS` (None stays None)."""
+    if bar is None:
+        return None
+    start = time.monotonic()
+
+    def update(done: int, total: int) -> None:
+        if time.monotonic() - start >= _QUIET_SECONDS:
+            bar(done, total)
+
+    return update

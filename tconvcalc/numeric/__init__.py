@@ -29,7 +29,15 @@ The routes (``route=``), all giving the same numbers:
 * ``zero_insertion`` - insert ``s-1`` zeros, pad, correlate with the flipped kernel;
 * ``phases`` - the sub-pixel decomposition into ``s**n`` stride-1 convolutions (:mod:`.routes`).
 
-:func:`check_routes` runs them all on random inputs (:mod:`.check`).
+inf and NaN land where PyTorch (float64) puts them on every route: it multiplies only real (input, tap)
+pairs, and so do col2im and the matrix; zero insertion and the phases, which multiply inserted zeros
+and padding too, run through :func:`.routes.real_pairs`.  Complex operands give ``nan + nan*j`` wherever
+a non-finite value reaches, as PyTorch's complex kernels do.
+
+Every call is sized before anything is built: the output's bytes first, then the route's work
+(:func:`.run.work_bytes`), both from the layer's arithmetic, so a stride, dilation or crop of 10**12
+costs what its arrays cost, and a request beyond ``MAX_BYTES`` is refused in one sentence.
+:func:`check_routes` runs every route on random inputs (:mod:`.check`).
 """
 
 from __future__ import annotations
@@ -41,15 +49,15 @@ from typing import Sequence
 import numpy as np
 
 from ..spec import Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least, check_groups
-from .check import TOLERANCE, check_routes, max_errors
+from .check import TOLERANCE, check_bytes, check_fits, check_routes, max_errors
 from .gemm import release_buffers
 from . import operands
 from .operands import check_bias, check_memory, check_operands, finish
-from .routes import direct, matrix_indices
+from .routes import direct, direct_bytes, matrix_indices
 from .run import ROUTES, apply, apply_adjoint
 
-__all__ = ["ROUTES", "MAX_BYTES", "TOLERANCE", "apply", "apply_adjoint", "check_routes", "conv", "conv_transpose",
-           "matrix_indices", "max_errors", "release_buffers"]
+__all__ = ["ROUTES", "MAX_BYTES", "TOLERANCE", "apply", "apply_adjoint", "check_bytes", "check_fits", "check_routes",
+           "conv", "conv_transpose", "matrix_indices", "max_errors", "release_buffers"]
 
 
 
@@ -128,7 +136,8 @@ def conv(x, weight, bias=None, stride: IntOrTuple = 1, padding: IntOrTuple | str
     check_groups(groups, x.shape[1], c_out)
     check_bias(bias, c_out)
     out_shape = (x.shape[0], c_out, *layer.input_size)
-    check_memory("output", out_shape, work)
+    check_memory("output", out_shape, work)  # the result alone first, then with the im2col copy
+    check_memory("output", out_shape, work, direct_bytes(layer, x.shape, work.itemsize))
     if x.shape[0] == 0:
         return finish(np.zeros(out_shape, work), bias, dtype)
     with np.errstate(invalid="ignore", over="ignore"):

@@ -23,7 +23,7 @@ import numpy as np
 from ..operator import tap_range
 from ..spec import Axis, Layer
 
-__all__ = ["AxisPhases", "GemmPlan", "best_modes", "gemm_plan"]
+__all__ = ["MAX_GATHER_ROWS", "AxisPhases", "GemmPlan", "best_modes", "gather_rows", "gemm_plan"]
 
 # Relative costs, in multiply-adds of a multi-threaded GEMM, of moving one element through a
 # single-threaded NumPy copy or strided in-place add.  Measured on the 2-core CI machine with
@@ -31,16 +31,44 @@ __all__ = ["AxisPhases", "GemmPlan", "best_modes", "gemm_plan"]
 # 4-6 G elements/s, an in-place add half that.  They only choose among routes that all agree.
 _COPY_COST, _ADD_COST = 25, 50
 
+#: A plan that gathers lists every phase of its gathering axes (a Python record each) and a table row per
+#: window row and phase combination; beyond this many (phases x window rows, multiplied over the gathering
+#: axes) the plan would cost more to build than the GEMM saves, so only scattering is planned there.  A huge
+#: stride (each tap in a phase of its own: nothing to gather) or a dilation far above the stride (a window
+#: of mostly zero weights) is where it happens; ordinary layers stay far below (a 3-D k4 s2 layer: 64).
+MAX_GATHER_ROWS = 4096
+
+
+def gather_rows(layer: Layer, modes: tuple[bool, ...]) -> int | None:
+    """Phases x window rows of ``modes``' gathering axes multiplied together, or None when that exceeds
+    :data:`MAX_GATHER_ROWS`; the phase counts (``min(s, o)`` per axis) are bounded before any is listed."""
+    bound = 1
+    for axis, gather in zip(layer.axes, modes):
+        if gather:
+            bound *= min(axis.s, axis.o)
+            if bound > MAX_GATHER_ROWS:
+                return None
+    rows = 1
+    for axis, gather in zip(layer.axes, modes):
+        if gather:
+            p = _axis_phases(axis)
+            rows *= len(p.phases) * p.window
+            if rows > MAX_GATHER_ROWS:
+                return None
+    return rows
+
 
 def best_modes(layer: Layer, x_shape, c_out: int, groups: int) -> tuple[bool, ...]:
-    """Gather (True) or scatter (False) per axis, the cheapest by :func:`_gemm_cost`."""
+    """Gather (True) or scatter (False) per axis, the cheapest by :func:`_gemm_cost` among the modes whose
+    plan is small (:func:`gather_rows`); scattering on every axis always is."""
     return _cheapest_modes(layer, tuple(x_shape[:2]), c_out, groups)
 
 
 @lru_cache(maxsize=256)
 def _cheapest_modes(layer: Layer, batch_channels: tuple[int, int], c_out: int, groups: int) -> tuple[bool, ...]:
-    return min(product((True, False), repeat=layer.ndim),
-               key=lambda modes: _gemm_cost(gemm_plan(layer, modes), batch_channels, c_out, groups))
+    candidates = [modes for modes in product((True, False), repeat=layer.ndim)
+                  if not any(modes) or gather_rows(layer, modes) is not None]
+    return min(candidates, key=lambda modes: _gemm_cost(gemm_plan(layer, modes), batch_channels, c_out, groups))
 
 
 def _gemm_cost(plan: GemmPlan, x_shape, c_out: int, groups: int) -> int:
@@ -69,6 +97,7 @@ class AxisPhases(NamedTuple):
     phases: tuple
 
 
+@lru_cache(maxsize=256)
 def _axis_phases(axis: Axis) -> AxisPhases:
     # every tap's c_a, in the phases that have outputs (none: a one-row window of zero weights)
     offset = [c for phase in axis.phases for c in phase.offsets] or [0]
@@ -103,6 +132,10 @@ class GemmPlan(NamedTuple):
         widest = max((len(c) for c in self.blocks.values()), default=0)  # phase combinations in one GEMM
         rows = c_out * widest * prod(self.scatters)
         return (c_in * prod(self.windows) * columns if self.im2col else 0) + rows * columns
+
+    def weight_elements(self, c_in: int, c_og: int) -> int:
+        """Elements of the blocked weights (:func:`.gemm._block_weights`): every GEMM's left operand."""
+        return c_in * c_og * sum(table.size for table in self.taps.values())
 
 
 @lru_cache(maxsize=256)

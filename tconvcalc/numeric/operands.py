@@ -14,7 +14,8 @@ import numpy as np
 
 from ..spec import ParameterError
 
-__all__ = ["MAX_BYTES", "all_finite", "check_bias", "check_memory", "check_operands", "default_max_bytes", "finish"]
+__all__ = ["MAX_BYTES", "all_finite", "check_bias", "check_memory", "check_operands", "default_max_bytes", "finish",
+           "format_bytes", "format_shape"]
 
 
 def default_max_bytes() -> int:
@@ -30,12 +31,34 @@ def default_max_bytes() -> int:
 MAX_BYTES = default_max_bytes()
 
 
-def _bytes(n: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
+def format_bytes(n: int) -> str:
+    """``5.5 MiB``: a byte count as people read it; counts past a thousand TiB (a request sized from a
+    stride of 10**40, say) as a power of two, since no float holds them.
+
+    >>> format_bytes(512), format_bytes(5767168), format_bytes(3 << 70)
+    ('512 B', '5.5 MiB', 'about 2**71 B')
+    """
+    if n < 1024:
+        return f"{n} B"
+    if n >= 1000 << 40:
+        return f"about 2**{n.bit_length() - 1} B"
+    value = float(n)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        value /= 1024
+        if value < 1024 or unit == "TiB":
+            return f"{value:.1f} {unit}"
     raise AssertionError  # pragma: no cover
+
+
+def format_shape(shape: Sequence[int]) -> str:
+    """A shape for a message; a size of more than 30 digits is said by its power of two (a 5000-digit
+    number would not even convert to text).
+
+    >>> format_shape((1, 1, 10**12 + 3)), format_shape((2, 10**40))
+    ('(1, 1, 1000000000003)', '(2, about 2**132)')
+    """
+    words = [str(n) if n < 10**30 else f"about 2**{n.bit_length() - 1}" for n in shape]
+    return f"({', '.join(words)}{',' if len(words) == 1 else ''})"
 
 
 def _array(name: str, value, like: np.dtype | None = None) -> np.ndarray:
@@ -123,16 +146,21 @@ def check_bias(bias, c_out: int) -> None:
                              f"give it shape ({c_out},)")
 
 
-def check_memory(what: str, shape: Sequence[int], dtype: np.dtype, extra: int = 0) -> None:
-    """Refuse before allocating when the result plus ``extra`` bytes of work exceed ``MAX_BYTES``."""
+def check_memory(what: str, shape: Sequence[int], dtype: np.dtype, extra: int = 0,
+                 fix: str = "use a smaller batch or input") -> None:
+    """Refuse before allocating when the result plus ``extra`` bytes of work exceed ``MAX_BYTES``.
+
+    Sizes are exact Python integers, so a request of 2**64 samples is refused, not overflowed; call it
+    with the result alone first, then with the work, so no work is planned for a result that cannot be held.
+    """
     need = prod(shape) * dtype.itemsize + extra
     limit = MAX_BYTES
     if need > limit:
-        work = f" plus {_bytes(extra)} of work buffers" if extra else ""
+        work = f" plus {format_bytes(extra)} of work buffers" if extra else ""
         raise ParameterError(
-            f"the {what} of shape {tuple(shape)} ({dtype}) would need {_bytes(need - extra)}{work}, more than the "
-            f"{_bytes(limit)} this backend allows (tconvcalc.numeric.MAX_BYTES, half the memory); use a "
-            f"smaller batch or input")
+            f"the {what} of shape {format_shape(shape)} ({dtype}) would need {format_bytes(need - extra)}{work}, "
+            f"more than the {format_bytes(limit)} this backend allows (tconvcalc.numeric.MAX_BYTES, half the "
+            f"memory); {fix}")
 
 
 def all_finite(*arrays: np.ndarray) -> bool:

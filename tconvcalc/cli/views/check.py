@@ -19,9 +19,28 @@ def _number(value: float) -> str:
     return f"{value:.1e}" if value else "0"
 
 
+def _places(count: int | None) -> str:
+    if count is None:
+        return ""
+    return "same" if count == 0 else f"{count} differ"
+
+
+def _counts(counts: dict) -> str:
+    """``3 NaN, 3 +inf, 3 −inf, 3 zeros``: values by kind."""
+    names = (("nan", "NaN"), ("posinf", "+inf"), ("neginf", "−inf"), ("zero", "zero"), ("finite", "finite"))
+    return ", ".join(f"{counts[key]} {label}{'s' if key == 'zero' and counts[key] != 1 else ''}"
+                     for key, label in names if key in counts)
+
+
 def render_check(report, console) -> None:
     def verdict(ok: bool) -> Text:
         return Text("PASS", style="bold green") if ok else Text("FAIL", style="bold red")
+
+    nonfinite = report.nonfinite
+    torch = report.pytorch
+    # The NaN/±inf column: with non-finite trials, or when a route put one where the reference has none.
+    places = nonfinite is not None or any(r.nonfinite_mismatches for r in report.routes) or bool(
+        torch.available and torch.nonfinite_mismatches)
 
     sizes = axes_text(report.input_size)
     console.print(Text(f"Transposed convolution, {report.ndim}-D: ", style="bold") + Text(
@@ -32,28 +51,52 @@ def render_check(report, console) -> None:
                        style="dim") + Text(
         f"{report.trials} random trial(s), batch {report.batch}, {report.dtype}, seed {report.seed}",
         style="dim"))
-    console.print(Text("errors: max |route − fast|, and that over max |fast|", style="dim"))
+    if nonfinite is not None:
+        found = nonfinite.reference
+        console.print(Text(f"non-finite: x got {_counts(nonfinite.inserted['x'])}; the weight "
+                           f"{_counts(nonfinite.inserted['weight'])}", style="dim"))
+        console.print(Text(f"the fast route gave {_counts({k: v for k, v in found.items() if k != 'finite'})} "
+                           f"among {sum(found.values())} outputs", style="dim"))
+        console.print(Text("errors: max |route − fast| over outputs finite in both, and that over max |fast|",
+                           style="dim"))
+        console.print(Text("NaN/±inf: outputs whose kind (NaN, +inf, −inf or finite) differs from fast's",
+                           style="dim"))
+    else:
+        console.print(Text("errors: max |route − fast|, and that over max |fast|", style="dim"))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for name, justify in (("check", "left"), ("max abs error", "right"), ("max rel error", "right"),
-                          ("tolerance", "right"), ("", "left")):
+    columns = [("check", "left"), ("max abs error", "right"), ("max rel error", "right"), ("tolerance", "right")]
+    for name, justify in columns + ([("NaN/±inf", "right")] if places else []) + [("", "left")]:
         table.add_column(name, justify=justify)
     tol = _number(report.tolerance)
-    for row in report.routes:
-        table.add_row(ROUTE_LABELS.get(row.route, row.route), _number(row.max_abs_error),
-                      _number(row.max_rel_error), tol, verdict(row.passed))
-    torch = report.pytorch
+
+    def row(label, *cells, count=None, last=None):
+        table.add_row(label, *cells, *([_places(count)] if places else []), last)
+
+    for route in report.routes:
+        row(ROUTE_LABELS.get(route.route, route.route), _number(route.max_abs_error), _number(route.max_rel_error),
+            tol, count=route.nonfinite_mismatches, last=verdict(route.passed))
+    widened = torch.available and torch.dtype != report.dtype
     if torch.available:
-        table.add_row(f"PyTorch {torch.version}", _number(torch.max_abs_error),
-                      _number(torch.max_rel_error), tol, verdict(torch.passed))
-    else:
-        table.add_row("PyTorch", "—", "—", "", Text(f"skipped: {torch.reason}", style="yellow"))
+        row(f"PyTorch {torch.version}" + (f" ({torch.dtype})" if widened else ""), _number(torch.max_abs_error),
+            _number(torch.max_rel_error), tol, count=torch.nonfinite_mismatches, last=verdict(torch.passed))
+    elif len(torch.reason) <= 40:
+        row("PyTorch", "—", "—", "", last=Text(f"skipped: {torch.reason}", style="yellow"))
+    else:  # PyTorch's own refusal: said in full under the table
+        row("PyTorch", "—", "—", "", last=Text("skipped, see below", style="yellow"))
     adj = report.adjoint
-    table.add_row("adjoint ⟨Cu,x⟩=⟨u,Cᵀx⟩", _number(abs(adj.lhs - adj.rhs)),
-                  _number(adj.max_rel_error), tol, verdict(adj.passed))
+    row("adjoint ⟨Cu,x⟩=⟨u,Cᵀx⟩", _number(abs(adj.lhs - adj.rhs)), _number(adj.max_rel_error), tol,
+        last=verdict(adj.passed))
     shape = report.shape
-    table.add_row("output shape", axes_text(shape.routes),
-                  "formula " + axes_text(shape.formula), "exact", verdict(shape.passed))
+    row("output shape", axes_text(shape.routes), "formula " + axes_text(shape.formula), "exact",
+        last=verdict(shape.passed))
     console.print(table)
+    if widened:
+        console.print(Text(f"PyTorch ran in {torch.dtype}: in {report.dtype} its CPU kernel also multiplies the "
+                           f"padding by non-finite weights", style="dim"))
+        console.print()
+    if not torch.available and len(torch.reason) > 40:
+        console.print(Text(f"skipped: {torch.reason}", style="yellow"))
+        console.print()
     failed = [r.route for r in report.routes if not r.passed]
     if torch.available and not torch.passed:
         failed.append("pytorch")
@@ -66,6 +109,12 @@ def render_check(report, console) -> None:
     if report.passed:
         console.print(Text("PASS", style="bold green") + Text(
             f"  every route agrees with the fast one, worst relative error {_number(worst)} ≤ {tol}"))
+        if nonfinite is not None:
+            special = sum(nonfinite.reference.values()) - nonfinite.reference["finite"]
+            console.print(f"      and puts NaN, +inf and −inf at the same {special} outputs")
     else:
-        console.print(Text("FAIL", style="bold red") + Text(
-            f"  {', '.join(failed)} disagree: worst relative error {_number(worst)} > {tol}"))
+        misplaced = sum(r.nonfinite_mismatches for r in report.routes) + (
+            (torch.nonfinite_mismatches or 0) if torch.available else 0)
+        what = (f"worst relative error {_number(worst)} (tolerance {tol}), {misplaced} outputs of another kind "
+                f"(NaN, ±inf or finite)" if misplaced else f"worst relative error {_number(worst)} > {tol}")
+        console.print(Text("FAIL", style="bold red") + Text(f"  {', '.join(failed)} disagree: {what}"))
