@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from math import prod
 
 from .spec import (Axis, IntOrTuple, Layer, ParameterError, broadcast, channel_counts, check_at_least, conv_length,
-                   full_length, is_per_axis, op_limit, ordinal_list)
+                   full_length, is_per_axis, op_limit, ordinal_list, range_count)
 
 
 def _per_axis(fn, per_axis: bool, **named):
@@ -90,9 +90,9 @@ def conv_input_range(o: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> rang
 
 def _conv_inputs(o: int, k: int, s: int, p: int, d: int) -> tuple[int, ...]:
     sizes = conv_input_range(o, k, s, p, d)
-    if len(sizes) > MAX_LISTED:
+    if range_count(sizes) > MAX_LISTED:
         raise ParameterError(
-            f"stride={s} gives {len(sizes)} input sizes with output_size={o}, every n from {sizes[0]} to "
+            f"stride={s} gives {range_count(sizes)} input sizes with output_size={o}, every n from {sizes[0]} to "
             f"{sizes[-1]}, more than the {MAX_LISTED} a tuple lists; use conv_input_range(...) for the range")
     return tuple(sizes)
 
@@ -126,7 +126,7 @@ RULES = ("forward", "constructor")
 
 
 def _sizes_text(sizes: range) -> str:
-    return "no size" if not sizes else f"{sizes[0]}" if len(sizes) == 1 else f"{sizes[0]}..{sizes[-1]}"
+    return "no size" if not sizes else f"{sizes[0]}" if range_count(sizes) == 1 else f"{sizes[0]}..{sizes[-1]}"
 
 
 def _op_for(target: int, i: int, k: int, s: int, p: int, d: int, rule: str) -> int:
@@ -217,10 +217,11 @@ class Alternative(namedtuple("Alternative", "input_size output_padding output_si
 
 class Ambiguity(Sequence):
     """Every output_padding of one axis as a sequence of :class:`Alternative`, built only when indexed:
-    ``len()`` and each row are arithmetic, so a stride of 10**12 costs nothing until rows are read.
+    ``count`` (``len()`` below 2**63) and each row are arithmetic, so a stride of 10**12 costs nothing
+    until rows are read.
 
     >>> rows = ambiguity(Axis.from_pytorch(2, 3, s=10**12))
-    >>> len(rows), rows[0].output_size, rows[-1].inverts, rows.index_of(0)
+    >>> rows.count, rows[0].output_size, rows[-1].inverts, rows.index_of(0)
     (1000000000000, 1000000000003, True, 0)
     """
 
@@ -229,12 +230,16 @@ class Ambiguity(Sequence):
         self.padding, self.chosen_op = axis.padding_pair
         self.ops = output_padding_range(axis.i, axis.k, axis.s, self.padding, axis.d)
 
+    @property
+    def count(self) -> int:
+        return range_count(self.ops)
+
     def __len__(self) -> int:
-        return len(self.ops)
+        return self.count
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return [self[j] for j in range(*index.indices(len(self)))]
+            return [self[j] for j in range(*index.indices(self.count))]
         a, op = self.axis, self.ops[index]
         size = full_length(a.i, a.k, a.s, a.d) - 2 * self.padding + op
         return Alternative(a.i, op, size, conv_length(size, a.k, a.s, self.padding, a.d), op == self.chosen_op)
@@ -258,7 +263,7 @@ def alternatives(axes: tuple[Axis, ...], limit: int | None = None) -> list[tuple
     for number in range(total if limit is None else min(limit, total)):
         combo = []
         for row in reversed(rows):  # the last axis varies fastest
-            number, index = divmod(number, len(row))
+            number, index = divmod(number, row.count)
             combo.append(row[index])
         out.append(tuple(reversed(combo)))
     return out
@@ -266,7 +271,7 @@ def alternatives(axes: tuple[Axis, ...], limit: int | None = None) -> list[tuple
 
 def alternatives_total(axes: tuple[Axis, ...]) -> int:
     """How many combinations :func:`alternatives` has, counted without listing them."""
-    return prod(len(ambiguity(axis)) for axis in axes)
+    return prod(ambiguity(axis).count for axis in axes)
 
 
 def conv_transpose_flops(input_size: IntOrTuple, kernel_size: IntOrTuple, in_channels: int, out_channels: int,

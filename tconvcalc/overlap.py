@@ -68,9 +68,10 @@ def axis_counts(axis: Axis) -> np.ndarray:
 def stack_axis_counts(axes: Sequence[Axis]) -> np.ndarray:
     """One axis of several layers in sequence: each scatters the previous counts.  Artifacts compound:
     a stack's pattern is the previous pattern scattered through the next layer's all-ones kernel."""
+    for axis in axes:  # every layer's size, before the first array
+        _check_axis(axis)
     values = np.ones(axes[0].i, dtype=np.int64)
     for axis in axes:
-        _check_axis(axis)
         if axis.i != len(values):
             raise ParameterError(f"a layer's input size {axis.i} does not follow the previous output size "
                                  f"{len(values)}, a stack feeds each layer the last one's output; build the "

@@ -33,15 +33,24 @@ from .errors import NotInstalledError, ParameterError, TconvcalcError
 
 __all__ = ["Axis", "Layer", "Phase", "ParameterError", "NotInstalledError", "TconvcalcError", "axes_text", "broadcast",
            "channel_counts", "check_int", "check_at_least", "check_groups", "conv_count", "conv_length", "full_length", "kernel_span",
-           "op_limit", "is_per_axis", "ordinal_list"]
+           "op_limit", "is_per_axis", "ordinal_list", "range_count"]
 
 IntOrTuple = Union[int, Sequence[int]]
+
+
+def range_count(values: range) -> int:
+    """How many values a range holds, at any size (``len()`` stops at 2**63 - 1).
+
+    >>> range_count(range(5, 2**70)), range_count(range(3, 1))
+    (1180591620717411303419, 0)
+    """
+    return max(0, -(-(values.stop - values.start) // values.step))
 
 
 def ordinal_list(values: Sequence[int]) -> str:
     """'0', '0 or 1', '0, 1 or 2' - for the 'how to fix' part of a message; a long run of values
     (a range of a million) is said by its ends, 'any of 5..1000004', without listing it."""
-    if len(values) > 4:
+    if len(values[:5]) > 4:  # a slice: len() of a range past 2**63 overflows
         return f"any of {values[0]}..{values[-1]}"
     words = [str(v) for v in values]
     if len(words) <= 2:

@@ -169,6 +169,20 @@ def test_a_memory_error_is_one_line(monkeypatch):
         "request must fit in this machine's memory; use smaller sizes"]
 
 
+def test_a_bug_is_one_line_asking_for_a_report(monkeypatch):
+    from tconvcalc.reports import shape as reports
+
+    def broken(*args, **kwargs):
+        raise KeyError("axes\nsecond line")
+
+    monkeypatch.setattr(reports, "shape_report", broken)
+    result = run("shape", "--in", "2", "--k", "3")
+    assert result.exit_code == 1 and result.stdout == "" and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("Error: internal error (KeyError: 'axes\\nsecond line'), a bug in tconvcalc")
+    monkeypatch.setenv("TCONVCALC_DEBUG", "1")
+    assert isinstance(run("shape", "--in", "2", "--k", "3").exception, KeyError)  # the traceback, on request
+
+
 @pytest.mark.slow
 def test_a_reader_that_stops_early_is_not_a_failure():
     for args in (["shape", "--in", "2", "--k", "3", "--s", "2"], ["plan", "--in", "4", "--out", "4096", "--s", "1-64"],

@@ -9,7 +9,8 @@ function in :mod:`tconvcalc.reports`; its terminal view is in :mod:`tconvcalc.cl
 Every failure a user can cause ends as one line ``Error: ...`` on stderr: exit 2
 for bad input (:class:`~tconvcalc.errors.ParameterError`), 3 for a missing program
 or package (:class:`~tconvcalc.errors.NotInstalledError`), 1 for anything else the
-tool cannot do; never a traceback.
+tool cannot do; never a traceback - a bug, too, is one line asking for a report
+(``TCONVCALC_DEBUG=1`` shows its traceback).
 """
 
 from __future__ import annotations
@@ -117,6 +118,13 @@ class CommandLine(click.Group):
             click.echo(f"Error: out of memory ({asked}), the request must fit in this machine's memory; "
                        f"use smaller sizes", err=True)
             sys.exit(2)
+        except Exception as error:  # a bug: still one line, and the traceback on request
+            if os.environ.get("TCONVCALC_DEBUG"):
+                raise
+            said = " ".join(str(error).split())
+            click.echo(f"Error: internal error ({type(error).__name__}: {said}), a bug in tconvcalc; please "
+                       f"report it with the command you ran (TCONVCALC_DEBUG=1 shows the traceback)", err=True)
+            sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
 
 

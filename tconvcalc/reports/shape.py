@@ -14,7 +14,7 @@ from ..arithmetic import (alternatives, alternatives_total, ambiguity, conv_inpu
 from ..conventions import pytorch_arguments, pytorch_code, pytorch_conv_code
 from ..planner import DEFAULT_DILATIONS, DEFAULT_KERNELS, DEFAULT_MAX_PADDING, DEFAULT_STRIDES, IntSet, plan
 from ..records import record
-from ..spec import Axis, Layer, broadcast
+from ..spec import range_count, Axis, Layer, broadcast
 
 # Every output_padding on every axis multiplies out; a 3-D stride-8 layer has
 # 512 combinations.  Reports list at most this many and say how many there are.
@@ -72,10 +72,10 @@ def shape_report(input_size, kernel_size, stride=1, padding=0, output_padding=0,
     axes = []
     for n, axis in enumerate(layer.axes):
         rows = ambiguity(axis)
-        shown = [rows[j] for j in sample_rows(len(rows), rows.index_of(rows.chosen_op))]
+        shown = [rows[j] for j in sample_rows(rows.count, rows.index_of(rows.chosen_op))]
         axes.append(AxisAmbiguity(n, tuple(AlternativeRow(alt.output_padding, alt.output_size, alt.conv_output_size,
                                                           alt.inverts, alt.chosen) for alt in shown),
-                                  len(rows), tuple(axis.tap_count(r) for r in range(min(axis.s, MAX_PHASES))),
+                                  rows.count, tuple(axis.tap_count(r) for r in range(min(axis.s, MAX_PHASES))),
                                   axis.tap_count_range, axis.uniform_overlap))
     combinations = tuple(
         Combination(tuple(alt.output_padding for alt in combo), tuple(alt.output_size for alt in combo),
@@ -96,9 +96,9 @@ def conv_report(input_size, kernel_size, stride=1, padding=0, dilation=1) -> Con
     axes = []
     for n in range(ndim):
         shared = conv_input_range(out[n], k[n], s[n], p[n], d[n])
-        shown = [shared[j] for j in sample_rows(len(shared), i[n] - shared.start)]
+        shown = [shared[j] for j in sample_rows(range_count(shared), i[n] - shared.start)]
         axes.append(ConvAxis(n, tuple(ConvInput(size, output_padding_for(size, out[n], k[n], s[n], p[n], d[n]),
-                                                size == i[n]) for size in shown), len(shared)))
+                                                size == i[n]) for size in shown), range_count(shared)))
     restore = Layer.from_pytorch(out, k, s, p, output_padding_for(i, out, k, s, p, d), d)
     return ConvReport(
         "conv", ndim, i, k, s, p, d, CONV_FORMULA,

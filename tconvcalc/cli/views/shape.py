@@ -118,9 +118,13 @@ def render_conv(report, console: Console) -> None:
         table.add_column("input size", justify="right")
         table.add_column("output_padding to restore it", justify="right")
         table.add_column("")
+        previous = None
         for row in entry.inputs:
+            if previous is not None and row.input_size > previous + 1:  # rows left out: say how many
+                table.add_row("…", Text(f"{row.input_size - previous - 1} more", style="dim"), "")
             table.add_row(str(row.input_size), str(row.output_padding),
                           Text(" ◀ your input", style="bold") if row.given else "")
+            previous = row.input_size
         console.print(table)
     code_block(console, "PyTorch", report.pytorch_conv)
     code_block(console, "and the transposed layer that restores your input size", report.pytorch_inverse)
