@@ -630,7 +630,7 @@ def test_check_json_passes_with_every_route():
     assert report["passed"] is True
     assert [r["route"] for r in report["routes"]] == ["matrix", "zero_insertion", "phases"]
     assert all(r["max_rel_error"] <= 1e-12 for r in report["routes"])
-    assert report["shape"]["routes"] == [2, 6, 10, 10] and report["shape"]["formula"] == [10, 10]
+    assert report["shape_check"]["routes"] == [2, 6, 10, 10] and report["shape_check"]["formula"] == [10, 10]
     assert report["adjoint"]["passed"] is True
     assert report["pytorch"]["available"] in (True, False)
 
@@ -734,5 +734,5 @@ def test_check_says_why_pytorch_cannot_run_a_layer(torch):
     """PyTorch's kernels take 32-bit strides: at 10**12 it refuses, and check says so instead of failing."""
     report = json.loads(run_cli("check", "--in", "2", "--k", "3", "--s", str(10**12), "--p", str(5 * 10**11),
                                 "--ndim", "1", "--trials", "1", "--json").output)
-    assert report["passed"] is True and report["shape"]["formula"] == [3]
+    assert report["passed"] is True and report["shape_check"]["formula"] == [3]
     assert report["pytorch"]["available"] is False and "cannot run this layer" in report["pytorch"]["reason"]

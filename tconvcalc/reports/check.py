@@ -20,8 +20,8 @@ from ..spec import Layer, ParameterError, broadcast, channel_counts, check_at_le
 
 CheckReport = record(
     "CheckReport", "command ndim input_size kernel_size stride padding output_padding dilation dtype tolerance "
-                   "trials batch seed channels groups output_shape adjoint reference routes pytorch shape nonfinite "
-                   "passed", optional="nonfinite",
+                   "trials batch seed channels groups output_shape adjoint reference routes pytorch shape_check "
+                   "nonfinite passed", optional="nonfinite",
     doc="``tconvcalc check``: each route's worst error against the fast route, PyTorch's, the adjoint identity; "
         "with non-finite trials, what they held (``nonfinite``).")
 PeerCheck = record("PeerCheck", "available version reason max_abs_error max_rel_error passed nonfinite_mismatches "

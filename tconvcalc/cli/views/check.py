@@ -86,7 +86,7 @@ def render_check(report, console) -> None:
     adj = report.adjoint
     row("adjoint ⟨Cu,x⟩=⟨u,Cᵀx⟩", _number(abs(adj.lhs - adj.rhs)), _number(adj.max_rel_error), tol,
         last=verdict(adj.passed))
-    shape = report.shape
+    shape = report.shape_check
     # the routes' (N, C, *spatial) shape, and whether its spatial part is the size formula's
     row("output shape", axes_text(shape.routes), "= formula" if shape.passed else f"≠ {axes_text(shape.formula)}",
         "", last=verdict(shape.passed))
