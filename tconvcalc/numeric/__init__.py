@@ -48,11 +48,11 @@ from typing import Sequence
 
 import numpy as np
 
-from ..spec import Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least, check_groups
+from ..spec import Axis, IntOrTuple, Layer, ParameterError, broadcast
 from .check import TOLERANCE, check_bytes, check_fits, check_routes, max_errors
 from .gemm import release_buffers
 from . import operands
-from .operands import check_bias, check_memory, check_operands, finish
+from .operands import check_bias, check_direct_channels, check_memory, check_operands, finish
 from .routes import direct, direct_bytes, matrix_indices
 from .run import ROUTES, apply, apply_adjoint
 
@@ -127,13 +127,7 @@ def conv(x, weight, bias=None, stride: IntOrTuple = 1, padding: IntOrTuple | str
     layer = Layer(tuple(Axis.from_conv(*args) for args in zip(v["input_size"], v["kernel_size"], v["stride"],
                                                               paddings, v["dilation"])))
     c_out = weight.shape[0]
-    groups = check_at_least("groups", groups, 1)
-    if x.shape[1] != weight.shape[1] * groups:
-        raise ParameterError(
-            f"x has {x.shape[1]} channels but weight {weight.shape} with groups={groups} takes "
-            f"{weight.shape[1] * groups}, conv's weight is (C_out, C_in/groups, *k); give x "
-            f"{weight.shape[1] * groups} channels or fix groups")
-    check_groups(groups, x.shape[1], c_out)
+    groups = check_direct_channels("x", x, weight, groups, "conv's weight is (C_out, C_in/groups, *k)")
     check_bias(bias, c_out)
     out_shape = (x.shape[0], c_out, *layer.input_size)
     check_memory("output", out_shape, work)  # the result alone first, then with the im2col copy

@@ -12,9 +12,9 @@ from typing import Sequence
 
 import numpy as np
 
-from ..spec import ParameterError
+from ..spec import ParameterError, check_at_least, check_groups
 
-__all__ = ["MAX_BYTES", "all_finite", "check_bias", "check_memory", "check_operands", "default_max_bytes", "finish",
+__all__ = ["MAX_BYTES", "all_finite", "check_bias", "check_direct_channels", "check_memory", "check_operands", "default_max_bytes", "finish",
            "format_bytes", "format_shape"]
 
 
@@ -138,6 +138,18 @@ def _check_channels(x: np.ndarray, weight: np.ndarray) -> None:
                 raise ParameterError(
                     f"{name} has shape {arr.shape}, with no channels on axis {axis}, every layer needs at least "
                     f"one input and one output channel; give {name} at least one channel there")
+
+
+def check_direct_channels(name: str, array: np.ndarray, weight: np.ndarray, groups, layout: str) -> int:
+    """A direct convolution's channels: ``array`` has ``weight.shape[1] * groups`` of them and ``groups``
+    divides both sides; ``layout`` says where the count comes from.  Returns ``groups``."""
+    groups = check_at_least("groups", groups, 1)
+    takes = weight.shape[1] * groups
+    if array.shape[1] != takes:
+        raise ParameterError(f"{name} has {array.shape[1]} channels but weight {weight.shape} with groups={groups} "
+                             f"takes {takes}, {layout}; give {name} {takes} channels or fix groups")
+    check_groups(groups, array.shape[1], weight.shape[0])
+    return groups
 
 
 def check_bias(bias, c_out: int) -> None:

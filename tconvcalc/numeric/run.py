@@ -17,7 +17,7 @@ from ..spec import Layer, ParameterError, check_at_least, check_groups
 from . import routes
 from .gemm import FIXED_MODES, GEMM_ROUTES, batch_chunk
 from .gemm_plan import MAX_GATHER_ROWS, best_modes, gather_rows, gemm_plan
-from .operands import all_finite, check_bias, check_memory, check_operands, finish
+from .operands import all_finite, check_bias, check_direct_channels, check_memory, check_operands, finish
 
 __all__ = ["ROUTES", "ROUTE_FUNCTIONS", "apply", "apply_adjoint", "route_limit", "work_bytes"]
 
@@ -110,13 +110,7 @@ def apply_adjoint(layer: Layer, u, weight, groups: int = 1) -> np.ndarray:
         raise ParameterError(
             f"u {u.shape} and weight {weight.shape} do not match the layer (output {layer.output_size}, kernel "
             f"{layer.kernel_size}), the adjoint takes an array of the layer's output size; build u to match")
-    groups = check_at_least("groups", groups, 1)
-    if u.shape[1] != weight.shape[1] * groups:
-        raise ParameterError(
-            f"u has {u.shape[1]} channels but weight {weight.shape} with groups={groups} gives "
-            f"{weight.shape[1] * groups}, u has the layer's output channels; give u {weight.shape[1] * groups} "
-            f"channels or fix groups")
-    check_groups(groups, weight.shape[0], u.shape[1])
+    groups = check_direct_channels("u", u, weight, groups, "u has the layer's output channels")
     out_shape = (u.shape[0], weight.shape[0], *layer.input_size)
     check_memory("adjoint's result", out_shape, work)
     check_memory("adjoint's result", out_shape, work, routes.direct_bytes(layer, u.shape, work.itemsize))
