@@ -86,3 +86,52 @@ def test_readme_example_prints_what_the_readme_shows(command, expected, tmp_path
         assert output.endswith(expected[2:])
     else:
         assert output == expected
+
+
+# --- the JSON schema table ---------------------------------------------------------------------
+
+# One command per table root whose output has every key the table lists (options that add keys on).
+SCHEMA_SAMPLES = {
+    "shape": "shape --in 2 --k 3 --s 2 --target 6",
+    "conv": "conv --in 9 --k 3 --s 2",
+    "plan": "plan --in 16 --out 32",
+    "convert": "convert --from pytorch --to keras --in 16 --k 4 --s 2 --p 1",
+    "check": "check --in 4 --k 3 --s 2 --nonfinite --trials 1",
+    "latex": "latex --in 2 --k 3 --s 2 --what size",
+    "matrix": "matrix --in 4 --k 3",
+    "derive …": "derive size --in 2 --k 3 --s 2",
+    "derive relationships": "derive relationships",
+    "overlap": "overlap --in 5 --k 3 --s 2",
+    "compare": "compare --in 8 --scale 2",
+    "chain": "chain --in 4 --out 16 --layers 2 --channels 8,8,8 --emit pytorch",
+    "mirror": "mirror examples/unet_encoder.toml --emit pytorch",
+}
+
+
+def _schema_rows():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## JSON output"):text.index("## Bad input")]
+    for line in section.splitlines():
+        cells = line.split(" | ")
+        if line.startswith("| `") and len(cells) >= 2:
+            yield cells[0][3:-1], re.findall(r"`([a-z_]+)`", cells[1])
+
+
+def test_the_json_table_lists_every_command_but_figure():
+    roots = {path.split(".")[0] for path, _ in _schema_rows()}
+    assert roots == set(SCHEMA_SAMPLES)
+    assert {root.split()[0] for root in roots} == {"shape", "conv", "plan", "convert", "check", "latex", "matrix",
+                                                   "derive", "overlap", "compare", "chain", "mirror"}
+
+
+@pytest.mark.parametrize("path, keys", list(_schema_rows()), ids=lambda v: v if isinstance(v, str) else "")
+def test_the_json_table_names_exactly_the_keys_printed(path, keys, tmp_path):
+    root, *steps = re.split(r"\.(?=[a-z_])", path)
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    done = subprocess.run([sys.executable, "-m", "tconvcalc", *shlex.split(SCHEMA_SAMPLES[root]), "--json"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    node = json.loads(done.stdout)
+    for step in steps:  # "axes[]": the first element of the list under "axes"
+        node = node[step.removesuffix("[]")]
+        node = node[0] if step.endswith("[]") else node
+    assert list(node) == keys
