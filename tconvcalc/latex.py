@@ -27,13 +27,11 @@ from . import symbolic as sy
 from .notes import DEFAULT_SECTIONS, TITLES, sections
 from .operator import figure_axes, zero_insertion_cells
 from .errors import NotInstalledError, TconvcalcError
-from .spec import Layer, ParameterError
+from .spec import Layer
 
 
 # Element formulas listed before "…"; the closed form covers the rest.
 MAX_FORMULAS = 8
-# The LaTeX command proves equivalences up to this many non-zeros, so it stays under a second.
-PROOF_NNZ = 20_000
 # pdflatex's fixed main memory (5,000,000 words) holds a whole matrix display of about 33,000 cells
 # (measured: 1-D 180×182 compiles, 190×192 does not; 2-D 144×196 compiles, 169×225 does not);
 # lualatex compiled the largest whole C we print (MAX_WHOLE_CELLS) in 2.4 s.
@@ -231,40 +229,37 @@ def relationships_latex(relationships: Sequence[sy.Relationship], markdown: bool
     return writer.render()
 
 
-def _formula_outputs(op: sy.ConvOperator) -> list[int]:
-    total = op.shape[1]
-    return list(range(total)) if total <= MAX_FORMULAS + 1 else [*range(MAX_FORMULAS), total - 1]
-
-
 def formulas_section(writer: LatexWriter, layer: Layer, op: sy.ConvOperator) -> None:
-    outputs = _formula_outputs(op)
-    expanded, der = sy.closed_form_for(layer, outputs, symbol=op.symbol)
+    """The closed form, then the first outputs and the last, expanded (or why not: see ``expanded_outputs``)."""
+    outputs, expanded, der = sy.expanded_outputs(layer, MAX_FORMULAS, symbol=op.symbol)
     writer.text(der.steps[0].text + ", for symbolic i, k, s, p, d (op only sets how many outputs there are):")
     closed = [step for step in der.steps if step.expr is not None]
     writer.math(r"\begin{aligned}" + r" \\ ".join(tex(step.expr).replace("=", "&=", 1) for step in closed)
                 + r"\end{aligned}")
-    writer.text(f"For these sizes, output by output ({len(outputs)} of {op.shape[1]} shown):"
-                if len(outputs) < op.shape[1] else "For these sizes, output by output:")
-    lines = [f"{tex(op.output_symbol(c))} &= {tex(e)}" for c, e in zip(outputs, expanded)]
-    if len(outputs) < op.shape[1]:
-        lines.insert(-1, r"&\;\;\vdots")
-    writer.math("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}")
+    for step in der.steps:
+        if step.expr is None and step.text:  # why the closed form or the outputs are not expanded here
+            writer.text(step.text + ".")
+    if outputs:
+        writer.text(f"For these sizes, output by output ({len(outputs)} of {op.shape[1]} shown):"
+                    if len(outputs) < op.shape[1] else "For these sizes, output by output:")
+        lines = [f"{tex(op.output_symbol(c))} &= {tex(e)}" for c, e in zip(outputs, expanded)]
+        if len(outputs) < op.shape[1] and len(outputs) > 1:
+            lines.insert(-1, r"&\;\;\vdots")
+        writer.math("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}")
     for proof in der.proofs:
         writer.text(("✓ " if proof.holds else "✗ ") + proof.sentence())
 
 
 def equivalence_section(writer: LatexWriter, layer: Layer, op: sy.ConvOperator) -> None:
-    prove = op.nnz_bound <= PROOF_NNZ
-    der = sy.derive_equivalence(layer, op.symbol, prove=prove)
+    """The equivalent direct convolution, its table, and the proof (every output of a small layer, else the
+    first and last outputs, as :func:`tconvcalc.symbolic.derive_equivalence` decides and says)."""
+    der = sy.derive_equivalence(layer, op.symbol)
     derivation_body(writer, der)
     headers = ["axis", "zeros between", "stretched size", "pad before", "pad after", "stride", "dilation",
                "output size"]
     rows = [[str(e["axis"]), str(e["zeros_between"]), str(e["stretched_size"]), str(e["pad_before"]),
              str(e["pad_after"]), "1", str(e["dilation"]), str(e["output_size"])] for e in der.results["equivalent"]]
     writer.table(headers, rows)
-    if not prove:
-        writer.text(f"The entry-by-entry proof is skipped here for speed ({op.nnz_bound} non-zeros); run "
-                    f"tconvcalc derive equivalence with the same sizes to prove it.")
 
 
 def _isotropic(layer: Layer) -> bool:

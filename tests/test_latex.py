@@ -220,3 +220,48 @@ def test_notebook_views_are_typeset():
     layer = Layer.from_pytorch(2, 3, 2)
     assert "\\begin{bmatrix}" in sy.operator_from_axes(layer.axes)._repr_latex_()
     assert sy.derive_phases(layer)._repr_latex_().count("$$") >= 2
+
+
+# --- issue 11: every section of any legal layer, at once ------------------------------------------
+
+HUGE = {  # name: (the command line's layer, the model's output size as the document states it)
+    "stride 10**12": ("--in 2 --k 3 --s 1000000000000 --ndim 1", "1000000000003"),
+    "stride 10**12 cropped to 5": ("--in 2 --k 3 --s 1000000000000 --p 499999999999 --ndim 1", "5"),
+    "input 10**5": ("--in 100000 --k 3 --s 2 --ndim 1", "200001"),
+    "kernel 10**6 dilated 10**6": ("--in 2 --k 1000000 --d 1000000 --ndim 1", "999999000002"),
+    "kernel 10**6": ("--in 1 --k 1000000 --ndim 1", "1000000"),
+    "input 2**64 cropped to 7": (f"--in {2**64} --k 3 --s 2 --p {2**64 - 3} --ndim 1", "7"),
+    "3-D everything huge": (f"--in {2**64} --k 1000000 --s 1000000000000 --d 1000000 --ndim 3",
+                            str((2**64 - 1) * 10**12 + (10**6 - 1) * 10**6 + 1)),
+    "2-D 150": ("--in 150 --k 3 --s 2", "301"),
+}
+
+
+@pytest.mark.parametrize("extra", [[], ["--markdown"], ["--standalone"]], ids=["latex", "markdown", "standalone"])
+@pytest.mark.parametrize("what", ["size", "matrix", "formulas", "equivalence", "table", "figure"])
+@pytest.mark.parametrize("name", list(HUGE))
+def test_every_section_answers_for_huge_layers(name, what, extra):
+    args, size = HUGE[name]
+    result = run("latex", *args.split(), "--what", what, *extra)
+    if what == "figure" and result.exit_code:  # refused past 40 cells along an axis, before a cell is listed
+        assert error("latex", *args.split(), "--what", what, *extra).startswith("Error: the figure")
+        return
+    assert result.exit_code == 0, result.stderr
+    assert f"o = {size}" in result.stdout
+    assert "NOT proved" not in result.stdout
+    if what in ("equivalence", "formulas"):
+        # a proof on every output, on the first and last ones (and says so), or skipped with the reason
+        assert ("proved" in result.stdout and "differences" not in result.stdout) or "skipped" in result.stdout \
+            or "not evaluated" in result.stdout
+
+
+def test_a_huge_stride_proves_its_equivalence_on_the_first_and_last_outputs():
+    text = ok("latex", "--in", 2, "--k", 3, "--s", 10**12, "--ndim", 1, "--what", "equivalence")
+    assert "at the first and last 8 of its 1000000000003 outputs, for input 2" in text
+    assert "16 difference(s) expand to 0" in text
+
+
+def test_a_million_tap_kernel_says_why_its_sums_are_not_evaluated():
+    text = ok("latex", "--in", 2, "--k", 10**6, "--d", 10**6, "--ndim", 1, "--what", "formulas")
+    assert "sums 1000000 terms at each output" in text and "read from C's columns" in text
+    assert "w_{999999} x_{1}" in text  # the last output, from C's column

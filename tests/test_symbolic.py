@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from unittest import mock
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -11,9 +14,13 @@ from sympy.parsing.sympy_parser import implicit_multiplication, parse_expr, stan
 
 import tconvcalc as tc
 from tconvcalc import symbolic as sy
+from tconvcalc.arithmetic import MAX_ROWS, conv_input_range
+from tconvcalc.operator import column_pairs
 from tconvcalc.symbolic import derivations as dv
-from tconvcalc.spec import Layer, ParameterError
+from tconvcalc.symbolic import phases as ph
+from tconvcalc.spec import Axis, Layer, ParameterError
 
+from helpers import run_error, run_json, run_ok
 from strategies import conv_parameters, crop_layers
 
 
@@ -196,8 +203,25 @@ def test_derived_ambiguity_set_is_what_torch_conv_maps_to_i(torch, i, k, s, p, d
 @settings(max_examples=40)
 @given(crop_layers(max_ndim=2, i=(1, 4), k=(1, 4), s=(1, 4), d=(1, 4), margin=2))
 def test_equivalence_phases_and_closed_form_are_proved_for_any_crop(layer):
-    for der in (sy.derive_equivalence(layer), sy.derive_phases(layer), sy.closed_form_for(layer)[1]):
+    with mock.patch.object(dv, "CLOSED_FORM_TERMS", 10**6):  # every output, however long it takes
+        closed = sy.closed_form_for(layer)[1]
+    for der in (sy.derive_equivalence(layer), sy.derive_phases(layer), closed):
         assert der.proofs and der.proved, der
+    assert "first and last" not in der.proofs[-1].statement  # small layers are proved at every output
+
+
+@settings(max_examples=200, deadline=None)
+@given(crop_layers(max_ndim=1, i=(1, 5), k=(1, 6), s=(1, 7), d=(1, 5), margin=3))
+def test_phases_derived_arithmetically_are_the_models_phases(layer):
+    axis = layer.axes[0]
+    derived = [ph.phase(axis, ph.phase_residue(axis, t)) for t in range(ph.phase_count(axis))]
+    assert tuple(p._replace(taps=tuple(p.taps), offsets=tuple(p.offsets)) for p in derived) == axis.phases
+    assert all(len(p.taps) == axis.tap_count(p.first) for p in derived)
+    # Both second routes read, output by output, exactly the operator's column of C, and count it in O(1).
+    for j in range(axis.o):
+        column = sorted((a, n) for n, a in column_pairs(axis, j))
+        assert sorted(ph.output_terms(axis, j)) == column == sorted(dv._zero_insertion_terms(axis, j))
+        assert ph.output_count(axis, j) == len(column) and dv._window_steps(axis, j) >= len(column)
 
 
 def test_a_wrong_route_is_not_proved():
@@ -279,3 +303,167 @@ def test_repr_and_repr_latex():
     assert op._repr_latex_().startswith("$$C = \\begin{bmatrix}")
     der = sy.derive_output_size(Layer.from_pytorch(2, 3, 2))
     assert "proved" in repr(der) and "$$" in der._repr_latex_()
+
+
+# --- issue 11: any legal size answers at once, or refuses in one sentence -----------------------
+
+S12, K6, BIG = 10**12, 10**6, 2**64
+# name: (the command line's layer, the same layer from the model)
+HUGE = {
+    "stride 10**12": ("--in 2 --k 3 --s 1000000000000 --ndim 1", Layer.from_pytorch(2, 3, S12)),
+    "stride 10**12 cropped to 5": ("--in 2 --k 3 --s 1000000000000 --p 499999999999 --ndim 1",
+                                   Layer.from_pytorch(2, 3, S12, S12 // 2 - 1)),
+    "stride 10**12, op 10**12 - 1": ("--in 2 --k 3 --s 1000000000000 --p 500000000000 --op 999999999999 --ndim 1",
+                                     Layer.from_pytorch(2, 3, S12, S12 // 2, S12 - 1)),
+    "input 10**5": ("--in 100000 --k 3 --s 2 --ndim 1", Layer.from_pytorch(100000, 3, 2)),
+    "kernel 10**6 dilated 10**6": ("--in 2 --k 1000000 --d 1000000 --ndim 1", Layer.from_pytorch(2, K6, 1, 0, 0, K6)),
+    "kernel 10**6": ("--in 1 --k 1000000 --ndim 1", Layer.from_pytorch(1, K6)),
+    "kernel 10**6, stride 2": ("--in 3 --k 1000000 --s 2 --ndim 1", Layer.from_pytorch(3, K6, 2)),
+    "input 2**64 cropped to 7": (f"--in {BIG} --k 3 --s 2 --p {BIG - 3} --ndim 1", Layer.from_pytorch(BIG, 3, 2, BIG - 3)),
+    "3-D input 2**64": (f"--in {BIG} --k 3 --s 2 --ndim 3", Layer.from_pytorch(BIG, 3, 2, ndim=3)),
+    "3-D everything huge": (f"--in {BIG} --k 1000000 --s 1000000000000 --d 1000000 --ndim 3",
+                            Layer.from_pytorch(BIG, K6, S12, 0, 0, K6, ndim=3)),
+    "3-D stride 10**12 cropped": ("--in 2 --k 3 --s 1000000000000 --p 499999999999 --ndim 3",
+                                  Layer.from_pytorch(2, 3, S12, S12 // 2 - 1, ndim=3)),
+    "2-D 150": ("--in 150 --k 3 --s 2 --ndim 2", Layer.from_pytorch(150, 3, 2, ndim=2)),
+}
+
+
+def _check_derivation(what: str, report: dict, layer: Layer) -> None:
+    results = report["results"]
+    if what == "size":
+        assert results["output_size"] == list(layer.output_size)
+    elif what == "equivalence":
+        for row, axis in zip(results["equivalent"], layer.axes):
+            assert (row["pad_before"], row["pad_after"]) == axis.zero_insertion_pads
+            assert (row["stretched_size"], row["output_size"]) == (axis.stretched, axis.o)
+    elif what == "ambiguity":
+        for (first, last), axis in zip(results["conv_sizes"], layer.axes):
+            sizes = conv_input_range(axis.i, axis.k, axis.s, axis.b, axis.d)  # the arithmetic's own route
+            assert (first, last) == (sizes[0], sizes[-1])
+    elif what == "phases":
+        assert results["phase_count"] == [min(axis.s, axis.o) for axis in layer.axes]
+        assert results["uniform_overlap"] == layer.uniform_overlap
+        for n, axis in enumerate(layer.axes):
+            rows = [row for row in results["phases"] if row["axis"] == n]
+            assert len(rows) == min(results["phase_count"][n], MAX_ROWS)
+            assert [row["phase"] for row in rows] == sorted(row["phase"] for row in rows)
+            for row in rows:
+                first = row["outputs"][0]
+                assert (first + axis.b) % axis.s == row["phase"]
+                assert row["tap_count"] == axis.tap_count(first)
+                if row["tap_count"] <= MAX_ROWS:
+                    assert len(row["taps"]) == row["tap_count"]
+                assert all(a * axis.d % axis.s == row["phase"] for a in row["taps"] if a != "…")
+    elif what == "formulas":
+        shown = [out for out in results["outputs"]]
+        assert 1 <= len(shown) <= 13 or any("not expanded" in step["text"] for step in report["steps"])
+
+
+@pytest.mark.parametrize("what", ["size", "equivalence", "ambiguity", "phases", "formulas"])
+@pytest.mark.parametrize("name", list(HUGE))
+def test_every_derivation_answers_for_huge_layers(name, what):
+    args, layer = HUGE[name]
+    report = run_json("derive", what, *args.split())
+    assert report["proved"] and all(proof["holds"] for proof in report["proofs"])
+    _check_derivation(what, report, layer)
+    for proof in report["proofs"]:  # a proof on a sample says so, and of how many
+        if "first and last" in proof["statement"]:
+            many = (f"of the {sum(axis.s for axis in layer.axes)} sizes" if what == "ambiguity"
+                    else f"of its {math.prod(layer.output_size)} outputs")
+            assert proof["checked"] <= MAX_ROWS * layer.ndim and many in proof["statement"]
+
+
+def test_a_huge_stride_lists_its_first_and_last_phases_and_proves_a_sample():
+    layer = Layer.from_pytorch(2, 3, S12)
+    der = sy.derive_phases(layer)
+    assert der.results["phase_count"] == [S12] and len(der.results["phases"]) == MAX_ROWS
+    assert [p["phase"] for p in der.results["phases"]] == [*range(8), *range(S12 - 8, S12)]
+    assert any(f"{S12 - MAX_ROWS} more phases" in step.text for step in der.steps)
+    assert der.results["uniform_overlap"] is False  # k = 3 < s: one tap or none per phase
+    assert der.proofs[-1].statement.startswith("Cᵀx equals the interleaved phase convolutions at the first and last 8")
+    # Cropped to 5 outputs, the 5 phases those fall on are every phase listed, and the model's range is said.
+    small = sy.derive_phases(Layer.from_pytorch(2, 3, S12, S12 // 2 - 1))
+    assert small.results["phase_count"] == [5] and len(small.results["phases"]) == 5
+    assert small.proofs[-1].checked == 5 and "for input 2" in small.proofs[-1].statement
+    assert f"its {S12} phases get from 0 to 1 taps" in small.steps[-1].text
+
+
+def test_a_phase_of_a_million_taps_is_listed_by_its_ends():
+    der = sy.derive_phases(Layer.from_pytorch(3, K6, 2))
+    assert [p["tap_count"] for p in der.results["phases"]] == [K6 // 2, K6 // 2]
+    assert der.results["phases"][0]["taps"] == [*range(0, 16, 2), "…", *range(K6 - 16, K6, 2)]
+    assert der.results["uniform_overlap"] is True and der.proved
+
+
+def test_a_kernel_of_a_million_taps_shows_outputs_from_columns_without_evaluating_the_sum():
+    layer = Layer.from_pytorch(2, K6, 1, 0, 0, K6)
+    der = sy.derive_formulas(layer)
+    assert any("not evaluated here" in step.text for step in der.steps) and not der.proofs
+    assert str(der.steps[-1].expr) == f"Eq(y_{{{layer.output_size[0] - 1}}}, w_{{{K6 - 1}}}*x_{{1}})"
+    with pytest.raises(ParameterError, match="closed form at 1 output"):
+        sy.closed_form_for(layer, [0])
+    with pytest.raises(ParameterError, match="pass fewer outputs"):
+        sy.closed_form_for(Layer.from_pytorch(100000, 3, 2))
+
+
+@pytest.mark.parametrize("args, expected", [
+    (f"--in {BIG} --k 3", "non-zeros"),
+    ("--in 100000 --k 3 --ndim 1", "non-zeros"),
+    ("--in 4 --k 3 --channels 1000,1000 --ndim 1", "non-zeros"),
+    ("--in 3 --k 1000000000000 --ndim 1 --p 999999999999", "non-zeros"),
+    ("--in 2 --k 3 --s 1000000000000 --ndim 1", "shorter than the dilated kernel"),
+])
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_matrix_listings_refuse_huge_operators_in_one_line(args, expected, fmt):
+    assert expected in run_error("matrix", *args.split(), "--format", fmt)
+
+
+@pytest.mark.parametrize("args, shape", [
+    (f"--in {BIG} --k 3 --ndim 1", [BIG - 2, BIG]),
+    (f"--in {BIG} --k 3 --s 1000000000000 --ndim 3", [((BIG - 3) // S12 + 1) ** 3, BIG ** 3]),
+    ("--in 100000 --k 3 --ndim 1 --channels 2,4 --groups 2", [4 * 99998, 2 * 100000]),
+])
+@pytest.mark.parametrize("extra", [[], ["--transpose"], ["--markdown"]])
+def test_matrix_of_any_size_is_shown_elided(args, shape, extra):
+    fmt = ["--format", "markdown"] if extra == ["--markdown"] else ["--format", "latex", *extra]
+    rows, cols = shape[::-1] if extra == ["--transpose"] else shape
+    assert f"({rows} \\times {cols})" in run_ok("matrix", *args.split(), *fmt)
+
+
+def test_the_operator_bounds_every_build_before_it_starts():
+    huge = sy.conv_operator(BIG, 3)
+    assert huge.entry(0, 0) == w(0) and huge.column_count(BIG // 2) == 3 and "nnz ≤" in repr(huge)
+    assert huge.transpose_at(BIG - 1) == w(2) * sp.Symbol(f"x_{{{BIG - 3}}}")
+    for build in (huge.matrix, huge.input_symbols, huge.output_symbols, lambda: huge.apply_transpose([])):
+        with pytest.raises(ParameterError, match="non-zeros|quick"):
+            build()
+    with pytest.raises(ParameterError, match="outside"):
+        huge.entry(BIG - 2, 0)
+    with pytest.raises(ParameterError, match="outside"):
+        huge.column(-1)
+    # a kernel of a million taps at stride 1: a middle output sums a million terms, refused, not built;
+    # the first output sums one
+    wide = sy.operator_from_axes([Axis(K6, K6)])
+    with pytest.raises(ParameterError, match="one column"):
+        wide.transpose_at(K6)
+    assert wide.transpose_at(0) == w(0) * sp.Symbol("x_{0}") and wide.column_count(K6 - 1) == K6
+    assert wide.nnz_bound == K6 * K6  # bounded arithmetically (no million-step count)
+    with pytest.raises(ParameterError, match="numeric kernel of 1000000 entries"):
+        sy.conv_operator(K6, K6, kernel=np.ones(K6))
+    with pytest.raises(ParameterError, match="cells"):
+        sy.elide((BIG, BIG), huge.entry, full=True)
+
+
+def test_a_few_non_zeros_of_a_huge_input_are_listed_without_walking_the_input():
+    # 2**64 inputs, 7 outputs: C's triples come output by output (operator.column_pairs), not input by input.
+    op = sy.operator_from_axes(Layer.from_pytorch(BIG, 3, 2, BIG - 3).axes)
+    entries = op.entries()
+    assert op.shape == (BIG, 7) and len(entries) == op.nnz_bound
+    assert all(op.entry(r, c) == value for (r, c), value in entries.items())
+
+
+def test_float_kernels_are_exact_and_quick():
+    op = sy.conv_operator(4, 3, kernel=np.array([0.1, 0.5, 1 / 3]))
+    assert list(op.kernel) == [sp.Rational(1, 10), sp.Rational(1, 2), sp.Rational(repr(1 / 3))]
+    assert float(op.kernel[2]) == 1 / 3

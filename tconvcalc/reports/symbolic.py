@@ -70,7 +70,14 @@ def matrix_report(op: sy.ConvOperator, transpose: bool = False) -> MatrixReport:
     entries = op.entries()
     rows, cols = op.shape
     order = sorted(entries.items(), key=lambda kv: (kv[0][1], kv[0][0]) if transpose else kv[0])
-    listed = tuple((c, r, str(value)) if transpose else (r, c, str(value)) for (r, c), value in order)
+    printed: dict = {}  # a few kernel symbols repeat across C: print each once
+
+    def text(value) -> str:
+        if value not in printed:
+            printed[value] = str(value)
+        return printed[value]
+
+    listed = tuple((c, r, text(value)) if transpose else (r, c, text(value)) for (r, c), value in order)
     return MatrixReport("matrix", transpose, (cols, rows) if transpose else (rows, cols), len(entries),
                         op.conv_input_shape, op.conv_output_shape, (op.in_channels, op.out_channels), op.groups,
                         op.symbol, listed)

@@ -3,7 +3,10 @@
 * :mod:`~tconvcalc.symbolic.matrix` - C filled with kernel symbols at the operator's
   ``(row, column, tap)`` triples (``conv_matrix``, ``ConvOperator``);
 * :mod:`~tconvcalc.symbolic.proof` - ``Step``, ``Proof``, ``Derivation``, ``prove_equal``;
-* :mod:`~tconvcalc.symbolic.derivations` - output size, ambiguity, equivalence, phases, formulas;
+* :mod:`~tconvcalc.symbolic.derivations` - output size, ambiguity, equivalence, phases, formulas (each bounded
+  before it is built: long lists show their first and last rows, large proofs check a sample or are skipped,
+  and say so);
+* :mod:`~tconvcalc.symbolic.phases` - the sub-pixel phases one at a time, arithmetically (any stride);
 * :mod:`~tconvcalc.symbolic.relationships` - Dumoulin & Visin's relationships 1-14;
 * :mod:`~tconvcalc.symbolic.vocabulary` - symbol names, ``m | n`` and Iverson brackets.
 
@@ -18,18 +21,21 @@ conv_arithmetic's 4×16 matrix of a 3×3 kernel on a 4×4 input:
 
 from __future__ import annotations
 
-from .derivations import (closed_form, closed_form_for, derive_ambiguity, derive_equivalence, derive_formulas,
-                          derive_output_size, derive_phases, general_conv_size, general_output_size)
-from .matrix import (KEEP_COLS, KEEP_ROWS, MAX_COLS, MAX_ROWS, MAX_SYMBOLIC_NNZ, MAX_WHOLE_CELLS, ConvOperator, conv_matrix,
-                     conv_operator, conv_transpose_matrix, conv_transpose_operator, elide, operator_from_axes)
+from .derivations import (CLOSED_FORM_TERMS, PROOF_TERMS, closed_form, closed_form_for, derive_ambiguity,
+                          derive_equivalence, derive_formulas, derive_output_size, derive_phases, expanded_outputs,
+                          general_conv_size, general_output_size)
+from .matrix import (KEEP_COLS, KEEP_ROWS, MAX_COLS, MAX_EXPRESSION_TERMS, MAX_KERNEL_ENTRIES, MAX_ROWS, MAX_SYMBOLIC_NNZ,
+                     MAX_WHOLE_CELLS, ConvOperator, conv_matrix, conv_operator, conv_transpose_matrix,
+                     conv_transpose_operator, elide, operator_from_axes)
 from .proof import Derivation, Proof, Step, prove_equal
 from .relationships import Relationship, derive_relationships
 from .vocabulary import Divides, Iverson, check_name, indexed_name
 
 __all__ = [
-    "ConvOperator", "Derivation", "Divides", "Iverson", "KEEP_COLS", "KEEP_ROWS", "MAX_COLS", "MAX_ROWS",
-    "MAX_SYMBOLIC_NNZ", "MAX_WHOLE_CELLS", "Proof", "Relationship", "Step", "check_name", "closed_form", "closed_form_for",
-    "conv_matrix", "conv_operator", "conv_transpose_matrix", "conv_transpose_operator", "derive_ambiguity",
-    "derive_equivalence", "derive_formulas", "derive_output_size", "derive_phases", "derive_relationships", "elide",
-    "general_conv_size", "general_output_size", "indexed_name", "operator_from_axes", "prove_equal",
+    "CLOSED_FORM_TERMS", "ConvOperator", "Derivation", "Divides", "Iverson", "KEEP_COLS", "KEEP_ROWS", "MAX_COLS",
+    "MAX_EXPRESSION_TERMS", "MAX_KERNEL_ENTRIES", "MAX_ROWS", "MAX_SYMBOLIC_NNZ", "MAX_WHOLE_CELLS", "PROOF_TERMS",
+    "Proof", "Relationship", "Step", "check_name", "closed_form", "closed_form_for", "conv_matrix", "conv_operator",
+    "conv_transpose_matrix", "conv_transpose_operator", "derive_ambiguity", "derive_equivalence", "derive_formulas",
+    "derive_output_size", "derive_phases", "derive_relationships", "elide", "expanded_outputs", "general_conv_size",
+    "general_output_size", "indexed_name", "operator_from_axes", "prove_equal",
 ]

@@ -3,19 +3,27 @@
 Every formula is derived by SymPy from the general symbols, and every
 equivalence is *proved* for given sizes: the two routes are built
 independently and the difference of each output expands to 0.
+
+Any legal size answers at once (issue 11): what a derivation lists and proves is
+counted arithmetically before it is built.  Long lists (phases, taps, output_padding
+rows) show their first and last rows with the count; a proof checks every output of a
+small layer, the first and last ones of a large one (its statement says so), or is
+skipped with a step saying why (:data:`PROOF_TERMS`, :data:`CLOSED_FORM_TERMS`).
 """
 
 from __future__ import annotations
 
 from itertools import product
+from math import prod
 from typing import Sequence
 
 import sympy as sp
 
 from ..operator import ravel, tap_range, unravel
 from ..arithmetic import MAX_ROWS, output_padding_range, sample_rows
-from ..spec import Axis, Layer, axes_text
-from .matrix import MAX_SYMBOLIC_NNZ, ConvOperator, operator_from_axes
+from ..spec import Axis, Layer, ParameterError, axes_text, range_count
+from .matrix import ConvOperator, operator_from_axes
+from .phases import output_terms, phase as phase_of, phase_count, phase_residue
 from .proof import Derivation, Step, prove_equal
 from .vocabulary import Divides, Iverson, check_name, indexed_name
 
@@ -118,17 +126,17 @@ def derive_ambiguity(layer: Layer) -> Derivation:
     rows, lefts, rights, ranges, checked, total = [], [], [], [], 0, 0
     for n_axis, axis in enumerate(layer.axes):
         values = _values(axis)
-        shared = range(max(1, int(n_low.subs(values))), int(n_high.subs(values)) + 1)
+        shared = range(max(1, int(n_low.xreplace(values))), int(n_high.xreplace(values)) + 1)
         ranges.append([shared[0], shared[-1]])
         # The table's rows, and the sizes checked: all of them, or the first and last of a long run.
         ops = output_padding_range(axis.i, axis.k, axis.s, values[P], axis.d)
         for op in (ops[j] for j in sample_rows(len(ops), values[OP] - ops.start)):
-            size = int(o.subs({**values, OP: op}))
-            back = int(conv.subs({**values, N: size}))
+            size = int(o.xreplace({**values, OP: op}))
+            back = int(conv.xreplace({**values, N: size}))
             rows.append({"axis": n_axis, "output_padding": op, "output_size": size, "conv_output_size": back,
                          "inverts": back == axis.i, "chosen": op == values[OP]})
         for n in (shared[j] for j in sample_rows(len(shared))):
-            lefts.append(conv.subs({**values, N: n}))
+            lefts.append(conv.xreplace({**values, N: n}))
             rights.append(sp.Integer(axis.i))
         checked, total = checked + min(len(shared), MAX_ROWS), total + len(shared)
     which = ("every n in [n_0, n_0 + s − 1] convolves" if checked == total
@@ -140,42 +148,108 @@ def derive_ambiguity(layer: Layer) -> Derivation:
     return der
 
 
-def _zero_insertion_route(layer: Layer, x: Sequence[sp.Expr], w) -> list[sp.Expr]:
-    """The transposed convolution as a stride-1 correlation of the stretched, padded input.
+# --- proofs, bounded before they are built (issue 11) ---------------------------------------
+# A proof expands both routes at the outputs it checks, ~30 µs a term: every output when the whole
+# check stays under this many terms (a quarter of a second), else the first and last MAX_ROWS // 2
+# outputs; when even those would pass it, the proof is skipped with a sentence saying why.
+PROOF_TERMS = 6_000
 
-    Independent of operator.py on purpose: it is the second route of the proof.
+
+def _output_cost(op: ConvOperator, col: int) -> int:
+    """What checking output ``col`` costs, exactly, in O(log s) per axis: both routes' terms (C's column and the
+    second route's) and the steps the zero-insertion route walks."""
+    place = unravel(col, op.conv_input_shape)
+    return 1 + sum(_window_steps(axis, j) for axis, j in zip(op.axes, place)) + 2 * op.column_count(col)
+
+
+def _proof_outputs(op: ConvOperator, der: Derivation, what: str) -> list[int] | None:
+    """The outputs (flat columns) a proof checks: all of them when the check is small, else the first and last
+    MAX_ROWS // 2; None, with a step saying why, when even those are too large a sum."""
+    cols = op.shape[1]
+    if cols <= PROOF_TERMS:
+        total = 0
+        for col in range(cols):  # each output costs at least 2, so this stops within PROOF_TERMS / 2 steps
+            total += _output_cost(op, col)
+            if total > PROOF_TERMS:
+                break
+        else:
+            return list(range(cols))
+    sample = sample_rows(cols)
+    if sum(_output_cost(op, col) for col in sample) <= PROOF_TERMS:
+        return sample
+    longest = max(op.column_count(col) for col in sample)
+    der.add(f"{what} is skipped for these sizes: outputs sum up to {longest} terms, and even the first and last "
+            f"{MAX_ROWS // 2} outputs pass the {PROOF_TERMS} terms SymPy expands quickly - check large sizes with "
+            f"the numeric backend (tconvcalc.numeric)")
+    return None
+
+
+def _where(outputs: Sequence[int], op: ConvOperator, layer: Layer) -> str:
+    """How a proof's statement names the outputs it checked: every one, or the first and last of many."""
+    cols = op.shape[1]
+    size = axes_text(layer.input_size)
+    if len(outputs) == cols:
+        return f"for input {size}"
+    return f"at the first and last {MAX_ROWS // 2} of its {cols} outputs, for input {size}"
+
+
+def _route(op: ConvOperator, layer: Layer, outputs: Sequence[int], terms) -> list[sp.Expr]:
+    """Outputs of a second route, from per-axis ``(tap, input)`` lists ``terms(axis, j)`` multiplied across axes.
+
+    Each axis's list is built once per output index along that axis, so checking every output of a 2-D
+    layer costs its rows plus its columns of lists, not their product.
     """
-    per_axis = []
-    for axis in layer.axes:
-        lo, _ = axis.zero_insertion_pads
-        terms = []
-        for j in range(axis.o):
-            here = []
-            for flipped in range(axis.k):
-                t = j + flipped * axis.d - lo  # position in the stretched input
-                if 0 <= t < axis.stretched and t % axis.s == 0:
-                    here.append((axis.k - 1 - flipped, t // axis.s))
-            terms.append(here)
-        per_axis.append(terms)
-    return _combine(layer, per_axis, x, w)
-
-
-def _combine(layer: Layer, per_axis, x, w) -> list[sp.Expr]:
-    """N-d outputs from per-axis ``(tap, source)`` lists: the product over axes."""
-    in_shape = layer.input_size
+    in_shape, out_shape = layer.input_size, layer.output_size
+    lists: list[dict[int, list]] = [{} for _ in layer.axes]
     out = []
-    for js in product(*(range(axis.o) for axis in layer.axes)):
-        terms = []
-        for combo in product(*(per_axis[t][j] for t, j in enumerate(js))):
-            taps = tuple(a for a, _ in combo)
-            sources = tuple(n for _, n in combo)
-            terms.append(w(taps) * x[ravel(sources, in_shape)])
-        out.append(sp.Add(*terms))
+    for col in outputs:
+        js = unravel(col, out_shape)
+        per_axis = []
+        for t, (axis, j) in enumerate(zip(layer.axes, js)):
+            if j not in lists[t]:
+                lists[t][j] = terms(axis, j)
+            per_axis.append(lists[t][j])
+        out.append(sp.Add(*(op.weight(0, 0, tuple(a for a, _ in combo))
+                            * op.input_symbol(ravel([n for _, n in combo], in_shape))
+                            for combo in product(*per_axis))))
     return out
 
 
+def _window(axis: Axis, j: int) -> tuple[int, int, int]:
+    """Output ``j``'s window on the stretched input: the position under flipped tap 0, and the first and last
+    inputs (their positions are multiples of s) inside it."""
+    start = j - axis.zero_insertion_pads[0]
+    return start, max(0, -(-start // axis.s)), min(axis.i - 1, (start + axis.reach) // axis.s)
+
+
+def _window_steps(axis: Axis, j: int) -> int:
+    """Steps :func:`_zero_insertion_terms` walks for output ``j``: the fewer of the taps and the inputs in the window."""
+    _, first, last = _window(axis, j)
+    return min(axis.k, max(0, last - first + 1))
+
+
+def _zero_insertion_terms(axis: Axis, j: int) -> list[tuple[int, int]]:
+    """``(tap, input)`` read by output ``j`` of the stride-1 correlation of the stretched, padded input with the
+    flipped kernel.  Independent of operator.py on purpose: it is the second route of the proof.
+
+    The window of output ``j`` covers stretched positions ``j - p_lo + f·d`` (flipped tap ``f``); the input
+    samples sit at multiples of ``s``.  Whichever is fewer is walked: the ``k`` taps, or the inputs under the
+    window (a kernel of 10**6 taps dilated by 10**6 covers two inputs of a 2-sample layer).
+    """
+    s, d, k = axis.s, axis.d, axis.k
+    start, first, last = _window(axis, j)
+    if k <= last - first + 1:
+        return [(k - 1 - f, t // s) for f in range(k)
+                if 0 <= (t := start + f * d) < axis.stretched and t % s == 0]
+    return [(k - 1 - (n * s - start) // d, n) for n in range(first, last + 1) if (n * s - start) % d == 0]
+
+
 def derive_equivalence(layer: Layer, symbol: str = "w", prove: bool = True) -> Derivation:
-    """The equivalent direct convolution: zero insertion, padding, flipped kernel, stride 1."""
+    """The equivalent direct convolution: zero insertion, padding, flipped kernel, stride 1.
+
+    The proof compares ``Cᵀx`` with the zero-inserted convolution at every output, or at the first and last
+    ones of a long output (its statement says which), or is skipped with a step saying why.
+    """
     der = Derivation("The transposed convolution as a direct convolution")
     o, _ = general_output_size()
     stretched = (I - 1) * S + 1
@@ -197,44 +271,59 @@ def derive_equivalence(layer: Layer, symbol: str = "w", prove: bool = True) -> D
                             "stride": 1, "dilation": axis.d, "kernel": "flipped", "output_size": axis.o})
     der.results["equivalent"] = equivalents
     op = operator_from_axes(layer.axes, symbol=symbol)
-    if prove and _provable(op, der):
-        x = op.input_symbols()
-        direct = op.apply_transpose(x)
-        route = _zero_insertion_route(layer, x, lambda taps: op.weight(0, 0, taps))
-        der.proofs.append(prove_equal(f"Cᵀx equals the zero-inserted, padded, flipped-kernel convolution for "
-                                      f"input {axes_text(layer.input_size)}", direct, route))
+    outputs = _proof_outputs(op, der, "the entry-by-entry proof") if prove else None
+    if outputs is not None:
+        direct = [op.transpose_at(col) for col in outputs]
+        route = _route(op, layer, outputs, _zero_insertion_terms)
+        der.proofs.append(prove_equal(f"Cᵀx equals the zero-inserted, padded, flipped-kernel convolution "
+                                      f"{_where(outputs, op, layer)}", direct, route))
     return der
 
 
-def _provable(op: ConvOperator, der: Derivation) -> bool:
-    """Whether an entry-by-entry proof fits in memory; if not, the derivation says so."""
-    if op.nnz_bound <= MAX_SYMBOLIC_NNZ:
-        return True
-    der.add(f"the entry-by-entry proof for these sizes needs C with {op.nnz_bound} non-zeros, more than a "
-            f"symbolic matrix sensibly holds ({MAX_SYMBOLIC_NNZ}); it is skipped - check large sizes with the "
-            f"numeric backend (tconvcalc.numeric)")
-    return False
+# --- the phases, arithmetically (a stride of 10**12 has 10**12 of them) ----------------------
 
 
-def _phase_tables(layer: Layer) -> tuple[list, list[dict]]:
-    """Per axis, phase by phase: phase r uses only the taps with a·d ≡ r (mod s)."""
-    per_axis, phases = [], []
+def _listed(values: range) -> list:
+    """A phase's taps or offsets as listed: all of up to MAX_ROWS, else the first and last halves with "…"."""
+    rows = sample_rows(range_count(values))
+    out: list = []
+    for n, row in enumerate(rows):
+        if n and row > rows[n - 1] + 1:
+            out.append("…")
+        out.append(values[row])
+    return out
+
+
+def _braced(values: list) -> str:
+    return ", ".join(map(str, values))
+
+
+def _phase_rows(layer: Layer) -> tuple[list[dict], list[int]]:
+    """Per axis, the phases listed (all, or the first and last MAX_ROWS // 2 of many) and how many there are."""
+    rows, counts = [], []
     for n_axis, axis in enumerate(layer.axes):
-        terms: list[list] = [[] for _ in range(axis.o)]
-        for phase in axis.phases:
-            outputs = range(phase.first, axis.o, axis.s)
-            phases.append({"axis": n_axis, "phase": phase.residue, "taps": list(phase.taps),
-                           "offsets": list(phase.offsets),
-                           "outputs": list(outputs[:6]) + (["…"] if len(outputs) > 6 else []),
-                           "tap_count": len(phase.taps)})
-            for q, j in enumerate(outputs, phase.q_first):  # j + b = q·s + r
-                terms[j] = [(a, q - c) for a, c in zip(phase.taps, phase.offsets) if 0 <= q - c < axis.i]
-        per_axis.append(terms)
-    return per_axis, phases
+        count = phase_count(axis)
+        counts.append(count)
+        listed = sample_rows(count)
+        for n, t in enumerate(listed):
+            if n and t > listed[n - 1] + 1:
+                rows.append({"axis": n_axis, "skipped": t - listed[n - 1] - 1})
+            phase = phase_of(axis, phase_residue(axis, t))
+            shown = range(phase.first, phase.first + min(phase.count, 6) * axis.s, axis.s)
+            rows.append({"axis": n_axis, "phase": phase.residue, "taps": _listed(phase.taps),
+                         "offsets": _listed(phase.offsets), "outputs": list(shown) + (["…"] if phase.count > 6 else []),
+                         "tap_count": axis.tap_count(phase.first)})
+    return rows, counts
 
 
 def derive_phases(layer: Layer, symbol: str = "w") -> Derivation:
-    """The sub-pixel decomposition: s interleaved stride-1 convolutions with sub-kernels."""
+    """The sub-pixel decomposition: s interleaved stride-1 convolutions with sub-kernels.
+
+    The phases are derived arithmetically, so a stride of 10**12 costs what a stride of 2 does: a long list of
+    phases shows its first and last MAX_ROWS // 2 (``phase_count`` says how many there are), the tap counts
+    and the checkerboard verdict are the model's (:meth:`Axis.tap_count`, :attr:`Axis.uniform_overlap`), and
+    the proof is bounded like :func:`derive_equivalence`'s.
+    """
     der = Derivation("Sub-pixel (phase) decomposition")
     q, r, c = sp.symbols("q r c_a", integer=True)
     x, w = sp.IndexedBase("x"), sp.IndexedBase(check_name("kernel symbol", symbol))
@@ -245,25 +334,32 @@ def derive_phases(layer: Layer, symbol: str = "w") -> Derivation:
             sp.Eq(sp.Indexed(sp.IndexedBase("y"), q * S + r - B),
                   sp.Sum(Iverson(sp.Eq(sp.Mod(A * D, S), r)) * w[A] * x[q - (A * D - r) / S], (A, 0, K - 1))))
     op = operator_from_axes(layer.axes, symbol=symbol)
-    per_axis, phases = _phase_tables(layer)
-    for phase in phases:
-        where = f"axis {phase['axis']}, " if layer.ndim > 1 else ""
-        der.add(f"{where}phase r={phase['phase']}: taps a ∈ {{{', '.join(map(str, phase['taps']))}}} "
-                f"({phase['tap_count']} tap(s)), input offsets c_a = {phase['offsets']}")
-    counts = {(p["axis"]): set() for p in phases}
-    for p in phases:
-        counts[p["axis"]].add(p["tap_count"])
-    uneven = any(len(v) > 1 for v in counts.values())
-    der.add("phases with different tap counts weight outputs unevenly: checkerboard artifacts" if uneven
-            else "every phase has the same number of taps: uniform overlap, no checkerboard")
-    der.results["phases"] = phases
-    der.results["uniform_overlap"] = not uneven
-    if _provable(op, der):
-        # The N-d outputs are built only when they will be proved: they grow with the grid.
-        xs = op.input_symbols()
-        route = _combine(layer, per_axis, xs, lambda taps: op.weight(0, 0, taps))
-        der.proofs.append(prove_equal(f"Cᵀx equals the interleaved phase convolutions for input "
-                                      f"{axes_text(layer.input_size)}", op.apply_transpose(xs), route))
+    rows, counts = _phase_rows(layer)
+    for row in rows:
+        where = f"axis {row['axis']}, " if layer.ndim > 1 else ""
+        if "skipped" in row:
+            der.add(f"{where}… {row['skipped']} more phases, the first and last {MAX_ROWS // 2} of "
+                    f"{counts[row['axis']]} are listed")
+            continue
+        der.add(f"{where}phase r={row['phase']}: taps a ∈ {{{_braced(row['taps'])}}} "
+                f"({row['tap_count']} tap(s)), input offsets c_a = [{_braced(row['offsets'])}]")
+    uniform = layer.uniform_overlap
+    verdict = ("every phase has the same number of taps: uniform overlap, no checkerboard" if uniform
+               else "phases with different tap counts weight outputs unevenly: checkerboard artifacts")
+    partial = [(n, axis) for n, axis in enumerate(layer.axes) if counts[n] < axis.s or len(sample_rows(counts[n])) < counts[n]]
+    if partial and not uniform:  # not every phase is listed: say what the model says of all s of them
+        verdict += " (" + "; ".join(f"{f'axis {n}: ' if layer.ndim > 1 else ''}its {axis.s} phases get from "
+                                    f"{axis.tap_count_range[0]} to {axis.tap_count_range[1]} taps"
+                                    for n, axis in partial) + ")"
+    der.add(verdict)
+    der.results["phases"] = [row for row in rows if "skipped" not in row]
+    der.results["phase_count"] = counts
+    der.results["uniform_overlap"] = uniform
+    outputs = _proof_outputs(op, der, "the proof")
+    if outputs is not None:
+        der.proofs.append(prove_equal(f"Cᵀx equals the interleaved phase convolutions {_where(outputs, op, layer)}",
+                                      [op.transpose_at(col) for col in outputs],
+                                      _route(op, layer, outputs, output_terms)))
     return der
 
 
@@ -308,25 +404,55 @@ def closed_form(ndim: int = 1, x_name: str = "x", symbol: str = "w") -> tuple[sp
     return lhs, rhs, {"axes": per_axis, "w": w, "x": x, "display": display}
 
 
-def closed_form_for(layer: Layer, outputs: Sequence[int] | None = None, symbol: str = "w",
-                    x_name: str = "x") -> tuple[list[sp.Expr], Derivation]:
-    """Evaluate the closed form at outputs of a concrete layer (flat indices; default all)
-    and prove each equals the matching output of Cᵀx."""
+# The closed form is a sum over every kernel tap; SymPy evaluates a term in ~0.4 ms (its brackets decided, the
+# rest multiplied out), so an evaluation stops at this many terms, outputs times taps (about 0.2 s).
+CLOSED_FORM_TERMS = 400
+
+
+def _taps_per_output(layer: Layer) -> int:
+    """Terms of the closed form's sum at one output: one per kernel tap, Π k."""
+    return prod(axis.k for axis in layer.axes)
+
+
+def _closed_form_steps(layer: Layer, symbol: str, x_name: str) -> tuple[sp.Expr, dict, Derivation]:
     lhs, rhs, syms = closed_form(layer.ndim, x_name, symbol)
     der = Derivation("Element formulas of the transposed convolution")
     der.add("each output collects the taps whose input index is a whole number inside the input",
             syms["display"][0])
     for definition in syms["display"][1:]:
         der.add("on each axis t", definition)
+    return rhs, syms, der
+
+
+def _count(outputs: Sequence[int]) -> int:
+    """How many outputs were asked for, for any sequence (``len`` of a range stops at 2**63)."""
+    return range_count(outputs) if isinstance(outputs, range) else len(outputs)
+
+
+def closed_form_for(layer: Layer, outputs: Sequence[int] | None = None, symbol: str = "w",
+                    x_name: str = "x") -> tuple[list[sp.Expr], Derivation]:
+    """Evaluate the closed form at outputs of a concrete layer (flat indices; default all)
+    and prove each equals the matching output of Cᵀx.
+
+    Each output's sum has one term per kernel tap: outputs times taps past :data:`CLOSED_FORM_TERMS` is refused
+    before anything is evaluated (:func:`derive_formulas` shows the first and last outputs of any layer).
+    """
+    rhs, syms, der = _closed_form_steps(layer, symbol, x_name)
     op = operator_from_axes(layer.axes, symbol=symbol)
-    if outputs is None:
-        op.check_size("for the element formulas,")
-        outputs = range(op.shape[1])
+    cols, per = op.shape[1], _taps_per_output(layer)
+    count = cols if outputs is None else _count(outputs)
+    if count * per > CLOSED_FORM_TERMS:
+        raise ParameterError(
+            f"the closed form at {count} output(s) of {axes_text(layer.output_size)} sums {count * per} terms (one "
+            f"per output and kernel tap), more than SymPy evaluates quickly ({CLOSED_FORM_TERMS}); pass fewer "
+            f"outputs (flat indices), or read outputs from C's columns (ConvOperator.transpose_at)")
+    outputs = list(range(cols)) if outputs is None else list(outputs)
+    names = [op.output_symbol(col) for col in outputs]  # checks every index first
     values = {}
     for v, axis in zip(syms["axes"], layer.axes):
         values.update({v["i"]: axis.i, v["k"]: axis.k, v["s"]: axis.s, v["p"]: axis.b, v["d"]: axis.d})
-    general = rhs.xreplace(values)
-    js = [v["j"] for v in syms["axes"]]
+    general = rhs.xreplace(values)  # still a Sum over the taps, with numbers for the sizes
+    js, taps = [v["j"] for v in syms["axes"]], [v["a"] for v in syms["axes"]]
 
     def to_symbol(indexed):
         # Indexed w[a, b] / x[n, m] -> the Symbols w_{a,b} / x_{n,m} the matrix uses.
@@ -334,23 +460,56 @@ def closed_form_for(layer: Layer, outputs: Sequence[int] | None = None, symbol: 
 
     expanded, direct = [], []
     for col in outputs:
-        value = general.xreplace(dict(zip(js, unravel(col, layer.output_size)))).doit()
+        body = general.function.xreplace(dict(zip(js, unravel(col, layer.output_size))))
+        # The sum term by term, as Sum.doit() would, without its bookkeeping (twice as fast).
+        value = sp.Add(*(body.xreplace(dict(zip(taps, combo)))
+                         for combo in product(*(range(axis.k) for axis in layer.axes))))
         value = value.replace(lambda e: isinstance(e, sp.Indexed) and all(i.is_Integer for i in e.indices),
                               to_symbol)
         expanded.append(value)
         direct.append(op.transpose_at(col, x_name))
     der.proofs.append(prove_equal(f"the closed form equals Cᵀx at {len(expanded)} output(s) of "
                                   f"{axes_text(layer.output_size)}", expanded, direct))
-    der.results["outputs"] = [[sp.sstr(op.output_symbol(c)), sp.sstr(e)] for c, e in zip(outputs, expanded)]
+    der.results["outputs"] = [[sp.sstr(name), sp.sstr(e)] for name, e in zip(names, expanded)]
     return expanded, der
 
 
+def expanded_outputs(layer: Layer, limit: int = 12, symbol: str = "w") -> tuple[list[int], list[sp.Expr], Derivation]:
+    """The closed form, then outputs expanded - the first ``limit`` and the last, fewer when the closed form's
+    sums are long - as ``(outputs, expanded, derivation)``, proved against Cᵀx.
+
+    When one output's sum alone passes :data:`CLOSED_FORM_TERMS` (a kernel of 10**6 taps), the closed form is
+    not evaluated: the outputs are read from C's columns and a step says so; when those are too long as well
+    (more than :data:`PROOF_TERMS` terms), no output is expanded and a step says that.
+    """
+    op = operator_from_axes(layer.axes, symbol=symbol)
+    total, per = op.shape[1], _taps_per_output(layer)
+    # each output costs its taps when evaluated, else at least one step: never more outputs than the budget
+    shown = max(1, min(total, limit + 1, CLOSED_FORM_TERMS // per if per <= CLOSED_FORM_TERMS else PROOF_TERMS // 2))
+    outputs = list(range(total)) if total <= shown else ([*range(shown - 1), total - 1] if shown > 1 else [0])
+    if per <= CLOSED_FORM_TERMS:
+        expanded, der = closed_form_for(layer, outputs, symbol)
+        return outputs, expanded, der
+    _, _, der = _closed_form_steps(layer, symbol, "x")
+    reason = (f"the closed form sums {per} terms at each output (one per kernel tap), more than SymPy evaluates "
+              f"quickly ({CLOSED_FORM_TERMS}), so it is not evaluated here")
+    if sum(1 + op.column_count(col) for col in outputs) > PROOF_TERMS:
+        longest = max(op.column_count(col) for col in outputs)
+        der.add(f"{reason}; the outputs, sums of up to {longest} terms, are not expanded either")
+        der.results["outputs"] = []
+        return [], [], der
+    der.add(f"{reason}: the outputs below are read from C's columns, and the comparison with Cᵀx is skipped")
+    expanded = [op.transpose_at(col) for col in outputs]
+    der.results["outputs"] = [[sp.sstr(op.output_symbol(c)), sp.sstr(e)] for c, e in zip(outputs, expanded)]
+    return outputs, expanded, der
+
+
 def derive_formulas(layer: Layer, limit: int = 12, symbol: str = "w") -> Derivation:
-    """The closed form, then each output expanded (the first ``limit`` and the last), proved against Cᵀx."""
+    """The closed form, then each output expanded (the first ``limit`` and the last), proved against Cᵀx
+    (see :func:`expanded_outputs` for what large kernels show)."""
     op = operator_from_axes(layer.axes, symbol=symbol)
     total = op.shape[1]
-    outputs = list(range(total)) if total <= limit + 1 else [*range(limit), total - 1]
-    expanded, der = closed_form_for(layer, outputs, symbol)
+    outputs, expanded, der = expanded_outputs(layer, limit, symbol)
     for n, (col, value) in enumerate(zip(outputs, expanded)):
         text = "for these sizes, output by output" if n == 0 else ("…" if col == total - 1 and n < col else "")
         der.add(text, sp.Eq(op.output_symbol(col), value))

@@ -2,8 +2,14 @@
 
 C is the matrix of the direct convolution (rows: its outputs, columns: its
 inputs, both flattened row-major); the transposed convolution is ``y = C^T x``.
-Its non-zeros come from ``operator.layer_taps`` / ``operator.axis_taps`` only:
-this module fills those triples and never recomputes the index rule itself.
+Its non-zeros come from the operator only (``operator.tap_range`` tap by tap, or
+``operator.column_pairs`` output by output, whichever is shorter): this module fills
+those triples and never recomputes the index rule itself.
+
+Every method that builds something bounds it first, arithmetically: the whole C by its
+non-zeros (:data:`MAX_SYMBOLIC_NNZ`), SymPy expressions such as ``Cᵀx`` by their terms
+(:data:`MAX_EXPRESSION_TERMS`), a numeric kernel by its entries (:data:`MAX_KERNEL_ENTRIES`);
+single entries, columns and the elided view cost the same at any size.
 """
 
 from __future__ import annotations
@@ -15,18 +21,74 @@ from typing import Callable, Sequence
 
 import sympy as sp
 
-from ..operator import column_pairs, layer_taps, nnz, nnz_bound as nnz_upper_bound, ravel, tap_at, unravel
+from ..operator import axis_nnz, column_pairs, ravel, tap_at, tap_range, unravel
 from ..spec import Axis, Layer, ParameterError, axes_text, broadcast, check_groups
+from .phases import output_count
 from .vocabulary import check_name, indexed_name
 
-# A symbolic sparse matrix costs ~1 µs per non-zero to build but every SymPy
-# operation on it is far slower; past this many non-zeros we refuse and point
-# to the elided view or the numeric backend instead of hanging.
-MAX_SYMBOLIC_NNZ = 300_000
+# Every public call answers within about a second (issue 11), Python's and SymPy's start-up
+# included; the limits below are measured on a 2-core machine and checked before anything is built.
+# A symbolic sparse matrix costs ~3 µs per non-zero (listing, filling, SymPy's matrix); past this
+# many non-zeros we refuse and point to the elided view or the numeric backend instead of hanging.
+MAX_SYMBOLIC_NNZ = 100_000
 # Every cell of a whole matrix is printed; beyond this many no page or terminal shows them.
 MAX_WHOLE_CELLS = 250_000
-# Non-zeros are counted tap by tap up to this many taps in all; past it, i·k bounds them.
-EXACT_TAPS = 1_000_000
+# SymPy expressions (Cᵀx, Cu, element formulas) cost ~25 µs a term and ~7 µs a new symbol:
+# non-zeros plus the symbols of x and y, at most this many.
+MAX_EXPRESSION_TERMS = 12_000
+# A numeric kernel is converted to exact SymPy numbers entry by entry (~5 µs each).
+MAX_KERNEL_ENTRIES = 20_000
+# Non-zeros are counted tap by tap (~2 µs a tap) up to this many taps in all; past it they are bounded.
+EXACT_TAPS = 10_000
+
+
+def axis_nnz_bound(axis: Axis) -> int:
+    """At least as many non-zeros as one axis's C has, in O(log): every input meets at most ``k`` taps and
+    every output at most the most taps a phase gets (the model's ``tap_count_range``)."""
+    return min(axis.i * axis.k, axis.o * axis.tap_count_range[1])
+
+
+def _listing_steps(axis: Axis) -> int:
+    """The steps :func:`axis_triples` takes besides its triples: one per tap or one per output."""
+    return min(axis.k, axis.o)
+
+
+def axis_triples(axis: Axis) -> list[tuple[int, int, int]]:
+    """``(n, m, a)``: the operator's non-zeros of one axis, tap by tap (``operator.tap_range``) or output by
+    output (``operator.column_pairs``), whichever is fewer steps - never input by input, so an input of 2**64
+    samples with a few outputs costs a few steps."""
+    if axis.k <= axis.o:
+        out = []
+        for a in range(axis.k):
+            span = tap_range(axis, a)
+            if span is not None:
+                out.extend((n, m, a) for n, m in zip(range(span[0].start, span[0].stop),
+                                                     range(span[1].start, span[1].stop, span[1].step)))
+        return out
+    return [(n, m, a) for m in range(axis.o) for n, a in column_pairs(axis, m)]
+
+
+def _number(value) -> sp.Expr:
+    """One kernel entry as an exact SymPy number: ints as they are, floats by their shortest decimal
+    (0.1 is 1/10; ``nsimplify`` would search for surds, ~20 ms an entry), anything else by ``nsimplify``."""
+    if isinstance(value, bool):
+        return sp.Integer(int(value))
+    if isinstance(value, int):
+        return sp.Integer(value)
+    if isinstance(value, sp.Float) and value._prec == 53:  # a float that SymPy already holds
+        value = float(value)
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        return sp.Rational(repr(value))
+    if isinstance(value, sp.Rational):
+        return value
+    return sp.nsimplify(value)
+
+
+def _numbers(data):
+    """Nested lists with every leaf made exact by :func:`_number`."""
+    if isinstance(data, (list, tuple)):
+        return [_numbers(item) for item in data]
+    return _number(data)
 
 # --- the operator -----------------------------------------------------------------
 
@@ -35,15 +97,15 @@ def _kernel_array(kernel, expected: tuple[int, ...]) -> sp.Array:
     """A numeric kernel as a SymPy array of the expected shape, exact where possible."""
     data = kernel.tolist() if hasattr(kernel, "tolist") else kernel
     try:
-        array = sp.Array(data)
-    except (TypeError, ValueError) as error:
+        array = sp.Array(_numbers(data))
+    except (TypeError, ValueError, sp.SympifyError) as error:
         raise ParameterError(f"kernel is not a rectangular array of numbers ({error}); pass nested lists "
                              f"or an array of shape {expected}") from None
     if tuple(array.shape) != expected:
         raise ParameterError(f"kernel has shape {tuple(array.shape)} but the layer needs {expected}, the "
                              f"kernel must match (out_channels, in_channels/groups, *kernel_size) or "
                              f"kernel_size alone; pass an array of shape {expected}")
-    return array.applyfunc(sp.nsimplify)
+    return array
 
 
 @dataclass(frozen=True)
@@ -98,14 +160,22 @@ class ConvOperator:
     @property
     def nnz_bound(self) -> int:
         """At most this many non-zeros: C's with every kernel entry non-zero, counted tap by tap when the
-        kernels are short, else ``Π i·k`` (every input meeting every tap) - never by listing them."""
+        kernels are short (:data:`EXACT_TAPS`), else bounded per axis by :func:`axis_nnz_bound` - never by
+        listing them."""
         return self._nnz()[0]
 
     def _nnz(self) -> tuple[int, bool]:
         per_channel = self.out_channels * (self.in_channels // self.groups)
         if sum(axis.k for axis in self.axes) <= EXACT_TAPS:
-            return nnz(self.axes) * per_channel, True
-        return nnz_upper_bound(self.axes) * per_channel, False
+            return prod(axis_nnz(axis) for axis in self.axes) * per_channel, True
+        return prod(axis_nnz_bound(axis) for axis in self.axes) * per_channel, False
+
+    def column_count(self, col: int) -> int:
+        """How many non-zeros column ``col`` of C holds (the terms of one output of Cᵀx), in O(log s) per axis:
+        its phase's taps that reach an input (:func:`tconvcalc.symbolic.phases.output_count`)."""
+        col = self._check_index("column", col, self.shape[1])
+        place = unravel(col % prod(self.conv_input_shape), self.conv_input_shape)
+        return self.out_channels // self.groups * prod(output_count(axis, m) for axis, m in zip(self.axes, place))
 
     # --- filling -------------------------------------------------------------
     def weight(self, out_channel: int, in_channel: int, tap: tuple[int, ...]) -> sp.Expr:
@@ -124,13 +194,28 @@ class ConvOperator:
 
     def check_size(self, what: str = "the symbolic matrix") -> None:
         count, exact = self._nnz()
+        rows, cols = self.shape
         if count > MAX_SYMBOLIC_NNZ:
-            rows, cols = self.shape
             raise ParameterError(
                 f"{what} C would be {rows}×{cols} with {'' if exact else 'up to '}{count} non-zeros, more than a "
                 f"symbolic matrix can sensibly hold ({MAX_SYMBOLIC_NNZ}); show it elided (its corners) or use the "
                 f"numeric backend (tconvcalc.numeric) for sizes this large"
             )
+        steps = max(_listing_steps(axis) for axis in self.axes)
+        if steps > MAX_SYMBOLIC_NNZ:
+            raise ParameterError(
+                f"{what} C would be {rows}×{cols}, and listing its non-zeros takes {steps} steps along an axis "
+                f"(taps or outputs, whichever is fewer), more than a symbolic matrix can sensibly take "
+                f"({MAX_SYMBOLIC_NNZ}); show it elided (its corners) or use the numeric backend (tconvcalc.numeric)")
+
+    def check_terms(self, what: str, terms: int) -> None:
+        """Refuse a SymPy expression (or list of them) of more than :data:`MAX_EXPRESSION_TERMS` terms."""
+        if terms > MAX_EXPRESSION_TERMS:
+            rows, cols = self.shape
+            raise ParameterError(
+                f"{what} of C ({rows}×{cols}) would take {terms} SymPy terms and symbols, more than stay quick "
+                f"({MAX_EXPRESSION_TERMS}); take some outputs (ConvOperator.transpose_at) or the elided view, or "
+                f"use the numeric backend (tconvcalc.numeric) for sizes this large")
 
     def check_whole(self) -> None:
         """Refuse to print every cell of a matrix too large for a page or a terminal (before building it)."""
@@ -142,16 +227,29 @@ class ConvOperator:
         self.check_size("the whole of")
 
     def entries(self) -> dict[tuple[int, int], sp.Expr]:
-        """``{(row, column): entry}`` of C, straight from the operator's triples."""
+        """``{(row, column): entry}`` of C, straight from the operator's triples (bounded first).
+
+        Equal entries are one SymPy object (one per channel pair and tap), so printing them can be cached.
+        """
         self.check_size()
         rows_per, cols_per = prod(self.conv_output_shape), prod(self.conv_input_shape)
-        pairs = self._channel_pairs()
+        # Flat (row, column) offsets axis by axis, row-major: a product of short per-axis lists.
+        cells: list[tuple[int, int, tuple]] = [(0, 0, ())]
+        row_step, col_step = rows_per, cols_per
+        for axis in self.axes:
+            row_step, col_step = row_step // axis.i, col_step // axis.o
+            triples = [(n * row_step, m * col_step, a) for n, m, a in axis_triples(axis)]
+            cells = [(r + dr, c + dc, tap + (a,)) for r, c, tap in cells for dr, dc, a in triples]
         out: dict[tuple[int, int], sp.Expr] = {}
-        for row, col, tap in layer_taps(self.axes):
-            for co, ci, local in pairs:
-                value = self.weight(co, local, tap)
+        for co, ci, local in self._channel_pairs():
+            row0, col0 = co * rows_per, ci * cols_per
+            weights: dict[tuple, sp.Expr] = {}
+            for r, c, tap in cells:
+                value = weights.get(tap)
+                if value is None:
+                    value = weights[tap] = self.weight(co, local, tap)
                 if value != 0:
-                    out[(co * rows_per + row, ci * cols_per + col)] = value
+                    out[(row0 + r, col0 + c)] = value
         return out
 
     def matrix(self) -> sp.SparseMatrix:
@@ -164,8 +262,16 @@ class ConvOperator:
         return self.matrix().T
 
     # --- single entries, for elided views of any size -------------------------
+    def _check_index(self, what: str, index: int, count: int) -> int:
+        if not (hasattr(index, "__index__") and not isinstance(index, bool) and 0 <= index < count):
+            raise ParameterError(f"{what} {index!r} is outside C's {count} {what}s, indices run from 0 to "
+                                 f"{count - 1}; pick one in that range")
+        return int(index)
+
     def entry(self, row: int, col: int) -> sp.Expr:
         """C[row, col] without building C."""
+        rows, cols = self.shape
+        row, col = self._check_index("row", row, rows), self._check_index("column", col, cols)
         rows_per, cols_per = prod(self.conv_output_shape), prod(self.conv_input_shape)
         co, r = divmod(row, rows_per)
         ci, c = divmod(col, cols_per)
@@ -182,7 +288,9 @@ class ConvOperator:
         return self.weight(co, ci % per_in, tuple(tap))
 
     def column(self, col: int) -> list[tuple[int, sp.Expr]]:
-        """``(row, entry)`` of the non-zeros in one column of C (one output of Cᵀ), for any size."""
+        """``(row, entry)`` of the non-zeros in one column of C (one output of Cᵀ), for any size of C; a column
+        of more than :data:`MAX_EXPRESSION_TERMS` non-zeros (a huge kernel at stride 1) is refused first."""
+        self.check_terms("one column", self.column_count(col))
         rows_per, cols_per = prod(self.conv_output_shape), prod(self.conv_input_shape)
         ci, c = divmod(col, cols_per)
         per_out, per_in = self.out_channels // self.groups, self.in_channels // self.groups
@@ -198,12 +306,15 @@ class ConvOperator:
 
     def input_symbol(self, row: int, name: str = "x") -> sp.Symbol:
         """The symbol of one input of the transposed convolution (row of C), for any size."""
+        row = self._check_index("row", row, self.shape[0])
         rows_per = prod(self.conv_output_shape)
         c, r = divmod(row, rows_per)
         index = unravel(r, self.conv_output_shape)
         return sp.Symbol(indexed_name(name, (c, *index) if self.channels else index))
 
     def output_symbol(self, col: int, name: str = "y") -> sp.Symbol:
+        """The symbol of one output of the transposed convolution (column of C), for any size."""
+        col = self._check_index("column", col, self.shape[1])
         cols_per = prod(self.conv_input_shape)
         c, r = divmod(col, cols_per)
         index = unravel(r, self.conv_input_shape)
@@ -216,27 +327,41 @@ class ConvOperator:
     # --- the transposed convolution, element by element ----------------------
     def input_symbols(self, name: str = "x") -> list[sp.Symbol]:
         """x flattened row-major, named ``x_{n,m}`` (``x_{c,n,m}`` with channels)."""
+        self.check_terms("the input symbols", self.shape[0])
         return _grid_symbols(check_name("input", name), self.out_channels, self.conv_output_shape, self.channels)
 
     def output_symbols(self, name: str = "y") -> list[sp.Symbol]:
+        """y flattened row-major, named ``y_{j,l}`` (``y_{c,j,l}`` with channels)."""
+        self.check_terms("the output symbols", self.shape[1])
         return _grid_symbols(check_name("output", name), self.in_channels, self.conv_input_shape, self.channels)
 
-    def apply_transpose(self, x: Sequence[sp.Expr]) -> list[sp.Expr]:
-        """Cᵀx, accumulated over C's non-zeros (SymPy's sparse product is 100x slower)."""
-        terms: list[list[sp.Expr]] = [[] for _ in range(self.shape[1])]
+    def _product(self, what: str, vector: Sequence[sp.Expr], transpose: bool) -> list[sp.Expr]:
+        rows, cols = self.shape
+        self.check_terms(what, self.nnz_bound + rows + cols)
+        if len(vector) != (rows if transpose else cols):
+            raise ParameterError(f"the vector has {len(vector)} entries but {what} needs {rows if transpose else cols}, "
+                                 f"one per {'row' if transpose else 'column'} of C; pass that many")
+        terms: list[list[sp.Expr]] = [[] for _ in range(cols if transpose else rows)]
         for (row, col), value in sorted(self.entries().items()):
-            terms[col].append(value * x[row])
+            if transpose:
+                terms[col].append(value * vector[row])
+            else:
+                terms[row].append(value * vector[col])
         return [sp.Add(*t) for t in terms]
 
+    def apply_transpose(self, x: Sequence[sp.Expr]) -> list[sp.Expr]:
+        """Cᵀx, accumulated over C's non-zeros (SymPy's sparse product is 100x slower); bounded first by
+        :data:`MAX_EXPRESSION_TERMS` (one output at any size: :meth:`transpose_at`)."""
+        return self._product("Cᵀx", x, True)
+
     def apply(self, u: Sequence[sp.Expr]) -> list[sp.Expr]:
-        """Cu: the direct convolution of the flattened input u."""
-        terms: list[list[sp.Expr]] = [[] for _ in range(self.shape[0])]
-        for (row, col), value in sorted(self.entries().items()):
-            terms[row].append(value * u[col])
-        return [sp.Add(*t) for t in terms]
+        """Cu: the direct convolution of the flattened input u (bounded like :meth:`apply_transpose`)."""
+        return self._product("Cu", u, False)
 
     def element_formulas(self, x_name: str = "x", y_name: str = "y") -> list[tuple[sp.Symbol, sp.Expr]]:
         """Each output ``y_j`` of the transposed convolution as its sum of ``w·x`` terms."""
+        rows, cols = self.shape
+        self.check_terms("the element formulas", self.nnz_bound + rows + cols)
         return list(zip(self.output_symbols(y_name), self.apply_transpose(self.input_symbols(x_name))))
 
     # --- notebook view ---------------------------------------------------------
@@ -281,6 +406,10 @@ def elide(shape: tuple[int, int], entry: Callable[[int, int], sp.Expr], full: bo
           max_rows: int = MAX_ROWS, max_cols: int = MAX_COLS) -> tuple[sp.Matrix, bool]:
     """``(matrix, elided)``: the entries at the shown indices, ⋮ ⋯ ⋱ in the gaps - any size, cheaply."""
     rows, cols = shape
+    shown = (rows if full or rows <= max_rows else KEEP_ROWS + 2) * (cols if full or cols <= max_cols else KEEP_COLS + 2)
+    if shown > MAX_WHOLE_CELLS:
+        raise ParameterError(f"the matrix would show {shown} cells ({rows}×{cols}), more than a page or a terminal "
+                             f"can show ({MAX_WHOLE_CELLS}); show it elided, with smaller max_rows and max_cols")
     row_ids, col_ids = _shown(rows, max_rows, KEEP_ROWS, full), _shown(cols, max_cols, KEEP_COLS, full)
     dots = {(True, False): sp.Symbol(r"\vdots"), (False, True): sp.Symbol(r"\cdots"),
             (True, True): sp.Symbol(r"\ddots")}
@@ -327,6 +456,20 @@ def conv_operator(input_size, kernel_size, stride=1, padding=0, dilation=1, *, i
                               kernel=kernel, symbol=symbol)
 
 
+def _apparent_shape(kernel) -> tuple[int, ...]:
+    """The shape a kernel claims (an array's ``shape``, or the lengths down the first items of nested lists),
+    read before any entry is converted; :func:`_kernel_array` checks that it is rectangular."""
+    if hasattr(kernel, "shape"):
+        return tuple(int(n) for n in kernel.shape)
+    shape = []
+    while isinstance(kernel, (list, tuple)):
+        shape.append(len(kernel))
+        if not kernel:
+            break
+        kernel = kernel[0]
+    return tuple(shape)
+
+
 def operator_from_axes(axes: Sequence[Axis], *, in_channels: int = 1, out_channels: int = 1, groups: int = 1,
                        kernel=None, symbol: str = "w") -> ConvOperator:
     """The operator of a transposed convolution given in the canonical crop model."""
@@ -335,8 +478,13 @@ def operator_from_axes(axes: Sequence[Axis], *, in_channels: int = 1, out_channe
     array = None
     if kernel is not None:
         full = probe.weight_shape
+        shape = _apparent_shape(kernel)
+        if prod(shape) > MAX_KERNEL_ENTRIES:
+            raise ParameterError(f"a numeric kernel of {prod(shape)} entries is more than the symbolic engine converts "
+                                 f"quickly ({MAX_KERNEL_ENTRIES}); leave the kernel out for symbols, or use the "
+                                 f"numeric backend (tconvcalc.numeric) for kernels this large")
         data = kernel.tolist() if hasattr(kernel, "tolist") else kernel
-        rank = len(sp.Array(data).shape) if not isinstance(data, (int, float)) else 0
+        rank = len(shape)
         array = _kernel_array(data, full if rank == len(full) and rank > len(axes) else full[2:])
         if array.rank() == len(axes) and probe.channels:
             raise ParameterError(f"kernel has shape {tuple(array.shape)} but with channels C needs the full "
