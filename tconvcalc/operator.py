@@ -16,7 +16,7 @@ LaTeX and overlap views read the same triples.
 from __future__ import annotations
 
 from itertools import product
-from math import gcd, prod
+from math import prod
 from typing import Iterable, Iterator, Sequence
 
 from .errors import ParameterError
@@ -74,15 +74,13 @@ def column_pairs(axis: Axis, m: int) -> list[tuple[int, int]]:
     ``s/g``, and ``n = (m + b - a*d)/s`` must lie in ``[0, i)``.
     """
     target, s, d = m + axis.b, axis.s, axis.d
-    g = gcd(d, s)
-    if not 0 <= m < axis.o or target % g:
+    taps = axis.residue_taps(target % s)
+    if not 0 <= m < axis.o or not taps:
         return []
-    period = s // g
-    a0 = (target // g) * pow(d // g, -1, period) % period if period > 1 else 0
     low = max(0, -(-(target - (axis.i - 1) * s) // d))  # n ≤ i - 1
     high = min(axis.k - 1, target // d)  # n ≥ 0
-    first = low + (a0 - low) % period
-    return [((target - a * d) // s, a) for a in range(first, high + 1, period)]
+    first = low + (taps.start - low) % taps.step
+    return [((target - a * d) // s, a) for a in range(first, high + 1, taps.step)]
 
 
 def zero_insertion_cells(axis: Axis) -> list[str]:

@@ -319,45 +319,78 @@ class Axis(namedtuple("Axis", "i k s d b e", defaults=(1, 1, 0, 0))):
 
     # --- structure -------------------------------------------------------------
     @property
+    def phase_count(self) -> int:
+        """How many sub-pixel phases have outputs: all ``s`` when ``o >= s``, else one per output."""
+        return min(self.s, self.o)
+
+    def phase_residue(self, t: int) -> int:
+        """The residue of the ``t``-th phase with outputs, ascending, without listing the others: the
+        outputs' residues ``(b + j) mod s``, ``j < o``, are one run of consecutive residues, wrapping past s - 1.
+
+        >>> axis = Axis(2, 3, s=10**12, b=10**12 - 1)          # o = 4: four phases have outputs
+        >>> axis.phase_count, [axis.phase_residue(t) for t in range(4)]
+        (4, [0, 1, 2, 999999999999])
+        """
+        if self.o >= self.s:
+            return t
+        begin = self.b % self.s
+        wrapped = begin + self.o - self.s  # residues 0 .. wrapped - 1 come from the run's end
+        if wrapped <= 0:
+            return begin + t
+        return t if t < wrapped else begin + t - wrapped
+
+    def residue_taps(self, r: int) -> range:
+        """The taps ``a`` with ``a*d ≡ r (mod s)``, the ones that feed phase ``r``, as a range.
+
+        With ``g = gcd(d, s)`` only residues divisible by ``g`` are fed, each by the taps
+        ``a ≡ a0 (mod s/g)``, ``a0`` from the inverse of ``d/g`` modulo ``s/g``: O(log s).
+
+        >>> Axis(2, 5, 2).residue_taps(1), Axis(2, 5, 4, 2).residue_taps(1)
+        (range(1, 5, 2), range(0, 0))
+        """
+        s, d = self.s, self.d
+        g = gcd(d, s)
+        if r % g:
+            return range(0)
+        period = s // g
+        a0 = (r // g) * pow(d // g, -1, period) % period if period > 1 else 0
+        return range(a0, max(a0, self.k), period)
+
+    def phase(self, r: int) -> Phase:
+        """Phase ``r`` (see :class:`Phase`), its taps and their offsets as ranges, in O(log s).
+
+        >>> Axis(2, 3, 2).phase(0)
+        Phase(residue=0, taps=range(0, 3, 2), offsets=range(0, 2), first=0, count=3, q_first=0)
+        """
+        s, d = self.s, self.d
+        taps = self.residue_taps(r)
+        step = d // gcd(d, s)  # consecutive taps step by s/g, their offsets (a*d - r)/s by d/g
+        c0 = (taps.start * d - r) // s
+        first = (r - self.b) % s
+        return Phase(r, taps, range(c0, c0 + range_count(taps) * step, step), first, -(-(self.o - first) // s),
+                     (first + self.b) // s)
+
+    @property
     def phases(self) -> tuple[Phase, ...]:
         """The sub-pixel phases that have outputs, by residue ``r = (j + b) mod s`` (see :class:`Phase`):
-        all ``s`` of them when ``o >= s``, else the ``o`` residues the outputs fall on.
-
-        ``min(s, o) + k`` work and memory, whatever the stride: callers bound the output and the kernel
-        (the numeric routes by their bytes, the symbolic ones by the matrix's non-zeros).
+        all ``s`` of them when ``o >= s``, else the ``o`` residues the outputs fall on; taps and offsets as
+        tuples.  ``min(s, o) + k`` work: callers bound the output and the kernel first (the numeric routes
+        by their bytes), or ask for one :meth:`phase` at a time.
 
         >>> [(p.residue, p.taps, p.first, p.count) for p in Axis(2, 3, 2).phases]
         [(0, (0, 2), 0, 3), (1, (1,), 1, 2)]
         >>> [(p.residue, p.taps, p.first) for p in Axis(2, 3, s=10**12, b=10**12 - 1).phases]  # o = 4
         [(0, (0,), 1), (1, (1,), 2), (2, (2,), 3), (999999999999, (), 0)]
         """
-        s, d, b, o = self.s, self.d, self.b, self.o
-        taps: dict[int, list[int]] = {}
-        for a in range(self.k):
-            taps.setdefault(a * d % s, []).append(a)
-        firsts = range(min(s, o))  # the first output of each phase
         out = []
-        for first in firsts:
-            r = (first + b) % s
-            count = -(-(o - first) // s)
-            out.append(Phase(r, tuple(taps.get(r, ())), tuple((a * d - r) // s for a in taps.get(r, ())), first,
-                             count, (first + b) // s))
-        return tuple(sorted(out))
+        for t in range(self.phase_count):
+            p = self.phase(self.phase_residue(t))
+            out.append(p._replace(taps=tuple(p.taps), offsets=tuple(p.offsets)))
+        return tuple(out)
 
     def tap_count(self, phase: int) -> int:
-        """How many kernel taps feed output phase ``j mod s = phase``, arithmetically (any k, s, d).
-
-        Tap ``a`` feeds residue ``a*d mod s``; with ``g = gcd(d, s)`` only multiples of ``g`` are
-        fed, each by the taps ``a ≡ a0 (mod s/g)``.
-        """
-        s, d = self.s, self.d
-        r = (phase + self.b) % s
-        g = gcd(d, s)
-        if r % g:
-            return 0
-        period = s // g
-        a0 = (r // g) * pow(d // g, -1, period) % period if period > 1 else 0
-        return 0 if a0 >= self.k else (self.k - 1 - a0) // period + 1
+        """How many kernel taps feed output phase ``j mod s = phase``, arithmetically (any k, s, d)."""
+        return range_count(self.residue_taps((phase + self.b) % self.s))
 
     def phase_tap_counts(self) -> tuple[int, ...]:
         """How many kernel taps feed each output phase ``j mod s`` (``s`` values: bound the stride first).

@@ -126,22 +126,27 @@ def check_bytes(layer: Layer, channels: tuple[int, int], groups: int = 1, batch:
 
 def check_fits(layer: Layer, channels: tuple[int, int], groups: int = 1, batch: int = 2, dtype: str = "float64",
                peers: int = 0, nonfinite: bool = False) -> None:
-    """Refuse, in one sentence, a check some route cannot run or that would hold more than ``MAX_BYTES``."""
+    """Refuse, in one sentence, a check that would hold more than ``MAX_BYTES`` (its output alone is
+    counted first) or that some route cannot run."""
+    c_in, c_out = channels
+
+    def refuse(need: int, what: str) -> None:
+        if need > operands.MAX_BYTES:
+            raise ParameterError(
+                f"checking input_size {format_shape(layer.input_size)} with kernel_size "
+                f"{format_shape(layer.kernel_size)}, batch {batch} and channels {c_in}→{c_out} would hold "
+                f"{format_bytes(need)} at once ({what}), more than the {format_bytes(operands.MAX_BYTES)} the "
+                f"numeric backend allows (tconvcalc.numeric.MAX_BYTES, half the memory); check a smaller "
+                f"input_size, batch or channel count")
+
+    refuse(2 * batch * c_out * prod(layer.output_size) * np.dtype(dtype).itemsize, "two outputs at the least")
     for route in ROUTES:
         limit = route_limit(route, layer)
         if limit:
             raise ParameterError(f"{limit}, and the check runs every route; check a layer with a smaller stride or "
                                  f"output")
-    need = check_bytes(layer, channels, groups, batch, dtype, peers, nonfinite)
-    if need > operands.MAX_BYTES:
-        c_in, c_out = channels
-        raise ParameterError(
-            f"checking input_size {format_shape(layer.input_size)} with kernel_size "
-            f"{format_shape(layer.kernel_size)}, batch {batch} and channels {c_in}→{c_out} would hold "
-            f"{format_bytes(need)} at once (the inputs, the fast route's output as the reference, one more output "
-            f"and the largest route's work), more than the {format_bytes(operands.MAX_BYTES)} the numeric backend "
-            f"allows (tconvcalc.numeric.MAX_BYTES, half the memory); check a smaller input_size, batch or channel "
-            f"count")
+    refuse(check_bytes(layer, channels, groups, batch, dtype, peers, nonfinite),
+           "the inputs, the fast route's output as the reference, one more output and the largest route's work")
 
 
 def check_routes(layer: Layer, channels: tuple[int, int], groups: int = 1, batch: int = 2, trials: int = 3,

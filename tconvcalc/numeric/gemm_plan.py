@@ -45,7 +45,7 @@ def gather_rows(layer: Layer, modes: tuple[bool, ...]) -> int | None:
     bound = 1
     for axis, gather in zip(layer.axes, modes):
         if gather:
-            bound *= min(axis.s, axis.o)
+            bound *= axis.phase_count
             if bound > MAX_GATHER_ROWS:
                 return None
     rows = 1

@@ -244,7 +244,7 @@ MAX_PHASES = 1 << 18
 
 def phase_count(layer: Layer) -> int:
     """How many phases ``Axis.phases`` lists along the axes together, ``min(s, o)`` each, without listing them."""
-    return sum(min(axis.s, axis.o) for axis in layer.axes)
+    return sum(axis.phase_count for axis in layer.axes)
 
 
 def _phase_rows(axis: Axis, phase) -> tuple[slice, Rows]:

@@ -23,7 +23,7 @@ from ..operator import ravel, tap_range, unravel
 from ..arithmetic import MAX_ROWS, output_padding_range, sample_rows
 from ..spec import Axis, Layer, ParameterError, axes_text, range_count
 from .matrix import ConvOperator, operator_from_axes
-from .phases import output_terms, phase as phase_of, phase_count, phase_residue
+from .phases import output_terms
 from .proof import Derivation, Step, prove_equal
 from .vocabulary import Divides, Iverson, check_name, indexed_name
 
@@ -302,13 +302,13 @@ def _phase_rows(layer: Layer) -> tuple[list[dict], list[int]]:
     """Per axis, the phases listed (all, or the first and last MAX_ROWS // 2 of many) and how many there are."""
     rows, counts = [], []
     for n_axis, axis in enumerate(layer.axes):
-        count = phase_count(axis)
+        count = axis.phase_count
         counts.append(count)
         listed = sample_rows(count)
         for n, t in enumerate(listed):
             if n and t > listed[n - 1] + 1:
                 rows.append({"axis": n_axis, "skipped": t - listed[n - 1] - 1})
-            phase = phase_of(axis, phase_residue(axis, t))
+            phase = axis.phase(axis.phase_residue(t))
             shown = range(phase.first, phase.first + min(phase.count, 6) * axis.s, axis.s)
             rows.append({"axis": n_axis, "phase": phase.residue, "taps": _listed(phase.taps),
                          "offsets": _listed(phase.offsets), "outputs": list(shown) + (["…"] if phase.count > 6 else []),
