@@ -17,10 +17,12 @@ def _short(value: str) -> str:
     return value[value.index("{") + 1:-1] if value.endswith("}") and "_{" in value else value
 
 
-def _pattern(entries, rows: int, cols: int) -> tuple[list[str], int, int]:
-    """A sparsity pattern, one character per block of entries: '■' any non-zero, '·' none."""
-    step_r = max(1, -(-rows // (MAX_PATTERN // 2)))
-    step_c = max(1, -(-cols // MAX_PATTERN))
+def _pattern(entries, rows: int, cols: int, width: int) -> tuple[list[str], int, int]:
+    """A sparsity pattern, one character per block of entries: '■' any non-zero, '·' none; at most
+    ``width`` characters across and half as many lines."""
+    across = min(MAX_PATTERN, width)
+    step_r = max(1, -(-rows // (across // 2)))
+    step_c = max(1, -(-cols // across))
     filled = {(r // step_r, c // step_c) for r, c, _ in entries}
     return ["".join("■" if (br, bc) in filled else "·" for bc in range(-(-cols // step_c)))
             for br in range(-(-rows // step_r))], step_r, step_c
@@ -32,12 +34,15 @@ def render_matrix(report, console: Console) -> None:
     console.print(Text(f"{name}: {rows}×{cols}, {report.nnz} non-zeros", style="bold"),
                   Text(f"(convolution {list(report.conv_input_size)} → {list(report.conv_output_size)}"
                        f"{'; Cᵀ is its transpose' if report.transpose else ''})", style="dim"))
-    if cols <= MAX_TABLE_COLS and rows <= MAX_TABLE_ROWS:
+    # Terminals are narrow: print the tap index "0,1" for w_{0,1} and say so once; each column is its
+    # widest entry (or header) plus the one-space rule between columns.
+    widest = max([len(_short(v)) for _, _, v in report.entries] + [len(str(cols - 1))], default=1)
+    fits = len(str(rows - 1)) + 1 + cols * (widest + 1) <= console.width
+    if cols <= MAX_TABLE_COLS and rows <= MAX_TABLE_ROWS and fits:
         cells = [["0"] * cols for _ in range(rows)]
         for r, c, value in report.entries:
             cells[r][c] = value
-        # Terminals are narrow: print the tap index "0,1" for w_{0,1} and say so once.
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_header=True, padding=(0, 1, 0, 0), show_edge=False)
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_header=True, padding=0, show_edge=False)
         table.add_column("", style="dim", justify="right")
         for c in range(cols):
             table.add_column(str(c), justify="center")
@@ -47,7 +52,7 @@ def render_matrix(report, console: Console) -> None:
         console.print(Text(f"an entry a,b stands for the kernel symbol {report.symbol}_{{a,b}} (per axis, "
                            f"channel indices first); · is 0", style="dim"))
     else:
-        pattern, step_r, step_c = _pattern(report.entries, rows, cols)
+        pattern, step_r, step_c = _pattern(report.entries, rows, cols, console.width)
         console.print(Text(f"sparsity pattern, one character per {step_r}×{step_c} block "
                            f"(■ non-zero, · zero); --format latex shows the entries elided", style="dim"))
         for line in pattern:
