@@ -83,6 +83,10 @@ def matrix_report(op: sy.ConvOperator, transpose: bool = False) -> MatrixReport:
                         op.symbol, listed)
 
 
+# The art is indented 6 columns under its step, in an 80-column terminal.
+PRETTY_COLUMNS = 74
+
+
 def derivation_report(name: str, layer: Layer) -> DerivationReport:
     """``derive NAME``: the steps (plain, LaTeX and multi-line Unicode art) and the proofs."""
     der = DERIVATIONS[name](layer)
@@ -90,7 +94,7 @@ def derivation_report(name: str, layer: Layer) -> DerivationReport:
     for step, out in zip(der.steps, data["steps"]):
         # Multi-line Unicode art for the terminal; numbers substituted stay one line.
         out["pretty"] = None if step.expr is None else (
-            step.plain() if step.values else sp.pretty(step.expr, use_unicode=True))
+            step.plain() if step.values else sp.pretty(step.expr, use_unicode=True, num_columns=PRETTY_COLUMNS))
     for proof, out in zip(der.proofs, data["proofs"]):
         out["sentence"] = proof.sentence()
     return DerivationReport(f"derive {name}", data["title"], data["steps"], data["proofs"], data["results"],

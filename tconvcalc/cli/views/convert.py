@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from rich.text import Text
 
 from ...conventions.names import TITLES
@@ -41,8 +43,9 @@ def render_convert(report, console) -> None:
         console.print(Text("Exact: the layer alone gives the same values.", style="green"))
     else:
         console.print(Text("Not exact in one layer: apply the step(s) after it, as written above.", style="yellow"))
-        for note in report.notes:
-            console.print(Text("  • " + note, style="yellow"), soft_wrap=True)
+        for note in report.notes:  # wrapped under its bullet
+            for line in textwrap.wrap(note, console.width - 4, initial_indent="• ", subsequent_indent="  "):
+                console.print(Text("  " + line, style="yellow"))
     if report.weight:
         console.print()
         console.print(Text("Weights", style="bold"))
