@@ -304,21 +304,19 @@ class ConvOperator:
                     out.append((co * rows_per + ravel([n for n, _ in combo], self.conv_output_shape), value))
         return sorted(out, key=lambda pair: pair[0])
 
+    def _grid_symbol(self, name: str, flat: int, what: str, count: int, grid: tuple[int, ...]) -> sp.Symbol:
+        """The symbol at one flat position of a (channel, *grid) array, named by its index."""
+        channel, rest = divmod(self._check_index(what, flat, count), prod(grid))
+        index = unravel(rest, grid)
+        return sp.Symbol(indexed_name(name, (channel, *index) if self.channels else index))
+
     def input_symbol(self, row: int, name: str = "x") -> sp.Symbol:
         """The symbol of one input of the transposed convolution (row of C), for any size."""
-        row = self._check_index("row", row, self.shape[0])
-        rows_per = prod(self.conv_output_shape)
-        c, r = divmod(row, rows_per)
-        index = unravel(r, self.conv_output_shape)
-        return sp.Symbol(indexed_name(name, (c, *index) if self.channels else index))
+        return self._grid_symbol(name, row, "row", self.shape[0], self.conv_output_shape)
 
     def output_symbol(self, col: int, name: str = "y") -> sp.Symbol:
         """The symbol of one output of the transposed convolution (column of C), for any size."""
-        col = self._check_index("column", col, self.shape[1])
-        cols_per = prod(self.conv_input_shape)
-        c, r = divmod(col, cols_per)
-        index = unravel(r, self.conv_input_shape)
-        return sp.Symbol(indexed_name(name, (c, *index) if self.channels else index))
+        return self._grid_symbol(name, col, "column", self.shape[1], self.conv_input_shape)
 
     def transpose_at(self, col: int, x_name: str = "x") -> sp.Expr:
         """One output of Cᵀx, from one column of C - cheap at any size."""
