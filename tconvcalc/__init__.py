@@ -27,11 +27,13 @@ __all__ = [
 ]
 
 _LAZY_MODULES = {"numeric", "symbolic", "latex", "overlap", "conventions", "mirror", "compare", "plots",
-                 "reports", "operator", "notes", "records"}
+                 "reports", "operator", "notes", "records", "network"}
+_SHORT_NAMES = {"net": "network"}  # tc.net is the network package, as the command is `tconvcalc net`
 
 
 def __getattr__(name: str):
     # tc.numeric / tc.symbolic without importing NumPy or SymPy at ``import tconvcalc``.
+    name = _SHORT_NAMES.get(name, name)
     if name in _LAZY_MODULES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'tconvcalc' has no attribute {name!r}")

@@ -33,7 +33,7 @@ from .errors import NotInstalledError, ParameterError, TconvcalcError
 
 __all__ = ["Axis", "Layer", "Phase", "ParameterError", "NotInstalledError", "TconvcalcError", "axes_text", "broadcast",
            "channel_counts", "check_int", "check_at_least", "check_groups", "conv_count", "conv_length", "full_length", "kernel_span",
-           "op_limit", "is_per_axis", "ordinal_list", "range_count"]
+           "op_limit", "is_per_axis", "ordinal_list", "range_count", "ceil_div", "pool_count"]
 
 IntOrTuple = Union[int, Sequence[int]]
 
@@ -186,6 +186,28 @@ def full_length(i: int, k: int, s: int = 1, d: int = 1) -> int:
 def conv_count(length: int, k: int, s: int = 1, d: int = 1) -> int:
     """Positions a dilated kernel takes in ``length`` samples at stride ``s``: (length - d(k-1) - 1)//s + 1."""
     return (length - kernel_span(k, d)) // s + 1
+
+
+def ceil_div(a, b: int):
+    """``ceil(a / b)`` by floor division, so it also runs on exact non-int numbers (the network domain's)."""
+    return -((-a) // b)
+
+
+def pool_count(n, k: int, s: int, before: int, after: int, d: int = 1, ceil_mode: bool = False):
+    """PyTorch's pooled length: windows of a dilated ``k`` at stride ``s`` over the padded ``n``; with
+    ``ceil_mode`` a last partial window counts, unless it would start in the right padding (it must start
+    inside the input or the left padding).  Pure arithmetic, like :func:`conv_count`.
+
+    >>> pool_count(5, 2, 2, 0, 0), pool_count(5, 2, 2, 0, 0, ceil_mode=True)
+    (2, 3)
+    >>> pool_count(5, 3, 3, 1, 1, ceil_mode=True)  # a third window would start in the right padding
+    2
+    """
+    length = n + before + after - kernel_span(k, d)
+    if not ceil_mode:
+        return length // s + 1
+    count = ceil_div(length, s) + 1
+    return count - 1 if (count - 1) * s >= n + before else count
 
 
 def op_limit(stride: int, dilation: int) -> int:

@@ -19,7 +19,8 @@ PUBLIC = ["tconvcalc", "tconvcalc.spec", "tconvcalc.errors", "tconvcalc.arithmet
           "tconvcalc.operator", "tconvcalc.records", "tconvcalc.notes", "tconvcalc.conventions", "tconvcalc.numeric",
           "tconvcalc.symbolic", "tconvcalc.latex", "tconvcalc.overlap", "tconvcalc.compare", "tconvcalc.mirror",
           "tconvcalc.plots", "tconvcalc.reports.shape", "tconvcalc.reports.convert", "tconvcalc.reports.check",
-          "tconvcalc.reports.symbolic", "tconvcalc.reports.design"]
+          "tconvcalc.reports.symbolic", "tconvcalc.reports.design", "tconvcalc.network",
+          "tconvcalc.reports.net"]
 OPTIONAL = {"tconvcalc.plots": "matplotlib"}  # module -> the extra it needs
 
 

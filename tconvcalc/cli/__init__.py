@@ -51,6 +51,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                                             "as plan ranks layers."),
     "mirror": ("tconvcalc.cli.design:mirror", "The decoder that restores every size of an encoder SPEC (TOML or "
                                               "JSON) exactly."),
+    "net": ("tconvcalc.cli.net:net", "A whole network (spec, ONNX, Keras or PyTorch): sizes per layer, the sizes it "
+                                     "accepts, the fix."),
 }
 
 

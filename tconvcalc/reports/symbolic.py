@@ -87,9 +87,8 @@ def matrix_report(op: sy.ConvOperator, transpose: bool = False) -> MatrixReport:
 PRETTY_COLUMNS = 74
 
 
-def derivation_report(name: str, layer: Layer) -> DerivationReport:
-    """``derive NAME``: the steps (plain, LaTeX and multi-line Unicode art) and the proofs."""
-    der = DERIVATIONS[name](layer)
+def derivation_record(command: str, der: sy.Derivation) -> DerivationReport:
+    """A derivation as its report: the steps (plain, LaTeX and multi-line Unicode art) and the proofs."""
     data = der.to_dict()
     for step, out in zip(der.steps, data["steps"]):
         # Multi-line Unicode art for the terminal; numbers substituted stay one line.
@@ -97,8 +96,12 @@ def derivation_report(name: str, layer: Layer) -> DerivationReport:
             step.plain() if step.values else sp.pretty(step.expr, use_unicode=True, num_columns=PRETTY_COLUMNS))
     for proof, out in zip(der.proofs, data["proofs"]):
         out["sentence"] = proof.sentence()
-    return DerivationReport(f"derive {name}", data["title"], data["steps"], data["proofs"], data["results"],
-                            der.proved)
+    return DerivationReport(command, data["title"], data["steps"], data["proofs"], data["results"], der.proved)
+
+
+def derivation_report(name: str, layer: Layer) -> DerivationReport:
+    """``derive NAME``: the derivation for ``layer``, as its report."""
+    return derivation_record(f"derive {name}", DERIVATIONS[name](layer))
 
 
 def derivation_text(name: str, layer: Layer, markdown: bool = False) -> TextReport:

@@ -1,0 +1,76 @@
+"""``tconvcalc net``: a whole network - its sizes for one input, its domain, and the fix.
+
+A network that does not run at the given size is an answer, not bad input: the trace shows where it
+stops and the command exits 1, as ``check`` does on a failure, so scripts notice.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ..errors import ParameterError
+from .options import AXIS, json_option, markdown_option
+from .output import echo_text, emit
+
+
+def _kwargs(text: str | None) -> dict:
+    if text is None:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise ParameterError(f"--kwargs {text!r} is not JSON ({error}), the factory's keyword arguments are a JSON "
+                             f"object; write e.g. --kwargs '{{\"depth\": 4}}'") from None
+    if not isinstance(value, dict):
+        raise ParameterError(f"--kwargs {text!r} is a JSON {type(value).__name__}, the factory's keyword arguments "
+                             f"are an object; write e.g. --kwargs '{{\"depth\": 4}}'")
+    return value
+
+
+@click.command()
+@click.argument("model", metavar="MODEL")
+@click.option("--in", "--input-size", "input_size", type=AXIS, default=None,
+              help="input size per axis (one value: every axis) [default: the spec's input]")
+@click.option("--domain", is_flag=True, help="every input size the network accepts, per axis, derived")
+@click.option("--fix", is_flag=True, help="the nearest sizes that run, the pad to them, the output_padding to change")
+@click.option("--upto", type=click.IntRange(1), default=None, metavar="N",
+              help="with --domain and --json: list every accepted size from 1 to N per axis")
+@click.option("--latex", "as_latex", is_flag=True, help="with --domain: the derivation as LaTeX")
+@markdown_option
+@click.option("--kwargs", "kwargs", default=None, metavar="JSON", help="keyword arguments for a PyTorch factory")
+@json_option
+def net(model, input_size, domain, fix, upto, as_latex, markdown, kwargs, as_json):
+    """A whole network (spec, ONNX, Keras or PyTorch): sizes per layer, the sizes it accepts, the fix."""
+    factory_kwargs = _kwargs(kwargs)
+    if domain and fix:
+        raise ParameterError("--domain and --fix both set, they are two answers; ask for one of them")
+    if (as_latex or markdown) and not domain:
+        raise ParameterError("--latex/--markdown typeset the domain's derivation; add --domain")
+    if as_latex and markdown:
+        raise ParameterError("--latex and --markdown both set, a derivation is printed one way; keep one of them")
+    if upto is not None and not domain:
+        raise ParameterError("--upto lists the accepted sizes of the domain; add --domain")
+    from .views.net import render_domain, render_fix, render_trace
+
+    if domain:
+        from ..reports.net import domain_report, domain_text
+
+        if as_latex or markdown:
+            echo_text(domain_text(model, markdown, factory_kwargs))
+            return
+        emit(domain_report(model, upto, factory_kwargs), as_json, render_domain)
+        return
+    if fix:
+        from ..reports.net import fix_report
+
+        emit(fix_report(model, input_size, factory_kwargs), as_json, render_fix)
+        return
+    from ..reports.net import trace_report
+
+    report = trace_report(model, input_size, factory_kwargs)
+    emit(report, as_json, render_trace)
+    if not report.runs:
+        sys.exit(1)

@@ -1,0 +1,115 @@
+"""Terminal views of ``net``: the layer table and where it stops, the domain, the fix."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ...spec import axes_text
+from . import code_line
+from .symbolic import render_derivation
+
+
+def _notes(flags) -> str:
+    """A transposed layer's flags in a few words."""
+    if flags is None:
+        return ""
+    notes = []
+    if any(r and r[1] > r[0] for r in flags.arriving):  # the conv it inverts maps these sizes all to its input
+        notes.append("ambiguous: " + "×".join(f"{r[0]}–{r[1]}" if r and r[1] > r[0] else (str(r[0]) if r else "?")
+                                              for r in flags.arriving))
+    if flags.uneven:
+        notes.append("checkerboard")
+    if flags.not_exact:
+        notes.append("not one layer in " + ", ".join(flags.not_exact))
+    return "; ".join(notes)
+
+
+def render_trace(report, console: Console) -> None:
+    console.print(Text(f"{report.network}: input {axes_text(report.input_size)}, {report.ndim}-D", style="bold"))
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name, justify in (("layer", "left"), ("op", "left"), ("parameters", "left"), ("in", "right"),
+                          ("out", "right"), ("notes", "left")):
+        table.add_column(name, justify=justify, no_wrap=name != "notes")
+    for row in report.layers:
+        table.add_row(row.name, row.op, row.parameters, axes_text(row.input_size), axes_text(row.output_size),
+                      Text(_notes(row.flags), style="yellow"))
+    console.print(table)
+    failure = report.failure
+    if failure is None:
+        console.print(Text(f"✓ runs: output {axes_text(report.output_size)}", style="green"))
+        return
+    where = f" on axis {failure.axis}" if report.ndim > 1 else ""
+    console.print(Text(f"✗ {failure.node} ({failure.op}) stops{where}: {failure.reason}", style="bold red"))
+    if failure.paths:
+        for size, path in zip(failure.sizes, failure.paths):
+            console.print(Text(f"  {size:>6}  from " + " → ".join(path), style="red"))
+    else:
+        console.print(Text(f"  its input is {failure.sizes[0]}", style="red"))
+    console.print(Text(f"  the sizes that run: tconvcalc net {report.model} --domain", style="dim"))
+    console.print(Text(f"  what to change:     tconvcalc net {report.model} --in "
+                       f"{','.join(map(str, report.input_size))} --fix", style="dim"))
+
+
+def _classes_text(axis) -> str:
+    parts = []
+    for modulus, residue, first in axis.classes:
+        start = (first - residue) // modulus
+        offset = f" + {residue}" if residue else ""
+        series = ", ".join(str(first + j * modulus) for j in range(3))
+        parts.append(f"n = {modulus}t{offset}, t ≥ {start} ({series}, …)")
+    if axis.points:
+        parts.append("n ∈ {" + ", ".join(map(str, axis.points)) + "}")
+    return "; or ".join(parts) if parts else "no size"
+
+
+def render_domain(report, console: Console) -> None:
+    console.print(Text(f"{report.network}: the input sizes it runs at, per axis", style="bold"))
+    for axis in report.axes:
+        name = f"axis {axis.axis}" if report.ndim > 1 else "size"
+        console.print(Text(f"{name}: ", style="bold") + Text(_classes_text(axis), style="bold green"))
+    shown = report.axes
+    if len(report.axes) > 1 and all(_same(axis, report.axes[0]) for axis in report.axes):
+        shown = report.axes[:1]  # every axis alike: its derivation once
+        console.print(Text("(every axis has the same layers and sizes: the derivation is shown once)", style="dim"))
+    for axis in shown:
+        console.print()
+        render_derivation(axis.derivation, console)
+
+
+def _same(axis, other) -> bool:
+    return (axis.classes, axis.points, [s["text"] for s in axis.derivation.steps]) == (
+        other.classes, other.points, [s["text"] for s in other.derivation.steps])
+
+
+def render_fix(report, console: Console) -> None:
+    size = axes_text(report.input_size)
+    if all(axis.runs for axis in report.axes):
+        console.print(Text(f"{report.network} runs at {size}: nothing to change", style="green"))
+        return
+    console.print(Text(f"{report.network} does not run at {size}", style="bold"))
+    for axis in report.axes:
+        name = f"axis {axis.axis}" if report.ndim > 1 else "size"
+        if axis.runs:
+            console.print(Text(f"{name}: {axis.size} runs"))
+            continue
+        options = []
+        if axis.below is not None:
+            options.append(f"{axis.below} below (crop {axis.crop[0]}, {axis.crop[1]})")
+        if axis.above is not None:
+            options.append(f"{axis.above} above (pad {axis.pad[0]}, {axis.pad[1]})")
+        console.print(Text(f"{name}: {axis.size} → nearest " + (" or ".join(options) or "none")))
+    if report.changes:
+        console.print(Text(f"or keep {size} and change output_padding (PyTorch):", style="bold"))
+        for change in report.changes:
+            ops = change.output_padding
+            console.print(Text(f"  {change.node}: output_padding={ops[0] if len(set(ops)) == 1 else ops}"))
+            if change.pytorch:
+                code_line(console, change.pytorch, "    ")
+            if change.forward:
+                console.print(Text("    or call it with output_size:", style="dim"))
+                code_line(console, change.forward, "    ")
+        console.print(Text(f"✓ with these changes {size} runs", style="green") if report.runs else
+                      Text("✗ output_padding alone does not make it run; pad or crop the input", style="yellow"))

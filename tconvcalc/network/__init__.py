@@ -1,0 +1,18 @@
+"""Whole networks: every layer's size for an input, the exact input sizes a network accepts, and the fix.
+
+A :class:`~.graph.Network` is read from a TOML/JSON spec, an ONNX file, a Keras ``.keras`` file or a
+PyTorch module (:func:`load`); :func:`~.trace.trace` follows one input size through it, and the
+domain (:mod:`.domain`) derives, per axis, every size for which it runs.
+
+>>> net = load("examples/unet_encoder.toml")
+>>> trace(net, (161, 97)).output_size
+(20, 12)
+"""
+
+from __future__ import annotations
+
+from .graph import Network, Node
+from .load import load
+from .tracer import trace
+
+__all__ = ["Network", "Node", "load", "trace"]

@@ -1,0 +1,107 @@
+"""The domain of a network, derived step by step with SymPy (what ``net --domain`` prints and typesets).
+
+Each layer's size rule, evaluated on a symbol, gives its floor-of-affine map; the period is the least
+common multiple of the divisors along the paths; SymPy proves the lemma that makes every class
+``n = P·t + r`` affine (``floor((P·t + c)/s) = (P/s)·t + floor(c/s)`` for integer ``t`` when ``s``
+divides ``P``); each class's merges are shown as equalities in ``t``; the result is checked against
+the plain size rules at every size up to the last threshold and one period more.
+
+>>> from tconvcalc.network import load
+>>> der = domain_derivation(load("examples/unet_encoder.toml"), 0)
+>>> der.proved, der.results["classes"]
+(True, [[1, 0, 5]])
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..arithmetic import sample_rows
+from ..symbolic.proof import Derivation, Proof, prove_equal
+from .affine import Affine
+from .domain import axis_domain, classes, period
+from .graph import Network
+from .ops import OPS
+
+N, T, C = sp.Symbol("n", integer=True, positive=True), sp.Symbol("t", integer=True, nonnegative=True), \
+    sp.Symbol("c", integer=True)
+# Distinct layer rules listed before "…".
+MAX_RULES = 12
+
+
+class SizeCheck(Proof):
+    """A derived result run against the plain size rules, size by size (not an algebraic proof)."""
+
+    def sentence(self) -> str:
+        return f"checked: {self.statement}" if self.holds else f"NOT checked: {self.statement} — {self.counterexample}"
+
+
+def _affine(value) -> sp.Expr:
+    return value.a * T + value.b if isinstance(value, Affine) else sp.Integer(value)
+
+
+def _rule(node, axis: int) -> sp.Expr | None:
+    """The layer's size rule on the symbol n, or None when it has a case split (ceil_mode's last window)."""
+    try:
+        return OPS[node.op].size(N, node.axes[axis])[0]
+    except TypeError:  # SymPy cannot order a symbolic comparison
+        return None
+
+
+def domain_derivation(network: Network, axis: int) -> Derivation:
+    found = axis_domain(network, axis)
+    p = found.period
+    der = Derivation(f"The sizes {network.name} accepts along axis {axis}")
+    rules: dict = {}
+    for node in network.nodes:
+        if not OPS[node.op].merge and node.op != "identity":
+            rules.setdefault((node.op, node.axes[axis].get("ceil", False), node.text()), node)
+    for key, node in list(rules.items())[:MAX_RULES]:
+        rule = _rule(node, axis)
+        words = f"{node.name} ({node.source or node.op} {node.text()})".replace(" )", ")")
+        if rule is None:
+            der.add(f"{words} maps n to ceil((n + b + e − d(k−1) − 1)/s) + 1, one less when that last window "
+                    f"would start in the right padding (PyTorch's ceil_mode)")
+        else:
+            der.add(f"{words} maps n to", sp.Eq(sp.Symbol("m"), rule))
+    if len(rules) > MAX_RULES:
+        der.add(f"… and {len(rules) - MAX_RULES} more layer rules of the same kinds")
+    divisors = sorted({OPS[node.op].divisor(node.axes[axis]) for node in network.nodes} - {1})
+    der.add("every division (stride, downscale factor) along a path multiplies, and the paths combine by "
+            "least common multiple: the period is", sp.Eq(sp.Symbol("P"), p))
+    if divisors:
+        der.proofs.append(prove_equal(
+            f"floor((P·t + c)/s) = (P/s)·t + floor(c/s) for all integers t, c, with P = {p} and s in "
+            f"{divisors}: on n = P·t + r every layer's size is affine in t",
+            [sp.floor((p * T + C) / s) for s in divisors], [(p // s) * T + sp.floor(C / s) for s in divisors]))
+    der.add(f"so write n = {p}·t + r with r = 1..{p}; each class of sizes runs from some t on, at one t, or never:",
+            sp.Eq(N, p * T + sp.Symbol("r")))
+    results = classes(network, axis, p)
+    merges = [node for node in network.nodes if OPS[node.op].merge]
+    for index in sample_rows(len(results)):
+        c = results[index]
+        if c.stop is None:
+            equal = [sp.Eq(_affine(c.sizes[name]), _affine(c.sizes[node.inputs[0]]), evaluate=False)
+                     for node in merges for name in node.inputs[1:]]
+            when = f"for t = {c.fixed_t} only" if c.fixed_t is not None else f"for every t ≥ {c.first_t}"
+            der.add(f"r = {c.residue}: the merges agree {when}" + (":" if equal else " (no merge)"),
+                    sp.And(*equal, evaluate=False) if len(equal) > 1 else (equal[0] if equal else None))
+        else:
+            der.add(f"r = {c.residue}: stops at {c.stop[0]}: {c.stop[1]}")
+    if len(results) > len(sample_rows(len(results))):
+        der.add(f"(the first and last classes shown of {len(results)})")
+    for progression in found.classes:
+        start = (progression.first - progression.residue) // progression.modulus
+        der.add(f"accepted, for t ≥ {start} (every size ≡ {progression.residue} mod {progression.modulus} from "
+                f"{progression.first} on):", sp.Eq(N, progression.modulus * T + progression.residue))
+    if found.points:
+        der.add(f"and the single sizes {', '.join(map(str, found.points))}")
+    if not found.classes and not found.points:
+        der.add("no input size runs along this axis")
+    first, last, agree = found.checked
+    der.proofs.append(SizeCheck(f"the plain size rules accept exactly these sizes at every n from {first} to "
+                                f"{last} (the last threshold and one period more)", last - first + 1, agree, 0.0,
+                                None if agree else "they disagree"))
+    der.results.update({"period": p, "classes": [[c.modulus, c.residue, c.first] for c in found.classes],
+                        "points": list(found.points)})
+    return der

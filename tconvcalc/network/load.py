@@ -1,0 +1,40 @@
+"""Which reader a model needs, from its name: a spec file, an ONNX or Keras file, or PyTorch code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import ParameterError
+from .graph import Network
+
+SPEC_SUFFIXES = (".toml", ".json")
+
+
+def load(model, kwargs: dict | None = None) -> Network:
+    """A network from ``model``: a ``.toml``/``.json`` spec, an ``.onnx`` file, a ``.keras`` file, or
+    PyTorch code as ``path/to/file.py:Factory`` or ``package.module:Factory`` (``kwargs`` go to the
+    factory); an ``nn.Module`` itself is read as it is."""
+    if not isinstance(model, (str, Path)):
+        from .read_torch import from_torch
+
+        return from_torch(model)
+    text = str(model)
+    suffix = Path(text).suffix.lower()
+    if suffix in SPEC_SUFFIXES:
+        from .read_spec import load_network
+
+        return load_network(text)
+    if suffix == ".onnx":
+        from .read_onnx import load_onnx
+
+        return load_onnx(text)
+    if suffix == ".keras":
+        from .read_keras import load_keras
+
+        return load_keras(text)
+    if ":" in text:
+        from .read_torch import load_torch
+
+        return load_torch(text, kwargs or {})
+    raise ParameterError(f"{text!r} is not a model tconvcalc reads, a model is a .toml/.json spec, an .onnx or "
+                         f".keras file, or PyTorch code as file.py:Factory or module:Factory; name one of those")

@@ -1,0 +1,105 @@
+"""What each kind of layer does to one spatial size, as rules over the crop model's arithmetic.
+
+A rule takes the input size ``n`` along one axis and that axis's parameters ``q`` and returns the
+output size and what must hold for the layer to run: values that must be ``≥ 0``, each with the
+reason it fails.  Rules are plain arithmetic on the model's functions (:func:`~tconvcalc.spec.conv_count`,
+:func:`~tconvcalc.spec.full_length`, :func:`~tconvcalc.spec.pool_count`), so the same rule sizes one
+input (ints) and a whole class of inputs (:class:`~.affine.Affine`, for the domain).
+
+>>> size, needs = OPS["conv"].size(7, {"k": 3, "s": 2, "d": 1, "pad": (1, 1), "same": False})
+>>> size, [value for value, _ in needs]
+(4, [6])
+>>> OPS["max_pool"].size(5, {"k": 2, "s": 2, "d": 1, "pad": (0, 0), "ceil": True, "same": False})[0]
+3
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from ..spec import ceil_div, conv_count, full_length, kernel_span, pool_count
+
+# size(n, q) -> (output size, [(value that must be ≥ 0, why the layer fails otherwise)]);
+# divisor(q): the factor a class of inputs must be a multiple of for the rule to stay affine on it;
+# text(q): the axis's parameters as a layer table shows them.
+Op = namedtuple("Op", "name size divisor text merge")
+
+
+def _conv(n, q):
+    if q["same"]:  # TensorFlow/Keras/ONNX "same": ceil(n / s) whatever the kernel
+        return ceil_div(n, q["s"]), []
+    b, e = q["pad"]
+    length = n + b + e
+    span = kernel_span(q["k"], q["d"])
+    return conv_count(length, q["k"], q["s"], q["d"]), [
+        (length - span, f"the padded input is shorter than the dilated kernel ({span})")]
+
+
+def _pool(n, q):
+    if q["same"]:
+        return ceil_div(n, q["s"]), []
+    b, e = q["pad"]
+    # PyTorch asks only for one output: with ceil_mode a window may be longer than the padded input
+    return pool_count(n, q["k"], q["s"], b, e, q["d"], q["ceil"]), []
+
+
+def _conv_transpose(n, q):
+    if q.get("fixed") is not None:  # ONNX output_shape: the size is given, the crop follows from it
+        total = full_length(n, q["k"], q["s"], q["d"]) + q["op"] - q["fixed"]
+        return q["fixed"], [(total, "the requested output_shape is larger than the layer can produce")]
+    b, e = q["crop"]
+    return full_length(n, q["k"], q["s"], q["d"]) - b - e, []
+
+
+def _unshuffle(n, q):
+    return n // q["r"], [(-(n % q["r"]), f"the size is not a multiple of the downscale factor {q['r']}")]
+
+
+def _pad_text(pair) -> str:
+    return f"{pair[0]}" if pair[0] == pair[1] else f"{pair[0]},{pair[1]}"
+
+
+def _conv_text(q) -> str:
+    if q["same"]:
+        return f"k{q['k']} s{q['s']} same" + (f" d{q['d']}" if q["d"] > 1 else "")
+    return f"k{q['k']} s{q['s']} p{_pad_text(q['pad'])}" + (f" d{q['d']}" if q["d"] > 1 else "")
+
+
+def _tconv_text(q) -> str:
+    if q.get("fixed") is not None:
+        return f"k{q['k']} s{q['s']} → {q['fixed']}" + (f" d{q['d']}" if q["d"] > 1 else "")
+    return f"k{q['k']} s{q['s']} crop {_pad_text(q['crop'])}" + (f" d{q['d']}" if q["d"] > 1 else "")
+
+
+def _pool_text(q) -> str:
+    return _conv_text(q) + (" ceil" if q.get("ceil") else "")
+
+
+def _keep(n, q):
+    return n, []
+
+
+OPS = {op.name: op for op in (
+    Op("conv", _conv, lambda q: q["s"], _conv_text, False),
+    Op("conv_transpose", _conv_transpose, lambda q: 1, _tconv_text, False),
+    Op("max_pool", _pool, lambda q: q["s"], _pool_text, False),
+    Op("avg_pool", _pool, lambda q: q["s"], _pool_text, False),
+    Op("upsample", lambda n, q: (n * q["r"], []), lambda q: 1, lambda q: f"×{q['r']}", False),
+    Op("pixel_shuffle", lambda n, q: (n * q["r"], []), lambda q: 1, lambda q: f"×{q['r']}", False),
+    Op("pixel_unshuffle", _unshuffle, lambda q: q["r"], lambda q: f"÷{q['r']}", False),
+    Op("pad", lambda n, q: (n + q["pad"][0] + q["pad"][1], []), lambda q: 1,
+       lambda q: f"{q['pad'][0]:+},{q['pad'][1]:+}", False),
+    Op("adaptive_pool", lambda n, q: (q["size"], []), lambda q: 1, lambda q: f"→ {q['size']}", False),
+    Op("identity", _keep, lambda q: 1, lambda q: "", False),
+    # merges: every input has the same size (concatenation along the channels, elementwise ops)
+    Op("concat", _keep, lambda q: 1, lambda q: "", True),
+    Op("add", _keep, lambda q: 1, lambda q: "", True),
+)}
+
+# What the spec and the readers may call an op, and the op it is.
+ALIASES = {"convolution": "conv", "conv_transpose": "conv_transpose", "deconv": "conv_transpose",
+           "transposed_conv": "conv_transpose", "maxpool": "max_pool", "avgpool": "avg_pool",
+           "upsampling": "upsample", "resize": "upsample", "depth_to_space": "pixel_shuffle",
+           "space_to_depth": "pixel_unshuffle", "cat": "concat", "concatenate": "concat",
+           "sum": "add", "mul": "add", "multiply": "add", "relu": "identity", "activation": "identity",
+           "batch_norm": "identity", "norm": "identity", "dropout": "identity"}

@@ -1,0 +1,92 @@
+"""What ``tconvcalc net`` answers: a network's sizes for one input, its domain, and the fix.
+
+The trace imports neither SymPy nor NumPy; the domain's derivation loads SymPy.
+
+>>> report = trace_report("examples/unet_encoder.toml", (161, 97))
+>>> report.output_size, report.runs
+((20, 12), True)
+"""
+
+from __future__ import annotations
+
+from ..records import record
+from ..spec import ParameterError
+
+NetTraceReport = record("NetTraceReport", "command model network ndim input_size layers output_size failure runs",
+                        doc="``tconvcalc net``: every layer's sizes for one input, and where it stops if it does.")
+NetAxisDomain = record("NetAxisDomain", "axis period classes points rejected checked accepted derivation",
+                       optional="accepted",
+                       doc="One axis of the domain: the accepted classes ``[modulus, residue, first]`` and single "
+                           "sizes, the residues that never run and where, the check, every accepted size up to "
+                           "the bound asked for (with one), and the derivation.")
+NetDomainReport = record("NetDomainReport", "command model network ndim axes",
+                         doc="``tconvcalc net``'s domain: the exact input sizes per axis.")
+NetFixReport = record("NetFixReport", "command model network ndim input_size axes changes runs",
+                      doc="``tconvcalc net``'s fix: the nearest accepted sizes, the pad or crop to them, and the "
+                          "output_padding changes that make this size run.")
+
+# The accepted sizes are listed up to this bound at most, per axis.
+MAX_UPTO = 100_000
+
+
+def _load(model, kwargs=None):
+    from ..network import load
+
+    return load(model, kwargs)
+
+
+def _sizes(network, sizes):
+    if sizes is None:
+        if network.default_input is None:
+            raise ParameterError(f"no input size for {network.source}, tracing needs one; give the input size, e.g. "
+                                 f"{','.join(['64'] * network.ndim)}, or an 'input' in the spec")
+        return network.default_input
+    return sizes
+
+
+def trace_report(model, sizes=None, kwargs=None) -> NetTraceReport:
+    from ..network import trace
+
+    network = _load(model, kwargs)
+    result = trace(network, _sizes(network, sizes))
+    return NetTraceReport("net trace", str(model), network.name, network.ndim, result.input_size, result.rows,
+                          result.output_size, result.failure, result.failure is None)
+
+
+def domain_report(model, upto: int | None = None, kwargs=None) -> NetDomainReport:
+    from ..network.derive import domain_derivation
+    from ..network.domain import accepted, axis_domain
+    from .symbolic import derivation_record
+
+    if upto is not None and not 1 <= upto <= MAX_UPTO:
+        raise ParameterError(f"upto={upto} is outside 1..{MAX_UPTO}, the sizes listed per axis; give a smaller "
+                             f"bound (the classes describe every size)")
+    network = _load(model, kwargs)
+    axes = []
+    for axis in range(network.ndim):
+        found = axis_domain(network, axis)
+        der = domain_derivation(network, axis)
+        axes.append(NetAxisDomain(axis, found.period, tuple((c.modulus, c.residue, c.first) for c in found.classes),
+                                  found.points, found.rejected, found.checked,
+                                  None if upto is None else tuple(accepted(found, upto)),
+                                  derivation_record(f"net domain (axis {axis})", der)))
+    return NetDomainReport("net domain", str(model), network.name, network.ndim, tuple(axes))
+
+
+def domain_text(model, markdown: bool = False, kwargs=None) -> str:
+    """The domain's derivation typeset, every axis (LaTeX or Markdown)."""
+    from .. import latex as lx
+    from ..network.derive import domain_derivation
+
+    network = _load(model, kwargs)
+    return "\n".join(lx.derivation_latex(domain_derivation(network, axis), markdown=markdown)
+                     for axis in range(network.ndim))
+
+
+def fix_report(model, sizes=None, kwargs=None) -> NetFixReport:
+    from ..network.fix import fix
+
+    network = _load(model, kwargs)
+    found = fix(network, _sizes(network, sizes))
+    return NetFixReport("net fix", str(model), network.name, network.ndim, found.input_size, found.axes,
+                        found.changes, found.runs)

@@ -1,0 +1,268 @@
+"""Whole networks: each size rule against PyTorch, the derived domain against brute force (the plain
+rules, and PyTorch itself running random encoder/decoder graphs), the trace, the fix and the command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tconvcalc.network import load, trace
+from tconvcalc.network.domain import accepts, axis_domain, runs
+from tconvcalc.network.fix import fix
+from tconvcalc.network.ops import OPS
+from tconvcalc.network.read_spec import parse_network
+from tconvcalc.spec import ParameterError
+
+from helpers import run, run_error, run_json
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+# --- each op's size rule against PyTorch ---------------------------------------------------------
+
+
+@st.composite
+def one_op(draw):
+    """An op with PyTorch's parameters on one axis, and the functional call that runs it."""
+    kind = draw(st.sampled_from(["conv", "conv_transpose", "max_pool", "avg_pool", "upsample", "pixel_shuffle",
+                                 "pixel_unshuffle"]))
+    k, s, d = draw(st.integers(1, 5)), draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    if kind == "conv":
+        p = draw(st.integers(0, 4))
+        return kind, {"k": k, "s": s, "d": d, "pad": (p, p), "same": False}, ("conv1d", dict(stride=s, padding=p,
+                                                                                            dilation=d), k)
+    if kind == "conv_transpose":
+        p, op = draw(st.integers(0, 4)), draw(st.integers(0, max(s, d) - 1))
+        return kind, {"k": k, "s": s, "d": d, "crop": (p, p - op)}, ("conv_transpose1d", dict(
+            stride=s, padding=p, output_padding=op, dilation=d), k)
+    if kind.endswith("pool"):
+        p, ceil = draw(st.integers(0, k // 2)), draw(st.booleans())
+        d = d if kind == "max_pool" else 1
+        args = dict(stride=s, padding=p, ceil_mode=ceil, **({"dilation": d} if kind == "max_pool" else {}))
+        return kind, {"k": k, "s": s, "d": d, "pad": (p, p), "ceil": ceil, "same": False}, (
+            f"{kind.replace('_', '')}1d", dict(kernel_size=k, **args), None)
+    r = draw(st.integers(1, 4))
+    return kind, {"r": r}, (kind, r, None)
+
+
+def _torch_size(torch, call, n: int) -> int | None:
+    """The output length PyTorch gives for length n, or None if it refuses."""
+    name, args, k = call
+    F = torch.nn.functional
+    try:
+        if name in ("conv1d", "conv_transpose1d"):
+            y = getattr(F, name)(torch.zeros(1, 1, n), torch.zeros(1, 1, k), **args)
+        elif name in ("maxpool1d", "avgpool1d"):
+            y = getattr(F, name.replace("pool", "_pool"))(torch.zeros(1, 1, n), **args)
+        elif name == "upsample":
+            y = F.interpolate(torch.zeros(1, 1, n), scale_factor=args, mode="nearest")
+        elif name == "pixel_shuffle":  # 2-D, the size along one spatial axis
+            y = F.pixel_shuffle(torch.zeros(1, args * args, n, 1), args)[..., 0]
+        else:
+            y = F.pixel_unshuffle(torch.zeros(1, 1, n, n), args)[..., 0]
+    except RuntimeError:
+        return None
+    return y.shape[-1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(one_op(), st.integers(1, 24))
+def test_each_size_rule_is_pytorchs(torch, case, n):
+    kind, q, call = case
+    size, needs = OPS[kind].size(n, q)
+    ours = size if all(value >= 0 for value, _ in needs) and size >= 1 else None
+    assert ours == _torch_size(torch, call, n)
+
+
+# --- random encoder/decoder graphs: the derived domain against brute force ----------------------
+
+
+@st.composite
+def unets(draw):
+    """A 1-D encoder/decoder with skips: random downs (strided conv or pooling, ceil_mode too) and ups
+    (transposed conv with any valid output_padding, or nearest upsampling), as a spec and as the
+    PyTorch calls that run it."""
+    layers, calls, skips, previous = [], [], [], "input"
+    levels = draw(st.integers(1, 4))
+    for level in range(levels):
+        k = draw(st.sampled_from([1, 3, 5]))
+        layers.append(dict(name=f"enc{level}", kernel_size=k, padding=k // 2, inputs=[previous]))
+        calls.append(("conv", f"enc{level}", previous, dict(k=k, stride=1, padding=k // 2, dilation=1)))
+        skips.append(f"enc{level}")
+        k, s = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+        if draw(st.booleans()):
+            p, d = draw(st.integers(0, 2)), draw(st.integers(1, 2))
+            layers.append(dict(name=f"down{level}", kernel_size=k, stride=s, padding=p, dilation=d))
+            calls.append(("conv", f"down{level}", f"enc{level}", dict(k=k, stride=s, padding=p, dilation=d)))
+        else:
+            p, ceil = draw(st.integers(0, k // 2)), draw(st.booleans())
+            layers.append(dict(name=f"down{level}", op="max_pool", kernel_size=k, stride=s, padding=p, ceil_mode=ceil))
+            calls.append(("pool", f"down{level}", f"enc{level}", dict(k=k, stride=s, padding=p, ceil_mode=ceil)))
+        previous = f"down{level}"
+    for level in reversed(range(levels)):
+        if draw(st.booleans()):
+            k, s, d = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+            p, op = draw(st.integers(0, 2)), draw(st.integers(0, max(s, d) - 1))
+            layers.append(dict(name=f"up{level}", op="conv_transpose", kernel_size=k, stride=s, padding=p,
+                               output_padding=op, dilation=d, inputs=[previous]))
+            calls.append(("tconv", f"up{level}", previous, dict(k=k, stride=s, padding=p, output_padding=op,
+                                                              dilation=d)))
+        else:
+            r = draw(st.integers(1, 3))
+            layers.append(dict(name=f"up{level}", op="upsample", scale_factor=r, inputs=[previous]))
+            calls.append(("upsample", f"up{level}", previous, r))
+        layers.append(dict(name=f"cat{level}", op="concat", inputs=[skips[level], f"up{level}"]))
+        calls.append(("cat", f"cat{level}", (skips[level], f"up{level}"), None))
+        previous = f"cat{level}"
+    return parse_network(json.dumps({"ndim": 1, "layers": layers}), "random", "json"), calls
+
+
+def _torch_runs(torch, calls, n: int) -> bool:
+    F = torch.nn.functional
+    values = {"input": torch.zeros(1, 1, n)}
+    try:
+        for kind, name, source, a in calls:
+            if kind == "conv":
+                y = F.conv1d(values[source], torch.zeros(1, 1, a["k"]), stride=a["stride"], padding=a["padding"],
+                             dilation=a["dilation"])
+            elif kind == "pool":
+                y = F.max_pool1d(values[source], a["k"], a["stride"], a["padding"], ceil_mode=a["ceil_mode"])
+            elif kind == "tconv":
+                y = F.conv_transpose1d(values[source], torch.zeros(1, 1, a["k"]), stride=a["stride"],
+                                       padding=a["padding"], output_padding=a["output_padding"], dilation=a["dilation"])
+            elif kind == "upsample":
+                y = F.interpolate(values[source], scale_factor=a, mode="nearest")
+            else:
+                y = torch.cat([values[s] for s in source], dim=1)[:, :1]
+            values[name] = y
+    except RuntimeError:
+        return False
+    return True
+
+
+@settings(max_examples=300, deadline=None)
+@given(unets())
+def test_derived_domain_is_what_the_plain_rules_accept(case):
+    network, _ = case
+    found = axis_domain(network, 0)  # also checks itself up to the last threshold and a period
+    last = max([c.first for c in found.classes] + list(found.points) + [0]) + 4 * found.period
+    assert [n for n in range(1, last + 1) if accepts(found, n)] == [n for n in range(1, last + 1)
+                                                                    if runs(network, 0, n)]
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None)
+@given(unets())
+def test_derived_domain_is_where_pytorch_runs(torch, case):
+    network, calls = case
+    found = axis_domain(network, 0)
+    last = min(96, max([c.first for c in found.classes] + list(found.points) + [0]) + 2 * found.period)
+    assert [n for n in range(1, last + 1) if accepts(found, n)] == [n for n in range(1, last + 1)
+                                                                    if _torch_runs(torch, calls, n)]
+
+
+# --- trace and fix -------------------------------------------------------------------------------
+
+UNET = """
+name = "two-level U-Net"
+ndim = 2
+[[layers]]
+name = "enc1"
+kernel_size = 3
+padding = 1
+[[layers]]
+name = "pool1"
+op = "max_pool"
+kernel_size = 2
+[[layers]]
+name = "mid"
+kernel_size = 3
+padding = 1
+[[layers]]
+name = "up1"
+op = "conv_transpose"
+kernel_size = 2
+stride = 2
+[[layers]]
+name = "cat1"
+op = "concat"
+inputs = ["enc1", "up1"]
+"""
+
+
+def test_trace_names_the_first_merge_that_fails_with_both_paths():
+    result = trace(parse_network(UNET), (9, 8))
+    assert result.failure.node == "cat1" and result.failure.axis == 0 and result.failure.sizes == (9, 8)
+    assert result.failure.paths == (("enc1",), ("enc1", "pool1", "mid", "up1"))
+    assert [row.output_size for row in result.rows] == [(9, 8), (4, 4), (4, 4), (8, 8)]
+    flags = result.rows[-1].flags
+    assert flags.arriving == ([8, 9], [8, 9]) and not flags.uneven  # a k2 s2 pool sends 8 and 9 alike to 4
+
+
+def test_fix_finds_the_nearest_sizes_and_the_output_padding_that_makes_this_one_run(torch):
+    found = fix(parse_network(UNET), (9, 8))
+    axis = found.axes[0]
+    assert (axis.below, axis.above, axis.pad, axis.crop) == (8, 10, (0, 1), (0, 1)) and found.axes[1].runs
+    (change,) = found.changes
+    assert change.node == "up1" and change.output_padding == (1, 0) and found.runs
+    # the printed layer, with the fixed output_padding, restores 9×8 in PyTorch
+    layer = eval(change.pytorch.replace("in_ch, out_ch", "1, 1"), {"nn": torch.nn})
+    assert tuple(layer(torch.zeros(1, 1, 4, 4)).shape[2:]) == (9, 8)
+
+
+# --- the spec's errors -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, words", [
+    ("ndim = 2\n[[layers]]\nkernel_size = 3\nstrid = 2\n", "unknown field(s) strid"),
+    ("ndim = 2\n[[layers]]\nop = \"warp\"\n", "op 'warp' is unknown"),
+    ("ndim = 2\n[[layers]]\nname = \"a\"\nkernel_size = 3\ninputs = [\"b\"]\n", "which is no layer"),
+    ("ndim = 2\n[[layers]]\nname = \"a\"\nkernel_size = 3\ninputs = [\"a\"]\n", "a cycle"),
+    ("ndim = 2\n[[layers]]\nname = \"a\"\nop = \"concat\"\n", "a merge reads two or more"),
+    ("ndim = 4\n[[layers]]\nkernel_size = 3\n", "1 to 3"),
+    ("[[layers]]\nkernel_size = 3\n", "neither 'ndim' nor 'input'"),
+    ("ndim = 1\n[[layers]]\nop = \"conv_transpose\"\nkernel_size = 3\nstride = 2\noutput_padding = 2\n",
+     "not below max(stride, dilation)"),
+    ("ndim = 1\n[[layers]]\nop = \"max_pool\"\nkernel_size = 2\npadding = 2\n", "more than half"),
+    ("ndim = 1\nlayers = 3\n", "non-empty list"),
+])
+def test_spec_errors_name_the_layer_and_the_rule(text, words):
+    with pytest.raises(ParameterError) as error:
+        parse_network(text, "net.toml")
+    assert words in str(error.value) and "\n" not in str(error.value) and str(error.value).startswith("net.toml")
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+def test_net_command_traces_and_exits_1_where_the_network_stops(tmp_path):
+    spec = tmp_path / "unet.toml"
+    spec.write_text(UNET)
+    fine = run_json("net", spec, "--in", "8,8")
+    assert fine["runs"] and fine["output_size"] == [8, 8]
+    stops = run("net", spec, "--in", "9,8")
+    assert stops.exit_code == 1 and "cat1 (concat) stops on axis 0" in stops.stdout
+    domain = run_json("net", spec, "--domain", "--upto", "20")
+    assert [axis["classes"] for axis in domain["axes"]] == [[[2, 0, 2]]] * 2
+    assert domain["axes"][0]["accepted"] == list(range(2, 21, 2))
+    fixed = run_json("net", spec, "--in", "9,8", "--fix")
+    assert fixed["runs"] and fixed["changes"][0]["node"] == "up1"
+
+
+@pytest.mark.parametrize("args, words", [
+    (["net", "missing.toml", "--in", "8"], "cannot read"),
+    (["net", "{spec}", "--in", "8", "--kwargs", "{"], "not JSON"),
+    (["net", "{spec}", "--upto", "9"], "add --domain"),
+    (["net", "{spec}", "--domain", "--fix"], "ask for one"),
+    (["net", "{spec}", "--in", "8,8,8"], "axes"),
+    (["net", "model.bin"], "not a model tconvcalc reads"),
+])
+def test_net_command_bad_input_is_one_line(tmp_path, args, words):
+    spec = tmp_path / "unet.toml"
+    spec.write_text(UNET)
+    assert words in run_error(*(a.replace("{spec}", str(spec)) for a in args))
+
+
+def test_the_mirror_example_spec_is_a_network_too():
+    network = load(EXAMPLES / "unet_encoder.toml")
+    assert trace(network, (161, 97)).output_size == (20, 12)
