@@ -19,7 +19,7 @@ import sympy as sp
 from ..arithmetic import sample_rows
 from ..symbolic.proof import Derivation, Proof, prove_equal
 from .affine import Affine
-from .domain import axis_domain, classes, period
+from .domain import axis_domain, classes
 from .graph import Network
 from .ops import OPS
 

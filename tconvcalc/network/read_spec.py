@@ -36,7 +36,7 @@ from pathlib import Path
 from ..errors import ParameterError
 from ..spec import broadcast, check_at_least, check_int, op_limit
 from .graph import INPUT, Network, Node
-from .ops import ALIASES, OPS
+from .ops import ALIASES
 
 # The spec's short names (as in mirror's encoder spec) for PyTorch's.
 SHORT = {"k": "kernel_size", "s": "stride", "p": "padding", "d": "dilation", "c": "channels"}
