@@ -14,11 +14,11 @@ every error names the file, the layer and the field.
 
 from __future__ import annotations
 
-import json
 from collections import namedtuple
 from pathlib import Path
 
 from .arithmetic import conv_output_size, output_padding_for
+from .network.read_spec import parse_document, read_text
 from .spec import Layer, ParameterError, broadcast, check_at_least
 
 # Field name -> its short alias in a spec; both are accepted.
@@ -63,19 +63,7 @@ def _channels(source: str, where: str, value) -> int | None:
 
 def parse_encoder(text: str, source: str = "spec", format: str = "toml") -> Encoder:
     """An Encoder from TOML or JSON text; ``source`` names the file in errors."""
-    try:
-        if format == "json":
-            data = json.loads(text)
-        else:
-            import tomllib
-
-            data = tomllib.loads(text)
-    except ValueError as error:  # both JSONDecodeError and TOMLDecodeError are ValueErrors
-        raise ParameterError(f"{source} is not valid {format.upper()} ({error}), a spec must parse; "
-                             f"fix the syntax at that position") from None
-    if not isinstance(data, dict):
-        raise ParameterError(f"{source} holds a {type(data).__name__}, a spec is a table with 'input' and "
-                             f"'layers'; see examples/unet_encoder.toml")
+    data = parse_document(text, source, format)
     unknown = set(data) - {"input", "input_size", "channels", "layers"}
     if unknown:
         raise _fail(source, "top level", f"unknown field(s) {', '.join(sorted(unknown))}, the fields are "
@@ -121,15 +109,7 @@ def parse_encoder(text: str, source: str = "spec", format: str = "toml") -> Enco
 def load_encoder(path: str | Path) -> Encoder:
     """Read a ``.toml`` or ``.json`` encoder spec."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ParameterError(f"cannot read {path} ({error.strerror}), the spec must be a readable file; "
-                             f"check the path") from None
-    except UnicodeDecodeError as error:
-        raise ParameterError(f"{path} is not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
-                             f"{error.start}), TOML and JSON specs are UTF-8; save the file as UTF-8") from None
-    return parse_encoder(text, str(path), "json" if path.suffix.lower() == ".json" else "toml")
+    return parse_encoder(read_text(path), str(path), "json" if path.suffix.lower() == ".json" else "toml")
 
 
 def mirror(encoder: Encoder) -> list[Level]:
