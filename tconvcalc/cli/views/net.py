@@ -53,13 +53,33 @@ def render_trace(report, console: Console) -> None:
                        f"{','.join(map(str, report.input_size))} --fix", style="dim"))
 
 
+def _runs(values: list[int]) -> str:
+    """``0–8, 12``: sorted ints with consecutive runs joined."""
+    runs, start = [], None
+    for n, value in enumerate(values):
+        start = value if start is None else start
+        if n + 1 == len(values) or values[n + 1] != value + 1:
+            runs.append(str(start) if start == value else f"{start}–{value}")
+            start = None
+    return ", ".join(runs)
+
+
 def _classes_text(axis) -> str:
-    parts = []
+    """The accepted sizes as people write them: ``n = 16t, t ≥ 1 (16, 32, 48, …)``, residues with the
+    same start grouped (``n = 64t + r, r ∈ {0–8}, t ≥ 1``), every size from some size on, single sizes."""
+    groups: dict = {}
     for modulus, residue, first in axis.classes:
-        start = (first - residue) // modulus
-        offset = f" + {residue}" if residue else ""
-        series = ", ".join(str(first + j * modulus) for j in range(3))
-        parts.append(f"n = {modulus}t{offset}, t ≥ {start} ({series}, …)")
+        groups.setdefault((modulus, (first - residue) // modulus), []).append(residue)
+    parts = []
+    for (modulus, start), residues in sorted(groups.items()):
+        if modulus == 1:
+            parts.append(f"every n ≥ {start + residues[0]}")
+        elif len(residues) == 1:
+            r = residues[0]
+            series = ", ".join(str(modulus * (start + j) + r) for j in range(3))
+            parts.append(f"n = {modulus}t{f' + {r}' if r else ''}, t ≥ {start} ({series}, …)")
+        else:
+            parts.append(f"n = {modulus}t + r, r ∈ {{{_runs(sorted(residues))}}}, t ≥ {start}")
     if axis.points:
         parts.append("n ∈ {" + ", ".join(map(str, axis.points)) + "}")
     return "; or ".join(parts) if parts else "no size"
