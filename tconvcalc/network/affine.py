@@ -33,6 +33,12 @@ class Affine:
     def __repr__(self) -> str:
         return f"Affine({self.a}, {self.b})"
 
+    def __str__(self) -> str:
+        """As written in a derivation: ``16t``, ``2t + 1``, ``4t − 3``, ``5``."""
+        if not self.a:
+            return str(self.b)
+        return f"{self.a}t" + (f" + {self.b}" if self.b > 0 else f" − {-self.b}" if self.b else "")
+
     def __eq__(self, other) -> bool:
         other = _lift(other)
         return self.a == other.a and self.b == other.b

@@ -29,6 +29,11 @@ N, T, C = sp.Symbol("n", integer=True, positive=True), sp.Symbol("t", integer=Tr
 MAX_RULES = 12
 
 
+def _merge_sizes(network: Network, c) -> list[tuple[str, str]]:
+    """Each merge and the size its inputs share, as ``a·t + b``, for one class that runs."""
+    return [(node.name, str(c.sizes[node.inputs[0]])) for node in network.nodes if OPS[node.op].merge]
+
+
 class SizeCheck(Proof):
     """A derived result run against the plain size rules, size by size (not an algebraic proof)."""
 
@@ -77,19 +82,26 @@ def domain_derivation(network: Network, axis: int) -> Derivation:
     der.add(f"so write n = {p}·t + r with r = 1..{p}; each class of sizes runs from some t on, at one t, or never:",
             sp.Eq(N, p * T + sp.Symbol("r")))
     results = classes(network, axis, p)
-    merges = [node for node in network.nodes if OPS[node.op].merge]
-    for index in sample_rows(len(results)):
-        c = results[index]
-        if c.stop is None:
-            equal = [sp.Eq(_affine(c.sizes[name]), _affine(c.sizes[node.inputs[0]]), evaluate=False)
-                     for node in merges for name in node.inputs[1:]]
-            when = f"for t = {c.fixed_t} only" if c.fixed_t is not None else f"for every t ≥ {c.first_t}"
-            der.add(f"r = {c.residue}: the merges agree {when}" + (":" if equal else " (no merge)"),
-                    sp.And(*equal, evaluate=False) if len(equal) > 1 else (equal[0] if equal else None))
+    # one step per run of consecutive residues that end the same way (the first and last runs when many)
+    runs: list[list] = []
+    for c in results:
+        outcome = c.stop or (c.first_t, c.fixed_t, tuple(_merge_sizes(network, c)))
+        if runs and runs[-1][0] == outcome:
+            runs[-1][1].append(c)
         else:
-            der.add(f"r = {c.residue}: stops at {c.stop[0]}: {c.stop[1]}")
-    if len(results) > len(sample_rows(len(results))):
-        der.add(f"(the first and last classes shown of {len(results)})")
+            runs.append([outcome, [c]])
+    for index in sample_rows(len(runs)):
+        _, members = runs[index]
+        c = members[0]
+        which = f"r = {c.residue}" if len(members) == 1 else f"r = {c.residue}..{members[-1].residue}"
+        if c.stop is not None:
+            der.add(f"{which}: stops at {c.stop[0]}: {c.stop[1]}")
+            continue
+        when = f"for t = {c.fixed_t} only" if c.fixed_t is not None else f"for every t ≥ {c.first_t}"
+        sizes = ", ".join(f"{name} {size}" for name, size in _merge_sizes(network, c))
+        der.add(f"{which}: runs {when}" + (f"; every merge's inputs are equal ({sizes})" if sizes else ""))
+    if len(runs) > len(sample_rows(len(runs))):
+        der.add(f"(the first and last of {len(runs)} runs of classes shown)")
     for progression in found.classes:
         start = (progression.first - progression.residue) // progression.modulus
         der.add(f"accepted, for t ≥ {start} (every size ≡ {progression.residue} mod {progression.modulus} from "

@@ -76,13 +76,9 @@ class _ClassJudge:
                 continue
             gap, slope = other.b - base.b, base.a - other.a
             if slope == 0 or gap % slope or gap // slope < 0 or self.fixed_t not in (None, gap // slope):
-                raise Stop(node.name, f"its inputs have different sizes ({_text(base)} and {_text(other)})", None)
+                raise Stop(node.name, f"its inputs have different sizes ({base} and {other})", None)
             self.fixed_t = gap // slope
         return base
-
-
-def _text(value: Affine) -> str:
-    return f"{value.a}t + {value.b}" if value.a else str(value.b)
 
 
 def classes(network: Network, axis: int, p: int | None = None) -> list[ClassResult]:
@@ -144,6 +140,11 @@ def axis_domain(network: Network, axis: int) -> AxisDomain:
                         tuple(Rejected(tuple(sorted(rs)), node, reason) for (node, reason), rs in rejected.items()),
                         None)
     return result._replace(checked=check(network, axis, result))
+
+
+def domain(network: Network) -> tuple[AxisDomain, ...]:
+    """Every axis's domain (axes are independent: each is derived with the others held where they run)."""
+    return tuple(axis_domain(network, axis) for axis in range(network.ndim))
 
 
 def accepts(found: AxisDomain, n: int) -> bool:

@@ -59,7 +59,8 @@ def _runs(values: list[int]) -> str:
     for n, value in enumerate(values):
         start = value if start is None else start
         if n + 1 == len(values) or values[n + 1] != value + 1:
-            runs.append(str(start) if start == value else f"{start}–{value}")
+            runs.append(str(start) if start == value else f"{start}, {value}" if value == start + 1
+                        else f"{start}–{value}")
             start = None
     return ", ".join(runs)
 
