@@ -105,6 +105,9 @@ SCHEMA_SAMPLES = {
     "compare": "compare --in 8 --scale 2",
     "chain": "chain --in 4 --out 16 --layers 2 --channels 8,8,8 --emit pytorch",
     "mirror": "mirror examples/unet_encoder.toml --emit pytorch",
+    "net": "net examples/networks/unet.toml --in 350,525",
+    "net --domain": "net examples/networks/unet.toml --domain --upto 40",
+    "net --fix": "net examples/networks/unet.toml --in 350,525 --fix",
 }
 
 
@@ -121,7 +124,7 @@ def test_the_json_table_lists_every_command_but_figure():
     roots = {path.split(".")[0] for path, _ in _schema_rows()}
     assert roots == set(SCHEMA_SAMPLES)
     assert {root.split()[0] for root in roots} == {"shape", "conv", "plan", "convert", "check", "latex", "matrix",
-                                                   "derive", "overlap", "compare", "chain", "mirror"}
+                                                   "derive", "overlap", "compare", "chain", "mirror", "net"}
 
 
 @pytest.mark.parametrize("path, keys", list(_schema_rows()), ids=lambda v: v if isinstance(v, str) else "")
