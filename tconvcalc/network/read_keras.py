@@ -1,0 +1,408 @@
+"""Keras models as networks, read from the ``config.json`` inside a ``.keras`` file with the standard
+library only (TensorFlow and Keras are never imported).
+
+Functional models (Keras 3's ``{"args": ..., "kwargs": ...}`` inbound nodes and Keras 2's nested lists),
+Sequential models and models nested in models are read layer by layer: ``Conv{1,2,3}D`` (``valid``,
+``same``, ``causal``; separable and depthwise too), ``Conv{1,2,3}DTranspose`` through
+:func:`tconvcalc.conventions.read_framework` (Keras's own output length, ``output_padding`` or not),
+max/average pooling (``valid``/``same``), global pooling, ``UpSampling{1,2,3}D``, ``Cropping{1,2,3}D``,
+``ZeroPadding{1,2,3}D``, ``Concatenate`` along the channels, the merge layers (``Add``, ``Multiply``,
+``Subtract``, ``Average``, ``Maximum``, ``Minimum``) and pass-through for activations, norms,
+dropout and ``Dense`` on the channel axis.  Layer names are Keras's (a layer called twice gets ``#2``;
+a nested model's layers are ``outer/inner``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+
+from ..errors import ParameterError
+from .build import Builder, Value, merge_elementwise, refuse, transposed_axes
+from .graph import INPUT, Network
+
+PASS = {
+    "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "ThresholdedReLU", "BatchNormalization",
+    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout",
+    "AlphaDropout", "GroupNormalization", "UnitNormalization", "Rescaling", "Identity", "ActivityRegularization",
+    "Masking", "LayerNormalization", "Normalization", "SyncBatchNormalization",
+}
+MERGES = {"Add", "Multiply", "Subtract", "Average", "Maximum", "Minimum"}
+MODELS = {"Functional", "Sequential", "Model"}
+
+
+def load_keras(path) -> Network:
+    """A network from a ``.keras`` file (its ``config.json``; the weights are not read)."""
+    path = Path(path)
+    if not path.is_file():
+        why = "is a directory" if path.is_dir() else "does not exist"
+        raise ParameterError(f"{path} {why}, a Keras model is a .keras file; check the path")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            text = archive.read("config.json")
+    except zipfile.BadZipFile:
+        raise ParameterError(f"{path} is not a zip archive, a .keras file is one (Keras 3's model.save); save "
+                             f"the model again with model.save('model.keras')") from None
+    except KeyError:
+        raise ParameterError(f"{path} has no config.json, a .keras archive holds the model's config.json; save "
+                             f"the model again with model.save('model.keras')") from None
+    try:
+        config = json.loads(text)
+    except ValueError as error:
+        raise ParameterError(f"{path}: config.json is not valid JSON ({error}); save the model again") from None
+    return from_keras_config(config, str(path))
+
+
+def from_keras_config(config: dict, source: str = "model.keras") -> Network:
+    """A network from a Keras model config (``model.get_config()`` wrapped as saved, or the bare one)."""
+    if not isinstance(config, dict) or config.get("class_name") not in MODELS or not isinstance(
+            config.get("config"), dict):
+        kind = config.get("class_name") if isinstance(config, dict) else type(config).__name__
+        raise ParameterError(f"{source}: the config describes a {kind!r}, tconvcalc reads Functional and "
+                             f"Sequential models; save a keras.Model or keras.Sequential")
+    return _KerasReader(source).read(config)
+
+
+def _history(item):
+    """A Keras 3 serialized tensor's (layer, node, tensor) or None."""
+    if isinstance(item, dict) and item.get("class_name") == "__keras_tensor__":
+        layer, node, tensor = item["config"]["keras_history"]
+        return layer, node, tensor
+    return None
+
+
+def _tensors(structure) -> list:
+    """Every tensor reference in a call's arguments, in order: Keras 3 dicts or Keras 2 lists."""
+    if isinstance(structure, dict):
+        found = _history(structure)
+        if found:
+            return [found]
+        if "args" in structure:
+            return _tensors(structure["args"])
+        return []
+    if isinstance(structure, (list, tuple)):
+        if len(structure) >= 3 and isinstance(structure[0], str) and isinstance(structure[1], int):
+            return [tuple(structure[:3])]  # Keras 2: [layer, node, tensor, kwargs]
+        return [t for item in structure for t in _tensors(item)]
+    return []
+
+
+def _layer_refs(value) -> list:
+    """``input_layers``/``output_layers``: one [name, node, tensor] or a list of them."""
+    if not value:
+        return []
+    if isinstance(value[0], str):
+        return [tuple(value[:3])]
+    return [tuple(v[:3]) for v in value]
+
+
+class _KerasReader:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.builder = None
+        self.channels_last = True
+        self.ndim = None
+        self.network_channels = None
+        self.default_input = None
+
+    def fail(self, name: str, kind: str, why: str) -> ParameterError:
+        return refuse(self.source, name, kind, why)
+
+    # - the top level
+    def read(self, config: dict) -> Network:
+        shape = self._input_shape(config)
+        if shape is None or not 3 <= len(shape) <= 5:
+            rank = "unknown" if shape is None else len(shape)
+            raise ParameterError(f"{self.source}: the model's input has rank {rank}, tconvcalc reads image inputs "
+                                 f"(batch, *spatial, channels) with 1 to 3 spatial axes; give the model an Input "
+                                 f"with a shape")
+        self.ndim = len(shape) - 2
+        formats = re.findall(r'"data_format": "(channels_\w+)"', json.dumps(config))
+        self.channels_last = (formats[0] if formats else "channels_last") == "channels_last"
+        if len(set(formats)) > 1:
+            raise ParameterError(f"{self.source} mixes channels_last and channels_first layers, tconvcalc reads one "
+                                 f"layout; use one data_format")
+        spatial = list(shape[1:-1]) if self.channels_last else list(shape[2:])
+        channel = shape[-1] if self.channels_last else shape[1]
+        self.network_channels = channel if isinstance(channel, int) else None
+        if all(isinstance(n, int) and n > 0 for n in spatial):
+            self.default_input = tuple(spatial)
+        self.builder = Builder(self.source, self.ndim)
+        outputs = self.model(config, [Value(INPUT, self.network_channels)], "")
+        name = config["config"].get("name") or Path(self.source).stem
+        return self.builder.network(name, [v.node for v in outputs if v.node is not None], self.network_channels,
+                                    self.default_input)
+
+    def _input_shape(self, config: dict):
+        body = config["config"]
+        for layer in body.get("layers", []):
+            inner = layer.get("config", {})
+            for key in ("batch_shape", "batch_input_shape"):
+                if inner.get(key) is not None:
+                    return inner[key]
+            if layer.get("class_name") in MODELS:
+                found = self._input_shape(layer)
+                if found is not None:
+                    return found
+            if config["class_name"] == "Sequential":
+                break
+        shape = body.get("build_input_shape") or (config.get("build_config") or {}).get("input_shape")
+        return shape
+
+    # - models
+    def model(self, config: dict, inputs: list[Value], prefix: str) -> list[Value]:
+        if config.get("class_name") == "Sequential":
+            return self.sequential(config["config"], inputs, prefix)
+        return self.functional(config["config"], inputs, prefix)
+
+    def sequential(self, body: dict, inputs: list[Value], prefix: str) -> list[Value]:
+        if len(inputs) != 1:
+            raise ParameterError(f"{self.source}: Sequential {body.get('name')!r} is called with {len(inputs)} "
+                                 f"inputs, a Sequential model takes one")
+        value = inputs[0]
+        for layer in body.get("layers", []):
+            if layer.get("class_name") == "InputLayer":
+                continue
+            name = prefix + str(layer.get("name") or layer.get("config", {}).get("name") or "layer")
+            outputs = self.call(layer, name, [value])
+            if len(outputs) != 1:
+                raise self.fail(name, layer.get("class_name"), "returns several tensors inside a Sequential model")
+            value = outputs[0]
+        return [value]
+
+    def functional(self, body: dict, inputs: list[Value], prefix: str) -> list[Value]:
+        layers = body.get("layers", [])
+        by_name = {layer.get("name") or layer.get("config", {}).get("name"): layer for layer in layers}
+        input_refs = _layer_refs(body.get("input_layers"))
+        if len(input_refs) != len(inputs):
+            raise ParameterError(f"{self.source}: model {body.get('name')!r} has {len(input_refs)} inputs, "
+                                 f"tconvcalc follows networks with one image input; give the model one Input")
+        tensors: dict = {}
+        for ref, value in zip(input_refs, inputs):
+            tensors[ref] = value
+        pending = []  # (layer, call index, the tensors it reads)
+        for layer in layers:
+            name = layer.get("name") or layer.get("config", {}).get("name")
+            if layer.get("class_name") == "InputLayer":
+                if (name, 0, 0) not in tensors:
+                    raise ParameterError(f"{self.source}: input layer {name!r} is not the model's input, tconvcalc "
+                                         f"follows networks with one image input")
+                continue
+            for index, call in enumerate(layer.get("inbound_nodes", [])):
+                pending.append((layer, index, _tensors(call)))
+        for layer, index, reads in pending:
+            for ref in reads:
+                if ref[0] not in by_name:
+                    raise ParameterError(f"{self.source}: layer {layer.get('name')!r} reads {ref[0]!r}, which is "
+                                         f"not a layer of the model; the config is damaged, save the model again")
+        while pending:
+            ready = [item for item in pending if all(ref in tensors for ref in item[2])]
+            if not ready:
+                raise self._stuck(pending)
+            for item in ready:
+                pending.remove(item)
+                layer, index, reads = item
+                name = prefix + str(layer.get("name"))
+                outputs = self.call(layer, name, [tensors[ref] for ref in reads])
+                for position, value in enumerate(outputs):
+                    tensors[(layer.get("name"), index, position)] = value
+        found = []
+        for ref in _layer_refs(body.get("output_layers")):
+            if ref not in tensors:
+                raise ParameterError(f"{self.source}: output {ref[0]!r} is never computed; the config is damaged, "
+                                     f"save the model again")
+            found.append(tensors[ref])
+        return found
+
+    def _stuck(self, pending: list) -> ParameterError:
+        """Why no pending call can run: the layers on a cycle of calls, or a call that is never made."""
+        reads = {(layer.get("name"), index): {ref[:2] for ref in refs} for layer, index, refs in pending}
+
+        def reaches(start, goal, seen):
+            for call in reads.get(start, ()):
+                if call == goal or (call in reads and call not in seen and reaches(call, goal, seen | {call})):
+                    return True
+            return False
+
+        cycle = list(dict.fromkeys(name for name, index in reads if reaches((name, index), (name, index), set())))
+        if cycle:
+            return ParameterError(f"{self.source}: layers {', '.join(cycle)} read each other in a cycle, a model's "
+                                  f"layers read earlier ones; fix the model")
+        missing = next(call for calls in reads.values() for call in calls if call not in reads)
+        return ParameterError(f"{self.source}: a layer reads call {missing[1]} of {missing[0]!r}, which the model "
+                              f"never makes; the config is damaged, save the model again")
+
+    # - layers
+    def call(self, layer: dict, name: str, inputs: list[Value]) -> list[Value]:
+        kind = str(layer.get("class_name"))
+        config = layer.get("config", {})
+        if kind in MODELS:
+            return self.model(layer, inputs, name + "/")
+        if not inputs:
+            raise self.fail(name, kind, "reads no tensor")
+        if kind in MERGES:
+            return [self.elementwise(name, kind, inputs)]
+        if kind == "Concatenate":
+            return [self.concatenate(name, kind, config, inputs)]
+        if len(inputs) != 1:
+            raise self.fail(name, kind, f"reads {len(inputs)} tensors, tconvcalc follows it with one")
+        source = inputs[0]
+        if source.node is None:
+            return [self.static(name, kind, config, source)]
+        handler = getattr(self, "layer_" + re.sub(r"[123]D", "D", kind), None)
+        if handler is not None:
+            return [handler(name, kind, config, source)]
+        if kind in PASS:
+            if kind == "LayerNormalization" and not self._channel_axes(config.get("axis", -1)):
+                raise self.fail(name, kind, f"normalizes over axis {config.get('axis')}, which fixes a spatial size")
+            return [self.builder.identity(name, source, kind, source.channels)]
+        if kind == "Dense":
+            if not self.channels_last:
+                raise self.fail(name, kind, "acts on the last axis, a spatial one with channels_first, which fixes "
+                                            "its size")
+            return [self.builder.identity(name, source, kind, config.get("units"))]
+        if not source.dynamic:
+            return [self.static(name, kind, config, source)]
+        raise self.fail(name, kind, "could change a spatial size and tconvcalc has no size rule for it")
+
+    def _channel_axes(self, axis) -> bool:
+        axes = axis if isinstance(axis, list) else [axis]
+        rank = self.ndim + 2
+        channel = rank - 1 if self.channels_last else 1
+        return all(a % rank == channel for a in axes)
+
+    def static(self, name: str, kind: str, config: dict, source: Value) -> Value:
+        """A layer on a tensor whose size no longer follows the input: no layer, a shape when it is known."""
+        shape = source.shape
+        if kind == "Reshape":
+            target = list(config.get("target_shape", ()))
+            shape = (None,) + tuple(target)
+            if self.channels_last and len(shape) >= 3:
+                shape = (shape[0], shape[-1]) + shape[1:-1]
+        elif kind == "Dense" and shape is not None:
+            shape = shape[:1] + (config.get("units"),) + shape[2:] if len(shape) > 2 else shape[:-1] + (
+                config.get("units"),)
+        elif kind not in PASS:
+            shape = None
+        return Value(None, source.channels, shape=shape)
+
+    def per_axis(self, name: str, kind: str, field: str, value, default=None) -> list:
+        if value is None:
+            value = default
+        values = list(value) if isinstance(value, (list, tuple)) else [value] * self.ndim
+        if len(values) == 1:
+            values *= self.ndim
+        if len(values) != self.ndim:
+            raise self.fail(name, kind, f"has {field}={value!r}, not one value per spatial axis ({self.ndim})")
+        return values
+
+    def layer_ConvD(self, name: str, kind: str, config: dict, source: Value) -> Value:
+        k = self.per_axis(name, kind, "kernel_size", config.get("kernel_size"))
+        s = self.per_axis(name, kind, "strides", config.get("strides"), 1)
+        d = self.per_axis(name, kind, "dilation_rate", config.get("dilation_rate"), 1)
+        padding = str(config.get("padding", "valid")).lower()
+        if padding not in ("valid", "same", "causal"):
+            raise self.fail(name, kind, f"has padding={padding!r}, Keras's are 'valid', 'same' and 'causal'")
+        pads = [(d[a] * (k[a] - 1), 0) if padding == "causal" else (0, 0) for a in range(self.ndim)]
+        axes = [{"k": k[a], "s": s[a], "d": d[a], "pad": pads[a], "same": padding == "same"}
+                for a in range(self.ndim)]
+        channels = config.get("filters")
+        if kind.startswith("DepthwiseConv") and source.channels is not None:
+            channels = source.channels * config.get("depth_multiplier", 1)
+        return self.builder.layer(name, "conv", source, axes, kind, channels)
+
+    layer_ConvolutionD = layer_SeparableConvD = layer_SeparableConvolutionD = layer_DepthwiseConvD = layer_ConvD
+
+    def layer_ConvDTranspose(self, name: str, kind: str, config: dict, source: Value) -> Value:
+        k = self.per_axis(name, kind, "kernel_size", config.get("kernel_size"))
+        options = {"strides": config.get("strides") or 1, "padding": config.get("padding", "valid"),
+                   "dilation_rate": config.get("dilation_rate") or 1}
+        if config.get("output_padding") is not None:
+            options["output_padding"] = config["output_padding"]
+        axes = transposed_axes("keras", f"{self.source}: layer {name!r} ({kind})", self.ndim, k, options)
+        return self.builder.layer(name, "conv_transpose", source, axes, kind, config.get("filters"))
+
+    layer_ConvolutionDTranspose = layer_ConvDTranspose
+
+    def _pool(self, name: str, kind: str, config: dict, source: Value, op: str) -> Value:
+        k = self.per_axis(name, kind, "pool_size", config.get("pool_size"), 2)
+        s = self.per_axis(name, kind, "strides", config.get("strides"), k)
+        padding = str(config.get("padding", "valid")).lower()
+        if padding not in ("valid", "same"):
+            raise self.fail(name, kind, f"has padding={padding!r}, Keras's are 'valid' and 'same'")
+        axes = [{"k": k[a], "s": s[a], "d": 1, "pad": (0, 0), "ceil": False, "same": padding == "same"}
+                for a in range(self.ndim)]
+        return self.builder.layer(name, op, source, axes, kind, source.channels)
+
+    def layer_MaxPoolingD(self, name, kind, config, source) -> Value:
+        return self._pool(name, kind, config, source, "max_pool")
+
+    def layer_AveragePoolingD(self, name, kind, config, source) -> Value:
+        return self._pool(name, kind, config, source, "avg_pool")
+
+    layer_MaxPoolD = layer_MaxPoolingD
+    layer_AvgPoolD = layer_AveragePoolingD
+
+    def layer_GlobalPooling(self, name: str, kind: str, config: dict, source: Value) -> Value:
+        pooled = self.builder.layer(name, "adaptive_pool", source, [{"size": 1}] * self.ndim, kind, source.channels)
+        if config.get("keepdims"):
+            return pooled
+        return Value(None, source.channels, shape=(None, source.channels))
+
+    layer_GlobalAveragePoolingD = layer_GlobalMaxPoolingD = layer_GlobalAvgPoolD = layer_GlobalMaxPoolD = \
+        layer_GlobalPooling
+
+    def layer_UpSamplingD(self, name: str, kind: str, config: dict, source: Value) -> Value:
+        r = self.per_axis(name, kind, "size", config.get("size"), 2)
+        if not all(isinstance(v, int) and v >= 1 for v in r):
+            raise self.fail(name, kind, f"has size={config.get('size')!r}, UpSampling takes integer factors ≥ 1")
+        return self.builder.layer(name, "upsample", source, [{"r": v} for v in r], kind, source.channels)
+
+    def _pairs(self, name: str, kind: str, field: str, value) -> list[tuple[int, int]]:
+        """Keras's cropping/padding: an int, one int per axis, or a (before, after) pair per axis (1-D: one pair)."""
+        if isinstance(value, int):
+            return [(value, value)] * self.ndim
+        value = list(value)
+        if self.ndim == 1 and len(value) == 2 and all(isinstance(v, int) for v in value):
+            return [tuple(value)]
+        if len(value) == self.ndim and all(isinstance(v, int) for v in value):
+            return [(v, v) for v in value]
+        if len(value) == self.ndim and all(isinstance(v, (list, tuple)) and len(v) == 2 for v in value):
+            return [tuple(v) for v in value]
+        raise self.fail(name, kind, f"has {field}={value!r}, not an int, one int per axis or one pair per axis")
+
+    def layer_CroppingD(self, name: str, kind: str, config: dict, source: Value) -> Value:
+        pairs = self._pairs(name, kind, "cropping", config.get("cropping", 1))
+        return self.builder.layer(name, "pad", source, [{"pad": (-b, -e)} for b, e in pairs], kind, source.channels)
+
+    def layer_ZeroPaddingD(self, name: str, kind: str, config: dict, source: Value) -> Value:
+        pairs = self._pairs(name, kind, "padding", config.get("padding", 1))
+        return self.builder.layer(name, "pad", source, [{"pad": (b, e)} for b, e in pairs], kind, source.channels)
+
+    def concatenate(self, name: str, kind: str, config: dict, inputs: list[Value]) -> Value:
+        axis = config.get("axis", -1)
+        rank = self.ndim + 2
+        if not isinstance(axis, int) or not -rank <= axis < rank:
+            raise self.fail(name, kind, f"concatenates along axis={axis!r}, not an axis of a {rank}-D tensor")
+        axis %= rank
+        channel = rank - 1 if self.channels_last else 1
+        if axis not in (0, channel):
+            spatial = axis - 1 if self.channels_last else axis - 2
+            raise self.fail(name, kind, f"concatenates along spatial axis {spatial}, tconvcalc follows "
+                                        f"concatenation along the channels (axis={-1 if self.channels_last else 1})")
+        if any(v.node is None for v in inputs):
+            if all(v.node is None for v in inputs):
+                return Value(None)
+            raise self.fail(name, kind, "concatenates a tensor whose sizes follow the input with one whose do not")
+        channels = None
+        if axis == channel and all(v.channels is not None for v in inputs):
+            channels = sum(v.channels for v in inputs)
+        elif axis == 0:
+            channels = inputs[0].channels
+        return self.builder.merge(name, "concat", inputs, kind, channels)
+
+    def elementwise(self, name: str, kind: str, inputs: list[Value]) -> Value:
+        return merge_elementwise(self.builder, name, kind, inputs, self.ndim + 2,
+                                 lambda why: self.fail(name, kind, why))

@@ -1,0 +1,606 @@
+"""ONNX models as networks: every node that can change a spatial size, read from its attributes and
+constant inputs (the ``onnx`` package, imported when a model is read).
+
+Sizes follow the runtime's rules (checked against onnxruntime in the tests): ``Conv`` and the
+poolings with ``pads``/``auto_pad``/``ceil_mode``/``dilations``, ``ConvTranspose`` through
+:func:`tconvcalc.conventions.read_framework` (its crop must not depend on the input size; with
+``output_shape`` the size is fixed), ``Resize``/``Upsample`` with constant integer scales (or
+constant sizes), ``DepthToSpace``/``SpaceToDepth``, ``Pad`` and ``Slice`` with constant bounds,
+``Concat`` along the channels, elementwise merges, and pass-through for activations, norms and
+casts.  Helper subgraphs of constants are folded; anything else that touches a size-dependent
+tensor is refused by name.
+
+What the three readers share (:class:`~tconvcalc.network.build.Builder` and friends) is in
+:mod:`tconvcalc.network.build`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import NotInstalledError, ParameterError
+from .build import Builder, Value, broadcast_ok, merge_elementwise, refuse, transposed_axes, unsupported
+from .graph import INPUT, Network
+
+INSTALL = "python -m pip install 'tconvcalc[onnx]' (in a checkout: python -m pip install '.[onnx]')"
+BIG_END = 2 ** 31 - 1  # a Slice end at or beyond this means "to the end" (exporters write INT32/INT64 max)
+
+PASS = {
+    "Relu", "LeakyRelu", "PRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Elu", "Selu", "Celu", "Gelu",
+    "Erf", "Softplus", "Softsign", "Mish", "ThresholdedRelu", "Swish", "Abs", "Neg", "Exp", "Log", "Sqrt",
+    "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh",
+    "Cosh", "Asinh", "Acosh", "Atanh", "Not", "IsNaN", "IsInf", "Clip", "Cast", "CastLike", "Identity",
+    "Dropout", "BatchNormalization", "InstanceNormalization", "LpNormalization", "LRN",
+    "MeanVarianceNormalization", "GroupNormalization", "Softmax", "LogSoftmax", "Hardmax", "Shrink",
+    "QuantizeLinear", "DequantizeLinear", "BitwiseNot",
+}
+ELEMENTWISE = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Mean", "Sum", "Where", "Equal", "Greater",
+               "GreaterOrEqual", "Less", "LessOrEqual", "And", "Or", "Xor", "Mod", "BitShift", "BitwiseAnd",
+               "BitwiseOr", "BitwiseXor", "LayerNormalization"}
+REDUCE = {"ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum", "ReduceProd", "ReduceL1", "ReduceL2",
+          "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin"}
+
+
+def _import_onnx():
+    try:
+        import onnx
+    except ImportError:
+        raise NotInstalledError("onnx", "reading ONNX models", INSTALL) from None
+    return onnx
+
+
+def load_onnx(path) -> Network:
+    """A network from an ``.onnx`` file (weights are not needed: external data is not loaded)."""
+    onnx = _import_onnx()
+    path = Path(path)
+    if not path.is_file():
+        why = "is a directory" if path.is_dir() else "does not exist"
+        raise ParameterError(f"{path} {why}, an ONNX model is a file; check the path")
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as error:  # protobuf's DecodeError and friends
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ParameterError(f"{path} is not an ONNX model ({first}), the file must be a serialized "
+                             f"ModelProto; export it again with torch.onnx.export or check the file") from None
+    return from_onnx(model, str(path))
+
+
+def from_onnx(model, source: str = "model.onnx") -> Network:
+    """A network from an ``onnx.ModelProto`` already in memory."""
+    return _OnnxReader(model, source).read()
+
+
+class _OnnxReader:
+    def __init__(self, model, source: str) -> None:
+        self.onnx = _import_onnx()
+        self.model, self.graph, self.source = model, model.graph, source
+        self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 22)
+        self.consts: dict = {}  # name -> numpy array, or TensorProto not yet converted
+        self.values: dict[str, Value] = {}
+        self.dynamic_ints: set[str] = set()  # non-activation tensors computed from sizes at run time (Shape)
+        self.inferred = None
+
+    # - constants
+    def const(self, name: str):
+        value = self.consts.get(name)
+        if value is not None and not hasattr(value, "dtype"):
+            from onnx import numpy_helper
+
+            value = self.consts[name] = numpy_helper.to_array(value)
+        return value
+
+    def const_shape(self, name: str) -> tuple | None:
+        value = self.consts.get(name)
+        if value is None:
+            return None
+        return tuple(value.shape) if hasattr(value, "dtype") else tuple(value.dims)
+
+    def ints(self, node, index: int, what: str):
+        """A constant int list from input ``index`` (None when the input is absent)."""
+        if index >= len(node.input) or not node.input[index]:
+            return None
+        name = node.input[index]
+        value = self.const(name)
+        if value is None:
+            raise self.fail(node, f"takes its {what} from {name!r}, computed at run time; tconvcalc follows "
+                                  f"constant {what} only (export with constant sizes or fold constants with "
+                                  f"onnxsim)")
+        return [v.item() if hasattr(v, "item") else v for v in value.reshape(-1)]
+
+    # - reading
+    def fail(self, node, why: str) -> ParameterError:
+        return refuse(self.source, self.node_name(node), node.op_type, why)
+
+    def node_name(self, node) -> str:
+        return node.name or (node.output[0] if node.output else node.op_type)
+
+    def read(self) -> Network:
+        graph = self.graph
+        for tensor in graph.initializer:
+            self.consts[tensor.name] = tensor
+        inputs = [i for i in graph.input if i.name not in self.consts]
+        if len(inputs) != 1:
+            names = ", ".join(i.name for i in inputs) or "none"
+            raise ParameterError(f"{self.source} has {len(inputs)} inputs ({names}), tconvcalc follows networks "
+                                 f"with one image input; export the model with a single input")
+        entry = inputs[0]
+        dims = entry.type.tensor_type.shape.dim if entry.type.tensor_type.HasField("shape") else None
+        if dims is None or not 3 <= len(dims) <= 5:
+            rank = "unknown" if dims is None else len(dims)
+            raise ParameterError(f"{self.source}: input {entry.name!r} has rank {rank}, tconvcalc reads inputs "
+                                 f"laid out (batch, channels, *spatial) with 1 to 3 spatial axes; export with a "
+                                 f"3-D, 4-D or 5-D input")
+        self.rank, self.ndim = len(dims), len(dims) - 2
+        channels = dims[1].dim_value or None
+        spatial = [d.dim_value for d in dims[2:]]
+        default_input = tuple(spatial) if all(spatial) else None
+        self.builder = Builder(self.source, self.ndim)
+        self.values[entry.name] = Value(INPUT, channels)
+        for node in graph.node:
+            self.node(node)
+        outputs = [self.values[o.name].node for o in graph.output
+                   if o.name in self.values and self.values[o.name].node is not None]
+        name = Path(self.source).stem or graph.name
+        return self.builder.network(name, outputs, channels, default_input)
+
+    def node(self, node) -> None:
+        for name in node.input:
+            if name and name not in self.values and name not in self.consts and name not in self.dynamic_ints:
+                raise ParameterError(f"{self.source}: node {self.node_name(node)!r} ({node.op_type}) reads "
+                                     f"{name!r}, which no earlier node, initializer or input produces, ONNX lists "
+                                     f"nodes in execution order and has no cycles; check the model with "
+                                     f"onnx.checker.check_model")
+        acts = [self.values[n] for n in node.input if n in self.values]
+        if node.op_type == "Constant":
+            self.constant(node)
+            return
+        if not acts:  # a helper computation: fold it if every input is constant
+            self.fold(node)
+            return
+        standard = node.domain in ("", "ai.onnx")
+        if node.op_type in ("Shape", "Size") and standard:
+            self.dynamic_ints.update(node.output)
+            return
+        if all(a.node is None for a in acts):
+            for out in node.output:  # nothing here depends on the input's size
+                self.values[out] = Value(None)
+            return
+        handler = getattr(self, "op_" + node.op_type, None) if standard else None
+        if handler is not None:
+            handler(node, acts, self.attributes(node))
+        elif standard and node.op_type in PASS:
+            self.passing(node, acts)
+        elif standard and node.op_type in ELEMENTWISE:
+            self.elementwise(node, acts)
+        elif standard and node.op_type in REDUCE:
+            self.reduce(node, acts)
+        elif not any(a.dynamic for a in acts):
+            for out in node.output:  # it reads only sizes fixed for every input (after a global pooling)
+                self.values[out] = Value(None)
+        else:
+            raise unsupported(self.source, self.node_name(node), node.op_type)
+
+    def attributes(self, node) -> dict:
+        from onnx import helper
+
+        found = {}
+        for attribute in node.attribute:
+            value = helper.get_attribute_value(attribute)
+            found[attribute.name] = value.decode() if isinstance(value, bytes) else value
+        return found
+
+    def main(self, node, acts) -> Value:
+        """The activation a single-input op reads (its first input)."""
+        first = node.input[0]
+        if first not in self.values:
+            raise self.fail(node, "reads a constant as its data input, which tconvcalc cannot size")
+        return self.values[first]
+
+    def set(self, node, value: Value) -> None:
+        self.values[node.output[0]] = value
+        for extra in node.output[1:]:
+            if extra:
+                self.values[extra] = Value(None)
+
+    def per_axis(self, node, attrs: dict, key: str, default: int, count: int | None = None) -> list[int]:
+        count = count or self.ndim
+        values = list(attrs.get(key, [default] * count))
+        if len(values) != count:
+            raise self.fail(node, f"has {key}={values} with {len(values)} values for {count} (one per spatial "
+                                  f"axis{', begins then ends' if count == 2 * self.ndim else ''})")
+        return values
+
+    # - folding the helper subgraphs
+    def constant(self, node) -> None:
+        from onnx import numpy_helper
+        import numpy
+
+        attrs = {a.name: a for a in node.attribute}
+        if "value" in attrs:
+            value = numpy_helper.to_array(attrs["value"].t)
+        elif "value_float" in attrs:
+            value = numpy.array(attrs["value_float"].f, dtype=numpy.float32)
+        elif "value_floats" in attrs:
+            value = numpy.array(list(attrs["value_floats"].floats), dtype=numpy.float32)
+        elif "value_int" in attrs:
+            value = numpy.array(attrs["value_int"].i, dtype=numpy.int64)
+        elif "value_ints" in attrs:
+            value = numpy.array(list(attrs["value_ints"].ints), dtype=numpy.int64)
+        else:
+            self.dynamic_ints.update(node.output)
+            return
+        self.consts[node.output[0]] = value
+
+    def fold(self, node) -> None:
+        inputs = [n for n in node.input if n]
+        if node.op_type in ("Shape", "Size") or any(n in self.dynamic_ints for n in inputs) or not all(
+                n in self.consts for n in inputs):
+            self.dynamic_ints.update(node.output)
+            return
+        try:
+            from onnx.reference import ReferenceEvaluator
+
+            arrays = [self.const(n) for n in inputs]
+            graph = self.onnx.helper.make_graph(
+                [node], "fold", [self.onnx.helper.make_tensor_value_info(n, 0, None) for n in inputs],
+                [self.onnx.helper.make_tensor_value_info(n, 0, None) for n in node.output if n])
+            model = self.onnx.helper.make_model(graph, opset_imports=list(self.model.opset_import))
+            results = ReferenceEvaluator(model).run(None, dict(zip(inputs, arrays)))
+        except Exception:  # an op the reference cannot run on its own: its outputs are simply not known
+            self.dynamic_ints.update(node.output)
+            return
+        for name, value in zip([n for n in node.output if n], results):
+            self.consts[name] = value
+
+    def inferred_shape(self, name: str):
+        """A static tensor's shape from ONNX shape inference (None entries where unknown)."""
+        if self.inferred is None:
+            try:
+                inferred = self.onnx.shape_inference.infer_shapes(self.model)
+                self.inferred = {}
+                for info in list(inferred.graph.value_info) + list(inferred.graph.output):
+                    if info.type.tensor_type.HasField("shape"):
+                        self.inferred[info.name] = tuple(d.dim_value if d.HasField("dim_value") else None
+                                                         for d in info.type.tensor_type.shape.dim)
+            except Exception:
+                self.inferred = {}
+        return self.inferred.get(name)
+
+    # - pass-through, elementwise, reductions
+    def passing(self, node, acts) -> None:
+        source = self.main(node, acts)
+        self.set(node, self.builder.identity(self.node_name(node), source, node.op_type, source.channels)
+                 if source.node is not None else source)
+
+    def elementwise(self, node, acts) -> None:
+        rank = self.rank
+        operands = []
+        for index, name in enumerate(node.input):
+            if not name:
+                continue
+            if name in self.values:
+                operands.append(self.values[name])
+                continue
+            if node.op_type == "Where" and index == 0 and name in self.consts:
+                shape = self.const_shape(name)
+            elif name in self.dynamic_ints:
+                raise self.fail(node, f"combines the activation with {name!r}, computed from sizes at run "
+                                      f"time, which tconvcalc cannot follow")
+            else:
+                shape = self.const_shape(name)
+            if not broadcast_ok(shape, rank, self.ndim):
+                raise self.fail(node, f"combines the activation with the constant {name!r} of shape "
+                                      f"{list(shape)}, which fixes a spatial size (it must be 1 on the spatial "
+                                      f"axes to broadcast)")
+        for value in operands:
+            if value.node is None and value.shape is None:
+                value.shape = self.inferred_shape(next(n for n in node.input if self.values.get(n) is value))
+        fail = lambda why: self.fail(node, why)  # noqa: E731
+        self.set(node, merge_elementwise(self.builder, self.node_name(node), node.op_type, operands, rank, fail))
+
+    def reduce(self, node, acts) -> None:
+        attrs = self.attributes(node)
+        source = self.main(node, acts)
+        keep = attrs.get("keepdims", 1)
+        if node.op_type in ("ArgMax", "ArgMin"):
+            axes = [attrs.get("axis", 0)]
+        else:
+            axes = attrs.get("axes")
+            if axes is None and len(node.input) > 1 and node.input[1]:
+                axes = self.ints(node, 1, "axes")
+            if not axes:
+                axes = [] if attrs.get("noop_with_empty_axes", 0) else list(range(self.rank))
+        axes = {a % self.rank for a in axes}
+        spatial = set(range(2, self.rank))
+        channels = 1 if 1 in axes else source.channels
+        name = self.node_name(node)
+        if not axes & spatial:
+            self.set(node, self.builder.identity(name, source, node.op_type, channels) if keep else
+                     self._rank_changed(node))
+        elif axes >= spatial:
+            if keep:
+                self.set(node, self.builder.layer(name, "adaptive_pool", source, [{"size": 1}] * self.ndim,
+                                                  node.op_type, channels))
+            else:  # the pooling stays visible (it is where the sizes end); what it makes has no spatial axes
+                self.builder.layer(name, "adaptive_pool", source, [{"size": 1}] * self.ndim, node.op_type, channels)
+                self.set(node, Value(None, channels))
+        else:
+            raise self.fail(node, f"reduces over axes {sorted(axes)}, only some of the spatial axes, which "
+                                  f"tconvcalc cannot size")
+
+    def _rank_changed(self, node) -> Value:
+        raise self.fail(node, "drops an axis (keepdims=0), so the spatial axes move")
+
+    # - sized layers
+    def _weighted(self, node, acts, attrs):
+        """A Conv/ConvTranspose's input, weight shape (None when computed), kernel, strides and dilations."""
+        source = self.main(node, acts)
+        weight = self.const_shape(node.input[1]) if len(node.input) > 1 else None
+        kernel = attrs.get("kernel_shape") or (list(weight[2:]) if weight else None)
+        if not kernel:
+            raise self.fail(node, "has no kernel_shape and its weight is computed at run time")
+        kernel = self.per_axis(node, {"kernel_shape": kernel}, "kernel_shape", 1)
+        return source, weight, kernel, self.per_axis(node, attrs, "strides", 1), self.per_axis(
+            node, attrs, "dilations", 1)
+
+    def _window_axes(self, node, attrs, kernel, strides, dilations, **extra) -> list[dict]:
+        """A Conv's or pooling's axes: explicit ``pads`` (begins, then ends) or ``auto_pad`` SAME/VALID."""
+        auto_pad = attrs.get("auto_pad", "NOTSET") or "NOTSET"
+        pads = self.per_axis(node, attrs, "pads", 0, 2 * self.ndim) if auto_pad == "NOTSET" else [0] * 2 * self.ndim
+        same = auto_pad in ("SAME_UPPER", "SAME_LOWER")
+        return [{"k": kernel[a], "s": strides[a], "d": dilations[a], "pad": (pads[a], pads[a + self.ndim]),
+                 **extra, "same": same} for a in range(self.ndim)]
+
+    def op_Conv(self, node, acts, attrs) -> None:
+        source, weight, kernel, strides, dilations = self._weighted(node, acts, attrs)
+        axes = self._window_axes(node, attrs, kernel, strides, dilations)
+        channels = weight[0] if weight else None
+        self.set(node, self.builder.layer(self.node_name(node), "conv", source, axes, "Conv", channels))
+
+    def op_ConvTranspose(self, node, acts, attrs) -> None:
+        source, weight, kernel, strides, dilations = self._weighted(node, acts, attrs)
+        op = self.per_axis(node, attrs, "output_padding", 0)
+        group = attrs.get("group", 1)
+        channels = weight[1] * group if weight else None
+        shape = attrs.get("output_shape")
+        name = self.node_name(node)
+        if shape:
+            shape = list(shape)[-self.ndim:]
+            axes = [{"k": kernel[a], "s": strides[a], "d": dilations[a], "fixed": shape[a], "op": op[a]}
+                    for a in range(self.ndim)]
+            self.set(node, self.builder.layer(name, "conv_transpose", source, axes, "ConvTranspose", channels))
+            return
+        options = {"strides": strides, "dilations": dilations, "output_padding": op,
+                   "auto_pad": attrs.get("auto_pad", "NOTSET") or "NOTSET", "group": group}
+        if "pads" in attrs:
+            options["pads"] = list(attrs["pads"])
+        axes = transposed_axes("onnx", f"{self.source}: node {name!r} (ConvTranspose)", self.ndim, kernel, options)
+        self.set(node, self.builder.layer(name, "conv_transpose", source, axes, "ConvTranspose", channels))
+
+    def _pool(self, node, acts, attrs, op: str) -> None:
+        source = self.main(node, acts)
+        if "kernel_shape" not in attrs:
+            raise self.fail(node, "has no kernel_shape, which ONNX requires")
+        kernel = self.per_axis(node, attrs, "kernel_shape", 1)
+        strides = self.per_axis(node, attrs, "strides", 1)
+        dilations = self.per_axis(node, attrs, "dilations", 1)
+        axes = self._window_axes(node, attrs, kernel, strides, dilations, ceil=bool(attrs.get("ceil_mode", 0)))
+        self.set(node, self.builder.layer(self.node_name(node), op, source, axes, node.op_type, source.channels))
+
+    def op_MaxPool(self, node, acts, attrs) -> None:
+        self._pool(node, acts, attrs, "max_pool")
+        if len(node.output) > 1 and node.output[1]:  # the indices have the pooled size
+            self.values[node.output[1]] = self.values[node.output[0]]
+
+    def op_MaxUnpool(self, node, acts, attrs) -> None:
+        source = self.main(node, acts)
+        if len(node.input) > 2 and node.input[2]:
+            raise self.fail(node, "takes its output_shape as an input (the size before the pooling), which "
+                                  "tconvcalc cannot follow yet; export without output_size")
+        kernel = self.per_axis(node, attrs, "kernel_shape", 1)
+        strides = self.per_axis(node, attrs, "strides", 1)
+        pads = self.per_axis(node, attrs, "pads", 0, 2 * self.ndim)
+        axes = [{"k": kernel[a], "s": strides[a], "d": 1, "crop": (pads[a], pads[a + self.ndim])}
+                for a in range(self.ndim)]  # (n - 1)s + k - pads: a transposed convolution's size
+        self.set(node, self.builder.layer(self.node_name(node), "conv_transpose", source, axes, "MaxUnpool",
+                                          source.channels))
+
+    def op_AveragePool(self, node, acts, attrs) -> None:
+        self._pool(node, acts, attrs, "avg_pool")
+
+    def op_LpPool(self, node, acts, attrs) -> None:
+        self._pool(node, acts, attrs, "avg_pool")
+
+    def _global(self, node, acts, attrs) -> None:
+        source = self.main(node, acts)
+        self.set(node, self.builder.layer(self.node_name(node), "adaptive_pool", source,
+                                          [{"size": 1}] * self.ndim, node.op_type, source.channels))
+
+    op_GlobalAveragePool = op_GlobalMaxPool = op_GlobalLpPool = _global
+
+    def op_Resize(self, node, acts, attrs) -> None:
+        source = self.main(node, acts)
+        name = self.node_name(node)
+        if attrs.get("coordinate_transformation_mode") == "tf_crop_and_resize":
+            raise self.fail(node, "crops by its roi (tf_crop_and_resize), a size tconvcalc does not follow")
+        scales_at, sizes_at = (1, None) if self.opset < 11 else (2, 3)
+        scales = self._given(node, scales_at)
+        sizes = self._given(node, sizes_at) if sizes_at is not None else None
+        axes = list(attrs.get("axes", range(self.rank)))
+        axes = [a % self.rank for a in axes]
+        if scales:
+            self._scaled(node, source, dict(zip(axes, scales)), name)
+        elif sizes:
+            if attrs.get("keep_aspect_ratio_policy", "stretch") != "stretch":
+                raise self.fail(node, "keeps the aspect ratio of constant sizes, a size that depends on the input")
+            given = dict(zip(axes, sizes))
+            spatial = [given.get(a) for a in range(2, self.rank)]
+            if None in spatial:
+                raise self.fail(node, "resizes some spatial axes to constant sizes and keeps others, which "
+                                      "tconvcalc cannot size in one layer")
+            self.set(node, self.builder.layer(name, "adaptive_pool", source, [{"size": int(n)} for n in spatial],
+                                              "Resize", source.channels))
+        else:
+            raise self.fail(node, "has neither constant scales nor constant sizes")
+
+    def _given(self, node, index):
+        """Resize's scales or sizes input: a constant list, None when absent or empty; refuses a dynamic one."""
+        if index is None or index >= len(node.input) or not node.input[index]:
+            return None
+        name = node.input[index]
+        if name in self.dynamic_ints or name not in self.consts:
+            raise self.fail(node, f"takes its {'scales' if index != 3 else 'sizes'} from {name!r}, computed at "
+                                  f"run time (dynamic Resize scales); tconvcalc follows constant integer scales - "
+                                  f"export with a constant scale_factor, or fold constants (onnxsim)")
+        values = self.const(name).reshape(-1).tolist()
+        return values or None
+
+    def _scaled(self, node, source: Value, scales: dict, name: str) -> None:
+        for axis in (0, 1):
+            if scales.get(axis, 1) != 1:
+                raise self.fail(node, f"scales the {'batch' if axis == 0 else 'channel'} axis by "
+                                      f"{scales[axis]}, tconvcalc follows spatial scales only")
+        factors = []
+        for axis in range(2, self.rank):
+            scale = float(scales.get(axis, 1))
+            if scale < 1 or scale != int(scale):
+                raise self.fail(node, f"scales spatial axis {axis - 2} by {scale:g}, tconvcalc follows integer "
+                                      f"scales ≥ 1 (floor(n·{scale:g}) is not one of its size rules)")
+            factors.append(int(scale))
+        if all(r == 1 for r in factors):
+            self.set(node, self.builder.identity(name, source, node.op_type, source.channels))
+            return
+        self.set(node, self.builder.layer(name, "upsample", source, [{"r": r} for r in factors], node.op_type,
+                                          source.channels))
+
+    def op_Upsample(self, node, acts, attrs) -> None:
+        source = self.main(node, acts)
+        scales = attrs.get("scales") if "scales" in attrs else self._given(node, 1)
+        if not scales:
+            raise self.fail(node, "has no constant scales")
+        self._scaled(node, source, dict(enumerate(scales)), self.node_name(node))
+
+    def _shuffle(self, node, acts, attrs, op: str) -> None:
+        source = self.main(node, acts)
+        if self.ndim != 2:
+            raise self.fail(node, f"works on 4-D tensors and this network has {self.ndim} spatial axes")
+        r = attrs.get("blocksize")
+        if not r:
+            raise self.fail(node, "has no blocksize, which ONNX requires")
+        c = source.channels
+        channels = None if c is None else (c // (r * r) if op == "pixel_shuffle" else c * r * r)
+        self.set(node, self.builder.layer(self.node_name(node), op, source, [{"r": r}] * 2, node.op_type, channels))
+
+    def op_DepthToSpace(self, node, acts, attrs) -> None:
+        self._shuffle(node, acts, attrs, "pixel_shuffle")
+
+    def op_SpaceToDepth(self, node, acts, attrs) -> None:
+        self._shuffle(node, acts, attrs, "pixel_unshuffle")
+
+    def op_Pad(self, node, acts, attrs) -> None:
+        source = self.main(node, acts)
+        mode = attrs.get("mode", "constant")
+        if mode not in ("constant", "edge"):
+            raise self.fail(node, f"pads in {mode!r} mode, which needs the pads to be smaller than the input "
+                                  f"(a requirement tconvcalc does not model yet); constant and edge pads are "
+                                  f"followed")
+        if self.opset < 11:
+            pads = list(attrs.get("pads", attrs.get("paddings", [])))
+            axes = list(range(self.rank))
+        else:
+            pads = self.ints(node, 1, "pads")
+            axes = self.ints(node, 3, "axes") if len(node.input) > 3 and node.input[3] else list(range(self.rank))
+        axes = [a % self.rank for a in axes]
+        if pads is None or len(pads) != 2 * len(axes):
+            raise self.fail(node, f"has pads {pads} for {len(axes)} axes, ONNX needs a begin and an end for each")
+        amounts = {a: (pads[i], pads[i + len(axes)]) for i, a in enumerate(axes)}
+        channels = source.channels
+        if channels is not None and 1 in amounts:
+            channels += sum(amounts[1])
+        spatial = [amounts.get(a, (0, 0)) for a in range(2, self.rank)]
+        self._pad(node, source, spatial, channels)
+
+    def _pad(self, node, source: Value, spatial: list, channels) -> None:
+        name = self.node_name(node)
+        if all(pair == (0, 0) for pair in spatial):
+            self.set(node, self.builder.identity(name, source, node.op_type, channels))
+        else:
+            self.set(node, self.builder.layer(name, "pad", source, [{"pad": tuple(p)} for p in spatial],
+                                              node.op_type, channels))
+
+    def op_Slice(self, node, acts, attrs) -> None:
+        source = self.main(node, acts)
+        if self.opset < 10:
+            starts, ends = list(attrs.get("starts", [])), list(attrs.get("ends", []))
+            axes, steps = attrs.get("axes"), None
+            count = len(starts)
+        else:
+            axes = self.ints(node, 3, "axes")
+            count = len(axes) if axes is not None else len(self.const(node.input[1]).reshape(-1)) \
+                if node.input[1] in self.consts else self.rank
+        axes = list(range(count)) if axes is None else [a % self.rank for a in axes]
+        if self.opset >= 10:
+            if all(a < 2 for a in axes) and not all(n in self.consts for n in node.input[1:3]):
+                # a slice of the batch or the channels with bounds computed at run time (torch.chunk's export)
+                self.set(node, self.builder.identity(self.node_name(node), source, "Slice", None))
+                return
+            starts, ends = self.ints(node, 1, "starts"), self.ints(node, 2, "ends")
+            steps = self.ints(node, 4, "steps")
+        steps = steps or [1] * len(axes)
+        crops = {}
+        channels = source.channels
+        for a, b, e, step in zip(axes, starts, ends, steps):
+            if a < 2:
+                if a == 1 and channels is not None:
+                    channels = len(range(channels)[b:min(e, channels):step])
+                continue
+            if step != 1:
+                raise self.fail(node, f"steps by {step} on spatial axis {a - 2}, tconvcalc follows slices "
+                                      f"with step 1 that crop both ends")
+            if b < 0 or (0 <= e < BIG_END):
+                raise self.fail(node, f"keeps [{b}:{e}] of spatial axis {a - 2}, a slice whose length does not "
+                                      f"follow the input (tconvcalc follows starts ≥ 0 with ends < 0 or to the end)")
+            crops[a] = (-b, 0 if e >= BIG_END else e)
+        self._pad(node, source, [crops.get(a, (0, 0)) for a in range(2, self.rank)], channels)
+
+    def op_Concat(self, node, acts, attrs) -> None:
+        axis = attrs.get("axis")
+        if axis is None:
+            raise self.fail(node, "has no axis, which ONNX requires")
+        axis %= self.rank
+        if axis >= 2:
+            raise self.fail(node, f"concatenates along spatial axis {axis - 2}, tconvcalc follows "
+                                  f"concatenation along the channels")
+        constants = [n for n in node.input if n and n not in self.values]
+        if constants:
+            raise self.fail(node, f"concatenates the activation with the constant {constants[0]!r}, whose "
+                                  f"spatial size is fixed")
+        operands = [self.values[n] for n in node.input if n]
+        channels = None
+        if axis == 1 and all(v.channels is not None for v in operands):
+            channels = sum(v.channels for v in operands)
+        elif axis == 0:
+            channels = operands[0].channels
+        name = self.node_name(node)
+        if len(operands) == 1:
+            self.set(node, self.builder.identity(name, operands[0], "Concat", channels))
+        else:
+            self.set(node, self.builder.merge(name, "concat", operands, "Concat", channels))
+
+    def op_Split(self, node, acts, attrs) -> None:
+        source = self.main(node, acts)
+        axis = attrs.get("axis", 0) % self.rank
+        if axis >= 2:
+            raise self.fail(node, f"splits along spatial axis {axis - 2}, tconvcalc follows splits along "
+                                  f"the channels")
+        split = attrs.get("split") or (self.ints(node, 1, "split") if len(node.input) > 1 and node.input[1]
+                                       else None)
+        outputs = [o for o in node.output]
+        for index, out in enumerate(outputs):
+            if not out:
+                continue
+            channels = source.channels
+            if axis == 1:
+                channels = split[index] if split else (None if channels is None else channels // len(outputs))
+            name = self.node_name(node) if index == 0 else f"{self.node_name(node)}:{index}"
+            self.values[out] = self.builder.identity(name, source, "Split", channels)
