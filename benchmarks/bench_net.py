@@ -123,7 +123,7 @@ def main() -> None:
     for label, seconds, peer, peer_seconds, target in rows:
         print(f"{label:<38} {seconds:>7.3f}   {peer:<30} {peer_seconds:>7.3f}  {seconds / peer_seconds:>5.2f}×  "
               f"≤ {target} s {'✓' if seconds <= target else '✗'}")
-    print(f"medians of {runs} runs; the PyTorch sweep of {max(1, runs // 5)}")
+    print(f"medians of {runs} runs ({max(1, runs // 5)} for the PyTorch sweep, the slowest row)")
 
 
 if __name__ == "__main__":

@@ -7,8 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings, strategies as st
 
+from tconvcalc.cli import cli
+from tconvcalc.cli.views.net import _notes
 from tconvcalc.network import load, trace
 from tconvcalc.network.domain import accepts, axis_domain, runs
 from tconvcalc.network.fix import fix
@@ -266,3 +269,20 @@ def test_net_command_bad_input_is_one_line(tmp_path, args, words):
 def test_the_mirror_example_spec_is_a_network_too():
     network = load(EXAMPLES / "unet_encoder.toml")
     assert trace(network, (161, 97)).output_size == (20, 12)
+
+
+@pytest.mark.parametrize("columns", [60, 200])
+def test_trace_notes_fit_the_terminal_inline_or_as_numbered_lines(columns):
+    """Every transposed layer's note is printed whole: in the table when it fits, else under it."""
+    model = str(EXAMPLES / "networks" / "dcgan_short.toml")
+    noted = {row.name: _notes(row.flags) for row in trace(load(model), (1, 1)).rows if _notes(row.flags)}
+    assert len(noted) == 4
+    output = CliRunner().invoke(cli, ["net", model, "--in", "1,1"], env={"COLUMNS": str(columns)}).stdout
+    assert max(map(len, output.splitlines())) <= columns
+    for number, (name, note) in enumerate(noted.items(), 1):
+        row = next(line for line in output.splitlines() if line.startswith(f" {name} "))
+        if columns == 200:
+            assert row.rstrip().endswith(note)
+        else:
+            words = " ".join(output.split())  # a long note wraps at the terminal's width
+            assert row.rstrip().endswith(f"[{number}]") and f"[{number}] {name}: {note}" in words

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich import box
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -27,16 +28,34 @@ def _notes(flags) -> str:
     return "; ".join(notes)
 
 
-def render_trace(report, console: Console) -> None:
-    console.print(Text(f"{report.network}: input {axes_text(report.input_size)}, {report.ndim}-D", style="bold"))
+def _trace_table(report, notes: list[str]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for name, justify in (("layer", "left"), ("op", "left"), ("parameters", "left"), ("in", "right"),
                           ("out", "right"), ("notes", "left")):
-        table.add_column(name, justify=justify, no_wrap=name != "notes")
-    for row in report.layers:
+        table.add_column(name, justify=justify, no_wrap=True)
+    for row, note in zip(report.layers, notes):
         table.add_row(row.name, row.op, row.parameters, axes_text(row.input_size), axes_text(row.output_size),
-                      Text(_notes(row.flags), style="yellow"))
+                      Text(note, style="yellow"))
+    return table
+
+
+def render_trace(report, console: Console) -> None:
+    console.print(Text(f"{report.network}: input {axes_text(report.input_size)}, {report.ndim}-D", style="bold"))
+    notes = [_notes(row.flags) for row in report.layers]
+    table = _trace_table(report, notes)
+    footnotes = []
+    if Measurement.get(console, console.options.update(max_width=10_000), table).maximum > console.width:
+        # too wide for the terminal: numbered notes under the table
+        for n, (row, note) in enumerate(zip(report.layers, notes)):
+            if note:
+                footnotes.append(f"[{len(footnotes) + 1}] {row.name}: {note}")
+                notes[n] = f"[{len(footnotes)}]"
+        table = _trace_table(report, notes)
     console.print(table)
+    for line in footnotes:
+        console.print(Text(line, style="yellow"))
+    if footnotes:
+        console.print()
     failure = report.failure
     if failure is None:
         console.print(Text(f"✓ runs: output {axes_text(report.output_size)}", style="green"))
