@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import resource
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -54,6 +55,7 @@ def files(tmp_path_factory) -> Path:
     (folder / "fraction.toml").write_text("input = [8]\nchannels = 3.5\n[[layers]]\nkernel_size = 3\n")
     (folder / "4d.toml").write_text("input = [8, 8, 8, 8]\n[[layers]]\nkernel_size = 3\n")
     (folder / "folder.toml").mkdir()
+    shutil.copytree(Path(__file__).resolve().parent.parent / "examples", folder / "examples")  # the networks
     return folder
 
 

@@ -15,7 +15,7 @@ what each transposed convolution hides (which other sizes arrive there, checkerb
 from __future__ import annotations
 
 from ..records import record
-from ..spec import Axis, Layer, ParameterError, broadcast
+from ..spec import Axis, Layer, ParameterError, broadcast, check_at_least
 from .graph import INPUT, Network, Stop, Stopper, walk
 
 TraceRow = record("TraceRow", "name op parameters input_size output_size channels flags",
@@ -33,8 +33,11 @@ TconvFlags = record("TconvFlags", "arriving uneven not_exact",
 
 
 def input_sizes(network: Network, sizes) -> tuple[int, ...]:
-    """The input size per axis: one value for every axis, or one per axis."""
-    return broadcast(network.ndim, input_size=sizes)[1]["input_size"]
+    """The input size per axis (each ≥ 1): one value for every axis, or one per axis."""
+    sizes = broadcast(network.ndim, input_size=sizes)[1]["input_size"]
+    for n in sizes:
+        check_at_least("input_size", n, 1)
+    return sizes
 
 
 def trace(network: Network, sizes) -> TraceResult:
