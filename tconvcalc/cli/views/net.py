@@ -67,9 +67,10 @@ def render_trace(report, console: Console) -> None:
             console.print(Text(f"  {size:>6}  from " + " → ".join(path), style="red"))
     else:
         console.print(Text(f"  its input is {failure.sizes[0]}", style="red"))
-    console.print(Text(f"  the sizes that run: tconvcalc net {report.model} --domain", style="dim"))
+    # commands to copy: the terminal wraps them, rich must not break them with a newline
+    console.print(Text(f"  the sizes that run: tconvcalc net {report.model} --domain", style="dim"), soft_wrap=True)
     console.print(Text(f"  what to change:     tconvcalc net {report.model} --in "
-                       f"{','.join(map(str, report.input_size))} --fix", style="dim"))
+                       f"{','.join(map(str, report.input_size))} --fix", style="dim"), soft_wrap=True)
 
 
 def _runs(values: list[int]) -> str:
