@@ -215,6 +215,74 @@ def test_fix_finds_the_nearest_sizes_and_the_output_padding_that_makes_this_one_
     assert tuple(layer(torch.zeros(1, 1, 4, 4)).shape[2:]) == (9, 8)
 
 
+@st.composite
+def generators(draw):
+    """A 1-D chain of transposed layers (some with a conv between), and a target size that another choice
+    of output_paddings gives - or any size, reachable or not."""
+    layers, ops = [], []
+    for level in range(draw(st.integers(1, 4))):
+        k, s, d = draw(st.integers(1, 5)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+        p = draw(st.integers(0, (d * (k - 1)) // 2))
+        op, other = draw(st.integers(0, max(s, d) - 1)), draw(st.integers(0, s - 1))
+        layers.append({"name": f"up{level}", "op": "conv_transpose", "kernel_size": k, "stride": s, "padding": p,
+                       "output_padding": op, "dilation": d})
+        ops.append((k, s, p, other, d))
+        if draw(st.booleans()):
+            layers.append({"name": f"conv{level}", "kernel_size": 3, "padding": 1})
+    return layers, ops, draw(st.integers(1, 6)), draw(st.one_of(st.none(), st.integers(1, 200)))
+
+
+def _chain_output(n: int, ops) -> int | None:
+    """The chain's length with these (k, s, p, op, d), by PyTorch's size formula per layer (convs keep it)."""
+    for k, s, p, op, d in ops:
+        n = (n - 1) * s - 2 * p + d * (k - 1) + op + 1
+        if n < 1:
+            return None
+    return n
+
+
+@settings(max_examples=300, deadline=None)
+@given(generators())
+def test_fix_reaches_a_target_output_exactly_when_some_output_padding_does(case):
+    layers, ops, n, wanted = case
+    network = parse_network(json.dumps({"ndim": 1, "layers": layers}), "gen", "json")
+    target = _chain_output(n, ops) if wanted is None else wanted
+    if target is None:
+        return
+    found = fix(network, (n,), target=(target,))
+    # brute force: each layer keeps its output_padding or takes one PyTorch's forward allows (0..s-1)
+    from itertools import product
+
+    tconvs = [x for x in layers if x.get("op") == "conv_transpose"]
+    reachable = any(_chain_output(n, [(k, s, p, v, d) for (k, s, p, _, d), v in zip(ops, values)]) == target
+                    for values in product(*({layer["output_padding"], *range(s)}
+                                            for (_, s, _, _, _), layer in zip(ops, tconvs))))
+    assert found.reached == reachable
+    if found.reached:
+        changed = {c.node: c.output_padding[0] for c in found.changes}
+        final = [(k, s, p, changed.get(f"up{level}", layer["output_padding"]), d)
+                 for level, ((k, s, p, _, d), layer) in enumerate(zip(ops, tconvs))]
+        assert _chain_output(n, final) == target
+
+
+def test_fix_makes_the_one_pixel_short_generator_give_64_in_pytorch(torch):
+    """The DCGAN whose last layer forgot output_padding: the change tconvcalc names, made to the real module,
+    gives PyTorch's output 64×64."""
+    model_path = EXAMPLES / "networks" / "dcgan.py"
+    found = fix(load(f"{model_path}:DCGANShortGenerator"), (1, 1), target=(64, 64))
+    assert found.reached and [c.node for c in found.changes] == ["up4"]
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("dcgan_example", model_path)
+    code = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(code)
+    model = code.DCGANShortGenerator().eval()
+    assert tuple(model(torch.zeros(1, 8, 1, 1)).shape[2:]) == (63, 63)
+    for change in found.changes:
+        getattr(model, change.node).output_padding = change.output_padding
+    assert tuple(model(torch.zeros(1, 8, 1, 1)).shape[2:]) == (64, 64)
+
+
 # --- the spec's errors -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, words", [

@@ -112,7 +112,7 @@ SCHEMA_SAMPLES = {
     "mirror": "mirror examples/unet_encoder.toml --emit pytorch",
     "net": "net examples/networks/unet.toml --in 350,525",
     "net --domain": "net examples/networks/unet.toml --domain --upto 40",
-    "net --fix": "net examples/networks/unet.toml --in 350,525 --fix",
+    "net --fix": "net examples/networks/unet.toml --in 350,525 --fix --out 350,525",
 }
 
 

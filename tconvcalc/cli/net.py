@@ -36,13 +36,15 @@ def _kwargs(text: str | None) -> dict:
               help="input size per axis (one value: every axis) [default: the spec's input]")
 @click.option("--domain", is_flag=True, help="every input size the network accepts, per axis, derived")
 @click.option("--fix", is_flag=True, help="the nearest sizes that run, the pad to them, the output_padding to change")
+@click.option("--out", "--output-size", "output_size", type=AXIS, default=None,
+              help="with --fix: the output size wanted; the output_padding changes that give it")
 @click.option("--upto", type=click.IntRange(1), default=None, metavar="N",
               help="with --domain and --json: list every accepted size from 1 to N per axis")
 @click.option("--latex", "as_latex", is_flag=True, help="with --domain: the derivation as LaTeX")
 @markdown_option
 @click.option("--kwargs", "kwargs", default=None, metavar="JSON", help="keyword arguments for a PyTorch factory")
 @json_option
-def net(model, input_size, domain, fix, upto, as_latex, markdown, kwargs, as_json):
+def net(model, input_size, domain, fix, output_size, upto, as_latex, markdown, kwargs, as_json):
     """A whole network (spec, ONNX, Keras or PyTorch): sizes per layer, the sizes it accepts, the fix."""
     factory_kwargs = _kwargs(kwargs)
     if domain and fix:
@@ -51,6 +53,8 @@ def net(model, input_size, domain, fix, upto, as_latex, markdown, kwargs, as_jso
         raise ParameterError("--latex/--markdown typeset the domain's derivation; add --domain")
     if as_latex and markdown:
         raise ParameterError("--latex and --markdown both set, a derivation is printed one way; keep one of them")
+    if output_size is not None and not fix:
+        raise ParameterError("--out is the output size --fix aims for; add --fix")
     if upto is not None and not domain:
         raise ParameterError("--upto lists the accepted sizes of the domain; add --domain")
     from .views.net import render_domain, render_fix, render_trace
@@ -66,7 +70,7 @@ def net(model, input_size, domain, fix, upto, as_latex, markdown, kwargs, as_jso
     if fix:
         from ..reports.net import fix_report
 
-        emit(fix_report(model, input_size, factory_kwargs), as_json, render_fix)
+        emit(fix_report(model, input_size, factory_kwargs, output_size), as_json, render_fix)
         return
     from ..reports.net import trace_report
 

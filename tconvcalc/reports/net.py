@@ -21,9 +21,10 @@ NetAxisDomain = record("NetAxisDomain", "axis period classes points rejected che
                            "the bound asked for (with one), and the derivation.")
 NetDomainReport = record("NetDomainReport", "command model network ndim axes",
                          doc="``tconvcalc net``'s domain: the exact input sizes per axis.")
-NetFixReport = record("NetFixReport", "command model network ndim input_size axes changes runs",
+NetFixReport = record("NetFixReport", "command model network ndim input_size axes changes runs target "
+                      "output_size reached",
                       doc="``tconvcalc net``'s fix: the nearest accepted sizes, the pad or crop to them, and the "
-                          "output_padding changes that make this size run.")
+                          "output_padding changes that make this size run (and give the target output size).")
 
 # The accepted sizes are listed up to this bound at most, per axis.
 MAX_UPTO = 100_000
@@ -83,10 +84,10 @@ def domain_text(model, markdown: bool = False, kwargs=None) -> str:
                      for axis in range(network.ndim))
 
 
-def fix_report(model, sizes=None, kwargs=None) -> NetFixReport:
+def fix_report(model, sizes=None, kwargs=None, target=None) -> NetFixReport:
     from ..network.fix import fix
 
     network = _load(model, kwargs)
-    found = fix(network, _sizes(network, sizes))
+    found = fix(network, _sizes(network, sizes), target)
     return NetFixReport("net fix", str(model), network.name, network.ndim, found.input_size, found.axes,
-                        found.changes, found.runs)
+                        found.changes, found.runs, found.target, found.output_size, found.reached)

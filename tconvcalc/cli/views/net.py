@@ -125,12 +125,35 @@ def _same(axis, other) -> bool:
         other.classes, other.points, [s["text"] for s in other.derivation.steps])
 
 
+def _render_changes(report, console: Console, heading: str) -> None:
+    console.print(Text(heading, style="bold"))
+    for change in report.changes:
+        ops = change.output_padding
+        console.print(Text(f"  {change.node}: output_padding={ops[0] if len(set(ops)) == 1 else ops}"))
+        if change.pytorch:
+            code_line(console, change.pytorch, "    ")
+        if change.forward:
+            console.print(Text("    or call it with output_size:", style="dim"))
+            code_line(console, change.forward, "    ")
+
+
 def render_fix(report, console: Console) -> None:
     size = axes_text(report.input_size)
+    if report.target is not None:
+        _render_target(report, console, size)
+        return
     if all(axis.runs for axis in report.axes):
         console.print(Text(f"{report.network} runs at {size}: nothing to change", style="green"))
         return
     console.print(Text(f"{report.network} does not run at {size}", style="bold"))
+    _render_nearest(report, console)
+    if report.changes:
+        _render_changes(report, console, f"or keep {size} and change output_padding (PyTorch):")
+        console.print(Text(f"✓ with these changes {size} runs", style="green") if report.runs else
+                      Text("✗ output_padding alone does not make it run; pad or crop the input", style="yellow"))
+
+
+def _render_nearest(report, console: Console) -> None:
     for axis in report.axes:
         name = f"axis {axis.axis}" if report.ndim > 1 else "size"
         if axis.runs:
@@ -142,15 +165,26 @@ def render_fix(report, console: Console) -> None:
         if axis.above is not None:
             options.append(f"{axis.above} above (pad {axis.pad[0]}, {axis.pad[1]})")
         console.print(Text(f"{name}: {axis.size} → nearest " + (" or ".join(options) or "none")))
-    if report.changes:
-        console.print(Text(f"or keep {size} and change output_padding (PyTorch):", style="bold"))
-        for change in report.changes:
-            ops = change.output_padding
-            console.print(Text(f"  {change.node}: output_padding={ops[0] if len(set(ops)) == 1 else ops}"))
-            if change.pytorch:
-                code_line(console, change.pytorch, "    ")
-            if change.forward:
-                console.print(Text("    or call it with output_size:", style="dim"))
-                code_line(console, change.forward, "    ")
-        console.print(Text(f"✓ with these changes {size} runs", style="green") if report.runs else
-                      Text("✗ output_padding alone does not make it run; pad or crop the input", style="yellow"))
+
+
+def _render_target(report, console: Console, size: str) -> None:
+    """``--fix --out``: the output_padding changes that give the wanted output at this input."""
+    target = axes_text(report.target)
+    if not all(axis.runs for axis in report.axes):
+        console.print(Text(f"{report.network} does not run at {size}", style="bold"))
+        _render_nearest(report, console)
+    if not report.changes:
+        if report.reached:
+            console.print(Text(f"{report.network} gives {target} at {size}: nothing to change", style="green"))
+        else:
+            console.print(Text(f"✗ no output_padding change gives {target} at {size}", style="yellow"))
+        return
+    _render_changes(report, console, f"for {target} from {size}, change output_padding (PyTorch):")
+    if report.reached:
+        console.print(Text(f"✓ with these changes {size} gives {target}", style="green"))
+    elif report.output_size is None:
+        console.print(Text(f"✗ output_padding alone does not make {size} run; pad or crop the input",
+                           style="yellow"))
+    else:
+        console.print(Text(f"✗ output_padding alone reaches {axes_text(report.output_size)}, not {target}; "
+                           f"change a kernel, stride or padding", style="yellow"))
