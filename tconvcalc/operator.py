@@ -94,6 +94,21 @@ def zero_insertion_cells(axis: Axis) -> list[str]:
     return kinds
 
 
+def scatter_cells(axis: Axis) -> list[str]:
+    """Each position of :attr:`Axis.scatter_extent`: ``'out'`` a scatter sample the output keeps,
+    ``'crop'`` one the crop removes (``padding``), ``'append'`` a zero the output adds past the scatter
+    (``output_padding`` beyond ``padding``).
+
+    >>> scatter_cells(Axis.from_pytorch(2, 3, s=2, p=1))
+    ['crop', 'out', 'out', 'out', 'crop']
+    >>> scatter_cells(Axis.from_pytorch(2, 3, s=2, p=0, op=1))
+    ['out', 'out', 'out', 'out', 'out', 'append']
+    """
+    start, stop = axis.scatter_extent
+    return ["append" if not 0 <= f < axis.full else ("out" if axis.b <= f < axis.b + axis.o else "crop")
+            for f in range(start, stop)]
+
+
 # Grid figures (TikZ and the matplotlib picture) draw every cell: beyond this many along an axis no page
 # shows them legibly, and the count is checked before a cell is listed.
 MAX_FIGURE_CELLS = 40

@@ -287,6 +287,24 @@ class Axis(namedtuple("Axis", "i k s d b e", defaults=(1, 1, 0, 0))):
         flipped kernel: ``(d(k-1) - b, d(k-1) - e)``; negative means cropped."""
         return self.reach - self.b, self.reach - self.e
 
+    @property
+    def uncropped(self) -> "Axis":
+        """The same layer with no crop: its output is the whole full scatter, cropped border included."""
+        return self._replace(b=0, e=0)
+
+    @property
+    def scatter_extent(self) -> tuple[int, int]:
+        """``[start, stop)`` in the full scatter's positions that a picture of the scatter shows: the full
+        scatter ``[0, F)`` and the output window ``[b, b + o)``, which reaches past it where the crop is
+        negative (zeros appended, as ``output_padding > padding`` does).
+
+        >>> Axis.from_pytorch(3, 3, s=2, p=1, op=1).scatter_extent   # F = 7, crop (1, 0): inside
+        (0, 7)
+        >>> Axis.from_pytorch(2, 3, s=2, p=0, op=1).scatter_extent   # F = 5, one zero appended
+        (0, 6)
+        """
+        return min(0, self.b), max(self.full, self.b + self.o)
+
     # --- PyTorch's spelling ----------------------------------------------------
     @classmethod
     def from_pytorch(cls, i: int, k: int, s: int = 1, p: int = 0, op: int = 0, d: int = 1) -> "Axis":
@@ -521,3 +539,10 @@ class Layer(namedtuple("Layer", "axes")):
     def uniform_overlap(self) -> bool:
         """Every axis feeds every output phase from the same number of taps: no checkerboard."""
         return all(axis.uniform_overlap for axis in self.axes)
+
+    def _repr_html_(self) -> str:
+        """The layer's grid in Jupyter (:func:`tconvcalc.explore.layer_html`).  The model stays standard-library
+        only: the page builder is loaded by name when a notebook asks, never when this module is imported."""
+        import importlib
+
+        return importlib.import_module("tconvcalc.explore").layer_html(self)

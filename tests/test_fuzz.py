@@ -28,7 +28,8 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 NUMBERS = ["0", "1", "2", "3", "5", "-1", "2.5", "1e3", "", "a", "18446744073709551616", "1000000000000"]
 AXES = NUMBERS + ["3,4", "2,3,4", "1,2,3,4", "2,", ",2", "0,3", "same", "valid", "SAME_UPPER", "1:2"]
 RANGES = ["1-", "1-1000", "3", "0-2", "7-1", "2,4,8", "1-100000000", "-3", "x"]
-SKIPPED = {"--pdf", "--help", "--version"}  # --pdf runs TeX (its own tests); help is not an answer
+# --pdf runs TeX (its own tests); help is not an answer; --serve serves until Ctrl-C (test_explore stops it)
+SKIPPED = {"--pdf", "--help", "--version", "--serve"}
 
 
 def _command(name: str) -> click.Command:

@@ -43,6 +43,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                                                 "sizes."),
     "overlap": ("tconvcalc.cli.design:overlap", "How many (input, kernel-tap) pairs reach each output position: "
                                                 "the checkerboard test."),
+    "animate": ("tconvcalc.cli.animate:animate", "Animated frames of a layer in conv_arithmetic's style (scatter, "
+                                                 "direct, phases), and the gallery."),
     "figure": ("tconvcalc.cli.design:figure", "Grid diagram (input, zero-inserted and padded input, kernel, output) "
                                               "as PNG or SVG."),
     "compare": ("tconvcalc.cli.design:compare", "Transposed convolutions against resize-convolution and sub-pixel "
@@ -51,6 +53,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                                             "as plan ranks layers."),
     "mirror": ("tconvcalc.cli.design:mirror", "The decoder that restores every size of an encoder SPEC (TOML or "
                                               "JSON) exactly."),
+    "explore": ("tconvcalc.cli.explore:explore", "One self-contained HTML page where a layer's sizes, output_padding, "
+                                                 "scatter and code change as you type."),
     "net": ("tconvcalc.cli.net:net", "A whole network (spec, ONNX, Keras or PyTorch): sizes per layer, the sizes it "
                                      "accepts, the fix."),
 }

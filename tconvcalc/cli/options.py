@@ -116,12 +116,24 @@ json_option = click.option("--json", "as_json", is_flag=True, help="print one JS
 ndim_option = click.option(
     "--ndim", type=click.IntRange(1, MAX_NDIM), default=None,
     help="number of spatial axes when every value is single [default: 2, or the length of a comma list]")
-input_option = click.option("--in", "--input-size", "input_size", type=AXIS, required=True,
-                            help="input size i, per axis")
+
+
+def _input_option(required: bool = True):
+    return click.option("--in", "--input-size", "input_size", type=AXIS, required=required,
+                        help="input size i, per axis")
+
+
+def _kernel_option(required: bool = True):
+    return click.option("--k", "--kernel-size", "kernel_size", type=AXIS, required=required,
+                        help="kernel size k, per axis")
+
+
+input_option = _input_option()
+kernel_option = _kernel_option()
+
+
 output_option = click.option("--out", "--output-size", "output_size", type=AXIS, required=True,
                              help="output size wanted, per axis")
-kernel_option = click.option("--k", "--kernel-size", "kernel_size", type=AXIS, required=True,
-                             help="kernel size k, per axis")
 full_option = click.option("--full/--elide", default=False, help="print large matrices whole instead of elided")
 markdown_option = click.option("--markdown", is_flag=True, help="Markdown with $$…$$ math (Jupyter, Obsidian, GitHub)")
 
@@ -136,13 +148,14 @@ def channels_option(help: str):
     return click.option("--channels", type=AXIS, default=None, help=help)
 
 
-def layer_options(func=None, *, output_padding: bool = True, words: bool = False):
+def layer_options(func=None, *, output_padding: bool = True, words: bool = False, required: bool = True):
     """``--in --k --s --p --op --d``, each an int or a per-axis comma list.
 
-    With ``words``, padding and output_padding may also be a framework's word (``same``).
+    With ``words``, padding and output_padding may also be a framework's word (``same``); without
+    ``required``, ``--in`` and ``--k`` may be left out (None: the command has another source of layers).
     """
     if func is None:
-        return lambda f: layer_options(f, output_padding=output_padding, words=words)
+        return lambda f: layer_options(f, output_padding=output_padding, words=words, required=required)
     specs = [
         ("--s", "--stride", "stride", "1", "stride s"),
         ("--p", "--padding", "padding", "0", "padding p (PyTorch's, both ends)"),
@@ -154,6 +167,8 @@ def layer_options(func=None, *, output_padding: bool = True, words: bool = False
             continue
         kind = AXIS_OR_WORD if words and dest in ("padding", "output_padding") else AXIS
         func = click.option(short, long, dest, type=kind, default=default, show_default=True, help=text)(func)
+    if not required:
+        return _input_option(required=False)(_kernel_option(required=False)(func))
     return input_option(kernel_option(func))
 
 

@@ -60,6 +60,8 @@ def write_files(contents: dict) -> list:
     os.umask(umask)
     try:
         for current, data in items:
+            if current.is_dir():  # the rename would fail after earlier files were already in place
+                raise IsADirectoryError(21, "Is a directory")
             handle, temporary = tempfile.mkstemp(dir=current.parent, prefix=f".{current.name}.", suffix=".part")
             staged.append((temporary, current))
             os.fchmod(handle, 0o666 & ~umask)

@@ -1,0 +1,346 @@
+"""The explorer page in a real browser: Debian's Chromium, driven by Playwright, with the network blocked.
+
+For several hundred seeded random layers (1-D and 2-D, rejected ones among them) the test types the values into
+the page's fields and reads back every number, table row, line of code and error the page shows, and the cells
+that light up when a few cells are hovered.  Each is compared with an independent route: the command line
+(`tconvcalc shape --json` and its text, `tconvcalc explore`'s refusals), the library's Keras writer, and the
+operator's triples solved per column (`column_pairs`) and per input (`input_range`).  It also prints how long
+the page takes from an input change to the updated display (never asserted: tests do not time).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import shutil
+import statistics
+import time
+from itertools import product
+
+import pytest
+from click.testing import CliRunner
+
+from tconvcalc.cli import cli
+from tconvcalc.conventions.code import pytorch_code, translation_code
+from tconvcalc.conventions.write import to_framework
+from tconvcalc.errors import ParameterError
+from tconvcalc.explore import check_drawable
+from tconvcalc.operator import column_pairs, input_range, scatter_cells
+from tconvcalc.spec import Layer, check_int
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests drive Chromium with Playwright; "
+                                                            "install the test extras: python -m pip install '.[test]'")
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="the browser tests need Chromium on the PATH; install it "
+                                                         "with: apt-get install chromium")
+
+# Running as root on a machine with no network: no sandbox, and none of Chromium's background traffic.
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+NAMES = ("input_size", "kernel_size", "stride", "padding", "output_padding", "dilation")
+FLAGS = ("--in", "--k", "--s", "--p", "--op", "--d")
+CASES = 320
+
+# Set the fields as typing does (value, then an input event) and read back everything the page shows.
+SET_AND_READ = """([ndim, fields]) => {
+  const $ = id => document.getElementById(id);
+  const start = performance.now();
+  $(`ndim-${ndim}`).checked = true;
+  fields.forEach((f, n) => { for (const [name, text] of Object.entries(f)) $(`axis${n}-${name}`).value = text; });
+  $("axis0-input_size").dispatchEvent(new Event("input", { bubbles: true }));
+  void document.body.offsetHeight;  // the layout is part of the update
+  const ms = performance.now() - start;
+  return { ms, ...READ() };
+}"""
+READ = """() => {
+  const $ = id => document.getElementById(id);
+  const text = node => node.textContent;
+  const ndim = $("ndim-1").checked ? 1 : 2;
+  const held = [0, 1].slice(0, ndim).map(n => Object.fromEntries(
+    ["input_size", "kernel_size", "stride", "padding", "output_padding", "dilation"]
+      .map(name => [name, $(`axis${n}-${name}`).value])));
+  return {
+    held, error: $("error-line").hidden ? null : text($("error")), results_hidden: $("results").hidden,
+    size: text($("size")),
+    tables: [...document.querySelectorAll("#ambiguity table")].map(t => ({
+      total: Number(t.dataset.total),
+      rows: [...t.querySelectorAll("tr.row, tr.gap")].map(r => [...r.children].map(text)) })),
+    phases: [...document.querySelectorAll("#phases table")].map(t => [...t.querySelectorAll("td.count")].map(text)),
+    overlap: [...document.querySelectorAll("#overlap p")].map(text),
+    pytorch: text($("pytorch")), keras: text($("keras")).split("\\n"),
+    keras_notes: [...document.querySelectorAll("#keras-notes li")].map(text),
+    limit: $("limit-line").hidden ? null : text($("limit")), grid_hidden: $("grid").hidden,
+    inputs: [...document.querySelectorAll("#input-grid .cell")].map(c => c.dataset.n),
+    outputs: [...document.querySelectorAll("#output-grid .cell.out")].map(c => [c.dataset.m, c.textContent]),
+    kinds: [...document.querySelectorAll("#output-grid .cell")].map(c =>
+      c.classList.contains("crop") ? "crop" : c.classList.contains("zero") ? "append" : "out"),
+  };
+}"""
+HOVER = """([kind, index]) => {
+  const grid = kind === "n" ? "input-grid" : "output-grid";
+  const cell = document.querySelector(`#${grid} [data-${kind}="${index}"]`);
+  cell.dispatchEvent(new MouseEvent("mouseover", { bubbles: true }));
+  return LIT();
+}"""
+LIT = """() => ({
+  text: document.getElementById("hover").textContent,
+  lit: [...document.querySelectorAll("#input-grid .lit, #output-grid .lit")]
+         .map(c => [c.dataset.n ?? c.dataset.m, c.textContent]),
+  taps: [...document.querySelectorAll("#kernel-grid .lit")].map(c => c.dataset.a),
+})"""
+
+
+def _script(body: str) -> str:
+    return body.replace("READ()", f"({READ})()").replace("LIT()", f"({LIT})()")
+
+
+def _cli(*args):
+    """The command line in process, wide enough that rich never wraps a line."""
+    return CliRunner().invoke(cli, [str(a) for a in args], env={"COLUMNS": "1000"})
+
+
+def _layer_args(ndim: int, held: list[dict]) -> list[str]:
+    return [f"{flag}={','.join(f[name] for f in held)}" for flag, name in zip(FLAGS, NAMES)] + ["--ndim", str(ndim)]
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    """One browser and one page for the module: the page `tconvcalc explore` writes, loaded from file:// in a
+    context that refuses every other request and is offline."""
+    path = tmp_path_factory.mktemp("explore") / "explore.html"
+    assert _cli("explore", "--in", 3, "--k", 3, "--s", 2, "--p", 1, "--op", 1, "-o", path).exit_code == 0
+    url = path.as_uri()
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(offline=True, viewport={"width": 1400, "height": 1000})
+        refused = []
+
+        def route(request_route):
+            if request_route.request.url == url:
+                request_route.continue_()
+            else:
+                refused.append(request_route.request.url)
+                request_route.abort()
+
+        context.route("**/*", route)
+        tab = context.new_page()
+        problems = []
+        tab.on("console", lambda message: problems.append(message.text) if message.type in ("error", "warning")
+               else None)
+        tab.on("pageerror", lambda error: problems.append(str(error)))
+        tab.goto(url)
+        tab.problems, tab.refused = problems, refused
+        yield tab
+        browser.close()
+
+
+def test_the_page_loads_from_file_with_no_network_and_no_console_errors(page):
+    shown = page.evaluate(_script("() => READ()"))
+    data = json.loads(_cli("shape", "--in", 3, "--k", 3, "--s", 2, "--p", 1, "--op", 1, "--json").stdout)
+    assert shown["error"] is None and shown["pytorch"] == data["pytorch"]
+    assert shown["size"].endswith("→ " + "×".join(map(str, data["output_size"])))
+    assert page.url.startswith("file://") and page.problems == [] and page.refused == []
+
+
+def _random_fields(rng: random.Random, ndim: int) -> list[dict]:
+    """One axis's values: mostly small legal layers, often a rule broken, sometimes not a number at all."""
+    fields = []
+    for _ in range(ndim):
+        s, d = rng.randint(1, 5), rng.choice([1, 1, 1, 2, 3])
+        f = {"input_size": rng.randint(1, 9), "kernel_size": rng.randint(1, 6), "stride": s,
+             "padding": rng.randint(0, 2), "output_padding": rng.randrange(max(s, d)), "dilation": d}
+        roll = rng.random()
+        if roll < 0.03:
+            f["output_padding"] = max(s, d) + rng.randint(0, 1)          # PyTorch's output_padding rule
+        elif roll < 0.05:
+            f["padding"] = rng.randint(5, 9)                             # crops more than the layer makes
+        elif roll < 0.08:
+            f[rng.choice(NAMES)] = rng.choice([0, -1, -3])           # below a minimum
+        elif roll < 0.10:
+            f[rng.choice(NAMES)] = rng.choice(["2.5", ""])           # not a whole number
+        elif roll < 0.14:
+            f.update(input_size=rng.randint(12, 20), stride=rng.randint(2, 3))  # past the page's 32 cells
+        elif roll < 0.18:
+            f.update(input_size=1, stride=rng.choice([40, 1000, 10**6]),      # many rows and phases, still drawn
+                     output_padding=rng.choice([0, 7, 999]) % 40)
+        fields.append({name: str(value) for name, value in f.items()})
+    return fields
+
+
+def _expected_error(ndim: int, held: list[dict]) -> str | None:
+    """What the page must say for values PyTorch or the page refuses: the command line's own sentence."""
+    for f in held:
+        for name in NAMES:
+            if not re.fullmatch(r"\s*[-+]?\d+\s*", f[name]):
+                with pytest.raises(ParameterError) as refused:
+                    check_int(name, f[name])
+                return str(refused.value)
+    result = _cli("shape", *_layer_args(ndim, held))
+    if result.exit_code == 0:
+        return None
+    assert result.exit_code == 2 and result.stderr.startswith("Error: ")
+    return result.stderr.strip()[len("Error: "):]
+
+
+def _layer(ndim: int, held: list[dict]) -> Layer:
+    return Layer.from_pytorch(*([int(f[name]) for f in held] for name in NAMES), ndim=ndim)
+
+
+def _check_text(ndim: int, held: list[dict], shown: dict) -> None:
+    """Sizes, the ambiguity tables, the phases and the code, against `tconvcalc shape` and the Keras writer."""
+    args = _layer_args(ndim, held)
+    text = _cli("shape", *args).stdout.splitlines()
+    data = json.loads(_cli("shape", *args, "--json").stdout)
+    first = next(n for n, line in enumerate(text) if line.startswith("Output size"))
+    last = next(n for n, line in enumerate(text) if line.startswith("             → "))
+    assert shown["size"].split("\n") == text[first:last + 1]
+    assert shown["overlap"] == [line for line in text if line.startswith("Overlap")]
+    assert shown["pytorch"] == data["pytorch"]
+    for entry, table, counts in zip(data["axes"], shown["tables"], shown["phases"], strict=True):
+        want, rows, previous = data["input_size"][entry["axis"]], [], None
+        for alt in entry["alternatives"]:
+            if previous is not None and alt["output_padding"] > previous + 1:
+                rows.append(["…", "", "", f"{alt['output_padding'] - previous - 1} more", ""])
+            rows.append([str(alt["output_padding"]), str(alt["output_size"]), str(alt["conv_output_size"]),
+                         f"✓ = input {want}" if alt["inverts"] else f"✗ ≠ input {want}",
+                         "◀ this layer" if alt["chosen"] else ""])
+            previous = alt["output_padding"]
+        assert table == {"total": entry["alternatives_total"], "rows": rows}
+        assert counts == [str(c) for c in entry["phase_tap_counts"]]
+    keras = to_framework(_layer(ndim, held), "keras")
+    assert shown["keras"] == translation_code(keras) and shown["keras_notes"] == list(keras.notes)
+
+
+def _key(index) -> str:
+    return ",".join(map(str, index))
+
+
+def _tap(taps) -> str:
+    return "w_{" + _key(taps) + "}"
+
+
+def _reached(axis, n: int) -> list[tuple[int, int]]:
+    """(output, tap) pairs input n reaches on one axis, from the operator's solved ranges."""
+    found = input_range(axis, n)
+    if found is None:
+        return []
+    taps, outputs = found
+    return list(zip(range(taps.start, taps.stop), range(outputs.start, outputs.stop, outputs.step)))
+
+
+def _check_grid(layer: Layer, shown: dict, hover, rng: random.Random) -> None:
+    """Every cell drawn, each output's count, and the hover highlights of two inputs and two outputs."""
+    axes = layer.axes
+    kinds = [scatter_cells(a) for a in axes]  # the scatter's extent, row-major: crop wins, then appended zeros
+    assert shown["kinds"] == ["crop" if "crop" in pair else "append" if "append" in pair else "out"
+                              for pair in product(*kinds)]
+    assert shown["inputs"] == [_key(n) for n in product(*(range(a.i) for a in axes))]
+    columns = [{m: sorted(column_pairs(a, m)) for m in range(a.o)} for a in axes]
+    counts = {_key(m): str(len(list(product(*(columns[x][m[x]] for x in range(len(axes)))))))
+              for m in product(*(range(a.o) for a in axes))}
+    assert dict(shown["outputs"]) == counts and len(shown["outputs"]) == len(counts)
+    for _ in range(2):
+        n = tuple(rng.randrange(a.i) for a in axes)
+        lit = hover("n", _key(n))
+        pairs = list(product(*(_reached(a, n[x]) for x, a in enumerate(axes))))
+        assert sorted(lit["lit"]) == sorted([_key(p[1] for p in combo), _tap(p[0] for p in combo)]
+                                            for combo in pairs)
+        x = f"x[{_key(n)}]"
+        assert lit["text"] == (f"{x} reaches " + ", ".join(f"y[{_key(p[1] for p in c)}] through "
+                                                            f"{_tap(p[0] for p in c)}" for c in pairs) if pairs
+                               else f"{x} reaches no output: the crop removes everything it scatters to")
+        m = tuple(rng.randrange(a.o) for a in axes)
+        lit = hover("m", _key(m))
+        sources = list(product(*(columns[x][m[x]] for x in range(len(axes)))))
+        assert sorted(lit["lit"]) == sorted([_key(p[0] for p in c), _tap(p[1] for p in c)] for c in sources)
+        assert sorted(lit["taps"]) == sorted({_key(p[1] for p in c) for c in sources})
+        y = f"y[{_key(m)}]"
+        assert lit["text"] == (f"{y} = " + " + ".join(f"x[{_key(p[0] for p in c)}]·{_tap(p[1] for p in c)}"
+                                                        for c in sources) if sources
+                               else f"{y} = 0: no input reaches it")
+
+
+def test_random_layers_show_what_the_model_says(page, tmp_path):
+    rng = random.Random(13)
+    update_ms, kinds = [], {"shown": 0, "refused": 0, "too large": 0, "1-D": 0, "2-D": 0}
+    set_and_read, hover_script = _script(SET_AND_READ), _script(HOVER)
+    for case in range(CASES):
+        ndim = 1 + case % 2
+        kinds[f"{ndim}-D"] += 1
+        shown = page.evaluate(set_and_read, [ndim, _random_fields(rng, ndim)])
+        held = shown["held"]
+        error = _expected_error(ndim, held)
+        assert shown["error"] == error, held
+        assert shown["results_hidden"] is (error is not None)
+        if error is not None:
+            kinds["refused"] += 1
+            continue
+        _check_text(ndim, held, shown)
+        layer = _layer(ndim, held)
+        try:
+            check_drawable(layer)
+        except ParameterError as refused:
+            kinds["too large"] += 1
+            assert shown["limit"] == str(refused) and shown["grid_hidden"]
+            refusal = _cli("explore", *_layer_args(ndim, held), "-o", tmp_path / "page.html")
+            assert refusal.exit_code == 2 and refusal.stderr.strip() == f"Error: {refused}"
+            assert not list(tmp_path.iterdir())  # nothing written, not even a part
+            continue
+        kinds["shown"] += 1
+        assert shown["limit"] is None and not shown["grid_hidden"]
+        if kinds["shown"] % 10 == 0 and max(layer.field("s")) <= 64:  # overlap, counting with NumPy, agrees
+            overlap = json.loads(_cli("overlap", *_layer_args(ndim, held), "--json").stdout)
+            assert shown["phases"] == [list(map(str, counts)) for counts in overlap["phase_tap_counts"]]
+        if max(layer.input_size) <= 32:
+            update_ms.append(shown["ms"])
+        _check_grid(layer, shown, lambda kind, index: page.evaluate(hover_script, [kind, index]), rng)
+    assert kinds["refused"] > 20 and kinds["too large"] > 5 and kinds["shown"] > 150
+    assert page.problems == [] and page.refused == []
+    print(f"\n{CASES} layers ({kinds}); input change -> updated display: median {statistics.median(update_ms):.2f} ms, "
+          f"max {max(update_ms):.2f} ms over {len(update_ms)} drawn layers (target ≤ 50 ms)")
+
+
+def test_real_typing_and_hovering(page):
+    """The same page through the mouse and keyboard, as a person uses it: fields typed, cells hovered."""
+    page.check("#ndim-2")
+    for name, value in zip(NAMES, (3, 3, 2, 1, 1, 1)):
+        page.fill(f"#axis0-{name}", str(value))
+        page.fill(f"#axis1-{name}", str(value))
+    page.fill("#axis1-input_size", "4")
+    layer = Layer.from_pytorch((3, 4), 3, 2, 1, 1)
+    assert page.text_content("#size").endswith("→ " + "×".join(map(str, layer.output_size)))
+    page.hover('#output-grid [data-m="2,3"]')
+    pairs = list(product(sorted(column_pairs(layer.axes[0], 2)), sorted(column_pairs(layer.axes[1], 3))))
+    assert page.text_content("#hover") == "y[2,3] = " + " + ".join(
+        f"x[{c[0][0]},{c[1][0]}]·w_{{{c[0][1]},{c[1][1]}}}" for c in pairs)
+    page.fill("#axis0-output_padding", "2")
+    assert page.text_content("#error") == str(pytest.raises(ParameterError, Layer.from_pytorch, 3, 3, 2, 1, 2).value)
+    assert page.is_visible("#error-line") and not page.is_visible("#results")
+    page.check("#ndim-1")  # axis 0 is still wrong; the 1-D layer says so too
+    assert page.is_visible("#error-line")
+    page.fill("#axis0-output_padding", "1")
+    assert page.is_visible("#results")
+    assert page.text_content("#pytorch") == pytorch_code(Layer.from_pytorch(3, 3, 2, 1, 1, ndim=1))
+    assert page.problems == [] and page.refused == []
+
+
+def test_update_time_for_the_largest_drawn_layer(page):
+    """Print the time from an input change to the updated display where the page draws the most cells
+    (2-D, a full scatter of 32 cells an axis); tests never assert on time."""
+    script = _script(SET_AND_READ)
+    largest = {"input_size": "10", "kernel_size": "5", "stride": "3", "padding": "0", "output_padding": "0",
+               "dilation": "1"}
+    assert max(a.full for a in Layer.from_pytorch(10, 5, 3, ndim=2).axes) == 32
+    times = []
+    for p in (0, 1, 2) * 7:
+        shown = page.evaluate(script, [2, [{**largest, "padding": str(p)}] * 2])
+        assert shown["error"] is None and shown["limit"] is None
+        times.append(shown["ms"])
+    started = time.perf_counter()
+    page.evaluate(script, [2, [largest] * 2])
+    round_trip = (time.perf_counter() - started) * 1000
+    print(f"\nlargest drawn layer (2-D, 10×10 in, k=5, s=3: 32×32 cells of scatter): update median "
+          f"{statistics.median(times):.2f} ms, max {max(times):.2f} ms over {len(times)} changes (target ≤ 50 ms); "
+          f"a whole Playwright call around it, reading every cell back, {round_trip:.1f} ms")
+    assert page.problems == []
