@@ -79,6 +79,12 @@ class LatexWriter:
 
     def __init__(self) -> None:
         self.parts: list[str] = []
+        self.proved = True  # every proof written so far holds
+
+    def proof(self, proof: sy.Proof) -> None:
+        """A proof's sentence, ticked or crossed; a failed one is remembered (the command then exits 1)."""
+        self.proved = self.proved and proof.holds
+        self.text(("✓ " if proof.holds else "✗ ") + proof.sentence())
 
     def heading(self, text: str) -> None:
         self.parts.append(f"\\subsection*{{{escape_text(text)}}}")
@@ -205,7 +211,7 @@ def derivation_body(writer: LatexWriter, der: sy.Derivation) -> None:
         if step.expr is not None:
             writer.math(step.latex())
     for proof in der.proofs:
-        writer.text(("✓ " if proof.holds else "✗ ") + proof.sentence())
+        writer.proof(proof)
 
 
 def derivation_latex(der: sy.Derivation, markdown: bool = False) -> str:
@@ -225,7 +231,7 @@ def relationships_latex(relationships: Sequence[sy.Relationship], markdown: bool
         for step in rel.extra:
             writer.text(step.text + ":")
             writer.math(tex(step.expr))
-        writer.text(("✓ " if rel.proof.holds else "✗ ") + rel.proof.sentence())
+        writer.proof(rel.proof)
     return writer.render()
 
 
@@ -247,7 +253,7 @@ def formulas_section(writer: LatexWriter, layer: Layer, op: sy.ConvOperator) -> 
             lines.insert(-1, r"&\;\;\vdots")
         writer.math("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}")
     for proof in der.proofs:
-        writer.text(("✓ " if proof.holds else "✗ ") + proof.sentence())
+        writer.proof(proof)
 
 
 def equivalence_section(writer: LatexWriter, layer: Layer, op: sy.ConvOperator) -> None:
@@ -293,7 +299,7 @@ def table_section(writer: LatexWriter, layer: Layer) -> None:
             writer.text(step.text + ":")
             writer.math(tex(step.expr))
     for proof in der.proofs:
-        writer.text(("✓ " if proof.holds else "✗ ") + proof.sentence())
+        writer.proof(proof)
 
 
 # --- TikZ figure in the style of conv_arithmetic -----------------------------------------
@@ -362,6 +368,12 @@ def figure_section(writer: LatexWriter, layer: Layer) -> None:
 def layer_document(layer: Layer, what: Sequence[str] = DEFAULT_SECTIONS, *, full: bool = False,
                    markdown: bool = False, title: str | None = None, symbol: str = "w") -> str:
     """The fragment for notes: the chosen sections (:mod:`tconvcalc.notes`) for one transposed convolution."""
+    return layer_writer(layer, what, full=full, markdown=markdown, title=title, symbol=symbol).render()
+
+
+def layer_writer(layer: Layer, what: Sequence[str] = DEFAULT_SECTIONS, *, full: bool = False,
+                 markdown: bool = False, title: str | None = None, symbol: str = "w") -> LatexWriter:
+    """:func:`layer_document`'s writer, not yet rendered: its ``proved`` says whether every proof held."""
     what = sections(",".join(what))  # validated: unknown names are refused with the list
     op = sy.operator_from_axes(layer.axes, symbol=symbol)
     writer = MarkdownWriter() if markdown else LatexWriter()
@@ -380,7 +392,7 @@ def layer_document(layer: Layer, what: Sequence[str] = DEFAULT_SECTIONS, *, full
     for section in what:
         writer.heading(TITLES[section])
         write[section]()
-    return writer.render()
+    return writer
 
 
 def standalone(body: str, title: str | None = None) -> str:

@@ -23,14 +23,24 @@ from .errors import ParameterError
 from .spec import Axis, Layer
 
 
+def scatter_index(axis: Axis, n, a):
+    """The output ``m = n*s + a*d - b`` that input ``n`` reaches through tap ``a``: C's index rule, which every
+    function below solves for one of its unknowns.  Plain arithmetic, so it also runs on SymPy symbols (the
+    general proofs state it for all sizes).
+
+    >>> scatter_index(Axis(4, 3, 2, 1, 1, 1), 2, 1)
+    4
+    """
+    return n * axis.s + a * axis.d - axis.b
+
+
 def axis_taps(axis: Axis) -> list[tuple[int, int, int]]:
     """``(n, m, a)`` with ``m = n*s + a*d - b`` inside ``[0, o)``, in row order."""
-    o, s, d, b = axis.o, axis.s, axis.d, axis.b
     return [
         (n, m, a)
         for n in range(axis.i)
         for a in range(axis.k)
-        if 0 <= (m := n * s + a * d - b) < o
+        if 0 <= (m := scatter_index(axis, n, a)) < axis.o
     ]
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from unittest import mock
 
 import numpy as np
@@ -14,13 +16,14 @@ from sympy.parsing.sympy_parser import implicit_multiplication, parse_expr, stan
 
 import tconvcalc as tc
 from tconvcalc import symbolic as sy
+from tconvcalc.cli import symbolic as lean
 from tconvcalc.arithmetic import MAX_ROWS, conv_input_range
 from tconvcalc.operator import column_pairs
 from tconvcalc.symbolic import derivations as dv
 from tconvcalc.symbolic import phases as ph
 from tconvcalc.spec import Axis, Layer, ParameterError
 
-from helpers import run_error, run_json, run_ok
+from helpers import run, run_error, run_json, run_ok
 from strategies import conv_parameters, crop_layers
 
 
@@ -233,6 +236,99 @@ def test_a_wrong_route_is_not_proved():
     x0, x1 = sp.symbols("x0 x1")
     proof = sy.prove_equal("deliberately wrong", [x0 + x1], [x0 + 2 * x1])
     assert not proof.holds and "x1" in proof.counterexample
+
+
+def _shift_zero_insertion_pads(monkeypatch, before: int, after: int) -> None:
+    """Break the model: the zero-insertion route pads ``before``/``after`` more (an off-by-one when ±1)."""
+    real = Axis.zero_insertion_pads.fget
+    monkeypatch.setattr(Axis, "zero_insertion_pads",
+                        property(lambda axis: (real(axis)[0] + before, real(axis)[1] + after)))
+
+
+def _general(der: sy.Derivation) -> dict[str, sy.Proof]:
+    """The proofs stated for all sizes, by what they are about."""
+    return {("sizes" if p.statement.startswith("o' ") else "index maps"): p for p in der.proofs
+            if "for all" in p.statement}
+
+
+EQUIVALENCE_CASES = {"1-D": ("--in 2 --k 3 --s 2 --ndim 1", Layer.from_pytorch(2, 3, 2)),
+                     "2-D 1024": ("--in 1024,1024 --k 3,3 --s 2,2 --p 1,1 --op 1,1",
+                                  Layer.from_pytorch((1024, 1024), 3, 2, 1, 1)),
+                     "3-D dilated": ("--in 3,4,5 --k 3,2,3 --s 2,3,1 --d 2,1,3",
+                                     Layer.from_pytorch((3, 4, 5), (3, 2, 3), (2, 3, 1), 0, 0, (2, 1, 3)))}
+
+
+@pytest.mark.parametrize("case", list(EQUIVALENCE_CASES))
+def test_the_equivalence_is_proved_in_general_and_checked_on_the_layer(case):
+    der = sy.derive_equivalence(EQUIVALENCE_CASES[case][1])
+    general = _general(der)
+    assert set(general) == {"sizes", "index maps"} and all(p.holds and p.checked for p in general.values())
+    assert der.proved and der.proofs[-1].statement.startswith("Cᵀx equals the zero-inserted")
+
+
+@pytest.mark.parametrize("before, after, broken", [(1, 0, "index maps"), (-1, 0, "index maps"),
+                                                   (0, 1, "sizes"), (0, -1, "sizes")])
+@pytest.mark.parametrize("case", list(EQUIVALENCE_CASES))
+def test_an_off_by_one_in_the_zero_insertion_pads_fails_the_proof_at_any_size(monkeypatch, case, before, after,
+                                                                             broken):
+    args, layer = EQUIVALENCE_CASES[case]
+    _shift_zero_insertion_pads(monkeypatch, before, after)
+    der = sy.derive_equivalence(layer)
+    general = _general(der)
+    assert not der.proved and not general[broken].holds
+    # one more zero before moves every read one position earlier; each pad adds one output
+    assert general[broken].counterexample.endswith(f"= {-before}" if broken == "index maps" else f"= {before + after}")
+    # the command says so: the sentence, and exit status 1 (derive and latex alike)
+    result = run("derive", "equivalence", *args.split())
+    assert result.exit_code == 1 and "NOT proved" in result.stdout
+    assert run("latex", *args.split(), "--what", "equivalence").exit_code == 1
+    assert run("derive", "equivalence", *args.split(), "--json").exit_code == 1
+
+
+def test_a_wrong_index_rule_fails_the_general_proofs(monkeypatch):
+    layer = Layer.from_pytorch((1024, 1024), 3, 2, 1, 1)
+    real_rule = dv.scatter_index
+    # C's index rule as the proofs state it, off by one (C itself is untouched)
+    monkeypatch.setattr(dv, "scatter_index", lambda axis, n, a: real_rule(axis, n, a) + 1)
+    for der in (sy.derive_equivalence(layer), sy.derive_phases(layer)):
+        assert not der.proved and any(not p.holds for p in der.proofs if "for all" in p.statement)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args", [["latex", "--in", "2", "--k", "3", "--s", "2"],
+                                  ["derive", "size", "--in", "2", "--k", "3", "--s", "2"],
+                                  ["derive", "relationships"]])
+def test_symbolic_commands_skip_the_sympy_modules_they_only_ask_about(args):
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "tconvcalc", *args], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+    assert "sympy" in imported and not imported & set(lean._ASKED_ONLY)
+
+
+@pytest.mark.slow
+def test_a_stand_in_gives_way_to_the_real_module_when_asked_for_more():
+    code = ("import sys, sympy\n"
+            "from tconvcalc.cli.symbolic import lean_sympy\n"
+            "with lean_sympy():\n"
+            "    from sympy.physics.units import meter\n"  # not a name the stand-in has
+            "    print(sympy.pretty(2 * meter), hasattr(sys.modules['sympy.physics.units'], 'kilogram'))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.split() == ["2⋅meter", "True"], done.stderr[-2000:]
+
+
+def test_the_stand_ins_are_removed_afterwards_and_a_real_module_is_left_alone():
+    before = {name: sys.modules.get(name) for name in lean._ASKED_ONLY}
+    with lean.lean_sympy():
+        during = {name: sys.modules.get(name) for name in lean._ASKED_ONLY}
+        assert all(during[name] is before[name] or not isinstance(sp.Integer(2), vars(during[name])[cls])
+                   for name, classes in lean._ASKED_ONLY.items() for cls in classes)
+    assert {name: sys.modules.get(name) for name in lean._ASKED_ONLY} == before
+    import sympy.physics.units as units  # the real one, imported as anyone would
+
+    with lean.lean_sympy():
+        assert sys.modules["sympy.physics.units"] is units
+    assert sys.modules["sympy.physics.units"] is units
 
 
 def test_closed_form_evaluates_to_the_seed_scatter():

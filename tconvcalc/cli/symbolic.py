@@ -6,7 +6,11 @@ A failed proof would be a bug in the tool: those commands then exit 1 so scripts
 
 from __future__ import annotations
 
+import importlib
 import sys
+import types
+from contextlib import contextmanager
+from functools import partial, wraps
 from pathlib import Path
 
 import click
@@ -16,6 +20,54 @@ from ..notes import SECTIONS, sections
 from .options import (channels_option, format_options, full_option, groups_option, json_option, layer_from,
                       layer_options, markdown_option, ndim_option, per_axis, symbol_option)
 from .output import announce, echo_text, emit, write_files
+
+
+# Two SymPy modules that SymPy imports on first use only to ask whether an object is one of theirs: Add's
+# constructor asks about tensor expressions (sympy.tensor.tensor, 15 ms with the combinatorics it loads) and the
+# pretty printer about physical quantities (sympy.physics.units, 50 ms) - a third of SymPy's own import.
+_ASKED_ONLY = {"sympy.tensor.tensor": ("TensExpr", "TensAdd"), "sympy.physics.units": ("Quantity",)}
+
+
+def _real_attribute(module: str, attribute: str):
+    """Any other name asked of a stand-in (``from sympy.physics.units import Unit``): the real module is imported in
+    its place, and answers.  Dunders are simply absent, as on a plain module: ``__path__`` (the import system asks
+    for it at every ``from … import``) and ``__file__`` (tools walking ``sys.modules`` ask for it)."""
+    if attribute.startswith("__"):
+        raise AttributeError(attribute)
+    sys.modules.pop(module, None)
+    return getattr(importlib.import_module(module), attribute)
+
+
+@contextmanager
+def lean_sympy():
+    """While a command runs, each module of ``_ASKED_ONLY`` that nothing has imported is a stand-in whose classes
+    nothing is an instance of.  That is the true answer: no object of a module that was never imported can
+    exist.  A module already imported is left as it is, and the stand-ins are removed afterwards (the command
+    line only: the library never does this)."""
+    placed = {}
+    for name, classes in _ASKED_ONLY.items():
+        if name not in sys.modules:
+            module = types.ModuleType(name, f"stands in for {name} while tconvcalc's command runs")
+            for cls in classes:
+                setattr(module, cls, type(cls, (), {"__module__": name}))
+            module.__getattr__ = partial(_real_attribute, name)
+            sys.modules[name] = placed[name] = module
+    try:
+        yield
+    finally:
+        for name, module in placed.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
+
+
+def lean(command):
+    """A command's function run under :func:`lean_sympy`."""
+    @wraps(command)
+    def run(*args, **kwargs):
+        with lean_sympy():
+            return command(*args, **kwargs)
+
+    return run
 
 
 @click.command()
@@ -33,6 +85,7 @@ from .output import announce, echo_text, emit, write_files
               help="write to FILE instead of stdout")
 @click.option("--pdf", is_flag=True, help="also compile FILE.pdf with pdflatex or lualatex (needs -o)")
 @json_option
+@lean
 def latex(input_size, kernel_size, stride, padding, output_padding, dilation, ndim, what, figure, full,
           standalone, markdown, title, symbol, output, pdf, as_json):
     """LaTeX for notes: size derivation, C and Cᵀ, formulas, equivalence, table, figure."""
@@ -50,11 +103,14 @@ def latex(input_size, kernel_size, stride, padding, output_padding, dilation, nd
     written = write_files({output: document.text, pdf_path: document.pdf})
     if as_json:
         emit(LatexReport("latex", "markdown" if markdown else "latex", chosen, standalone or pdf,
-                         str(output) if output else None, str(pdf_path) if pdf_path else None, document.text), True)
+                         str(output) if output else None, str(pdf_path) if pdf_path else None, document.text,
+                         document.proved), True)
     elif output is None:
         echo_text(document.text)
     else:
         announce(written)
+    if not document.proved:
+        sys.exit(1)
 
 
 @click.command()
@@ -68,6 +124,7 @@ def latex(input_size, kernel_size, stride, padding, output_padding, dilation, nd
 @full_option
 @symbol_option
 @json_option
+@lean
 def matrix(input_size, kernel_size, stride, padding, dilation, ndim, transpose, fmt, channels, groups, full, symbol,
            as_json):
     """C of the convolution of --in (conv_arithmetic's view), or Cᵀ with --transpose."""
@@ -103,6 +160,7 @@ def _derive_command(name: str, help_text: str):
     @ndim_option
     @format_options
     @json_option
+    @lean
     def command(input_size, kernel_size, stride, padding, output_padding, dilation, ndim, as_latex, markdown,
                 as_json):
         _one_format(as_latex, markdown)
@@ -137,6 +195,7 @@ for _name, _help in DERIVE_COMMANDS.items():
 @derive.command()
 @format_options
 @json_option
+@lean
 def relationships(as_latex, markdown, as_json):
     """conv_arithmetic's relationships 1-14, each re-derived with its conditions."""
     _one_format(as_latex, markdown)

@@ -16,9 +16,10 @@ from ..errors import ParameterError
 from ..records import record
 from ..spec import Layer, channel_counts
 
-LatexReport = record("LatexReport", "command format sections standalone output pdf text",
+LatexReport = record("LatexReport", "command format sections standalone output pdf text proved",
                      doc="``tconvcalc latex``: the document's text and where it was written.")
-Notes = record("Notes", "text pdf", doc="A note's text and, when asked for, its compiled PDF (bytes).")
+Notes = record("Notes", "text pdf proved", doc="A note's text, when asked for its compiled PDF (bytes), and whether "
+                                               "every proof in it held.")
 MatrixReport = record("MatrixReport", "command transpose shape nnz conv_input_size conv_output_size channels groups "
                                       "symbol entries",
                       doc="``tconvcalc matrix``: C (or Cᵀ) as its non-zero entries ``[row, column, entry]``.")
@@ -45,10 +46,11 @@ def notes(layer: Layer, sections=lx.DEFAULT_SECTIONS, *, full: bool = False, mar
     if pdf and markdown:
         raise ParameterError("pdf and markdown both asked for, a PDF is compiled from LaTeX; leave out markdown")
     engine = lx.pdf_engine(layer, sections, full) if pdf else None
-    body = lx.layer_document(layer, sections, full=full, markdown=markdown, title=None if standalone else title,
+    writer = lx.layer_writer(layer, sections, full=full, markdown=markdown, title=None if standalone else title,
                              symbol=sy.check_name("kernel symbol", symbol))
+    body = writer.render()
     text = lx.standalone(body, title) if (standalone or pdf) and not markdown else body
-    return Notes(text, lx.compile_pdf(text, engine) if pdf else None)
+    return Notes(text, lx.compile_pdf(text, engine) if pdf else None, writer.proved)
 
 
 def conv_operator(input_size, kernel_size, stride=1, padding=0, dilation=1, channels=None, groups: int = 1,
@@ -69,15 +71,12 @@ def matrix_report(op: sy.ConvOperator, transpose: bool = False) -> MatrixReport:
     """C's (or Cᵀ's) non-zeros in row-major order, each ``[row, column, entry]``."""
     entries = op.entries()
     rows, cols = op.shape
-    order = sorted(entries.items(), key=lambda kv: (kv[0][1], kv[0][0]) if transpose else kv[0])
-    printed: dict = {}  # a few kernel symbols repeat across C: print each once
-
-    def text(value) -> str:
-        if value not in printed:
-            printed[value] = str(value)
-        return printed[value]
-
-    listed = tuple((c, r, text(value)) if transpose else (r, c, text(value)) for (r, c), value in order)
+    # Equal entries are one SymPy object (ConvOperator.entries): print each object once, found by identity.
+    printed = {id(value): str(value) for value in {id(value): value for value in entries.values()}.values()}
+    if transpose:
+        listed = tuple((c, r, printed[id(entries[r, c])]) for c, r in sorted([(c, r) for r, c in entries]))
+    else:
+        listed = tuple((r, c, printed[id(entries[r, c])]) for r, c in sorted(entries))
     return MatrixReport("matrix", transpose, (cols, rows) if transpose else (rows, cols), len(entries),
                         op.conv_input_shape, op.conv_output_shape, (op.in_channels, op.out_channels), op.groups,
                         op.symbol, listed)
@@ -92,8 +91,7 @@ def derivation_record(command: str, der: sy.Derivation) -> DerivationReport:
     data = der.to_dict()
     for step, out in zip(der.steps, data["steps"]):
         # Multi-line Unicode art for the terminal; numbers substituted stay one line.
-        out["pretty"] = None if step.expr is None else (
-            step.plain() if step.values else sp.pretty(step.expr, use_unicode=True, num_columns=PRETTY_COLUMNS))
+        out["pretty"] = None if step.expr is None else step.pretty(PRETTY_COLUMNS)
     for proof, out in zip(der.proofs, data["proofs"]):
         out["sentence"] = proof.sentence()
     return DerivationReport(command, data["title"], data["steps"], data["proofs"], data["results"], der.proved)

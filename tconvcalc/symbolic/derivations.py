@@ -1,31 +1,52 @@
 """The derivations: output size, ambiguity, equivalence, phases and element formulas.
 
-Every formula is derived by SymPy from the general symbols, and every
-equivalence is *proved* for given sizes: the two routes are built
-independently and the difference of each output expands to 0.
+Every formula is derived by SymPy from the general symbols, once per process (issue 14: linear
+equations solved by :func:`solve_linear`, polynomials compared by ``expand``, no ``simplify``), and
+the layer's numbers are substituted into it.  Every equivalence is *proved* for all sizes, as an
+identity of index maps over the model's own formulas (:func:`general_axis`, C's index rule
+``operator.scatter_index``), and then checked on the layer: the two routes are built
+independently and the difference of each output checked expands to 0.
 
-Any legal size answers at once (issue 11): what a derivation lists and proves is
+Any legal size answers at once (issues 11, 14): what a derivation lists and checks is
 counted arithmetically before it is built.  Long lists (phases, taps, output_padding
-rows) show their first and last rows with the count; a proof checks every output of a
+rows) show their first and last rows with the count; a check covers every output of a
 small layer, the first and last ones of a large one (its statement says so), or is
 skipped with a step saying why (:data:`PROOF_TERMS`, :data:`CLOSED_FORM_TERMS`).
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import product
 from math import prod
 from typing import Sequence
 
 import sympy as sp
 
-from ..operator import ravel, tap_range, unravel
+from ..operator import ravel, scatter_index, tap_range, unravel
 from ..arithmetic import MAX_ROWS, output_padding_range, sample_rows
-from ..spec import Axis, Layer, ParameterError, axes_text, range_count
+from ..spec import Axis, Layer, ParameterError, axes_text, conv_count, range_count
 from .matrix import ConvOperator, operator_from_axes
 from .phases import output_terms
-from .proof import Derivation, Step, prove_equal
+from .proof import Derivation, Proof, Step, prove_equal
 from .vocabulary import Divides, Iverson, check_name, indexed_name
+
+
+def _eq(lhs, rhs) -> sp.Eq:
+    """An equation as stated, not decided: SymPy would ask its assumptions whether the sides are equal (a
+    sum's are slow to answer), and a derivation's step is never decided anyway."""
+    return sp.Eq(lhs, rhs, evaluate=False)
+
+
+def _ge(lhs, rhs) -> sp.GreaterThan:
+    """``lhs ≥ rhs`` unevaluated (decided once numbers are substituted: ``xreplace`` rebuilds it)."""
+    return sp.GreaterThan(lhs, rhs, evaluate=False)
+
+
+def _le(lhs, rhs) -> sp.LessThan:
+    """``lhs ≤ rhs`` unevaluated, like :func:`_ge`."""
+    return sp.LessThan(lhs, rhs, evaluate=False)
+
 
 # The general symbols: positive integers, so SymPy may simplify floors of integers.
 I, K, S, D = sp.symbols("i k s d", integer=True, positive=True)
@@ -35,28 +56,53 @@ B, E = sp.symbols("b e", integer=True)
 N, A, J, M = sp.symbols("n a j m", integer=True, nonnegative=True)
 
 
-def general_output_size() -> tuple[sp.Expr, list[Step]]:
-    """o from the index range of the scatter m = n·s + a·d, then the crop (b, e) = (p, p − op)."""
+def solve_linear(equation: sp.Eq, unknown: sp.Symbol) -> sp.Expr:
+    """The one solution of an equation that is linear in ``unknown``: ``a·x + c = 0`` gives ``x = −c/a``, which is
+    what ``sympy.solve`` answers for it, without the general solver's machinery (and its imports).
+
+    >>> x, y = sp.symbols("x y")
+    >>> solve_linear(sp.Eq(2 * x + y, 1), x)
+    1/2 - y/2
+    """
+    expr = sp.expand(equation.lhs - equation.rhs)
+    a = expr.coeff(unknown)
+    c = sp.expand(expr - a * unknown)
+    if a == 0 or unknown in a.free_symbols or unknown in c.free_symbols:
+        raise ValueError(f"{sp.sstr(equation)} is not linear in {unknown}")
+    return -c / a
+
+
+@lru_cache(maxsize=None)
+def _general_output_size() -> tuple[sp.Expr, tuple[Step, ...]]:
     m = N * S + A * D
-    steps = [Step("every input sample n and kernel tap a scatter to position", sp.Eq(M, m))]
+    steps = [Step("every input sample n and kernel tap a scatter to position", _eq(M, m))]
     # m grows with n and a (s, d > 0), so the range ends at the corners of the index box.
-    low, high = m.subs({N: 0, A: 0}), m.subs({N: I - 1, A: K - 1})
-    steps.append(Step("smallest position, at n = 0, a = 0", sp.Eq(sp.Symbol("m_min"), low)))
-    steps.append(Step("largest position, at n = i − 1, a = k − 1", sp.Eq(sp.Symbol("m_max"), high)))
+    low, high = m.xreplace({N: 0, A: 0}), m.xreplace({N: I - 1, A: K - 1})
+    steps.append(Step("smallest position, at n = 0, a = 0", _eq(sp.Symbol("m_min"), low)))
+    steps.append(Step("largest position, at n = i − 1, a = k − 1", _eq(sp.Symbol("m_max"), high)))
     full = high - low + 1
-    steps.append(Step("the full scatter has F = m_max − m_min + 1 samples", sp.Eq(sp.Symbol("F"), full)))
-    steps.append(Step("the output drops b samples at the start and e at the end", sp.Eq(sp.Symbol("o"), full - B - E)))
-    o = (full - B - E).subs({B: P, E: P - OP})
-    steps.append(Step("PyTorch's padding and output_padding are the crop b = p, e = p − op", sp.Eq(sp.Symbol("o"), o)))
-    return o, steps
+    steps.append(Step("the full scatter has F = m_max − m_min + 1 samples", _eq(sp.Symbol("F"), full)))
+    steps.append(Step("the output drops b samples at the start and e at the end", _eq(sp.Symbol("o"), full - B - E)))
+    o = (full - B - E).xreplace({B: P, E: P - OP})
+    steps.append(Step("PyTorch's padding and output_padding are the crop b = p, e = p − op", _eq(sp.Symbol("o"), o)))
+    return o, tuple(steps)
 
 
+def general_output_size() -> tuple[sp.Expr, list[Step]]:
+    """o from the index range of the scatter m = n·s + a·d, then the crop (b, e) = (p, p − op).
+
+    Derived once per process; every derivation substitutes into the same formula.
+    """
+    o, steps = _general_output_size()
+    return o, list(steps)
+
+
+@lru_cache(maxsize=None)
 def general_conv_size() -> sp.Expr:
-    """The direct convolution's output size: how many stride steps fit the padded input."""
+    """The direct convolution's output size: how many stride steps fit the padded input (derived once)."""
     # Output r reads the padded positions r·s … r·s + d(k−1); the last one must be < n + 2p.
     r = sp.Symbol("r", integer=True)
-    last = sp.solve(sp.Eq(r * S + D * (K - 1), N + 2 * P - 1), r)[0]
-    return sp.floor(last) + 1
+    return sp.floor(solve_linear(_eq(r * S + D * (K - 1), N + 2 * P - 1), r)) + 1
 
 
 def _values(axis: Axis) -> dict:
@@ -76,11 +122,11 @@ def derive_output_size(layer: Layer | None = None) -> Derivation:
     for n, axis in enumerate(layer.axes):
         where = f" (axis {n})" if layer.ndim > 1 else ""
         values = _values(axis)
-        substituted = o.subs(values, simultaneous=True)
+        substituted = o.xreplace(values)
         shown, names = _substitute_unevaluated(o, values)
         der.add(f"with i={axis.i}, k={axis.k}, s={axis.s}, p={values[P]}, op={values[OP]}, d={axis.d}{where}",
-                sp.Eq(sp.Symbol("o"), shown, evaluate=False), names)
-        der.add("", sp.Eq(sp.Symbol("o"), substituted))
+                _eq(sp.Symbol("o"), shown), names)
+        der.add("", _eq(sp.Symbol("o"), substituted))
         sizes.append(int(substituted))
         # Independent route: the positions the operator's taps reach, uncropped; positions grow with the
         # tap, so the first tap's first landing and the last tap's last one bound them (any size, O(1)).
@@ -108,20 +154,20 @@ def derive_ambiguity(layer: Layer) -> Derivation:
     """The conv input sizes that share one output size, and the output_padding that picks each."""
     der = Derivation("Which sizes the transposed convolution can restore (the output_padding ambiguity)")
     conv = general_conv_size()
-    der.add("a convolution of a length-n input has output size", sp.Eq(sp.Symbol("i"), conv))
+    der.add("a convolution of a length-n input has output size", _eq(sp.Symbol("i"), conv))
     # floor(q) = i - 1  <=>  i - 1 <= q < i: solve both boundaries for n.
     q = conv - 1
     inner = q.args[0] if isinstance(q, sp.floor) else sp.floor(q).args[0]
-    n_low = sp.solve(sp.Eq(inner, I - 1), N)[0]
-    n_high = sp.solve(sp.Eq(inner, I - 1 + (S - 1) / S), N)[0]
-    der.add("it equals i for every n from", sp.Eq(sp.Symbol("n_0"), sp.expand(n_low)))
-    der.add("up to", sp.Eq(sp.Symbol("n_{s-1}"), sp.expand(n_high)))
+    n_low = sp.expand(solve_linear(_eq(inner, I - 1), N))
+    n_high = sp.expand(solve_linear(_eq(inner, I - 1 + (S - 1) / S), N))
+    der.add("it equals i for every n from", _eq(sp.Symbol("n_0"), sp.expand(n_low)))
+    der.add("up to", _eq(sp.Symbol("n_{s-1}"), sp.expand(n_high)))
     o, _ = general_output_size()
-    base = o.subs(OP, 0)
-    der.add("the transposed convolution gives", sp.Eq(sp.Symbol("o"), o))
-    op_low, op_high = sp.simplify(n_low - base), sp.simplify(n_high - base)
-    der.add("so output_padding = n − n_0 restores n, from", sp.Eq(sp.Symbol("op_min"), op_low))
-    der.add("to", sp.Eq(sp.Symbol("op_max"), op_high))
+    base = o.xreplace({OP: 0})
+    der.add("the transposed convolution gives", _eq(sp.Symbol("o"), o))
+    op_low, op_high = sp.expand(n_low - base), sp.expand(n_high - base)  # polynomials: expand is exact
+    der.add("so output_padding = n − n_0 restores n, from", _eq(sp.Symbol("op_min"), op_low))
+    der.add("to", _eq(sp.Symbol("op_max"), op_high))
     der.add("PyTorch accepts 0 ≤ op < max(s, d); only op < s gives back an input size of i")
     rows, lefts, rights, ranges, checked, total = [], [], [], [], 0, 0
     for n_axis, axis in enumerate(layer.axes):
@@ -139,6 +185,11 @@ def derive_ambiguity(layer: Layer) -> Derivation:
             lefts.append(conv.xreplace({**values, N: n}))
             rights.append(sp.Integer(axis.i))
         checked, total = checked + min(len(shared), MAX_ROWS), total + len(shared)
+    # In general: at n = n_0 + t the floor's argument is i − 1 + t/s, and 0 ≤ t/s < 1 for 0 ≤ t < s.
+    t = sp.Symbol("t", integer=True, nonnegative=True)
+    der.proofs.append(prove_equal("for all i, k, s, p, d and 0 ≤ t < s, the convolution of n = n_0 + t has floor "
+                                  "argument i − 1 + t/s, so it gives i", [inner.xreplace({N: n_low + t})],
+                                  [I - 1 + t / S]))
     which = ("every n in [n_0, n_0 + s − 1] convolves" if checked == total
              else f"the first and last {MAX_ROWS // 2} of the {total} sizes n in [n_0, n_0 + s − 1] convolve")
     der.proofs.append(prove_equal(f"{which} back to i", lefts, rights))
@@ -149,10 +200,11 @@ def derive_ambiguity(layer: Layer) -> Derivation:
 
 
 # --- proofs, bounded before they are built (issue 11) ---------------------------------------
-# A proof expands both routes at the outputs it checks, ~30 µs a term: every output when the whole
-# check stays under this many terms (a quarter of a second), else the first and last MAX_ROWS // 2
-# outputs; when even those would pass it, the proof is skipped with a sentence saying why.
-PROOF_TERMS = 6_000
+# The equivalences are proved for all sizes at once, as identities of index maps; on the layer itself both
+# routes are expanded at the outputs checked, ~25 µs a term: every output when the whole check stays under
+# this many terms (~15 ms), else the first and last MAX_ROWS // 2 outputs, fewer when those pass it (down to
+# the first and last one); when even that would pass it, the check is skipped with a sentence saying why.
+PROOF_TERMS = 600
 
 
 def _output_cost(op: ConvOperator, col: int) -> int:
@@ -163,8 +215,9 @@ def _output_cost(op: ConvOperator, col: int) -> int:
 
 
 def _proof_outputs(op: ConvOperator, der: Derivation, what: str) -> list[int] | None:
-    """The outputs (flat columns) a proof checks: all of them when the check is small, else the first and last
-    MAX_ROWS // 2; None, with a step saying why, when even those are too large a sum."""
+    """The outputs (flat columns) a check covers: all of them when the check is small, else the first and last
+    MAX_ROWS // 2, or fewer of each end while those cost more than :data:`PROOF_TERMS`; None, with a step saying
+    why, when even the first and last output are too large a sum."""
     cols = op.shape[1]
     if cols <= PROOF_TERMS:
         total = 0
@@ -175,22 +228,25 @@ def _proof_outputs(op: ConvOperator, der: Derivation, what: str) -> list[int] | 
         else:
             return list(range(cols))
     sample = sample_rows(cols)
-    if sum(_output_cost(op, col) for col in sample) <= PROOF_TERMS:
-        return sample
-    longest = max(op.column_count(col) for col in sample)
-    der.add(f"{what} is skipped for these sizes: outputs sum up to {longest} terms, and even the first and last "
-            f"{MAX_ROWS // 2} outputs pass the {PROOF_TERMS} terms SymPy expands quickly - check large sizes with "
-            f"the numeric backend (tconvcalc.numeric)")
-    return None
+    while sum(_output_cost(op, col) for col in sample) > PROOF_TERMS:
+        if len(sample) <= 2:
+            longest = max(op.column_count(col) for col in sample)
+            der.add(f"{what} is skipped for these sizes: outputs sum up to {longest} terms, and even the first "
+                    f"and last output pass the {PROOF_TERMS} terms SymPy expands quickly - check large sizes with "
+                    f"the numeric backend (tconvcalc.numeric)")
+            return None
+        ends = max(1, len(sample) // 4)
+        sample = sample[:ends] + sample[-ends:]
+    return sample
 
 
 def _where(outputs: Sequence[int], op: ConvOperator, layer: Layer) -> str:
-    """How a proof's statement names the outputs it checked: every one, or the first and last of many."""
+    """How a check's statement names the outputs it covered: every one, or the first and last of many."""
     cols = op.shape[1]
     size = axes_text(layer.input_size)
     if len(outputs) == cols:
         return f"for input {size}"
-    return f"at the first and last {MAX_ROWS // 2} of its {cols} outputs, for input {size}"
+    return f"at the first and last {len(outputs) // 2} of its {cols} outputs, for input {size}"
 
 
 def _route(op: ConvOperator, layer: Layer, outputs: Sequence[int], terms) -> list[sp.Expr]:
@@ -215,10 +271,27 @@ def _route(op: ConvOperator, layer: Layer, outputs: Sequence[int], terms) -> lis
     return out
 
 
+def general_axis() -> Axis:
+    """The model's :class:`Axis` over the symbols i, k, s, d, b, e (built without the checks that need
+    numbers): its properties - sizes, pads - are spec.py's own formulas evaluated by SymPy, so a general
+    proof is about the code that the numbers run through.
+
+    >>> general_axis().zero_insertion_pads
+    (-b + d*(k - 1), d*(k - 1) - e)
+    """
+    return tuple.__new__(Axis, (I, K, S, D, B, E))
+
+
+def _stretched_position(axis: Axis, j, f):
+    """Where flipped tap ``f`` of output ``j`` reads the stretched input, ``j − p_lo + f·d`` (negative or past
+    its end: padding); runs on ints and on symbols alike."""
+    return j - axis.zero_insertion_pads[0] + f * axis.d
+
+
 def _window(axis: Axis, j: int) -> tuple[int, int, int]:
     """Output ``j``'s window on the stretched input: the position under flipped tap 0, and the first and last
     inputs (their positions are multiples of s) inside it."""
-    start = j - axis.zero_insertion_pads[0]
+    start = _stretched_position(axis, j, 0)
     return start, max(0, -(-start // axis.s)), min(axis.i - 1, (start + axis.reach) // axis.s)
 
 
@@ -240,29 +313,49 @@ def _zero_insertion_terms(axis: Axis, j: int) -> list[tuple[int, int]]:
     start, first, last = _window(axis, j)
     if k <= last - first + 1:
         return [(k - 1 - f, t // s) for f in range(k)
-                if 0 <= (t := start + f * d) < axis.stretched and t % s == 0]
+                if 0 <= (t := _stretched_position(axis, j, f)) < axis.stretched and t % s == 0]
     return [(k - 1 - (n * s - start) // d, n) for n in range(first, last + 1) if (n * s - start) % d == 0]
+
+
+def _prove_zero_insertion() -> list[Proof]:
+    """The theorem behind the equivalence, for all sizes at once, as identities of index maps over the model's
+    formulas (:func:`general_axis`): C puts ``w_a·x_n`` at output ``m = n·s + a·d − b`` (operator.scatter_index),
+    and there the zero-inserted convolution's flipped tap ``k − 1 − a`` reads stretched position ``n·s``, where
+    ``x_n`` sits; the inputs fill positions ``0, s, …, (i − 1)·s = i_z − 1``; and both routes have ``o``
+    outputs.  Given ``(n, a)`` the output is fixed and given ``(m, a)`` the input, so the terms match one to one."""
+    axis = general_axis()
+    o, _ = general_output_size()
+    pytorch = {B: P, E: P - OP}
+    # the stride-1 convolution's output count (the model's conv_count) over the padded stretched input
+    size = conv_count(axis.stretched + sum(axis.zero_insertion_pads), K, 1, D)
+    reads = _stretched_position(axis, scatter_index(axis, N, A), K - 1 - A)
+    return [
+        prove_equal("o' equals the transposed convolution's o for all i, k, s, p, op, d",
+                    [size.xreplace(pytorch)], [o]),
+        prove_equal("for all i, k, s, d, b, e, n, a, the index maps agree: at C's output m = n·s + a·d − b, "
+                    "flipped tap k − 1 − a reads stretched position n·s, which holds x_n (the last input at i_z − 1)",
+                    [reads, axis.stretched - 1], [N * S, (I - 1) * S]),
+    ]
 
 
 def derive_equivalence(layer: Layer, symbol: str = "w", prove: bool = True) -> Derivation:
     """The equivalent direct convolution: zero insertion, padding, flipped kernel, stride 1.
 
-    The proof compares ``Cᵀx`` with the zero-inserted convolution at every output, or at the first and last
-    ones of a long output (its statement says which), or is skipped with a step saying why.
+    The equivalence is proved in general, as an identity of index maps (:func:`_prove_zero_insertion`), and
+    checked on the layer: ``Cᵀx`` against the zero-inserted convolution at every output of a small layer, or at
+    the first and last ones (its statement says which), or skipped with a step saying why.
     """
     der = Derivation("The transposed convolution as a direct convolution")
-    o, _ = general_output_size()
-    stretched = (I - 1) * S + 1
-    lo, hi = D * (K - 1) - B, D * (K - 1) - E
-    der.add("insert s − 1 zeros between input samples: the stretched input has length", sp.Eq(sp.Symbol("i_z"), stretched))
-    der.add("pad before (negative: crop)", sp.Eq(sp.Symbol("p_lo"), lo))
-    der.add("pad after (negative: crop)", sp.Eq(sp.Symbol("p_hi"), hi))
-    der.add("correlate with the flipped kernel", sp.Eq(sp.Symbol("w'_a"), sp.Symbol("w_{k-1-a}")))
+    axis = general_axis()
+    stretched = axis.stretched
+    lo, hi = axis.zero_insertion_pads
+    der.add("insert s − 1 zeros between input samples: the stretched input has length", _eq(sp.Symbol("i_z"), stretched))
+    der.add("pad before (negative: crop)", _eq(sp.Symbol("p_lo"), lo))
+    der.add("pad after (negative: crop)", _eq(sp.Symbol("p_hi"), hi))
+    der.add("correlate with the flipped kernel", _eq(sp.Symbol("w'_a"), sp.Symbol("w_{k-1-a}")))
     der.add("at stride 1 and dilation d; its output size is i_z + p_lo + p_hi − d(k − 1)",
-            sp.Eq(sp.Symbol("o'"), stretched + lo + hi - D * (K - 1)))
-    general = (stretched + lo + hi - D * (K - 1)).subs({B: P, E: P - OP})
-    der.proofs.append(prove_equal("o' equals the transposed convolution's o for all i, k, s, p, op, d",
-                                  [general], [o]))
+            _eq(sp.Symbol("o'"), conv_count(stretched + lo + hi, K, 1, D)))
+    der.proofs.extend(_prove_zero_insertion())
     equivalents = []
     for n, axis in enumerate(layer.axes):
         before, after = axis.zero_insertion_pads
@@ -271,7 +364,7 @@ def derive_equivalence(layer: Layer, symbol: str = "w", prove: bool = True) -> D
                             "stride": 1, "dilation": axis.d, "kernel": "flipped", "output_size": axis.o})
     der.results["equivalent"] = equivalents
     op = operator_from_axes(layer.axes, symbol=symbol)
-    outputs = _proof_outputs(op, der, "the entry-by-entry proof") if prove else None
+    outputs = _proof_outputs(op, der, "the entry-by-entry check") if prove else None
     if outputs is not None:
         direct = [op.transpose_at(col) for col in outputs]
         route = _route(op, layer, outputs, _zero_insertion_terms)
@@ -327,12 +420,12 @@ def derive_phases(layer: Layer, symbol: str = "w") -> Derivation:
     der = Derivation("Sub-pixel (phase) decomposition")
     q, r, c = sp.symbols("q r c_a", integer=True)
     x, w = sp.IndexedBase("x"), sp.IndexedBase(check_name("kernel symbol", symbol))
-    der.add("write each output position as j + b = q·s + r with phase 0 ≤ r < s", sp.Eq(J + B, q * S + r))
+    der.add("write each output position as j + b = q·s + r with phase 0 ≤ r < s", _eq(J + B, q * S + r))
     der.add("a tap a reaches it from input n = (j + b − a·d)/s, an integer only when",
-            sp.Eq(sp.Mod(A * D, S), r))
+            _eq(sp.Mod(A * D, S), r))
     der.add("for those taps a·d = c_a·s + r, so the input is q − c_a and phase r is a stride-1 convolution",
-            sp.Eq(sp.Indexed(sp.IndexedBase("y"), q * S + r - B),
-                  sp.Sum(Iverson(sp.Eq(sp.Mod(A * D, S), r)) * w[A] * x[q - (A * D - r) / S], (A, 0, K - 1))))
+            _eq(sp.Indexed(sp.IndexedBase("y"), q * S + r - B),
+                  sp.Sum(Iverson(_eq(sp.Mod(A * D, S), r)) * w[A] * x[q - (A * D - r) / S], (A, 0, K - 1))))
     op = operator_from_axes(layer.axes, symbol=symbol)
     rows, counts = _phase_rows(layer)
     for row in rows:
@@ -355,7 +448,12 @@ def derive_phases(layer: Layer, symbol: str = "w") -> Derivation:
     der.results["phases"] = [row for row in rows if "skipped" not in row]
     der.results["phase_count"] = counts
     der.results["uniform_overlap"] = uniform
-    outputs = _proof_outputs(op, der, "the proof")
+    # In general: C's map (operator.scatter_index) sends input q − c_a, c_a = (a·d − r)/s, through tap a to
+    # output q·s + r − b, the phase's output - for all sizes, so each phase is C's columns of that residue.
+    der.proofs.append(prove_equal("for all i, k, s, d, b, q, r, a: C's index map sends input q − c_a, with "
+                                  "c_a = (a·d − r)/s, through tap a to the phase's output j = q·s + r − b",
+                                  [scatter_index(general_axis(), q - (A * D - r) / S, A)], [q * S + r - B]))
+    outputs = _proof_outputs(op, der, "the check")
     if outputs is not None:
         der.proofs.append(prove_equal(f"Cᵀx equals the interleaved phase convolutions {_where(outputs, op, layer)}",
                                       [op.transpose_at(col) for col in outputs],
@@ -366,8 +464,15 @@ def derive_phases(layer: Layer, symbol: str = "w") -> Derivation:
 def closed_form(ndim: int = 1, x_name: str = "x", symbol: str = "w") -> tuple[sp.Expr, sp.Expr, dict]:
     """``y_j`` as a sum over kernel taps with Iverson brackets, for symbolic i, k, s, p, d.
 
-    Returns ``(lhs, rhs, symbols)``; ``symbols`` maps each axis's names so callers can substitute.
+    Returns ``(lhs, rhs, symbols)``; ``symbols`` maps each axis's names so callers can substitute, and
+    ``factors`` holds each axis's ``(bracket, source)``: the summand is the product of the brackets times
+    ``w[a…]·x[source…]``, so it can be evaluated axis by axis.  Derived once per process and spelling.
     """
+    return _closed_form(ndim, check_name("input", x_name), check_name("kernel symbol", symbol))
+
+
+@lru_cache(maxsize=None)
+def _closed_form(ndim: int, x_name: str, symbol: str) -> tuple[sp.Expr, sp.Expr, dict]:
     names = ["i", "k", "s", "p", "d", "j", "a"]
     per_axis = []
     for t in range(ndim):
@@ -376,19 +481,21 @@ def closed_form(ndim: int = 1, x_name: str = "x", symbol: str = "w") -> tuple[sp
                                 **({"positive": True} if name in "iksd" else {"nonnegative": True}))
                 for name in names}
         per_axis.append(syms)
-    w = sp.IndexedBase(check_name("kernel symbol", symbol))
-    x = sp.IndexedBase(check_name("input", x_name))
+    w = sp.IndexedBase(symbol)
+    x = sp.IndexedBase(x_name)
     y = sp.IndexedBase("y")
-    brackets, sources = sp.S.One, []
+    brackets, sources, factors = sp.S.One, [], []
     for v in per_axis:
         t = v["j"] + v["p"] - v["a"] * v["d"]  # s·n for the input n that tap a sends to j
-        brackets *= Iverson(Divides(v["s"], t)) * Iverson(sp.And(0 <= t, t <= v["s"] * (v["i"] - 1)))
+        bracket = Iverson(Divides(v["s"], t)) * Iverson(sp.And(_ge(t, 0), _le(t, v["s"] * (v["i"] - 1))))
+        brackets *= bracket
         sources.append(t / v["s"])
+        factors.append((bracket, t / v["s"]))
     body = brackets * w[tuple(v["a"] for v in per_axis)] * x[tuple(sources)]
     limits = [(v["a"], 0, v["k"] - 1) for v in per_axis]
     rhs = sp.Sum(body, *limits)
     lhs = y[tuple(v["j"] for v in per_axis)]
-    display = [sp.Eq(lhs, rhs)]
+    display = [_eq(lhs, rhs)]
     if ndim > 1:
         # One line per axis would not fit a page: name the per-axis bracket and source once.
         t = sp.Symbol("t", integer=True, positive=True)
@@ -398,10 +505,10 @@ def closed_form(ndim: int = 1, x_name: str = "x", symbol: str = "w") -> tuple[sp
         shift = generic["j"] + generic["p"] - generic["a"] * generic["d"]
         short = sp.Sum(sp.Mul(*(bracket(t_) for t_ in range(1, ndim + 1))) * w[tuple(v["a"] for v in per_axis)]
                        * x[tuple(sp.Symbol(f"n_{t_}") for t_ in range(1, ndim + 1))], *limits)
-        display = [sp.Eq(lhs, short), sp.Eq(n_t, shift / generic["s"]),
-                   sp.Eq(bracket(t), Iverson(Divides(generic["s"], shift))
-                         * Iverson(sp.And(0 <= shift, shift <= generic["s"] * (generic["i"] - 1))))]
-    return lhs, rhs, {"axes": per_axis, "w": w, "x": x, "display": display}
+        display = [_eq(lhs, short), _eq(n_t, shift / generic["s"]),
+                   _eq(bracket(t), Iverson(Divides(generic["s"], shift))
+                         * Iverson(sp.And(_ge(shift, 0), _le(shift, generic["s"] * (generic["i"] - 1)))))]
+    return lhs, rhs, {"axes": per_axis, "w": w, "x": x, "display": display, "factors": factors}
 
 
 # The closed form is a sum over every kernel tap; SymPy evaluates a term in ~0.4 ms (its brackets decided, the
@@ -437,7 +544,7 @@ def closed_form_for(layer: Layer, outputs: Sequence[int] | None = None, symbol: 
     Each output's sum has one term per kernel tap: outputs times taps past :data:`CLOSED_FORM_TERMS` is refused
     before anything is evaluated (:func:`derive_formulas` shows the first and last outputs of any layer).
     """
-    rhs, syms, der = _closed_form_steps(layer, symbol, x_name)
+    _, syms, der = _closed_form_steps(layer, symbol, x_name)
     op = operator_from_axes(layer.axes, symbol=symbol)
     cols, per = op.shape[1], _taps_per_output(layer)
     count = cols if outputs is None else _count(outputs)
@@ -448,25 +555,34 @@ def closed_form_for(layer: Layer, outputs: Sequence[int] | None = None, symbol: 
             f"outputs (flat indices), or read outputs from C's columns (ConvOperator.transpose_at)")
     outputs = list(range(cols)) if outputs is None else list(outputs)
     names = [op.output_symbol(col) for col in outputs]  # checks every index first
-    values = {}
-    for v, axis in zip(syms["axes"], layer.axes):
-        values.update({v["i"]: axis.i, v["k"]: axis.k, v["s"]: axis.s, v["p"]: axis.b, v["d"]: axis.d})
-    general = rhs.xreplace(values)  # still a Sum over the taps, with numbers for the sizes
-    js, taps = [v["j"] for v in syms["axes"]], [v["a"] for v in syms["axes"]]
+    # The summand is a product over the axes of bracket_t(j_t, a_t) and x's index n_t(j_t, a_t): each axis's
+    # factors are evaluated by SymPy once per (output index, tap) along that axis - the brackets decided, the
+    # source index made a number - and multiplied across the axes, term by term as Sum.doit() would.
+    per_axis: list[dict[int, list[tuple[int, int]]]] = [{} for _ in layer.axes]
 
-    def to_symbol(indexed):
-        # Indexed w[a, b] / x[n, m] -> the Symbols w_{a,b} / x_{n,m} the matrix uses.
-        return sp.Symbol(indexed_name(str(indexed.base), [int(i) for i in indexed.indices]))
+    def reached(t: int, axis: Axis, j: int) -> list[tuple[int, int]]:
+        if j not in per_axis[t]:
+            v = syms["axes"][t]
+            bracket, source = syms["factors"][t]
+            sizes = {v["i"]: axis.i, v["s"]: axis.s, v["p"]: axis.b, v["d"]: axis.d, v["j"]: j}
+            pairs = []
+            for a in range(axis.k):
+                at = {**sizes, v["a"]: a}
+                value = bracket.xreplace(at)
+                if value not in (0, 1):
+                    raise AssertionError(f"the closed form's bracket {value} did not evaluate at j={j}, a={a}")
+                if value == 1:
+                    pairs.append((a, int(source.xreplace(at))))
+            per_axis[t][j] = pairs
+        return per_axis[t][j]
 
+    x_base = syms["x"].label.name
     expanded, direct = [], []
     for col in outputs:
-        body = general.function.xreplace(dict(zip(js, unravel(col, layer.output_size))))
-        # The sum term by term, as Sum.doit() would, without its bookkeeping (twice as fast).
-        value = sp.Add(*(body.xreplace(dict(zip(taps, combo)))
-                         for combo in product(*(range(axis.k) for axis in layer.axes))))
-        value = value.replace(lambda e: isinstance(e, sp.Indexed) and all(i.is_Integer for i in e.indices),
-                              to_symbol)
-        expanded.append(value)
+        lists = [reached(t, axis, j) for t, (axis, j) in enumerate(zip(layer.axes, unravel(col, layer.output_size)))]
+        expanded.append(sp.Add(*(sp.Symbol(indexed_name(symbol, [a for a, _ in combo]))
+                                 * sp.Symbol(indexed_name(x_base, [n for _, n in combo]))
+                                 for combo in product(*lists))))
         direct.append(op.transpose_at(col, x_name))
     der.proofs.append(prove_equal(f"the closed form equals Cᵀx at {len(expanded)} output(s) of "
                                   f"{axes_text(layer.output_size)}", expanded, direct))
@@ -512,5 +628,5 @@ def derive_formulas(layer: Layer, limit: int = 12, symbol: str = "w") -> Derivat
     outputs, expanded, der = expanded_outputs(layer, limit, symbol)
     for n, (col, value) in enumerate(zip(outputs, expanded)):
         text = "for these sizes, output by output" if n == 0 else ("…" if col == total - 1 and n < col else "")
-        der.add(text, sp.Eq(op.output_symbol(col), value))
+        der.add(text, _eq(op.output_symbol(col), value))
     return der

@@ -233,23 +233,26 @@ class ConvOperator:
         """
         self.check_size()
         rows_per, cols_per = prod(self.conv_output_shape), prod(self.conv_input_shape)
-        # Flat (row, column) offsets axis by axis, row-major: a product of short per-axis lists.
-        cells: list[tuple[int, int, tuple]] = [(0, 0, ())]
+        # Per axis and tap, the flat (row, column) offsets of its non-zeros (row-major steps); a tap of C is one
+        # tap per axis, and its cells are the product of those short lists.
+        per_axis: list[dict[int, list[tuple[int, int]]]] = []
         row_step, col_step = rows_per, cols_per
         for axis in self.axes:
             row_step, col_step = row_step // axis.i, col_step // axis.o
-            triples = [(n * row_step, m * col_step, a) for n, m, a in axis_triples(axis)]
-            cells = [(r + dr, c + dc, tap + (a,)) for r, c, tap in cells for dr, dc, a in triples]
+            by_tap: dict[int, list[tuple[int, int]]] = {}
+            for n, m, a in axis_triples(axis):
+                by_tap.setdefault(a, []).append((n * row_step, m * col_step))
+            per_axis.append(by_tap)
         out: dict[tuple[int, int], sp.Expr] = {}
         for co, ci, local in self._channel_pairs():
-            row0, col0 = co * rows_per, ci * cols_per
-            weights: dict[tuple, sp.Expr] = {}
-            for r, c, tap in cells:
-                value = weights.get(tap)
-                if value is None:
-                    value = weights[tap] = self.weight(co, local, tap)
-                if value != 0:
-                    out[(row0 + r, col0 + c)] = value
+            for tap in product(*(sorted(by_tap) for by_tap in per_axis)):
+                value = self.weight(co, local, tap)
+                if value == 0:  # a numeric kernel's zero is no entry
+                    continue
+                cells = [(co * rows_per, ci * cols_per)]
+                for by_tap, a in zip(per_axis, tap):
+                    cells = [(r + dr, c + dc) for r, c in cells for dr, dc in by_tap[a]]
+                out.update(dict.fromkeys(cells, value))
         return out
 
     def matrix(self) -> sp.SparseMatrix:

@@ -26,6 +26,10 @@ class Step:
             return sp.latex(self.expr, symbol_names={s: str(v) for s, v in self.values.items()}, mul_symbol="dot")
         return sp.latex(self.expr)
 
+    def pretty(self, columns: int | None = None) -> str:
+        """Multi-line Unicode art for a terminal; a step with numbers substituted stays one line."""
+        return self.plain() if self.values else sp.pretty(self.expr, use_unicode=True, num_columns=columns)
+
     def plain(self) -> str:
         expr = self.expr
         if isinstance(expr, sp.core.relational.Relational):

@@ -36,9 +36,11 @@ def render_matrix(report, console: Console) -> None:
                        f"{'; Cᵀ is its transpose' if report.transpose else ''})", style="dim"))
     # Terminals are narrow: print the tap index "0,1" for w_{0,1} and say so once; each column is its
     # widest entry (or header) plus the one-space rule between columns.
-    widest = max([len(_short(v)) for _, _, v in report.entries] + [len(str(cols - 1))], default=1)
-    fits = len(str(rows - 1)) + 1 + cols * (widest + 1) <= console.width
-    if cols <= MAX_TABLE_COLS and rows <= MAX_TABLE_ROWS and fits:
+    small = cols <= MAX_TABLE_COLS and rows <= MAX_TABLE_ROWS
+    if small:  # a few distinct entries repeat across C
+        widest = max([len(_short(v)) for v in {v for _, _, v in report.entries}] + [len(str(cols - 1))])
+        small = len(str(rows - 1)) + 1 + cols * (widest + 1) <= console.width
+    if small:
         cells = [["0"] * cols for _ in range(rows)]
         for r, c, value in report.entries:
             cells[r][c] = value
