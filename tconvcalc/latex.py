@@ -1,14 +1,21 @@
 r"""LaTeX, Markdown and TikZ for notes, over SymPy's own printer.
 
 Formulas and matrices are printed by ``sympy.latex``; this module writes only
-the scaffolding around them (sections, the booktabs table, the TikZ grids, the
-document preamble) and decides what to elide so any size prints quickly.
+the scaffolding around them, the way conv_arithmetic's own source sets it: one
+``align*`` per derivation with the reasons in ``\intertext``, the main results in
+framed relationship boxes (numbered and labelled with ``numbered``), captioned
+booktabs tables and figures, one proof sentence per section, the document preamble
+(``ctex`` for Chinese) - and decides what to elide so any size prints quickly.  Every
+word comes from :mod:`tconvcalc.notes_text`, in English or Chinese.
 
 >>> from tconvcalc.spec import Layer
 >>> print(parameters_math(Layer.from_pytorch(2, 3, 2)))
 i = 2,\ k = 3,\ s = 2,\ p = 0,\ \mathit{op} = 0,\ d = 1\ \Rightarrow\ o = 5
 >>> "subsection*{Output size}" in layer_document(Layer.from_pytorch(2, 3, 2), ["size"])
 True
+>>> note = layer_document(Layer.from_pytorch(2, 3, 2), ["size"], lang="zh", numbered=True, label_prefix="up1:")
+>>> "\\subsection*{输出尺寸}" in note, "\\label{up1:eq:tconv-size}" in note
+(True, True)
 """
 
 from __future__ import annotations
@@ -24,9 +31,11 @@ from typing import Sequence
 import sympy as sp
 
 from . import symbolic as sy
-from .notes import DEFAULT_SECTIONS, TITLES, sections
+from .symbolic.vocabulary import latex_names
+from .notes import DEFAULT_SECTIONS, sections
+from .notes_text import CATALOGUES, check_language, phrase
 from .operator import figure_axes, zero_insertion_cells
-from .errors import NotInstalledError, TconvcalcError
+from .errors import NotInstalledError, ParameterError, TconvcalcError
 from .spec import Layer
 
 
@@ -49,13 +58,14 @@ _TEXT_ESCAPES = {
 }
 
 
-def escape_text(text: str) -> str:
-    """Plain words made safe for LaTeX: specials escaped, known Unicode mapped, the rest dropped."""
+def escape_text(text: str, unicode: bool = False) -> str:
+    """Plain words made safe for LaTeX: specials escaped, known Unicode mapped, the rest dropped (kept when
+    ``unicode``: a Chinese note is compiled by XeLaTeX or LuaLaTeX)."""
     out = []
     for char in str(text):
         if char in _TEXT_ESCAPES:
             out.append(_TEXT_ESCAPES[char])
-        elif ord(char) < 128:
+        elif ord(char) < 128 or (unicode and char.isprintable()):
             out.append(char if char.isprintable() else " ")
         else:
             out.append("?")  # an engine without Unicode support must still compile
@@ -73,70 +83,243 @@ def tex(expr) -> str:
 
 # --- writers: the same content as LaTeX or as Markdown ------------------------------
 
+# The catalogue's light marks (tconvcalc.notes_text): `code`, **bold**, *emphasis*, read left to right so
+# nothing inside a code span is taken for a mark.
+_MARKS = re.compile(r"`([^`]*)`|\*\*(.+?)\*\*|\*(.+?)\*")
+_LABEL = re.compile(r"[A-Za-z0-9:._-]{0,40}\Z")
+
+
+def check_label_prefix(prefix: str) -> str:
+    """A prefix for ``\\label`` names: letters, digits and ``: . _ -`` only (it reaches LaTeX verbatim)."""
+    if not isinstance(prefix, str) or not _LABEL.match(prefix):
+        raise ParameterError(f"label prefix {prefix!r} has characters LaTeX labels should not carry, it is put "
+                             f"verbatim before eq:…; use up to 40 letters, digits and : . _ - (e.g. up1:)")
+    return prefix
+
 
 class LatexWriter:
+    """Collects a note: paragraphs of the catalogue's prose, one ``align*`` per derivation, framed relationship
+    boxes, captioned booktabs tables and figures, and one proof sentence per section."""
+
     markdown = False
 
-    def __init__(self) -> None:
+    def __init__(self, lang: str = "en", numbered: bool = False, label_prefix: str = "",
+                 verbose: bool = False) -> None:
+        self.lang = check_language(lang)
+        self.numbered = numbered
+        self.label_prefix = check_label_prefix(label_prefix)
+        self.verbose = verbose
         self.parts: list[str] = []
         self.proved = True  # every proof written so far holds
+        self.labels: list[str] = []  # the labels placed, in order (with --numbered)
 
-    def proof(self, proof: sy.Proof) -> None:
-        """A proof's sentence, ticked or crossed; a failed one is remembered (the command then exits 1)."""
-        self.proved = self.proved and proof.holds
-        self.text(("✓ " if proof.holds else "✗ ") + proof.sentence())
+    # -- words --
+    def marks(self, prose: str, in_math: bool = False) -> str:
+        """The catalogue's marks as LaTeX."""
+        def mark(m):
+            if m.group(1) is not None:
+                return r"\texttt{" + escape_text(m.group(1)) + "}"
+            return (r"\textbf{" + m.group(2) + "}") if m.group(2) is not None else (r"\emph{" + m.group(3) + "}")
+        return _MARKS.sub(mark, prose)
 
-    def heading(self, text: str) -> None:
-        self.parts.append(f"\\subsection*{{{escape_text(text)}}}")
+    def say(self, key: str, **values) -> str:
+        """The catalogue's entry in this note's language, as this writer prints prose."""
+        return self.marks(phrase(self.lang, key, **values))
+
+    def math_say(self, key: str, **values) -> str:
+        """An entry for ``\\text{…}`` inside math (Markdown's aligned reasons)."""
+        return LatexWriter.marks(self, phrase(self.lang, key, **values), in_math=True)
+
+    def escape(self, text: str) -> str:
+        return escape_text(text, unicode=self.lang != "en")
+
+    def heading(self, prose: str) -> None:
+        self.parts.append(f"\\subsection*{{{prose}}}")
+
+    def title(self, text: str) -> None:
+        self.parts.append(f"\\section*{{{self.escape(text)}}}")
+
+    def paragraph(self, prose: str) -> None:
+        self.parts.append(prose + "\n")
 
     def text(self, text: str) -> None:
-        self.parts.append(escape_text(text) + "\n")
+        """Plain words (not the catalogue's): escaped."""
+        self.parts.append(self.escape(text) + "\n")
 
-    def math(self, body: str, wide: int = 0) -> None:
+    def comment(self, text: str) -> None:
+        self.parts.append("% " + text.replace("\n", " "))
+
+    # -- mathematics --
+    def label(self, name: str) -> str:
+        """The stable label of a key equation (``eq:tconv-size``), with the prefix; remembered."""
+        label = f"{self.label_prefix}eq:{name}"
+        self.labels.append(label)
+        return label
+
+    def math(self, body: str, wide: int = 0, label: str | None = None) -> None:
         if wide > 10:
             # amsmath's matrices stop at 10 columns unless told otherwise.
             self.parts.append(f"\\setcounter{{MaxMatrixCols}}{{{wide}}}")
-        if wide > 8:
-            self.parts.append("\\begingroup\\small\\setlength{\\arraycolsep}{2pt}\n\\[\n" + body + "\n\\]\n\\endgroup")
+        if label and self.numbered:
+            display = f"\\begin{{equation}}\\label{{{self.label(label)}}}\n{body}\n\\end{{equation}}"
         else:
-            self.parts.append("\\[\n" + body + "\n\\]")
+            display = "\\[\n" + body + "\n\\]"
+        if wide > 8:
+            self.parts.append("\\begingroup\\small\\setlength{\\arraycolsep}{2pt}\n" + display + "\n\\endgroup")
+        else:
+            self.parts.append(display)
 
-    def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        align = "r" * len(headers)
-        lines = [f"\\begin{{center}}\n\\begin{{tabular}}{{{align}}}", "\\toprule",
-                 " & ".join(escape_text(h) for h in headers) + r" \\", "\\midrule"]
-        lines += [" & ".join(escape_text(c) for c in row) + r" \\" for row in rows]
-        lines += ["\\bottomrule", "\\end{tabular}\n\\end{center}"]
+    def align(self, rows: Sequence[tuple[str | None, tuple[str, str, str]]]) -> None:
+        """One ``align*``: each row ``(reason, (lhs, relation, rhs))`` with its relation lined up; the first
+        reason leads in as a sentence, the others stand in ``\\intertext``; an empty lhs continues the one above."""
+        if not rows:
+            return
+        if rows[0][0]:
+            self.parts.append(rows[0][0])  # leads into the display: the same paragraph
+        lines: list[str] = []
+        for n, (reason, (lhs, relation, rhs)) in enumerate(rows):
+            if n and reason:
+                lines.append(f"\\intertext{{{reason}}}")
+            lines.append(f"{lhs} &{relation} {rhs}")
+        body = []
+        for n, line in enumerate(lines):
+            is_math = not line.startswith("\\intertext")
+            later_math = any(not other.startswith("\\intertext") for other in lines[n + 1:])
+            body.append(line + (r" \\" if is_math and later_math else ""))
+        self.parts.append("\\begin{align*}\n" + "\n".join(body) + "\n\\end{align*}")
+
+    def box(self, heading: str, lead: str, body: str, label: str | None = None, after: str = "") -> None:
+        """A framed relationship, as conv_arithmetic sets its results: a bold heading, the conditions in words,
+        the formula displayed (numbered and labelled with --numbered), and what follows it."""
+        if self.numbered and label:
+            display = f"\\begin{{equation}}\\label{{{self.label(label)}}}\n{body}\n\\end{{equation}}"
+        else:
+            display = f"\\begin{{equation*}}\n{body}\n\\end{{equation*}}"
+        self.parts.append("\\par\\medskip\\noindent\\fbox{\\parbox{\\dimexpr\\linewidth-2\\fboxsep-2\\fboxrule\\relax}{%\n"
+                          f"\\textbf{{{heading}.}} {lead}\n{display}\n" + (f"{after}\n" if after else "")
+                          + "}}\\par\\medskip")
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]], caption: str = "",
+              align: str | None = None) -> None:
+        """A booktabs table in a ``table`` float with its caption above; headers and cells are prose."""
+        align = align or "r" * len(headers)
+        lines = ["\\begin{table}[!htbp]", "\\centering"] + ([f"\\caption{{{caption}}}"] if caption else []) + [
+            f"\\begin{{tabular}}{{{align}}}", "\\toprule", " & ".join(headers) + r" \\", "\\midrule"]
+        lines += [" & ".join(row) + r" \\" for row in rows]
+        lines += ["\\bottomrule", "\\end{tabular}", "\\end{table}"]
         self.parts.append("\n".join(lines))
+
+    def figure(self, picture: str, caption: str) -> None:
+        self.parts.append("\\begin{figure}[!htbp]\n\\centering\n" + picture + f"\n\\caption{{{caption}}}\n\\end{{figure}}")
 
     def raw(self, latex: str) -> None:
         self.parts.append(latex)
+
+    # -- proofs --
+    def clause(self, proof: sy.Proof) -> str:
+        """What a proof proved, in the catalogue's words (a proof without an entry: its statement, escaped)."""
+        if not proof.key:
+            return self.escape(proof.statement)
+        args = {name: _math_size(value) for name, value in proof.args.items()}
+        if "where" in args:
+            args["where"] = phrase(self.lang, args["where"], **args)
+        return self.say(proof.key, **args)
+
+    def proofs(self, proofs: Sequence[sy.Proof]) -> None:
+        """One sentence for a section's proofs: what was proved and by which route, no timings; a failed proof
+        in bold with its counterexample (the command then exits 1).  ``verbose`` adds the counts and times as a
+        comment."""
+        if not proofs:
+            return
+        if self.verbose:
+            for proof in proofs:
+                self.comment(("✓ " if proof.holds else "✗ ") + proof.sentence())
+        held = [proof for proof in proofs if proof.holds]
+        for proof in proofs:
+            if not proof.holds:
+                self.proved = False
+                self.paragraph(self.marks(phrase(self.lang, "proof.failed", clause=self.clause(proof),
+                                                 counterexample=proof.counterexample or "")))
+        if held:
+            self.paragraph(self.say("proof.lead", clauses=phrase(self.lang, "proof.join").join(
+                self.clause(proof) for proof in held)))
 
     def render(self) -> str:
         return "\n".join(self.parts) + "\n"
 
 
+def _math_size(value):
+    """A size such as ``2×3`` inside ``$…$``."""
+    return str(value).replace("×", r" \times ")
+
+
 class MarkdownWriter(LatexWriter):
+    """The same note for Obsidian, Typora and Jupyter: ``$…$`` inline, ``$$…$$`` display, ``aligned`` for a
+    derivation, pipe tables."""
+
     markdown = True
+    _number = 0
 
-    def heading(self, text: str) -> None:
-        self.parts.append(f"### {escape_markdown(text)}\n")
+    def marks(self, prose: str, in_math: bool = False) -> str:
+        return LatexWriter.marks(self, prose) if in_math else prose  # Markdown's own marks
 
-    def text(self, text: str) -> None:
-        self.parts.append(escape_markdown(text) + "\n")
+    def escape(self, text: str) -> str:
+        return escape_markdown(text)
 
-    def math(self, body: str, wide: int = 0) -> None:
-        self.parts.append("$$\n" + body + "\n$$\n")
+    def heading(self, prose: str) -> None:
+        self.parts.append(f"### {prose}\n")
 
-    def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        lines = ["| " + " | ".join(escape_markdown(h) for h in headers) + " |",
-                 "|" + "---:|" * len(headers)]
-        lines += ["| " + " | ".join(escape_markdown(c) for c in row) + " |" for row in rows]
+    def title(self, text: str) -> None:
+        self.parts.append(f"## {escape_markdown(text)}\n")
+
+    def comment(self, text: str) -> None:
+        self.parts.append(f"<!-- {text.replace('--', '- -')} -->")
+
+    def _tag(self, label: str | None) -> str:
+        if not (label and self.numbered):
+            return ""
+        self.label(label)
+        self._number += 1
+        return f" \\tag{{{self._number}}}"
+
+    def math(self, body: str, wide: int = 0, label: str | None = None) -> None:
+        self.parts.append("$$\n" + body + self._tag(label) + "\n$$\n")
+
+    def align(self, rows: Sequence[tuple[str | None, tuple[str, str, str]]]) -> None:
+        if not rows:
+            return
+        if rows[0][0]:
+            self.paragraph(rows[0][0])
+        lines = []
+        for n, (reason, (lhs, relation, rhs)) in enumerate(rows):
+            side = f" && \\text{{{reason.rstrip(':,;：，；')}}}" if n and reason else ""  # a side note, not a lead-in
+            lines.append(f"{lhs} &{relation} {rhs}{side}")
+        self.parts.append("$$\n\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}\n$$\n")
+
+    def box(self, heading: str, lead: str, body: str, label: str | None = None, after: str = "") -> None:
+        lines = [f"**{heading}.** {lead}", "", "$$", body + self._tag(label), "$$"] + (["", after] if after else [])
+        self.parts.append("\n".join("> " + line if line else ">" for line in lines) + "\n")
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]], caption: str = "",
+              align: str | None = None) -> None:
+        lines = ([f"*{caption}*", ""] if caption else []) + ["| " + " | ".join(headers) + " |",
+                                                            "|" + "---:|" * len(headers)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
         self.parts.append("\n".join(lines) + "\n")
 
-    def raw(self, latex: str) -> None:
+    def figure(self, picture: str, caption: str) -> None:
         # TikZ does not render in Markdown viewers; keep the source for those who compile it.
+        self.parts.append(f"*{caption}*\n\n```latex\n{picture}\n```\n")
+
+    def raw(self, latex: str) -> None:
         self.parts.append("```latex\n" + latex + "\n```\n")
+
+    def proofs(self, proofs: Sequence[sy.Proof]) -> None:
+        LatexWriter.proofs(self, proofs)
+
+
+def make_writer(markdown: bool = False, **options) -> LatexWriter:
+    return (MarkdownWriter if markdown else LatexWriter)(**options)
 
 
 # --- matrices ---------------------------------------------------------------------------
@@ -176,14 +359,14 @@ def operator_latex(op: sy.ConvOperator, transpose: bool = False, full: bool = Fa
 
 def matrix_section(writer: LatexWriter, op: sy.ConvOperator, full: bool, transpose_only: bool = False) -> None:
     rows, cols = op.shape
+    writer.paragraph(writer.say("matrix.lead"))
     for transpose in ((True,) if transpose_only else (False, True)):
         matrix, elided = op.elided(transpose, full)
         shape = (cols, rows) if transpose else (rows, cols)
         label = r"C^{\mathsf{T}}" if transpose else "C"
         if elided:
-            writer.text(f"{'Cᵀ' if transpose else 'C'} is {shape[0]} × {shape[1]} with at most {op.nnz_bound} "
-                        f"non-zeros; its first rows and columns and the last ones are shown.")
-        writer.math(f"{label} = {matrix_latex(matrix)}", wide=matrix.cols)
+            writer.paragraph(writer.say("matrix.elided", name=label, rows=shape[0], cols=shape[1], nnz=op.nnz_bound))
+        writer.math(f"{label} = {matrix_latex(matrix)}", wide=matrix.cols, label="matrix" if transpose else None)
 
 
 # --- sections of the layer document -----------------------------------------------------
@@ -204,108 +387,247 @@ def parameters_math(layer: Layer) -> str:
             rf"\ \Rightarrow\ o = {_axes_values(layer, 'o')}")
 
 
+def _reason(writer: LatexWriter, step: sy.Step, first: bool) -> str | None:
+    """A step's words as the catalogue says them (Markdown puts the later ones inside ``\\text``)."""
+    if not CATALOGUES[writer.lang].get(step.key):  # no words of its own (a value continuing the line above)
+        return None
+    args = dict(step.args or {})
+    if step.key == "size.values":
+        args["where"] = ("" if args.get("axis") is None else phrase(writer.lang, "where", n=args["axis"])
+                         if not args.get("alike") else phrase(writer.lang, "table.alike"))
+    if writer.markdown and not first:
+        return writer.math_say(step.key, **args)
+    return writer.say(step.key, **args)
+
+
+def _rows(writer: LatexWriter, steps: Sequence[sy.Step]) -> list:
+    """``align`` rows for steps stating relations; a step whose lhs repeats the one above continues it."""
+    rows, previous = [], None
+    for step in steps:
+        sides = step.sides()
+        if sides is None:
+            continue
+        lhs = "" if step.key == "size.value" and previous is not None else sides[0]
+        rows.append((_reason(writer, step, not rows), (lhs, sides[1], sides[2])))
+        previous = sides[0]
+    return rows
+
+
+def _keyed(der: sy.Derivation, *keys: str) -> list[sy.Step]:
+    return [step for step in der.steps if step.key in keys]
+
+
+def _step(der: sy.Derivation, key: str) -> sy.Step:
+    return next(step for step in der.steps if step.key == key)
+
+
+def _stated(step: sy.Step) -> str:
+    lhs, relation, rhs = step.sides()
+    return f"{lhs} {relation} {rhs}"
+
+
+def _notes_for(writer: LatexWriter, der: sy.Derivation, *keys: str) -> None:
+    """Steps of words only (a check skipped, a sum not evaluated), in the catalogue's words."""
+    for step in der.steps:
+        if step.key in keys and step.expr is None:
+            args = dict(step.args or {})
+            if "then" in args:
+                args["then"] = phrase(writer.lang, args["then"], **args)
+            writer.paragraph(writer.say(step.key, **args))
+
+
+def size_body(writer: LatexWriter, der: sy.Derivation) -> None:
+    """The general derivation in one ``align*``, the result in a relationship box, then the layer's values."""
+    general = _keyed(der, "size.scatter", "size.min", "size.max", "size.full", "size.crop", "size.pytorch")
+    writer.align(_rows(writer, general))
+    writer.box(writer.say("box"), writer.say("size.box"), _stated(general[-1]), label="tconv-size")
+    values = _keyed(der, "size.values", "size.value")
+    if len(values) > 2 and all(step.latex() == values[n % 2].latex() for n, step in enumerate(values)):
+        # every axis alike: its numbers once
+        first = values[0]
+        values = [sy.Step(first.text, first.expr, first.values, first.key, {**first.args, "alike": True}), values[1]]
+    writer.align(_rows(writer, values))
+    writer.proofs(der.proofs)
+
+
+def ambiguity_body(writer: LatexWriter, der: sy.Derivation) -> None:
+    writer.align(_rows(writer, _keyed(der, "amb.conv", "amb.from", "amb.to", "amb.tconv", "amb.op_from",
+                                      "amb.op_to")))
+    writer.box(writer.say("box"), writer.say("amb.box"),
+               _stated(_step(der, "amb.op_from")) + r",\qquad " + _stated(_step(der, "amb.op_to")), label="op-range",
+               after=writer.say("amb.accept"))
+
+
+def equivalence_body(writer: LatexWriter, der: sy.Derivation) -> None:
+    writer.align(_rows(writer, _keyed(der, "eqv.stretch", "eqv.lo", "eqv.hi", "eqv.flip", "eqv.out")))
+    writer.box(writer.say("box"), writer.say("eqv.box"),
+               _stated(_step(der, "eqv.lo")) + r",\qquad " + _stated(_step(der, "eqv.hi")), label="equivalence")
+    axis = writer.say("eqv.head.axis")
+    headers = [axis, "$s - 1$", "$i_z$", r"$p_{\mathrm{lo}}$", r"$p_{\mathrm{hi}}$", "$s'$", "$d$", "$o'$"]
+    rows = [[str(e["axis"]), str(e["zeros_between"]), str(e["stretched_size"]), str(e["pad_before"]),
+             str(e["pad_after"]), "1", str(e["dilation"]), str(e["output_size"])] for e in der.results["equivalent"]]
+    writer.table(headers, rows, writer.say("eqv.caption"))
+    _notes_for(writer, der, "skip.check")
+    writer.proofs(der.proofs)
+
+
 def derivation_body(writer: LatexWriter, der: sy.Derivation) -> None:
+    """A derivation as notes: the derivations the catalogue knows typeset by their own writers; any other (a
+    network's domain) step by step, its words escaped."""
+    if der.key in BODIES:
+        BODIES[der.key](writer, der)
+        return
     for step in der.steps:
         if step.text:
             writer.text(step.text + (":" if step.expr is not None else "."))
         if step.expr is not None:
             writer.math(step.latex())
-    for proof in der.proofs:
-        writer.proof(proof)
+    writer.proofs(der.proofs)
 
 
-def derivation_latex(der: sy.Derivation, markdown: bool = False) -> str:
-    writer = MarkdownWriter() if markdown else LatexWriter()
-    writer.heading(der.title)
+def derivation_latex(der: sy.Derivation, markdown: bool = False, **options) -> str:
+    """``derive NAME --latex`` / ``--markdown``: the heading and the derivation; ``options`` are the writer's
+    (``lang``, ``numbered``, ``label_prefix``, ``verbose``)."""
+    writer = make_writer(markdown, **options)
+    if der.key:
+        writer.heading(writer.say(f"title.{der.key}"))
+    else:
+        writer.heading(writer.escape(der.title))
     derivation_body(writer, der)
     return writer.render()
 
 
-def relationships_latex(relationships: Sequence[sy.Relationship], markdown: bool = False) -> str:
-    writer = MarkdownWriter() if markdown else LatexWriter()
-    writer.heading("Relationships 1-14 of Dumoulin & Visin, re-derived")
+def relationships_latex(relationships: Sequence[sy.Relationship], markdown: bool = False, **options) -> str:
+    writer = make_writer(markdown, **options)
+    writer.heading(writer.say("title.relationships"))
     for rel in relationships:
-        writer.text(f"Relationship {rel.number}: {rel.title}. Conditions:")
-        writer.math(r",\quad ".join(tex(c) for c in rel.conditions) if rel.conditions else r"\text{none}")
-        writer.math(f"{tex(sp.Symbol(rel.lhs))} = {tex(rel.derived)}")
-        for step in rel.extra:
-            writer.text(step.text + ":")
-            writer.math(tex(step.expr))
-        writer.proof(rel.proof)
+        lhs = sp.latex(sp.Symbol(rel.lhs))
+        if rel.conditions:
+            lead = writer.say("rel.for") + " " + ", ".join(f"${sp.latex(c, symbol_names=latex_names(c))}$"
+                                                           for c in rel.conditions) + ("，" if writer.lang == "zh" else ",")
+        else:
+            lead = writer.say("rel.any")
+        heading = writer.say("rel.box", n=rel.number, title=phrase(writer.lang, f"rel.{rel.number}"))
+        writer.box(heading, lead, f"{lhs} = {tex(rel.derived)}", label=f"relationship-{rel.number}")
+        writer.align(_rows(writer, rel.extra))
+        writer.proofs([rel.proof])
     return writer.render()
 
 
-def formulas_section(writer: LatexWriter, layer: Layer, op: sy.ConvOperator) -> None:
-    """The closed form, then the first outputs and the last, expanded (or why not: see ``expanded_outputs``)."""
-    outputs, expanded, der = sy.expanded_outputs(layer, MAX_FORMULAS, symbol=op.symbol)
-    writer.text(der.steps[0].text + ", for symbolic i, k, s, p, d (op only sets how many outputs there are):")
-    closed = [step for step in der.steps if step.expr is not None]
-    writer.math(r"\begin{aligned}" + r" \\ ".join(tex(step.expr).replace("=", "&=", 1) for step in closed)
-                + r"\end{aligned}")
-    for step in der.steps:
-        if step.expr is None and step.text:  # why the closed form or the outputs are not expanded here
-            writer.text(step.text + ".")
+def formulas_body(writer: LatexWriter, der: sy.Derivation, outputs: Sequence[tuple[str, str]], total: int) -> None:
+    """The closed form boxed with its conditions stated beside it (conv_arithmetic's way, not brackets), then
+    the first outputs and the last, expanded (or why not: see ``expanded_outputs``)."""
+    form = der.notes["closed_form"]
+    sides = [sy.Step("", form["sum"]).sides(), sy.Step("", form["source"]).sides()]
+    body = r"\begin{aligned}" + r" \\ ".join(f"{lhs} &{rel} {rhs}" for lhs, rel, rhs in sides) + r"\end{aligned}"
+    conditions = ", ".join(f"${sp.latex(c)}$" for c in form["conditions"])
+    guard = writer.say("formulas.guard" if form["source"].lhs.name == "n" else "formulas.guard_axis")
+    writer.box(writer.say("box"), writer.say("formulas.lead"), body, label="closed-form",
+               after=f"{guard} {conditions}.")
+    _notes_for(writer, der, "formulas.not_evaluated")
     if outputs:
-        writer.text(f"For these sizes, output by output ({len(outputs)} of {op.shape[1]} shown):"
-                    if len(outputs) < op.shape[1] else "For these sizes, output by output:")
-        lines = [f"{tex(op.output_symbol(c))} &= {tex(e)}" for c, e in zip(outputs, expanded)]
-        if len(outputs) < op.shape[1] and len(outputs) > 1:
+        writer.paragraph(writer.say("formulas.shown", shown=len(outputs), total=total) if len(outputs) < total
+                         else writer.say("formulas.all"))
+        lines = [f"{lhs} &= {rhs}" for lhs, rhs in outputs]
+        if len(outputs) < total and len(outputs) > 1:
             lines.insert(-1, r"&\;\;\vdots")
         writer.math("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}")
-    for proof in der.proofs:
-        writer.proof(proof)
+    writer.proofs(der.proofs)
+
+
+def formulas_section(writer: LatexWriter, layer: Layer, op: sy.ConvOperator) -> None:
+    outputs, expanded, der = sy.expanded_outputs(layer, MAX_FORMULAS, symbol=op.symbol)
+    formulas_body(writer, der, [(tex(op.output_symbol(c)), tex(e)) for c, e in zip(outputs, expanded)], op.shape[1])
+
+
+def _derived_formulas(writer: LatexWriter, der: sy.Derivation) -> None:
+    outputs = [(step.latex(step.expr.lhs), step.latex(step.expr.rhs)) for step in _keyed(der, "formulas.output")]
+    formulas_body(writer, der, outputs, der.notes.get("outputs", len(outputs)))
 
 
 def equivalence_section(writer: LatexWriter, layer: Layer, op: sy.ConvOperator) -> None:
     """The equivalent direct convolution, its table, and the proof (every output of a small layer, else the
     first and last outputs, as :func:`tconvcalc.symbolic.derive_equivalence` decides and says)."""
-    der = sy.derive_equivalence(layer, op.symbol)
-    derivation_body(writer, der)
-    headers = ["axis", "zeros between", "stretched size", "pad before", "pad after", "stride", "dilation",
-               "output size"]
-    rows = [[str(e["axis"]), str(e["zeros_between"]), str(e["stretched_size"]), str(e["pad_before"]),
-             str(e["pad_after"]), "1", str(e["dilation"]), str(e["output_size"])] for e in der.results["equivalent"]]
-    writer.table(headers, rows)
+    equivalence_body(writer, sy.derive_equivalence(layer, op.symbol))
 
 
 def _isotropic(layer: Layer) -> bool:
     return len(set(layer.axes)) == 1
 
 
-def table_section(writer: LatexWriter, layer: Layer) -> None:
-    der = sy.derive_ambiguity(layer)
+def _ambiguity_table(writer: LatexWriter, der: sy.Derivation, layer: Layer) -> None:
     axes = [0] if _isotropic(layer) else list(range(layer.ndim))
-    headers = (["axis"] if len(axes) > 1 else []) + ["output_padding", "output size", "conv of it", "inverts",
-                                                     "conv sizes it inverts"]
+    heads = ["table.head.op", "table.head.o", "table.head.back", "table.head.inverts", "table.head.sizes"]
+    headers = [writer.say(h) for h in (["table.head.axis"] if len(axes) > 1 else []) + heads]
     rows = []
     previous = None
     for row in der.results["table"]:
         if row["axis"] not in axes:
             continue
         if previous is not None and row["output_padding"] > previous + 1:  # a long table: its middle left out
-            rows.append(([""] if len(axes) > 1 else []) + ["…", "", "", "", ""])
+            rows.append(([""] if len(axes) > 1 else []) + [r"$\vdots$", "", "", "", ""])
         previous = row["output_padding"]
         first, last = der.results["conv_sizes"][row["axis"]]
-        sizes = (", ".join(map(str, range(first, last + 1))) if last - first < 4 else f"{first}…{last}"
-                 ) if row["inverts"] else "none"
+        sizes = (", ".join(map(str, range(first, last + 1))) if last - first < 4 else f"{first}--{last}"
+                 ) if row["inverts"] else writer.say("none")
+        if writer.markdown:
+            sizes = sizes.replace("--", "–")
         rows.append(([str(row["axis"])] if len(axes) > 1 else []) + [
-            str(row["output_padding"]) + (" (this layer)" if row["chosen"] else ""), str(row["output_size"]),
-            str(row["conv_output_size"]), "✓" if row["inverts"] else "✗", sizes])
-    writer.text("Every output_padding PyTorch accepts, the size it gives, and the convolution (same k, s, p, d) "
-                "of that size" + (" (every axis alike)" if layer.ndim > 1 and len(axes) == 1 else "") + ":")
-    writer.table(headers, rows)
-    for step in der.steps[1:6]:
-        if step.expr is not None:
-            writer.text(step.text + ":")
-            writer.math(tex(step.expr))
-    for proof in der.proofs:
-        writer.proof(proof)
+            str(row["output_padding"]) + (" " + writer.say("table.chosen") if row["chosen"] else ""),
+            str(row["output_size"]), str(row["conv_output_size"]), writer.say("yes" if row["inverts"] else "no"),
+            sizes])
+    alike = writer.say("table.alike") if layer.ndim > 1 and len(axes) == 1 else ""
+    writer.table(headers, rows, writer.say("table.caption", alike=alike))
+
+
+def table_section(writer: LatexWriter, layer: Layer) -> None:
+    der = sy.derive_ambiguity(layer)
+    _ambiguity_table(writer, der, layer)
+    ambiguity_body(writer, der)
+    writer.proofs(der.proofs)
+
+
+def _derived_ambiguity(writer: LatexWriter, der: sy.Derivation) -> None:
+    ambiguity_body(writer, der)
+    writer.proofs(der.proofs)
+
+
+def _phases_body(writer: LatexWriter, der: sy.Derivation) -> None:
+    writer.align(_rows(writer, _keyed(der, "ph.write", "ph.reach")))
+    writer.box(writer.say("box"), writer.say("ph.conv"), _stated(sy.Step("", der.notes["phase_sum"])),
+               label="phases", after=f"{writer.say('formulas.guard')} ${_stated(sy.Step('', der.notes['phase_condition']))}$.")
+    axes = sorted({row["axis"] for row in der.results["phases"]})
+    for axis in axes:
+        rows = []
+        listed = [row for row in der.results["phases"] if row["axis"] == axis]
+        for n, row in enumerate(listed):
+            if n and row["phase"] > listed[n - 1]["phase"] + 1:
+                rows.append([r"$\vdots$", writer.say("ph.more", count=row["phase"] - listed[n - 1]["phase"] - 1), "", ""])
+            taps = ", ".join(r"\dots" if a == "…" else str(a) for a in row["taps"])
+            offsets = ", ".join(r"\dots" if c == "…" else str(c) for c in row["offsets"])
+            rows.append([f"${row['phase']}$", f"${taps}$" if taps else "--", str(row["tap_count"]),
+                         f"${offsets}$" if offsets else "--"])
+        where = phrase(writer.lang, "where", n=axis) if len(axes) > 1 else ""
+        writer.table([writer.say(h) for h in ("ph.head.r", "ph.head.taps", "ph.head.count", "ph.head.offsets")],
+                     rows, writer.say("ph.caption", where=where))
+    verdict = next(step for step in der.steps if step.key in ("ph.uniform", "ph.checker"))
+    sentence = writer.say(verdict.key)
+    for n, s_, low, high in (verdict.args or {}).get("ranges", []):
+        where = phrase(writer.lang, "where", n=n) if len(der.results["phase_count"]) > 1 else ""
+        sentence += writer.say("ph.range", s=s_, where=where, low=low, high=high)
+    writer.paragraph(sentence)
+    _notes_for(writer, der, "skip.check")
+    writer.proofs(der.proofs)
+
+
+BODIES = {"size": size_body, "ambiguity": _derived_ambiguity, "equivalence": equivalence_body,
+          "phases": _phases_body, "formulas": _derived_formulas}
 
 
 # --- TikZ figure in the style of conv_arithmetic -----------------------------------------
 
 
-def tikz_figure(layer: Layer) -> str:
+def tikz_figure(layer: Layer, lang: str = "en") -> str:
     """Input grid → zero-inserted and padded grid with the kernel at output 0 → output grid."""
     axes = figure_axes(layer)
     grids = [zero_insertion_cells(a) if a is not None else ["x"] for a in axes]
@@ -323,7 +645,7 @@ def tikz_figure(layer: Layer) -> str:
     for r in range(rows_in):
         for c in range(cols_in):
             cell(c, r, "x")
-    lines.append(f"  \\node[below] at ({cols_in / 2},{-rows_in - 0.3}) {{input ${_axes_values(layer, 'i')}$}};")
+    lines.append(f"  \\node[below] at ({cols_in / 2},{-rows_in - 0.3}) {{{phrase(lang, 'figure.input')} ${_axes_values(layer, 'i')}$}};")
     # Zero-inserted, padded grid with the kernel's taps for output 0.
     x0 = cols_in + 2
     row_kinds, col_kinds = grids[0], grids[1]
@@ -339,13 +661,13 @@ def tikz_figure(layer: Layer) -> str:
     lines.append(f"  \\draw[very thick] ({x0 + col_taps[0]},{-row_taps[0]}) rectangle "
                  f"({x0 + col_taps[-1] + 1},{-row_taps[-1] - 1});")
     lines.append(f"  \\node[above] at ({x0 + len(col_kinds) / 2},0.3) "
-                 f"{{zero-inserted, padded; kernel at output 0}};")
+                 f"{{{phrase(lang, 'figure.stretched')}}};")
     # Output grid with output 0 marked.
     x1 = x0 + len(col_kinds) + 2
     for r in range(rows_out):
         for c in range(cols_out):
             lines.append(f"  \\draw[fill=cyan!{60 if (r, c) == (0, 0) else 20}] ({x1 + c},{-r}) rectangle ++(1,-1);")
-    lines.append(f"  \\node[below] at ({x1 + cols_out / 2},{-rows_out - 0.3}) {{output ${_axes_values(layer, 'o')}$}};")
+    lines.append(f"  \\node[below] at ({x1 + cols_out / 2},{-rows_out - 0.3}) {{{phrase(lang, 'figure.output')} ${_axes_values(layer, 'o')}$}};")
     lines.append(f"  \\draw[->, thick] ({cols_in + 0.3},{-rows_in / 2}) -- ({x0 - 0.3},{-rows_in / 2});")
     lines.append(f"  \\draw[->, thick] ({x1 - 1.7},{-rows_out / 2}) -- ({x1 - 0.3},{-rows_out / 2});")
     lines.append("\\end{tikzpicture}")
@@ -353,36 +675,32 @@ def tikz_figure(layer: Layer) -> str:
 
 
 def figure_section(writer: LatexWriter, layer: Layer) -> None:
-    picture = tikz_figure(layer)
-    writer.text("Blue: input samples; white: inserted zeros; dashed: padding; shaded: the kernel's taps for the "
-                "first output (cyan, dark).")
-    if writer.markdown:
-        writer.raw(picture)
-    else:
-        writer.raw("\\begin{center}\n" + picture + "\n\\end{center}")
+    picture = tikz_figure(layer, writer.lang)
+    writer.figure(picture, writer.say("figure.caption", i=_axes_values(layer, "i"), o=_axes_values(layer, "o")))
 
 
 # --- the document ----------------------------------------------------------------------------
 
 
 def layer_document(layer: Layer, what: Sequence[str] = DEFAULT_SECTIONS, *, full: bool = False,
-                   markdown: bool = False, title: str | None = None, symbol: str = "w") -> str:
-    """The fragment for notes: the chosen sections (:mod:`tconvcalc.notes`) for one transposed convolution."""
-    return layer_writer(layer, what, full=full, markdown=markdown, title=title, symbol=symbol).render()
+                   markdown: bool = False, title: str | None = None, symbol: str = "w", **options) -> str:
+    """The fragment for notes: the chosen sections (:mod:`tconvcalc.notes`) for one transposed convolution;
+    ``options`` are the writer's: ``lang`` (``en``, ``zh``), ``numbered``, ``label_prefix``, ``verbose``."""
+    return layer_writer(layer, what, full=full, markdown=markdown, title=title, symbol=symbol, **options).render()
 
 
 def layer_writer(layer: Layer, what: Sequence[str] = DEFAULT_SECTIONS, *, full: bool = False,
-                 markdown: bool = False, title: str | None = None, symbol: str = "w") -> LatexWriter:
+                 markdown: bool = False, title: str | None = None, symbol: str = "w", **options) -> LatexWriter:
     """:func:`layer_document`'s writer, not yet rendered: its ``proved`` says whether every proof held."""
     what = sections(",".join(what))  # validated: unknown names are refused with the list
+    writer = make_writer(markdown, **options)
     op = sy.operator_from_axes(layer.axes, symbol=symbol)
-    writer = MarkdownWriter() if markdown else LatexWriter()
     if title:
-        writer.raw(f"## {escape_markdown(title)}\n" if markdown else f"\\section*{{{escape_text(title)}}}")
-    writer.text(f"Transposed convolution, {layer.ndim}-D:")
+        writer.title(title)
+    writer.paragraph(writer.say("intro", ndim=layer.ndim))
     writer.math(parameters_math(layer))
     write = {
-        "size": lambda: derivation_body(writer, sy.derive_output_size(layer)),
+        "size": lambda: size_body(writer, sy.derive_output_size(layer)),
         "matrix": lambda: matrix_section(writer, op, full),
         "formulas": lambda: formulas_section(writer, layer, op),
         "equivalence": lambda: equivalence_section(writer, layer, op),
@@ -390,15 +708,17 @@ def layer_writer(layer: Layer, what: Sequence[str] = DEFAULT_SECTIONS, *, full: 
         "figure": lambda: figure_section(writer, layer),
     }
     for section in what:
-        writer.heading(TITLES[section])
+        writer.heading(writer.say(f"title.{section}"))
         write[section]()
     return writer
 
 
-def standalone(body: str, title: str | None = None) -> str:
-    """A complete document around a fragment: amsmath, amssymb, booktabs, tikz only."""
+def standalone(body: str, title: str | None = None, lang: str = "en") -> str:
+    """A complete document around a fragment: amsmath, amssymb, booktabs, tikz only (and ctex for Chinese,
+    compiled by XeLaTeX or LuaLaTeX)."""
     head = [
         "\\documentclass[10pt,a4paper]{article}",
+        *(["\\usepackage[UTF8]{ctex}"] if check_language(lang) == "zh" else []),
         *(f"\\usepackage{{{name}}}" for name in PREAMBLE_PACKAGES),
         # Wider text block without the geometry package: matrices need the room.
         "\\setlength{\\textwidth}{17cm}\\setlength{\\oddsidemargin}{-0.5cm}\\setlength{\\evensidemargin}{-0.5cm}",
@@ -408,26 +728,33 @@ def standalone(body: str, title: str | None = None) -> str:
         "\\begin{document}",
     ]
     if title:
-        head.append(f"\\section*{{{escape_text(title)}}}")
+        head.append(f"\\section*{{{escape_text(title, unicode=lang != 'en')}}}")
     return "\n".join(head) + "\n" + body + "\\end{document}\n"
 
 
-def tex_engine() -> str | None:
-    for engine in ("pdflatex", "lualatex"):
+def tex_engine(lang: str = "en") -> str | None:
+    """The engine that compiles a note in ``lang``: pdflatex (else lualatex) for English; XeLaTeX (else LuaLaTeX)
+    for Chinese, which ctex needs a Unicode engine for."""
+    for engine in (("xelatex", "lualatex") if lang == "zh" else ("pdflatex", "lualatex")):
         if shutil.which(engine):
             return engine
     return None
 
 
 TEX_INSTALL = "apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures"
+ZH_INSTALL = "apt-get install texlive-xetex texlive-lang-chinese"
 
 
-def pdf_engine(layer: Layer, sections: Sequence[str], full: bool) -> str | None:
-    """The engine for this document: pdflatex's fixed memory holds a whole matrix display of about
-    :data:`PDF_MAX_CELLS` cells; LuaTeX's memory grows, so a larger whole C needs lualatex."""
+def pdf_engine(layer: Layer, sections: Sequence[str], full: bool, lang: str = "en") -> str | None:
+    """The engine for this document: pdflatex's (and XeTeX's) fixed memory holds a whole matrix display of about
+    :data:`PDF_MAX_CELLS` cells; LuaTeX's memory grows, so a larger whole C needs lualatex.  A Chinese note needs
+    XeLaTeX or LuaLaTeX: without either it stops here, with the install line."""
     rows, cols = prod(axis.i for axis in layer.axes), prod(axis.o for axis in layer.axes)
     if not (full and "matrix" in sections and rows * cols > PDF_MAX_CELLS):
-        return tex_engine()
+        engine = tex_engine(lang)
+        if engine is None and lang == "zh":
+            raise NotInstalledError("xelatex (or lualatex)", "compiling the Chinese notes with ctex", ZH_INSTALL)
+        return engine
     if shutil.which("lualatex") is None:
         raise NotInstalledError("lualatex", f"compiling the whole {rows}×{cols} C (pdflatex holds about "
                                 f"{PDF_MAX_CELLS} cells)", "apt-get install texlive-luatex")
@@ -441,18 +768,20 @@ def compile_pdf(document: str, engine: str | None = None) -> bytes:
     other failure would be a bug in the generated LaTeX (:class:`TconvcalcError`).
     """
     engine = engine or tex_engine()
+    chinese = "{ctex}" in document
+    install = ZH_INSTALL if chinese else TEX_INSTALL
     if engine is None or shutil.which(engine) is None:
-        raise NotInstalledError("a TeX engine (pdflatex or lualatex)", "compiling the PDF", TEX_INSTALL)
+        raise NotInstalledError("a TeX engine (pdflatex or lualatex)", "compiling the PDF", install)
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "tconvcalc.tex"
         source.write_text(document, encoding="utf-8")
         result = subprocess.run([engine, "-halt-on-error", "-interaction=nonstopmode", source.name], cwd=folder,
-                                capture_output=True, text=True, timeout=120)
+                                capture_output=True, text=True, errors="replace", timeout=180)
         pdf = source.with_suffix(".pdf")
         if result.returncode != 0 or not pdf.exists():
             missing = re.search(r"File `([^']+\.sty)' not found", result.stdout)
             if missing:
-                raise NotInstalledError(f"the LaTeX package {missing.group(1)}", f"{engine}", TEX_INSTALL)
+                raise NotInstalledError(f"the LaTeX package {missing.group(1)}", f"{engine}", install)
             errors = [line for line in result.stdout.splitlines() if line.startswith("!")]
             raise TconvcalcError(f"{engine} could not compile the document ({errors[0] if errors else 'no PDF'}), "
                                  f"the generated LaTeX must compile; please report this with the command you ran")

@@ -13,15 +13,8 @@ from __future__ import annotations
 
 from .errors import ParameterError
 
-TITLES = {
-    "size": "Output size",
-    "matrix": "The convolution matrix C and the transposed convolution y = Cᵀx",
-    "formulas": "Element formulas",
-    "equivalence": "The equivalent direct convolution",
-    "table": "Valid output_padding",
-    "figure": "Figure",
-}
-SECTIONS = tuple(TITLES)
+# In order; their titles, in each language, are in tconvcalc.notes_text ("title.<section>").
+SECTIONS = ("size", "matrix", "formulas", "equivalence", "table", "figure")
 DEFAULT_SECTIONS = SECTIONS[:-1]  # the figure only when asked for: it draws 1-D and 2-D layers
 
 

@@ -18,7 +18,7 @@ import click
 from ..errors import ParameterError
 from ..notes import SECTIONS, sections
 from .options import (channels_option, format_options, full_option, groups_option, json_option, layer_from,
-                      layer_options, markdown_option, ndim_option, per_axis, symbol_option)
+                      layer_options, markdown_option, ndim_option, notes_options, per_axis, symbol_option)
 from .output import announce, echo_text, emit, write_files
 
 
@@ -77,17 +77,18 @@ def lean(command):
               help=f"comma list of sections: {','.join(SECTIONS)} [default: all but figure]")
 @click.option("--figure", is_flag=True, help="add the TikZ figure (1-D and 2-D)")
 @full_option
-@click.option("--standalone", is_flag=True, help="a complete document (amsmath, amssymb, booktabs, tikz)")
+@click.option("--standalone", is_flag=True, help="a complete document (amsmath, amssymb, booktabs, tikz; ctex for zh)")
 @markdown_option
+@notes_options
 @click.option("--title", default=None, help="a heading for the fragment (escaped)")
 @symbol_option
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="write to FILE instead of stdout")
-@click.option("--pdf", is_flag=True, help="also compile FILE.pdf with pdflatex or lualatex (needs -o)")
+@click.option("--pdf", is_flag=True, help="also compile FILE.pdf with pdflatex or lualatex, xelatex for zh (needs -o)")
 @json_option
 @lean
 def latex(input_size, kernel_size, stride, padding, output_padding, dilation, ndim, what, figure, full,
-          standalone, markdown, title, symbol, output, pdf, as_json):
+          standalone, markdown, lang, numbered, label_prefix, verbose, title, symbol, output, pdf, as_json):
     """LaTeX for notes: size derivation, C and Cᵀ, formulas, equivalence, table, figure."""
     if pdf and markdown:
         raise ParameterError("--pdf and --markdown both set, a PDF is compiled from LaTeX; drop --markdown")
@@ -98,7 +99,8 @@ def latex(input_size, kernel_size, stride, padding, output_padding, dilation, nd
     from ..reports.symbolic import LatexReport, notes
 
     document = notes(layer, chosen, full=full, markdown=markdown, title=title, symbol=symbol,
-                     standalone=standalone, pdf=pdf)
+                     standalone=standalone, pdf=pdf, lang=lang, numbered=numbered, label_prefix=label_prefix,
+                     verbose=verbose)
     pdf_path = output.with_suffix(".pdf") if pdf else None
     written = write_files({output: document.text, pdf_path: document.pdf})
     if as_json:
@@ -149,9 +151,19 @@ DERIVE_COMMANDS = {
 }
 
 
-def _one_format(as_latex: bool, markdown: bool) -> None:
+def _one_format(as_latex: bool, markdown: bool, lang: str = "en", numbered: bool = False, label_prefix: str = "",
+                verbose: bool = False) -> dict:
+    """The notes' options, checked: they shape --latex/--markdown only (the terminal view is English)."""
+    from ..notes_text import check_language
+
     if as_latex and markdown:
         raise ParameterError("--latex and --markdown both set, a derivation is printed one way; keep one of them")
+    check_language(lang)
+    given = [name for name, value in (("--lang", lang != "en"), ("--numbered", numbered),
+                                      ("--label-prefix", bool(label_prefix)), ("--verbose", verbose)) if value]
+    if given and not (as_latex or markdown):
+        raise ParameterError(f"{given[0]} shapes the notes, not the terminal view; add --latex or --markdown")
+    return {"lang": lang, "numbered": numbered, "label_prefix": label_prefix, "verbose": verbose}
 
 
 def _derive_command(name: str, help_text: str):
@@ -159,17 +171,18 @@ def _derive_command(name: str, help_text: str):
     @layer_options
     @ndim_option
     @format_options
+    @notes_options
     @json_option
     @lean
     def command(input_size, kernel_size, stride, padding, output_padding, dilation, ndim, as_latex, markdown,
-                as_json):
-        _one_format(as_latex, markdown)
+                lang, numbered, label_prefix, verbose, as_json):
+        options = _one_format(as_latex, markdown, lang, numbered, label_prefix, verbose)
         from ..reports.symbolic import derivation_report, derivation_text
         from .views.symbolic import render_derivation
 
         layer = layer_from(ndim, input_size, kernel_size, stride, padding, output_padding, dilation)
         if as_latex or markdown:
-            report = derivation_text(name, layer, markdown)
+            report = derivation_text(name, layer, markdown, **options)
             emit(report, as_json, lambda r, console: echo_text(r.text))
         else:
             report = derivation_report(name, layer)
@@ -194,16 +207,17 @@ for _name, _help in DERIVE_COMMANDS.items():
 
 @derive.command()
 @format_options
+@notes_options
 @json_option
 @lean
-def relationships(as_latex, markdown, as_json):
+def relationships(as_latex, markdown, lang, numbered, label_prefix, verbose, as_json):
     """conv_arithmetic's relationships 1-14, each re-derived with its conditions."""
-    _one_format(as_latex, markdown)
+    options = _one_format(as_latex, markdown, lang, numbered, label_prefix, verbose)
     from ..reports.symbolic import relationships_report, relationships_text
     from .views.symbolic import render_relationships
 
     if as_latex or markdown:
-        report = relationships_text(markdown)
+        report = relationships_text(markdown, **options)
         emit(report, as_json, lambda r, console: echo_text(r.text))
         proved = report.proved
     else:

@@ -13,6 +13,7 @@ import sympy as sp
 from .. import latex as lx
 from .. import symbolic as sy
 from ..errors import ParameterError
+from ..notes_text import check_language
 from ..records import record
 from ..spec import Layer, channel_counts
 
@@ -40,16 +41,20 @@ DERIVATIONS = {
 
 
 def notes(layer: Layer, sections=lx.DEFAULT_SECTIONS, *, full: bool = False, markdown: bool = False,
-          title: str | None = None, symbol: str = "w", standalone: bool = False, pdf: bool = False) -> Notes:
+          title: str | None = None, symbol: str = "w", standalone: bool = False, pdf: bool = False,
+          lang: str = "en", numbered: bool = False, label_prefix: str = "", verbose: bool = False) -> Notes:
     """``tconvcalc latex``: the chosen sections for ``layer``; a complete document when ``standalone`` (or
-    ``pdf``, which also compiles it with a TeX engine)."""
+    ``pdf``, which also compiles it with a TeX engine: XeLaTeX or LuaLaTeX for ``lang="zh"``)."""
     if pdf and markdown:
         raise ParameterError("pdf and markdown both asked for, a PDF is compiled from LaTeX; leave out markdown")
-    engine = lx.pdf_engine(layer, sections, full) if pdf else None
-    writer = lx.layer_writer(layer, sections, full=full, markdown=markdown, title=None if standalone else title,
-                             symbol=sy.check_name("kernel symbol", symbol))
+    options = {"lang": check_language(lang), "numbered": numbered, "label_prefix": lx.check_label_prefix(label_prefix),
+               "verbose": verbose}
+    engine = lx.pdf_engine(layer, sections, full, lang) if pdf else None
+    complete = (standalone or pdf) and not markdown  # the document's preamble carries the title then
+    writer = lx.layer_writer(layer, sections, full=full, markdown=markdown, title=None if complete else title,
+                             symbol=sy.check_name("kernel symbol", symbol), **options)
     body = writer.render()
-    text = lx.standalone(body, title) if (standalone or pdf) and not markdown else body
+    text = lx.standalone(body, title, lang) if complete else body
     return Notes(text, lx.compile_pdf(text, engine) if pdf else None, writer.proved)
 
 
@@ -102,20 +107,21 @@ def derivation_report(name: str, layer: Layer) -> DerivationReport:
     return derivation_record(f"derive {name}", DERIVATIONS[name](layer))
 
 
-def derivation_text(name: str, layer: Layer, markdown: bool = False) -> TextReport:
-    """``derive NAME --latex`` / ``--markdown``."""
+def derivation_text(name: str, layer: Layer, markdown: bool = False, **options) -> TextReport:
+    """``derive NAME --latex`` / ``--markdown``; ``options`` are the notes' (``lang``, ``numbered``,
+    ``label_prefix``, ``verbose``)."""
     der = DERIVATIONS[name](layer)
-    return TextReport(f"derive {name}", lx.derivation_latex(der, markdown=markdown), der.proved)
+    return TextReport(f"derive {name}", lx.derivation_latex(der, markdown=markdown, **options), der.proved)
 
 
 def _plain(expr) -> str:
     return sy.Step("", expr).plain()
 
 
-def relationships_text(markdown: bool = False) -> TextReport:
+def relationships_text(markdown: bool = False, **options) -> TextReport:
     """``derive relationships --latex`` / ``--markdown``: the fourteen, each re-derived and proved."""
     rels = sy.derive_relationships()
-    return TextReport("derive relationships", lx.relationships_latex(rels, markdown=markdown),
+    return TextReport("derive relationships", lx.relationships_latex(rels, markdown=markdown, **options),
                       all(r.proof.holds for r in rels))
 
 

@@ -75,16 +75,17 @@ def solve_linear(equation: sp.Eq, unknown: sp.Symbol) -> sp.Expr:
 @lru_cache(maxsize=None)
 def _general_output_size() -> tuple[sp.Expr, tuple[Step, ...]]:
     m = N * S + A * D
-    steps = [Step("every input sample n and kernel tap a scatter to position", _eq(M, m))]
+    steps = [Step("every input sample n and kernel tap a scatter to position", _eq(M, m), key="size.scatter")]
     # m grows with n and a (s, d > 0), so the range ends at the corners of the index box.
     low, high = m.xreplace({N: 0, A: 0}), m.xreplace({N: I - 1, A: K - 1})
-    steps.append(Step("smallest position, at n = 0, a = 0", _eq(sp.Symbol("m_min"), low)))
-    steps.append(Step("largest position, at n = i − 1, a = k − 1", _eq(sp.Symbol("m_max"), high)))
+    steps.append(Step("smallest position, at n = 0, a = 0", _eq(sp.Symbol("m_min"), low), key="size.min"))
+    steps.append(Step("largest position, at n = i − 1, a = k − 1", _eq(sp.Symbol("m_max"), high), key="size.max"))
     full = high - low + 1
-    steps.append(Step("the full scatter has F = m_max − m_min + 1 samples", _eq(sp.Symbol("F"), full)))
-    steps.append(Step("the output drops b samples at the start and e at the end", _eq(sp.Symbol("o"), full - B - E)))
+    steps.append(Step("the full scatter has F = m_max − m_min + 1 samples", _eq(sp.Symbol("F"), full), key="size.full"))
+    steps.append(Step("the output drops b samples at the start and e at the end", _eq(sp.Symbol("o"), full - B - E), key="size.crop"))
     o = (full - B - E).xreplace({B: P, E: P - OP})
-    steps.append(Step("PyTorch's padding and output_padding are the crop b = p, e = p − op", _eq(sp.Symbol("o"), o)))
+    steps.append(Step("PyTorch's padding and output_padding are the crop b = p, e = p − op", _eq(sp.Symbol("o"), o),
+                      key="size.pytorch"))
     return o, tuple(steps)
 
 
@@ -113,7 +114,7 @@ def _values(axis: Axis) -> dict:
 def derive_output_size(layer: Layer | None = None) -> Derivation:
     """The output-size formula, derived from the scatter's index range, with each axis's values."""
     o, steps = general_output_size()
-    der = Derivation("Output size of the transposed convolution", steps)
+    der = Derivation("Output size of the transposed convolution", steps, key="size")
     der.results["formula"] = sp.sstr(o)
     der.results["formula_latex"] = sp.latex(o)
     if layer is None:
@@ -125,8 +126,9 @@ def derive_output_size(layer: Layer | None = None) -> Derivation:
         substituted = o.xreplace(values)
         shown, names = _substitute_unevaluated(o, values)
         der.add(f"with i={axis.i}, k={axis.k}, s={axis.s}, p={values[P]}, op={values[OP]}, d={axis.d}{where}",
-                _eq(sp.Symbol("o"), shown), names)
-        der.add("", _eq(sp.Symbol("o"), substituted))
+                _eq(sp.Symbol("o"), shown), names, key="size.values", i=axis.i, k=axis.k, s=axis.s, p=values[P],
+                op=values[OP], d=axis.d, axis=n if layer.ndim > 1 else None)
+        der.add("", _eq(sp.Symbol("o"), substituted), key="size.value")
         sizes.append(int(substituted))
         # Independent route: the positions the operator's taps reach, uncropped; positions grow with the
         # tap, so the first tap's first landing and the last tap's last one bound them (any size, O(1)).
@@ -135,7 +137,7 @@ def derive_output_size(layer: Layer | None = None) -> Derivation:
         lefts.append(substituted)
         rights.append(sp.Integer(highest - lowest + 1 - axis.b - axis.e))
     der.proofs.append(prove_equal("the derived o equals the span of the scatter's positions minus the crop",
-                                  lefts, rights))
+                                  lefts, rights, "proof.size"))
     der.results["output_size"] = sizes
     return der
 
@@ -152,23 +154,24 @@ def _substitute_unevaluated(expr: sp.Expr, values: dict) -> tuple[sp.Expr, dict]
 
 def derive_ambiguity(layer: Layer) -> Derivation:
     """The conv input sizes that share one output size, and the output_padding that picks each."""
-    der = Derivation("Which sizes the transposed convolution can restore (the output_padding ambiguity)")
+    der = Derivation("Which sizes the transposed convolution can restore (the output_padding ambiguity)",
+                     key="ambiguity")
     conv = general_conv_size()
-    der.add("a convolution of a length-n input has output size", _eq(sp.Symbol("i"), conv))
+    der.add("a convolution of a length-n input has output size", _eq(sp.Symbol("i"), conv), key="amb.conv")
     # floor(q) = i - 1  <=>  i - 1 <= q < i: solve both boundaries for n.
     q = conv - 1
     inner = q.args[0] if isinstance(q, sp.floor) else sp.floor(q).args[0]
     n_low = sp.expand(solve_linear(_eq(inner, I - 1), N))
     n_high = sp.expand(solve_linear(_eq(inner, I - 1 + (S - 1) / S), N))
-    der.add("it equals i for every n from", _eq(sp.Symbol("n_0"), sp.expand(n_low)))
-    der.add("up to", _eq(sp.Symbol("n_{s-1}"), sp.expand(n_high)))
+    der.add("it equals i for every n from", _eq(sp.Symbol("n_0"), sp.expand(n_low)), key="amb.from")
+    der.add("up to", _eq(sp.Symbol("n_{s-1}"), sp.expand(n_high)), key="amb.to")
     o, _ = general_output_size()
     base = o.xreplace({OP: 0})
-    der.add("the transposed convolution gives", _eq(sp.Symbol("o"), o))
+    der.add("the transposed convolution gives", _eq(sp.Symbol("o"), o), key="amb.tconv")
     op_low, op_high = sp.expand(n_low - base), sp.expand(n_high - base)  # polynomials: expand is exact
-    der.add("so output_padding = n − n_0 restores n, from", _eq(sp.Symbol("op_min"), op_low))
-    der.add("to", _eq(sp.Symbol("op_max"), op_high))
-    der.add("PyTorch accepts 0 ≤ op < max(s, d); only op < s gives back an input size of i")
+    der.add("so output_padding = n − n_0 restores n, from", _eq(sp.Symbol("op_min"), op_low), key="amb.op_from")
+    der.add("to", _eq(sp.Symbol("op_max"), op_high), key="amb.op_to")
+    der.add("PyTorch accepts 0 ≤ op < max(s, d); only op < s gives back an input size of i", key="amb.accept")
     rows, lefts, rights, ranges, checked, total = [], [], [], [], 0, 0
     for n_axis, axis in enumerate(layer.axes):
         values = _values(axis)
@@ -189,10 +192,12 @@ def derive_ambiguity(layer: Layer) -> Derivation:
     t = sp.Symbol("t", integer=True, nonnegative=True)
     der.proofs.append(prove_equal("for all i, k, s, p, d and 0 ≤ t < s, the convolution of n = n_0 + t has floor "
                                   "argument i − 1 + t/s, so it gives i", [inner.xreplace({N: n_low + t})],
-                                  [I - 1 + t / S]))
+                                  [I - 1 + t / S], "proof.amb_general"))
     which = ("every n in [n_0, n_0 + s − 1] convolves" if checked == total
              else f"the first and last {MAX_ROWS // 2} of the {total} sizes n in [n_0, n_0 + s − 1] convolve")
-    der.proofs.append(prove_equal(f"{which} back to i", lefts, rights))
+    der.proofs.append(prove_equal(f"{which} back to i", lefts, rights,
+                                  "proof.amb_layer" if checked == total else "proof.amb_layer_ends",
+                                  {"half": MAX_ROWS // 2, "total": total}))
     der.results["table"] = rows
     der.results["conv_sizes"] = ranges
     der.results["op_range"] = [sp.sstr(op_low), sp.sstr(op_high)]
@@ -233,7 +238,7 @@ def _proof_outputs(op: ConvOperator, der: Derivation, what: str) -> list[int] | 
             longest = max(op.column_count(col) for col in sample)
             der.add(f"{what} is skipped for these sizes: outputs sum up to {longest} terms, and even the first "
                     f"and last output pass the {PROOF_TERMS} terms SymPy expands quickly - check large sizes with "
-                    f"the numeric backend (tconvcalc.numeric)")
+                    f"the numeric backend (tconvcalc.numeric)", key="skip.check", longest=longest, limit=PROOF_TERMS)
             return None
         ends = max(1, len(sample) // 4)
         sample = sample[:ends] + sample[-ends:]
@@ -247,6 +252,14 @@ def _where(outputs: Sequence[int], op: ConvOperator, layer: Layer) -> str:
     if len(outputs) == cols:
         return f"for input {size}"
     return f"at the first and last {len(outputs) // 2} of its {cols} outputs, for input {size}"
+
+
+def _where_args(outputs: Sequence[int], op: ConvOperator, layer: Layer) -> dict:
+    """:func:`_where` for the notes: the catalogue entry and its values."""
+    size = axes_text(layer.input_size)
+    if len(outputs) == op.shape[1]:
+        return {"where": "where.all", "size": size}
+    return {"where": "where.ends", "size": size, "half": len(outputs) // 2, "total": op.shape[1]}
 
 
 def _route(op: ConvOperator, layer: Layer, outputs: Sequence[int], terms) -> list[sp.Expr]:
@@ -331,10 +344,10 @@ def _prove_zero_insertion() -> list[Proof]:
     reads = _stretched_position(axis, scatter_index(axis, N, A), K - 1 - A)
     return [
         prove_equal("o' equals the transposed convolution's o for all i, k, s, p, op, d",
-                    [size.xreplace(pytorch)], [o]),
+                    [size.xreplace(pytorch)], [o], "proof.eqv_size"),
         prove_equal("for all i, k, s, d, b, e, n, a, the index maps agree: at C's output m = n·s + a·d − b, "
                     "flipped tap k − 1 − a reads stretched position n·s, which holds x_n (the last input at i_z − 1)",
-                    [reads, axis.stretched - 1], [N * S, (I - 1) * S]),
+                    [reads, axis.stretched - 1], [N * S, (I - 1) * S], "proof.eqv_index"),
     ]
 
 
@@ -345,16 +358,17 @@ def derive_equivalence(layer: Layer, symbol: str = "w", prove: bool = True) -> D
     checked on the layer: ``Cᵀx`` against the zero-inserted convolution at every output of a small layer, or at
     the first and last ones (its statement says which), or skipped with a step saying why.
     """
-    der = Derivation("The transposed convolution as a direct convolution")
+    der = Derivation("The transposed convolution as a direct convolution", key="equivalence")
     axis = general_axis()
     stretched = axis.stretched
     lo, hi = axis.zero_insertion_pads
-    der.add("insert s − 1 zeros between input samples: the stretched input has length", _eq(sp.Symbol("i_z"), stretched))
-    der.add("pad before (negative: crop)", _eq(sp.Symbol("p_lo"), lo))
-    der.add("pad after (negative: crop)", _eq(sp.Symbol("p_hi"), hi))
-    der.add("correlate with the flipped kernel", _eq(sp.Symbol("w'_a"), sp.Symbol("w_{k-1-a}")))
+    der.add("insert s − 1 zeros between input samples: the stretched input has length", _eq(sp.Symbol("i_z"), stretched),
+            key="eqv.stretch")
+    der.add("pad before (negative: crop)", _eq(sp.Symbol("p_lo"), lo), key="eqv.lo")
+    der.add("pad after (negative: crop)", _eq(sp.Symbol("p_hi"), hi), key="eqv.hi")
+    der.add("correlate with the flipped kernel", _eq(sp.Symbol("w'_a"), sp.Symbol("w_{k-1-a}")), key="eqv.flip")
     der.add("at stride 1 and dilation d; its output size is i_z + p_lo + p_hi − d(k − 1)",
-            _eq(sp.Symbol("o'"), conv_count(stretched + lo + hi, K, 1, D)))
+            _eq(sp.Symbol("o'"), conv_count(stretched + lo + hi, K, 1, D)), key="eqv.out")
     der.proofs.extend(_prove_zero_insertion())
     equivalents = []
     for n, axis in enumerate(layer.axes):
@@ -369,7 +383,8 @@ def derive_equivalence(layer: Layer, symbol: str = "w", prove: bool = True) -> D
         direct = [op.transpose_at(col) for col in outputs]
         route = _route(op, layer, outputs, _zero_insertion_terms)
         der.proofs.append(prove_equal(f"Cᵀx equals the zero-inserted, padded, flipped-kernel convolution "
-                                      f"{_where(outputs, op, layer)}", direct, route))
+                                      f"{_where(outputs, op, layer)}", direct, route, "proof.eqv_layer",
+                                      _where_args(outputs, op, layer)))
     return der
 
 
@@ -417,25 +432,29 @@ def derive_phases(layer: Layer, symbol: str = "w") -> Derivation:
     and the checkerboard verdict are the model's (:meth:`Axis.tap_count`, :attr:`Axis.uniform_overlap`), and
     the proof is bounded like :func:`derive_equivalence`'s.
     """
-    der = Derivation("Sub-pixel (phase) decomposition")
+    der = Derivation("Sub-pixel (phase) decomposition", key="phases")
     q, r, c = sp.symbols("q r c_a", integer=True)
     x, w = sp.IndexedBase("x"), sp.IndexedBase(check_name("kernel symbol", symbol))
-    der.add("write each output position as j + b = q·s + r with phase 0 ≤ r < s", _eq(J + B, q * S + r))
+    der.add("write each output position as j + b = q·s + r with phase 0 ≤ r < s", _eq(J + B, q * S + r), key="ph.write")
     der.add("a tap a reaches it from input n = (j + b − a·d)/s, an integer only when",
-            _eq(sp.Mod(A * D, S), r))
+            _eq(sp.Mod(A * D, S), r), key="ph.reach")
     der.add("for those taps a·d = c_a·s + r, so the input is q − c_a and phase r is a stride-1 convolution",
             _eq(sp.Indexed(sp.IndexedBase("y"), q * S + r - B),
-                  sp.Sum(Iverson(_eq(sp.Mod(A * D, S), r)) * w[A] * x[q - (A * D - r) / S], (A, 0, K - 1))))
+                  sp.Sum(Iverson(_eq(sp.Mod(A * D, S), r)) * w[A] * x[q - (A * D - r) / S], (A, 0, K - 1))), key="ph.conv")
+    # For notes: the same sum with its condition stated beside it, not as a bracket.
+    der.notes["phase_sum"] = _eq(sp.Indexed(sp.IndexedBase("y"), q * S + r - B),
+                                 sp.Sum(w[A] * x[q - (A * D - r) / S], (A, 0, K - 1)))
+    der.notes["phase_condition"] = _eq(sp.Mod(A * D, S), r)
     op = operator_from_axes(layer.axes, symbol=symbol)
     rows, counts = _phase_rows(layer)
     for row in rows:
         where = f"axis {row['axis']}, " if layer.ndim > 1 else ""
         if "skipped" in row:
             der.add(f"{where}… {row['skipped']} more phases, the first and last {MAX_ROWS // 2} of "
-                    f"{counts[row['axis']]} are listed")
+                    f"{counts[row['axis']]} are listed", key="ph.row")
             continue
         der.add(f"{where}phase r={row['phase']}: taps a ∈ {{{_braced(row['taps'])}}} "
-                f"({row['tap_count']} tap(s)), input offsets c_a = [{_braced(row['offsets'])}]")
+                f"({row['tap_count']} tap(s)), input offsets c_a = [{_braced(row['offsets'])}]", key="ph.row")
     uniform = layer.uniform_overlap
     verdict = ("every phase has the same number of taps: uniform overlap, no checkerboard" if uniform
                else "phases with different tap counts weight outputs unevenly: checkerboard artifacts")
@@ -444,7 +463,8 @@ def derive_phases(layer: Layer, symbol: str = "w") -> Derivation:
         verdict += " (" + "; ".join(f"{f'axis {n}: ' if layer.ndim > 1 else ''}its {axis.s} phases get from "
                                     f"{axis.tap_count_range[0]} to {axis.tap_count_range[1]} taps"
                                     for n, axis in partial) + ")"
-    der.add(verdict)
+    der.add(verdict, key="ph.uniform" if uniform else "ph.checker",
+            ranges=[] if uniform else [(n, axis.s, *axis.tap_count_range) for n, axis in partial])
     der.results["phases"] = [row for row in rows if "skipped" not in row]
     der.results["phase_count"] = counts
     der.results["uniform_overlap"] = uniform
@@ -452,12 +472,14 @@ def derive_phases(layer: Layer, symbol: str = "w") -> Derivation:
     # output q·s + r − b, the phase's output - for all sizes, so each phase is C's columns of that residue.
     der.proofs.append(prove_equal("for all i, k, s, d, b, q, r, a: C's index map sends input q − c_a, with "
                                   "c_a = (a·d − r)/s, through tap a to the phase's output j = q·s + r − b",
-                                  [scatter_index(general_axis(), q - (A * D - r) / S, A)], [q * S + r - B]))
+                                  [scatter_index(general_axis(), q - (A * D - r) / S, A)], [q * S + r - B],
+                                  "proof.ph_index"))
     outputs = _proof_outputs(op, der, "the check")
     if outputs is not None:
         der.proofs.append(prove_equal(f"Cᵀx equals the interleaved phase convolutions {_where(outputs, op, layer)}",
                                       [op.transpose_at(col) for col in outputs],
-                                      _route(op, layer, outputs, output_terms)))
+                                      _route(op, layer, outputs, output_terms), "proof.ph_layer",
+                                      _where_args(outputs, op, layer)))
     return der
 
 
@@ -508,7 +530,17 @@ def _closed_form(ndim: int, x_name: str, symbol: str) -> tuple[sp.Expr, sp.Expr,
         display = [_eq(lhs, short), _eq(n_t, shift / generic["s"]),
                    _eq(bracket(t), Iverson(Divides(generic["s"], shift))
                          * Iverson(sp.And(_ge(shift, 0), _le(shift, generic["s"] * (generic["i"] - 1)))))]
-    return lhs, rhs, {"axes": per_axis, "w": w, "x": x, "display": display, "factors": factors}
+    # For notes, conv_arithmetic's way: the sum over the taps with the source index named, and the brackets'
+    # conditions stated beside it (the same SymPy objects the brackets hold, over per-axis names).
+    g = {name: sp.Symbol(name if ndim == 1 else f"{name}_t", integer=True) for name in names}
+    n_name = "n" if ndim == 1 else "n_t"
+    n_g = sp.Symbol(n_name, integer=True)
+    shift_g = g["j"] + g["p"] - g["a"] * g["d"]
+    sources = [sp.Symbol("n" if ndim == 1 else f"n_{t_ + 1}") for t_ in range(ndim)]
+    document = {"sum": _eq(lhs, sp.Sum(w[tuple(v["a"] for v in per_axis)] * x[tuple(sources)], *limits)),
+                "source": _eq(n_g, shift_g / g["s"]),
+                "conditions": [Divides(g["s"], shift_g), _le(0, n_g), _le(n_g, g["i"] - 1)]}
+    return lhs, rhs, {"axes": per_axis, "w": w, "x": x, "display": display, "factors": factors, "document": document}
 
 
 # The closed form is a sum over every kernel tap; SymPy evaluates a term in ~0.4 ms (its brackets decided, the
@@ -523,11 +555,12 @@ def _taps_per_output(layer: Layer) -> int:
 
 def _closed_form_steps(layer: Layer, symbol: str, x_name: str) -> tuple[sp.Expr, dict, Derivation]:
     lhs, rhs, syms = closed_form(layer.ndim, x_name, symbol)
-    der = Derivation("Element formulas of the transposed convolution")
+    der = Derivation("Element formulas of the transposed convolution", key="formulas")
+    der.notes["closed_form"] = syms["document"]
     der.add("each output collects the taps whose input index is a whole number inside the input",
-            syms["display"][0])
+            syms["display"][0], key="formulas.lead")
     for definition in syms["display"][1:]:
-        der.add("on each axis t", definition)
+        der.add("on each axis t", definition, key="formulas.axis")
     return rhs, syms, der
 
 
@@ -585,7 +618,8 @@ def closed_form_for(layer: Layer, outputs: Sequence[int] | None = None, symbol: 
                                  for combo in product(*lists))))
         direct.append(op.transpose_at(col, x_name))
     der.proofs.append(prove_equal(f"the closed form equals Cᵀx at {len(expanded)} output(s) of "
-                                  f"{axes_text(layer.output_size)}", expanded, direct))
+                                  f"{axes_text(layer.output_size)}", expanded, direct, "proof.closed",
+                                  {"count": len(expanded), "size": axes_text(layer.output_size)}))
     der.results["outputs"] = [[sp.sstr(name), sp.sstr(e)] for name, e in zip(names, expanded)]
     return expanded, der
 
@@ -611,10 +645,13 @@ def expanded_outputs(layer: Layer, limit: int = 12, symbol: str = "w") -> tuple[
               f"quickly ({CLOSED_FORM_TERMS}), so it is not evaluated here")
     if sum(1 + op.column_count(col) for col in outputs) > PROOF_TERMS:
         longest = max(op.column_count(col) for col in outputs)
-        der.add(f"{reason}; the outputs, sums of up to {longest} terms, are not expanded either")
+        der.add(f"{reason}; the outputs, sums of up to {longest} terms, are not expanded either",
+                key="formulas.not_evaluated", per=per, limit=CLOSED_FORM_TERMS, then="formulas.not_expanded",
+                longest=longest)
         der.results["outputs"] = []
         return [], [], der
-    der.add(f"{reason}: the outputs below are read from C's columns, and the comparison with Cᵀx is skipped")
+    der.add(f"{reason}: the outputs below are read from C's columns, and the comparison with Cᵀx is skipped",
+            key="formulas.not_evaluated", per=per, limit=CLOSED_FORM_TERMS, then="formulas.from_columns")
     expanded = [op.transpose_at(col) for col in outputs]
     der.results["outputs"] = [[sp.sstr(op.output_symbol(c)), sp.sstr(e)] for c, e in zip(outputs, expanded)]
     return outputs, expanded, der
@@ -626,7 +663,8 @@ def derive_formulas(layer: Layer, limit: int = 12, symbol: str = "w") -> Derivat
     op = operator_from_axes(layer.axes, symbol=symbol)
     total = op.shape[1]
     outputs, expanded, der = expanded_outputs(layer, limit, symbol)
+    der.notes["outputs"] = total
     for n, (col, value) in enumerate(zip(outputs, expanded)):
         text = "for these sizes, output by output" if n == 0 else ("…" if col == total - 1 and n < col else "")
-        der.add(text, _eq(op.output_symbol(col), value))
+        der.add(text, _eq(op.output_symbol(col), value), key="formulas.output")
     return der

@@ -9,6 +9,8 @@ from typing import Sequence
 
 import sympy as sp
 
+from .vocabulary import latex_names
+
 # --- derivations and proofs ------------------------------------------------------------
 
 
@@ -20,11 +22,27 @@ class Step:
     expr: sp.Basic | None = None
     # Placeholder symbol -> the number it stands for: "2·(3 − 1)" stays unevaluated when printed.
     values: dict | None = None
+    # The notes' catalogue entry for this step's words (tconvcalc.notes_text) and the values it names; the
+    # terminal prints ``text``, a document prints the entry.
+    key: str = ""
+    args: dict | None = None
 
-    def latex(self) -> str:
+    def latex(self, expr=None) -> str:
+        """SymPy's LaTeX of the step (or of ``expr``, a side of it), with the notes' spellings of the
+        subscripted names (``m_{\\min}``, ``\\mathit{op}``) and each placeholder printed as its number."""
+        expr = self.expr if expr is None else expr
+        names = latex_names(expr)
         if self.values:
-            return sp.latex(self.expr, symbol_names={s: str(v) for s, v in self.values.items()}, mul_symbol="dot")
-        return sp.latex(self.expr)
+            names.update({s: str(v) for s, v in self.values.items()})
+            return sp.latex(expr, symbol_names=names, mul_symbol="dot")
+        return sp.latex(expr, symbol_names=names)
+
+    def sides(self) -> tuple[str, str, str] | None:
+        """``(lhs, relation, rhs)`` in LaTeX when the step states a relation, for an ``align`` to line up."""
+        if not isinstance(self.expr, sp.core.relational.Relational):
+            return None
+        relation = {"==": "=", ">=": r"\geq", "<=": r"\leq", "!=": r"\neq"}.get(self.expr.rel_op, self.expr.rel_op)
+        return self.latex(self.expr.lhs), relation, self.latex(self.expr.rhs)
 
     def pretty(self, columns: int | None = None) -> str:
         """Multi-line Unicode art for a terminal; a step with numbers substituted stays one line."""
@@ -51,6 +69,9 @@ class Proof:
     holds: bool
     seconds: float
     counterexample: str | None = None
+    # The notes' catalogue entry saying what was proved (tconvcalc.notes_text), and the values it names.
+    key: str = ""
+    args: dict = field(default_factory=dict)
 
     def sentence(self) -> str:
         if self.holds:
@@ -66,9 +87,12 @@ class Derivation:
     steps: list[Step] = field(default_factory=list)
     proofs: list[Proof] = field(default_factory=list)
     results: dict = field(default_factory=dict)
+    key: str = ""  # which derivation: its title in the notes' catalogue is ``title.<key>``
+    notes: dict = field(default_factory=dict)  # SymPy objects only the notes print (not in to_dict)
 
-    def add(self, text: str, expr: sp.Basic | None = None, values: dict | None = None) -> sp.Basic | None:
-        self.steps.append(Step(text, expr, values))
+    def add(self, text: str, expr: sp.Basic | None = None, values: dict | None = None, key: str = "",
+            **args) -> sp.Basic | None:
+        self.steps.append(Step(text, expr, values, key, args or None))
         return expr
 
     @property
@@ -101,15 +125,18 @@ class Derivation:
         return "$$\\begin{aligned}" + r" \\ ".join(lines) + "\\end{aligned}$$"
 
 
-def prove_equal(statement: str, left: Sequence[sp.Expr], right: Sequence[sp.Expr]) -> Proof:
-    """Expand every ``left[n] - right[n]``; the proof holds when each is 0."""
+def prove_equal(statement: str, left: Sequence[sp.Expr], right: Sequence[sp.Expr], key: str = "",
+                args: dict | None = None) -> Proof:
+    """Expand every ``left[n] - right[n]``; the proof holds when each is 0.  ``key`` and ``args`` name the
+    sentence the notes print for it (:mod:`tconvcalc.notes_text`)."""
     start = time.perf_counter()
+    said = {"key": key, "args": dict(args or {})}
     if len(left) != len(right):
         return Proof(statement, 0, False, time.perf_counter() - start,
-                     f"{len(left)} expressions against {len(right)}")
+                     f"{len(left)} expressions against {len(right)}", **said)
     for n, (a, b) in enumerate(zip(left, right)):
         difference = sp.expand(a - b)
         if difference != 0:
             return Proof(statement, n, False, time.perf_counter() - start,
-                         f"entry {n}: {sp.sstr(a)} - ({sp.sstr(b)}) = {sp.sstr(difference)}")
-    return Proof(statement, len(left), True, time.perf_counter() - start)
+                         f"entry {n}: {sp.sstr(a)} - ({sp.sstr(b)}) = {sp.sstr(difference)}", **said)
+    return Proof(statement, len(left), True, time.perf_counter() - start, **said)

@@ -39,7 +39,7 @@ def derive_relationships() -> list[Relationship]:
 
     def relation(number, title, conditions, subs, paper, lhs="o"):
         derived = conv.xreplace(subs)  # at s = 1 the floor of an integer evaluates away by itself
-        proof = prove_equal(f"relationship {number}", [sp.expand(derived)], [sp.expand(paper)])
+        proof = prove_equal(f"relationship {number}", [sp.expand(derived)], [sp.expand(paper)], "proof.rel")
         return Relationship(number, title, conditions, derived, paper, lhs, proof)
 
     out = [
@@ -62,9 +62,12 @@ def derive_relationships() -> list[Relationship]:
         # The transpose restores the conv input: substitute i' = conv output size.
         restores = sp.expand(derived.xreplace({ip: input_size}) - i)
         proof = prove_equal(f"relationship {number}", [sp.expand(derived), pad, restores],
-                            [sp.expand(paper.xreplace(conv_subs)), sp.expand(paper_pad.xreplace(conv_subs)), sp.S.Zero])
-        extra = [Step("equivalent direct convolution: stride s' = 1, kernel k' = k, padding", _eq(sp.Symbol("p'"), pad)),
-                 Step("with i' the convolution's output size, o' gives back its input", _eq(sp.Symbol("o'"), i))]
+                            [sp.expand(paper.xreplace(conv_subs)), sp.expand(paper_pad.xreplace(conv_subs)), sp.S.Zero],
+                            "proof.rel_transposed")
+        extra = [Step("equivalent direct convolution: stride s' = 1, kernel k' = k, padding", _eq(sp.Symbol("p'"), pad),
+                      key="rel.equivalent"),
+                 Step("with i' the convolution's output size, o' gives back its input", _eq(sp.Symbol("o'"), i),
+                      key="rel.restores")]
         return Relationship(number, title, conditions, derived, sp.expand(paper.xreplace(conv_subs)), "o'", proof, extra)
 
     conv_out = lambda subs: sp.expand(conv.xreplace(subs))  # noqa: E731 - the i' each case starts from (s = 1: no floor left)
@@ -91,5 +94,5 @@ def derive_relationships() -> list[Relationship]:
     paper14 = sp.floor((i + 2 * p0 - k - (k - 1) * (d - 1)) / s) + 1
     out.append(Relationship(14, "dilated convolution", [_eq(sp.Symbol("khat"), k + (k - 1) * (d - 1))],
                             dilated, paper14, "o",
-                            prove_equal("relationship 14", [sp.expand(dilated)], [sp.expand(paper14)])))
+                            prove_equal("relationship 14", [sp.expand(dilated)], [sp.expand(paper14)], "proof.rel")))
     return out

@@ -25,6 +25,25 @@ def check_name(what: str, name: str) -> str:
     return name
 
 
+# How the notes spell the derivations' subscripted names: operator subscripts upright (m_{\min}), the
+# two-letter op in italic as one name, word subscripts in roman.  Passed to SymPy's printer as symbol_names.
+LATEX_NAMES = {"m_min": r"m_{\min}", "m_max": r"m_{\max}", "op": r"\mathit{op}", "op_min": r"\mathit{op}_{\min}",
+               "op_max": r"\mathit{op}_{\max}", "p_lo": r"p_{\mathrm{lo}}", "p_hi": r"p_{\mathrm{hi}}",
+               "khat": r"\hat{k}"}
+
+
+def latex_names(expr) -> dict:
+    r"""``symbol_names`` for SymPy's printer: the symbols of ``expr`` that :data:`LATEX_NAMES` spells.
+
+    >>> import sympy as sp
+    >>> print(sp.latex(sp.Symbol("m_min"), symbol_names=latex_names(sp.Symbol("m_min"))))
+    m_{\min}
+    """
+    if expr is None or not hasattr(expr, "free_symbols"):
+        return {}
+    return {s: LATEX_NAMES[s.name] for s in expr.free_symbols if s.name in LATEX_NAMES}
+
+
 def indexed_name(name: str, index: Sequence[int]) -> str:
     """``w_{0,1}``: conv_arithmetic's spelling, which ``sympy.latex`` prints as written."""
     return f"{name}_{{{','.join(map(str, index))}}}"

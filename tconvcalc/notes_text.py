@@ -1,0 +1,314 @@
+r"""Every sentence, title, table header and caption the notes print, one catalogue per language.
+
+Standard library only.  An entry is LaTeX prose: variables in math mode (``$n$``, ``$m_{\min}$``), code
+names between backquotes (`` `output_padding` ``: ``\texttt`` in LaTeX, backquotes in Markdown),
+``**bold**`` and ``*emphasis*`` (Markdown's marks, LaTeX's ``\textbf``/``\emph``) and ``«name»`` for
+the values filled in.  The formulas themselves never live here: SymPy's printer writes
+them (:mod:`tconvcalc.latex`).  The words follow the seed articles: 转置卷积, 卷积矩阵, 步长, 填充,
+输出填充, 膨胀, 棋盘效应.
+
+>>> phrase("en", "size.values", i=2, k=3, s=2, p=0, op=0, d=1, where="")
+'With $i = 2$, $k = 3$, $s = 2$, $p = 0$, $\\mathit{op} = 0$, $d = 1$:'
+>>> phrase("zh", "title.size")
+'输出尺寸'
+>>> check_language("fr")
+Traceback (most recent call last):
+...
+tconvcalc.errors.ParameterError: language 'fr' is not supported, the notes are written in en (English) or zh (Chinese); pick en or zh
+"""
+
+from __future__ import annotations
+
+import re
+
+from .errors import ParameterError
+
+LANGUAGES = {"en": "English", "zh": "Chinese"}
+
+EN = {
+    # --- the document ---
+    "intro": "A «ndim»-D transposed convolution with",
+    "box": "Relationship",
+    "proof.lead": "*Proof.* Proved by expanding both sides symbolically: «clauses».",
+    "proof.failed": "**NOT proved:** «clause»; the difference `«counterexample»` does not expand to $0$.",
+    "proof.join": "; ",
+    "where": " (axis «n»)",
+    "yes": r"$\checkmark$",
+    "no": r"$\times$",
+    "none": "none",
+    # --- section titles ---
+    "title.size": "Output size",
+    "title.matrix": r"The convolution matrix $C$ and the transposed convolution $y = C^{\mathsf{T}} x$",
+    "title.formulas": "Element formulas",
+    "title.equivalence": "The equivalent direct convolution",
+    "title.table": "Valid output padding",
+    "title.figure": "Figure",
+    "title.ambiguity": "Which sizes the transposed convolution can restore",
+    "title.phases": "Sub-pixel (phase) decomposition",
+    "title.relationships": "Relationships 1 to 14 of Dumoulin and Visin, re-derived",
+    # --- output size ---
+    "size.scatter": "Every input sample $n$ and kernel tap $a$ scatter to position",
+    "size.min": "The smallest position is at $n = 0$, $a = 0$,",
+    "size.max": "the largest at $n = i - 1$, $a = k - 1$,",
+    "size.full": r"so the full scatter has $F = m_{\max} - m_{\min} + 1$ samples:",
+    "size.crop": "The output drops $b$ samples at the start and $e$ at the end:",
+    "size.pytorch": r"PyTorch's `padding` and `output_padding` are the crop $b = p$ and $e = p - \mathit{op}$:",
+    "size.box": r"For any $i$, $k$, $s$, $d$ and PyTorch's $p$ and $\mathit{op}$,",
+    "size.values": r"With $i = «i»$, $k = «k»$, $s = «s»$, $p = «p»$, $\mathit{op} = «op»$, $d = «d»$«where»:",
+    "proof.size": "for these sizes the derived $o$ equals the span of the positions $C$'s taps reach, minus the crop",
+    # --- the matrix ---
+    "matrix.lead": ("$C$ is the matrix of the direct convolution of a length-$o$ signal (rows: its outputs, columns: "
+                    "its inputs, both flattened row-major, as in Dumoulin and Visin's guide); the transposed convolution is "
+                    "$y = C^{\\mathsf{T}} x$."),
+    "matrix.elided": "$«name»$ is $«rows» \\times «cols»$ with at most «nnz» non-zeros; its first and last rows and "
+                     "columns are shown.",
+    # --- element formulas ---
+    "formulas.lead": (r"Each output collects the taps $a$ whose input index $n$ is a whole number inside the input; "
+                      r"for symbolic $i$, $k$, $s$, $p$, $d$ ($\mathit{op}$ only sets how many outputs there are),"),
+    "formulas.axis": "on each axis $t$",
+    "formulas.guard": "summing only over the taps with",
+    "formulas.guard_axis": "summing only over the taps with, on every axis $t$,",
+    "formulas.shown": "For these sizes, output by output («shown» of «total» shown):",
+    "formulas.all": "For these sizes, output by output:",
+    "formulas.not_evaluated": ("The closed form sums «per» terms at each output (one per kernel tap), more than SymPy "
+                               "evaluates quickly («limit»), so it is not evaluated here«then»."),
+    "formulas.from_columns": "; the outputs below are read from $C$'s columns, and the comparison with "
+                             r"$C^{\mathsf{T}} x$ is skipped",
+    "formulas.not_expanded": "; the outputs, sums of up to «longest» terms, are not expanded either",
+    "proof.closed": r"the closed form equals $C^{\mathsf{T}} x$ at the «count» outputs shown of $«size»$",
+    # --- equivalence ---
+    "eqv.stretch": "Insert $s - 1$ zeros between input samples; the stretched input has length",
+    "eqv.lo": r"Pad it by $p_{\mathrm{lo}}$ before and $p_{\mathrm{hi}}$ after (a negative pad crops),",
+    "eqv.hi": "",
+    "eqv.flip": "and correlate with the flipped kernel",
+    "eqv.out": r"at stride $1$ and dilation $d$; its output size $i_z + p_{\mathrm{lo}} + p_{\mathrm{hi}} - d(k - 1)$ is",
+    "eqv.box": ("For any $i$, $k$, $s$, $d$ and crop $(b, e)$, the transposed convolution is the stride-$1$ "
+                "convolution, with the flipped kernel, of its input with $s - 1$ zeros between samples, padded by"),
+    "eqv.caption": (r"The equivalent direct convolution, per axis: $s - 1$ zeros between samples, the stretched size "
+                    r"$i_z$, the pads $p_{\mathrm{lo}}$ and $p_{\mathrm{hi}}$ (negative: crop), stride $s' = 1$, "
+                    r"dilation $d$ and its output size $o'$."),
+    "eqv.head.axis": "axis",
+    "proof.eqv_size": r"the equivalent convolution's $o'$ equals $o$ for all $i$, $k$, $s$, $p$, $\mathit{op}$, $d$",
+    "proof.eqv_index": (r"for all $i$, $k$, $s$, $d$, $b$, $e$, $n$, $a$ the index maps agree: at $C$'s output "
+                        r"$m = n s + a d - b$ the flipped tap $k - 1 - a$ reads stretched position $n s$, which holds "
+                        r"$x_n$"),
+    "proof.eqv_layer": r"$C^{\mathsf{T}} x$ equals the zero-inserted, padded, flipped-kernel convolution «where»",
+    "where.all": "at every output, for input $«size»$",
+    "where.ends": "at the first and last «half» of its «total» outputs, for input $«size»$",
+    "skip.check": ("The check on these sizes is skipped: outputs sum up to «longest» terms, and even the first and "
+                   "last output pass the «limit» terms SymPy expands quickly; check large sizes with the numeric "
+                   "backend (`tconvcalc.numeric`)."),
+    # --- output padding ---
+    "amb.conv": "A convolution of a length-$n$ input has output size",
+    "amb.from": "It equals $i$ for every $n$ from",
+    "amb.to": "up to",
+    "amb.tconv": "The transposed convolution gives",
+    "amb.op_from": r"so $\mathit{op} = n - n_0$ restores $n$, from",
+    "amb.op_to": "to",
+    "amb.accept": (r"PyTorch accepts $0 \le \mathit{op} < \max(s, d)$; only $\mathit{op} < s$ gives back an input "
+                   r"size of $i$."),
+    "amb.box": (r"For any $i$, $k$, $s$, $p$, $d$, the output padding $\mathit{op} = n - n_0$ that restores a "
+                r"convolution's input size $n$ ranges over"),
+    "table.caption": (r"Every output padding $\mathit{op}$ PyTorch accepts for this layer, the output size $o$ it "
+                      r"gives, and the size the convolution with the same $k$, $s$, $p$, $d$ maps $o$ to«alike»."),
+    "table.alike": " (every axis alike)",
+    "table.head.axis": "axis",
+    "table.head.op": r"$\mathit{op}$",
+    "table.head.o": "$o$",
+    "table.head.back": "conv. of $o$",
+    "table.head.inverts": "gives $i$",
+    "table.head.sizes": "conv. inputs it restores",
+    "table.chosen": "(this layer)",
+    "proof.amb_general": (r"for all $i$, $k$, $s$, $p$, $d$ and $0 \le t < s$ the convolution of $n = n_0 + t$ has "
+                          r"floor argument $i - 1 + t/s$, so it gives $i$"),
+    "proof.amb_layer": r"every $n$ in $[n_0, n_0 + s - 1]$ convolves back to $i$",
+    "proof.amb_layer_ends": r"the first and last «half» of the «total» sizes $n$ in $[n_0, n_0 + s - 1]$ convolve back to $i$",
+    # --- phases ---
+    "ph.write": "Write each output position as $j + b = q s + r$ with phase $0 \\le r < s$;",
+    "ph.reach": "a tap $a$ reaches it from input $n = (j + b - a d)/s$, a whole number only when",
+    "ph.conv": "For those taps $a d = c_a s + r$, so the input is $q - c_a$ and phase $r$ is a stride-$1$ convolution:",
+    "ph.caption": "The phases«where»: for each residue $r$, the taps $a$ it uses, their count, and the input offsets $c_a$.",
+    "ph.head.r": "$r$",
+    "ph.head.taps": "taps $a$",
+    "ph.head.count": "count",
+    "ph.head.offsets": "offsets $c_a$",
+    "ph.more": "«count» more",
+    "ph.uniform": "Every phase has the same number of taps: the overlap is uniform, no checkerboard artifacts.",
+    "ph.checker": "Phases with different tap counts weight outputs unevenly: checkerboard artifacts.",
+    "ph.range": " Its $«s»$ phases«where» get from «low» to «high» taps.",
+    "proof.ph_index": (r"for all $i$, $k$, $s$, $d$, $b$, $q$, $r$, $a$, $C$'s index map sends input $q - c_a$, with "
+                       r"$c_a = (a d - r)/s$, through tap $a$ to the phase's output $j = q s + r - b$"),
+    "proof.ph_layer": r"$C^{\mathsf{T}} x$ equals the interleaved phase convolutions «where»",
+    # --- the figure ---
+    "figure.caption": (r"The transposed convolution as a direct convolution: the input ($«i»$, blue), the "
+                       r"zero-inserted input (white: inserted zeros, dashed: padding) with the kernel's taps for the "
+                       r"first output shaded, and the output ($«o»$, cyan)."),
+    "figure.input": "input",
+    "figure.stretched": "zero-inserted, padded; kernel at output 0",
+    "figure.output": "output",
+    # --- relationships ---
+    "rel.box": "Relationship «n»: «title»",
+    "rel.for": "For",
+    "rel.any": "For any $i$, $k$, $s$, $p$,",
+    "rel.equivalent": "The equivalent direct convolution has stride $s' = 1$, kernel $k' = k$ and padding",
+    "rel.restores": "and with $i'$ the convolution's output size, $o'$ gives back its input:",
+    "proof.rel": "the derived form equals the paper's",
+    "proof.rel_transposed": "the derived form and padding equal the paper's, and the transpose gives back $i$",
+    "rel.1": "no zero padding, unit strides",
+    "rel.2": "zero padding, unit strides",
+    "rel.3": "half (same) padding",
+    "rel.4": "full padding",
+    "rel.5": "no zero padding, non-unit strides",
+    "rel.6": "zero padding, non-unit strides",
+    "rel.7": "transpose of no padding, unit strides",
+    "rel.8": "transpose of zero padding, unit strides",
+    "rel.9": "transpose of half (same) padding",
+    "rel.10": "transpose of full padding",
+    "rel.11": r"transpose of no padding, non-unit strides, $s \mid i - k$",
+    "rel.12": r"transpose of zero padding, non-unit strides, $s \mid i + 2p - k$",
+    "rel.13": r"transpose of zero padding, non-unit strides, any $i$: $a = (i + 2p - k) \bmod s$ extra zeros",
+    "rel.14": "dilated convolution",
+}
+
+ZH = {
+    "intro": "一个 «ndim» 维转置卷积，参数为",
+    "box": "关系式",
+    "proof.lead": "*证明.* 两边经符号展开后逐项相等：«clauses»。",
+    "proof.failed": "**未能证明（NOT proved）：**«clause»；差 `«counterexample»` 展开后不为 $0$。",
+    "proof.join": "；",
+    "where": "（第 «n» 轴）",
+    "yes": r"$\checkmark$",
+    "no": r"$\times$",
+    "none": "无",
+    "title.size": "输出尺寸",
+    "title.matrix": r"卷积矩阵 $C$ 与转置卷积 $y = C^{\mathsf{T}} x$",
+    "title.formulas": "逐元素公式",
+    "title.equivalence": "等价的直接卷积",
+    "title.table": "合法的输出填充",
+    "title.figure": "示意图",
+    "title.ambiguity": "转置卷积能恢复哪些尺寸（输出填充的歧义）",
+    "title.phases": "亚像素（相位）分解",
+    "title.relationships": "重新推导 Dumoulin 与 Visin 的关系式 1 至 14",
+    "size.scatter": "每个输入样本 $n$ 与卷积核位置 $a$ 散布到位置",
+    "size.min": "最小位置在 $n = 0$、$a = 0$ 处取得，",
+    "size.max": "最大位置在 $n = i - 1$、$a = k - 1$ 处取得，",
+    "size.full": r"因此完整散布共有 $F = m_{\max} - m_{\min} + 1$ 个样本：",
+    "size.crop": "输出在开头去掉 $b$ 个样本，在末尾去掉 $e$ 个：",
+    "size.pytorch": r"PyTorch 的填充 `padding` 与输出填充 `output_padding` 即裁剪 $b = p$、$e = p - \mathit{op}$：",
+    "size.box": r"对任意 $i$、$k$、步长 $s$、膨胀 $d$，以及 PyTorch 的填充 $p$ 与输出填充 $\mathit{op}$，",
+    "size.values": r"代入 $i = «i»$、$k = «k»$、$s = «s»$、$p = «p»$、$\mathit{op} = «op»$、$d = «d»$«where»：",
+    "proof.size": "对这组尺寸，推导出的 $o$ 等于 $C$ 的卷积核位置所到达的范围减去裁剪",
+    "matrix.lead": ("$C$ 是对长度为 $o$ 的信号做直接卷积的卷积矩阵（行对应其输出，列对应其输入，均按行优先展平，"
+                    "与 Dumoulin 和 Visin 的指南相同）；转置卷积即 $y = C^{\\mathsf{T}} x$。"),
+    "matrix.elided": "$«name»$ 为 $«rows» \\times «cols»$，至多 «nnz» 个非零元；下面只列出开头与末尾的行和列。",
+    "formulas.lead": (r"每个输出汇集那些对应输入下标 $n$ 为输入范围内整数的卷积核位置 $a$；"
+                      r"对符号 $i$、$k$、$s$、$p$、$d$（$\mathit{op}$ 只决定输出个数），"),
+    "formulas.axis": "在每个轴 $t$ 上",
+    "formulas.guard": "求和只取满足下列条件的卷积核位置：",
+    "formulas.guard_axis": "求和只取在每个轴 $t$ 上满足下列条件的卷积核位置：",
+    "formulas.shown": "对这组尺寸逐个输出展开（共 «total» 个，列出 «shown» 个）：",
+    "formulas.all": "对这组尺寸逐个输出展开：",
+    "formulas.not_evaluated": ("闭式在每个输出处有 «per» 项（每个卷积核位置一项），超过 SymPy 能快速求值的 «limit» 项，"
+                               "因此此处不求值«then»。"),
+    "formulas.from_columns": r"；下面的输出取自 $C$ 的列，并略去与 $C^{\mathsf{T}} x$ 的比较",
+    "formulas.not_expanded": "；输出为至多 «longest» 项之和，也不展开",
+    "proof.closed": r"闭式在所列 «count» 个输出处（共 $«size»$）等于 $C^{\mathsf{T}} x$",
+    "eqv.stretch": "在输入样本之间插入 $s - 1$ 个零，拉伸后的输入长度为",
+    "eqv.lo": r"在前端填充 $p_{\mathrm{lo}}$、后端填充 $p_{\mathrm{hi}}$（负的填充即裁剪），",
+    "eqv.hi": "",
+    "eqv.flip": "再与翻转后的卷积核做相关",
+    "eqv.out": r"步长为 $1$、膨胀为 $d$；其输出尺寸 $i_z + p_{\mathrm{lo}} + p_{\mathrm{hi}} - d(k - 1)$ 为",
+    "eqv.box": ("对任意 $i$、$k$、$s$、$d$ 与裁剪 $(b, e)$，转置卷积等于对插入 $s - 1$ 个零的输入、"
+                "用翻转的卷积核做步长为 $1$ 的卷积，其填充为"),
+    "eqv.caption": (r"每个轴上的等价直接卷积：样本间插入 $s - 1$ 个零，拉伸后尺寸 $i_z$，填充 $p_{\mathrm{lo}}$ 与 "
+                    r"$p_{\mathrm{hi}}$（负值为裁剪），步长 $s' = 1$，膨胀 $d$，输出尺寸 $o'$。"),
+    "eqv.head.axis": "轴",
+    "proof.eqv_size": r"对所有 $i$、$k$、$s$、$p$、$\mathit{op}$、$d$，等价卷积的 $o'$ 等于 $o$",
+    "proof.eqv_index": (r"对所有 $i$、$k$、$s$、$d$、$b$、$e$、$n$、$a$，两种下标映射一致：在 $C$ 的输出 "
+                        r"$m = n s + a d - b$ 处，翻转后的位置 $k - 1 - a$ 读取拉伸输入的位置 $n s$，即 $x_n$"),
+    "proof.eqv_layer": r"$C^{\mathsf{T}} x$ 等于插零、填充、翻转卷积核后的卷积«where»",
+    "where.all": "（输入 $«size»$，逐个输出）",
+    "where.ends": "（输入 $«size»$，共 «total» 个输出中的前 «half» 个与后 «half» 个）",
+    "skip.check": ("这组尺寸下略去逐项检查：输出为至多 «longest» 项之和，即使首末输出也超过 SymPy 能快速展开的 «limit» "
+                   "项；大尺寸请用数值后端（`tconvcalc.numeric`）检查。"),
+    "amb.conv": "长度为 $n$ 的输入经卷积后的输出尺寸为",
+    "amb.from": "对下列范围内的每个 $n$ 它都等于 $i$：从",
+    "amb.to": "到",
+    "amb.tconv": "转置卷积给出",
+    "amb.op_from": r"因此输出填充 $\mathit{op} = n - n_0$ 恢复 $n$，从",
+    "amb.op_to": "到",
+    "amb.accept": r"PyTorch 接受 $0 \le \mathit{op} < \max(s, d)$；只有 $\mathit{op} < s$ 能还原输入尺寸 $i$。",
+    "amb.box": r"对任意 $i$、$k$、$s$、$p$、$d$，恢复卷积输入尺寸 $n$ 的输出填充 $\mathit{op} = n - n_0$ 取值范围为",
+    "table.caption": (r"本层 PyTorch 接受的每个输出填充 $\mathit{op}$、它给出的输出尺寸 $o$，以及相同 $k$、$s$、$p$、$d$ "
+                      r"的卷积把 $o$ 映射到的尺寸«alike»。"),
+    "table.alike": "（各轴相同）",
+    "table.head.axis": "轴",
+    "table.head.op": r"$\mathit{op}$",
+    "table.head.o": "$o$",
+    "table.head.back": "$o$ 的卷积",
+    "table.head.inverts": "还原 $i$",
+    "table.head.sizes": "可恢复的卷积输入",
+    "table.chosen": "（本层）",
+    "proof.amb_general": (r"对所有 $i$、$k$、$s$、$p$、$d$ 与 $0 \le t < s$，$n = n_0 + t$ 的卷积中向下取整的自变量为 "
+                          r"$i - 1 + t/s$，故输出为 $i$"),
+    "proof.amb_layer": r"$[n_0, n_0 + s - 1]$ 中的每个 $n$ 经卷积都回到 $i$",
+    "proof.amb_layer_ends": r"$[n_0, n_0 + s - 1]$ 中 «total» 个尺寸的前 «half» 个与后 «half» 个经卷积都回到 $i$",
+    "ph.write": r"把每个输出位置写成 $j + b = q s + r$，相位 $0 \le r < s$；",
+    "ph.reach": "卷积核位置 $a$ 从输入 $n = (j + b - a d)/s$ 到达它，仅当下式成立时它是整数：",
+    "ph.conv": "对这些位置 $a d = c_a s + r$，于是输入为 $q - c_a$，相位 $r$ 是一个步长为 $1$ 的卷积：",
+    "ph.caption": "各相位«where»：每个余数 $r$ 使用的卷积核位置 $a$、其个数与输入偏移 $c_a$。",
+    "ph.head.r": "$r$",
+    "ph.head.taps": "位置 $a$",
+    "ph.head.count": "个数",
+    "ph.head.offsets": "偏移 $c_a$",
+    "ph.more": "另有 «count» 个",
+    "ph.uniform": "各相位的卷积核位置个数相同：重叠均匀，没有棋盘效应。",
+    "ph.checker": "各相位的卷积核位置个数不同，输出权重不均：出现棋盘效应。",
+    "ph.range": "其 $«s»$ 个相位«where»的卷积核位置个数从 «low» 到 «high»。",
+    "proof.ph_index": (r"对所有 $i$、$k$、$s$、$d$、$b$、$q$、$r$、$a$，$C$ 的下标映射把输入 $q - c_a$"
+                       r"（$c_a = (a d - r)/s$）经位置 $a$ 送到该相位的输出 $j = q s + r - b$"),
+    "proof.ph_layer": r"$C^{\mathsf{T}} x$ 等于交错的各相位卷积«where»",
+    "figure.caption": (r"把转置卷积看作直接卷积：输入（$«i»$，蓝色）、插零后的输入（白色为插入的零，虚线为填充），"
+                       r"阴影为第一个输出所用的卷积核位置，以及输出（$«o»$，青色）。"),
+    "figure.input": "输入",
+    "figure.stretched": "插零并填充；卷积核位于输出 0",
+    "figure.output": "输出",
+    "rel.box": "关系式 «n»：«title»",
+    "rel.for": "当",
+    "rel.any": "对任意 $i$、$k$、$s$、$p$，",
+    "rel.equivalent": "等价的直接卷积步长 $s' = 1$、卷积核 $k' = k$，填充为",
+    "rel.restores": "以卷积的输出尺寸作为 $i'$，$o'$ 还原其输入：",
+    "proof.rel": "推导结果与论文的形式相同",
+    "proof.rel_transposed": "推导结果与填充均与论文相同，且转置还原 $i$",
+    "rel.1": "无零填充，单位步长",
+    "rel.2": "零填充，单位步长",
+    "rel.3": "半（same）填充",
+    "rel.4": "全填充",
+    "rel.5": "无零填充，非单位步长",
+    "rel.6": "零填充，非单位步长",
+    "rel.7": "无填充、单位步长卷积的转置",
+    "rel.8": "零填充、单位步长卷积的转置",
+    "rel.9": "半（same）填充卷积的转置",
+    "rel.10": "全填充卷积的转置",
+    "rel.11": r"无填充、非单位步长卷积的转置，$s \mid i - k$",
+    "rel.12": r"零填充、非单位步长卷积的转置，$s \mid i + 2p - k$",
+    "rel.13": r"零填充、非单位步长卷积的转置，任意 $i$：多出 $a = (i + 2p - k) \bmod s$ 个零",
+    "rel.14": "膨胀卷积",
+}
+
+CATALOGUES = {"en": EN, "zh": ZH}
+
+
+def check_language(lang: str) -> str:
+    """``en`` or ``zh``; anything else is refused in one sentence naming the supported ones."""
+    if lang not in CATALOGUES:
+        supported = " or ".join(f"{code} ({name})" for code, name in LANGUAGES.items())
+        raise ParameterError(f"language {lang!r} is not supported, the notes are written in {supported}; pick "
+                             f"{' or '.join(LANGUAGES)}")
+    return lang
+
+
+def phrase(lang: str, key: str, **values) -> str:
+    """The catalogue's entry ``key`` in ``lang``, each ``«name»`` replaced by ``values[name]``."""
+    template = CATALOGUES[check_language(lang)][key]
+    return re.sub("«([a-z_]+)»", lambda m: str(values[m.group(1)]), template)
