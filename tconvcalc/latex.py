@@ -196,7 +196,8 @@ class LatexWriter:
         else:
             display = f"\\begin{{equation*}}\n{body}\n\\end{{equation*}}"
         self.parts.append("\\par\\medskip\\noindent\\fbox{\\parbox{\\dimexpr\\linewidth-2\\fboxsep-2\\fboxrule\\relax}{%\n"
-                          f"\\textbf{{{heading}.}} {lead}\n{display}\n" + (f"{after}\n" if after else "")
+                          f"\\textbf{{{heading}{self.say('box.end')}}} {lead}\n{display}\n"
+                          + (f"{after}\n" if after else "")
                           + "}}\\par\\medskip")
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]], caption: str = "",
@@ -297,7 +298,8 @@ class MarkdownWriter(LatexWriter):
         self.parts.append("$$\n\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}\n$$\n")
 
     def box(self, heading: str, lead: str, body: str, label: str | None = None, after: str = "") -> None:
-        lines = [f"**{heading}.** {lead}", "", "$$", body + self._tag(label), "$$"] + (["", after] if after else [])
+        lines = [f"**{heading}{self.say('box.end')}** {lead}", "", "$$", body + self._tag(label), "$$"]
+        lines += ["", after] if after else []
         self.parts.append("\n".join("> " + line if line else ">" for line in lines) + "\n")
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]], caption: str = "",

@@ -29,6 +29,7 @@ EN = {
     # --- the document ---
     "intro": "A «ndim»-D transposed convolution with",
     "box": "Relationship",
+    "box.end": ".",  # after a box's bold heading
     "proof.lead": "*Proof.* Proved by expanding both sides symbolically: «clauses».",
     "proof.failed": "**NOT proved:** «clause»; the difference `«counterexample»` does not expand to $0$.",
     "proof.join": "; ",
@@ -173,6 +174,7 @@ EN = {
 ZH = {
     "intro": "一个 «ndim» 维转置卷积，参数为",
     "box": "关系式",
+    "box.end": "：",
     "proof.lead": "*证明.* 两边经符号展开后逐项相等：«clauses»。",
     "proof.failed": "**未能证明（NOT proved）：**«clause»；差 `«counterexample»` 展开后不为 $0$。",
     "proof.join": "；",
