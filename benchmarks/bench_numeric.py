@@ -6,10 +6,12 @@
 Both run in this process with the same number of threads.  NumPy's BLAS reads its thread count
 from the environment when it loads, so it is set here before NumPy is imported.  The two are timed
 in alternating rounds (so a noisy neighbour slows both alike) and the fastest run of each is kept.
-Prints the time of each implementation, the ratio ours / PyTorch's, the geometric mean, and the
-peak memory of the fast route (tracemalloc, NumPy's allocations, work buffers included) against
-output + GEMM buffer.  A naive d2l-style loop over input positions is timed too, as the floor
-reference.
+Prints the CPU and the kernel set NumPy's OpenBLAS runs, the time of each implementation, the ratio
+ours / PyTorch's, the geometric mean, and the peak memory of the fast route (tracemalloc, NumPy's
+allocations, work buffers included) against output + GEMM buffer.  The *bound* is the layer's
+multiply-adds (every real input-tap pair once) at the speed NumPy's BLAS reaches on a large square
+GEMM in the same run: no route made of that BLAS's GEMMs can beat it.  A naive d2l-style loop over
+input positions is timed too, as the slow reference.  Three layers run again at batch 16.
 
 Freed memory is kept by the C allocator (glibc ``mallopt``) unless ``--default-malloc`` is given:
 otherwise each call's multi-megabyte buffers come back from the kernel as fresh pages, and a page
@@ -70,6 +72,7 @@ import tracemalloc  # noqa: E402
 import numpy as np  # noqa: E402
 
 from tconvcalc import numeric  # noqa: E402
+from tconvcalc.operator import nnz  # noqa: E402
 from tconvcalc.numeric.run import work_bytes  # noqa: E402
 from tconvcalc.spec import Layer  # noqa: E402
 
@@ -79,15 +82,19 @@ try:
 except ImportError:  # the peer is optional: report our numbers alone
     torch = None
 
-# name, C_in, C_out, input size, k, s, p, op, d
+# name, C_in, C_out, input size, k, s, p, op, d, batch (None: --batch)
 LAYERS = [
-    ("DCGAN gen 128→64 16×16 k4 s2 p1", 128, 64, (16, 16), 4, 2, 1, 0, 1),
-    ("DCGAN gen 64→3 32×32 k4 s2 p1", 64, 3, (32, 32), 4, 2, 1, 0, 1),
-    ("U-Net dec 256→128 32×32 k2 s2", 256, 128, (32, 32), 2, 2, 0, 0, 1),
-    ("k3 s2 p1 op1 64→64 32×32", 64, 64, (32, 32), 3, 2, 1, 1, 1),
-    ("dilated 64→64 32×32 k3 d2 p2", 64, 64, (32, 32), 3, 1, 2, 0, 2),
-    ("audio 1-D 128→64 L1024 k16 s8 p4", 128, 64, (1024,), 16, 8, 4, 0, 1),
-    ("3-D 32→16 8×16×16 k2 s2", 32, 16, (8, 16, 16), 2, 2, 0, 0, 1),
+    ("DCGAN gen 128→64 16×16 k4 s2 p1", 128, 64, (16, 16), 4, 2, 1, 0, 1, None),
+    ("DCGAN gen 64→3 32×32 k4 s2 p1", 64, 3, (32, 32), 4, 2, 1, 0, 1, None),
+    ("U-Net dec 256→128 32×32 k2 s2", 256, 128, (32, 32), 2, 2, 0, 0, 1, None),
+    ("k3 s2 p1 op1 64→64 32×32", 64, 64, (32, 32), 3, 2, 1, 1, 1, None),
+    ("dilated 64→64 32×32 k3 d2 p2", 64, 64, (32, 32), 3, 1, 2, 0, 2, None),
+    ("audio 1-D 128→64 L1024 k16 s8 p4", 128, 64, (1024,), 16, 8, 4, 0, 1, None),
+    ("3-D 32→16 8×16×16 k2 s2", 32, 16, (8, 16, 16), 2, 2, 0, 0, 1, None),
+    # a larger batch, where the GEMMs are wider
+    ("DCGAN gen 64→3 32×32, batch 16", 64, 3, (32, 32), 4, 2, 1, 0, 1, 16),
+    ("k3 s2 p1 op1 64→64 32×32, batch 16", 64, 64, (32, 32), 3, 2, 1, 1, 1, 16),
+    ("dilated 64→64 32×32 d2, batch 16", 64, 64, (32, 32), 3, 1, 2, 0, 2, 16),
 ]
 
 
@@ -128,14 +135,28 @@ def openblas_core() -> str:
     return "unknown"
 
 
-def avx512_unused(core: str) -> bool:
-    """Whether the CPU has AVX-512 but OpenBLAS picked a kernel set without it (as on Zen 5)."""
+def cpu_info() -> tuple[str, bool]:
+    """The CPU's model name and whether it has AVX-512, from /proc/cpuinfo (Linux)."""
     try:
         with open("/proc/cpuinfo") as info:
-            has_avx512 = " avx512f" in info.read()
+            text = info.read()
     except OSError:
-        return False
-    return has_avx512 and core.lower() in ("haswell", "zen", "sandybridge")
+        return "unknown CPU", False
+    names = [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")]
+    return (names[0] if names else "unknown CPU"), " avx512f" in text
+
+
+def avx512_unused(core: str) -> bool:
+    """Whether the CPU has AVX-512 but OpenBLAS picked a kernel set without it (as on Zen 5)."""
+    return cpu_info()[1] and core.lower() in ("haswell", "zen", "sandybridge")
+
+
+def reference_gemm(dtype: np.dtype):
+    """A large square GEMM and its multiply-adds: timed in every layer's rounds, its fastest run says what
+    NumPy's BLAS can do on these threads, whatever the neighbours were doing."""
+    a = np.random.default_rng(1).standard_normal((1024, 1024)).astype(dtype)
+    out = np.empty_like(a)
+    return (lambda: np.matmul(a, a, out=out)), 1024 ** 3
 
 
 def naive(x, w, stride, padding, output_padding):
@@ -166,38 +187,38 @@ def main() -> None:
         torch.set_num_threads(ARGS.threads)
     peer = f"PyTorch {torch.__version__}" if torch is not None else "PyTorch not installed"
     core = openblas_core()
-    print(f"threads={ARGS.threads} batch={ARGS.batch} dtype={dtype} numpy {np.__version__} (OpenBLAS kernels: "
-          f"{core}), {peer}; freed memory {'kept' if STEADY_MEMORY else 'returned'}; "
+    model, avx512 = cpu_info()
+    print(f"CPU: {model}, {os.cpu_count()} cores{', AVX-512' if avx512 else ''}; OpenBLAS kernels: {core}")
+    print(f"threads={ARGS.threads} batch={ARGS.batch} dtype={dtype} numpy {np.__version__}, {peer}; "
+          f"freed memory {'kept' if STEADY_MEMORY else 'returned'}; "
           f"fastest of {5 * ARGS.rounds} runs, in alternating rounds\n")
-    header = (f"{'layer':36} {'ours ms':>9} {'torch ms':>9} {'ratio':>6} {'naive ms':>9} "
-              f"{'peak MiB':>9} {'out+GEMM':>9} {'mem':>5}")
+    header = (f"{'layer':36} {'ours ms':>9} {'torch ms':>9} {'ratio':>6} {'bound ms':>9} {'bound':>6} "
+              f"{'naive ms':>9} {'peak MiB':>9} {'out+GEMM':>9} {'mem':>5}")
     if avx512_unused(core):
         print(f"note: this CPU has AVX-512 but OpenBLAS runs its {core} kernels (AVX2, half the width); "
               f"rerun with --openblas-coretype SkylakeX to compare at the speed the machine has\n")
-    print(header)
-    print("-" * len(header))
     rng = np.random.default_rng(0)
-    ratios, memories = [], []
-    for name, c_in, c_out, size, k, s, p, op, d in LAYERS:
+    reference, reference_macs = reference_gemm(dtype)
+    rows, memories, reference_time = [], [], float("inf")
+    for name, c_in, c_out, size, k, s, p, op, d, batch in LAYERS:
         nd = len(size)
-        x = rng.standard_normal((ARGS.batch, c_in, *size)).astype(dtype)
+        x = rng.standard_normal((batch or ARGS.batch, c_in, *size)).astype(dtype)
         w = rng.standard_normal((c_in, c_out, *(k,) * nd)).astype(dtype)
+        layer = Layer.from_pytorch(size, k, s, p, op, d)
         ours_fn = lambda: numeric.conv_transpose(x, w, None, s, p, op, 1, d)  # noqa: E731
         result = ours_fn()
         if torch is not None:
             tx, tw = torch.from_numpy(x), torch.from_numpy(w)
             conv = getattr(F, f"conv_transpose{nd}d")
             with torch.no_grad():
-                ours, theirs = timed([ours_fn, lambda: conv(tx, tw, None, s, p, op, 1, d)], ARGS.rounds)
+                ours, theirs, gemm_time = timed([ours_fn, lambda: conv(tx, tw, None, s, p, op, 1, d), reference],
+                                                ARGS.rounds)
                 expected = conv(tx, tw, None, s, p, op, 1, d).numpy()
             scale = float(np.abs(expected).max())
             assert np.abs(result - expected).max() <= 1e-4 * scale, f"{name}: results differ from PyTorch"
-            ratio = ours / theirs
-            ratios.append(ratio)
-            theirs_text, ratio_text = f"{theirs * 1e3:9.2f}", f"{ratio:5.2f}×"
         else:
-            ours, = timed([ours_fn], ARGS.rounds)
-            theirs_text, ratio_text = f"{'—':>9}", f"{'—':>6}"
+            (ours, gemm_time), theirs = timed([ours_fn, reference], ARGS.rounds), None
+        reference_time = min(reference_time, gemm_time)
         if ARGS.no_naive or d != 1:
             naive_text = f"{'—':>9}"
         else:
@@ -207,16 +228,34 @@ def main() -> None:
             assert np.allclose(floor, result, atol=1e-3), f"{name}: naive loop disagrees"
             naive_text = f"{slow * 1e3:9.1f}"
         peak = peak_memory(lambda: numeric.conv_transpose(x, w, None, s, p, op, 1, d))
-        layer = Layer.from_pytorch(size, k, s, p, op, d)
         gemm = work_bytes("fast", layer, x.shape, w.shape, 1, dtype)
         budget = result.nbytes + gemm
         memories.append(peak / budget)
-        print(f"{name:36} {ours * 1e3:9.2f} {theirs_text} {ratio_text} {naive_text} {peak / 2**20:9.2f} "
-              f"{budget / 2**20:9.2f} {peak / budget:4.2f}×")
+        macs = x.shape[0] * c_in * c_out * nnz(layer.axes)  # every real (input, tap) pair, once
+        rows.append((name, ours, theirs, macs, naive_text, peak, budget))
+    rate = reference_macs / reference_time
+    print(f"NumPy's BLAS on a 1024³ GEMM: {2 * rate / 1e9:.0f} GFLOP/s (fastest run); bound: the layer's "
+          f"multiply-adds at that speed, and that over PyTorch's time\n")
+    print(header)
+    print("-" * len(header))
+    ratios, bounds = [], []
+    for name, ours, theirs, macs, naive_text, peak, budget in rows:
+        bound = macs / rate
+        if theirs is not None:
+            ratios.append(ours / theirs)
+            bounds.append(bound / theirs)
+            theirs_text, ratio_text, bound_text = f"{theirs * 1e3:9.2f}", f"{ours / theirs:5.2f}×", \
+                f"{bound / theirs:5.2f}×"
+        else:
+            theirs_text, ratio_text, bound_text = f"{'—':>9}", f"{'—':>6}", f"{'—':>6}"
+        print(f"{name:36} {ours * 1e3:9.2f} {theirs_text} {ratio_text} {bound * 1e3:9.2f} {bound_text} "
+              f"{naive_text} {peak / 2**20:9.2f} {budget / 2**20:9.2f} {peak / budget:4.2f}×")
     print()
     if ratios:
         geo = float(np.exp(np.mean(np.log(ratios))))
         print(f"geometric mean ours/PyTorch: {geo:.2f}×   worst: {max(ratios):.2f}×   best: {min(ratios):.2f}×")
+        print(f"bound / PyTorch: geometric mean {float(np.exp(np.mean(np.log(bounds)))):.2f}×   "
+              f"worst: {max(bounds):.2f}× (no route made of this BLAS's GEMMs gets below its bound)")
     print(f"peak memory / (output + GEMM buffer): worst {max(memories):.2f}×")
     print("(naive: d2l-style loop over input positions, one tensordot each; not run for the dilated layer)")
 
