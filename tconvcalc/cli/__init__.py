@@ -39,8 +39,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                                               "table, figure."),
     "matrix": ("tconvcalc.cli.symbolic:matrix", "C of the convolution of --in (conv_arithmetic's view), or Cᵀ with "
                                                 "--transpose."),
-    "derive": ("tconvcalc.cli.symbolic:derive", "Derivations step by step, each proved by SymPy for the given "
-                                                "sizes."),
+    "derive": ("tconvcalc.cli.symbolic:derive", "Derivations step by step, with SymPy's proofs (in general, and on the "
+                                                "given sizes)."),
     "overlap": ("tconvcalc.cli.design:overlap", "How many (input, kernel-tap) pairs reach each output position: "
                                                 "the checkerboard test."),
     "animate": ("tconvcalc.cli.animate:animate", "Animated frames of a layer in conv_arithmetic's style (scatter, "

@@ -196,7 +196,7 @@ def _derive_command(name: str, help_text: str):
 @click.group(invoke_without_command=True)
 @click.pass_context
 def derive(ctx):
-    """Derivations step by step, each proved by SymPy for the given sizes."""
+    """Derivations step by step, with SymPy's proofs (in general, and on the given sizes)."""
     if ctx.invoked_subcommand is None:  # bare `tconvcalc derive`: its help, not an error
         click.echo(ctx.get_help())
 
