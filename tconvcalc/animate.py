@@ -27,7 +27,7 @@ FORMATS = ("gif", "png", "svg", "pdf")
 
 # Work is bounded before anything is drawn: frames, and frames × pixels (a GIF holds every frame).
 MAX_FRAMES = 1024
-MAX_PIXELS = 200_000_000
+MAX_PIXELS = 60_000_000  # RGB frames are held until the GIF is written: about 180 MB at most
 
 CELL_INCHES = 0.3  # 30 pixels a cell at 100 dpi: legible on a slide
 GAP = 2  # cells between two grids
@@ -84,9 +84,9 @@ def check_work(layer, view: str, dpi: int, paddings=None, title: str = "") -> in
     width, height = _figure_cells(layer, view, paddings, title)
     pixels = round(width * CELL_INCHES * dpi) * round(height * CELL_INCHES * dpi)
     if count > MAX_FRAMES or count * pixels > MAX_PIXELS:
-        raise ParameterError(f"the {view} view would be {count} frames of {pixels:,} pixels, more than the "
-                             f"{MAX_FRAMES} frames and {MAX_PIXELS:,} pixels in all an animation draws; use the "
-                             f"phases view (a frame per phase), a 1-D layer, fewer cells or a lower dpi")
+        raise ParameterError(f"the {view} view would be {count} frames of {pixels:,} pixels ({count * pixels:,} in "
+                             f"all), more than the {MAX_FRAMES} frames and {MAX_PIXELS:,} pixels in all an animation "
+                             f"draws; use the phases view (a frame per phase), a 1-D layer, fewer cells or a lower dpi")
     return count
 
 

@@ -31,7 +31,7 @@ from itertools import product
 from math import prod
 
 from .errors import ParameterError
-from .operator import column_pairs, input_range, scatter_cells, zero_insertion_cells
+from .operator import column_pairs, input_range, padded_position, scatter_cells, scatter_index, zero_insertion_cells
 from .spec import Axis, Layer, axes_text
 
 VIEWS = ("scatter", "direct", "phases", "conv")
@@ -149,11 +149,10 @@ def _scatter_axis(axis: Axis):
 
 
 def _direct_axis(axis: Axis):
-    before = axis.zero_insertion_pads[0]
     for m in range(axis.o):
         column = _column(axis, m)
-        yield m, column, {"padded": [before + n * axis.s for n, _, _ in column], "kernel": [a for _, _, a in column],
-                          "output": [m]}, (m, axis.span)
+        yield m, column, {"padded": [padded_position(axis, n) for n, _, _ in column],
+                          "kernel": [a for _, _, a in column], "output": [m]}, (m, axis.span)
 
 
 def _phases_axis(axis: Axis):
@@ -169,7 +168,7 @@ def _conv_axis(axis: Axis):
     for n in range(axis.i):
         row = _row(axis, n)
         yield n, row, {"padded": [m for _, m, _ in row], "kernel": [a for _, _, a in row], "output": [n]}, \
-            (n * axis.s - axis.b, axis.span)
+            (scatter_index(axis, n, 0), axis.span)  # the window starts where tap 0 lands
 
 
 _AXIS_FRAMES = {"scatter": _scatter_axis, "direct": _direct_axis, "phases": _phases_axis, "conv": _conv_axis}

@@ -104,6 +104,16 @@ def zero_insertion_cells(axis: Axis) -> list[str]:
     return kinds
 
 
+def padded_position(axis: Axis, n: int) -> int:
+    """Where input ``n`` sits in the zero-inserted, padded input of the equivalent stride-1 convolution
+    (:func:`zero_insertion_cells`' ``'x'`` cells): after the left pad, every ``s``-th cell.
+
+    >>> padded_position(Axis(2, 3, 2), 1), zero_insertion_cells(Axis(2, 3, 2)).index("x", 3)
+    (4, 4)
+    """
+    return axis.zero_insertion_pads[0] + n * axis.s
+
+
 def scatter_cells(axis: Axis) -> list[str]:
     """Each position of :attr:`Axis.scatter_extent`: ``'out'`` a scatter sample the output keeps,
     ``'crop'`` one the crop removes (``padding``), ``'append'`` a zero the output adds past the scatter

@@ -57,7 +57,8 @@ def test_a_gif_has_a_frame_per_step(tmp_path_factory, sizes, view):
     assert result.exit_code == 0, result.stderr
     with Image.open(target) as gif:
         assert gif.n_frames == brute_frames(sizes, view)
-    assert result.stderr == f"wrote {target} ({brute_frames(sizes, view)} frames, {view} view)\n"
+    count = brute_frames(sizes, view)
+    assert result.stderr == f"wrote {target} ({count} frame{'' if count == 1 else 's'}, {view} view)\n"
 
 
 @pytest.mark.parametrize("fmt", ["png", "svg"])

@@ -344,3 +344,20 @@ def test_update_time_for_the_largest_drawn_layer(page):
           f"{statistics.median(times):.2f} ms, max {max(times):.2f} ms over {len(times)} changes (target ≤ 50 ms); "
           f"a whole Playwright call around it, reading every cell back, {round_trip:.1f} ms")
     assert page.problems == []
+
+
+def test_values_past_what_javascript_counts_exactly_get_the_pages_sentence(page):
+    """Each field below 2**53, their product past it: the page says so at once (it used to round, and hang on
+    a loop whose n + 1 was n), and a field past 2**53 gets the same kind of sentence; Python answers both
+    exactly, so the page points there."""
+    script = _script(SET_AND_READ)
+    layer = {"input_size": "200000000", "kernel_size": "3", "stride": "200000000", "padding": "0",
+             "output_padding": "0", "dilation": "1"}
+    assert Layer.from_pytorch(200000000, 3, 200000000, ndim=1).output_size[0] > 2 ** 53  # Python: exact
+    shown = page.evaluate(script, [1, [layer]])
+    assert "more samples than the page computes exactly (2**53 - 1)" in shown["error"] and shown["results_hidden"]
+    shown = page.evaluate(script, [1, [{**layer, "input_size": str(2 ** 60)}]])
+    assert "is more than the page computes exactly (2**53 - 1)" in shown["error"]
+    shown = page.evaluate(script, [1, [{**layer, "input_size": "4", "stride": "2"}]])
+    assert shown["error"] is None and shown["held"][0]["input_size"] == "4"
+    assert page.problems == []

@@ -265,6 +265,15 @@ def test_fix_reaches_a_target_output_exactly_when_some_output_padding_does(case)
         assert _chain_output(n, final) == target
 
 
+def test_fix_out_of_reach_says_the_nearest_output_and_exits_1():
+    spec = str(EXAMPLES / "networks" / "dcgan_short.toml")
+    result = run("net", spec, "--in", "1,1", "--fix", "--out", "65")
+    assert result.exit_code == 1 and "65×65 is out of reach; the nearest output, 64×64" in result.output
+    data = json.loads(run("net", spec, "--in", "1,1", "--fix", "--out", "65", "--json").stdout)
+    assert data["reached"] is False and data["output_size"] == [64, 64]
+    assert run("net", spec, "--in", "1,1", "--fix", "--out", "64").exit_code == 0
+
+
 def test_fix_makes_the_one_pixel_short_generator_give_64_in_pytorch(torch):
     """The DCGAN whose last layer forgot output_padding: the change tconvcalc names, made to the real module,
     gives PyTorch's output 64×64."""

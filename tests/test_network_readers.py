@@ -641,13 +641,16 @@ def test_onnx_errors_are_one_sentence(onnx, torch, tmp_path, monkeypatch):
         ([h.make_node("Conv", ["y", "w"], ["c"], "c"), h.make_node("Relu", ["c"], ["y"], "loop")],
          "node 'c' \\(Conv\\) reads 'y', which no earlier node.*no cycles"),
         ([h.make_node("Resize", ["x", "", "s"], ["y"], "half")], "scales spatial axis 0 by 0.5"),
+        ([h.make_node("Resize", ["x", "", "nan"], ["y"], "nan")], "scales spatial axis 0 by nan"),
+        ([h.make_node("Resize", ["x", "", "inf"], ["y"], "inf")], "scales spatial axis 1 by inf"),
         ([h.make_node("Pad", ["x", "p"], ["y"], "mirror", mode="reflect")], "pads in 'reflect' mode"),
         ([h.make_node("Slice", ["x", "b", "e", "a"], ["y"], "first")], "keeps \\[0:4\\] of spatial axis 1"),
         ([h.make_node("Shape", ["x"], ["sh"], "shape"), h.make_node("Cast", ["sh"], ["f"], "cast", to=1),
           h.make_node("Resize", ["x", "", "f"], ["y"], "dyn")], "takes its scales from 'f', computed at run time"),
         ([h.make_node("Add", ["x", "plane"], ["y"], "plus")], "constant 'plane' of shape \\[1, 1, 5, 5\\]"),
     ]
-    consts = weight + [_tensor(onnx, "s", [1, 1, 0.5, 1]), _tensor(onnx, "p", [0, 0, 1, 1, 0, 0, 1, 1], "int64"),
+    consts = weight + [_tensor(onnx, "s", [1, 1, 0.5, 1]), _tensor(onnx, "nan", [1, 1, float("nan"), 1]),
+                       _tensor(onnx, "inf", [1, 1, 2, float("inf")]), _tensor(onnx, "p", [0, 0, 1, 1, 0, 0, 1, 1], "int64"),
                        _tensor(onnx, "b", [0], "int64"), _tensor(onnx, "e", [4], "int64"),
                        _tensor(onnx, "a", [3], "int64"), _weight(onnx, "plane", (1, 1, 5, 5))]
     for nodes, message in cases:
@@ -920,3 +923,18 @@ def test_fixture_module_sizes_equal_trace(torch, path):
             failed = case["failed_in"]
             assert result.failure.node == failed if failed in net.by_name else net.by_name[
                 result.failure.node].op in ("concat", "add")
+
+
+@pytest.mark.parametrize("bad", [[2.5, 2], [float("nan"), 2], "a", 0, True, [1e400, 2]])
+def test_keras_numbers_that_are_not_whole_are_one_sentence(bad):
+    """JSON holds floats, NaN, strings and booleans where Keras wrote ints: the model's own check, said of the
+    layer, never an internal error."""
+    import copy
+
+    config = json.loads(zipfile.ZipFile(FIXTURES / "pix2pix.keras").read("config.json"))
+    broken = copy.deepcopy(config)
+    layer = next(x for x in broken["config"]["layers"] if x["config"]["name"] == "down1_conv")
+    layer["config"]["strides"] = bad
+    with pytest.raises(ParameterError) as caught:
+        from_keras_config(broken, "pix2pix.keras")
+    assert one_sentence(caught.value).startswith("pix2pix.keras: layer 'down1_conv' (Conv2D): strides=")

@@ -165,8 +165,10 @@ def test_numbered_places_the_stable_labels_once_each_with_the_prefix():
 
 
 def test_bad_label_prefix_and_language_are_one_sentence():
-    message = error("latex", "--in", 2, "--k", 3, "--label-prefix", "a}b")
+    message = error("latex", "--in", 2, "--k", 3, "--numbered", "--label-prefix", "a}b")
     assert "label prefix" in message and message.count("\n") == 0
+    assert "add --numbered" in error("latex", "--in", 2, "--k", 3, "--label-prefix", "up1:")
+    assert "\\tag only" in error("latex", "--in", 2, "--k", 3, "--numbered", "--markdown", "--label-prefix", "up1:")
     message = error("latex", "--in", 2, "--k", 3, "--lang", "fr")
     assert "'fr' is not supported" in message and "en (English)" in message and "zh (Chinese)" in message
     assert "--latex or --markdown" in error("derive", "size", "--in", 2, "--k", 3, "--lang", "zh")

@@ -33,7 +33,8 @@ def animate(input_size, kernel_size, stride, padding, output_padding, dilation, 
     from .. import animate as drawing
 
     if gallery is not None:
-        if output is not None or input_size is not None or kernel_size is not None:
+        layer_flags = (stride, padding, output_padding, dilation) != ((1,), (0,), (0,), (1,)) or ndim is not None
+        if output is not None or input_size is not None or kernel_size is not None or layer_flags:
             raise ParameterError("--gallery draws its own layers into a folder, it takes no layer and no --output; "
                                  "give either --gallery DIR or the layer with -o FILE")
         _announce(write_files(_gallery_files(drawing, gallery, fps, dpi)), f"{len(GALLERY)} figures")
@@ -47,7 +48,8 @@ def animate(input_size, kernel_size, stride, padding, output_padding, dilation, 
     drawing.format_of(output)  # a wrong extension is said before the layer is even read
     layer = layer_from(ndim, input_size, kernel_size, stride, padding, output_padding, dilation)
     files = write_files(drawing.render(layer, view, output, dpi=dpi, fps=fps))
-    _announce(files, f"{frame_count(layer, view)} frames, {view} view")
+    count = frame_count(layer, view)
+    _announce(files, f"{count} frame{'' if count == 1 else 's'}, {view} view")
 
 
 def _announce(paths: list, what: str) -> None:

@@ -1,7 +1,8 @@
 """``tconvcalc net``: a whole network - its sizes for one input, its domain, and the fix.
 
 A network that does not run at the given size is an answer, not bad input: the trace shows where it
-stops and the command exits 1, as ``check`` does on a failure, so scripts notice.
+stops and the command exits 1, as ``check`` does on a failure, so scripts notice; so does ``--fix --out``
+when no output_padding change gives the output asked for.
 """
 
 from __future__ import annotations
@@ -70,7 +71,10 @@ def net(model, input_size, domain, fix, output_size, upto, as_latex, markdown, k
     if fix:
         from ..reports.net import fix_report
 
-        emit(fix_report(model, input_size, factory_kwargs, output_size), as_json, render_fix)
+        report = fix_report(model, input_size, factory_kwargs, output_size)
+        emit(report, as_json, render_fix)
+        if report.reached is False:  # the output asked for is out of output_padding's reach: scripts notice
+            sys.exit(1)
         return
     from ..reports.net import trace_report
 

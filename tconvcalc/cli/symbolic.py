@@ -94,6 +94,7 @@ def latex(input_size, kernel_size, stride, padding, output_padding, dilation, nd
         raise ParameterError("--pdf and --markdown both set, a PDF is compiled from LaTeX; drop --markdown")
     if pdf and output is None:
         raise ParameterError("--pdf needs -o FILE, the PDF is written next to the .tex; add e.g. -o notes.tex")
+    _check_labels(markdown, numbered, label_prefix)
     layer = layer_from(ndim, input_size, kernel_size, stride, padding, output_padding, dilation)
     chosen = sections(what, figure)
     from ..reports.symbolic import LatexReport, notes
@@ -163,7 +164,19 @@ def _one_format(as_latex: bool, markdown: bool, lang: str = "en", numbered: bool
                                       ("--label-prefix", bool(label_prefix)), ("--verbose", verbose)) if value]
     if given and not (as_latex or markdown):
         raise ParameterError(f"{given[0]} shapes the notes, not the terminal view; add --latex or --markdown")
+    _check_labels(markdown, numbered, label_prefix)
     return {"lang": lang, "numbered": numbered, "label_prefix": label_prefix, "verbose": verbose}
+
+
+def _check_labels(markdown: bool, numbered: bool, label_prefix: str) -> None:
+    """--label-prefix prefixes the labels --numbered writes in LaTeX: alone, or in Markdown (numbered with \\tag,
+    no labels), it would change nothing."""
+    if label_prefix and not numbered:
+        raise ParameterError("--label-prefix prefixes the labels of --numbered, and nothing is numbered; add "
+                             "--numbered")
+    if label_prefix and markdown:
+        raise ParameterError("--label-prefix prefixes LaTeX labels, and Markdown numbers equations with \\tag "
+                             "only; drop --label-prefix, or write LaTeX")
 
 
 def _derive_command(name: str, help_text: str):

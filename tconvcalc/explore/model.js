@@ -310,6 +310,16 @@ const TconvModel = (() => {
     }
   }
 
+  // Fields below 2**53 can still multiply past it ((i-1)*s): the sizes would be rounded, and a loop over
+  // n..n+2 would never end (n + 1 === n), so such a layer gets the page's own sentence, as a large field does.
+  function checkExact(axis) {
+    const reach = axis.full + 2 * (axis.s + axis.span + Math.abs(axis.b) + Math.abs(axis.e) + 2);
+    if (!Number.isSafeInteger(reach) || !Number.isSafeInteger(axis.i * axis.s)) {
+      throw new ParameterError("the layer's full scatter has more samples than the page computes exactly " +
+                               "(2**53 - 1), it counts with JavaScript numbers; use tconvcalc shape for this layer");
+    }
+  }
+
   // fields: one {input_size: text, ...} per axis.  Returns {error} or everything the page shows.
   function explore(fields) {
     let params, axes;
@@ -321,6 +331,7 @@ const TconvModel = (() => {
       });
       axes = params.map(v => axisFromPytorch(v.input_size, v.kernel_size, v.stride, v.padding, v.output_padding,
                                              v.dilation));
+      axes.forEach(checkExact);
     } catch (error) {
       if (error instanceof ParameterError) return { error: error.message };
       throw error;

@@ -20,6 +20,7 @@ import zipfile
 from pathlib import Path
 
 from ..errors import ParameterError
+from ..spec import check_at_least
 from .build import Builder, Value, merge_elementwise, refuse, transposed_axes
 from .graph import INPUT, Network
 
@@ -296,7 +297,15 @@ class _KerasReader:
             values *= self.ndim
         if len(values) != self.ndim:
             raise self.fail(name, kind, f"has {field}={value!r}, not one value per spatial axis ({self.ndim})")
-        return values
+        return [self.checked(name, kind, field, v, 1) for v in values]
+
+    def checked(self, name: str, kind: str, field: str, value, low: int) -> int:
+        """A whole number ≥ ``low`` from the config (JSON may hold 2.5, true, "a", NaN): the model's check,
+        said of this layer."""
+        try:
+            return check_at_least(field, value, low)
+        except ParameterError as error:
+            raise ParameterError(f"{self.source}: layer {name!r} ({kind}): {error}") from None
 
     def layer_ConvD(self, name: str, kind: str, config: dict, source: Value) -> Value:
         k = self.per_axis(name, kind, "kernel_size", config.get("kernel_size"))
@@ -361,8 +370,13 @@ class _KerasReader:
         return self.builder.layer(name, "upsample", source, [{"r": v} for v in r], kind, source.channels)
 
     def _pairs(self, name: str, kind: str, field: str, value) -> list[tuple[int, int]]:
-        """Keras's cropping/padding: an int, one int per axis, or a (before, after) pair per axis (1-D: one pair)."""
-        if isinstance(value, int):
+        """Keras's cropping/padding: an int, one int per axis, or a (before, after) pair per axis (1-D: one pair),
+        each a whole number ≥ 0."""
+        pairs = self._pair_shape(name, kind, field, value)
+        return [tuple(self.checked(name, kind, field, v, 0) for v in pair) for pair in pairs]
+
+    def _pair_shape(self, name: str, kind: str, field: str, value) -> list[tuple]:
+        if not isinstance(value, (list, tuple)):  # one number for every side (checked by the caller)
             return [(value, value)] * self.ndim
         value = list(value)
         if self.ndim == 1 and len(value) == 2 and all(isinstance(v, int) for v in value):

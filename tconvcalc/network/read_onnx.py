@@ -16,6 +16,7 @@ What the three readers share (:class:`~tconvcalc.network.build.Builder` and frie
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from ..errors import NotInstalledError, ParameterError
@@ -463,7 +464,7 @@ class _OnnxReader:
         factors = []
         for axis in range(2, self.rank):
             scale = float(scales.get(axis, 1))
-            if scale < 1 or scale != int(scale):
+            if not math.isfinite(scale) or scale < 1 or scale != int(scale):  # NaN and inf are no factor
                 raise self.fail(node, f"scales spatial axis {axis - 2} by {scale:g}, tconvcalc follows integer "
                                       f"scales ≥ 1 (floor(n·{scale:g}) is not one of its size rules)")
             factors.append(int(scale))

@@ -179,15 +179,15 @@ def derive_ambiguity(layer: Layer) -> Derivation:
         ranges.append([shared[0], shared[-1]])
         # The table's rows, and the sizes checked: all of them, or the first and last of a long run.
         ops = output_padding_range(axis.i, axis.k, axis.s, values[P], axis.d)
-        for op in (ops[j] for j in sample_rows(len(ops), values[OP] - ops.start)):
+        for op in (ops[j] for j in sample_rows(range_count(ops), values[OP] - ops.start)):
             size = int(o.xreplace({**values, OP: op}))
             back = int(conv.xreplace({**values, N: size}))
             rows.append({"axis": n_axis, "output_padding": op, "output_size": size, "conv_output_size": back,
                          "inverts": back == axis.i, "chosen": op == values[OP]})
-        for n in (shared[j] for j in sample_rows(len(shared))):
+        for n in (shared[j] for j in sample_rows(range_count(shared))):
             lefts.append(conv.xreplace({**values, N: n}))
             rights.append(sp.Integer(axis.i))
-        checked, total = checked + min(len(shared), MAX_ROWS), total + len(shared)
+        checked, total = checked + min(range_count(shared), MAX_ROWS), total + range_count(shared)
     # In general: at n = n_0 + t the floor's argument is i − 1 + t/s, and 0 ≤ t/s < 1 for 0 ≤ t < s.
     t = sp.Symbol("t", integer=True, nonnegative=True)
     der.proofs.append(prove_equal("for all i, k, s, p, d and 0 ≤ t < s, the convolution of n = n_0 + t has floor "

@@ -179,7 +179,11 @@ def _render_target(report, console: Console, size: str) -> None:
         else:
             console.print(Text(f"✗ no output_padding change gives {target} at {size}", style="yellow"))
         return
-    _render_changes(report, console, f"for {target} from {size}, change output_padding (PyTorch):")
+    if report.reached or report.output_size is None:
+        heading = f"for {target} from {size}, change output_padding (PyTorch):"
+    else:
+        heading = f"{target} is out of reach; the nearest output, {axes_text(report.output_size)}, needs (PyTorch):"
+    _render_changes(report, console, heading)
     if report.reached:
         console.print(Text(f"✓ with these changes {size} gives {target}", style="green"))
     elif report.output_size is None:
