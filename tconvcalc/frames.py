@@ -102,8 +102,8 @@ def longest_side(axis: Axis, view: str, padding: tuple[int, int] | None = None) 
     if view == "scatter":
         start, stop = axis.scatter_extent
         return max(axis.i, axis.k, stop - start)
-    if view == "direct":  # the zero-inserted, padded input: o + d(k-1) cells
-        return max(axis.o + axis.reach, axis.k)
+    if view == "direct":  # the zero-inserted, padded input
+        return max(axis.padded_length, axis.k)
     if view == "phases":
         return max(axis.i, axis.k, axis.o)
     start, stop = _conv_span(axis, padding)

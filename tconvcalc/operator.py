@@ -96,9 +96,9 @@ def column_pairs(axis: Axis, m: int) -> list[tuple[int, int]]:
 def zero_insertion_cells(axis: Axis) -> list[str]:
     """Each cell of the zero-inserted, padded input of the equivalent stride-1 convolution:
     ``'x'`` an input sample, ``'zero'`` an inserted zero, ``'pad'`` padding (conv_arithmetic's figures)."""
-    before, after = axis.zero_insertion_pads
+    before = axis.zero_insertion_pads[0]
     kinds = []
-    for t in range(axis.stretched + before + after):
+    for t in range(axis.padded_length):
         u = t - before
         kinds.append("pad" if not 0 <= u < axis.stretched else ("x" if u % axis.s == 0 else "zero"))
     return kinds
@@ -148,8 +148,7 @@ def figure_axes(layer: Layer) -> tuple[Axis | None, Axis]:
         raise ParameterError(f"the figure draws 1-D and 2-D layers but this one is {layer.ndim}-D, a page shows "
                              f"two axes; draw one or two of its axes, or leave the figure out")
     for axis in layer.axes:
-        before, after = axis.zero_insertion_pads
-        longest = max(axis.i, axis.o, axis.span, axis.stretched + before + after)
+        longest = max(axis.i, axis.o, axis.span, axis.padded_length)
         if longest > MAX_FIGURE_CELLS:
             raise ParameterError(f"the figure's grid would be {longest} cells along an axis, more than the "
                                  f"{MAX_FIGURE_CELLS} a page shows legibly; draw a smaller layer or leave the "

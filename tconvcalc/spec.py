@@ -288,6 +288,17 @@ class Axis(namedtuple("Axis", "i k s d b e", defaults=(1, 1, 0, 0))):
         return self.reach - self.b, self.reach - self.e
 
     @property
+    def padded_length(self) -> int:
+        """Length of the zero-inserted, padded input of the equivalent stride-1 convolution: the stretched
+        input and its zero-insertion pads, which the kernel's span covers exactly ``o`` times.
+
+        >>> axis = Axis.from_pytorch(3, 3, s=2, p=1, op=1)
+        >>> axis.padded_length, axis.o + axis.reach
+        (8, 8)
+        """
+        return self.stretched + sum(self.zero_insertion_pads)
+
+    @property
     def uncropped(self) -> "Axis":
         """The same layer with no crop: its output is the whole full scatter, cropped border included."""
         return self._replace(b=0, e=0)

@@ -340,7 +340,7 @@ def _prove_zero_insertion() -> list[Proof]:
     o, _ = general_output_size()
     pytorch = {B: P, E: P - OP}
     # the stride-1 convolution's output count (the model's conv_count) over the padded stretched input
-    size = conv_count(axis.stretched + sum(axis.zero_insertion_pads), K, 1, D)
+    size = conv_count(axis.padded_length, K, 1, D)
     reads = _stretched_position(axis, scatter_index(axis, N, A), K - 1 - A)
     return [
         prove_equal("o' equals the transposed convolution's o for all i, k, s, p, op, d",
