@@ -8,7 +8,9 @@ from the environment when it loads, so it is set here before NumPy is imported. 
 in alternating rounds (so a noisy neighbour slows both alike) and the fastest run of each is kept.
 Prints the CPU and the kernel set NumPy's OpenBLAS runs, the time of each implementation, the ratio
 ours / PyTorch's, the geometric mean, and the peak memory of the fast route (tracemalloc, NumPy's
-allocations, work buffers included) against output + GEMM buffer.  The *bound* is the layer's
+allocations, work buffers included) against output + GEMM buffer.  *GEMMs* replays the fast route's own
+GEMM calls alone (the very operands and output buffers one call passed to ``np.matmul``), timed in the
+same rounds: what the route would take if its copies, writes and planning cost nothing.  The *bound* is the layer's
 multiply-adds (every real input-tap pair once) at the speed NumPy's BLAS reaches on a large square
 GEMM in the same run: no route made of that BLAS's GEMMs can beat it.  A naive d2l-style loop over
 input positions is timed too, as the slow reference.  Three layers run again at batch 16.
@@ -21,7 +23,8 @@ training loop sees.
 
 ``--openblas-coretype`` sets ``OPENBLAS_CORETYPE`` before NumPy loads: OpenBLAS 0.3.31, the one in
 NumPy 2.4's wheels, does not recognise AMD Zen 5 and runs its AVX2 (Haswell) kernels there, at
-half the AVX-512 speed oneDNN gets from the same cores (OpenBLAS issue #6029, fixed in #6033);
+half the AVX-512 speed oneDNN gets from the same cores (OpenBLAS issue #6029, fix merged in #6033;
+the newest OpenBLAS wheel on PyPI, scipy-openblas32 0.3.34.481.3, still picks Haswell on such a machine);
 ``--openblas-coretype SkylakeX`` gives it the AVX-512 kernels the machine has.
 """
 
@@ -68,6 +71,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
+from unittest import mock  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -159,6 +163,20 @@ def reference_gemm(dtype: np.dtype):
     return (lambda: np.matmul(a, a, out=out)), 1024 ** 3
 
 
+def recorded_gemms(call):
+    """A function that repeats the GEMMs one ``call`` of the fast route makes, on the very arrays it
+    passed to ``np.matmul`` (its work buffers are kept between calls), and nothing else."""
+    calls, matmul = [], np.matmul
+
+    def record(a, b, out=None, **kwargs):
+        calls.append((a, b, out))
+        return matmul(a, b, out=out, **kwargs)
+
+    with mock.patch.object(np, "matmul", record):
+        call()
+    return lambda: [matmul(a, b, out=out) for a, b, out in calls]
+
+
 def naive(x, w, stride, padding, output_padding):
     """d2l's trans_conv: for every input position, add input × kernel into the output, then crop."""
     n, _, *size = x.shape
@@ -192,7 +210,8 @@ def main() -> None:
     print(f"threads={ARGS.threads} batch={ARGS.batch} dtype={dtype} numpy {np.__version__}, {peer}; "
           f"freed memory {'kept' if STEADY_MEMORY else 'returned'}; "
           f"fastest of {5 * ARGS.rounds} runs, in alternating rounds\n")
-    header = (f"{'layer':36} {'ours ms':>9} {'torch ms':>9} {'ratio':>6} {'bound ms':>9} {'bound':>6} "
+    header = (f"{'layer':36} {'ours ms':>9} {'torch ms':>9} {'ratio':>6} {'GEMMs ms':>9} {'GEMMs':>6} "
+              f"{'bound ms':>9} {'bound':>6} "
               f"{'naive ms':>9} {'peak MiB':>9} {'out+GEMM':>9} {'mem':>5}")
     if avx512_unused(core):
         print(f"note: this CPU has AVX-512 but OpenBLAS runs its {core} kernels (AVX2, half the width); "
@@ -207,17 +226,18 @@ def main() -> None:
         layer = Layer.from_pytorch(size, k, s, p, op, d)
         ours_fn = lambda: numeric.conv_transpose(x, w, None, s, p, op, 1, d)  # noqa: E731
         result = ours_fn()
+        gemms_fn = recorded_gemms(ours_fn)
         if torch is not None:
             tx, tw = torch.from_numpy(x), torch.from_numpy(w)
             conv = getattr(F, f"conv_transpose{nd}d")
             with torch.no_grad():
-                ours, theirs, gemm_time = timed([ours_fn, lambda: conv(tx, tw, None, s, p, op, 1, d), reference],
-                                                ARGS.rounds)
+                ours, theirs, gemms, gemm_time = timed(
+                    [ours_fn, lambda: conv(tx, tw, None, s, p, op, 1, d), gemms_fn, reference], ARGS.rounds)
                 expected = conv(tx, tw, None, s, p, op, 1, d).numpy()
             scale = float(np.abs(expected).max())
             assert np.abs(result - expected).max() <= 1e-4 * scale, f"{name}: results differ from PyTorch"
         else:
-            (ours, gemm_time), theirs = timed([ours_fn, reference], ARGS.rounds), None
+            (ours, gemms, gemm_time), theirs = timed([ours_fn, gemms_fn, reference], ARGS.rounds), None
         reference_time = min(reference_time, gemm_time)
         if ARGS.no_naive or d != 1:
             naive_text = f"{'—':>9}"
@@ -232,28 +252,32 @@ def main() -> None:
         budget = result.nbytes + gemm
         memories.append(peak / budget)
         macs = x.shape[0] * c_in * c_out * nnz(layer.axes)  # every real (input, tap) pair, once
-        rows.append((name, ours, theirs, macs, naive_text, peak, budget))
+        rows.append((name, ours, theirs, gemms, macs, naive_text, peak, budget))
     rate = reference_macs / reference_time
     print(f"NumPy's BLAS on a 1024³ GEMM: {2 * rate / 1e9:.0f} GFLOP/s (fastest run); bound: the layer's "
           f"multiply-adds at that speed, and that over PyTorch's time\n")
     print(header)
     print("-" * len(header))
-    ratios, bounds = [], []
-    for name, ours, theirs, macs, naive_text, peak, budget in rows:
+    ratios, gemm_ratios, bounds = [], [], []
+    for name, ours, theirs, gemms, macs, naive_text, peak, budget in rows:
         bound = macs / rate
         if theirs is not None:
             ratios.append(ours / theirs)
+            gemm_ratios.append(gemms / theirs)
             bounds.append(bound / theirs)
-            theirs_text, ratio_text, bound_text = f"{theirs * 1e3:9.2f}", f"{ours / theirs:5.2f}×", \
-                f"{bound / theirs:5.2f}×"
+            theirs_text, ratio_text, gemms_text, bound_text = (f"{theirs * 1e3:9.2f}", f"{ours / theirs:5.2f}×",
+                                                               f"{gemms / theirs:5.2f}×", f"{bound / theirs:5.2f}×")
         else:
-            theirs_text, ratio_text, bound_text = f"{'—':>9}", f"{'—':>6}", f"{'—':>6}"
-        print(f"{name:36} {ours * 1e3:9.2f} {theirs_text} {ratio_text} {bound * 1e3:9.2f} {bound_text} "
+            theirs_text, ratio_text, gemms_text, bound_text = f"{'—':>9}", f"{'—':>6}", f"{'—':>6}", f"{'—':>6}"
+        print(f"{name:36} {ours * 1e3:9.2f} {theirs_text} {ratio_text} {gemms * 1e3:9.2f} {gemms_text} "
+              f"{bound * 1e3:9.2f} {bound_text} "
               f"{naive_text} {peak / 2**20:9.2f} {budget / 2**20:9.2f} {peak / budget:4.2f}×")
     print()
     if ratios:
         geo = float(np.exp(np.mean(np.log(ratios))))
         print(f"geometric mean ours/PyTorch: {geo:.2f}×   worst: {max(ratios):.2f}×   best: {min(ratios):.2f}×")
+        print(f"GEMMs alone / PyTorch: geometric mean {float(np.exp(np.mean(np.log(gemm_ratios)))):.2f}×   "
+              f"worst: {max(gemm_ratios):.2f}× (the fast route's own GEMM calls, replayed with nothing else)")
         print(f"bound / PyTorch: geometric mean {float(np.exp(np.mean(np.log(bounds)))):.2f}×   "
               f"worst: {max(bounds):.2f}× (no route made of this BLAS's GEMMs gets below its bound)")
     print(f"peak memory / (output + GEMM buffer): worst {max(memories):.2f}×")
