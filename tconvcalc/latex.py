@@ -304,8 +304,10 @@ class MarkdownWriter(LatexWriter):
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]], caption: str = "",
               align: str | None = None) -> None:
-        lines = ([f"*{caption}*", ""] if caption else []) + ["| " + " | ".join(headers) + " |",
-                                                            "|" + "---:|" * len(headers)]
+        # LaTeX's column types as Markdown's alignment: numbers right, prose (l, p{…}) left
+        columns = re.findall(r"[lcr]|p\{[^}]*\}", align) if align else ["r"] * len(headers)
+        rule = "|" + "".join({"l": ":---|", "c": ":---:|"}.get(c, "---:|" if c == "r" else ":---|") for c in columns)
+        lines = ([f"*{caption}*", ""] if caption else []) + ["| " + " | ".join(headers) + " |", rule]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         self.parts.append("\n".join(lines) + "\n")
 

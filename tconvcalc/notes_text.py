@@ -169,6 +169,48 @@ EN = {
     "rel.12": r"transpose of zero padding, non-unit strides, $s \mid i + 2p - k$",
     "rel.13": r"transpose of zero padding, non-unit strides, any $i$: $a = (i + 2p - k) \bmod s$ extra zeros",
     "rel.14": "dilated convolution",
+    # --- a network's domain (net --domain) ---
+    "title.net_domain": "The input sizes «network» accepts«where»",
+    "net.along": " along axis «n»",
+    "net.along_all": " along every axis (each has the same layers and sizes)",
+    "net.rules": "Each layer maps the size $n$ it receives to the size $m$ it passes on:",
+    "net.head.layer": "Layer",
+    "net.head.op": "Operation",
+    "net.head.rule": "Size rule",
+    "net.rules.caption": "The layers' size rules",
+    "net.ceil": "(one less when that last window would start in the right padding: PyTorch's `ceil_mode`)",
+    "net.more": "… and «count» more layer rules of the same kinds.",
+    "net.period": ("Every division (a stride, a downscale factor) multiplies along a path, and the paths combine by "
+                   "their least common multiple, so the sizes repeat with period"),
+    "net.classes": ("Write each size in its residue class. On each class every layer's size is affine in $t$ "
+                    "(proved below), so a class runs from some $t$ on, at one $t$ only, or never:"),
+    "net.classes_plain": ("No layer divides the size, so every layer's size is affine in $t$, and the sizes run "
+                          "from some $t$ on, at one $t$ only, or never:"),
+    "net.head.residue": "$r$",
+    "net.head.outcome": "Outcome",
+    "net.classes.caption": r"The residue classes $n = «form»$, $1 \le r \le «p»$",
+    "net.stop": "stops at `«node»`: «reason»",
+    "net.from": r"runs for every $t \ge «t»$",
+    "net.at": "runs for $t = «t»$ only",
+    "net.merges": "; every merge's inputs are equal («sizes»)",
+    "net.sampled": "The first and last of «count» runs of classes are shown.",
+    "net.box": "Accepted sizes",
+    "net.box.lead": "The network runs exactly at",
+    "net.class": r"every $n \equiv «residue» \pmod{«modulus»}$ from $«first»$ on",
+    "net.points": "and at the single sizes «points»",
+    "net.none": "No input size runs«where».",
+    "proof.net_floor": ("$«formula»$ for all integers $t$, $c$ with $P = «p»$ and $s \\in \\{«divisors»\\}$, so on each "
+                        "class every layer's size is affine in $t$"),
+    "net.checked": ("*Check.* The plain size rules accept exactly these sizes at every $n$ from $«first»$ to "
+                    "$«last»$ (the last threshold and one period more)."),
+    "net.not_checked": ("**NOT checked:** the plain size rules disagree with these sizes somewhere between $n = «first»$ "
+                        "and $n = «last»$."),
+    "why.kernel": "the padded input is shorter than the dilated kernel ($«span»$)",
+    "why.fixed": "the requested `output_shape` is larger than the layer can produce",
+    "why.multiple": "the size is not a multiple of the downscale factor $«r»$",
+    "why.empty": "it has no output left (a size must be at least $1$)",
+    "why.merge": "its inputs have different sizes, $«first»$ and $«second»$",
+    "why.below": "its inputs agree only below the sizes where the layers run",
 }
 
 ZH = {
@@ -296,6 +338,46 @@ ZH = {
     "rel.12": r"零填充、非单位步长卷积的转置，$s \mid i + 2p - k$",
     "rel.13": r"零填充、非单位步长卷积的转置，任意 $i$：多出 $a = (i + 2p - k) \bmod s$ 个零",
     "rel.14": "膨胀卷积",
+    # --- 网络的定义域（net --domain）---
+    "title.net_domain": "«network» «where»接受的输入尺寸",
+    "net.along": "沿第 «n» 轴",
+    "net.along_all": "沿每个轴（各轴的层与尺寸相同）",
+    "net.rules": "每一层把它收到的尺寸 $n$ 映射为它输出的尺寸 $m$：",
+    "net.head.layer": "层",
+    "net.head.op": "运算",
+    "net.head.rule": "尺寸规则",
+    "net.rules.caption": "各层的尺寸规则",
+    "net.ceil": "（若最后一个窗口会从右侧填充中开始，则再少 1：PyTorch 的 `ceil_mode`）",
+    "net.more": "……另有 «count» 条同类的层规则。",
+    "net.period": "每次除法（步长、下采样因子）沿路径相乘，各路径再取最小公倍数，因此尺寸以如下周期重复：",
+    "net.classes": ("把每个尺寸写进它的剩余类。在每个类上各层的尺寸都是 $t$ 的仿射函数（证明见下），所以一个类"
+                    "要么从某个 $t$ 起都能运行，要么只在一个 $t$ 运行，要么从不运行："),
+    "net.classes_plain": "没有层对尺寸做除法，所以各层的尺寸都是 $t$ 的仿射函数，尺寸要么从某个 $t$ 起都能运行，要么只在一个 $t$ 运行，要么从不运行：",
+    "net.head.residue": "$r$",
+    "net.head.outcome": "结果",
+    "net.classes.caption": r"剩余类 $n = «form»$，$1 \le r \le «p»$",
+    "net.stop": "在 `«node»` 处停止：«reason»",
+    "net.from": r"对每个 $t \ge «t»$ 都能运行",
+    "net.at": "只在 $t = «t»$ 时运行",
+    "net.merges": "；每个合并的输入尺寸相等（«sizes»）",
+    "net.sampled": "只列出 «count» 组类中的首尾几组。",
+    "net.box": "可接受的尺寸",
+    "net.box.lead": "该网络恰好在以下尺寸运行",
+    "net.class": r"从 $«first»$ 起每个 $n \equiv «residue» \pmod{«modulus»}$",
+    "net.points": "以及单个尺寸 «points»",
+    "net.none": "«where»没有可运行的输入尺寸。",
+    "proof.net_floor": ("对所有整数 $t$、$c$，当 $P = «p»$、$s \\in \\{«divisors»\\}$ 时 $«formula»$，因此在每个类上"
+                        "各层的尺寸都是 $t$ 的仿射函数"),
+    "net.checked": ("*检验.* 在 $n = «first»$ 到 $«last»$ 的每个尺寸上（最后一个阈值再加一个周期），逐层的尺寸规则"
+                    "恰好接受这些尺寸。"),
+    "net.not_checked": ("**检验未通过（NOT checked）：**在 $n = «first»$ 到 $«last»$ 之间，逐层的尺寸规则与这些尺寸"
+                        "不一致。"),
+    "why.kernel": "填充后的输入比膨胀后的卷积核（$«span»$）短",
+    "why.fixed": "所要求的 `output_shape` 大于该层能产生的尺寸",
+    "why.multiple": "尺寸不是下采样因子 $«r»$ 的倍数",
+    "why.empty": "没有剩下的输出（尺寸至少为 $1$）",
+    "why.merge": "其输入尺寸不同：$«first»$ 与 $«second»$",
+    "why.below": "其输入只在各层能运行的尺寸以下才相等",
 }
 
 CATALOGUES = {"en": EN, "zh": ZH}

@@ -13,7 +13,7 @@ import sys
 import click
 
 from ..errors import ParameterError
-from .options import AXIS, json_option, markdown_option
+from .options import AXIS, json_option, markdown_option, notes_format, notes_options
 from .output import echo_text, emit
 
 
@@ -43,28 +43,35 @@ def _kwargs(text: str | None) -> dict:
               help="with --domain and --json: list every accepted size from 1 to N per axis")
 @click.option("--latex", "as_latex", is_flag=True, help="with --domain: the derivation as LaTeX")
 @markdown_option
+@notes_options
 @click.option("--kwargs", "kwargs", default=None, metavar="JSON", help="keyword arguments for a PyTorch factory")
 @json_option
-def net(model, input_size, domain, fix, output_size, upto, as_latex, markdown, kwargs, as_json):
+def net(model, input_size, domain, fix, output_size, upto, as_latex, markdown, lang, numbered, label_prefix, verbose,
+        kwargs, as_json):
     """A whole network (spec, ONNX, Keras or PyTorch): sizes per layer, the sizes it accepts, the fix."""
     factory_kwargs = _kwargs(kwargs)
     if domain and fix:
         raise ParameterError("--domain and --fix both set, they are two answers; ask for one of them")
     if (as_latex or markdown) and not domain:
         raise ParameterError("--latex/--markdown typeset the domain's derivation; add --domain")
-    if as_latex and markdown:
-        raise ParameterError("--latex and --markdown both set, a derivation is printed one way; keep one of them")
+    options = notes_format(as_latex, markdown, lang, numbered, label_prefix, verbose)
     if output_size is not None and not fix:
         raise ParameterError("--out is the output size --fix aims for; add --fix")
     if upto is not None and not domain:
         raise ParameterError("--upto lists the accepted sizes of the domain; add --domain")
+    if upto is not None and (as_latex or markdown):
+        raise ParameterError("--upto lists the accepted sizes in the report, and the notes describe them by their "
+                             "classes; drop --upto, or --latex/--markdown")
     from .views.net import render_domain, render_fix, render_trace
 
     if domain:
         from ..reports.net import domain_report, domain_text
 
         if as_latex or markdown:
-            echo_text(domain_text(model, markdown, factory_kwargs))
+            report = domain_text(model, markdown, factory_kwargs, **options)
+            emit(report, as_json, lambda r, console: echo_text(r.text))
+            if not report.proved:
+                sys.exit(1)
             return
         emit(domain_report(model, upto, factory_kwargs), as_json, render_domain)
         return

@@ -218,6 +218,33 @@ notes_options = _stack(
 )
 
 
+def notes_format(as_latex: bool, markdown: bool, lang: str = "en", numbered: bool = False, label_prefix: str = "",
+                verbose: bool = False) -> dict:
+    """The notes' options, checked: they shape --latex/--markdown only (the terminal view is English)."""
+    from ..notes_text import check_language
+
+    if as_latex and markdown:
+        raise ParameterError("--latex and --markdown both set, a derivation is printed one way; keep one of them")
+    check_language(lang)
+    given = [name for name, value in (("--lang", lang != "en"), ("--numbered", numbered),
+                                      ("--label-prefix", bool(label_prefix)), ("--verbose", verbose)) if value]
+    if given and not (as_latex or markdown):
+        raise ParameterError(f"{given[0]} shapes the notes, not the terminal view; add --latex or --markdown")
+    check_labels(markdown, numbered, label_prefix)
+    return {"lang": lang, "numbered": numbered, "label_prefix": label_prefix, "verbose": verbose}
+
+
+def check_labels(markdown: bool, numbered: bool, label_prefix: str) -> None:
+    """--label-prefix prefixes the labels --numbered writes in LaTeX: alone, or in Markdown (numbered with \\tag,
+    no labels), it would change nothing."""
+    if label_prefix and not numbered:
+        raise ParameterError("--label-prefix prefixes the labels of --numbered, and nothing is numbered; add "
+                             "--numbered")
+    if label_prefix and markdown:
+        raise ParameterError("--label-prefix prefixes LaTeX labels, and Markdown numbers equations with \\tag "
+                             "only; drop --label-prefix, or write LaTeX")
+
+
 def picture_options(required: bool = False):
     """--png/--svg; for a command whose only output is the picture, at least one is needed."""
     verb = "write" if required else "also write"

@@ -17,8 +17,9 @@ import click
 
 from ..errors import ParameterError
 from ..notes import SECTIONS, sections
-from .options import (channels_option, format_options, full_option, groups_option, json_option, layer_from,
-                      layer_options, markdown_option, ndim_option, notes_options, per_axis, symbol_option)
+from .options import (channels_option, check_labels, format_options, full_option, groups_option, json_option,
+                      layer_from, layer_options, markdown_option, ndim_option, notes_format, notes_options, per_axis,
+                      symbol_option)
 from .output import announce, echo_text, emit, write_files
 
 
@@ -94,7 +95,7 @@ def latex(input_size, kernel_size, stride, padding, output_padding, dilation, nd
         raise ParameterError("--pdf and --markdown both set, a PDF is compiled from LaTeX; drop --markdown")
     if pdf and output is None:
         raise ParameterError("--pdf needs -o FILE, the PDF is written next to the .tex; add e.g. -o notes.tex")
-    _check_labels(markdown, numbered, label_prefix)
+    check_labels(markdown, numbered, label_prefix)
     layer = layer_from(ndim, input_size, kernel_size, stride, padding, output_padding, dilation)
     chosen = sections(what, figure)
     from ..reports.symbolic import LatexReport, notes
@@ -152,33 +153,6 @@ DERIVE_COMMANDS = {
 }
 
 
-def _one_format(as_latex: bool, markdown: bool, lang: str = "en", numbered: bool = False, label_prefix: str = "",
-                verbose: bool = False) -> dict:
-    """The notes' options, checked: they shape --latex/--markdown only (the terminal view is English)."""
-    from ..notes_text import check_language
-
-    if as_latex and markdown:
-        raise ParameterError("--latex and --markdown both set, a derivation is printed one way; keep one of them")
-    check_language(lang)
-    given = [name for name, value in (("--lang", lang != "en"), ("--numbered", numbered),
-                                      ("--label-prefix", bool(label_prefix)), ("--verbose", verbose)) if value]
-    if given and not (as_latex or markdown):
-        raise ParameterError(f"{given[0]} shapes the notes, not the terminal view; add --latex or --markdown")
-    _check_labels(markdown, numbered, label_prefix)
-    return {"lang": lang, "numbered": numbered, "label_prefix": label_prefix, "verbose": verbose}
-
-
-def _check_labels(markdown: bool, numbered: bool, label_prefix: str) -> None:
-    """--label-prefix prefixes the labels --numbered writes in LaTeX: alone, or in Markdown (numbered with \\tag,
-    no labels), it would change nothing."""
-    if label_prefix and not numbered:
-        raise ParameterError("--label-prefix prefixes the labels of --numbered, and nothing is numbered; add "
-                             "--numbered")
-    if label_prefix and markdown:
-        raise ParameterError("--label-prefix prefixes LaTeX labels, and Markdown numbers equations with \\tag "
-                             "only; drop --label-prefix, or write LaTeX")
-
-
 def _derive_command(name: str, help_text: str):
     @click.command(name=name, help=help_text)
     @layer_options
@@ -189,7 +163,7 @@ def _derive_command(name: str, help_text: str):
     @lean
     def command(input_size, kernel_size, stride, padding, output_padding, dilation, ndim, as_latex, markdown,
                 lang, numbered, label_prefix, verbose, as_json):
-        options = _one_format(as_latex, markdown, lang, numbered, label_prefix, verbose)
+        options = notes_format(as_latex, markdown, lang, numbered, label_prefix, verbose)
         from ..reports.symbolic import derivation_report, derivation_text
         from .views.symbolic import render_derivation
 
@@ -225,7 +199,7 @@ for _name, _help in DERIVE_COMMANDS.items():
 @lean
 def relationships(as_latex, markdown, lang, numbered, label_prefix, verbose, as_json):
     """conv_arithmetic's relationships 1-14, each re-derived with its conditions."""
-    options = _one_format(as_latex, markdown, lang, numbered, label_prefix, verbose)
+    options = notes_format(as_latex, markdown, lang, numbered, label_prefix, verbose)
     from ..reports.symbolic import relationships_report, relationships_text
     from .views.symbolic import render_relationships
 

@@ -26,7 +26,7 @@ from ..errors import ParameterError, TconvcalcError
 from ..records import record
 from .affine import Affine
 from .graph import INPUT, Network, Stop, Stopper, walk
-from .ops import OPS
+from .ops import OPS, Reason
 
 Progression = record("Progression", "modulus residue first",
                      doc="The sizes first, first + modulus, first + 2·modulus, … (all ≡ residue mod modulus).")
@@ -76,7 +76,8 @@ class _ClassJudge:
                 continue
             gap, slope = other.b - base.b, base.a - other.a
             if slope == 0 or gap % slope or gap // slope < 0 or self.fixed_t not in (None, gap // slope):
-                raise Stop(node.name, f"its inputs have different sizes ({base} and {other})", None)
+                raise Stop(node.name, Reason("why.merge", f"its inputs have different sizes ({base} and {other})",
+                                             first=base, second=other), None)
             self.fixed_t = gap // slope
         return base
 
@@ -99,8 +100,8 @@ def classes(network: Network, axis: int, p: int | None = None) -> list[ClassResu
             stop = error
         fixed = judge.fixed_t
         if stop is None and fixed is not None and fixed < judge.first_t:
-            stop = Stop(fixed_merge(network, sizes), "its inputs agree only below the sizes where the layers run",
-                        None)
+            stop = Stop(fixed_merge(network, sizes), Reason("why.below", "its inputs agree only below the sizes "
+                                                                         "where the layers run"), None)
         results.append(ClassResult(r, None if stop else judge.first_t, None if stop else fixed,
                                    None if stop is None else (stop.node, stop.reason), sizes))
     return results
@@ -145,6 +146,19 @@ def axis_domain(network: Network, axis: int) -> AxisDomain:
 def domain(network: Network) -> tuple[AxisDomain, ...]:
     """Every axis's domain (axes are independent: each is derived with the others held where they run)."""
     return tuple(axis_domain(network, axis) for axis in range(network.ndim))
+
+
+def grouped(classes) -> list[tuple[int, int, list[int]]]:
+    """Accepted classes ``(modulus, residue, first)`` as people write them: ``(modulus, first t, residues)``,
+    the residues that start at the same ``t`` together (``n = 64t + r, r ∈ {0, …, 7}, t ≥ 1``).
+
+    >>> grouped([Progression(8, 0, 8), Progression(8, 1, 9), (8, 4, 4)])
+    [(8, 0, [4]), (8, 1, [0, 1])]
+    """
+    groups: dict = {}
+    for modulus, residue, first in classes:
+        groups.setdefault((modulus, (first - residue) // modulus), []).append(residue)
+    return [(modulus, start, sorted(residues)) for (modulus, start), residues in sorted(groups.items())]
 
 
 def accepts(found: AxisDomain, n: int) -> bool:

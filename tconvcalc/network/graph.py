@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from ..errors import ParameterError
-from .ops import OPS
+from .ops import OPS, Reason
 
 INPUT = "input"
 
@@ -135,6 +135,6 @@ def walk(network: Network, axis: int, size, judge, into: dict | None = None) -> 
         out, needs = op.size(incoming[0], node.axes[axis])
         for value, reason in needs:
             judge.need(node, value, reason)
-        judge.need(node, out - 1, "it has no output left (a size must be at least 1)")
+        judge.need(node, out - 1, Reason("why.empty", "it has no output left (a size must be at least 1)"))
         sizes[node.name] = out
     return sizes

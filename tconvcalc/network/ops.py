@@ -19,6 +19,21 @@ from collections import namedtuple
 
 from ..spec import ceil_div, conv_count, full_length, kernel_span, pool_count
 
+
+class Reason(str):
+    """Why a layer stops, as English words (the trace, the JSON) that also name their entry in the notes'
+    catalogue (:mod:`tconvcalc.notes_text`) and the values it fills in, so a note can say it in its own
+    language and typeset the values as math."""
+
+    key: str
+    args: dict
+
+    def __new__(cls, key: str, text: str, **args) -> "Reason":
+        reason = super().__new__(cls, text)
+        reason.key, reason.args = key, args
+        return reason
+
+
 # size(n, q) -> (output size, [(value that must be ≥ 0, why the layer fails otherwise)]);
 # divisor(q): the factor a class of inputs must be a multiple of for the rule to stay affine on it;
 # text(q): the axis's parameters as a layer table shows them.
@@ -32,7 +47,8 @@ def _conv(n, q):
     length = n + b + e
     span = kernel_span(q["k"], q["d"])
     return conv_count(length, q["k"], q["s"], q["d"]), [
-        (length - span, f"the padded input is shorter than the dilated kernel ({span})")]
+        (length - span, Reason("why.kernel", f"the padded input is shorter than the dilated kernel ({span})",
+                                 span=span))]
 
 
 def _pool(n, q):
@@ -46,13 +62,15 @@ def _pool(n, q):
 def _conv_transpose(n, q):
     if q.get("fixed") is not None:  # ONNX output_shape: the size is given, the crop follows from it
         total = full_length(n, q["k"], q["s"], q["d"]) + q["op"] - q["fixed"]
-        return q["fixed"], [(total, "the requested output_shape is larger than the layer can produce")]
+        return q["fixed"], [(total, Reason("why.fixed", "the requested output_shape is larger than the layer "
+                                                           "can produce"))]
     b, e = q["crop"]
     return full_length(n, q["k"], q["s"], q["d"]) - b - e, []
 
 
 def _unshuffle(n, q):
-    return n // q["r"], [(-(n % q["r"]), f"the size is not a multiple of the downscale factor {q['r']}")]
+    return n // q["r"], [(-(n % q["r"]), Reason("why.multiple", f"the size is not a multiple of the downscale "
+                                                                   f"factor {q['r']}", r=q["r"]))]
 
 
 def _pad_text(pair) -> str:

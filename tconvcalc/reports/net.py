@@ -74,14 +74,19 @@ def domain_report(model, upto: int | None = None, kwargs=None) -> NetDomainRepor
     return NetDomainReport("net domain", str(model), network.name, network.ndim, tuple(axes))
 
 
-def domain_text(model, markdown: bool = False, kwargs=None) -> str:
-    """The domain's derivation typeset, every axis (LaTeX or Markdown)."""
+def domain_text(model, markdown: bool = False, kwargs=None, **options):
+    """The domain's derivation typeset, every axis (LaTeX or Markdown), as a :class:`TextReport` whose
+    ``proved`` says whether the lemma and the check held; ``options`` are the notes' (``lang``, ``numbered``,
+    ``label_prefix``, ``verbose``)."""
     from .. import latex as lx
     from ..network.derive import domain_derivation
+    from ..network.typeset import domain_note
+    from .symbolic import TextReport
 
     network = _load(model, kwargs)
-    return "\n".join(lx.derivation_latex(domain_derivation(network, axis), markdown=markdown)
-                     for axis in range(network.ndim))
+    writer = lx.make_writer(markdown, **options)
+    domain_note(writer, [domain_derivation(network, axis) for axis in range(network.ndim)])
+    return TextReport("net domain", writer.render(), writer.proved)
 
 
 def fix_report(model, sizes=None, kwargs=None, target=None) -> NetFixReport:

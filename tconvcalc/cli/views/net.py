@@ -88,11 +88,10 @@ def _runs(values: list[int]) -> str:
 def _classes_text(axis) -> str:
     """The accepted sizes as people write them: ``n = 16t, t ≥ 1 (16, 32, 48, …)``, residues with the
     same start grouped (``n = 64t + r, r ∈ {0–8}, t ≥ 1``), every size from some size on, single sizes."""
-    groups: dict = {}
-    for modulus, residue, first in axis.classes:
-        groups.setdefault((modulus, (first - residue) // modulus), []).append(residue)
+    from ...network.domain import grouped
+
     parts = []
-    for (modulus, start), residues in sorted(groups.items()):
+    for modulus, start, residues in grouped(axis.classes):
         if modulus == 1:
             parts.append(f"every n ≥ {start + residues[0]}")
         elif len(residues) == 1:
@@ -100,7 +99,7 @@ def _classes_text(axis) -> str:
             series = ", ".join(str(modulus * (start + j) + r) for j in range(3))
             parts.append(f"n = {modulus}t{f' + {r}' if r else ''}, t ≥ {start} ({series}, …)")
         else:
-            parts.append(f"n = {modulus}t + r, r ∈ {{{_runs(sorted(residues))}}}, t ≥ {start}")
+            parts.append(f"n = {modulus}t + r, r ∈ {{{_runs(residues)}}}, t ≥ {start}")
     if axis.points:
         parts.append("n ∈ {" + ", ".join(map(str, axis.points)) + "}")
     return "; or ".join(parts) if parts else "no size"
