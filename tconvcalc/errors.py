@@ -40,6 +40,11 @@ class ParameterError(TconvcalcError, ValueError):
     exit_status = 2
 
 
+#: PyTorch's CPU build, from PyTorch's own index: a plain ``pip install torch`` on Linux pulls the CUDA build
+#: (several GB), which reading a module's layers or checking against PyTorch does not need.
+TORCH_INSTALL = "python -m pip install torch --index-url https://download.pytorch.org/whl/cpu"
+
+
 class NotInstalledError(TconvcalcError, RuntimeError):
     """A program or optional package this request needs is not installed.
 

@@ -211,7 +211,7 @@ format_options = _stack(
 # the proofs' counts and timings as comments.
 notes_options = _stack(
     click.option("--lang", default="en", show_default=True, metavar="en|zh",
-                 help="the notes' language: en (English) or zh (Chinese: --pdf compiles it with XeLaTeX and ctex)"),
+                 help="the notes' language: en (English) or zh (Chinese; a PDF of it needs XeLaTeX and ctex)"),
     click.option("--numbered", is_flag=True, help="number the key equations, labelled eq:tconv-size, eq:op-range, …"),
     click.option("--label-prefix", default="", metavar="PREFIX", help="put PREFIX before every label (e.g. up1:)"),
     click.option("--verbose", is_flag=True, help="add each proof's count of differences and time as a comment"),

@@ -22,11 +22,11 @@ import re
 import sys
 from pathlib import Path
 
-from ..errors import NotInstalledError, ParameterError
+from ..errors import TORCH_INSTALL, NotInstalledError, ParameterError
 from .build import FOLLOWED, Builder, Value, broadcast_ok, merge_elementwise, refuse
 from .graph import INPUT, Network
 
-INSTALL = "python -m pip install torch (the CPU wheel is enough, from https://download.pytorch.org/whl/cpu)"
+INSTALL = TORCH_INSTALL
 
 # Positional parameter names of the functional forms (several are C builtins without a signature).
 SIGNATURES = {

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 
+from ..errors import TORCH_INSTALL
 from ..records import record
 from ..spec import Layer, ParameterError, broadcast, channel_counts, check_at_least, check_groups
 
@@ -41,7 +42,7 @@ def _torch_peer(ndim: int, stride, padding, output_padding, groups, dilation, wi
     try:
         import torch
     except ImportError:
-        return None, "PyTorch is not installed"
+        return None, f"PyTorch is not installed; to compare with it: {TORCH_INSTALL}"
 
     def run(x, w, bias):
         conv = getattr(torch.nn.functional, f"conv_transpose{ndim}d")
