@@ -9,8 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from tconvcalc.cli import cli
+from tconvcalc.errors import TORCH_INSTALL
 
-TORCH_REASON = "PyTorch is the oracle; install its CPU wheel: python -m pip install torch==2.13.0"
+TORCH_REASON = f"PyTorch is the oracle; install its CPU build: {TORCH_INSTALL}"
 
 
 def torch_oracle():

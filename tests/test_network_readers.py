@@ -360,9 +360,10 @@ def test_torch_errors_are_one_sentence(torch, tmp_path, monkeypatch):
             from_torch(module)
         one_sentence(caught.value)
     monkeypatch.setitem(sys.modules, "torch", None)
-    with pytest.raises(NotInstalledError, match="the CPU wheel is enough") as caught:
+    with pytest.raises(NotInstalledError, match="reading PyTorch modules needs it") as caught:
         load_torch(f"{code}:Net")
-    assert "python -m pip install torch" in one_sentence(caught.value)
+    # the CPU build from PyTorch's own index, not a bare `pip install torch` (which pulls CUDA on Linux)
+    assert "python -m pip install torch --index-url https://download.pytorch.org/whl/cpu" in one_sentence(caught.value)
 
 
 # --- ONNX, exported from PyTorch and run with onnxruntime ---------------------------------------------------
