@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tconvcalc.errors import TORCH_INSTALL
+
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow  # a subprocess per example
 
@@ -135,8 +137,8 @@ def test_the_json_table_lists_every_command_but_figure():
 @pytest.mark.parametrize("path, keys", list(_schema_rows()), ids=lambda v: v if isinstance(v, str) else "")
 def test_the_json_table_names_exactly_the_keys_printed(path, keys, tmp_path):
     if path == "check.pytorch" and importlib.util.find_spec("torch") is None:
-        pytest.skip("the row lists what PyTorch's run gives; without PyTorch check says why it did not run: "
-                    "python -m pip install torch==2.13.0")
+        pytest.skip(f"the row lists what PyTorch's run gives; without PyTorch check says why it did not run: "
+                    f"{TORCH_INSTALL}")
     root, *steps = re.split(r"\.(?=[a-z_])", path)
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     done = subprocess.run([sys.executable, "-m", "tconvcalc", *shlex.split(SCHEMA_SAMPLES[root]), "--json"],
