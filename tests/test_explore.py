@@ -147,9 +147,12 @@ def test_an_existing_page_is_replaced_whole(tmp_path):
 @pytest.mark.slow
 def test_serve_answers_with_the_page_and_ctrl_c_ends_cleanly(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # A shell's background job starts with SIGINT ignored, and Python then keeps it ignored: give the server
+    # the default disposition, as a terminal would, so Ctrl-C is what is tested however pytest was started.
     server = subprocess.Popen([sys.executable, "-m", "tconvcalc", "explore", "--in", "3", "--k", "3", "--s", "2",
                                "--serve", "--no-open"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         line = server.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
