@@ -42,21 +42,25 @@ DEFAULT_DILATIONS = (1,)
 # search at most this many size-and-move evaluations; beyond, it is refused with its size.
 MAX_TRIPLES = 400_000
 MAX_CHAIN_WORK = 40_000_000
+# Candidates listed at most (plan's layers, chain's stacks): each is ranked, built and printed.
+MAX_LIMIT = 1000
 
 
 class IntSet:
     """A set of positive integers as sorted, disjoint ranges: ``1-8``, ``2,4`` or ``1-100000000`` at no cost.
 
     >>> bounds = IntSet.parse("kernel_size", "1-3,7,10-100000000")
-    >>> len(bounds), str(bounds), list(bounds.upto(8)), bounds.above(99999998, 5)
+    >>> bounds.count, str(bounds), list(bounds.upto(8)), bounds.above(99999998, 5)
     (99999995, '1-3,7,10-100000000', [1, 2, 3, 7], ([99999999, 100000000], 0))
+    >>> IntSet.parse("kernel_size", "1-18446744073709551616").count  # len() stops at 2**63 - 1; count does not
+    18446744073709551616
     """
 
     __slots__ = ("name", "ranges")
 
     def __init__(self, name: str, ranges: Iterable[range]) -> None:
         merged: list[range] = []
-        for r in sorted((r for r in ranges if len(r)), key=lambda r: r.start):
+        for r in sorted((r for r in ranges if r.stop > r.start), key=lambda r: r.start):
             if merged and r.start <= merged[-1].stop:
                 merged[-1] = range(merged[-1].start, max(merged[-1].stop, r.stop))
             else:
@@ -105,8 +109,13 @@ class IntSet:
                                  f"range at 1")
         return cls.of(name, out)
 
+    @property
+    def count(self) -> int:
+        """How many values, arithmetically (the ranges all step by 1; ``len()`` stops at ``2**63 - 1``)."""
+        return sum(r.stop - r.start for r in self.ranges)
+
     def __len__(self) -> int:
-        return sum(len(r) for r in self.ranges)
+        return self.count
 
     def __iter__(self):
         for r in self.ranges:
@@ -119,7 +128,7 @@ class IntSet:
         return f"IntSet({self.name!r}, {str(self)!r})"
 
     def __str__(self) -> str:
-        return ",".join(str(r.start) if len(r) == 1 else f"{r.start}-{r.stop - 1}" for r in self.ranges)
+        return ",".join(str(r.start) if r.stop - r.start == 1 else f"{r.start}-{r.stop - 1}" for r in self.ranges)
 
     def upto(self, high: int) -> "IntSet":
         """The values ≤ ``high``."""
@@ -132,7 +141,7 @@ class IntSet:
             part = range(max(r.start, high + 1), r.stop)
             take = part[:max(0, first - len(listed))]
             listed.extend(take)
-            rest += len(part) - len(take)
+            rest += max(0, part.stop - part.start) - len(take)
         return listed, rest
 
 
@@ -191,8 +200,8 @@ def _triples(i: int, high: int, kernels: IntSet, strides: IntSet, dilations: Int
     """
     useful = high + 2 * max_padding + 1
     reach = useful - 1  # the largest span, and (i-1)·s, that can still land ≤ high
-    ks = list(kernels.upto(useful))
-    estimate = len(ks) * len(dilations.upto(useful + limit)) * len(strides.upto(useful + limit))
+    estimate = (kernels.upto(useful).count * dilations.upto(useful + limit).count
+                * strides.upto(useful + limit).count)  # counted before anything is listed
     if estimate > MAX_TRIPLES:
         raise ParameterError(
             f"the search would try up to {estimate} (kernel_size, stride, dilation) combinations per axis, more "
@@ -209,7 +218,7 @@ def _triples(i: int, high: int, kernels: IntSet, strides: IntSet, dilations: Int
         return out
 
     out = []
-    for k in ks:
+    for k in kernels.upto(useful):
         for d, d_weight, d_listed in values(dilations, k == 1, useful if k == 1 else reach // max(k - 1, 1)):
             span = kernel_span(k, d)
             s_clip = useful if i == 1 else (reach - span + 1) // (i - 1)
@@ -321,7 +330,9 @@ def _check_bounds(input_size, output_size, kernel_sizes, strides, max_padding, d
             check_at_least(name, v, 1)
     bounds = (IntSet.of("kernel_size", kernel_sizes), IntSet.of("stride", strides),
               check_at_least("max_padding", max_padding, 0), IntSet.of("dilation", dilations))
-    check_at_least("limit", limit, 1)
+    if check_at_least("limit", limit, 1) > MAX_LIMIT:
+        raise ParameterError(f"limit={limit} asks for more than the {MAX_LIMIT} best candidates the planner ranks "
+                             f"and lists (the total counts them all); give a limit of {MAX_LIMIT} or less")
     return sizes, list(zip(sizes["input_size"], sizes["output_size"])), bounds
 
 
@@ -381,7 +392,8 @@ def _groups(bound: int, bounds, uniform_only: bool, limit: int) -> list[Group]:
             continue
         span, width = kernel_span(k, d), max(s, d)
         starts = groups.setdefault((s, width), {})
-        for p in range(max_padding + 1):
+        # a padding past this crops even the largest input's scatter below one sample: no move
+        for p in range(min(max_padding, ((bound - 1) * s + span + width - 2) // 2) + 1):
             entry = starts.setdefault(span - 2 * p, [0, None])
             entry[0] += weight
             if listed:
@@ -494,19 +506,39 @@ def _axis_chains(i: int, target: int, layers: int, bounds, uniform_only: bool, l
         best.append(now_best)
     total = ways[layers][i]
     chains, keys = [], []
-    # A* with the exact cost to go: (paid + to pay, move indices as tie-break, paid, size, chain).
-    heap = [(best[layers][i], (), 0, i, ())] if total and best[layers][i] is not None else []
+    ranked: dict = {}
+
+    def children(x: int, left: int) -> list:
+        """The moves from ``x`` that can still finish in ``left`` more layers, by total cost, then move index."""
+        if (x, left) not in ranked:
+            ranked[x, left] = sorted((key + best[left][size], n, key, size, params) for n, (key, size, params)
+                                     in enumerate(_moves(x, bound, bounds, uniform_only, limit))
+                                     if ways[left][size] and best[left][size] is not None)
+        return ranked[x, left]
+
+    # Best-first with the exact cost to go.  A popped entry is a parent's child number ``index``; only the
+    # next sibling and the child's own first child are pushed, so each step costs two pushes, not one per
+    # move (a wide dilation range gives a size tens of thousands of moves).  Entries: (paid + to pay, move
+    # indices as tie-break, the parent's paid, size, chain and layers left, index).
+    heap = [(best[layers][i], (), 0, i, (), layers, None)] if total and best[layers][i] is not None else []
     while heap and len(chains) < limit:
-        _, order, paid, x, chain_ = heapq.heappop(heap)
-        if len(chain_) == layers:
-            chains.append(chain_)
+        _, order, paid, x, chain_, left, index = heapq.heappop(heap)
+        if index is not None:  # the parent's child: move to it, and queue its next sibling
+            moves = children(x, left - 1)
+            if index + 1 < len(moves):
+                cost, n = moves[index + 1][:2]
+                heapq.heappush(heap, (paid + cost, order[:-1] + (n,), paid, x, chain_, left, index + 1))
+            _, _, key, size, params = moves[index]
+            paid, x, chain_, left = paid + key, size, chain_ + ((x, params),), left - 1
+        if left == 0:
+            # the move's parameters only were carried: an Axis is built for the chains kept
+            chains.append(tuple(Axis.from_pytorch(size, *params) for size, params in chain_))
             keys.append(paid)
             continue
-        left = layers - len(chain_) - 1
-        for n, (key, size, params) in enumerate(_moves(x, bound, bounds, uniform_only, limit)):
-            if ways[left][size] and best[left][size] is not None:
-                heapq.heappush(heap, (paid + key + best[left][size], order + (n,), paid + key, size,
-                                      chain_ + (Axis.from_pytorch(x, *params),)))
+        moves = children(x, left - 1)
+        if moves:
+            cost, n = moves[0][:2]
+            heapq.heappush(heap, (paid + cost, order + (n,), paid, x, chain_, left, 0))
     return chains, keys, total
 
 

@@ -100,7 +100,8 @@ def test_library_messages_name_parameters_never_flags(name):
                   and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
     texts = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)
              and id(node) not in docstrings]
-    assert not [text for text in texts if FLAG.search(text)]
+    # an install command is a shell line for pip, whose flags it may carry (PyTorch's CPU index)
+    assert not [text for text in texts if FLAG.search(text) and not text.startswith("python -m pip install")]
 
 
 def test_generated_documents_never_mention_flags():

@@ -11,19 +11,19 @@ import click
 from ..errors import ParameterError
 from ..frames import VIEWS, frame_count
 from ..gallery import GALLERY
-from .options import layer_from, layer_options, ndim_option
+from .options import FilePath, FiniteFloatRange, layer_from, layer_options, ndim_option
 from .output import write_files
 
 
 @click.command()
 @layer_options(required=False)  # --gallery draws its own layers
 @ndim_option
-@click.option("-o", "--output", "output", default=None, help="FILE.gif (animated), FILE.png or FILE.svg (a file "
+@click.option("-o", "--output", "output", type=FilePath("layer.gif"), default=None, help="FILE.gif (animated), FILE.png or FILE.svg (a file "
               "per frame: FILE_00.png ...) or FILE.pdf (a page per frame)")
 @click.option("--view", type=click.Choice(VIEWS), default="scatter", show_default=True,
               help="scatter: each input stamps the kernel; direct: the kernel over the zero-inserted input; "
                    "phases: the sub-pixel phases; conv: the forward convolution, row by row of C")
-@click.option("--fps", type=click.FloatRange(0.1, 50), default=2.0, show_default=True, help="frames per second (GIF)")
+@click.option("--fps", type=FiniteFloatRange(0.1, 50), default=2.0, show_default=True, help="frames per second (GIF)")
 @click.option("--dpi", type=click.IntRange(20, 600), default=100, show_default=True, help="pixels per inch")
 @click.option("--gallery", type=click.Path(file_okay=False), default=None,
               help="write conv_arithmetic's figures and ours, NAME.gif each, into this folder (no layer options)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from ..errors import ParameterError
-from .options import (channels_option, emit_option, input_option, json_option, layer_from, layer_options,
+from .options import (FilePath, channels_option, emit_option, input_option, json_option, layer_from, layer_options,
                       ndim_option, output_option, per_axis, picture_options, search_options)
 from .output import announce, emit, progress, write_files
 
@@ -20,8 +20,6 @@ def _picture_targets(png: str | None, svg: str | None) -> dict[str, str]:
     for fmt, path in (("png", png), ("svg", svg)):
         if path is None:
             continue
-        if not path.strip():
-            raise ParameterError(f"--{fmt} is empty, it names the file to write; give a path such as picture.{fmt}")
         if not path.lower().endswith(f".{fmt}"):
             raise ParameterError(f"--{fmt} {path} does not end in .{fmt}, --{fmt} writes {fmt.upper()}; "
                                  f"name the file picture.{fmt}, or use --{'svg' if fmt == 'png' else 'png'}")
@@ -111,7 +109,7 @@ def chain(input_size, output_size, depth, kernels, strides, max_padding, dilatio
 
 
 @click.command()
-@click.argument("spec", type=click.Path(dir_okay=False))
+@click.argument("spec", type=FilePath("encoder.toml"))
 @emit_option
 @json_option
 def mirror(spec, emit_as, as_json):

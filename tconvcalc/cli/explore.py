@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import ParameterError
-from .options import layer_from, layer_options, ndim_option
+from .options import FilePath, layer_from, layer_options, ndim_option
 from .output import announce, write_files
 
 PAGE_SUFFIXES = (".html", ".htm")
@@ -14,8 +14,6 @@ PAGE_SUFFIXES = (".html", ".htm")
 def _check_output(path: str | None) -> None:
     if path is None:
         return
-    if not path.strip():
-        raise ParameterError("-o is empty, it names the page to write; give a path such as explore.html")
     if not path.lower().endswith(PAGE_SUFFIXES):
         raise ParameterError(f"-o {path} does not end in .html or .htm, explore writes one HTML page; "
                              f"name the file explore.html")
@@ -64,7 +62,7 @@ FIRST_LAYER = {"input_size": (4,), "kernel_size": (3,), "stride": (2,), "padding
 @click.command()
 @layer_options(required=False)
 @ndim_option
-@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default=None,
+@click.option("-o", "--output", "output", type=FilePath("explore.html"), default=None,
               help="write the page to this .html file")
 @click.option("--serve", is_flag=True, help="serve the page on localhost and open it in a browser; Ctrl-C stops")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,

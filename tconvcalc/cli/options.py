@@ -218,6 +218,31 @@ notes_options = _stack(
 )
 
 
+class FilePath(click.Path):
+    """click's Path for a file, refusing an empty name (which Path would turn into "."), in the tool's words."""
+
+    def __init__(self, example: str, **kwargs) -> None:
+        super().__init__(dir_okay=False, **kwargs)
+        self.example = example
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip():
+            name = param.opts[0] if param is not None and isinstance(param, click.Option) else \
+                (param.human_readable_name if param is not None else "the path")
+            raise ParameterError(f"{name} is empty, it names the file; give a path such as {self.example}")
+        return super().convert(value, param, ctx)
+
+
+class FiniteFloatRange(click.FloatRange):
+    """click's FloatRange, refusing NaN too (every comparison with NaN is false, so the range alone lets it by)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if number != number:
+            self.fail(f"{value!r} is not a number; give a number in {self._describe_range()}", param, ctx)
+        return number
+
+
 def notes_format(as_latex: bool, markdown: bool, lang: str = "en", numbered: bool = False, label_prefix: str = "",
                 verbose: bool = False) -> dict:
     """The notes' options, checked: they shape --latex/--markdown only (the terminal view is English)."""
@@ -250,6 +275,6 @@ def picture_options(required: bool = False):
     verb = "write" if required else "also write"
     need = " (--png or --svg is required)" if required else ""
     return _stack(
-        click.option("--png", "png", type=click.Path(dir_okay=False), help=f"{verb} the picture as PNG{need}"),
-        click.option("--svg", "svg", type=click.Path(dir_okay=False), help=f"{verb} the picture as SVG{need}"),
+        click.option("--png", "png", type=FilePath("picture.png"), help=f"{verb} the picture as PNG{need}"),
+        click.option("--svg", "svg", type=FilePath("picture.svg"), help=f"{verb} the picture as SVG{need}"),
     )

@@ -17,7 +17,7 @@ import click
 
 from ..errors import ParameterError
 from ..notes import SECTIONS, sections
-from .options import (channels_option, check_labels, format_options, full_option, groups_option, json_option,
+from .options import (FilePath, channels_option, check_labels, format_options, full_option, groups_option, json_option,
                       layer_from, layer_options, markdown_option, ndim_option, notes_format, notes_options, per_axis,
                       symbol_option)
 from .output import announce, echo_text, emit, write_files
@@ -83,7 +83,7 @@ def lean(command):
 @notes_options
 @click.option("--title", default=None, help="a heading for the fragment (escaped)")
 @symbol_option
-@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("-o", "--output", "output", type=FilePath("notes.tex", path_type=Path), default=None,
               help="write to FILE instead of stdout")
 @click.option("--pdf", is_flag=True, help="also compile FILE.pdf with pdflatex or lualatex, xelatex for zh (needs -o)")
 @json_option

@@ -23,6 +23,7 @@ from ..errors import ParameterError
 from ..spec import check_at_least
 from .build import Builder, Value, merge_elementwise, refuse, transposed_axes
 from .graph import INPUT, Network
+from .read_spec import MAX_SPEC_BYTES
 
 PASS = {
     "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "ThresholdedReLU", "BatchNormalization",
@@ -42,7 +43,15 @@ def load_keras(path) -> Network:
         raise ParameterError(f"{path} {why}, a Keras model is a .keras file; check the path")
     try:
         with zipfile.ZipFile(path) as archive:
-            text = archive.read("config.json")
+            size = archive.getinfo("config.json").file_size  # as the archive declares it, before inflating
+            if size > MAX_SPEC_BYTES:
+                raise ParameterError(f"{path}: config.json would inflate to {size} bytes, more than the "
+                                     f"{MAX_SPEC_BYTES >> 20} MiB a model's layer config takes; check the file")
+            with archive.open("config.json") as member:
+                text = member.read(MAX_SPEC_BYTES + 1)  # a declared size can lie
+            if len(text) > MAX_SPEC_BYTES:
+                raise ParameterError(f"{path}: config.json inflates past {MAX_SPEC_BYTES >> 20} MiB, more than a "
+                                     f"model's layer config takes; check the file")
     except zipfile.BadZipFile:
         raise ParameterError(f"{path} is not a zip archive, a .keras file is one (Keras 3's model.save); save "
                              f"the model again with model.save('model.keras')") from None

@@ -107,15 +107,26 @@ def parse_document(text: str, source: str, format: str) -> dict:
     return data
 
 
+#: A spec lists layers: even a 100,000-layer one is a few MiB.  A larger file (a model's weights, a device like
+#: /dev/zero) is refused after reading one byte past this, not read whole.
+MAX_SPEC_BYTES = 16 << 20
+
+
 def read_text(path: str | Path) -> str:
     path = Path(path)
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_SPEC_BYTES + 1)
     except IsADirectoryError:
         raise ParameterError(f"{path} is a directory, a spec is a TOML or JSON file; name the file") from None
     except OSError as error:
         raise ParameterError(f"cannot read {path} ({error.strerror}), the spec must be a readable file; check "
                              f"the path") from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise ParameterError(f"{path} is larger than {MAX_SPEC_BYTES >> 20} MiB, a spec lists layers in far less; "
+                             f"check that it is the spec (a model's weights go in .onnx or .keras files)")
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ParameterError(f"{path} is not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
                              f"{error.start}), TOML and JSON specs are UTF-8; save the file as UTF-8") from None

@@ -129,7 +129,7 @@ def _build(torch, spec: str, location: str, attribute: str, kwargs: dict) -> Net
                              f"function that returns an nn.Module; name one")
     try:
         built = factory(**kwargs)
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # user code: sys.exit() in it must not end tconvcalc silently
         args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
         raise ParameterError(f"{spec}: {attribute}({args}) raised {type(error).__name__}: {_first_line(error)}; "
                              f"the factory must build the module with these keyword arguments") from None
@@ -153,7 +153,7 @@ def _import(location: str, spec: str):
         sys.modules[name] = module  # dataclasses and pickling look a module up by its name
         try:
             loader.loader.exec_module(module)
-        except Exception as error:
+        except (Exception, SystemExit) as error:
             sys.modules.pop(name, None)
             raise ParameterError(f"{location} raised {type(error).__name__} while importing: {_first_line(error)}; "
                                  f"the file must import cleanly (python {location})") from None
@@ -164,7 +164,7 @@ def _import(location: str, spec: str):
         raise ParameterError(f"{spec}: module {location!r} cannot be imported ({_first_line(error)}), a dotted "
                              f"name must be importable from here; install the package or give file.py:Factory") \
             from None
-    except Exception as error:
+    except (Exception, SystemExit) as error:
         raise ParameterError(f"{location} raised {type(error).__name__} while importing: {_first_line(error)}; "
                              f"the module must import cleanly") from None
 

@@ -54,6 +54,10 @@ def _torch_peer(ndim: int, stride, padding, output_padding, groups, dilation, wi
     return run, torch.__version__.split("+")[0]
 
 
+#: Random inputs one check runs at most: every trial runs every route, and a disagreement shows in the first few.
+MAX_TRIALS = 1000
+
+
 def check_report(input_size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1, groups=1,
                  channels=None, batch=2, trials=3, dtype="float64", seed=0, nonfinite=False,
                  progress=None) -> CheckReport:
@@ -73,7 +77,9 @@ def check_report(input_size, kernel_size, stride=1, padding=0, output_padding=0,
     channels = channel_counts(2 * groups if channels is None else channels, 2, "a layer (in, out)")
     check_groups(groups, *channels)
     check_at_least("seed", seed, 0)
-    check_at_least("trials", trials, 1)
+    if check_at_least("trials", trials, 1) > MAX_TRIALS:
+        raise ParameterError(f"trials={trials} is more than the {MAX_TRIALS} random inputs check runs (each runs "
+                             f"every route); give {MAX_TRIALS} trials or fewer")
     check_at_least("batch", batch, 1)
     layer = Layer.from_pytorch(input_size, kernel_size, stride, padding, output_padding, dilation)
     if layer.ndim > 3:

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from ..records import record
-from ..spec import Layer, channel_counts, check_at_least
+from ..spec import Layer, ParameterError, channel_counts, check_at_least
 from .shape import layer_row
 
 OverlapReport = record("OverlapReport", "command repeat counts output_size uniform_overlap interior interior_values period "
@@ -30,12 +30,20 @@ MirrorLevel = record("MirrorLevel", "encoder conv_input conv_output decoder")
 MirrorReport = record("MirrorReport", "command source input_size levels layers emit code", optional="emit code")
 
 
+#: Layers overlap stacks at most: each is a pass over its counts, and a stride above 1 passes overlap's size
+#: limit within a few dozen layers anyway.
+MAX_REPEAT = 1000
+
+
 def overlap_report(layer: Layer, repeat: int = 1) -> OverlapReport:
     """Contributions per output position after ``layer`` applied ``repeat`` times, each on the last output."""
     from .. import overlap
 
+    if check_at_least("repeat", repeat, 1) > MAX_REPEAT:
+        raise ParameterError(f"repeat={repeat} stacks more than the {MAX_REPEAT} layers overlap counts through; "
+                             f"give a repeat of {MAX_REPEAT} or fewer")
     layers = [layer]
-    for _ in range(check_at_least("repeat", repeat, 1) - 1):
+    for _ in range(repeat - 1):
         last = layers[-1]
         layers.append(Layer.from_pytorch(last.output_size, last.kernel_size, last.field("s"),
                                          *zip(*last.field("pytorch")), last.field("d")))
