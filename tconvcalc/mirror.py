@@ -18,6 +18,7 @@ from collections import namedtuple
 from pathlib import Path
 
 from .arithmetic import conv_output_size, output_padding_for
+from .network.graph import MAX_LAYERS
 from .network.read_spec import parse_document, read_text
 from .spec import Layer, ParameterError, broadcast, check_at_least
 
@@ -81,6 +82,9 @@ def parse_encoder(text: str, source: str = "spec", format: str = "toml") -> Enco
     if not isinstance(layers_data, list) or not layers_data:
         raise _fail(source, "top level", "'layers' must be a non-empty list of convolutions; add [[layers]] "
                                          "tables with kernel_size, stride, padding")
+    if len(layers_data) > MAX_LAYERS:
+        raise _fail(source, "top level", f"'layers' lists {len(layers_data)} convolutions, more than the {MAX_LAYERS} "
+                                         f"mirror walks; give the encoder whose sizes matter")
     layers = []
     for n, entry in enumerate(layers_data, 1):
         where = f"layer {n}"

@@ -20,6 +20,9 @@ from ..errors import ParameterError
 from .ops import OPS, Reason
 
 INPUT = "input"
+#: Layers a network (or an encoder to mirror) may have: its sizes are walked per size class and typeset per
+#: layer, about a second for this many; real networks have hundreds.
+MAX_LAYERS = 10_000
 
 
 class Node(namedtuple("Node", "name op inputs axes channels source", defaults=(None, None))):
@@ -47,6 +50,9 @@ class Network:
             self.by_name[node.name] = node
         if not self.nodes:
             raise ParameterError(f"{self.source} has no layers, a network needs at least one; add a layer")
+        if len(self.nodes) > MAX_LAYERS:
+            raise ParameterError(f"{self.source} has {len(self.nodes)} layers, more than the {MAX_LAYERS} tconvcalc "
+                                 f"walks; give the part of the network whose sizes matter")
         self.outputs = tuple(outputs or (self.nodes[-1].name,))
         for name in self.outputs:
             if name not in self.by_name:

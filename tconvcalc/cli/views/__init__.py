@@ -9,6 +9,45 @@ from rich.console import Console
 from rich.text import Text
 
 
+#: A table longer than this shows its first and last rows and every flagged one (--json lists them all):
+#: a 10,000-layer network's table took rich 4 s to lay out, and no one reads it in a terminal.
+MAX_ROWS = 60
+_ENDS = 20
+
+
+def shown_rows(count: int, flagged=()) -> list[int]:
+    """The rows of a ``count``-row table a terminal shows: all of a short one; of a long one the first and last
+    few and the ``flagged`` ones (as many as fit).
+
+    >>> shown_rows(3), shown_rows(100, [50])[19:22]
+    ([0, 1, 2], [19, 50, 80])
+    """
+    if count <= MAX_ROWS:
+        return list(range(count))
+    keep = set(range(_ENDS)) | set(range(count - _ENDS, count)) | set(sorted(flagged)[:MAX_ROWS - 2 * _ENDS])
+    return sorted(keep)
+
+
+def add_rows(table, count: int, cells, flagged=()) -> int:
+    """Add the shown rows (``cells(n)`` gives row ``n``), a ``…`` row with the count where rows are left out;
+    returns how many were left out, for :func:`left_out`."""
+    previous = -1
+    shown = shown_rows(count, flagged)
+    for n in shown:
+        if n > previous + 1:
+            gap = ["…"] + [""] * (len(table.columns) - 2) + [Text(f"{n - previous - 1} more", style="dim")]
+            table.add_row(*gap)
+        table.add_row(*cells(n))
+        previous = n
+    return count - len(shown)
+
+
+def left_out(console: Console, hidden: int, count: int, what: str) -> None:
+    """The line under a summarised table: how many rows it left out and where they all are."""
+    if hidden:
+        console.print(Text(f"({hidden} of {count} {what} not shown; --json lists every one)", style="dim"))
+
+
 def per_axis_text(values) -> str:
     """A parameter as compactly as it can be said: ``3`` if every axis agrees."""
     values = list(values)

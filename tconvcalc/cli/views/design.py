@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ...spec import axes_text
-from . import code_block, count_text, overlap_text, per_axis_text, wrap_items
+from . import add_rows, code_block, count_text, left_out, overlap_text, per_axis_text, wrap_items
 
 # Heatmaps show at most this many cells per axis; the rest is summarised.
 MAX_CELLS = 48
@@ -81,15 +81,20 @@ def _stack_table(layers, console: Console) -> None:
         table.add_column(name, justify="left" if name == "overlap" else "right")
     if layers[0].flops is not None:
         _cost_columns(table)
-    for n, layer in enumerate(layers, 1):
-        cells = [str(n), axes_text(layer.input_size),
-                 *(per_axis_text(getattr(layer, key))
-                   for key in ("kernel_size", "stride", "padding", "output_padding", "dilation")),
-                 axes_text(layer.output_size), overlap_text(layer.uniform_overlap)]
+
+    def cells(n: int) -> list:
+        layer = layers[n]
+        row = [str(n + 1), axes_text(layer.input_size),
+               *(per_axis_text(getattr(layer, key))
+                 for key in ("kernel_size", "stride", "padding", "output_padding", "dilation")),
+               axes_text(layer.output_size), overlap_text(layer.uniform_overlap)]
         if layer.flops is not None:
-            cells += [count_text(layer.flops), count_text(layer.params)]
-        table.add_row(*cells)
+            row += [count_text(layer.flops), count_text(layer.params)]
+        return row
+
+    hidden = add_rows(table, len(layers), cells)
     console.print(table)
+    left_out(console, hidden, len(layers), "layers")
 
 
 def render_chain(report, console: Console) -> None:
@@ -127,17 +132,24 @@ def render_mirror(report, console: Console) -> None:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for name in ("level", "encoder conv", "input", "output", "output_padding", "decoder gives"):
         table.add_column(name, justify="left" if name in ("level", "encoder conv") else "right", no_wrap=True)
-    for level in report.levels:
+
+    def cells(n: int) -> list:
+        level = report.levels[n]
         enc = level.encoder
-        restored = level.decoder.output_size == level.conv_input
-        table.add_row(enc.name,
-                      f"k{per_axis_text(enc.kernel_size)} s{per_axis_text(enc.stride)} p{per_axis_text(enc.padding)}"
-                      + (f" d{per_axis_text(enc.dilation)}" if set(enc.dilation) != {1} else ""),
-                      axes_text(level.conv_input), axes_text(level.conv_output),
-                      per_axis_text(level.decoder.output_padding),
-                      Text.assemble(axes_text(level.decoder.output_size) + " ",
-                                    ("✓", "green") if restored else ("✗", "red")))
+        return [enc.name,
+                f"k{per_axis_text(enc.kernel_size)} s{per_axis_text(enc.stride)} p{per_axis_text(enc.padding)}"
+                + (f" d{per_axis_text(enc.dilation)}" if set(enc.dilation) != {1} else ""),
+                axes_text(level.conv_input), axes_text(level.conv_output), per_axis_text(level.decoder.output_padding),
+                Text.assemble(axes_text(level.decoder.output_size) + " ", ("✓", "green") if restored(level) else
+                              ("✗", "red"))]
+
+    def restored(level) -> bool:
+        return level.decoder.output_size == level.conv_input
+
+    hidden = add_rows(table, len(report.levels), cells,
+                      [n for n, level in enumerate(report.levels) if not restored(level)])
     console.print(table)
+    left_out(console, hidden, len(report.levels), "levels")
     console.print(Text("Decoder, deepest level first", style="bold"))
     _stack_table(report.layers, console)
     if report.code is not None:

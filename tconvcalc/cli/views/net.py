@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ...spec import axes_text
-from . import code_line
+from . import add_rows, code_line, left_out
 from .symbolic import render_derivation
 
 
@@ -28,21 +28,25 @@ def _notes(flags) -> str:
     return "; ".join(notes)
 
 
-def _trace_table(report, notes: list[str]) -> Table:
+def _trace_table(report, notes: list[str]) -> tuple[Table, int]:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for name, justify in (("layer", "left"), ("op", "left"), ("parameters", "left"), ("in", "right"),
                           ("out", "right"), ("notes", "left")):
         table.add_column(name, justify=justify, no_wrap=True)
-    for row, note in zip(report.layers, notes):
-        table.add_row(row.name, row.op, row.parameters, axes_text(row.input_size), axes_text(row.output_size),
-                      Text(note, style="yellow"))
-    return table
+
+    def cells(n: int) -> list:
+        row = report.layers[n]
+        return [row.name, row.op, row.parameters, axes_text(row.input_size), axes_text(row.output_size),
+                Text(notes[n], style="yellow")]
+
+    hidden = add_rows(table, len(report.layers), cells, [n for n, note in enumerate(notes) if note])
+    return table, hidden
 
 
 def render_trace(report, console: Console) -> None:
     console.print(Text(f"{report.network}: input {axes_text(report.input_size)}, {report.ndim}-D", style="bold"))
     notes = [_notes(row.flags) for row in report.layers]
-    table = _trace_table(report, notes)
+    table, hidden = _trace_table(report, notes)
     footnotes = []
     if Measurement.get(console, console.options.update(max_width=10_000), table).maximum > console.width:
         # too wide for the terminal: numbered notes under the table
@@ -50,8 +54,9 @@ def render_trace(report, console: Console) -> None:
             if note:
                 footnotes.append(f"[{len(footnotes) + 1}] {row.name}: {note}")
                 notes[n] = f"[{len(footnotes)}]"
-        table = _trace_table(report, notes)
+        table, hidden = _trace_table(report, notes)
     console.print(table)
+    left_out(console, hidden, len(report.layers), "layers")
     for line in footnotes:
         console.print(Text(line, style="yellow"))
     if footnotes:
