@@ -31,7 +31,7 @@ from collections import namedtuple
 from functools import lru_cache
 from typing import Callable, Iterable, Sequence
 
-from .spec import Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least, check_int, kernel_span
+from .spec import Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least, check_int, kernel_span, tap_count_range
 
 DEFAULT_KERNELS = range(1, 9)
 DEFAULT_STRIDES = range(1, 9)
@@ -153,7 +153,8 @@ def rank_key(axis: Axis) -> tuple[int, ...]:
 
 @lru_cache(maxsize=65536)
 def _uniform(k: int, s: int, d: int) -> bool:
-    return Axis(1, k, s, d, 0, 0).uniform_overlap  # the crop only rotates the phases: b is irrelevant
+    fewest, most = tap_count_range(k, s, d)  # the model's rule, without building an Axis per triple
+    return fewest == most
 
 
 def _key(k: int, s: int, d: int, p: int, op: int) -> tuple[int, ...]:
@@ -189,6 +190,12 @@ Triple.__doc__ = ("A (kernel, stride, dilation) to try; ``weight`` how many valu
                   "layers may be listed (it is a value of the bounds itself).")
 
 
+def _triple_count(high: int, kernels: IntSet, strides: IntSet, dilations: IntSet, max_padding: int, limit: int) -> int:
+    """At most how many triples :func:`_triples` lists, counted before anything is listed."""
+    useful = high + 2 * max_padding + 1
+    return kernels.upto(useful).count * dilations.upto(useful + limit).count * strides.upto(useful + limit).count
+
+
 def _triples(i: int, high: int, kernels: IntSet, strides: IntSet, dilations: IntSet, max_padding: int,
              limit: int) -> list[Triple]:
     """Every triple whose layers from size ``i`` can reach a size ≤ ``high``, clipped arithmetically.
@@ -200,8 +207,7 @@ def _triples(i: int, high: int, kernels: IntSet, strides: IntSet, dilations: Int
     """
     useful = high + 2 * max_padding + 1
     reach = useful - 1  # the largest span, and (i-1)·s, that can still land ≤ high
-    estimate = (kernels.upto(useful).count * dilations.upto(useful + limit).count
-                * strides.upto(useful + limit).count)  # counted before anything is listed
+    estimate = _triple_count(high, kernels, strides, dilations, max_padding, limit)
     if estimate > MAX_TRIPLES:
         raise ParameterError(
             f"the search would try up to {estimate} (kernel_size, stride, dilation) combinations per axis, more "
@@ -227,11 +233,16 @@ def _triples(i: int, high: int, kernels: IntSet, strides: IntSet, dilations: Int
     return out
 
 
-def _axis_plan(i: int, target: int, bounds, uniform_only: bool, limit: int) -> tuple[list, list, int]:
-    """The best ``limit`` axes from ``i`` to ``target`` (and their packed keys), and how many there are."""
+def _axis_plan(i: int, target: int, bounds, uniform_only: bool, limit: int,
+               progress: Callable[[int], None] | None = None) -> tuple[list, list, int]:
+    """The best ``limit`` axes from ``i`` to ``target`` (and their packed keys), and how many there are;
+    ``progress(triples done)`` is called every few thousand triples when given."""
     kernels, strides, max_padding, dilations = bounds
     total, best = 0, []  # best: a max-heap of the limit best (-key, params) so far
-    for k, s, d, weight, listed in _triples(i, target, kernels, strides, dilations, max_padding, limit):
+    for done, (k, s, d, weight, listed) in enumerate(
+            _triples(i, target, kernels, strides, dilations, max_padding, limit), 1):
+        if progress and done % 4096 == 0:
+            progress(done)
         uniform = _uniform(k, s, d)
         if uniform_only and not uniform:
             continue
@@ -356,20 +367,29 @@ def _combine(requests, found, limit):
 
 def plan(input_size: IntOrTuple, output_size: IntOrTuple, kernel_sizes: Iterable[int] = DEFAULT_KERNELS,
          strides: Iterable[int] = DEFAULT_STRIDES, max_padding: int = DEFAULT_MAX_PADDING,
-         dilations: Iterable[int] = DEFAULT_DILATIONS, limit: int = 10, uniform_only: bool = False) -> Plan:
+         dilations: Iterable[int] = DEFAULT_DILATIONS, limit: int = 10, uniform_only: bool = False,
+         progress: Callable[[int, int], None] | None = None) -> Plan:
     """Every (k, s, p, op, d) within the bounds that maps ``input_size`` to ``output_size``.
 
     Bounds apply to every axis; each is a range, an iterable of ints or an :class:`IntSet`.  When
     every axis asks for the same sizes the layer is square (one parameter set for all axes);
     otherwise each axis gets its own and combinations are ranked by their summed preferences.
     Returns the ``limit`` best layers (module docstring for the order) and the total count.
+    ``progress(done, total)`` follows a long search (triples tried, over every axis asked for).
 
     >>> [layer.axes[0].pytorch for layer in plan(16, 32, strides=[2], limit=3).candidates]  # (padding, op)
     [(0, 0), (1, 0), (2, 0)]
     """
     sizes, requests, bounds = _check_bounds(input_size, output_size, kernel_sizes, strides, max_padding,
                                             dilations, limit)
-    found = {request: _axis_plan(*request, bounds, uniform_only, limit) for request in set(requests)}
+    kernels, strides, max_padding, dilations = bounds
+    distinct = sorted(set(requests))
+    counts = [_triple_count(target, kernels, strides, dilations, max_padding, limit) for _, target in distinct]
+    found = {}
+    for n, request in enumerate(distinct):
+        before = sum(counts[:n])
+        found[request] = _axis_plan(*request, bounds, uniform_only, limit,
+                                    (lambda done: progress(before + done, sum(counts))) if progress else None)
     best, total = _combine(requests, found, limit)
     return Plan(sizes["input_size"], sizes["output_size"], tuple(Layer(axes) for axes in best), total)
 

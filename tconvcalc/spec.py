@@ -33,7 +33,7 @@ from .errors import NotInstalledError, ParameterError, TconvcalcError
 
 __all__ = ["Axis", "Layer", "Phase", "ParameterError", "NotInstalledError", "TconvcalcError", "axes_text", "broadcast",
            "channel_counts", "check_int", "check_at_least", "check_groups", "conv_count", "conv_length", "full_length", "kernel_span",
-           "op_limit", "is_per_axis", "ordinal_list", "range_count", "ceil_div", "pool_count"]
+           "op_limit", "is_per_axis", "ordinal_list", "range_count", "ceil_div", "pool_count", "tap_count_range"]
 
 IntOrTuple = Union[int, Sequence[int]]
 
@@ -453,18 +453,27 @@ class Axis(namedtuple("Axis", "i k s d b e", defaults=(1, 1, 0, 0))):
 
     @property
     def tap_count_range(self) -> tuple[int, int]:
-        """The fewest and most taps any output phase gets, arithmetically: ``(k // s, ceil(k / s))`` when
-        ``gcd(d, s) = 1``, else some phases get none."""
-        g = gcd(self.d, self.s)
-        period = self.s // g
-        most = -(-self.k // period)
-        return (self.k // period if g == 1 else 0), most
+        """The fewest and most taps any output phase gets (:func:`tap_count_range`); the crop only rotates the
+        phases."""
+        return tap_count_range(self.k, self.s, self.d)
 
     @property
     def uniform_overlap(self) -> bool:
         """Every output phase gets the same number of taps: ``gcd(d, s) = 1`` and ``s`` divides ``k``."""
         fewest, most = self.tap_count_range
         return fewest == most
+
+
+def tap_count_range(k: int, s: int, d: int) -> tuple[int, int]:
+    """The fewest and most taps any output phase of a kernel ``k``, stride ``s``, dilation ``d`` gets,
+    arithmetically: ``(k // s, ceil(k / s))`` when ``gcd(d, s) = 1``, else some phases get none.
+
+    >>> tap_count_range(3, 2, 1), tap_count_range(4, 2, 1), tap_count_range(3, 2, 2)
+    ((1, 2), (2, 2), (0, 3))
+    """
+    g = gcd(d, s)
+    period = s // g
+    return (k // period if g == 1 else 0), -(-k // period)
 
 
 def _pad_pair(p: int | tuple[int, int]) -> tuple[int, int]:

@@ -7,7 +7,7 @@ import click
 from ..errors import ParameterError
 from .options import (AXIS, framework_layer_options, input_option, json_option, layer_options, ndim_option,
                       output_option, per_axis, search_options)
-from .output import emit
+from .output import emit, progress
 
 
 def _given(ctx, name: str) -> bool:
@@ -101,5 +101,7 @@ def plan(input_size, output_size, kernels, strides, max_padding, dilations, limi
     from .views.shape import render_plan
 
     v = per_axis(ndim, input_size=input_size, output_size=output_size)
-    emit(plan_report(v["input_size"], v["output_size"], kernels, strides, max_padding, dilations, limit,
-                     uniform_only), as_json, render_plan)
+    with progress("searching layers") as report_progress:
+        report = plan_report(v["input_size"], v["output_size"], kernels, strides, max_padding, dilations, limit,
+                             uniform_only, report_progress)
+    emit(report, as_json, render_plan)

@@ -108,9 +108,11 @@ def conv_report(input_size, kernel_size, stride=1, padding=0, dilation=1) -> Con
 
 def plan_report(input_size, output_size, kernel_sizes=DEFAULT_KERNELS, strides=DEFAULT_STRIDES,
                 max_padding=DEFAULT_MAX_PADDING, dilations=DEFAULT_DILATIONS, limit=10,
-                uniform_only=False) -> PlanReport:
-    """``tconvcalc plan``: the ranked layers within the bounds and how many there are."""
-    result = plan(input_size, output_size, kernel_sizes, strides, max_padding, dilations, limit, uniform_only)
+                uniform_only=False, progress=None) -> PlanReport:
+    """``tconvcalc plan``: the ranked layers within the bounds and how many there are; ``progress(done, total)``
+    follows a long search."""
+    result = plan(input_size, output_size, kernel_sizes, strides, max_padding, dilations, limit, uniform_only,
+                  progress)
     return PlanReport("plan", result.input_size, result.output_size,
                       PlanBounds(*(str(IntSet.of(name, values)) for name, values in (
                           ("kernel_size", kernel_sizes), ("stride", strides))), max_padding,
