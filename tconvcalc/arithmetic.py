@@ -191,16 +191,16 @@ def output_padding_for(target: IntOrTuple, i: IntOrTuple, k: IntOrTuple, s: IntO
 MAX_ROWS = 16
 
 
-def sample_rows(count: int, *keep: int | None) -> list[int]:
-    """The rows of a long sequence worth showing: all up to :data:`MAX_ROWS`, else the first and last halves
+def sample_rows(count: int, *keep: int | None, most: int = MAX_ROWS) -> list[int]:
+    """The rows of a long sequence worth showing: all up to ``most``, else the first and last halves
     of that many and the ``keep`` rows - ascending, so a view can mark the gaps.
 
     >>> sample_rows(5), sample_rows(1000, 500)
     ([0, 1, 2, 3, 4], [0, 1, 2, 3, 4, 5, 6, 7, 500, 992, 993, 994, 995, 996, 997, 998, 999])
     """
-    if count <= MAX_ROWS:
+    if count <= most:
         return list(range(count))
-    half = MAX_ROWS // 2
+    half = most // 2
     return sorted({*range(half), *range(count - half, count), *(k for k in keep if k is not None and 0 <= k < count)})
 
 

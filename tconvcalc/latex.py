@@ -54,7 +54,7 @@ _TEXT_ESCAPES = {
     "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}", "<": r"\textless{}", ">": r"\textgreater{}",
     "−": "$-$", "·": r"$\cdot$", "≤": r"$\le$", "≥": r"$\ge$", "ᵀ": r"$^{\mathsf{T}}$", "∈": r"$\in$",
     "…": r"\dots{}", "×": r"$\times$", "✓": r"$\checkmark$", "✗": r"$\times$", "→": r"$\to$", "—": "---",
-    "–": "--", "≡": r"$\equiv$", "′": "'", "|": r"$\mid$",
+    "–": "--", "≡": r"$\equiv$", "′": "'", "|": r"$\mid$", "÷": r"$\div$",
 }
 
 
@@ -117,8 +117,8 @@ class LatexWriter:
     def marks(self, prose: str, in_math: bool = False) -> str:
         """The catalogue's marks as LaTeX."""
         def mark(m):
-            if m.group(1) is not None:
-                return r"\texttt{" + escape_text(m.group(1)) + "}"
+            if m.group(1) is not None:  # code keeps its Unicode where the engine has it (a Chinese note)
+                return r"\texttt{" + escape_text(m.group(1), unicode=self.lang != "en") + "}"
             return (r"\textbf{" + m.group(2) + "}") if m.group(2) is not None else (r"\emph{" + m.group(3) + "}")
         return _MARKS.sub(mark, prose)
 
@@ -308,7 +308,8 @@ class MarkdownWriter(LatexWriter):
         columns = re.findall(r"[lcr]|p\{[^}]*\}", align) if align else ["r"] * len(headers)
         rule = "|" + "".join({"l": ":---|", "c": ":---:|"}.get(c, "---:|" if c == "r" else ":---|") for c in columns)
         lines = ([f"*{caption}*", ""] if caption else []) + ["| " + " | ".join(headers) + " |", rule]
-        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        # a | inside a cell (a layer named a|b, a ∣ in math) would end the cell: GFM reads \| as a literal |
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
         self.parts.append("\n".join(lines) + "\n")
 
     def figure(self, picture: str, caption: str) -> None:

@@ -46,6 +46,12 @@ MAX_CHAIN_WORK = 40_000_000
 MAX_LIMIT = 1000
 
 
+def _range_size(values: range) -> int:
+    """How many values a range holds, arithmetically (``len()`` stops at ``2**63 - 1``)."""
+    step = values.step
+    return max(0, (values.stop - values.start + step - (1 if step > 0 else -1)) // step)
+
+
 class IntSet:
     """A set of positive integers as sorted, disjoint ranges: ``1-8``, ``2,4`` or ``1-100000000`` at no cost.
 
@@ -74,8 +80,8 @@ class IntSet:
             return cls(name, values.ranges)
         if isinstance(values, range) and values.step == 1:
             out = cls(name, [values])
-        elif isinstance(values, range) and len(values) > MAX_TRIPLES:
-            raise ParameterError(f"{name} is a range of {len(values)} values with step {values.step}, more than "
+        elif isinstance(values, range) and _range_size(values) > MAX_TRIPLES:
+            raise ParameterError(f"{name} is a range of {_range_size(values)} values with step {values.step}, more than "
                                  f"the {MAX_TRIPLES} a stepped range may hold; use a step of 1 or fewer values")
         else:
             out = cls(name, [range(v, v + 1) for v in (check_int(name, v) for v in values)])

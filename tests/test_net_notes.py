@@ -51,6 +51,32 @@ def boxed_classes(box: str) -> set:
     return found
 
 
+# One layer whose axes differ: the same accepted sizes on both, but different rules.
+ANISOTROPIC = """
+ndim = 2
+input = [8, 8]
+[[layers]]
+name = "up"
+op = "conv_transpose"
+kernel_size = [4, 3]
+stride = [2, 1]
+padding = [1, 0]
+"""
+# Names with every LaTeX special, a Markdown table's |, backquotes, emphasis and Chinese.
+ODD_NAMES = """
+name = "Net `q` *e* & 50% #1 _x_ {y} ~ ^ $ \\\\ 编码"
+ndim = 1
+input = [8]
+[[layers]]
+name = "un|sh`uf`fle_&%#$"
+op = "pixel_unshuffle"
+downscale_factor = 2
+[[layers]]
+name = "编码器"
+kernel_size = 3
+"""
+
+
 def note(model, *extra) -> str:
     return run_ok("net", str(model), "--domain", *extra)
 
@@ -147,3 +173,36 @@ def test_a_failed_check_is_printed_in_bold_and_exits_1(monkeypatch):
 ])
 def test_notes_options_refused_where_they_change_nothing(args, words):
     assert words in run_error("net", str(NETWORKS[0]), *args)
+
+
+def test_axes_with_different_rules_get_a_section_each(tmp_path):
+    spec = tmp_path / "aniso.toml"
+    spec.write_text(ANISOTROPIC)
+    sections = note(spec, "--latex").split("\\subsection*{")[1:]
+    assert len(sections) == 2 and "$m = 2 n$" in sections[0] and "$m = n + 2$" in sections[1]
+    terminal = note(spec)  # the terminal view tells them apart too
+    assert "along axis 1" in terminal and "every axis has the same" not in terminal
+
+
+@pytest.mark.parametrize("lang, engine", [("en", "pdflatex"), ("zh", "xelatex")])
+def test_odd_names_compile_and_keep_their_characters(lang, engine, tmp_path):
+    spec = tmp_path / "odd.toml"
+    spec.write_text(ODD_NAMES)
+    text = note(spec, "--latex", "--lang", lang)
+    compile_with(engine, lx.standalone(text, None, lang), tmp_path)
+    assert "\\texttt{un$\\mid$sh'uf'fle\\_\\&\\%\\#\\$}" in text and "$\\div$2" in text
+    assert ("\\texttt{编码器}" in text) == (lang == "zh")  # pdflatex has no CJK: "?" there
+    assert "\\texttt{q}" not in text and "\\emph{e}" not in text  # the network's name is not read as marks
+    markdown = note(spec, "--markdown", "--lang", lang)
+    rows = [line for line in markdown.splitlines() if line.startswith("| `un")]
+    assert rows and all(len(re.split(r"(?<!\\)\|", row)) == 5 for row in rows)  # 3 cells, | escaped
+
+
+def test_left_out_runs_of_classes_are_marked_in_their_table(tmp_path):
+    spec = tmp_path / "deep.toml"  # eight pools and one ×256 upsample: 256 residue classes, most stopping
+    layers = "".join(f'[[layers]]\nname = "d{n}"\nop = "max_pool"\nkernel_size = 2\n' for n in range(8))
+    spec.write_text('name = "deep"\nndim = 1\n' + layers + '[[layers]]\nname = "u"\nop = "upsample"\n'
+                    'scale_factor = 256\n[[layers]]\nname = "cat"\nop = "concat"\ninputs = ["input", "u"]\n')
+    text = note(spec, "--latex")
+    table = text.split("Outcome")[1].split("\\bottomrule")[0]
+    assert table.count("$\\dots$ &") == 1 and "The first and last of 256 runs" in text

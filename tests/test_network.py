@@ -363,3 +363,24 @@ def test_trace_notes_fit_the_terminal_inline_or_as_numbered_lines(columns):
         else:
             words = " ".join(output.split())  # a long note wraps at the terminal's width
             assert row.rstrip().endswith(f"[{number}]") and f"[{number}] {name}: {note}" in words
+
+
+@pytest.mark.parametrize("columns", [200, 60])
+def test_a_long_trace_shows_its_ends_and_flagged_rows_and_counts_the_rest(tmp_path, columns):
+    """100 layers, every other one flagged: the first and last 20 rows, 20 flagged ones between, '… N more' rows
+    that add up to the line under the table, and (narrow) a numbered note for each flagged row shown only."""
+    pairs = "".join(f'[[layers]]\nname = "up{n}"\nop = "conv_transpose"\nkernel_size = 3\nstride = 2\npadding = 1\n'
+                    f'output_padding = 1\n[[layers]]\nname = "down{n}"\nkernel_size = 2\nstride = 2\n' for n in range(50))
+    spec = tmp_path / "long.toml"
+    spec.write_text('name = "long"\nndim = 1\ninput = [8]\n' + pairs)
+    layers = trace(load(spec), (8,)).rows
+    flagged = [n for n, row in enumerate(layers) if _notes(row.flags)]
+    assert len(layers) == 100 and len(flagged) == 50
+    output = CliRunner().invoke(cli, ["net", str(spec)], env={"COLUMNS": str(columns)}).stdout
+    names = [line.split()[0] for line in output.splitlines() if line.startswith((" up", " down"))]
+    middle = [layers[n].name for n in flagged if 20 <= n < 80][:20]
+    assert names == [row.name for row in layers[:20]] + middle + [row.name for row in layers[80:]]
+    gaps = [int(line.split()[1]) for line in output.splitlines() if line.startswith(" … ")]
+    assert sum(gaps) == 40 and "(40 of 100 layers not shown; --json lists every one)" in output
+    footnotes = [line for line in output.splitlines() if line.startswith("[")]
+    assert len(footnotes) == (0 if columns == 200 else len([n for n in flagged if layers[n].name in names]))

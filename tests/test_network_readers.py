@@ -284,12 +284,14 @@ def test_torch_errors_are_one_sentence(torch, tmp_path, monkeypatch):
     code.write_text("import torch\n\nclass Net(torch.nn.Module):\n    def __init__(self, k=3):\n        super().__init__()\n"
                     "        self.c = torch.nn.Conv2d(1, 1, k)\n    def forward(self, x):\n        return self.c(x)\n\n"
                     "def broken():\n    raise ValueError('no such width')\n\ndef number():\n    return 3\n\n"
-                    "def leaves():\n    import sys\n    sys.exit(0)\n")
+                    "def leaves():\n    import sys\n    sys.exit(0)\n\n"
+                    "class Quits(torch.nn.Module):\n    def forward(self, x):\n        import sys\n        sys.exit(0)\n")
     quits = tmp_path / "quits.py"
     quits.write_text("import sys\nsys.exit(0)\n")  # user code must not end tconvcalc with status 0 and no answer
     cases = [
         (f"{quits}:Net", {}, "raised SystemExit while importing"),
         (f"{code}:leaves", {}, "raised SystemExit"),
+        (f"{code}:Quits", {}, "torch.fx cannot trace Quits \\(SystemExit"),  # forward() is user code too
         (f"{tmp_path / 'missing.py'}:Net", {}, "does not exist"),
         (f"{code}:Other", {}, "has no attribute 'Other'"),
         (f"{code}:broken", {}, "raised ValueError: no such width"),

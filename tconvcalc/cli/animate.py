@@ -25,7 +25,7 @@ from .output import write_files
                    "phases: the sub-pixel phases; conv: the forward convolution, row by row of C")
 @click.option("--fps", type=FiniteFloatRange(0.1, 50), default=2.0, show_default=True, help="frames per second (GIF)")
 @click.option("--dpi", type=click.IntRange(20, 600), default=100, show_default=True, help="pixels per inch")
-@click.option("--gallery", type=click.Path(file_okay=False), default=None,
+@click.option("--gallery", type=FilePath("gallery", folder=True), default=None,
               help="write conv_arithmetic's figures and ours, NAME.gif each, into this folder (no layer options)")
 def animate(input_size, kernel_size, stride, padding, output_padding, dilation, ndim, output, view, fps, dpi,
             gallery):

@@ -212,24 +212,26 @@ format_options = _stack(
 notes_options = _stack(
     click.option("--lang", default="en", show_default=True, metavar="en|zh",
                  help="the notes' language: en (English) or zh (Chinese; a PDF of it needs XeLaTeX and ctex)"),
-    click.option("--numbered", is_flag=True, help="number the key equations, labelled eq:tconv-size, eq:op-range, …"),
+    click.option("--numbered", is_flag=True, help="number the key equations with stable labels (eq:tconv-size, …; net: eq:net-domain)"),
     click.option("--label-prefix", default="", metavar="PREFIX", help="put PREFIX before every label (e.g. up1:)"),
     click.option("--verbose", is_flag=True, help="add each proof's count of differences and time as a comment"),
 )
 
 
 class FilePath(click.Path):
-    """click's Path for a file, refusing an empty name (which Path would turn into "."), in the tool's words."""
+    """click's Path for a file (or with ``folder``, a folder), refusing an empty name, which Path would turn
+    into "." (the current folder), in the tool's words."""
 
-    def __init__(self, example: str, **kwargs) -> None:
-        super().__init__(dir_okay=False, **kwargs)
-        self.example = example
+    def __init__(self, example: str, folder: bool = False, **kwargs) -> None:
+        super().__init__(**({"file_okay": False} if folder else {"dir_okay": False}), **kwargs)
+        self.example, self.folder = example, folder
 
     def convert(self, value, param, ctx):
         if isinstance(value, str) and not value.strip():
             name = param.opts[0] if param is not None and isinstance(param, click.Option) else \
                 (param.human_readable_name if param is not None else "the path")
-            raise ParameterError(f"{name} is empty, it names the file; give a path such as {self.example}")
+            raise ParameterError(f"{name} is empty, it names the {'folder' if self.folder else 'file'}; give a "
+                                 f"path such as {self.example}")
         return super().convert(value, param, ctx)
 
 

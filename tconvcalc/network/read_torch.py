@@ -193,7 +193,7 @@ def from_torch(module, ndim: int | None = None, source: str | None = None) -> Ne
     source = source or type(module).__name__
     try:
         graph_module = torch.fx.symbolic_trace(module)
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # forward() is user code too
         raise ParameterError(f"{source}: torch.fx cannot trace {type(module).__name__} ({type(error).__name__}: "
                              f"{_first_line(error)}), tconvcalc reads PyTorch code structurally with torch.fx; "
                              f"export the model to ONNX (torch.onnx.export) and read the .onnx file") from None

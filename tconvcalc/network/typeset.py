@@ -35,7 +35,11 @@ def domain_note(writer: LatexWriter, derivations: Sequence[Derivation]) -> None:
 
 
 def _alike(a: Derivation, b: Derivation) -> bool:
-    return a.results == b.results and [s.text for s in a.steps] == [s.text for s in b.steps]
+    """The same classes and every step's words and formula (a layer's words list every axis's parameters, so
+    they alone cannot tell two axes apart)."""
+    def said(der: Derivation) -> list:
+        return [(s.text, None if s.expr is None else s.plain()) for s in der.steps]
+    return a.results == b.results and said(a) == said(b)
 
 
 def _steps(der: Derivation, key: str) -> list[Step]:
@@ -43,7 +47,12 @@ def _steps(der: Derivation, key: str) -> list[Step]:
 
 
 def _code(writer: LatexWriter, name: str) -> str:
-    return writer.marks("`" + name.replace("`", "'") + "`")
+    return writer.marks("`" + _unquoted(name) + "`")
+
+
+def _unquoted(name: str) -> str:
+    """A name to put between the catalogue's backquotes: one of its own would end the code span."""
+    return name.replace("`", "'")
 
 
 def _residues(residues: tuple[int, int]) -> str:
@@ -60,7 +69,8 @@ def _reason(writer: LatexWriter, reason, args: dict) -> str:
 def _outcome(writer: LatexWriter, step: Step) -> str:
     args = step.args
     if step.key == "net.stop":
-        return writer.say("net.stop", node=args["node"], reason=_reason(writer, args["reason"], args["reason_args"]))
+        return writer.say("net.stop", node=_unquoted(args["node"]),
+                          reason=_reason(writer, args["reason"], args["reason_args"]))
     when = (writer.say("net.at", t=args["fixed_t"]) if args["fixed_t"] is not None
             else writer.say("net.from", t=args["first_t"]))
     if args["merges"]:
@@ -103,7 +113,9 @@ def _accepted(writer: LatexWriter, der: Derivation) -> tuple[list[str], list[str
 
 
 def _section(writer: LatexWriter, der: Derivation, where: str, label: str) -> None:
-    writer.heading(writer.say("title.net_domain", network=writer.escape(der.notes["network"]), where=where))
+    # the name goes in after the catalogue's marks are read, so a * or ` in it stays a character
+    heading = writer.say("title.net_domain", network="\0", where=where)
+    writer.heading(heading.replace("\0", writer.escape(der.notes["network"])))
     writer.paragraph(writer.say("net.rules"))
     rows = []
     for step in _steps(der, "net.rule"):
@@ -116,8 +128,13 @@ def _section(writer: LatexWriter, der: Derivation, where: str, label: str) -> No
     period, form = der.results["period"], _class(der.results["period"], sp.Symbol("r", integer=True))
     classes = writer.say("net.classes" if period > 1 else "net.classes_plain")  # the lemma: only where a layer divides
     writer.align([(writer.say("net.period"), _steps(der, "net.period")[0].sides()), (classes, ("n", "=", form))])
-    outcomes = [[_residues(step.args["residues"]), _outcome(writer, step)]
-                for step in der.steps if step.key in ("net.stop", "net.runs")]
+    outcomes, last = [], 0
+    for step in (step for step in der.steps if step.key in ("net.stop", "net.runs")):
+        first = step.args["residues"][0]
+        if first > last + 1:  # runs left out (the first and last of many are shown): say so where they go
+            outcomes.append([r"$\dots$", ""])
+        outcomes.append([_residues(step.args["residues"]), _outcome(writer, step)])
+        last = step.args["residues"][1]
     writer.table([writer.say("net.head.residue"), writer.say("net.head.outcome")], outcomes,
                  writer.say("net.classes.caption", p=period, form=form), align="lp{0.75\\linewidth}")
     for step in _steps(der, "net.sampled"):

@@ -8,24 +8,27 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
+from ...arithmetic import sample_rows
 
-#: A table longer than this shows its first and last rows and every flagged one (--json lists them all):
-#: a 10,000-layer network's table took rich 4 s to lay out, and no one reads it in a terminal.
+
+#: A table longer than this shows its first and last rows and up to 20 flagged ones between them (--json
+#: lists them all): a 10,000-layer network's table took rich 4 s to lay out, and no one reads it in a terminal.
 MAX_ROWS = 60
-_ENDS = 20
+_FLAGGED = 20  # flagged rows shown between the first and last (MAX_ROWS - _FLAGGED) / 2
 
 
 def shown_rows(count: int, flagged=()) -> list[int]:
     """The rows of a ``count``-row table a terminal shows: all of a short one; of a long one the first and last
-    few and the ``flagged`` ones (as many as fit).
+    20 and the first 20 ``flagged`` ones between them.
 
-    >>> shown_rows(3), shown_rows(100, [50])[19:22]
-    ([0, 1, 2], [19, 50, 80])
+    >>> shown_rows(3), shown_rows(100, [5, 50])[19:22], len(shown_rows(100, range(0, 100, 2)))
+    ([0, 1, 2], [19, 50, 80], 60)
     """
     if count <= MAX_ROWS:
         return list(range(count))
-    keep = set(range(_ENDS)) | set(range(count - _ENDS, count)) | set(sorted(flagged)[:MAX_ROWS - 2 * _ENDS])
-    return sorted(keep)
+    ends = MAX_ROWS - _FLAGGED
+    between = sorted(n for n in set(flagged) if ends // 2 <= n < count - ends // 2)[:_FLAGGED]
+    return sample_rows(count, *between, most=ends)
 
 
 def add_rows(table, count: int, cells, flagged=()) -> int:
@@ -35,8 +38,7 @@ def add_rows(table, count: int, cells, flagged=()) -> int:
     shown = shown_rows(count, flagged)
     for n in shown:
         if n > previous + 1:
-            gap = ["…"] + [""] * (len(table.columns) - 2) + [Text(f"{n - previous - 1} more", style="dim")]
-            table.add_row(*gap)
+            table.add_row(Text(f"… {n - previous - 1} more", style="dim"), *[""] * (len(table.columns) - 1))
         table.add_row(*cells(n))
         previous = n
     return count - len(shown)

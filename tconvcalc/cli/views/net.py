@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ...spec import axes_text
-from . import add_rows, code_line, left_out
+from . import add_rows, code_line, left_out, shown_rows
 from .symbolic import render_derivation
 
 
@@ -49,9 +49,10 @@ def render_trace(report, console: Console) -> None:
     table, hidden = _trace_table(report, notes)
     footnotes = []
     if Measurement.get(console, console.options.update(max_width=10_000), table).maximum > console.width:
-        # too wide for the terminal: numbered notes under the table
+        # too wide for the terminal: numbered notes under the table, for the rows it shows
+        shown = set(shown_rows(len(notes), [n for n, note in enumerate(notes) if note]))
         for n, (row, note) in enumerate(zip(report.layers, notes)):
-            if note:
+            if note and n in shown:
                 footnotes.append(f"[{len(footnotes) + 1}] {row.name}: {note}")
                 notes[n] = f"[{len(footnotes)}]"
         table, hidden = _trace_table(report, notes)
@@ -125,8 +126,11 @@ def render_domain(report, console: Console) -> None:
 
 
 def _same(axis, other) -> bool:
-    return (axis.classes, axis.points, [s["text"] for s in axis.derivation.steps]) == (
-        other.classes, other.points, [s["text"] for s in other.derivation.steps])
+    """Whether two axes' derivations say the same: classes, single sizes, and every step's words and formula
+    (a layer's words list every axis's parameters, so they alone cannot tell two axes apart)."""
+    def said(a):
+        return a.classes, a.points, [(s["text"], s["plain"]) for s in a.derivation.steps]
+    return said(axis) == said(other)
 
 
 def _render_changes(report, console: Console, heading: str) -> None:
