@@ -46,7 +46,8 @@ def compile_with(engine: str, document: str, folder, name: str = "doc") -> str:
 
 # --- what the prose may not contain ---------------------------------------------------------------------
 
-_MATH = [r"\$\$.*?\$\$", r"\$.*?\$", r"\\\[.*?\\\]", r"\\begin\{(align\*|equation\*?|aligned|tikzpicture)\}.*?"
+_MATH = [r"\\begin\{tabular\}\{[^\n]*",  # a table's column types (p{0.26\linewidth}) are not prose
+         r"\$\$.*?\$\$", r"\$.*?\$", r"\\\[.*?\\\]", r"\\begin\{(align\*|equation\*?|aligned|tikzpicture)\}.*?"
          r"\\end\{\1\}", r"\\texttt\{[^}]*\}", r"`[^`]*`", r"^%.*$", r"<!--.*?-->", r"```.*?```"]
 # Single letters that are the notes' variables; "a" is also English's article, so it counts after "tap".
 _VARIABLE = re.compile(r"(?<![\w'\\{$])([bdeijkmnopqrstF]|op|tap a)(?![\w'}])")

@@ -47,7 +47,9 @@ def _steps(der: Derivation, key: str) -> list[Step]:
 
 
 def _code(writer: LatexWriter, name: str) -> str:
-    return writer.marks("`" + _unquoted(name) + "`")
+    code = writer.marks("`" + _unquoted(name) + "`")
+    # an exporter's long path (/up1/ConvTranspose) may break after a slash in a LaTeX table's narrow column
+    return code if writer.markdown else code.replace("/", "/\\allowbreak{}")
 
 
 def _unquoted(name: str) -> str:
@@ -122,7 +124,7 @@ def _section(writer: LatexWriter, der: Derivation, where: str, label: str) -> No
         rule = f"${step.latex()}$" + (" " + writer.say("net.ceil") if step.args["ceil"] else "")
         rows.append([_code(writer, step.args["name"]), _code(writer, step.args["operation"]), rule])
     writer.table([writer.say("net.head.layer"), writer.say("net.head.op"), writer.say("net.head.rule")], rows,
-                 writer.say("net.rules.caption"), align="llp{0.45\\linewidth}")
+                 writer.say("net.rules.caption"), align="p{0.26\\linewidth}p{0.26\\linewidth}p{0.36\\linewidth}")
     for step in _steps(der, "net.more"):
         writer.paragraph(writer.say("net.more", count=step.args["count"]))
     period, form = der.results["period"], _class(der.results["period"], sp.Symbol("r", integer=True))
