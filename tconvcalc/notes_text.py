@@ -172,7 +172,7 @@ EN = {
     # --- a network's domain (net --domain) ---
     "title.net_domain": "The input sizes «network» accepts«where»",
     "net.along": " along axis «n»",
-    "net.along_all": " along every axis (each has the same layers and sizes)",
+    "net.along_all": " along every axis (each has the same size rules and sizes)",
     "net.rules": "Each layer maps the size $n$ it receives to the size $m$ it passes on:",
     "net.head.layer": "Layer",
     "net.head.op": "Operation",
@@ -341,7 +341,7 @@ ZH = {
     # --- 网络的定义域（net --domain）---
     "title.net_domain": "«network» «where»接受的输入尺寸",
     "net.along": "沿第 «n» 轴",
-    "net.along_all": "沿每个轴（各轴的层与尺寸相同）",
+    "net.along_all": "沿每个轴（各轴的尺寸规则与尺寸相同）",
     "net.rules": "每一层把它收到的尺寸 $n$ 映射为它输出的尺寸 $m$：",
     "net.head.layer": "层",
     "net.head.op": "运算",

@@ -3,7 +3,7 @@ table, the period and the residue classes, the accepted sizes boxed, and one sen
 one for the check, in the notes' catalogue's words (:mod:`tconvcalc.notes_text`) and either language.
 
 The steps come from :func:`.derive.domain_derivation`, which keys each one to its catalogue entry; SymPy's
-printer writes every formula.  When every axis has the same layers and sizes the note says so and shows
+printer writes every formula.  When every axis has the same size rules and sizes the note says so and shows
 the derivation once, as the terminal view does.
 """
 

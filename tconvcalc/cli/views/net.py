@@ -119,7 +119,7 @@ def render_domain(report, console: Console) -> None:
     shown = report.axes
     if len(report.axes) > 1 and all(_same(axis, report.axes[0]) for axis in report.axes):
         shown = report.axes[:1]  # every axis alike: its derivation once
-        console.print(Text("(every axis has the same layers and sizes: the derivation is shown once)", style="dim"))
+        console.print(Text("(every axis has the same size rules and sizes: the derivation is shown once)", style="dim"))
     for axis in shown:
         console.print()
         render_derivation(axis.derivation, console)
