@@ -197,7 +197,6 @@ EN = {
     "net.box": "Accepted sizes",
     "net.box.lead": "The network runs exactly at",
     "net.class": r"every $n \equiv «residue» \pmod{«modulus»}$ from $«first»$ on",
-    "net.points": "and at the single sizes «points»",
     "net.none": "No input size runs«where».",
     "proof.net_floor": ("$«formula»$ for all integers $t$, $c$ with $P = «p»$ and $s \\in \\{«divisors»\\}$, so on each "
                         "class every layer's size is affine in $t$"),
@@ -364,7 +363,6 @@ ZH = {
     "net.box": "可接受的尺寸",
     "net.box.lead": "该网络恰好在以下尺寸运行",
     "net.class": r"从 $«first»$ 起每个 $n \equiv «residue» \pmod{«modulus»}$",
-    "net.points": "以及单个尺寸 «points»",
     "net.none": "«where»没有可运行的输入尺寸。",
     "proof.net_floor": ("对所有整数 $t$、$c$，当 $P = «p»$、$s \\in \\{«divisors»\\}$ 时 $«formula»$，因此在每个类上"
                         "各层的尺寸都是 $t$ 的仿射函数"),

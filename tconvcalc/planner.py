@@ -31,7 +31,8 @@ from collections import namedtuple
 from functools import lru_cache
 from typing import Callable, Iterable, Sequence
 
-from .spec import Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least, check_int, kernel_span, tap_count_range
+from .spec import (Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least, check_int, kernel_span,
+                   range_count, tap_count_range)
 
 DEFAULT_KERNELS = range(1, 9)
 DEFAULT_STRIDES = range(1, 9)
@@ -44,12 +45,6 @@ MAX_TRIPLES = 400_000
 MAX_CHAIN_WORK = 40_000_000
 # Candidates listed at most (plan's layers, chain's stacks): each is ranked, built and printed.
 MAX_LIMIT = 1000
-
-
-def _range_size(values: range) -> int:
-    """How many values a range holds, arithmetically (``len()`` stops at ``2**63 - 1``)."""
-    step = values.step
-    return max(0, (values.stop - values.start + step - (1 if step > 0 else -1)) // step)
 
 
 class IntSet:
@@ -80,8 +75,8 @@ class IntSet:
             return cls(name, values.ranges)
         if isinstance(values, range) and values.step == 1:
             out = cls(name, [values])
-        elif isinstance(values, range) and _range_size(values) > MAX_TRIPLES:
-            raise ParameterError(f"{name} is a range of {_range_size(values)} values with step {values.step}, more than "
+        elif isinstance(values, range) and range_count(values) > MAX_TRIPLES:
+            raise ParameterError(f"{name} is a range of {range_count(values)} values with step {values.step}, more than "
                                  f"the {MAX_TRIPLES} a stepped range may hold; use a step of 1 or fewer values")
         else:
             out = cls(name, [range(v, v + 1) for v in (check_int(name, v) for v in values)])
@@ -118,7 +113,7 @@ class IntSet:
     @property
     def count(self) -> int:
         """How many values, arithmetically (the ranges all step by 1; ``len()`` stops at ``2**63 - 1``)."""
-        return sum(r.stop - r.start for r in self.ranges)
+        return sum(map(range_count, self.ranges))
 
     def __len__(self) -> int:
         return self.count
@@ -147,7 +142,7 @@ class IntSet:
             part = range(max(r.start, high + 1), r.stop)
             take = part[:max(0, first - len(listed))]
             listed.extend(take)
-            rest += max(0, part.stop - part.start) - len(take)
+            rest += range_count(part) - len(take)
         return listed, rest
 
 

@@ -95,7 +95,7 @@ def domain_derivation(network: Network, axis: int) -> Derivation:
             key="proof.net_floor", args={"formula": sp.latex(lemma), "p": p,
                                          "divisors": ", ".join(map(str, divisors))}))
     der.add(f"so write n = {p}·t + r with r = 1..{p}; each class of sizes runs from some t on, at one t, or never:",
-            sp.Eq(N, p * T + sp.Symbol("r")), key="net.classes", p=p)
+            sp.Eq(N, p * T + sp.Symbol("r")))
     results = classes(network, axis, p)
     # one step per run of consecutive residues that end the same way (the first and last runs when many)
     runs: list[list] = []
@@ -126,14 +126,11 @@ def domain_derivation(network: Network, axis: int) -> Derivation:
     for progression in found.classes:
         start = (progression.first - progression.residue) // progression.modulus
         der.add(f"accepted, for t ≥ {start} (every size ≡ {progression.residue} mod {progression.modulus} from "
-                f"{progression.first} on):", sp.Eq(N, progression.modulus * T + progression.residue),
-                key="net.accepted", start=start, modulus=progression.modulus, residue=progression.residue,
-                first=progression.first)
+                f"{progression.first} on):", sp.Eq(N, progression.modulus * T + progression.residue))
     if found.points:
-        der.add(f"and the single sizes {', '.join(map(str, found.points))}", key="net.points",
-                points=list(found.points))
+        der.add(f"and the single sizes {', '.join(map(str, found.points))}")
     if not found.classes and not found.points:
-        der.add("no input size runs along this axis", key="net.none")
+        der.add("no input size runs along this axis")
     first, last, agree = found.checked
     der.proofs.append(SizeCheck(f"the plain size rules accept exactly these sizes at every n from {first} to "
                                 f"{last} (the last threshold and one period more)", last - first + 1, agree, 0.0,
