@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tconvcalc.errors import NotInstalledError, ParameterError
+from tconvcalc.errors import TORCH_INSTALL, NotInstalledError, ParameterError
 from tconvcalc.network import load, trace
 from tconvcalc.network.domain import accepted, axis_domain
 from tconvcalc.network.read_keras import from_keras_config, load_keras
@@ -884,7 +884,7 @@ def _fixture_net(data: dict):
         return load(str(ROOT / data["model"]))
     if runtime == "keras":
         return load(str(ROOT / data["model"]))
-    pytest.importorskip("torch", reason="PyTorch fixtures are read from their code: pip install torch")
+    pytest.importorskip("torch", reason=f"PyTorch fixtures are read from their code: {TORCH_INSTALL}")
     location, _, factory = data["model"].rpartition(":")
     return load(f"{ROOT / location}:{factory}")
 
