@@ -30,9 +30,14 @@ from .operator import input_range, tap_range
 from .records import record
 from .spec import Axis, Layer, ParameterError, axes_text
 
-# Per axis, counts are computed for at most this many outputs; an N-d grid is listed up to MAX_CELLS.
+# Per axis, counts are computed for at most this many outputs; an N-d grid is listed up to MAX_CELLS, and the
+# distinct interior counts up to MAX_INTERIOR_VALUES combinations of the axes' own (their product set is what grows).
 MAX_AXIS = 10_000_000
 MAX_CELLS = 1_000_000
+MAX_LISTED = 5_000_000  # per-axis counts listed by one report, summed over its axes (--json lists each)
+MAX_INTERIOR_VALUES = 100_000
+# Counts beyond int64 (a deep stack of wide kernels: 8 taps 23 times is 8**23) are kept as exact Python ints.
+_INT64_MAX = 2**63 - 1
 
 
 def _check_axis(axis: Axis) -> None:
@@ -42,10 +47,17 @@ def _check_axis(axis: Axis) -> None:
                              f"per axis); analyse a smaller layer")
 
 
+def _count_dtype(axes: Sequence[Axis]):
+    """int64 while the largest count a stack can reach fits (each layer multiplies it by at most its most taps
+    per output phase), else exact Python ints."""
+    bound = prod(axis.tap_count_range[1] for axis in axes)
+    return np.int64 if bound <= _INT64_MAX else object
+
+
 def _scatter(axis: Axis, values: np.ndarray) -> np.ndarray:
     """One axis of the layer on ``values`` with an all-ones kernel: each tap adds its strided slab, or,
     when there are fewer inputs than taps, each input adds its value along its taps' positions."""
-    out = np.zeros(axis.o, dtype=np.int64)
+    out = np.zeros(axis.o, dtype=values.dtype)
     if axis.k <= axis.i:
         for a in range(axis.k):
             span = tap_range(axis, a)
@@ -59,6 +71,16 @@ def _scatter(axis: Axis, values: np.ndarray) -> np.ndarray:
     return out
 
 
+def check_listable(layer: Layer) -> None:
+    """Refuse, before counting, an output whose per-axis counts are more than a report lists."""
+    for axis in layer.axes:
+        _check_axis(axis)
+    if sum(layer.output_size) > MAX_LISTED:
+        raise ParameterError(f"the output {axes_text(layer.output_size)} has {sum(layer.output_size)} positions over "
+                             f"its axes, more than the {MAX_LISTED} overlap lists the counts of; analyse fewer layers "
+                             f"or a smaller input")
+
+
 def axis_counts(axis: Axis) -> np.ndarray:
     """Contributions per output position along one axis."""
     _check_axis(axis)
@@ -70,7 +92,7 @@ def stack_axis_counts(axes: Sequence[Axis]) -> np.ndarray:
     a stack's pattern is the previous pattern scattered through the next layer's all-ones kernel."""
     for axis in axes:  # every layer's size, before the first array
         _check_axis(axis)
-    values = np.ones(axes[0].i, dtype=np.int64)
+    values = np.ones(axes[0].i, dtype=_count_dtype(axes))
     for axis in axes:
         if axis.i != len(values):
             raise ParameterError(f"a layer's input size {axis.i} does not follow the previous output size "
@@ -87,7 +109,8 @@ def grid(per_axis: Sequence[np.ndarray]) -> np.ndarray:
         shape = axes_text([len(c) for c in per_axis])
         raise ParameterError(f"the count grid would be {shape} = {cells} cells, more than the {MAX_CELLS} overlap "
                              f"lists; analyse fewer or smaller axes (each axis's counts are in axis_counts)")
-    out = np.ones((), dtype=np.int64)
+    big = any(c.dtype == object for c in per_axis) or prod(max(c.max(initial=1), 1) for c in per_axis) > _INT64_MAX
+    out = np.ones((), dtype=object if big else np.int64)
     for counts_ in per_axis:
         out = np.multiply.outer(out, counts_)
     return out
@@ -117,6 +140,11 @@ def interior(axes: Sequence[Axis]) -> slice:
 def interior_values(per_axis: Sequence[np.ndarray], windows: Sequence[slice]) -> list[int]:
     """The distinct counts of the N-d interior: products of each axis's distinct interior counts."""
     sets = [np.unique(c[w]).tolist() for c, w in zip(per_axis, windows)]
+    combinations = prod(len(values) for values in sets)
+    if combinations > MAX_INTERIOR_VALUES:
+        raise ParameterError(f"the interior's counts are products of {' × '.join(str(len(v)) for v in sets)} = "
+                             f"{combinations} distinct per-axis counts, more than the {MAX_INTERIOR_VALUES} overlap "
+                             f"lists; analyse one axis (--ndim 1) or fewer layers")
     return sorted({prod(combo) for combo in product(*sets)})
 
 
@@ -140,7 +168,9 @@ def analyse(layers: Sequence[Layer], with_grid: bool | None = None) -> Overlap:
     values = interior_values(per_axis, windows)
     if with_grid is None:
         with_grid = prod(len(c) for c in per_axis) <= MAX_CELLS
-    return Overlap(grid(per_axis).tolist() if with_grid else None, last.output_size, len(values) <= 1,
+    # With no interior (every output in some layer's border zone) the taps per phase answer for a longer input.
+    uniform = len(values) == 1 if values else all(axis.uniform_overlap for layer in layers for axis in layer.axes)
+    return Overlap(grid(per_axis).tolist() if with_grid else None, last.output_size, uniform,
                    tuple((w.start, w.stop) for w in windows), values, last.field("s"),
                    tuple(tuple(axis.tap_count(r) for r in range(min(axis.s, MAX_PHASES))) for axis in last.axes),
                    prod(int(c.min()) for c in per_axis), prod(int(c.max()) for c in per_axis),

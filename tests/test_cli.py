@@ -11,7 +11,7 @@ import pytest
 
 import tconvcalc as tc
 
-from helpers import run, run_json, unwrapped
+from helpers import run, run_error, run_json, unwrapped
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -215,3 +215,37 @@ def test_code_broken_to_fit_80_columns_is_the_same_code(args):
         start = out.rindex("\n", 0, out.index(line.split("(")[0])) + 1
         broken = out[start:].split("\n\n")[0].split("\nExact")[0]
         assert ast.dump(ast.parse(textwrap.dedent(broken))) == ast.dump(ast.parse(line.strip()))
+
+
+# --- output targets that are not regular files ----------------------------------------------------------------
+
+WRITERS = [("latex", "--in", 2, "--k", 3, "--what", "size", "-o"), ("explore", "--in", 2, "--k", 3, "-o")]
+
+
+@pytest.mark.parametrize("command", WRITERS, ids=lambda c: c[0])
+def test_a_fifo_target_is_refused_and_left_a_fifo(command, tmp_path):
+    import os
+    import stat
+
+    fifo = tmp_path / ("pipe.html" if command[0] == "explore" else "pipe.tex")
+    os.mkfifo(fifo)
+    said = run_error(*command, fifo)
+    assert "is a FIFO" in said and "regular file" in said
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and os.listdir(tmp_path) == [fifo.name]
+
+
+def test_a_device_target_is_refused_and_left_a_device():
+    import os
+    import stat
+
+    said = run_error("latex", "--in", 2, "--k", 3, "--what", "size", "-o", "/dev/full")
+    assert "is a character device" in said
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+def test_a_link_to_a_file_is_written_through(tmp_path):
+    target, link = tmp_path / "notes.tex", tmp_path / "link.tex"
+    target.write_text("old")
+    link.symlink_to(target)
+    assert run("latex", "--in", 2, "--k", 3, "--what", "size", "-o", link).exit_code == 0
+    assert link.is_symlink() and "\\begin" in target.read_text()

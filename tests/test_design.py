@@ -77,6 +77,33 @@ def test_stacked_overlap_equals_running_the_stack_in_pytorch(torch, params, size
     assert overlap.analyse(stack).counts == x[0, 0].round().long().tolist()
 
 
+@pytest.mark.parametrize("k, repeat", [(8, 23), (3, 45), (2, 70)])
+def test_deep_stacks_count_exactly_past_int64(k, repeat):
+    # From one input through stride-1 all-ones kernels, the counts are the coefficients of (1 + x + … + x^(k-1))^repeat,
+    # multiplied out here in Python's exact integers.
+    coefficients = [1]
+    for _ in range(repeat):
+        coefficients = [sum(coefficients[j - a] for a in range(k) if 0 <= j - a < len(coefficients))
+                        for j in range(len(coefficients) + k - 1)]
+    assert max(coefficients) > 2**63  # past what int64 holds
+    stack = [Layer.from_pytorch((1 + (k - 1) * n,), (k,)) for n in range(repeat)]
+    found = overlap.analyse(stack)
+    assert found.axis_counts[0] == coefficients and (found.min, found.max) == (1, max(coefficients))
+    assert found.interior_values == [] and found.uniform_overlap  # no interior; k taps every phase at stride 1
+
+
+def test_an_empty_interior_is_said_not_called_uniform_at_zero():
+    out = run("overlap", "--in", 1, "--k", 8, "--repeat", 23, "--ndim", 1).stdout
+    assert "No interior" in out and "0 contributions" not in out
+    assert "different numbers of taps" in run("overlap", "--in", 1, "--k", 3, "--s", 2, "--repeat", 3,
+                                               "--ndim", 1).stdout
+
+
+def test_overlap_refuses_more_interior_combinations_than_it_lists():
+    said = run_error("overlap", "--in", "4,4", "--k", 3, "--s", 2, "--repeat", 17)
+    assert f"more than the {overlap.MAX_INTERIOR_VALUES}" in said and "--ndim 1" in said
+
+
 def test_overlap_cli_reports_counts_uniformity_and_phases():
     report = run_json("overlap", "--in", "5", "--k", "3", "--s", "2", "--ndim", "1")
     assert report["counts"] == overlap.counts(Layer.from_pytorch(5, 3, 2)).tolist()

@@ -136,6 +136,7 @@ def test_markdown_tables_align_prose_left():
     assert "\n$$\n\\begin{aligned}\nP &= " in text
 
 
+@pytest.mark.slow  # TeX compiles
 @pytest.mark.parametrize("lang, engine", [("en", "pdflatex"), ("zh", "xelatex")])
 def test_every_example_network_note_compiles(lang, engine, tmp_path):
     bodies = [note(model, "--latex", "--numbered", "--label-prefix", f"{model.stem.replace('_', '-')}:",
@@ -184,6 +185,7 @@ def test_axes_with_different_rules_get_a_section_each(tmp_path):
     assert "along axis 1" in terminal and "every axis has the same" not in terminal
 
 
+@pytest.mark.slow  # TeX compiles
 @pytest.mark.parametrize("lang, engine", [("en", "pdflatex"), ("zh", "xelatex")])
 def test_odd_names_compile_and_keep_their_characters(lang, engine, tmp_path):
     spec = tmp_path / "odd.toml"

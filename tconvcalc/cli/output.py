@@ -54,12 +54,15 @@ def write_files(contents: dict) -> list:
     from pathlib import Path
 
     items = [(Path(path), data) for path, data in contents.items() if path is not None and data is not None]
+    for path, _ in items:
+        _refuse_special(path)
     staged: list[tuple[str, Path]] = []
     current = None
     umask = os.umask(0)  # read it (there is no getter); mkstemp's private 0600 would outlive the rename
     os.umask(umask)
     try:
         for current, data in items:
+            current = Path(os.path.realpath(current))  # through a link to its file, as cp writes, not over the link
             if current.is_dir():  # the rename would fail after earlier files were already in place
                 raise IsADirectoryError(21, "Is a directory")
             handle, temporary = tempfile.mkstemp(dir=current.parent, prefix=f".{current.name}.", suffix=".part")
@@ -76,6 +79,23 @@ def write_files(contents: dict) -> list:
         raise ParameterError(f"cannot write {current} ({error.strerror}), an output file must be in a folder "
                              f"that exists and is writable; choose another path") from None
     return [path for path, _ in items]
+
+
+def _refuse_special(path) -> None:
+    """Refuse an existing target that is not a regular file: the write renames a new file into place, which
+    would replace a device (as root, /dev/full), a FIFO or a socket with a plain file."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError:  # nothing there yet (or unreachable, which the write itself reports)
+        return
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):  # a folder gets the write's own refusal
+        return
+    kind = ("a character device" if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode)
+            else "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a file")
+    raise ParameterError(f"cannot write {path}: it is {kind}, and an output must be a regular file (a new one is "
+                         f"renamed into place, which would replace it); choose a file path")
 
 
 def announce(paths) -> None:

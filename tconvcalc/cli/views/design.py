@@ -59,10 +59,14 @@ def render_overlap(report, console: Console) -> None:
     for n, (period, phases) in enumerate(zip(report.period, report.phase_tap_counts)):
         where = f"axis {n}: " if ndim > 1 else ""
         console.print(Text(f"{where}period {period}, kernel taps per output phase {list(phases)}"))
-    if report.uniform_overlap:
+    if not report.interior_values:
+        kind = "the same number of" if report.uniform_overlap else "different numbers of"
+        console.print(Text(f"No interior: every position is within a layer's border zone, so borders decide every "
+                           f"count; away from borders (a longer input) the output phases would get {kind} taps.",
+                           style="green" if report.uniform_overlap else "yellow"))
+    elif report.uniform_overlap:
         console.print(Text(f"Uniform interior: every position away from the borders gets "
-                           f"{report.interior_values[0] if report.interior_values else 0} "
-                           f"contributions — no checkerboard.", style="green"))
+                           f"{report.interior_values[0]} contributions — no checkerboard.", style="green"))
     else:
         console.print(Text(f"Checkerboard: the interior gets {report.interior_values} contributions "
                            f"depending on the phase. Fix it with a kernel divisible by the stride, "
