@@ -69,6 +69,57 @@ def input_range(axis: Axis, n: int) -> tuple[slice, slice] | None:
     return tap_range(axis._replace(i=axis.k, k=axis.i, s=axis.d, d=axis.s), n)
 
 
+def _floor_sum(count: int, m: int, slope: int, const: int) -> int:
+    """``sum(floor((slope*x + const) / m) for x in range(count))`` in O(log) steps (m > 0): the Euclid-like
+    reduction of a lattice-point count under a line, so a kernel of 10**12 taps costs nothing."""
+    total = 0
+    slope_rest, const_rest = slope % m, const % m  # move the negative parts out exactly
+    total += count * (count - 1) // 2 * ((slope - slope_rest) // m) + count * ((const - const_rest) // m)
+    slope, const = slope_rest, const_rest
+    while count > 0:
+        if slope >= m:
+            total += count * (count - 1) // 2 * (slope // m)
+            slope %= m
+        if const >= m:
+            total += count * (const // m)
+            const %= m
+        top = slope * count + const  # the line's height at the end: count the points under it column-wise
+        if top < m:
+            break
+        count, const = top // m, top % m
+        m, slope = slope, m
+    return total
+
+
+def _sum_floor(first: int, last: int, slope: int, const: int, m: int) -> int:
+    """``sum(floor((slope*a + const) / m) for a in first..last)``, 0 when the range is empty."""
+    return _floor_sum(last - first + 1, m, slope, slope * first + const) if last >= first else 0
+
+
+def landing_pairs(axis: Axis) -> int:
+    """The (input, tap) pairs whose scatter position survives the crop: the sum over taps of
+    :func:`tap_range`'s length, counted arithmetically from the same bounds.
+
+    Tap ``a`` reaches inputs ``lo(a)..hi(a)``, ``lo = max(0, ⌈(b - a·d)/s⌉)``, ``hi = min(i - 1, ⌊(o - 1 + b - a·d)/s⌋)``;
+    it lands at all for ``a`` between ``⌈(b - (i - 1)s)/d⌉`` and ``⌊(o - 1 + b)/d⌋``.  Each clamp binds on one side
+    of a threshold in ``a``, and the rest is a sum of floors of a line.
+
+    >>> landing_pairs(Axis(4, 3, 2, 1, 1, 1)), len(axis_taps(Axis(4, 3, 2, 1, 1, 1)))  # of 4·3 pairs, 2 cropped
+    (10, 10)
+    """
+    i, k, s, d, b = axis.i, axis.k, axis.s, axis.d, axis.b
+    top = axis.o - 1 + b  # the last full-scatter position kept
+    first = max(0, -((-(b - (i - 1) * s)) // d))
+    last = min(k - 1, top // d) if top >= 0 else -1
+    if last < first:
+        return 0
+    whole = min(last, (top - (i - 1) * s) // d)  # taps up to here reach the last input: hi = i - 1
+    his = (max(whole, first - 1) - first + 1) * (i - 1) + _sum_floor(max(whole + 1, first), last, -d, top, s)
+    cut = min(last, -((-b) // d) - 1)  # taps below ceil(b/d) start past input 0: lo = ceil((b - a·d)/s)
+    los = -_sum_floor(first, cut, d, -b, s)
+    return his - los + (last - first + 1)
+
+
 def tap_at(axis: Axis, n: int, m: int) -> int | None:
     """The tap that sends input ``n`` to output ``m`` (``m = n*s + a*d - b``), or None: one entry of C in O(1)."""
     if not (0 <= n < axis.i and 0 <= m < axis.o):
