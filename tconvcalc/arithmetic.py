@@ -16,8 +16,8 @@ from collections import namedtuple
 from collections.abc import Sequence
 from math import prod
 
-from .spec import (Axis, IntOrTuple, Layer, ParameterError, broadcast, channel_counts, check_at_least, conv_length,
-                   full_length, is_per_axis, op_limit, ordinal_list, range_count)
+from .spec import (Axis, IntOrTuple, Layer, ParameterError, broadcast, channel_counts, check_at_least, check_groups,
+                   conv_length, full_length, is_per_axis, op_limit, ordinal_list, range_count)
 
 
 def _per_axis(fn, per_axis: bool, **named):
@@ -296,6 +296,36 @@ def conv_params(kernel_size: IntOrTuple, in_channels: int, out_channels: int, gr
     """Learnable parameters of a (transposed) convolution: the weight and the bias."""
     _, v = broadcast(kernel_size=kernel_size)
     return in_channels * (out_channels // groups) * prod(v["kernel_size"]) + (out_channels if bias else 0)
+
+
+LayerCost = namedtuple("LayerCost", "macs macs_dense zero_insertion matrix params output_elements")
+LayerCost.__doc__ = """A transposed convolution's multiply-adds per sample: ``macs`` those that land in the output
+(every (input, tap) pair whose scatter position survives the crop), ``macs_dense`` every pair (cropped ones too, as
+ptflops and fvcore count), ``zero_insertion`` the stride-1 correlation over the zero-inserted, padded input (inserted
+zeros and pads multiplied too), ``matrix`` the dense product Cᵀx; with its parameters (weight and bias) and the
+output's elements (channels times positions)."""
+
+
+def conv_transpose_cost(layer: Layer, in_channels: int, out_channels: int, groups: int = 1,
+                        bias: bool = True) -> LayerCost:
+    """What one sample through ``layer`` costs, counted per axis from C's structure (a product over axes, times
+    ``in_channels · out_channels / groups``): arithmetic, so a 2**64 size costs nothing to count.
+
+    >>> cost = conv_transpose_cost(Layer.from_pytorch((16, 16), 3, 2, 1, 1), 64, 32)  # DCGAN-like, 16 -> 32
+    >>> cost.macs, cost.macs_dense, cost.params, cost.output_elements
+    (4524032, 4718592, 18464, 32768)
+    """
+    from .operator import landing_pairs
+
+    groups = check_groups(groups, in_channels, out_channels)
+    pairs = in_channels * (out_channels // groups)  # each input channel meets its group's output channels
+    inputs, outputs = prod(layer.input_size), prod(layer.output_size)
+    return LayerCost(pairs * prod(landing_pairs(axis) for axis in layer.axes),
+                     pairs * inputs * prod(layer.kernel_size),
+                     pairs * prod(axis.o * axis.k for axis in layer.axes),
+                     pairs * inputs * outputs,
+                     conv_params(layer.kernel_size, in_channels, out_channels, groups, bias),
+                     out_channels * outputs)
 
 
 def layer_costs(layers: Sequence[Layer], channels: Sequence[int] | None, batch: int = 1) -> list[dict]:

@@ -144,7 +144,7 @@ def interior_values(per_axis: Sequence[np.ndarray], windows: Sequence[slice]) ->
     if combinations > MAX_INTERIOR_VALUES:
         raise ParameterError(f"the interior's counts are products of {' × '.join(str(len(v)) for v in sets)} = "
                              f"{combinations} distinct per-axis counts, more than the {MAX_INTERIOR_VALUES} overlap "
-                             f"lists; analyse one axis (--ndim 1) or fewer layers")
+                             f"lists; analyse one axis at a time or fewer layers")
     return sorted({prod(combo) for combo in product(*sets)})
 
 

@@ -101,7 +101,7 @@ def test_an_empty_interior_is_said_not_called_uniform_at_zero():
 
 def test_overlap_refuses_more_interior_combinations_than_it_lists():
     said = run_error("overlap", "--in", "4,4", "--k", 3, "--s", 2, "--repeat", 17)
-    assert f"more than the {overlap.MAX_INTERIOR_VALUES}" in said and "--ndim 1" in said
+    assert f"more than the {overlap.MAX_INTERIOR_VALUES}" in said and "one axis at a time" in said
 
 
 def test_overlap_cli_reports_counts_uniformity_and_phases():

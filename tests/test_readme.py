@@ -136,7 +136,7 @@ def test_readme_example_prints_what_the_readme_shows(command, expected, tmp_path
 
 # One command per table root whose output has every key the table lists (options that add keys on).
 SCHEMA_SAMPLES = {
-    "shape": "shape --in 2 --k 3 --s 2 --target 6",
+    "shape": "shape --in 2 --k 3 --s 2 --target 6 --channels 4,2",
     "conv": "conv --in 9 --k 3 --s 2",
     "plan": "plan --in 16 --out 32",
     "convert": "convert --from pytorch --to keras --in 16 --k 4 --s 2 --p 1",

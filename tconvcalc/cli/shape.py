@@ -26,11 +26,13 @@ def _text(value) -> str | None:
 @click.option("--framework", default="pytorch", show_default=True, metavar="NAME",
               help="read the layer in this framework's dialect: pytorch, tensorflow, keras, onnx, jax")
 @framework_layer_options
+@click.option("--channels", type=AXIS, default=None, metavar="CIN,COUT",
+              help="input,output channels (one value: both): adds the cost per sample and fills the layer line")
 @ndim_option
 @json_option
 @click.pass_context
 def shape(ctx, input_size, kernel_size, stride, padding, output_padding, dilation, target, framework,
-          output_shape, pads, auto_pad, transpose_kernel, groups, ndim, as_json):
+          output_shape, pads, auto_pad, transpose_kernel, groups, channels, ndim, as_json):
     """Output size of a transposed convolution, every output_padding, and the layer line."""
     from ..conventions import framework_name
 
@@ -43,6 +45,9 @@ def shape(ctx, input_size, kernel_size, stride, padding, output_padding, dilatio
         if target is not None:
             raise ParameterError(f"--target solves PyTorch's output_padding, {framework} sizes its output by its "
                                  f"own options; drop --target or use --output-shape")
+        if channels is not None:
+            raise ParameterError(f"--channels counts the cost of shape's PyTorch layer, and --framework {framework} "
+                                 f"answers with the conversion; drop --framework, giving the PyTorch layer it prints")
         report = report_from_text(framework, "pytorch", input_size, kernel_size, ndim, "shape", strides=stride,
                                   dilations=dilation, output_shape=output_shape, pads=pads, auto_pad=auto_pad,
                                   transpose_kernel=transpose_kernel, groups=groups,
@@ -56,9 +61,11 @@ def shape(ctx, input_size, kernel_size, stride, padding, output_padding, dilatio
             raise ParameterError(f"{flag} is not a PyTorch option, shape reads PyTorch's padding and "
                                  f"output_padding unless told otherwise; add --framework with the framework "
                                  f"{flag} belongs to")
-    if groups is not None:
-        raise ParameterError("--groups does not change a PyTorch layer's size, shape reports sizes; drop --groups "
-                             "(convert --from pytorch takes it, for the code)")
+    if groups is not None and channels is None:
+        raise ParameterError("--groups does not change a PyTorch layer's size, it shares out the channels of the cost; "
+                             "add --channels CIN,COUT, or drop --groups")
+    if channels is not None:
+        channels = _channel_pair(channels)
     for name, value in (("padding", padding), ("output_padding", output_padding)):
         if isinstance(value, str):
             raise ParameterError(f"{name}={value!r} is not PyTorch's, PyTorch's {name} is whole numbers per axis; "
@@ -72,7 +79,15 @@ def shape(ctx, input_size, kernel_size, stride, padding, output_padding, dilatio
     v = per_axis(ndim, input_size=input_size, kernel_size=kernel_size, stride=stride, padding=padding,
                  output_padding=output_padding, dilation=dilation, **({} if target is None else {"target": target}))
     emit(shape_report(v["input_size"], v["kernel_size"], v["stride"], v["padding"], v["output_padding"],
-                      v["dilation"], v.get("target")), as_json, render_shape)
+                      v["dilation"], v.get("target"), channels, groups or 1), as_json, render_shape)
+
+
+def _channel_pair(channels: tuple) -> tuple[int, int]:
+    """``--channels`` as (in, out): one value is both."""
+    if len(channels) not in (1, 2):
+        raise ParameterError(f"--channels has {len(channels)} values, it is input,output channels; write e.g. "
+                             f"--channels 64,32 or --channels 64")
+    return (channels * 2)[:2] if len(channels) == 1 else channels
 
 
 @click.command()

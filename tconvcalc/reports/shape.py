@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from ..arithmetic import (alternatives, alternatives_total, ambiguity, conv_input_range, conv_output_size,
-                          output_padding_for, sample_rows)
+                          conv_transpose_cost, output_padding_for, sample_rows)
 from ..conventions import pytorch_arguments, pytorch_code, pytorch_conv_code
 from ..planner import DEFAULT_DILATIONS, DEFAULT_KERNELS, DEFAULT_MAX_PADDING, DEFAULT_STRIDES, IntSet, plan
 from ..records import record
@@ -36,8 +36,12 @@ AxisAmbiguity = record("AxisAmbiguity", "axis alternatives alternatives_total ph
 Combination = record("Combination", "output_padding output_size inverts chosen")
 ShapeReport = record(
     "ShapeReport", "command ndim input_size kernel_size stride padding output_padding dilation output_size target_size "
-                   "formula substituted full_size crop axes alternatives alternatives_total pytorch",
-    optional="target_size", doc="``tconvcalc shape``: the size, why, every output_padding and the layer line.")
+                   "formula substituted full_size crop axes alternatives alternatives_total pytorch cost",
+    optional="target_size cost",
+    doc="``tconvcalc shape``: the size, why, every output_padding and the layer line; with channels, the cost.")
+ShapeCost = record("ShapeCost", "channels groups macs macs_dense zero_insertion matrix params output_elements",
+                   doc="One sample's multiply-adds (landing, every pair, as zero insertion, as the dense matrix), "
+                       "the parameters and the output's elements: :class:`~tconvcalc.arithmetic.LayerCost`.")
 ConvInput = record("ConvInput", "input_size output_padding given")
 ConvAxis = record("ConvAxis", "axis inputs inputs_total")
 ConvReport = record("ConvReport", "command ndim input_size kernel_size stride padding dilation formula substituted "
@@ -63,8 +67,9 @@ def _substituted(axis: Axis) -> str:
 
 
 def shape_report(input_size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1,
-                 target=None) -> ShapeReport:
-    """``tconvcalc shape``: with ``target``, output_padding is solved as ``forward(output_size=...)`` does."""
+                 target=None, channels=None, groups=1) -> ShapeReport:
+    """``tconvcalc shape``: with ``target``, output_padding is solved as ``forward(output_size=...)`` does; with
+    ``channels`` (in, out), what one sample costs."""
     if target is not None:
         output_padding = output_padding_for(target, input_size, kernel_size, stride, padding, dilation)
     layer = Layer.from_pytorch(input_size, kernel_size, stride, padding, output_padding, dilation)
@@ -84,7 +89,12 @@ def shape_report(input_size, kernel_size, stride=1, padding=0, output_padding=0,
     return ShapeReport("shape", layer.ndim, *row[:7],
                        None if target is None else broadcast(layer.ndim, target=target)[1]["target"],
                        SIZE_FORMULA, tuple(_substituted(a) for a in layer.axes), layer.field("full"), layer.crop,
-                       tuple(axes), combinations, alternatives_total(layer.axes), pytorch_code(layer))
+                       tuple(axes), combinations, alternatives_total(layer.axes),
+                       pytorch_code(layer, *(channels or ())), None if channels is None else _cost(layer, channels, groups))
+
+
+def _cost(layer: Layer, channels, groups: int) -> ShapeCost:
+    return ShapeCost(tuple(channels), groups, *conv_transpose_cost(layer, *channels, groups))
 
 
 def conv_report(input_size, kernel_size, stride=1, padding=0, dilation=1) -> ConvReport:

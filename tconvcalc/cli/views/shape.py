@@ -98,7 +98,27 @@ def render_shape(report, console: Console) -> None:
                                f"uneven, expect checkerboard artifacts (make k divisible by s)",
                                style="yellow"))
     console.print()
+    if report.cost is not None:
+        _cost(report.cost, console)
     code_block(console, "PyTorch", report.pytorch)
+
+
+def _cost(cost, console: Console) -> None:
+    c_in, c_out = cost.channels
+    groups = f", {cost.groups} groups" if cost.groups > 1 else ""
+    console.print(Text("Cost per sample  ", style="bold") + Text(f"{c_in} → {c_out} channels{groups}"))
+    table = Table(box=None, show_header=False, padding=(0, 1, 0, 2))
+    table.add_column()
+    table.add_column(justify="right")
+    for label, value in (("multiply-adds landing in the output", cost.macs),
+                         ("every input–tap pair, cropped ones too", cost.macs_dense),
+                         ("as zero insertion (a stride-1 conv)", cost.zero_insertion),
+                         ("as the dense matrix product Cᵀx", cost.matrix),
+                         ("parameters (weight and bias)", cost.params),
+                         ("output elements", cost.output_elements)):
+        table.add_row(label, f"{value:,}")
+    console.print(table)
+    console.print()
 
 
 def render_conv(report, console: Console) -> None:
