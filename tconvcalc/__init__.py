@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 _LAZY_MODULES = {"numeric", "symbolic", "latex", "overlap", "conventions", "mirror", "compare", "plots",
-                 "reports", "operator", "notes", "records", "network"}
+                 "reports", "operator", "notes", "records", "network", "rewrite"}
 _SHORT_NAMES = {"net": "network"}  # tc.net is the network package, as the command is `tconvcalc net`
 
 

@@ -20,8 +20,8 @@ PUBLIC = ["tconvcalc", "tconvcalc.spec", "tconvcalc.errors", "tconvcalc.arithmet
           "tconvcalc.symbolic", "tconvcalc.latex", "tconvcalc.overlap", "tconvcalc.compare", "tconvcalc.mirror",
           "tconvcalc.plots", "tconvcalc.reports.shape", "tconvcalc.reports.convert", "tconvcalc.reports.check",
           "tconvcalc.reports.symbolic", "tconvcalc.reports.design", "tconvcalc.network",
-          "tconvcalc.reports.net"]
-OPTIONAL = {"tconvcalc.plots": "matplotlib"}  # module -> the extra it needs
+          "tconvcalc.reports.net", "tconvcalc.rewrite"]
+OPTIONAL = {"tconvcalc.plots": "matplotlib", "tconvcalc.rewrite.pytorch": "torch"}  # module -> the extra it needs
 
 
 def _modules():
