@@ -298,11 +298,12 @@ def conv_params(kernel_size: IntOrTuple, in_channels: int, out_channels: int, gr
     return in_channels * (out_channels // groups) * prod(v["kernel_size"]) + (out_channels if bias else 0)
 
 
-LayerCost = namedtuple("LayerCost", "macs macs_dense zero_insertion matrix params output_elements")
+LayerCost = namedtuple("LayerCost", "macs macs_dense zero_insertion subpixel matrix params output_elements")
 LayerCost.__doc__ = """A transposed convolution's multiply-adds per sample: ``macs`` those that land in the output
 (every (input, tap) pair whose scatter position survives the crop), ``macs_dense`` every pair (cropped ones too, as
 ptflops and fvcore count), ``zero_insertion`` the stride-1 correlation over the zero-inserted, padded input (inserted
-zeros and pads multiplied too), ``matrix`` the dense product Cᵀx; with its parameters (weight and bias) and the
+zeros and pads multiplied too), ``subpixel`` the sub-pixel form's stride-1 convolution (every phase padded to the
+most taps, zeros of ``k < s`` phases included), ``matrix`` the dense product Cᵀx; with its parameters (weight and bias) and the
 output's elements (channels times positions)."""
 
 
@@ -323,6 +324,8 @@ def conv_transpose_cost(layer: Layer, in_channels: int, out_channels: int, group
     return LayerCost(pairs * prod(landing_pairs(axis) for axis in layer.axes),
                      pairs * inputs * prod(layer.kernel_size),
                      pairs * prod(axis.o * axis.k for axis in layer.axes),
+                     pairs * prod(axis.s * plan.taps * plan.count for axis, plan in
+                                  ((axis, axis.subpixel()) for axis in layer.axes)),
                      pairs * inputs * outputs,
                      conv_params(layer.kernel_size, in_channels, out_channels, groups, bias),
                      out_channels * outputs)

@@ -228,16 +228,15 @@ class Phase(namedtuple("Phase", "residue taps offsets first count q_first")):
     __slots__ = ()
 
 
-class Subpixel(namedtuple("Subpixel", "taps pads q_first count shift trim kernel")):
+class Subpixel(namedtuple("Subpixel", "taps pads q_first count shift trim")):
     """One axis of the sub-pixel form: a stride-1 correlation whose ``s`` output phases interleave into the output.
 
     The input is padded by ``pads`` (before, after; negative: cropped), correlated with a kernel of ``taps``
     samples per phase, giving ``count`` low-resolution outputs ``q = q_first, q_first + 1, ...``; interleaving the
     phases (depth to space) puts phase ``r`` of ``q`` at full-scatter position ``q*s + r``, and the layer's output
     is what remains after ``shift`` samples at the start and ``trim`` at the end.  Only ``count`` depends on the
-    input length, so the form is one module for every input size.  ``kernel[r][u]`` is the tap ``a`` at sub-kernel position ``u`` of phase ``r``
-    (``u = taps - 1 - c_a``, the offset ``c_a`` from :meth:`Axis.phase`), or None where no tap sits (a phase with
-    fewer taps, or none when ``k < s``).
+    input length, so the form is one module for every input size.  Where each tap sits in the per-phase kernels
+    is :meth:`Axis.subpixel_kernel`.
     """
 
     __slots__ = ()
@@ -455,27 +454,38 @@ class Axis(namedtuple("Axis", "i k s d b e", defaults=(1, 1, 0, 0))):
         return tuple(out)
 
     def subpixel(self) -> Subpixel:
-        """This axis as a stride-1 correlation and a depth to space (see :class:`Subpixel`), read off
-        :meth:`phase`: output ``j`` is full-scatter position ``m = j + b = q*s + r``, and phase ``r`` gets
-        ``w[a] * x[q - c_a]`` from each of its taps.  ``s * (taps)`` entries: bound the stride first.
+        """This axis as a stride-1 correlation and a depth to space (see :class:`Subpixel`): output ``j`` is
+        full-scatter position ``m = j + b = q*s + r``, and phase ``r`` gets ``w[a] * x[q - c_a]`` from each of its
+        taps, ``c_a = (a*d - r)/s`` (:meth:`phase`) at most ``⌊(k - 1)d/s⌋``.  Arithmetic, any size.
 
-        >>> plan = Axis(2, 3, 2).subpixel()   # k=3, s=2: phase 0 has taps 0 and 2, phase 1 tap 1
-        >>> plan.taps, plan.pads, plan.count, plan.shift, plan.trim, plan.kernel
-        (2, (1, 1), 3, 0, 1, ((2, 0), (None, 1)))
+        >>> plan = Axis(2, 3, 2).subpixel()   # k=3, s=2: offsets 0 and 1, so 2 taps per phase
+        >>> plan.taps, plan.pads, plan.count, plan.shift, plan.trim
+        (2, (1, 1), 3, 0, 1)
         """
         s = self.s
         last = (self.k - 1) * self.d // s  # the largest offset c_a of any tap
         q_first, q_last = self.b // s, (self.b + self.o - 1) // s
-        kernel = []
-        for r in range(s):
-            row: list[int | None] = [None] * (last + 1)
-            phase = self.phase(r)
-            for a, offset in zip(phase.taps, phase.offsets):
-                row[last - offset] = a
-            kernel.append(tuple(row))
         count, shift = q_last - q_first + 1, self.b - q_first * s
         return Subpixel(last + 1, (last - q_first, q_last - self.i + 1), q_first, count, shift,
-                        count * s - shift - self.o, tuple(kernel))
+                        count * s - shift - self.o)
+
+    def subpixel_kernel(self) -> tuple[tuple[int | None, ...], ...]:
+        """Where each tap sits in the sub-pixel form: row ``r`` (phase) position ``u`` holds the tap ``a`` with
+        ``u = taps - 1 - c_a``, or None where the phase has no tap there (fewer taps, or none when ``k < s``).
+        ``s × taps`` entries: bound the stride first.
+
+        >>> Axis(2, 3, 2).subpixel_kernel()   # phase 0: taps 2 and 0; phase 1: tap 1 alone
+        ((2, 0), (None, 1))
+        """
+        taps = self.subpixel().taps
+        kernel = []
+        for r in range(self.s):
+            row: list[int | None] = [None] * taps
+            phase = self.phase(r)
+            for a, offset in zip(phase.taps, phase.offsets):
+                row[taps - 1 - offset] = a
+            kernel.append(tuple(row))
+        return tuple(kernel)
 
     def tap_count(self, phase: int) -> int:
         """How many kernel taps feed output phase ``j mod s = phase``, arithmetically (any k, s, d)."""

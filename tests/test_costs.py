@@ -10,7 +10,7 @@ from tconvcalc.operator import _floor_sum, axis_taps, landing_pairs
 from tconvcalc.spec import Axis, Layer
 
 from helpers import run_error, run_json
-from strategies import channels, crop_layers, pytorch_layers
+from strategies import channels, crop_layers, pytorch_layers, pytorch_parameters
 
 
 @given(st.integers(0, 40), st.integers(1, 30), st.integers(-60, 60), st.integers(-60, 60))
@@ -86,3 +86,19 @@ def test_shape_prints_the_cost_with_channels_and_refuses_groups_without():
     assert "groups=4 does not divide in_channels=6" in run_error("shape", "--in", 16, "--k", 3, "--channels", "6,4",
                                                                  "--groups", 4)
     assert "64,32" in run_error("shape", "--in", 16, "--k", 3, "--channels", "1,2,3")
+
+
+@settings(max_examples=30, deadline=None)
+@given(pytorch_parameters(), channels())
+def test_subpixel_cost_is_what_pytorch_counts_for_the_rewritten_layer(torch, params, groups_channels):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    import tconvcalc as tc
+
+    groups, c_in, c_out = groups_channels
+    i, k, s, p, op, d = params
+    module = getattr(torch.nn, f"ConvTranspose{len(k)}d")(c_in, c_out, k, s, p, op, groups, False, d)
+    with FlopCounterMode(display=False) as counter:
+        tc.rewrite.subpixel(module)(torch.zeros(1, c_in, *i))
+    layer = Layer.from_pytorch(i, k, s, p, op, d)
+    assert conv_transpose_cost(layer, c_in, c_out, groups).subpixel * 2 == counter.get_total_flops()

@@ -51,10 +51,10 @@ def test_subpixel_weights_run_by_the_numeric_backend_equal_the_layer(layer, grou
 @given(crop_layers(max_ndim=2, margin=2))
 def test_every_tap_sits_once_in_the_subpixel_kernel(layer):
     for axis in layer.axes:
-        plan = axis.subpixel()
-        placed = sorted(a for row in plan.kernel for a in row if a is not None)
+        kernel = axis.subpixel_kernel()
+        placed = sorted(a for row in kernel for a in row if a is not None)
         assert placed == list(range(axis.k))  # each tap in exactly one phase (a·d mod s) and position
-        assert all(len(row) == plan.taps for row in plan.kernel) and len(plan.kernel) == axis.s
+        assert all(len(row) == axis.subpixel().taps for row in kernel) and len(kernel) == axis.s
 
 
 def _module(torch, params, groups, c_in, c_out, bias):

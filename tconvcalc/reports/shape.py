@@ -39,8 +39,10 @@ ShapeReport = record(
                    "formula substituted full_size crop axes alternatives alternatives_total pytorch cost",
     optional="target_size cost",
     doc="``tconvcalc shape``: the size, why, every output_padding and the layer line; with channels, the cost.")
-ShapeCost = record("ShapeCost", "channels groups macs macs_dense zero_insertion matrix params output_elements",
-                   doc="One sample's multiply-adds (landing, every pair, as zero insertion, as the dense matrix), "
+ShapeCost = record("ShapeCost", "channels groups macs macs_dense zero_insertion subpixel matrix params "
+                                "output_elements",
+                   doc="One sample's multiply-adds (landing, every pair, as zero insertion, as sub-pixel, as the "
+                       "dense matrix), "
                        "the parameters and the output's elements: :class:`~tconvcalc.arithmetic.LayerCost`.")
 ConvInput = record("ConvInput", "input_size output_padding given")
 ConvAxis = record("ConvAxis", "axis inputs inputs_total")

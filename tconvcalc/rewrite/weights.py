@@ -18,7 +18,7 @@ def subpixel_weights(weight: np.ndarray, layer: Layer, bias: np.ndarray | None =
 
     Output channel ``(c, r_1, …, r_n)`` (c slowest: the order of ``PixelShuffle`` and ONNX DepthToSpace's CRD
     mode) is phase ``r`` of output channel ``c``, its sub-kernel the taps :meth:`~tconvcalc.spec.Axis.subpixel`
-    places, zeros where none sits; each phase gets the channel's own bias.  Channels stay group-major, so the
+    (:meth:`~tconvcalc.spec.Axis.subpixel_kernel`) places, zeros where none sits; each phase gets the channel's own bias.  Channels stay group-major, so the
     convolution keeps the layer's groups.
     """
     plans = [axis.subpixel() for axis in layer.axes]
@@ -27,8 +27,9 @@ def subpixel_weights(weight: np.ndarray, layer: Layer, bias: np.ndarray | None =
     # One zero tap appended on every kernel axis: where a phase has no tap, the index points there.
     padded = np.pad(weight, [(0, 0), (0, 0)] + [(0, 1)] * ndim)
     index = []
-    for n, (plan, k) in enumerate(zip(plans, layer.kernel_size)):
-        table = np.array([[k if a is None else a for a in row] for row in plan.kernel], dtype=np.intp)
+    for n, axis in enumerate(layer.axes):
+        table = np.array([[axis.k if a is None else a for a in row] for row in axis.subpixel_kernel()],
+                         dtype=np.intp)
         shape = [1] * (2 * ndim)
         shape[n], shape[ndim + n] = table.shape
         index.append(table.reshape(shape))

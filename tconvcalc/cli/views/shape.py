@@ -113,6 +113,7 @@ def _cost(cost, console: Console) -> None:
     for label, value in (("multiply-adds landing in the output", cost.macs),
                          ("every input–tap pair, cropped ones too", cost.macs_dense),
                          ("as zero insertion (a stride-1 conv)", cost.zero_insertion),
+                         ("as sub-pixel (a conv, depth to space)", cost.subpixel),
                          ("as the dense matrix product Cᵀx", cost.matrix),
                          ("parameters (weight and bias)", cost.params),
                          ("output elements", cost.output_elements)):
