@@ -116,6 +116,8 @@ def test_readme_example_prints_what_the_readme_shows(command, expected, tmp_path
         pytest.skip(f"the example reads PyTorch code, which needs torch: {TORCH_INSTALL}")
     if ".onnx" in command and importlib.util.find_spec("onnx") is None:
         pytest.skip("the example reads an ONNX file, which needs onnx")
+    if command.startswith("tconvcalc rewrite") and importlib.util.find_spec("onnxruntime") is None:
+        pytest.skip("the example checks its rewrite in onnxruntime: python -m pip install '.[onnx]'")
     shutil.copytree(ROOT / "examples", tmp_path / "examples")  # mirror reads examples/*.toml
     shutil.copytree(ROOT / "tests" / "fixtures" / "networks", tmp_path / "tests" / "fixtures" / "networks")
     env = dict(os.environ, COLUMNS="100", NO_COLOR="1")
@@ -152,6 +154,7 @@ SCHEMA_SAMPLES = {
     "net": "net examples/networks/unet.toml --in 350,525",
     "net --domain": "net examples/networks/unet.toml --domain --upto 40",
     "net --fix": "net examples/networks/unet.toml --in 350,525 --fix --out 350,525",
+    "rewrite": "rewrite tests/fixtures/networks/dcgan.onnx --to subpixel",
 }
 
 
@@ -168,7 +171,8 @@ def test_the_json_table_lists_every_command_but_figure():
     roots = {path.split(".")[0] for path, _ in _schema_rows()}
     assert roots == set(SCHEMA_SAMPLES)
     assert {root.split()[0] for root in roots} == {"shape", "conv", "plan", "convert", "check", "latex", "matrix",
-                                                   "derive", "overlap", "compare", "chain", "mirror", "net"}
+                                                   "derive", "overlap", "compare", "chain", "mirror", "net",
+                                                   "rewrite"}
 
 
 @pytest.mark.parametrize("path, keys", list(_schema_rows()), ids=lambda v: v if isinstance(v, str) else "")
@@ -177,7 +181,10 @@ def test_the_json_table_names_exactly_the_keys_printed(path, keys, tmp_path):
         pytest.skip(f"the row lists what PyTorch's run gives; without PyTorch check says why it did not run: "
                     f"{TORCH_INSTALL}")
     root, *steps = re.split(r"\.(?=[a-z_])", path)
+    if root == "rewrite" and importlib.util.find_spec("onnxruntime") is None:
+        pytest.skip("the rewrite's report needs onnx and onnxruntime: python -m pip install '.[onnx]'")
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    shutil.copytree(ROOT / "tests" / "fixtures" / "networks", tmp_path / "tests" / "fixtures" / "networks")
     done = subprocess.run([sys.executable, "-m", "tconvcalc", *shlex.split(SCHEMA_SAMPLES[root]), "--json"],
                           capture_output=True, text=True, cwd=tmp_path)
     node = json.loads(done.stdout)

@@ -52,18 +52,22 @@ def _import_onnx():
 
 def load_onnx(path) -> Network:
     """A network from an ``.onnx`` file (weights are not needed: external data is not loaded)."""
+    return from_onnx(load_model(path), str(path))
+
+
+def load_model(path, weights: bool = False):
+    """The ``onnx.ModelProto`` in the file at ``path``; with ``weights``, external data is loaded too."""
     onnx = _import_onnx()
     path = Path(path)
     if not path.is_file():
         why = "is a directory" if path.is_dir() else "does not exist"
         raise ParameterError(f"{path} {why}, an ONNX model is a file; check the path")
     try:
-        model = onnx.load(str(path), load_external_data=False)
+        return onnx.load(str(path), load_external_data=weights)
     except Exception as error:  # protobuf's DecodeError and friends
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ParameterError(f"{path} is not an ONNX model ({first}), the file must be a serialized "
                              f"ModelProto; export it again with torch.onnx.export or check the file") from None
-    return from_onnx(model, str(path))
 
 
 def from_onnx(model, source: str = "model.onnx") -> Network:

@@ -15,7 +15,8 @@ ROUTE_LABELS = {
 }
 
 
-def _number(value: float) -> str:
+def number(value: float) -> str:
+    """An error in the check tables' form: one digit after the point, or 0."""
     return f"{value:.1e}" if value else "0"
 
 
@@ -67,24 +68,24 @@ def render_check(report, console) -> None:
     columns = [("check", "left"), ("abs error", "right"), ("rel error", "right"), ("tolerance", "right")]
     for name, justify in columns + ([("NaN/±inf", "right")] if places else []) + [("", "left")]:
         table.add_column(name, justify=justify)
-    tol = _number(report.tolerance)
+    tol = number(report.tolerance)
 
     def row(label, *cells, count=None, last=None):
         table.add_row(label, *cells, *([_places(count)] if places else []), last)
 
     for route in report.routes:
-        row(ROUTE_LABELS.get(route.route, route.route), _number(route.max_abs_error), _number(route.max_rel_error),
+        row(ROUTE_LABELS.get(route.route, route.route), number(route.max_abs_error), number(route.max_rel_error),
             tol, count=route.nonfinite_mismatches, last=verdict(route.passed))
     widened = torch.available and torch.dtype != report.dtype
     if torch.available:
-        row(f"PyTorch {torch.version}" + (f" ({torch.dtype})" if widened else ""), _number(torch.max_abs_error),
-            _number(torch.max_rel_error), tol, count=torch.nonfinite_mismatches, last=verdict(torch.passed))
+        row(f"PyTorch {torch.version}" + (f" ({torch.dtype})" if widened else ""), number(torch.max_abs_error),
+            number(torch.max_rel_error), tol, count=torch.nonfinite_mismatches, last=verdict(torch.passed))
     elif len(torch.reason) <= 40:
         row("PyTorch", "—", "—", "", last=Text(f"skipped: {torch.reason}", style="yellow"))
     else:  # PyTorch's own refusal: said in full under the table
         row("PyTorch", "—", "—", "", last=Text("skipped, see below", style="yellow"))
     adj = report.adjoint
-    row("adjoint ⟨Cu,x⟩=⟨u,Cᵀx⟩", _number(abs(adj.lhs - adj.rhs)), _number(adj.max_rel_error), tol,
+    row("adjoint ⟨Cu,x⟩=⟨u,Cᵀx⟩", number(abs(adj.lhs - adj.rhs)), number(adj.max_rel_error), tol,
         last=verdict(adj.passed))
     shape = report.shape_check
     # the routes' (N, C, *spatial) shape, and whether its spatial part is the size formula's
@@ -109,13 +110,13 @@ def render_check(report, console) -> None:
                 + ([torch.max_rel_error] if torch.available else []))
     if report.passed:
         console.print(Text("PASS", style="bold green") + Text(
-            f"  every route agrees with the fast one: worst rel error {_number(worst)} ≤ {tol}"))
+            f"  every route agrees with the fast one: worst rel error {number(worst)} ≤ {tol}"))
         if nonfinite is not None:
             special = sum(nonfinite.reference.values()) - nonfinite.reference["finite"]
             console.print(f"      and puts NaN, +inf and −inf at the same {special} outputs")
     else:
         misplaced = sum(r.nonfinite_mismatches for r in report.routes) + (
             (torch.nonfinite_mismatches or 0) if torch.available else 0)
-        what = (f"worst relative error {_number(worst)} (tolerance {tol}), {misplaced} outputs of another kind "
-                f"(NaN, ±inf or finite)" if misplaced else f"worst relative error {_number(worst)} > {tol}")
+        what = (f"worst relative error {number(worst)} (tolerance {tol}), {misplaced} outputs of another kind "
+                f"(NaN, ±inf or finite)" if misplaced else f"worst relative error {number(worst)} > {tol}")
         console.print(Text("FAIL", style="bold red") + Text(f"  {', '.join(failed)} disagree: {what}"))
