@@ -151,6 +151,6 @@ def _name_scopes(path: str, names: set) -> dict[str, str]:
                         scopes = [s for s in ast.literal_eval(prop.value) if s]
                     except (ValueError, SyntaxError):
                         continue
-                    if len(scopes) > 1:  # the last scope is the aten op inside the module
-                        found[node.name] = ".".join(scopes[:-1])
+                    if len(scopes) > 1:  # qualified names, outermost first; the last is the aten op
+                        found[node.name] = scopes[-2]
     return found
