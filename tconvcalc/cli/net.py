@@ -88,6 +88,9 @@ def net(model, input_size, domain, fix, output_size, upto, as_latex, markdown, l
     if fix:
         from ..reports.net import fix_report
 
+        if output_size is not None and min(output_size) < 1:
+            raise ParameterError(f"--out {','.join(map(str, output_size))} is not an output size, each axis's "
+                                 f"output size is at least 1; give e.g. --out 64,64")
         report = fix_report(model, input_size, factory_kwargs, output_size)
         emit(report, as_json, render_fix)
         if report.reached is False:  # the output asked for is out of output_padding's reach: scripts notice

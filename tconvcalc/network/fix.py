@@ -39,8 +39,8 @@ from math import lcm
 
 from ..errors import ParameterError
 from ..records import record
-from ..spec import Axis, Layer
-from .domain import axis_domain
+from ..spec import Axis, Layer, broadcast, check_at_least
+from .domain import axis_domain, runs
 from .generic import feeds, framework, module_paths, rewrite
 from .graph import Network, Stop, Stopper, walk
 from .ops import OPS
@@ -105,7 +105,8 @@ def _sizes(found) -> Sizes:
 
 
 def _domains(network: Network) -> list:
-    """Every axis's derived domain, or None for an axis whose period is beyond what the domain walks."""
+    """Every axis's derived domain after a change, or None for an axis whose period the change took beyond
+    what the domain walks (the sizes before are derived, or the fix is refused)."""
     found = []
     for axis in range(network.ndim):
         try:
@@ -177,13 +178,15 @@ def fix(network: Network, sizes, target=None) -> Fix:
     """The fix for input ``sizes``; with ``target`` (an output size per axis), also the output_padding
     changes that make the network's output that size."""
     sizes = input_sizes(network, sizes)
-    if target is not None:
-        target = input_sizes(network, target)
-    before = _domains(network)
+    if target is not None:  # named as the output size it is (not as an input size)
+        target = broadcast(network.ndim, output_size=target)[1]["output_size"]
+        for n in target:
+            check_at_least("output_size", n, 1)
+    before = [axis_domain(network, axis) for axis in range(network.ndim)]  # a period too long is refused
     axes = []
     for axis, (n, found) in enumerate(zip(sizes, before)):
-        below, above = (None, None) if found is None else _nearest(found, n)
-        axes.append(AxisFix(axis, n, _runs_axis(network, axis, n), below, above, None if above is None else _split(above - n),
+        below, above = _nearest(found, n)
+        axes.append(AxisFix(axis, n, runs(network, axis, n), below, above, None if above is None else _split(above - n),
                             None if below is None else _split(n - below)))
     runs_now = trace(network, sizes).failure is None
     generic = None if runs_now else _generic(network, sizes, before)
@@ -216,16 +219,8 @@ def fix(network: Network, sizes, target=None) -> Fix:
     if out:
         effect = tuple(_effect(axis, old, new) for axis, (old, new) in enumerate(zip(before, _domains(current))))
     reached = None if target is None else result.output_size == target
-    return Fix(sizes, tuple(axes), tuple(_sizes(d) if d else None for d in before), generic, tuple(out), effect,
+    return Fix(sizes, tuple(axes), tuple(_sizes(d) for d in before), generic, tuple(out), effect,
                result.failure is None, target, result.output_size, reached)
-
-
-def _runs_axis(network: Network, axis: int, n: int) -> bool:
-    try:
-        walk(network, axis, n, Stopper())
-        return True
-    except Stop:
-        return False
 
 
 def _generic(network: Network, sizes, before) -> Generic | None:
@@ -346,8 +341,8 @@ def _retune(network: Network, sizes, failure):
 
 
 class _Along:
-    """The size a path brings to its end when ``layer`` along it has a given output_padding (None-free: a
-    layer that would stop passes its size on, bisection only needs the order)."""
+    """The size a path brings to its end when ``layer`` along it has a given output_padding. A layer that
+    would stop still passes its size on: bisection needs only the order, and one trace confirms the value."""
 
     def __init__(self, network: Network, path, axis: int, start: int, layer) -> None:
         self.network, self.path, self.axis, self.start, self.layer = network, path, axis, start, layer

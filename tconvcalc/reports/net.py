@@ -103,23 +103,11 @@ def runs_somewhere(report: NetDomainReport) -> bool:
     return all(axis.classes or axis.points for axis in report.axes)
 
 
-def _target(network, target):
-    """``--out``, one positive size or one per axis (named as the option, not as the library's argument)."""
-    if target is None:
-        return None
-    values = (target,) if isinstance(target, int) else tuple(target)
-    if len(values) not in (1, network.ndim) or any(not isinstance(v, int) or v < 1 for v in values):
-        raise ParameterError(f"--out {','.join(map(str, values))} is not an output size of {network.source}, --out "
-                             f"is one size ≥ 1 or one per axis ({network.ndim}); give e.g. --out "
-                             f"{','.join(['64'] * network.ndim)}")
-    return values * network.ndim if len(values) == 1 else values
-
-
 def fix_report(model, sizes=None, kwargs=None, target=None) -> NetFixReport:
     from ..network.fix import fix
 
     network = _load(model, kwargs)
-    found = fix(network, _sizes(network, sizes), _target(network, target))
+    found = fix(network, _sizes(network, sizes), target)
     return NetFixReport("net fix", str(model), network.name, network.ndim, found.input_size, found.axes,
                         found.domain, found.generic, found.changes, found.effect, found.runs, found.target,
                         found.output_size, found.reached)

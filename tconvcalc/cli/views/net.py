@@ -153,10 +153,11 @@ def _verdict(effect) -> str:
     """What a change does to the sizes that ran, in a few words."""
     lost, gained = effect.lost, effect.gained
     if lost is None:
-        return "compare the two"
+        return "cannot be set against the sizes that ran (their common period is too long): compare the two"
     empty = lambda sizes: not sizes.classes and not sizes.points  # noqa: E731
     if empty(lost):
-        return "the same sizes" if empty(gained) else f"keeps every size that ran, and gains {_classes_text(gained)}"
+        return ("keeps exactly the sizes that ran" if empty(gained) else
+                f"keeps every size that ran, and gains {_classes_text(gained)}")
     if lost == effect.before:
         return "loses every size that ran before"
     return f"loses {_classes_text(lost)}"
