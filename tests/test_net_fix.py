@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, example, given, settings, strategies as st
 
 from tconvcalc.network import from_torch, load
 from tconvcalc.network.domain import axis_domain, accepts
@@ -35,14 +35,16 @@ def _member(sizes: Sizes, n: int) -> bool:
 @st.composite
 def unet_configs(draw):
     """Depth 1-3; each level a size-keeping conv, then a max pool or a strided conv down; each decoder level a
-    ConvTranspose1d (k, s, p, output_padding < s) and a concatenation with the level's skip."""
+    ConvTranspose1d (k, s, p, output_padding < s) and a concatenation with the level's skip.  The up's stride
+    is mostly the down's (as U-Nets are built: otherwise no size runs and there is nothing to fix)."""
     levels = []
     for _ in range(draw(st.integers(1, 3))):
-        pool = draw(st.booleans())
-        k, s = draw(st.integers(1, 4)), draw(st.integers(1, 3))
-        p = draw(st.integers(0, k // 2)) if pool else draw(st.integers(0, 2))
-        uk, us = draw(st.integers(1, 4)), draw(st.integers(1, 3))
-        up = (uk, us, draw(st.integers(0, 2)), draw(st.integers(0, us - 1)))
+        pool, s = draw(st.booleans()), draw(st.integers(1, 3))
+        k = draw(st.integers(s, s + 2))
+        p = draw(st.integers(0, k // 2))
+        us = draw(st.sampled_from([s, s, s, 1, 2, 3]))
+        uk = draw(st.integers(us, us + 2))
+        up = (uk, us, draw(st.integers(0, 1)), draw(st.integers(0, us - 1)))
         levels.append(((pool, k, s, p), up))
     return levels
 
@@ -87,6 +89,10 @@ def _runs(torch, model, n: int) -> bool:
 @pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(unet_configs(), st.integers(1, 40))
+# the motivating U-Net (every even size runs; output_padding=1 for 9 loses them all) and a two-level one: the
+# random draws reach an output_padding fix in about one example in ten
+@example([((True, 2, 2, 0), (2, 2, 0, 0))], 9)
+@example([((True, 2, 2, 0), (2, 2, 0, 0)), ((True, 2, 2, 0), (2, 2, 0, 0))], 10)
 def test_every_size_the_fix_claims_runs_in_pytorch_and_every_size_it_says_lost_fails(torch, levels, n):
     model = _module(torch, levels)
     network = from_torch(model)
