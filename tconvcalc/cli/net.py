@@ -1,8 +1,9 @@
 """``tconvcalc net``: a whole network - its sizes for one input, its domain, and the fix.
 
 A network that does not run at the given size is an answer, not bad input: the trace shows where it
-stops and the command exits 1, as ``check`` does on a failure, so scripts notice; so does ``--fix --out``
-when no output_padding change gives the output asked for.
+stops and the command exits 1, as ``check`` does on a failure, so scripts notice; so does ``--domain``
+when the network runs at no input size at all, and ``--fix --out`` when no output_padding change gives the
+output asked for.
 """
 
 from __future__ import annotations
@@ -35,8 +36,11 @@ def _kwargs(text: str | None) -> dict:
 @click.argument("model", metavar="MODEL")
 @click.option("--in", "--input-size", "input_size", type=AXIS, default=None,
               help="input size per axis (one value: every axis) [default: the spec's input]")
-@click.option("--domain", is_flag=True, help="every input size the network accepts, per axis, derived")
-@click.option("--fix", is_flag=True, help="the nearest sizes that run, the pad to them, the output_padding to change")
+@click.option("--domain", is_flag=True, help="every input size the network accepts, per axis, derived (exit 1 when "
+                                            "it accepts none)")
+@click.option("--fix", is_flag=True, help="what to change so the size runs, each change with the sizes that run "
+                                         "before and after: the skip's size per call, the pad or crop to the nearest "
+                                         "size, the output_padding")
 @click.option("--out", "--output-size", "output_size", type=AXIS, default=None,
               help="with --fix: the output size wanted; the output_padding changes that give it")
 @click.option("--upto", type=click.IntRange(1), default=None, metavar="N",
@@ -48,7 +52,10 @@ def _kwargs(text: str | None) -> dict:
 @json_option
 def net(model, input_size, domain, fix, output_size, upto, as_latex, markdown, lang, numbered, label_prefix, verbose,
         kwargs, as_json):
-    """A whole network (spec, ONNX, Keras or PyTorch): sizes per layer, the sizes it accepts, the fix."""
+    """A whole network (spec, ONNX, Keras or PyTorch): sizes per layer, the sizes it accepts, the fix.
+
+    Exits 1 when the network does not run: the trace at the size given, --domain when it runs at no size
+    at all, --fix --out when no output_padding change gives the output asked for."""
     factory_kwargs = _kwargs(kwargs)
     if domain and fix:
         raise ParameterError("--domain and --fix both set, they are two answers; ask for one of them")
@@ -65,19 +72,25 @@ def net(model, input_size, domain, fix, output_size, upto, as_latex, markdown, l
     from .views.net import render_domain, render_fix, render_trace
 
     if domain:
-        from ..reports.net import domain_report, domain_text
+        from ..reports.net import domain_notes, domain_report, runs_somewhere
 
         if as_latex or markdown:
-            report = domain_text(model, markdown, factory_kwargs, **options)
+            report, some = domain_notes(model, markdown, factory_kwargs, **options)
             emit(report, as_json, lambda r, console: echo_text(r.text))
-            if not report.proved:
+            if not report.proved or not some:
                 sys.exit(1)
             return
-        emit(domain_report(model, upto, factory_kwargs), as_json, render_domain)
+        report = domain_report(model, upto, factory_kwargs)
+        emit(report, as_json, render_domain)
+        if not runs_somewhere(report):  # as the trace where the network does not run: scripts notice
+            sys.exit(1)
         return
     if fix:
         from ..reports.net import fix_report
 
+        if output_size is not None and min(output_size) < 1:
+            raise ParameterError(f"--out {','.join(map(str, output_size))} is not an output size, each axis's "
+                                 f"output size is at least 1; give e.g. --out 64,64")
         report = fix_report(model, input_size, factory_kwargs, output_size)
         emit(report, as_json, render_fix)
         if report.reached is False:  # the output asked for is out of output_padding's reach: scripts notice

@@ -1,14 +1,27 @@
-"""What to change when an input size does not run: the nearest sizes that do, the pad or crop that
-reaches them, and the output_padding of the transposed layers that makes this very size run - and,
-given a target output size, the output_padding changes that make the network produce it.
+"""What to change when an input size does not run, and what each change does to every size that ran.
+
+Three answers, each with the accepted sizes before and after it (per axis, derived by :mod:`.domain`):
+the size-generic fix, where a transposed layer feeds a merge (call it with ``output_size`` = the skip's
+size, :mod:`.generic`); the nearest accepted sizes and the pad or crop that reaches them (the network
+unchanged); and the output_padding of the transposed layers that makes this very size run - which may
+lose every size that ran before.  Given a target output size, the output_padding changes that give it.
 
 >>> from tconvcalc.network.read_spec import parse_network
->>> net = parse_network('ndim = 1\\n[[layers]]\\nname = "down"\\nkernel_size = 3\\nstride = 2\\npadding = 1\\n'
-...                     '[[layers]]\\nname = "up"\\nop = "conv_transpose"\\nkernel_size = 3\\nstride = 2\\npadding = 1\\n'
+>>> net = parse_network('ndim = 1\\n[[layers]]\\nname = "down"\\nop = "max_pool"\\nkernel_size = 2\\n'
+...                     '[[layers]]\\nname = "up"\\nop = "conv_transpose"\\nkernel_size = 2\\nstride = 2\\n'
 ...                     '[[layers]]\\nname = "skip"\\nop = "concat"\\ninputs = ["input", "up"]\\n')
->>> found = fix(net, (8,))
+>>> found = fix(net, (9,))
 >>> found.axes[0].below, found.axes[0].above, [(c.node, c.output_padding) for c in found.changes], found.runs
-(7, 9, [('up', (1,))], True)
+(8, 10, [('up', (1,))], True)
+
+Before, every even size from 2 runs; output_padding 1 makes 9 run and every odd size from 3, and loses
+every even one; ``output_size`` = the skip's size runs every size from 2:
+
+>>> effect = found.effect[0]
+>>> effect.before.classes, effect.after.classes, effect.lost == effect.before
+(((2, 0, 2),), ((2, 1, 3),), True)
+>>> found.generic.effect[0].after.classes, found.generic.effect[0].lost, found.generic.runs
+(((1, 0, 2),), Sizes(classes=(), points=()), True)
 
 A generator one sample short: ``up`` doubles 4 into 7 (k = 3, s = 2, p = 1); 8 needs output_padding 1.
 
@@ -21,30 +34,58 @@ A generator one sample short: ``up`` doubles 4 into 7 (k = 3, s = 2, p = 1); 8 n
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from math import lcm
+
+from ..errors import ParameterError
 from ..records import record
-from ..spec import Axis, Layer
-from .domain import axis_domain
+from ..spec import Axis, Layer, broadcast, check_at_least
+from .domain import axis_domain, runs
+from .generic import feeds, framework, module_paths, rewrite
 from .graph import Network, Stop, Stopper, walk
+from .ops import OPS
 from .tracer import input_sizes, trace
 
 AxisFix = record("AxisFix", "axis size runs below above pad crop",
                  doc="One axis: whether the size runs, the nearest accepted sizes below and above (None if "
                      "none), the (before, after) padding that reaches ``above`` and the crop that reaches "
                      "``below``.")
+Sizes = record("Sizes", "classes points",
+               doc="A set of input sizes along one axis: classes ``(modulus, residue, first)`` and single sizes.")
+Effect = record("Effect", "axis before after lost gained",
+                doc="What a change does to one axis's accepted sizes: before, after, the sizes it loses and "
+                    "gains (None where the sets are too long-periodic to compare, or a domain not derived).")
 Change = record("Change", "node output_padding crop pytorch forward",
                 doc="A transposed layer's new output_padding per axis (its crop in the model), its PyTorch "
                     "line, and the forward call that does the same with output_size.")
-Fix = record("Fix", "input_size axes changes runs target output_size reached",
-             doc="Every axis's nearest sizes and pads, and the output_padding changes that make this input "
-                 "size run (``runs``: whether they do) and, with a ``target``, give that output size "
-                 "(``output_size``: what comes out with the changes, None if it still stops; ``reached``: "
-                 "whether it is the target, None without one).")
+GenericLayer = record("GenericLayer", "node merge partner module code",
+                      doc="A transposed layer called with its skip's size: the merge, the skip (the merge's other "
+                          "input, by its PyTorch module path where the model says it), the layer's PyTorch module "
+                          "path (None if the model does not say it) and the call (None without a module path).")
+Generic = record("Generic", "framework layers effect runs note",
+                 doc="The size-generic fix: every transposed layer that feeds a merge takes the skip's size per "
+                     "call; what it does to the accepted sizes; whether this input size runs with it; and what "
+                     "the model's own framework can do (a sentence, None for PyTorch).")
+Fix = record("Fix", "input_size axes domain generic changes effect runs target output_size reached",
+             doc="The accepted sizes now (``domain``, per axis); the size-generic fix (None without a "
+                 "transposed layer feeding a merge, or when the size runs); every axis's nearest sizes and pads; "
+                 "the output_padding changes that make this input size run (``runs``: whether they do; "
+                 "``effect``: per axis, what they do to the accepted sizes) and, with a ``target``, give that "
+                 "output size (``output_size``: what comes out with the changes, None if it still stops; "
+                 "``reached``: whether it is the target, None without one).")
 
-# output_padding values tried per transposed layer and axis (PyTorch's forward allows 0..s-1): to make
-# a merge line up (one path), and in the search for a target output size (every layer, every step).
-MAX_TRIED_PADDINGS = 4096
+# output_padding values tried per transposed layer and axis in the search for a target output size.
 MAX_TARGET_PADDINGS = 64
 MAX_TARGET_WORK = 200_000  # layer visits per axis in the search for a target output size
+# Residues compared when two accepted sets are set side by side (the lcm of their moduli).
+MAX_COMPARED_PERIOD = 100_000
+
+FRAMEWORK_NOTES = {
+    "onnx": "ONNX's ConvTranspose fixes its output_shape in the graph, so an ONNX model has no size-generic "
+            "form: make the change in the PyTorch source and export again, or pad or crop the input.",
+    "keras": "Keras's Conv2DTranspose takes no output size per call (its output_padding is fixed when it is "
+             "built), so Keras has no size-generic form: pad or crop the input, or fix output_padding for one size.",
+}
 
 
 def _split(total: int) -> tuple[int, int]:
@@ -59,17 +100,96 @@ def _nearest(found, n: int) -> tuple[int | None, int | None]:
     return max(below, default=None), min(above, default=None)
 
 
+def _sizes(found) -> Sizes:
+    return Sizes(tuple((c.modulus, c.residue, c.first) for c in found.classes), tuple(found.points))
+
+
+def _domains(network: Network) -> list:
+    """Every axis's derived domain after a change, or None for an axis whose period the change took beyond
+    what the domain walks (the sizes before are derived, or the fix is refused)."""
+    found = []
+    for axis in range(network.ndim):
+        try:
+            found.append(axis_domain(network, axis))
+        except ParameterError:
+            found.append(None)
+    return found
+
+
+def _member(sizes: Sizes, n: int) -> bool:
+    return n in sizes.points or any(n >= first and (n - first) % modulus == 0 for modulus, _, first in sizes.classes)
+
+
+def minus(a: Sizes, b: Sizes) -> Sizes | None:
+    """The sizes in ``a`` and not in ``b``: beyond every first size both are periodic in the lcm of their
+    moduli, so each residue either stays in the difference from some size on or leaves it; below that, single
+    sizes.  Classes are merged to the shortest modulus that describes the same sizes.
+
+    >>> minus(Sizes(((1, 0, 2),), ()), Sizes(((2, 0, 2),), ()))
+    Sizes(classes=((2, 1, 3),), points=())
+    """
+    period = lcm(1, *(m for m, _, _ in a.classes + b.classes))
+    if period > MAX_COMPARED_PERIOD:
+        return None
+    top = max([f for _, _, f in a.classes + b.classes] + list(a.points + b.points) + [0]) + 1
+    inside = lambda n: _member(a, n) and not _member(b, n)  # noqa: E731
+    starts = {}
+    for n in range(top, top + period):
+        if inside(n):
+            first = n
+            while first - period >= 1 and inside(first - period):
+                first -= period
+            starts[n % period] = first
+    points = tuple(n for n in range(1, top) if inside(n) and not (n % period in starts and n >= starts[n % period]))
+    return Sizes(_shortest(starts, period), points)
+
+
+def _shortest(starts: dict, period: int) -> tuple:
+    """Classes mod ``period`` (residue: first size) as the fewest classes of a shorter modulus that hold the same
+    sizes: the members of a class mod m must start at consecutive steps from the class's first size."""
+    for m in range(1, period + 1):
+        if period % m:
+            continue
+        merged, ok = {}, True
+        for r in range(m):
+            members = [x for x in range(r, period, m)]
+            held = [x for x in members if x in starts]
+            if not held:
+                continue
+            first = min(starts[x] for x in held)
+            if len(held) != len(members) or any(starts[x] != first + (x - first) % period for x in members):
+                ok = False
+                break
+            merged[r] = first
+        if ok:
+            return tuple((m, r, first) for r, first in sorted(merged.items()))
+    return ()
+
+
+def _effect(axis: int, before, after) -> Effect:
+    if before is None or after is None:
+        return Effect(axis, None if before is None else _sizes(before), None if after is None else _sizes(after),
+                      None, None)
+    old, new = _sizes(before), _sizes(after)
+    return Effect(axis, old, new, minus(old, new), minus(new, old))
+
+
 def fix(network: Network, sizes, target=None) -> Fix:
     """The fix for input ``sizes``; with ``target`` (an output size per axis), also the output_padding
     changes that make the network's output that size."""
     sizes = input_sizes(network, sizes)
-    if target is not None:
-        target = input_sizes(network, target)
+    if target is not None:  # named as the output size it is (not as an input size)
+        target = broadcast(network.ndim, output_size=target)[1]["output_size"]
+        for n in target:
+            check_at_least("output_size", n, 1)
+    before = [axis_domain(network, axis) for axis in range(network.ndim)]  # a period too long is refused
     axes = []
-    for axis, n in enumerate(sizes):
-        below, above = _nearest(axis_domain(network, axis), n)
-        axes.append(AxisFix(axis, n, below == n, below, above, None if above is None else _split(above - n),
+    for axis, (n, found) in enumerate(zip(sizes, before)):
+        below, above = _nearest(found, n)
+        axes.append(AxisFix(axis, n, runs(network, axis, n), below, above, None if above is None else _split(above - n),
                             None if below is None else _split(n - below)))
+    runs_now = trace(network, sizes).failure is None
+    generic = None if runs_now else _generic(network, sizes, before)
     changes, current = {}, network
     for _ in range(len(network.nodes)):
         result = trace(current, sizes)
@@ -85,6 +205,7 @@ def fix(network: Network, sizes, target=None) -> Fix:
         current = _reach(current, sizes, target, changes)
     result = trace(current, sizes)
     rows = {row.name: row for row in result.rows}
+    paths = module_paths(network)
     out = []
     for name, crops in changes.items():
         if crops == tuple(q["crop"] for q in network.by_name[name].axes):
@@ -93,9 +214,32 @@ def fix(network: Network, sizes, target=None) -> Fix:
         inputs = rows[name].input_size if name in rows else None
         source = current.by_name.get(node.inputs[0])
         in_channels = current.channels if source is None else source.channels
-        out.append(_change(node, crops, inputs, in_channels))
+        out.append(_change(node, crops, inputs, in_channels, paths.get(name)))
+    effect = None
+    if out:
+        effect = tuple(_effect(axis, old, new) for axis, (old, new) in enumerate(zip(before, _domains(current))))
     reached = None if target is None else result.output_size == target
-    return Fix(sizes, tuple(axes), tuple(out), result.failure is None, target, result.output_size, reached)
+    return Fix(sizes, tuple(axes), tuple(_sizes(d) for d in before), generic, tuple(out), effect,
+               result.failure is None, target, result.output_size, reached)
+
+
+def _generic(network: Network, sizes, before) -> Generic | None:
+    """Every transposed layer that feeds a merge called with its skip's size, and what that does."""
+    chosen = feeds(network)
+    if not chosen:
+        return None
+    changed = rewrite(network, chosen)
+    effect = tuple(_effect(axis, old, new) for axis, (old, new) in enumerate(zip(before, _domains(changed))))
+    if any(e.lost is None or e.gained is None for e in effect) or all(not e.gained.classes and not e.gained.points
+                                                                     for e in effect):
+        return None  # not derived, or it runs no size more: not worth a change
+    kind = framework(network)
+    paths = module_paths(network) if kind != "keras" else {}
+    shape = f"shape[-{network.ndim}:]"
+    layers = tuple(GenericLayer(feed.node, feed.merge, paths.get(feed.partner, feed.partner), paths.get(feed.node),
+                                None if paths.get(feed.node) is None else
+                                f"self.{paths[feed.node]}(x, output_size=skip.{shape})") for feed in chosen)
+    return Generic(kind, layers, effect, trace(changed, sizes).failure is None, FRAMEWORK_NOTES.get(kind))
 
 
 def _with_output_padding(network: Network, node, axis: int, output_padding: int) -> Network:
@@ -165,27 +309,58 @@ def _variants(network: Network, tuned: list[str], axis: int):
 
 def _retune(network: Network, sizes, failure):
     """A transposed layer on one path into the failing merge whose output_padding (within PyTorch's
-    forward rule, 0..s-1) makes the merge's inputs agree along the failing axis, as the new network."""
+    forward rule, 0..s-1) makes the merge's inputs agree along the failing axis, as the new network.
+
+    The size a path brings to the merge never decreases as a layer's output_padding grows (every size rule
+    is a floor of an increasing affine map), so the value is found by bisection over 0..s-1 on the path's
+    own sizes - a few steps along one path, then one trace to confirm - not by retracing every value."""
     axis = failure.axis
-    target_paths = sorted(failure.paths, key=len)
-    for path in target_paths:
+    reached = {}
+    try:
+        walk(network, axis, sizes[axis], Stopper(), reached)
+    except Stop:
+        pass  # the sizes up to the failing merge are what the paths start from
+    for index in sorted(range(len(failure.paths)), key=lambda i: len(failure.paths[i])):
+        path, wanted = failure.paths[index], failure.sizes[1 - index]
         for name in reversed(path[1:]):
             node = network.by_name.get(name)
             if node is None or node.op != "conv_transpose" or "crop" not in node.axes[axis]:
                 continue
             b, e = node.axes[axis]["crop"]
-            for new_op in range(min(node.axes[axis]["s"], MAX_TRIED_PADDINGS)):
-                if new_op == b - e:
-                    continue
-                candidate = _with_output_padding(network, node, axis, new_op)
-                later = trace(candidate, sizes).failure
-                if later is None or (later.node, later.axis) != (failure.node, failure.axis):
-                    crops = tuple(a["crop"] for a in candidate.by_name[name].axes)
-                    return candidate, name, crops
+            values = range(node.axes[axis]["s"])
+            arriving = _Along(network, path, axis, reached[path[0]], node)
+            new_op = bisect_left(values, wanted, key=arriving)
+            if new_op == len(values) or new_op == b - e or arriving(new_op) != wanted:
+                continue
+            candidate = _with_output_padding(network, node, axis, new_op)
+            later = trace(candidate, sizes).failure
+            if later is None or (later.node, later.axis) != (failure.node, failure.axis):
+                crops = tuple(a["crop"] for a in candidate.by_name[name].axes)
+                return candidate, name, crops
     return None
 
 
-def _change(node, crops, inputs, in_channels: int | None) -> Change:
+class _Along:
+    """The size a path brings to its end when ``layer`` along it has a given output_padding. A layer that
+    would stop still passes its size on: bisection needs only the order, and one trace confirms the value."""
+
+    def __init__(self, network: Network, path, axis: int, start: int, layer) -> None:
+        self.network, self.path, self.axis, self.start, self.layer = network, path, axis, start, layer
+
+    def __call__(self, output_padding: int) -> int:
+        n = self.start
+        for name in self.path[1:]:
+            node = self.network.by_name[name]
+            if OPS[node.op].merge:
+                continue  # the merge passes the size it receives along this path
+            q = node.axes[self.axis]
+            if node is self.layer:
+                q = dict(q, crop=(q["crop"][0], q["crop"][0] - output_padding))
+            n = OPS[node.op].size(n, q)[0]
+        return n
+
+
+def _change(node, crops, inputs, in_channels: int | None, module: str | None) -> Change:
     ops = tuple(b - e for b, e in crops)
     if inputs is None:
         return Change(node.name, ops, crops, None, None)
@@ -194,5 +369,6 @@ def _change(node, crops, inputs, in_channels: int | None) -> Change:
     layer = Layer(tuple(Axis(i, q["k"], q["s"], q["d"], *crop) for i, q, crop in zip(inputs, node.axes, crops)))
     channels = (in_channels or "in_ch", node.channels or "out_ch")  # the model's own, where it says them
     pytorch = pytorch_code(layer, *channels) if all(axis.pytorch for axis in layer.axes) else None
-    forward = f"{node.name}(x, output_size={list(layer.output_size)})"
+    # the call as the PyTorch source writes it, where the model names the module (not an exporter's node)
+    forward = None if module is None else f"self.{module}(x, output_size={list(layer.output_size)})"
     return Change(node.name, ops, crops, pytorch, forward)

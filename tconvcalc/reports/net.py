@@ -21,10 +21,11 @@ NetAxisDomain = record("NetAxisDomain", "axis period classes points rejected che
                            "the bound asked for (with one), and the derivation.")
 NetDomainReport = record("NetDomainReport", "command model network ndim axes",
                          doc="``tconvcalc net``'s domain: the exact input sizes per axis.")
-NetFixReport = record("NetFixReport", "command model network ndim input_size axes changes runs target "
-                      "output_size reached",
-                      doc="``tconvcalc net``'s fix: the nearest accepted sizes, the pad or crop to them, and the "
-                          "output_padding changes that make this size run (and give the target output size).")
+NetFixReport = record("NetFixReport", "command model network ndim input_size axes domain generic changes effect "
+                      "runs target output_size reached",
+                      doc="``tconvcalc net``'s fix: the accepted sizes now, the size-generic fix, the nearest "
+                          "accepted sizes and the pad or crop to them, and the output_padding changes that make this "
+                          "size run (and give the target output size), each change with the sizes before and after.")
 
 # The accepted sizes are listed up to this bound at most, per axis.
 MAX_UPTO = 100_000
@@ -78,6 +79,11 @@ def domain_text(model, markdown: bool = False, kwargs=None, **options):
     """The domain's derivation typeset, every axis (LaTeX or Markdown), as a :class:`TextReport` whose
     ``proved`` says whether the lemma and the check held; ``options`` are the notes' (``lang``, ``numbered``,
     ``label_prefix``, ``verbose``)."""
+    return domain_notes(model, markdown, kwargs, **options)[0]
+
+
+def domain_notes(model, markdown: bool = False, kwargs=None, **options):
+    """:func:`domain_text`, and whether the network accepts some input size (every axis has one)."""
     from .. import latex as lx
     from ..network.derive import domain_derivation
     from ..network.typeset import domain_note
@@ -85,8 +91,16 @@ def domain_text(model, markdown: bool = False, kwargs=None, **options):
 
     network = _load(model, kwargs)
     writer = lx.make_writer(markdown, **options)
-    domain_note(writer, [domain_derivation(network, axis) for axis in range(network.ndim)])
-    return TextReport("net domain", writer.render(), writer.proved)
+    derivations = [domain_derivation(network, axis) for axis in range(network.ndim)]
+    domain_note(writer, derivations)
+    some = all(d.results["classes"] or d.results["points"] for d in derivations)
+    return TextReport("net domain", writer.render(), writer.proved), some
+
+
+def runs_somewhere(report: NetDomainReport) -> bool:
+    """Whether the network of a domain report accepts some input size: every axis accepts one (axes are
+    independent, so one axis without a size leaves none)."""
+    return all(axis.classes or axis.points for axis in report.axes)
 
 
 def fix_report(model, sizes=None, kwargs=None, target=None) -> NetFixReport:
@@ -95,4 +109,5 @@ def fix_report(model, sizes=None, kwargs=None, target=None) -> NetFixReport:
     network = _load(model, kwargs)
     found = fix(network, _sizes(network, sizes), target)
     return NetFixReport("net fix", str(model), network.name, network.ndim, found.input_size, found.axes,
-                        found.changes, found.runs, found.target, found.output_size, found.reached)
+                        found.domain, found.generic, found.changes, found.effect, found.runs, found.target,
+                        found.output_size, found.reached)

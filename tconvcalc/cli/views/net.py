@@ -116,6 +116,10 @@ def render_domain(report, console: Console) -> None:
     for axis in report.axes:
         name = f"axis {axis.axis}" if report.ndim > 1 else "size"
         console.print(Text(f"{name}: ", style="bold") + Text(_classes_text(axis), style="bold green"))
+    empty = [axis.axis for axis in report.axes if not axis.classes and not axis.points]
+    if empty:
+        where = "" if report.ndim == 1 else f" (axis {', '.join(map(str, empty))} accepts none)"
+        console.print(Text(f"✗ {report.network} runs at no input size at all{where}", style="bold red"))
     shown = report.axes
     if len(report.axes) > 1 and all(_same(axis, report.axes[0]) for axis in report.axes):
         shown = report.axes[:1]  # every axis alike: its derivation once
@@ -145,6 +149,56 @@ def _render_changes(report, console: Console, heading: str) -> None:
             code_line(console, change.forward, "    ")
 
 
+def _verdict(effect) -> str:
+    """What a change does to the sizes that ran, in a few words."""
+    lost, gained = effect.lost, effect.gained
+    if lost is None:
+        return "cannot be set against the sizes that ran (their common period is too long): compare the two"
+    empty = lambda sizes: not sizes.classes and not sizes.points  # noqa: E731
+    if empty(lost):
+        return ("keeps exactly the sizes that ran" if empty(gained) else
+                f"keeps every size that ran, and gains {_classes_text(gained)}")
+    if lost == effect.before:
+        return "loses every size that ran before"
+    return f"loses {_classes_text(lost)}"
+
+
+def _render_effect(report, console: Console, effects, indent: str = "  ") -> None:
+    """Per axis the accepted sizes before and after a change, and what it loses or gains (axes alike once)."""
+    def said(e):
+        return e.before, e.after, e.lost, e.gained
+    alike = len(effects) > 1 and all(said(e) == said(effects[0]) for e in effects)
+    for effect in effects[:1] if alike else effects:
+        name = "it" if report.ndim == 1 else "every axis" if alike else f"axis {effect.axis}"
+        before = "no size derived" if effect.before is None else _classes_text(effect.before)
+        after = "no size derived" if effect.after is None else _classes_text(effect.after)
+        console.print(Text(f"{indent}before, {name} runs at {before}"))
+        console.print(Text(f"{indent}after,  {name} runs at {after}"))
+        loses = effect.lost is not None and bool(effect.lost.classes or effect.lost.points)
+        console.print(Text(f"{indent}{'✗' if loses else '✓'} the change {_verdict(effect)}",
+                           style="yellow" if loses else "green"))
+
+
+def _render_generic(report, console: Console, size: str) -> None:
+    generic = report.generic
+    console.print(Text(f"{'' if generic.runs else 'or, to run more sizes, '}take each transposed layer's size "
+                       f"from the skip it joins (PyTorch picks output_padding per call):", style="bold"))
+    for layer in generic.layers:
+        if layer.code:
+            code_line(console, f"{layer.code}  # skip: {layer.partner}, joined at {layer.merge}", "    ")
+        else:
+            console.print(Text(f"    {layer.node} feeds {layer.merge}, joined with {layer.partner}"))
+    renamed = [layer.node for layer in generic.layers if layer.code and layer.module != layer.node]
+    if renamed:
+        console.print(Text(f"  ({', '.join(renamed)}: the exporter's names; the module paths are its name scopes)",
+                           style="dim"))
+    if generic.note:
+        console.print(Text(f"  {generic.note}", style="dim"))
+    console.print(Text(f"  ✓ with it {size} runs" if generic.runs else f"  ✗ with it {size} still does not run",
+                       style="green" if generic.runs else "yellow"))
+    _render_effect(report, console, generic.effect)
+
+
 def render_fix(report, console: Console) -> None:
     size = axes_text(report.input_size)
     if report.target is not None:
@@ -154,25 +208,40 @@ def render_fix(report, console: Console) -> None:
         console.print(Text(f"{report.network} runs at {size}: nothing to change", style="green"))
         return
     console.print(Text(f"{report.network} does not run at {size}", style="bold"))
-    _render_nearest(report, console)
-    if report.changes:
-        _render_changes(report, console, f"or keep {size} and change output_padding (PyTorch):")
-        console.print(Text(f"✓ with these changes {size} runs", style="green") if report.runs else
-                      Text("✗ output_padding alone does not make it run; pad or crop the input", style="yellow"))
+    generic = report.generic
+    if generic and generic.runs:  # the size-generic fix first, when it makes this size run
+        _render_generic(report, console, size)
+        console.print(Text("or pad or crop the input to the nearest size that runs (the network unchanged):",
+                           style="bold"))
+    _render_nearest(report, console, "  " if generic and generic.runs else "")
+    if generic and not generic.runs:
+        _render_generic(report, console, size)
+    if report.changes and report.runs:  # a change that does not make this size run is no advice
+        _render_changes(report, console, f"or change output_padding so that {size} runs (PyTorch):")
+        console.print(Text(f"  ✓ with these changes {size} runs", style="green"))
+        _render_effect(report, console, report.effect)
 
 
-def _render_nearest(report, console: Console) -> None:
+def _render_nearest(report, console: Console, indent: str = "") -> None:
     for axis in report.axes:
         name = f"axis {axis.axis}" if report.ndim > 1 else "size"
         if axis.runs:
-            console.print(Text(f"{name}: {axis.size} runs"))
+            console.print(Text(f"{indent}{name}: {axis.size} runs"))
+            continue
+        if axis.below is None and axis.above is None:
+            console.print(Text(f"{indent}{name}: no size runs at all"))
             continue
         options = []
         if axis.below is not None:
             options.append(f"{axis.below} below (crop {axis.crop[0]}, {axis.crop[1]})")
+        else:
+            options.append(f"no accepted size below {axis.size}")
         if axis.above is not None:
             options.append(f"{axis.above} above (pad {axis.pad[0]}, {axis.pad[1]})")
-        console.print(Text(f"{name}: {axis.size} → nearest " + (" or ".join(options) or "none")))
+        else:
+            options.append(f"no accepted size above {axis.size}")
+        joiner = " or " if axis.below is not None and axis.above is not None else "; "
+        console.print(Text(f"{indent}{name}: {axis.size} → " + joiner.join(options)))
 
 
 def _render_target(report, console: Console, size: str) -> None:
@@ -200,3 +269,5 @@ def _render_target(report, console: Console, size: str) -> None:
     else:
         console.print(Text(f"✗ output_padding alone reaches {axes_text(report.output_size)}, not {target}; "
                            f"change a kernel, stride or padding", style="yellow"))
+    if report.effect:
+        _render_effect(report, console, report.effect)
