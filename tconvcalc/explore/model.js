@@ -122,7 +122,7 @@ const TconvModel = (() => {
     return t < wrapped ? t : begin + t - wrapped;
   }
 
-  // Axis.phases, the first MAX_PHASES: each phase r with its taps (a*d ≡ r mod s) and its outputs first, first + s, …
+  // Axis.phases, the first MAX_PHASES: each phase r, its taps (a*d ≡ r mod s), its outputs first, first + s, …
   function phaseTable(axis) {
     const out = [];
     for (let t = 0; t < Math.min(phaseCount(axis), MAX_PHASES); t++) {

@@ -122,7 +122,8 @@ def layer_html(layer: Layer) -> str:
 
     def input_cell(n):
         targets = reached.get(n, [])
-        title = (f"{_label('x', n)} reaches " + ", ".join(f"{_label('y', m)} through {tap_label(a)}" for m, a in targets)
+        title = (f"{_label('x', n)} reaches "
+                 + ", ".join(f"{_label('y', m)} through {tap_label(a)}" for m, a in targets)
                  if targets else f"{_label('x', n)} reaches no output: the crop removes everything it scatters to")
         return _cell("in", "", title)
 

@@ -231,8 +231,8 @@
       light($("kernel-grid").querySelector(`[data-a="${a.join(",")}"]`));
     }
     $("hover").textContent = sources.length
-      ? `${at("y", index)} = ${sources.map(c => `${at("x", c.map(([n]) => n))}·${tap(c.map(([, a]) => a))}`).join(" + ")}` +
-        `   (phase r = ${phase})`
+      ? `${at("y", index)} = ` +
+        `${sources.map(c => `${at("x", c.map(([n]) => n))}·${tap(c.map(([, a]) => a))}`).join(" + ")}   (phase r = ${phase})`
       : `${at("y", index)} = 0: no input reaches it   (phase r = ${phase})`;
   }
 
