@@ -404,6 +404,16 @@ class Axis(namedtuple("Axis", "i k s d b e", defaults=(1, 1, 0, 0))):
             return begin + t
         return t if t < wrapped else begin + t - wrapped
 
+    def output_phase(self, j: int) -> int:
+        """The sub-pixel phase ``r = (j + b) mod s`` output ``j`` belongs to, the one every view labels it by
+        (:meth:`phase` gives its taps, ``a*d ≡ r (mod s)``).
+
+        >>> axis = Axis.from_pytorch(3, 3, s=2, p=1, op=1)      # b = 1: y[0] is phase 1, y[1] phase 0
+        >>> [axis.output_phase(j) for j in range(axis.o)], axis.phase(0).taps
+        ([1, 0, 1, 0, 1, 0], range(0, 3, 2))
+        """
+        return (j + self.b) % self.s
+
     def residue_taps(self, r: int) -> range:
         """The taps ``a`` with ``a*d ≡ r (mod s)``, the ones that feed phase ``r``, as a range.
 

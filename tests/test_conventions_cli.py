@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import helpers
@@ -114,3 +116,68 @@ def test_bad_input_exit_2_one_line(args, words):
 def test_bad_input_json_prints_nothing_on_stdout():
     result = run("--in", "4", "--k", "3", "--from", "keras", "--to", "pytorch", "--padding", "full", "--json")
     assert result.exit_code == 2 and result.stdout == ""
+
+
+# --- channels and groups in the emitted code ------------------------------------------------------------------
+CHANNELED = [
+    (["--from", "pytorch", "--in", "5,4", "--k", "3", "--s", "2", "--padding", "1", "--output-padding", "1"], 6, 4, 2),
+    (["--from", "onnx", "--in", "3", "--k", "4", "--strides", "3", "--pads", "2,0"], 3, 9, 3),
+    (["--from", "tensorflow", "--in", "4", "--k", "3", "--strides", "2", "--padding", "SAME", "--output-shape", "8"],
+     5, 7, None),
+    (["--from", "keras", "--in", "6,3", "--k", "4,2", "--strides", "3,2", "--padding", "same"], 2, 2, None),
+]
+
+
+@pytest.mark.parametrize("args, c_in, c_out, groups", CHANNELED)
+def test_emitted_pytorch_code_with_channels_builds_the_layer_torch_runs(args, c_in, c_out, groups):
+    """The code lines `convert --to pytorch --channels` prints, executed in PyTorch: the module's weight is
+    (C_in, C_out/groups, *k) and the output (N, C_out, *output_size) that tconvcalc reports."""
+    torch = helpers.torch_oracle()
+    given = ["--channels", f"{c_in},{c_out}"] + (["--groups", str(groups)] if groups else [])
+    report = as_json(*args, "--to", "pytorch", *given)
+    assert report["channels"] == [c_in, c_out] and report["groups"] == (groups or 1)
+    assert not any(re.search(r"\b(in_ch|out_ch)\b", line) for line in report["code"])
+    x = torch.randn(2, c_in, *report["input_size"])
+    namespace = {"nn": torch.nn, "F": torch.nn.functional, "x": x}
+    for line in report["code"]:
+        exec(line, namespace)
+    weight = namespace["layer"].weight
+    assert tuple(weight.shape) == (c_in, c_out // (groups or 1), *report["kernel_size"])
+    assert tuple(namespace["y"].shape) == (2, c_out, *report["output_size"])
+
+
+@pytest.mark.parametrize("target, written", [
+    ("keras", "(filters={out},"), ("tensorflow", ", {out}], strides"), ("onnx", '["X", "W"], ["Y"]'),
+])
+def test_channels_reach_every_targets_code(target, written):
+    report = as_json("--from", "onnx", "--to", target, "--in", "4", "--k", "3", "--strides", "2", "--pads", "1,1",
+                     "--groups", "2", "--channels", "4,6")
+    code = "\n".join(report["code"])
+    assert report["channels"] == [4, 6] and report["groups"] == 2
+    # A framework without groups runs one layer per group, each writing its share of the output channels.
+    split = target != "onnx"
+    assert written.format(out=6 // 2 if split else 6) in code and not re.search(r"\b(in_ch|out_ch|C_out)\b", code)
+    assert ("group=2" in code) is (target == "onnx")
+    assert any("split the channels into 2 groups" in note for note in report["notes"]) is split
+
+
+def test_without_channels_the_code_keeps_its_placeholders():
+    report = as_json("--from", "pytorch", "--to", "pytorch", "--in", "4", "--k", "3", "--s", "2", "--groups", "2")
+    assert report["channels"] is None and report["groups"] == 2
+    assert report["code"][0] == "layer = nn.ConvTranspose2d(in_ch, out_ch, kernel_size=3, stride=2, padding=0, " \
+                                "output_padding=0, groups=2)"
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--channels", "4,6", "--groups", "4"], "groups=4 does not divide out_channels=6"),
+    (["--channels", "6,4", "--groups", "4"], "groups=4 does not divide in_channels=6"),
+    (["--channels", "4,6,8"], "channels has 3 values but a layer (in, out) needs 2"),
+    (["--channels", "0,4"], "channels=0 is not positive"),
+    (["--channels", "four"], "is not an integer"),
+    (["--groups", "0"], "--groups"),
+])
+def test_bad_channels_or_groups_exit_2_one_line(args, words):
+    line = helpers.run_error("convert", "--from", "pytorch", "--to", "keras", "--in", "4", "--k", "3", *args)
+    assert words in line
+    assert helpers.run("convert", "--from", "pytorch", "--to", "keras", "--in", "4", "--k", "3", *args,
+                       "--json").stdout == ""

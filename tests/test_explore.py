@@ -20,7 +20,8 @@ from hypothesis import assume, given, settings, strategies as st
 import tconvcalc as tc
 from tconvcalc import arithmetic
 from tconvcalc.errors import ParameterError
-from tconvcalc.explore import MAX_CELLS, check_drawable, layer_html, page_html
+from tconvcalc.explore import MAX_CELLS, check_drawable, layer_html, page_html, tap_label
+from tconvcalc.frames import frames_of
 from tconvcalc.operator import column_pairs, input_range
 from tconvcalc.reports import shape as shape_report
 
@@ -201,11 +202,14 @@ def test_the_notebook_grid_says_what_the_operator_solves(layer):
     text = layer._repr_html_()
     assert text == layer_html(layer)
     key = lambda index: ",".join(map(str, index))  # noqa: E731
+    # Each output's phase r from the animation's phases view (a frame per phase, its outputs lit)
+    phase_of = {m: key(frame.focus) for frame in frames_of(layer, "phases").frames for m in frame.lit["output"]}
     outputs = []
     for m in product(*(range(a.o) for a in layer.axes)):
         terms = list(product(*(sorted(column_pairs(a, m[x])) for x, a in enumerate(layer.axes))))
-        title = (f"y[{key(m)}] = " + " + ".join(f"x[{key(t[0] for t in c)}]·w_{{{key(t[1] for t in c)}}}"
+        title = (f"y[{key(m)}] = " + " + ".join(f"x[{key(t[0] for t in c)}]·{tap_label([t[1] for t in c])}"
                                                 for c in terms) if terms else f"y[{key(m)}] = 0: no input reaches it")
+        title += f"   (phase r = {phase_of[m]})"
         outputs.append((title, str(len(terms))))
     assert _titles(text, "out") == outputs
     inputs = []
@@ -216,7 +220,7 @@ def test_the_notebook_grid_says_what_the_operator_solves(layer):
             per_axis.append([] if found is None else list(zip(range(found[0].start, found[0].stop),
                                                               range(found[1].start, found[1].stop, found[1].step))))
         reached = list(product(*per_axis))
-        title = (f"x[{key(n)}] reaches " + ", ".join(f"y[{key(t[1] for t in c)}] through w_{{{key(t[0] for t in c)}}}"
+        title = (f"x[{key(n)}] reaches " + ", ".join(f"y[{key(t[1] for t in c)}] through {tap_label([t[0] for t in c])}"
                                                       for c in reached) if reached
                  else f"x[{key(n)}] reaches no output: the crop removes everything it scatters to")
         inputs.append((title, ""))

@@ -25,7 +25,7 @@ from tconvcalc.cli import cli
 from tconvcalc.conventions.code import pytorch_code, translation_code
 from tconvcalc.conventions.write import to_framework
 from tconvcalc.errors import ParameterError
-from tconvcalc.explore import check_drawable
+from tconvcalc.explore import check_drawable, tap_label
 from tconvcalc.operator import column_pairs, input_range, scatter_cells
 from tconvcalc.spec import Layer, check_int
 
@@ -66,7 +66,9 @@ READ = """() => {
     tables: [...document.querySelectorAll("#ambiguity table")].map(t => ({
       total: Number(t.dataset.total),
       rows: [...t.querySelectorAll("tr.row, tr.gap")].map(r => [...r.children].map(text)) })),
-    phases: [...document.querySelectorAll("#phases table")].map(t => [...t.querySelectorAll("td.count")].map(text)),
+    phases: [...document.querySelectorAll("#phases table")].map(t => ({
+      total: Number(t.dataset.total), residues: [...t.querySelectorAll("td.residue")].map(text),
+      outputs: [...t.querySelectorAll("td.outputs")].map(text), taps: [...t.querySelectorAll("td.count")].map(text) })),
     overlap: [...document.querySelectorAll("#overlap p")].map(text),
     pytorch: text($("pytorch")), keras: text($("keras")).split("\\n"),
     keras_notes: [...document.querySelectorAll("#keras-notes li")].map(text),
@@ -85,9 +87,18 @@ HOVER = """([kind, index]) => {
 }"""
 LIT = """() => ({
   text: document.getElementById("hover").textContent,
+  hovered: [...document.querySelectorAll(".cell.hovered")].map(c => c.dataset.n ?? c.dataset.m),
   lit: [...document.querySelectorAll("#input-grid .lit, #output-grid .lit")]
          .map(c => [c.dataset.n ?? c.dataset.m, c.textContent]),
   taps: [...document.querySelectorAll("#kernel-grid .lit")].map(c => c.dataset.a),
+})"""
+
+
+# Every drawn cell's hover state and outline, as the browser computes its style.
+MARKS = """() => [...document.querySelectorAll("#drawing .cell")].map(c => {
+  const style = getComputedStyle(c);
+  return { key: c.dataset.n ?? c.dataset.m ?? c.dataset.a ?? "", hovered: c.classList.contains("hovered"),
+           lit: c.classList.contains("lit"), outline: style.outlineStyle, width: style.outlineWidth };
 })"""
 
 
@@ -187,8 +198,25 @@ def _layer(ndim: int, held: list[dict]) -> Layer:
     return Layer.from_pytorch(*([int(f[name]) for f in held] for name in NAMES), ndim=ndim)
 
 
+MAX_PHASES = 64  # the page's phase table lists the first 64 phases with outputs
+
+
+def _phase_columns(layer: Layer) -> list[dict]:
+    """What the page's phase table must show per axis, from the model: the phases with outputs (``Axis.phases``'
+    order), each labelled r = (j + b) mod s, its first outputs and its tap count."""
+    tables = []
+    for axis in layer.axes:
+        phases = [axis.phase(axis.phase_residue(t)) for t in range(min(axis.phase_count, MAX_PHASES))]
+        outputs = [", ".join(map(str, range(p.first, p.first + min(p.count, 3) * axis.s, axis.s)))
+                   + (", …" if p.count > 3 else "") if p.count else "none" for p in phases]
+        tables.append({"total": axis.phase_count, "residues": [str(p.residue) for p in phases], "outputs": outputs,
+                       "taps": [str(len(p.taps)) for p in phases]})
+    return tables
+
+
 def _check_text(ndim: int, held: list[dict], shown: dict) -> None:
-    """Sizes, the ambiguity tables, the phases and the code, against `tconvcalc shape` and the Keras writer."""
+    """Sizes, the ambiguity tables, the phases and the code, against `tconvcalc shape`, the model's phases and
+    the Keras writer."""
     args = _layer_args(ndim, held)
     text = _cli("shape", *args).stdout.splitlines()
     data = json.loads(_cli("shape", *args, "--json").stdout)
@@ -197,7 +225,8 @@ def _check_text(ndim: int, held: list[dict], shown: dict) -> None:
     assert shown["size"].split("\n") == text[first:last + 1]
     assert shown["overlap"] == [line for line in text if line.startswith("Overlap")]
     assert shown["pytorch"] == data["pytorch"]
-    for entry, table, counts in zip(data["axes"], shown["tables"], shown["phases"], strict=True):
+    assert shown["phases"] == _phase_columns(_layer(ndim, held))
+    for entry, table in zip(data["axes"], shown["tables"], strict=True):
         want, rows, previous = data["input_size"][entry["axis"]], [], None
         for alt in entry["alternatives"]:
             if previous is not None and alt["output_padding"] > previous + 1:
@@ -207,7 +236,6 @@ def _check_text(ndim: int, held: list[dict], shown: dict) -> None:
                          "◀ this layer" if alt["chosen"] else ""])
             previous = alt["output_padding"]
         assert table == {"total": entry["alternatives_total"], "rows": rows}
-        assert counts == [str(c) for c in entry["phase_tap_counts"]]
     keras = to_framework(_layer(ndim, held), "keras")
     assert shown["keras"] == translation_code(keras) and shown["keras_notes"] == list(keras.notes)
 
@@ -217,7 +245,7 @@ def _key(index) -> str:
 
 
 def _tap(taps) -> str:
-    return "w_{" + _key(taps) + "}"
+    return tap_label(tuple(taps))
 
 
 def _reached(axis, n: int) -> list[tuple[int, int]]:
@@ -255,10 +283,31 @@ def _check_grid(layer: Layer, shown: dict, hover, rng: random.Random) -> None:
         sources = list(product(*(columns[x][m[x]] for x in range(len(axes)))))
         assert sorted(lit["lit"]) == sorted([_key(p[0] for p in c), _tap(p[1] for p in c)] for c in sources)
         assert sorted(lit["taps"]) == sorted({_key(p[1] for p in c) for c in sources})
-        y = f"y[{_key(m)}]"
+        y, phase = f"y[{_key(m)}]", _key(a.output_phase(j) for a, j in zip(axes, m))
         assert lit["text"] == (f"{y} = " + " + ".join(f"x[{_key(p[0] for p in c)}]·{_tap(p[1] for p in c)}"
                                                         for c in sources) if sources
-                               else f"{y} = 0: no input reaches it")
+                               else f"{y} = 0: no input reaches it") + f"   (phase r = {phase})"
+        assert lit["hovered"] == [_key(m)]
+
+
+def _check_phases_against_the_commands(ndim: int, held: list[dict], tables: list[dict]) -> None:
+    """The page's phase r holds the outputs and taps `derive phases` gives phase r, and its tap count is what
+    `overlap` counts for those outputs (overlap lists counts by j mod s: output j of phase r is in its column
+    j mod s)."""
+    args = _layer_args(ndim, held)
+    derived = json.loads(_cli("derive", "phases", *args, "--json").stdout)["results"]["phases"]
+    overlap = json.loads(_cli("overlap", *args, "--json").stdout)["phase_tap_counts"]
+    checked = 0
+    for n, table in enumerate(tables):
+        axis = _layer(ndim, held).axes[n]
+        column = {r: (outputs, taps) for r, outputs, taps in zip(table["residues"], table["outputs"], table["taps"])}
+        for row in (r for r in derived if r["axis"] == n and "phase" in r):
+            outputs, taps = column[str(row["phase"])]
+            listed = [str(j) for j in row["outputs"] if j != "…"]
+            assert outputs.split(", ")[:3] == listed[:3] and taps == str(row["tap_count"]) == str(len(row["taps"]))
+            assert taps == str(overlap[n][row["outputs"][0] % axis.s])
+            checked += 1
+    assert checked >= len(tables)
 
 
 def test_random_layers_show_what_the_model_says(page, tmp_path):
@@ -289,9 +338,8 @@ def test_random_layers_show_what_the_model_says(page, tmp_path):
             continue
         kinds["shown"] += 1
         assert shown["limit"] is None and not shown["grid_hidden"]
-        if kinds["shown"] % 10 == 0 and max(layer.field("s")) <= 64:  # overlap, counting with NumPy, agrees
-            overlap = json.loads(_cli("overlap", *_layer_args(ndim, held), "--json").stdout)
-            assert shown["phases"] == [list(map(str, counts)) for counts in overlap["phase_tap_counts"]]
+        if kinds["shown"] % 10 == 0 and max(layer.field("s")) <= 64:
+            _check_phases_against_the_commands(ndim, held, shown["phases"])
         if max(layer.input_size) <= 32:
             update_ms.append(shown["ms"])
         _check_grid(layer, shown, lambda kind, index: page.evaluate(hover_script, [kind, index]), rng)
@@ -313,7 +361,14 @@ def test_real_typing_and_hovering(page):
     page.hover('#output-grid [data-m="2,3"]')
     pairs = list(product(sorted(column_pairs(layer.axes[0], 2)), sorted(column_pairs(layer.axes[1], 3))))
     assert page.text_content("#hover") == "y[2,3] = " + " + ".join(
-        f"x[{c[0][0]},{c[1][0]}]·w_{{{c[0][1]},{c[1][1]}}}" for c in pairs)
+        f"x[{c[0][0]},{c[1][0]}]·{tap_label((c[0][1], c[1][1]))}" for c in pairs) + \
+        f"   (phase r = {layer.axes[0].output_phase(2)},{layer.axes[1].output_phase(3)})"
+    marked = page.evaluate(MARKS)
+    assert [cell["key"] for cell in marked if cell["hovered"]] == ["2,3"]
+    hovered = next(cell for cell in marked if cell["hovered"])
+    others = {cell["outline"] for cell in marked if not cell["hovered"] and not cell["lit"]}
+    assert hovered["outline"] == "solid" and float(hovered["width"].removesuffix("px")) >= 2
+    assert others == {"none"}  # the mark is the hovered cell's alone (and the lit cells')
     page.fill("#axis0-output_padding", "2")
     assert page.text_content("#error") == str(pytest.raises(ParameterError, Layer.from_pytorch, 3, 3, 2, 1, 2).value)
     assert page.is_visible("#error-line") and not page.is_visible("#results")
@@ -360,4 +415,27 @@ def test_values_past_what_javascript_counts_exactly_get_the_pages_sentence(page)
     assert "is more than the page computes exactly (2**53 - 1)" in shown["error"]
     shown = page.evaluate(script, [1, [{**layer, "input_size": "4", "stride": "2"}]])
     assert shown["error"] is None and shown["held"][0]["input_size"] == "4"
+    assert page.problems == []
+
+
+# Each labelled cell's text against its box: the label must fit (the cells clip what does not).
+FITS = """() => [...document.querySelectorAll("#drawing .cell.tap, #drawing .cell.lit")].map(c =>
+  ({ text: c.textContent, fits: c.scrollWidth <= c.clientWidth && c.scrollHeight <= c.clientHeight }))"""
+
+
+@pytest.mark.parametrize("k, s", [(3, 2), (16, 1), (12, 2)])
+def test_tap_labels_are_subscripted_and_fit_their_cells(page, k, s):
+    """Kernel cells and the outputs an input lights print w₁,₀ (not w_{1,0}) and every label fits its cell,
+    up to two-digit taps on both axes."""
+    script = _script(SET_AND_READ)
+    fields = {"input_size": "2", "kernel_size": str(k), "stride": str(s), "padding": "0", "output_padding": "0",
+              "dilation": "1"}
+    shown = page.evaluate(script, [2, [fields, fields]])
+    assert shown["error"] is None and shown["limit"] is None
+    page.evaluate(_script(HOVER), ["n", "1,1"])
+    cells = page.evaluate(FITS)
+    kernel = [cell["text"] for cell in cells][:k * k]
+    assert kernel == [tap_label(a) for a in product(range(k), range(k))]
+    assert len(cells) > k * k and not any("_" in cell["text"] or "{" in cell["text"] for cell in cells)
+    assert [cell["text"] for cell in cells if not cell["fits"]] == []
     assert page.problems == []

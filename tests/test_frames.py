@@ -186,3 +186,29 @@ def test_three_axes_and_unknown_views_are_refused():
         frames_of(Layer.from_pytorch(2, 2, ndim=3), "scatter")
     with pytest.raises(ParameterError, match="scatter, direct, phases, conv"):
         frames_of(Layer.from_pytorch(2, 2, ndim=1), "spiral")
+
+
+@settings(max_examples=100, deadline=None)
+@given(layer=crop_layers(max_ndim=2, i=(1, 5), k=(1, 5), s=(1, 4), d=(1, 3)))
+def test_every_view_labels_an_output_by_the_same_phase(layer):
+    """One phase per output everywhere: the animation's phases frame that lights output m, the model's
+    Axis.output_phase, the phase `derive phases` (and so the notes' table) lists m under, and the rule
+    r = (m + b) mod s tried by brute force; the frame's taps are the a with a*d ≡ r (mod s)."""
+    from tconvcalc.symbolic.derivations import derive_phases
+
+    lit_in = {}
+    for frame in frames_of(layer, "phases").frames:
+        for m in frame.lit["output"]:
+            assert m not in lit_in  # each output is in one phase
+            lit_in[m] = frame.focus
+        fed = [[a for a in range(axis.k) if (a * axis.d - r) % axis.s == 0] for axis, r in zip(layer.axes, frame.focus)]
+        assert sorted(frame.lit["kernel"]) == sorted(product(*fed))
+    assert sorted(lit_in) == sorted(product(*(range(axis.o) for axis in layer.axes)))
+    for m, focus in lit_in.items():
+        assert focus == tuple((j + axis.b) % axis.s for j, axis in zip(m, layer.axes))
+        assert focus == tuple(axis.output_phase(j) for j, axis in zip(m, layer.axes))
+    for row in derive_phases(layer).results["phases"]:
+        if "phase" in row:
+            x = row["axis"]
+            for j in (j for j in row["outputs"] if j != "…"):
+                assert any(m[x] == j and lit_in[m][x] == row["phase"] for m in lit_in)

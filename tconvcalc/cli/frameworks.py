@@ -71,10 +71,10 @@ def source_options(framework: str, command: str = "convert", *, padding=None, ou
 
 
 def report_from_text(source: str, target: str, input_size, kernel_size, ndim: int | None = None,
-                     command: str = "convert", **text):
+                     command: str = "convert", channels=None, **text):
     """``convert``'s report from the command line's values (``shape --framework`` reads them the same way)."""
     from ..reports.convert import convert_report
 
     source = framework_name(source)
     return convert_report(source, target, input_size, kernel_size, ndim, default_ndim=DEFAULT_NDIM, command=command,
-                          **source_options(source, command, **text))
+                          channels=channels, **source_options(source, command, **text))

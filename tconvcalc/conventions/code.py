@@ -70,8 +70,11 @@ def translation_code(t: Translation, x: str | None = None, y: str | None = None,
     ``x``/``y`` name the tensors in and out, ``weight`` the kernel (TF, ONNX, JAX), ``in_channels`` and
     ``out_channels`` the channel counts (PyTorch's arguments, Keras's ``filters``, TF's ``output_shape``).
     Each left at None is the framework's placeholder: ``x``, ``y``, ``w`` (``X``, ``Y``, ``W`` in ONNX),
-    ``in_ch``, ``out_ch`` (``C_out`` in TF and Keras).
+    ``in_ch``, ``out_ch`` (``C_out`` in TF and Keras).  A framework without groups runs one layer per group
+    (``t.groups_split``), so its line writes each group's share of a given ``out_channels``.
     """
+    if t.groups_split and isinstance(out_channels, int):
+        out_channels //= t.groups
     given = {"x": x, "y": y, "weight": weight, "in_channels": in_channels, "out_channels": out_channels}
     names = {**_PLACEHOLDERS, **_FRAMEWORK_PLACEHOLDERS.get(t.framework, {}),
              **{key: value for key, value in given.items() if value is not None}}

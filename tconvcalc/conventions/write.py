@@ -99,7 +99,7 @@ def to_framework(layer: Layer, framework: str, groups: int = 1) -> Translation:
     post = tuple(_post(a, c) for a, c in zip(layer.axes, produced))
     if groups > 1 and framework not in GROUPS:
         notes.append(f"{framework} has no groups: split the channels into {groups} groups, run one layer per group "
-                     f"and concatenate the outputs along the channel axis")
+                     f"(each with C_out/{groups} output channels) and concatenate the outputs along the channel axis")
     if any(c != (0, 0) for c in post):
         what = []
         if any(b > 0 or e > 0 for b, e in post):

@@ -15,6 +15,6 @@ Traceback (most recent call last):
 tconvcalc.errors.ParameterError: the page's grid would be 42 cells along an axis, more than the 32 it draws; see this layer with tconvcalc overlap or tconvcalc figure instead, or explore a smaller one
 """
 
-from .page import MAX_CELLS, check_drawable, drawn_cells, layer_html, page_html
+from .page import MAX_CELLS, check_drawable, drawn_cells, layer_html, page_html, tap_label
 
-__all__ = ["MAX_CELLS", "check_drawable", "drawn_cells", "layer_html", "page_html"]
+__all__ = ["MAX_CELLS", "check_drawable", "drawn_cells", "layer_html", "page_html", "tap_label"]

@@ -110,6 +110,29 @@ const TconvModel = (() => {
     return ((oldT % m) + m) % m;
   }
 
+  // Axis.output_phase: the sub-pixel phase r = (j + b) mod s of output j, the one label every view gives it
+  const outputPhase = (axis, j) => mod(j + axis.b, axis.s);
+
+  // Axis.phase_count and Axis.phase_residue: the phases that have outputs, ascending, without listing the others
+  const phaseCount = axis => Math.min(axis.s, axis.o);
+  function phaseResidue(axis, t) {
+    if (axis.o >= axis.s) return t;
+    const begin = mod(axis.b, axis.s), wrapped = begin + axis.o - axis.s;
+    if (wrapped <= 0) return begin + t;
+    return t < wrapped ? t : begin + t - wrapped;
+  }
+
+  // Axis.phases, the first MAX_PHASES: each phase r, its taps (a*d ≡ r mod s), its outputs first, first + s, …
+  function phaseTable(axis) {
+    const out = [];
+    for (let t = 0; t < Math.min(phaseCount(axis), MAX_PHASES); t++) {
+      const r = phaseResidue(axis, t), first = mod(r - axis.b, axis.s);
+      out.push({ residue: r, taps: rangeCount(...residueTaps(axis, r)), first,
+                 count: Math.max(0, Math.ceil((axis.o - first) / axis.s)) });
+    }
+    return { phases: out, total: phaseCount(axis) };
+  }
+
   const tapCount = (axis, phase) => rangeCount(...residueTaps(axis, mod(phase + axis.b, axis.s)));
 
   function tapCountRange(axis) {
@@ -340,7 +363,7 @@ const TconvModel = (() => {
     const entries = axes.map((a, n) => axisAmbiguity(a, n, short[n].p, short[n].op));
     const answer = {
       ndim: axes.length, axes, output_size: axes.map(a => a.o), size_lines: sizeLines(axes, short),
-      ambiguity: entries, overlap_lines: overlapLines(entries, axes),
+      ambiguity: entries, phases: axes.map(phaseTable), overlap_lines: overlapLines(entries, axes),
       pytorch: pytorchCode(axes, axes.map((a, n) => ({ k: a.k, s: a.s, d: a.d, ...short[n] }))),
       keras: kerasCode(axes), error: null, limit: null,
     };
@@ -354,5 +377,5 @@ const TconvModel = (() => {
     return answer;
   }
 
-  return { explore, axisTaps, scatterExtent, MAX_CELLS, ParameterError };
+  return { explore, axisTaps, outputPhase, scatterExtent, MAX_CELLS, ParameterError };
 })();

@@ -75,8 +75,20 @@ def _label(name: str, index) -> str:
     return f"{name}[{','.join(map(str, index))}]"
 
 
-def _tap(taps) -> str:
-    return "w_{" + ",".join(map(str, taps)) + "}"
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def tap_label(taps) -> str:
+    """A kernel tap as the page prints it: the package's ``w_{1,0}`` with subscript digits, ``w₁,₀``.
+
+    >>> tap_label((1, 0)), tap_label((12,))
+    ('w₁,₀', 'w₁₂')
+    """
+    return "w" + ",".join(str(a).translate(_SUBSCRIPTS) for a in taps)
+
+
+def _phase(layer: Layer, m) -> str:
+    return ",".join(str(axis.output_phase(j)) for axis, j in zip(layer.axes, m))
 
 
 def _cell(kind: str, text: str, title: str) -> str:
@@ -87,7 +99,7 @@ def layer_html(layer: Layer) -> str:
     """A static HTML grid of the layer (no script, so it shows in any notebook): the input and output cells,
     each output showing how many (input, tap) pairs reach it, and a tooltip with the page's hover sentence.
 
-    >>> "y[0] = x[0]·w_{0}" in layer_html(Layer.from_pytorch(2, 3, 2, ndim=1))
+    >>> "y[0] = x[0]·w₀   (phase r = 0)" in layer_html(Layer.from_pytorch(2, 3, 2, ndim=1))
     True
     """
     try:
@@ -110,14 +122,15 @@ def layer_html(layer: Layer) -> str:
 
     def input_cell(n):
         targets = reached.get(n, [])
-        title = (f"{_label('x', n)} reaches " + ", ".join(f"{_label('y', m)} through {_tap(a)}" for m, a in targets)
+        title = (f"{_label('x', n)} reaches "
+                 + ", ".join(f"{_label('y', m)} through {tap_label(a)}" for m, a in targets)
                  if targets else f"{_label('x', n)} reaches no output: the crop removes everything it scatters to")
         return _cell("in", "", title)
 
     def output_cell(m):
         terms = sources.get(m, [])
-        title = (f"{_label('y', m)} = " + " + ".join(f"{_label('x', n)}·{_tap(a)}" for n, a in terms)
-                 if terms else f"{_label('y', m)} = 0: no input reaches it")
+        title = (f"{_label('y', m)} = " + " + ".join(f"{_label('x', n)}·{tap_label(a)}" for n, a in terms)
+                 if terms else f"{_label('y', m)} = 0: no input reaches it") + f"   (phase r = {_phase(layer, m)})"
         return _cell(f"out count-{min(len(terms), 4)}", str(len(terms)), title)
 
     p, op = zip(*(axis.pytorch or axis.padding_pair for axis in layer.axes))

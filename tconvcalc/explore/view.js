@@ -12,8 +12,10 @@
     return node;
   };
   const ndim = () => ($("ndim-1").checked ? 1 : 2);
-  // Kernel symbols as the package names them: w_{a} in 1-D, w_{a,b} in 2-D; samples x[n], y[m]
-  const tap = taps => `w_{${taps.join(",")}}`;
+  // Kernel taps as the package names them (w_{a} in 1-D, w_{a,b} in 2-D), printed with subscript digits (w₁,₀),
+  // as explore.page.tap_label does; samples x[n], y[m]
+  const SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉";
+  const tap = taps => "w" + taps.map(a => String(a).replace(/\d/g, digit => SUBSCRIPTS[digit])).join(",");
   const at = (name, index) => `${name}[${index.join(",")}]`;
 
   let current = null;  // the last answer, for the hover handlers
@@ -81,19 +83,37 @@
     $("ambiguity").replaceChildren(...tables);
   }
 
+  // The outputs of a phase, first, first + s, …: the first three, then how many more
+  function phaseOutputs(phase, s) {
+    if (!phase.count) return "none";
+    const shown = Array.from({ length: Math.min(phase.count, 3) }, (_, t) => phase.first + t * s);
+    return shown.join(", ") + (phase.count > 3 ? ", …" : "");
+  }
+
+  // One table per axis: each phase r = (j + b) mod s (the model's label), its outputs j and its kernel taps
   function drawPhases(answer) {
-    const tables = answer.ambiguity.map(entry => {
+    const tables = answer.phases.map((entry, n) => {
       const table = el("table", "phases");
-      table.dataset.axis = entry.axis;
-      if (answer.ndim > 1) table.append(el("caption", "", `axis ${entry.axis}`));
-      const head = el("tr"), counts = el("tr");
-      head.append(el("th", "", "phase j mod s"));
+      table.dataset.axis = n;
+      table.dataset.total = entry.total;
+      const more = entry.total - entry.phases.length;
+      if (answer.ndim > 1 || more) {
+        table.append(el("caption", "", (answer.ndim > 1 ? `axis ${n}` : "") + (answer.ndim > 1 && more ? ", " : "") +
+                                       (more ? `the first ${entry.phases.length} of ${entry.total} phases` : "")));
+      }
+      const head = el("tr"), outputs = el("tr"), counts = el("tr");
+      head.append(el("th", "", "phase r = (j + b) mod s"));
+      outputs.append(el("th", "", "outputs j"));
       counts.append(el("th", "", "kernel taps"));
-      entry.phase_tap_counts.forEach((count, r) => {
-        head.append(el("td", "", String(r)));
-        counts.append(el("td", "count", String(count)));
-      });
-      table.append(head, counts);
+      const s = answer.axes[n].s;
+      for (const phase of entry.phases) {
+        const r = el("td", "residue", String(phase.residue));
+        r.dataset.r = phase.residue;
+        head.append(r);
+        outputs.append(el("td", "outputs", phaseOutputs(phase, s)));
+        counts.append(el("td", "count", String(phase.taps)));
+      }
+      table.append(head, outputs, counts);
       return table;
     });
     $("phases").replaceChildren(...tables);
@@ -168,6 +188,7 @@
 
   // Hover: an input lights the outputs it reaches (labelled by the tap), an output its inputs and taps
   function clearLit() {
+    for (const cell of document.querySelectorAll(".cell.hovered")) cell.classList.remove("hovered");
     for (const cell of document.querySelectorAll(".cell.lit")) {
       cell.classList.remove("lit");
       if (cell.dataset.label !== undefined) { cell.textContent = cell.dataset.label; delete cell.dataset.label; }
@@ -202,6 +223,7 @@
   function hoverOutput(index) {
     const [row, col] = gridAxes(current);
     const axes = row ? [row, col] : [col];
+    const phase = axes.map((a, n) => TconvModel.outputPhase(a.axis, index[n])).join(",");
     const sources = combos(axes.map((a, n) => a.byOutput[index[n]]));
     for (const combo of sources) {
       const n = combo.map(([nn]) => nn), a = combo.map(([, aa]) => aa);
@@ -209,14 +231,16 @@
       light($("kernel-grid").querySelector(`[data-a="${a.join(",")}"]`));
     }
     $("hover").textContent = sources.length
-      ? `${at("y", index)} = ${sources.map(c => `${at("x", c.map(([n]) => n))}·${tap(c.map(([, a]) => a))}`).join(" + ")}`
-      : `${at("y", index)} = 0: no input reaches it`;
+      ? `${at("y", index)} = ` +
+        `${sources.map(c => `${at("x", c.map(([n]) => n))}·${tap(c.map(([, a]) => a))}`).join(" + ")}   (phase r = ${phase})`
+      : `${at("y", index)} = 0: no input reaches it   (phase r = ${phase})`;
   }
 
   function onOver(event) {
     const cell = event.target.closest(".cell");
     if (!cell || !current || current.error || current.limit) return;
     clearLit();
+    if (cell.dataset.n !== undefined || cell.dataset.m !== undefined) cell.classList.add("hovered");
     if (cell.dataset.n !== undefined) hoverInput(cell.dataset.n.split(",").map(Number));
     else if (cell.dataset.m !== undefined) hoverOutput(cell.dataset.m.split(",").map(Number));
   }

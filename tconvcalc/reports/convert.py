@@ -11,22 +11,29 @@ from ..conventions import (dilated_kernel_code, framework_name, read_framework, 
                            weight_recipe)
 from ..errors import ParameterError
 from ..records import record
+from ..spec import channel_counts, check_groups
 
 ConvertReport = record(
-    "ConvertReport", "command from_ to ndim input_size kernel_size source full_size crop output_size groups target "
-                     "exact code weight notes framework",
+    "ConvertReport", "command from_ to ndim input_size kernel_size source full_size crop output_size groups "
+                     "channels target exact code weight notes framework",
     optional="framework", json_names={"from_": "from"},
-    doc="``tconvcalc convert``: the canonical crop in between, the target's parameters, code, weights, notes.")
+    doc="``tconvcalc convert``: the canonical crop in between, the target's parameters, code, weights, notes; "
+        "``channels`` (C_in, C_out) when given, else None and the code has placeholders.")
 
 
 def convert_report(source: str, target: str, input_size, kernel_size, ndim: int | None = None, *,
-                   default_ndim: int = 1, command: str = "convert", **options) -> ConvertReport:
-    """``options`` are ``source``'s own parameters, as :func:`tconvcalc.conventions.read_framework` takes them.
+                   default_ndim: int = 1, command: str = "convert", channels=None, **options) -> ConvertReport:
+    """``options`` are ``source``'s own parameters, as :func:`tconvcalc.conventions.read_framework` takes them;
+    ``channels`` (C_in, C_out, or one count for both) fill the code's channel counts, and the layer's groups
+    must divide both, as PyTorch requires.
 
     ``command="shape"`` is ``shape --framework``: the same report, which then also names the framework.
     """
     source, target = framework_name(source), framework_name(target)
     read = read_framework(source, input_size, kernel_size, ndim, default_ndim=default_ndim, **options)
+    if channels is not None:  # checked before anything is written: the counts, then the groups against them
+        channels = channel_counts(channels, 2, "a layer (in, out)")
+        check_groups(read.groups, *channels)
     t = to_framework(read.layer, target, read.groups)
     layer = read.layer
     notes = list(t.notes)
@@ -47,5 +54,7 @@ def convert_report(source: str, target: str, input_size, kernel_size, ndim: int 
         target_part["groups"] = t.groups
     return ConvertReport(command, source, target, layer.ndim, layer.input_size, layer.kernel_size,
                          {"framework": source, **read.params}, layer.field("full"), layer.crop, layer.output_size,
-                         read.groups, target_part, t.exact, translation_code(t), weight, notes,
+                         read.groups, channels, target_part, t.exact,
+                         translation_code(t, **dict(zip(("in_channels", "out_channels"), channels or ()))), weight,
+                         notes,
                          source if command == "shape" else None)
