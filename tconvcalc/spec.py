@@ -252,7 +252,7 @@ class Axis(namedtuple("Axis", "i k s d b e", defaults=(1, 1, 0, 0))):
 
     >>> axis = Axis.from_pytorch(3, 3, s=2, p=1, op=1)   # b = p = 1, e = p - op = 0
     >>> axis, axis.full, axis.o, axis.phase_tap_counts()
-    (Axis(i=3, k=3, s=2, d=1, b=1, e=0), 7, 6, (1, 2))
+    (Axis(i=3, k=3, s=2, d=1, b=1, e=0), 7, 6, (2, 1))
     """
 
     __slots__ = ()
@@ -497,12 +497,13 @@ class Axis(namedtuple("Axis", "i k s d b e", defaults=(1, 1, 0, 0))):
             kernel.append(tuple(row))
         return tuple(kernel)
 
-    def tap_count(self, phase: int) -> int:
-        """How many kernel taps feed output phase ``j mod s = phase``, arithmetically (any k, s, d)."""
-        return range_count(self.residue_taps((phase + self.b) % self.s))
+    def tap_count(self, r: int) -> int:
+        """How many kernel taps feed output phase ``r = (j + b) mod s`` (:meth:`output_phase`), arithmetically."""
+        return range_count(self.residue_taps(r % self.s))
 
     def phase_tap_counts(self) -> tuple[int, ...]:
-        """How many kernel taps feed each output phase ``j mod s`` (``s`` values: bound the stride first).
+        """How many kernel taps feed each output phase ``r = (j + b) mod s``, r = 0 … s - 1 (``s`` values: bound
+        the stride first).
 
         Equal counts mean a uniform interior (no checkerboard); unequal counts
         are the artifact Odena, Dumoulin & Olah describe.

@@ -224,7 +224,7 @@ def test_phases_solved_arithmetically_are_the_phases_found_by_listing(layer):
     for p in axis.phases:
         assert p.offsets == tuple((a * axis.d - p.residue) // axis.s for a in p.taps)
         assert p.count == len(range(p.first, axis.o, axis.s)) and (p.first + axis.b) % axis.s == p.residue
-        assert axis.tap_count(p.first) == len(p.taps)
+        assert axis.tap_count(p.residue) == len(p.taps)
     # Both second routes read, output by output, exactly the operator's column of C, and count it in O(1).
     for j in range(axis.o):
         column = sorted((a, n) for n, a in column_pairs(axis, j))
@@ -344,8 +344,7 @@ def test_phase_tap_counts_agree_with_the_shape_path():
     der = sy.derive_phases(layer)
     counts = {p["phase"]: p["tap_count"] for p in der.results["phases"]}
     axis = layer.axes[0]
-    by_output_phase = tuple(counts[(r + axis.b) % axis.s] for r in range(axis.s))
-    assert by_output_phase == axis.phase_tap_counts()
+    assert tuple(counts[r] for r in range(axis.s)) == axis.phase_tap_counts()  # both by r = (j + b) mod s
     assert der.results["uniform_overlap"] is False
 
 
@@ -452,7 +451,7 @@ def _check_derivation(what: str, report: dict, layer: Layer) -> None:
             for row in rows:
                 first = row["outputs"][0]
                 assert (first + axis.b) % axis.s == row["phase"]
-                assert row["tap_count"] == axis.tap_count(first)
+                assert row["tap_count"] == axis.tap_count(row["phase"])
                 if row["tap_count"] <= MAX_ROWS:
                     assert len(row["taps"]) == row["tap_count"]
                 assert all(a * axis.d % axis.s == row["phase"] for a in row["taps"] if a != "…")

@@ -62,7 +62,8 @@ def write_files(contents: dict) -> list:
     os.umask(umask)
     try:
         for current, data in items:
-            current = Path(os.path.realpath(current))  # through a link to its file, as cp writes, not over the link
+            if current.is_symlink():  # through a link to its file, as cp writes, not over the link
+                current = Path(os.path.realpath(current))
             if current.is_dir():  # the rename would fail after earlier files were already in place
                 raise IsADirectoryError(21, "Is a directory")
             handle, temporary = tempfile.mkstemp(dir=current.parent, prefix=f".{current.name}.", suffix=".part")

@@ -36,7 +36,8 @@ def pytorch_argument_list(arguments: Mapping[str, Sequence[int]], in_channels: s
     return ", ".join(parts)
 
 
-def pytorch_code(layer: Layer, in_channels: str | int = "in_ch", out_channels: str | int = "out_ch") -> str:
+def pytorch_code(layer: Layer, in_channels: str | int = "in_ch", out_channels: str | int = "out_ch",
+                 groups: int = 1) -> str:
     """The ready-to-paste ``nn.ConvTranspose{1,2,3}d(...)`` line for a PyTorch-expressible layer."""
     check_rank("pytorch", layer.ndim)
     arguments = pytorch_arguments(layer)
@@ -44,7 +45,7 @@ def pytorch_code(layer: Layer, in_channels: str | int = "in_ch", out_channels: s
         raise ParameterError(f"the crop {list(layer.crop)} has no PyTorch padding and output_padding, PyTorch "
                              f"crops p at the start and p - output_padding at the end; write the layer with "
                              f"to_framework(layer, 'pytorch'), which adds the crop after it")
-    return f"nn.ConvTranspose{layer.ndim}d({pytorch_argument_list(arguments, in_channels, out_channels)})"
+    return f"nn.ConvTranspose{layer.ndim}d({pytorch_argument_list(arguments, in_channels, out_channels, groups)})"
 
 
 def pytorch_conv_code(kernel_size: Sequence[int], stride: Sequence[int], padding: Sequence[int],

@@ -133,7 +133,8 @@ const TconvModel = (() => {
     return { phases: out, total: phaseCount(axis) };
   }
 
-  const tapCount = (axis, phase) => rangeCount(...residueTaps(axis, mod(phase + axis.b, axis.s)));
+  // Axis.tap_count: the taps of phase r = (j + b) mod s
+  const tapCount = (axis, r) => rangeCount(...residueTaps(axis, mod(r, axis.s)));
 
   function tapCountRange(axis) {
     const g = gcd(axis.d, axis.s);

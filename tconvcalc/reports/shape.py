@@ -92,7 +92,8 @@ def shape_report(input_size, kernel_size, stride=1, padding=0, output_padding=0,
                        None if target is None else broadcast(layer.ndim, target=target)[1]["target"],
                        SIZE_FORMULA, tuple(_substituted(a) for a in layer.axes), layer.field("full"), layer.crop,
                        tuple(axes), combinations, alternatives_total(layer.axes),
-                       pytorch_code(layer, *(channels or ())), None if channels is None else _cost(layer, channels, groups))
+                       pytorch_code(layer, *(channels or ()), groups=groups),
+                       None if channels is None else _cost(layer, channels, groups))
 
 
 def _cost(layer: Layer, channels, groups: int) -> ShapeCost:

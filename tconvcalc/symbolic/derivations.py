@@ -420,7 +420,7 @@ def _phase_rows(layer: Layer) -> tuple[list[dict], list[int]]:
             shown = range(phase.first, phase.first + min(phase.count, 6) * axis.s, axis.s)
             rows.append({"axis": n_axis, "phase": phase.residue, "taps": _listed(phase.taps),
                          "offsets": _listed(phase.offsets), "outputs": list(shown) + (["…"] if phase.count > 6 else []),
-                         "tap_count": axis.tap_count(phase.first)})
+                         "tap_count": axis.tap_count(phase.residue)})
     return rows, counts
 
 
