@@ -39,8 +39,6 @@ from .errors import NotInstalledError, ParameterError, TconvcalcError
 from .spec import Layer
 
 
-# Element formulas listed before "…"; the closed form covers the rest.
-MAX_FORMULAS = 8
 # pdflatex's fixed main memory (5,000,000 words) holds a whole matrix display of about 33,000 cells
 # (measured: 1-D 180×182 compiles, 190×192 does not; 2-D 144×196 compiles, 169×225 does not);
 # lualatex compiled the largest whole C we print (MAX_WHOLE_CELLS) in 2.4 s.
@@ -540,8 +538,8 @@ def formulas_body(writer: LatexWriter, der: sy.Derivation, outputs: Sequence[tup
     writer.proofs(der.proofs)
 
 
-def formulas_section(writer: LatexWriter, layer: Layer, op: sy.ConvOperator) -> None:
-    outputs, expanded, der = sy.expanded_outputs(layer, MAX_FORMULAS, symbol=op.symbol)
+def formulas_section(writer: LatexWriter, layer: Layer, op: sy.ConvOperator, full: bool = False) -> None:
+    outputs, expanded, der = sy.expanded_outputs(layer, full, symbol=op.symbol)
     formulas_body(writer, der, [(tex(op.output_symbol(c)), tex(e)) for c, e in zip(outputs, expanded)], op.shape[1])
 
 
@@ -707,7 +705,7 @@ def layer_writer(layer: Layer, what: Sequence[str] = DEFAULT_SECTIONS, *, full: 
     write = {
         "size": lambda: size_body(writer, sy.derive_output_size(layer)),
         "matrix": lambda: matrix_section(writer, op, full),
-        "formulas": lambda: formulas_section(writer, layer, op),
+        "formulas": lambda: formulas_section(writer, layer, op, full),
         "equivalence": lambda: equivalence_section(writer, layer, op),
         "table": lambda: table_section(writer, layer),
         "figure": lambda: figure_section(writer, layer),
