@@ -799,8 +799,22 @@ def pdf_engine(layer: Layer, sections: Sequence[str], full: bool, lang: str = "e
     return "lualatex"
 
 
-def compile_pdf(document: str, engine: str | None = None) -> bytes:
-    """Run a TeX engine on a complete document and return the PDF's bytes.
+_INPUT_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}\Z")
+
+
+def check_input_name(name: str) -> str:
+    """A file name ``\\input`` reads as it is: letters, digits and ``. _ -`` (a space or ``%`` would need quoting that
+    engines disagree on)."""
+    if not _INPUT_NAME.match(name) or name.startswith("."):
+        raise ParameterError(f"the file name {name!r} cannot be \\input as it is, the PDF of a fragment is compiled "
+                             f"through a wrapper that \\input's it; name it with letters, digits and . _ - only "
+                             f"(e.g. -o notes.tex), or add --standalone")
+    return name
+
+
+def compile_pdf(document: str, engine: str | None = None, inputs: dict[str, str] | None = None) -> bytes:
+    """Run a TeX engine on a complete document and return the PDF's bytes; ``inputs`` are the files it
+    ``\\input``'s (name without ``.tex`` -> text), written beside it.
 
     A missing engine or LaTeX package is a :class:`NotInstalledError` with the install line; any
     other failure would be a bug in the generated LaTeX (:class:`TconvcalcError`).
@@ -811,8 +825,10 @@ def compile_pdf(document: str, engine: str | None = None) -> bytes:
     if engine is None or shutil.which(engine) is None:
         raise NotInstalledError("a TeX engine (pdflatex or lualatex)", "compiling the PDF", install)
     with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder) / "tconvcalc.tex"
+        source = Path(folder) / "tconvcalc-document.tex"
         source.write_text(document, encoding="utf-8")
+        for name, text in (inputs or {}).items():
+            (Path(folder) / f"{name}.tex").write_text(text, encoding="utf-8")
         result = subprocess.run([engine, "-halt-on-error", "-interaction=nonstopmode", source.name], cwd=folder,
                                 capture_output=True, text=True, errors="replace", timeout=180)
         pdf = source.with_suffix(".pdf")

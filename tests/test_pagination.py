@@ -86,8 +86,6 @@ def compiled(tmp_path, name: str, lang: str):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("name", list(EXAMPLES))
 def test_notes_fill_their_pages_keep_floats_in_their_sections_and_no_heading_at_a_foot(tmp_path, name, lang):
-    if name == "issue 20" and lang == "en":
-        pytest.skip("the issue's example is the Chinese note; its English twin is 'figure' at stride 1 - covered")
     document, labels, pages, height = compiled(tmp_path, name, lang)
     # the page number is each page's lowest word; the text block starts at the first page's highest word
     top = min(word[0] for word in pages[0])

@@ -570,7 +570,7 @@ def _count(outputs: Sequence[int]) -> int:
 
 
 def closed_form_for(layer: Layer, outputs: Sequence[int] | None = None, symbol: str = "w",
-                    x_name: str = "x", terms: int = CLOSED_FORM_TERMS) -> tuple[list[sp.Expr], Derivation]:
+                    x_name: str = "x", terms: int | None = None) -> tuple[list[sp.Expr], Derivation]:
     """Evaluate the closed form at outputs of a concrete layer (flat indices; default all)
     and prove each equals the matching output of Cᵀx.
 
@@ -581,6 +581,7 @@ def closed_form_for(layer: Layer, outputs: Sequence[int] | None = None, symbol: 
     op = operator_from_axes(layer.axes, symbol=symbol)
     cols, per = op.shape[1], _taps_per_output(layer)
     count = cols if outputs is None else _count(outputs)
+    terms = CLOSED_FORM_TERMS if terms is None else terms
     if count * per > terms:
         raise ParameterError(
             f"the closed form at {count} output(s) of {axes_text(layer.output_size)} sums {count * per} terms (one "
@@ -660,7 +661,7 @@ def expanded_outputs(layer: Layer, full: bool = False, symbol: str = "w") -> tup
     outputs = formula_outputs(total, per, full)
     if per <= CLOSED_FORM_TERMS:
         expanded, der = closed_form_for(layer, outputs, symbol,
-                                        terms=FULL_FORMULA_TERMS if full else CLOSED_FORM_TERMS)
+                                        terms=FULL_FORMULA_TERMS if full else None)
         return outputs, expanded, der
     _, _, der = _closed_form_steps(layer, symbol, "x")
     reason = (f"the closed form sums {per} terms at each output (one per kernel tap), more than SymPy evaluates "
