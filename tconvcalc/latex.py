@@ -808,7 +808,7 @@ def check_input_name(name: str) -> str:
     if not _INPUT_NAME.match(name) or name.startswith("."):
         raise ParameterError(f"the file name {name!r} cannot be \\input as it is, the PDF of a fragment is compiled "
                              f"through a wrapper that \\input's it; name it with letters, digits and . _ - only "
-                             f"(e.g. -o notes.tex), or add --standalone")
+                             f"(e.g. notes.tex), or make the note a standalone document")
     return name
 
 

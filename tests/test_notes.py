@@ -279,4 +279,4 @@ def test_a_pdf_name_without_pdf_and_an_unquotable_fragment_name_are_refused(tmp_
     message = error("latex", "--in", 2, "--k", 3, "-o", tmp_path / "x.pdf")
     assert "names a PDF" in message and "--pdf" in message and not (tmp_path / "x.pdf").exists()
     message = error("latex", "--in", 2, "--k", 3, "--pdf", "-o", tmp_path / "my notes.tex")
-    assert "cannot be \\input" in message and "--standalone" in message and list(tmp_path.iterdir()) == []
+    assert "cannot be \\input" in message and "standalone" in message and list(tmp_path.iterdir()) == []
