@@ -39,14 +39,22 @@ from .errors import NotInstalledError, ParameterError, TconvcalcError
 from .spec import Layer
 
 
-# Element formulas listed before "…"; the closed form covers the rest.
-MAX_FORMULAS = 8
 # pdflatex's fixed main memory (5,000,000 words) holds a whole matrix display of about 33,000 cells
 # (measured: 1-D 180×182 compiles, 190×192 does not; 2-D 144×196 compiles, 169×225 does not);
 # lualatex compiled the largest whole C we print (MAX_WHOLE_CELLS) in 2.4 s.
 PDF_MAX_CELLS = 30_000
 
-PREAMBLE_PACKAGES = ("amsmath", "amssymb", "booktabs", "tikz")
+# float gives tables and figures [H]: each stays where its section puts it (in texlive-latex-recommended).
+PREAMBLE_PACKAGES = ("amsmath", "amssymb", "booktabs", "float", "tikz")
+
+# Pagination, in the fragment itself so it holds in any document that \input's it.  A heading starts a new page
+# when fewer than this many lines are left (needspace's test, in plain TeX: no package), so it never stands at a
+# page's foot without its first lines.
+HEADING_KEEP_LINES = 6
+KEEP_WITH_NEXT = (r"\par\penalty-100\begingroup\dimen0=\pagegoal\advance\dimen0 by -\pagetotal"
+                  rf"\ifdim\dimen0<{HEADING_KEEP_LINES}\baselineskip\vfil\penalty-10000\fi\endgroup")
+# A caption above a booktabs table stands clear of its top rule, as booktabs users set it.
+TABLE_CAPTION_SKIPS = r"\setlength{\abovecaptionskip}{0pt}\setlength{\belowcaptionskip}{6pt}"
 
 # Text that reaches LaTeX: the special characters, and the Unicode our sentences use.
 _TEXT_ESCAPES = {
@@ -134,7 +142,7 @@ class LatexWriter:
         return escape_text(text, unicode=self.lang != "en")
 
     def heading(self, prose: str) -> None:
-        self.parts.append(f"\\subsection*{{{prose}}}")
+        self.parts.append(KEEP_WITH_NEXT + f"\n\\subsection*{{{prose}}}")
 
     def title(self, text: str) -> None:
         self.parts.append(f"\\section*{{{self.escape(text)}}}")
@@ -156,10 +164,14 @@ class LatexWriter:
         self.labels.append(label)
         return label
 
+    def lead(self, prose: str) -> None:
+        """A paragraph that leads into the display after it: no blank line, so TeX keeps the two on one page."""
+        self.parts.append(prose)
+
     def math(self, body: str, wide: int = 0, label: str | None = None) -> None:
         if wide > 10:
             # amsmath's matrices stop at 10 columns unless told otherwise.
-            self.parts.append(f"\\setcounter{{MaxMatrixCols}}{{{wide}}}")
+            self.parts.append(f"\\setcounter{{MaxMatrixCols}}{{{wide}}}%")
         if label and self.numbered:
             display = f"\\begin{{equation}}\\label{{{self.label(label)}}}\n{body}\n\\end{{equation}}"
         else:
@@ -181,12 +193,12 @@ class LatexWriter:
             if n and reason:
                 lines.append(f"\\intertext{{{reason}}}")
             lines.append(f"{lhs} &{relation} {rhs}")
-        body = []
-        for n, line in enumerate(lines):
-            is_math = not line.startswith("\\intertext")
-            later_math = any(not other.startswith("\\intertext") for other in lines[n + 1:])
-            body.append(line + (r" \\" if is_math and later_math else ""))
-        self.parts.append("\\begin{align*}\n" + "\n".join(body) + "\n\\end{align*}")
+        self.parts.append(breakable_align(lines))
+
+    def formulas(self, lead: str, lines: Sequence[str]) -> None:
+        """Outputs one per line, led in by ``lead``: a long list breaks across pages (:func:`breakable_align`)."""
+        self.lead(lead)
+        self.parts.append(breakable_align(lines))
 
     def box(self, heading: str, lead: str, body: str, label: str | None = None, after: str = "") -> None:
         """A framed relationship, as conv_arithmetic sets its results: a bold heading, the conditions in words,
@@ -204,14 +216,14 @@ class LatexWriter:
               align: str | None = None) -> None:
         """A booktabs table in a ``table`` float with its caption above; headers and cells are prose."""
         align = align or "r" * len(headers)
-        lines = ["\\begin{table}[!htbp]", "\\centering"] + ([f"\\caption{{{caption}}}"] if caption else []) + [
+        lines = ["\\begin{table}[H]", "\\centering", TABLE_CAPTION_SKIPS] + ([f"\\caption{{{caption}}}"] if caption else []) + [
             f"\\begin{{tabular}}{{{align}}}", "\\toprule", " & ".join(headers) + r" \\", "\\midrule"]
         lines += [" & ".join(row) + r" \\" for row in rows]
         lines += ["\\bottomrule", "\\end{tabular}", "\\end{table}"]
         self.parts.append("\n".join(lines))
 
     def figure(self, picture: str, caption: str) -> None:
-        self.parts.append("\\begin{figure}[!htbp]\n\\centering\n" + picture + f"\n\\caption{{{caption}}}\n\\end{{figure}}")
+        self.parts.append("\\begin{figure}[H]\n\\centering\n" + picture + f"\n\\caption{{{caption}}}\n\\end{{figure}}")
 
     def raw(self, latex: str) -> None:
         self.parts.append(latex)
@@ -270,6 +282,9 @@ class MarkdownWriter(LatexWriter):
     def heading(self, prose: str) -> None:
         self.parts.append(f"### {prose}\n")
 
+    def lead(self, prose: str) -> None:
+        self.paragraph(prose)
+
     def title(self, text: str) -> None:
         self.parts.append(f"## {escape_markdown(text)}\n")
 
@@ -297,6 +312,10 @@ class MarkdownWriter(LatexWriter):
             lines.append(f"{lhs} &{relation} {rhs}{side}")
         self.parts.append("$$\n\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}\n$$\n")
 
+    def formulas(self, lead: str, lines: Sequence[str]) -> None:
+        self.paragraph(lead)
+        self.math("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}")
+
     def box(self, heading: str, lead: str, body: str, label: str | None = None, after: str = "") -> None:
         lines = [f"**{heading}{self.say('box.end')}** {lead}", "", "$$", body + self._tag(label), "$$"]
         lines += ["", after] if after else []
@@ -321,6 +340,18 @@ class MarkdownWriter(LatexWriter):
 
     def proofs(self, proofs: Sequence[sy.Proof]) -> None:
         LatexWriter.proofs(self, proofs)
+
+
+def breakable_align(lines: Sequence[str]) -> str:
+    """An ``align*`` that may break across pages between its lines (``\\allowdisplaybreaks``, kept local), but never
+    after its first line or before its last: a page never starts or ends with one stray line of it."""
+    math = [n for n, line in enumerate(lines) if not line.startswith("\\intertext")]
+    keep = {math[0], math[-2]} if len(math) > 1 else set()
+    body = []
+    for n, line in enumerate(lines):
+        later_math = n in math and n != math[-1]
+        body.append(line + ((r" \\*" if n in keep else r" \\") if later_math else ""))
+    return "\\begingroup\\allowdisplaybreaks\n\\begin{align*}\n" + "\n".join(body) + "\n\\end{align*}\n\\endgroup"
 
 
 def make_writer(markdown: bool = False, **options) -> LatexWriter:
@@ -369,8 +400,8 @@ def matrix_section(writer: LatexWriter, op: sy.ConvOperator, full: bool, transpo
         matrix, elided = op.elided(transpose, full)
         shape = (cols, rows) if transpose else (rows, cols)
         label = r"C^{\mathsf{T}}" if transpose else "C"
-        if elided:
-            writer.paragraph(writer.say("matrix.elided", name=label, rows=shape[0], cols=shape[1], nnz=op.nnz_bound))
+        if elided:  # with its matrix on one page
+            writer.lead(writer.say("matrix.elided", name=label, rows=shape[0], cols=shape[1], nnz=op.nnz_bound))
         writer.math(f"{label} = {matrix_latex(matrix)}", wide=matrix.cols, label="matrix" if transpose else None)
 
 
@@ -531,17 +562,17 @@ def formulas_body(writer: LatexWriter, der: sy.Derivation, outputs: Sequence[tup
                after=f"{guard} {conditions}.")
     _notes_for(writer, der, "formulas.not_evaluated")
     if outputs:
-        writer.paragraph(writer.say("formulas.shown", shown=len(outputs), total=total) if len(outputs) < total
-                         else writer.say("formulas.all"))
+        lead = (writer.say("formulas.shown", shown=len(outputs), total=total) if len(outputs) < total
+                else writer.say("formulas.all"))
         lines = [f"{lhs} &= {rhs}" for lhs, rhs in outputs]
         if len(outputs) < total and len(outputs) > 1:
             lines.insert(-1, r"&\;\;\vdots")
-        writer.math("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}")
+        writer.formulas(lead, lines)
     writer.proofs(der.proofs)
 
 
-def formulas_section(writer: LatexWriter, layer: Layer, op: sy.ConvOperator) -> None:
-    outputs, expanded, der = sy.expanded_outputs(layer, MAX_FORMULAS, symbol=op.symbol)
+def formulas_section(writer: LatexWriter, layer: Layer, op: sy.ConvOperator, full: bool = False) -> None:
+    outputs, expanded, der = sy.expanded_outputs(layer, full, symbol=op.symbol)
     formulas_body(writer, der, [(tex(op.output_symbol(c)), tex(e)) for c, e in zip(outputs, expanded)], op.shape[1])
 
 
@@ -707,7 +738,7 @@ def layer_writer(layer: Layer, what: Sequence[str] = DEFAULT_SECTIONS, *, full: 
     write = {
         "size": lambda: size_body(writer, sy.derive_output_size(layer)),
         "matrix": lambda: matrix_section(writer, op, full),
-        "formulas": lambda: formulas_section(writer, layer, op),
+        "formulas": lambda: formulas_section(writer, layer, op, full),
         "equivalence": lambda: equivalence_section(writer, layer, op),
         "table": lambda: table_section(writer, layer),
         "figure": lambda: figure_section(writer, layer),
@@ -729,6 +760,8 @@ def standalone(body: str, title: str | None = None, lang: str = "en") -> str:
         "\\setlength{\\textwidth}{17cm}\\setlength{\\oddsidemargin}{-0.5cm}\\setlength{\\evensidemargin}{-0.5cm}",
         "\\setlength{\\textheight}{24cm}\\setlength{\\topmargin}{-1.5cm}",
         "\\setlength{\\parindent}{0pt}\\setlength{\\parskip}{4pt}",
+        # no paragraph's first or last line alone at a page's edge
+        "\\clubpenalty=10000 \\widowpenalty=10000",
         "\\setcounter{MaxMatrixCols}{40}",
         "\\begin{document}",
     ]
@@ -766,8 +799,22 @@ def pdf_engine(layer: Layer, sections: Sequence[str], full: bool, lang: str = "e
     return "lualatex"
 
 
-def compile_pdf(document: str, engine: str | None = None) -> bytes:
-    """Run a TeX engine on a complete document and return the PDF's bytes.
+_INPUT_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}\Z")
+
+
+def check_input_name(name: str) -> str:
+    """A file name ``\\input`` reads as it is: letters, digits and ``. _ -`` (a space or ``%`` would need quoting that
+    engines disagree on)."""
+    if not _INPUT_NAME.match(name) or name.startswith("."):
+        raise ParameterError(f"the file name {name!r} cannot be \\input as it is, the PDF of a fragment is compiled "
+                             f"through a wrapper that \\input's it; name it with letters, digits and . _ - only "
+                             f"(e.g. notes.tex), or make the note a standalone document")
+    return name
+
+
+def compile_pdf(document: str, engine: str | None = None, inputs: dict[str, str] | None = None) -> bytes:
+    """Run a TeX engine on a complete document and return the PDF's bytes; ``inputs`` are the files it
+    ``\\input``'s (name without ``.tex`` -> text), written beside it.
 
     A missing engine or LaTeX package is a :class:`NotInstalledError` with the install line; any
     other failure would be a bug in the generated LaTeX (:class:`TconvcalcError`).
@@ -778,8 +825,10 @@ def compile_pdf(document: str, engine: str | None = None) -> bytes:
     if engine is None or shutil.which(engine) is None:
         raise NotInstalledError("a TeX engine (pdflatex or lualatex)", "compiling the PDF", install)
     with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder) / "tconvcalc.tex"
+        source = Path(folder) / "tconvcalc-document.tex"
         source.write_text(document, encoding="utf-8")
+        for name, text in (inputs or {}).items():
+            (Path(folder) / f"{name}.tex").write_text(text, encoding="utf-8")
         result = subprocess.run([engine, "-halt-on-error", "-interaction=nonstopmode", source.name], cwd=folder,
                                 capture_output=True, text=True, errors="replace", timeout=180)
         pdf = source.with_suffix(".pdf")

@@ -43,7 +43,7 @@ EN = {
     "title.formulas": "Element formulas",
     "title.equivalence": "The equivalent direct convolution",
     "title.table": "Valid output padding",
-    "title.figure": "Figure",
+    "title.figure": "Zero insertion, drawn",
     "title.ambiguity": "Which sizes the transposed convolution can restore",
     "title.phases": "Sub-pixel (phase) decomposition",
     "title.relationships": "Relationships 1 to 14 of Dumoulin and Visin, re-derived",
@@ -61,8 +61,8 @@ EN = {
     "matrix.lead": ("$C$ is the matrix of the direct convolution of a length-$o$ signal (rows: its outputs, columns: "
                     "its inputs, both flattened row-major, as in Dumoulin and Visin's guide); the transposed convolution is "
                     "$y = C^{\\mathsf{T}} x$."),
-    "matrix.elided": "$«name»$ is $«rows» \\times «cols»$ with at most «nnz» non-zeros; its first and last rows and "
-                     "columns are shown.",
+    "matrix.elided": "$«name»$ is $«rows» \\times «cols»$ with at most «nnz» non-zeros; rows from its two ends are "
+                     "shown, each with all of its non-zeros.",
     # --- element formulas ---
     "formulas.lead": (r"Each output collects the taps $a$ whose input index $n$ is a whole number inside the input; "
                       r"for symbolic $i$, $k$, $s$, $p$, $d$ ($\mathit{op}$ only sets how many outputs there are),"),
@@ -216,7 +216,7 @@ ZH = {
     "intro": "一个 «ndim» 维转置卷积，参数为",
     "box": "关系式",
     "box.end": "：",
-    "proof.lead": "*证明.* 两边经符号展开后逐项相等：«clauses»。",
+    "proof.lead": "*证明：*两边经符号展开后逐项相等，«clauses»。",
     "proof.failed": "**未能证明（NOT proved）：**«clause»；差 `«counterexample»` 展开后不为 $0$。",
     "proof.join": "；",
     "where": "（第 «n» 轴）",
@@ -228,7 +228,7 @@ ZH = {
     "title.formulas": "逐元素公式",
     "title.equivalence": "等价的直接卷积",
     "title.table": "合法的输出填充",
-    "title.figure": "示意图",
+    "title.figure": "插零过程图解",
     "title.ambiguity": "转置卷积能恢复哪些尺寸（输出填充的歧义）",
     "title.phases": "亚像素（相位）分解",
     "title.relationships": "重新推导 Dumoulin 与 Visin 的关系式 1 至 14",
@@ -243,7 +243,7 @@ ZH = {
     "proof.size": "对这组尺寸，推导出的 $o$ 等于 $C$ 的卷积核位置所到达的范围减去裁剪",
     "matrix.lead": ("$C$ 是对长度为 $o$ 的信号做直接卷积的卷积矩阵（行对应其输出，列对应其输入，均按行优先展平，"
                     "与 Dumoulin 和 Visin 的指南相同）；转置卷积即 $y = C^{\\mathsf{T}} x$。"),
-    "matrix.elided": "$«name»$ 为 $«rows» \\times «cols»$，至多 «nnz» 个非零元；下面只列出开头与末尾的行和列。",
+    "matrix.elided": "$«name»$ 为 $«rows» \\times «cols»$，至多 «nnz» 个非零元；下面列出开头与末尾的若干行，每行的非零元全部列出。",
     "formulas.lead": (r"每个输出汇集那些对应输入下标 $n$ 为输入范围内整数的卷积核位置 $a$；"
                       r"对符号 $i$、$k$、$s$、$p$、$d$（$\mathit{op}$ 只决定输出个数），"),
     "formulas.axis": "在每个轴 $t$ 上",

@@ -242,10 +242,10 @@ def test_derivations_and_relationships_compile(lang, engine, tmp_path):
 
 @pytest.mark.slow
 def test_a_fragment_is_input_and_its_equations_referenced(tmp_path):
-    # what the README shows: \input the fragment, \eqref its labels from your own text
+    # what the README shows: \input the fragment (its tables and figure are [H]: float), \eqref its labels
     (tmp_path / "tconv.tex").write_text(notes("1d", "--numbered", "--label-prefix", "up1:"), encoding="utf-8")
     refs = " ".join(f"\\eqref{{up1:{label}}}" for label in LABELS)
-    document = ("\\documentclass{article}\n\\usepackage{amsmath,amssymb,booktabs,tikz}\n\\begin{document}\n"
+    document = ("\\documentclass{article}\n\\usepackage{amsmath,amssymb,booktabs,float,tikz}\n\\begin{document}\n"
                 f"Our decoder's sizes follow {refs}.\n\\input{{tconv}}\n\\end{{document}}\n")
     log = compile_with("pdflatex", document, tmp_path, "paper")
     assert "undefined references" not in log and "Reference `" not in log
@@ -259,3 +259,24 @@ def test_chinese_pdf_option_compiles_with_a_unicode_engine(tmp_path):
         pytest.skip(f"neither xelatex nor lualatex is installed ({lx.ZH_INSTALL})")
     ok("latex", "--in", 2, "--k", 3, "--s", 2, "--lang", "zh", "--figure", "--pdf", "-o", tmp_path / "zh.tex")
     assert (tmp_path / "zh.pdf").read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.slow
+def test_a_fragment_compiled_to_pdf_stays_a_fragment_beside_its_wrapper(tmp_path):
+    if lx.tex_engine() is None:
+        pytest.skip(f"no TeX engine is installed ({lx.TEX_INSTALL})")
+    ok("latex", "--in", 2, "--k", 3, "--s", 2, "--what", "size", "--pdf", "-o", tmp_path / "up1.tex")
+    fragment = (tmp_path / "up1.tex").read_text()
+    assert "\\documentclass" not in fragment and "\\subsection*" in fragment  # \input-able, as the README shows
+    assert "\\input{up1}" in (tmp_path / "up1-standalone.tex").read_text()
+    assert (tmp_path / "up1.pdf").read_bytes().startswith(b"%PDF")
+    # -o x.pdf: the source is kept beside the PDF, not lost
+    ok("latex", "--in", 2, "--k", 3, "--s", 2, "--what", "size", "--standalone", "--pdf", "-o", tmp_path / "x.pdf")
+    assert "\\documentclass" in (tmp_path / "x.tex").read_text() and (tmp_path / "x.pdf").exists()
+
+
+def test_a_pdf_name_without_pdf_and_an_unquotable_fragment_name_are_refused(tmp_path):
+    message = error("latex", "--in", 2, "--k", 3, "-o", tmp_path / "x.pdf")
+    assert "names a PDF" in message and "--pdf" in message and not (tmp_path / "x.pdf").exists()
+    message = error("latex", "--in", 2, "--k", 3, "--pdf", "-o", tmp_path / "my notes.tex")
+    assert "cannot be \\input" in message and "standalone" in message and list(tmp_path.iterdir()) == []

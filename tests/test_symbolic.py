@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
+from functools import partial
 from unittest import mock
 
 import numpy as np
@@ -567,3 +569,44 @@ def test_float_kernels_are_exact_and_quick():
     op = sy.conv_operator(4, 3, kernel=np.array([0.1, 0.5, 1 / 3]))
     assert list(op.kernel) == [sp.Rational(1, 10), sp.Rational(1, 2), sp.Rational(repr(1 / 3))]
     assert float(op.kernel[2]) == 1 / 3
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 24), st.integers(1, 5), st.integers(1, 4), st.integers(0, 2)),
+                min_size=1, max_size=2), st.booleans())
+def test_an_elided_matrix_shows_every_shown_row_s_non_zeros(axes, transpose):
+    # oracle: C's non-zeros as the operator lists them (its triples), against the rows' bands solved per axis
+    layer = Layer.from_pytorch(*zip(*[(i, k, s, min(p, (k - 1) // 2)) for i, k, s, p in axes]))
+    op = sy.operator_from_axes(layer.axes)
+    rows, cols = op.shape[::-1] if transpose else op.shape
+    non_zeros: dict[int, set[int]] = {}
+    for r, c in op.entries():
+        non_zeros.setdefault(c if transpose else r, set()).add(r if transpose else c)
+    picked = sy.matrix._band_shown(rows, cols, partial(op.row_band, transpose=transpose), sy.KEEP_ROWS + 1,
+                                   sy.BAND_COLS)
+    if picked is None:  # a row with more non-zeros than a page shows: the fixed corners instead
+        assert max(map(len, non_zeros.values())) > sy.BAND_COLS
+        return
+    shown_rows, shown_cols = ([n for n in ids if n is not None] for ids in picked)
+    assert shown_rows[0] == 0 and shown_rows[-1] == rows - 1 and len(shown_rows) <= sy.KEEP_ROWS + 1
+    for r in shown_rows:
+        assert non_zeros.get(r, set()) <= set(shown_cols)  # none hidden behind ⋯
+    assert set(shown_cols) == set().union(*(non_zeros.get(r, set()) for r in shown_rows))  # no zero-only column
+    assert len(shown_rows) == 2 or len(picked[1]) <= sy.BAND_COLS
+    gaps = [n for n, index in enumerate(picked[1]) if index is None]
+    assert all(b - a > 1 for a, b in zip(gaps, gaps[1:]))  # gaps never side by side
+
+
+def test_element_formulas_follow_one_rule_in_latex_and_derive():
+    layer = Layer.from_pytorch((2, 2), (3, 3), 1)  # 16 outputs
+    der = sy.derive_formulas(layer)
+    assert len(der.results["outputs"]) == 16 == len(sy.formula_outputs(16, 9))
+    note = run_ok("latex", "--in", "2", "--k", "3", "--what", "formulas")
+    expanded = lambda text: re.findall(r"^y_\{\d+,\d+\} &= ", text, re.M)  # noqa: E731
+    assert len(expanded(note)) == 16 and "of 16 shown" not in note
+    larger = run_ok("latex", "--in", "4", "--k", "3", "--what", "formulas")  # 36 outputs
+    derived = run_json("derive", "formulas", "--in", "4", "--k", "3", "--json")
+    shown = len(sy.formula_outputs(36, 9))
+    assert f"({shown} of 36 shown)" in larger and len(derived["results"]["outputs"]) == shown < 36
+    full = run_ok("latex", "--in", "4", "--k", "3", "--what", "formulas", "--full")
+    assert "of 36 shown" not in full and len(expanded(full)) == 36 and len(expanded(larger)) == shown

@@ -118,9 +118,8 @@ ndim_option = click.option(
     help="number of spatial axes when every value is single [default: 2, or the length of a comma list]")
 
 
-def _input_option(required: bool = True):
-    return click.option("--in", "--input-size", "input_size", type=AXIS, required=required,
-                        help="input size i, per axis")
+def _input_option(required: bool = True, help: str = "input size i, per axis"):
+    return click.option("--in", "--input-size", "input_size", type=AXIS, required=required, help=help)
 
 
 def _kernel_option(required: bool = True):
@@ -148,14 +147,17 @@ def channels_option(help: str):
     return click.option("--channels", type=AXIS, default=None, help=help)
 
 
-def layer_options(func=None, *, output_padding: bool = True, words: bool = False, required: bool = True):
+def layer_options(func=None, *, output_padding: bool = True, words: bool = False, required: bool = True,
+                  input_help: str | None = None):
     """``--in --k --s --p --op --d``, each an int or a per-axis comma list.
 
     With ``words``, padding and output_padding may also be a framework's word (``same``); without
-    ``required``, ``--in`` and ``--k`` may be left out (None: the command has another source of layers).
+    ``required``, ``--in`` and ``--k`` may be left out (None: the command has another source of layers);
+    ``input_help`` says whose input ``--in`` is where that differs between commands (``matrix``, ``latex``).
     """
     if func is None:
-        return lambda f: layer_options(f, output_padding=output_padding, words=words, required=required)
+        return lambda f: layer_options(f, output_padding=output_padding, words=words, required=required,
+                                       input_help=input_help)
     specs = [
         ("--s", "--stride", "stride", "1", "stride s"),
         ("--p", "--padding", "padding", "0", "padding p (PyTorch's, both ends)"),
@@ -169,7 +171,7 @@ def layer_options(func=None, *, output_padding: bool = True, words: bool = False
         func = click.option(short, long, dest, type=kind, default=default, show_default=True, help=text)(func)
     if not required:
         return _input_option(required=False)(_kernel_option(required=False)(func))
-    return input_option(kernel_option(func))
+    return (input_option if input_help is None else _input_option(help=input_help))(kernel_option(func))
 
 
 def search_options(limit: int):

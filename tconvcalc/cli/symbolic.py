@@ -72,7 +72,7 @@ def lean(command):
 
 
 @click.command()
-@layer_options
+@layer_options(input_help="the transposed convolution's input size i, per axis (its output is o)")
 @ndim_option
 @click.option("--what", default=None, metavar="SECTIONS",
               help=f"comma list of sections: {','.join(SECTIONS)} [default: all but figure]")
@@ -85,7 +85,9 @@ def lean(command):
 @symbol_option
 @click.option("-o", "--output", "output", type=FilePath("notes.tex", path_type=Path), default=None,
               help="write to FILE instead of stdout")
-@click.option("--pdf", is_flag=True, help="also compile FILE.pdf with pdflatex or lualatex, xelatex for zh (needs -o)")
+@click.option("--pdf", is_flag=True,
+              help="also compile FILE.pdf (needs -o): pdflatex or lualatex, xelatex for zh; without --standalone the "
+                   "fragment is compiled through FILE-standalone.tex, written beside it, which \\input's it")
 @json_option
 @lean
 def latex(input_size, kernel_size, stride, padding, output_padding, dilation, ndim, what, figure, full,
@@ -95,19 +97,25 @@ def latex(input_size, kernel_size, stride, padding, output_padding, dilation, nd
         raise ParameterError("--pdf and --markdown both set, a PDF is compiled from LaTeX; drop --markdown")
     if pdf and output is None:
         raise ParameterError("--pdf needs -o FILE, the PDF is written next to the .tex; add e.g. -o notes.tex")
+    if output is not None and output.suffix.lower() == ".pdf" and not pdf:
+        raise ParameterError(f"-o {output} names a PDF but without --pdf the output is LaTeX; add --pdf (the source "
+                             f"goes to {output.with_suffix('.tex')}) or name the file {output.with_suffix('.tex')}")
     check_labels(markdown, numbered, label_prefix)
     layer = layer_from(ndim, input_size, kernel_size, stride, padding, output_padding, dilation)
     chosen = sections(what, figure)
     from ..reports.symbolic import LatexReport, notes
 
+    # -o x.pdf --pdf: the source is kept as x.tex beside it (the PDF is always FILE.pdf of the .tex)
+    source = output.with_suffix(".tex") if pdf and output.suffix.lower() == ".pdf" else output
     document = notes(layer, chosen, full=full, markdown=markdown, title=title, symbol=symbol,
                      standalone=standalone, pdf=pdf, lang=lang, numbered=numbered, label_prefix=label_prefix,
-                     verbose=verbose)
-    pdf_path = output.with_suffix(".pdf") if pdf else None
-    written = write_files({output: document.text, pdf_path: document.pdf})
+                     verbose=verbose, input_name=source.stem if source is not None else "notes")
+    pdf_path = source.with_suffix(".pdf") if pdf else None
+    wrapper_path = source.with_name(f"{source.stem}-standalone.tex") if document.wrapper else None
+    written = write_files({source: document.text, wrapper_path: document.wrapper, pdf_path: document.pdf})
     if as_json:
-        emit(LatexReport("latex", "markdown" if markdown else "latex", chosen, standalone or pdf,
-                         str(output) if output else None, str(pdf_path) if pdf_path else None, document.text,
+        emit(LatexReport("latex", "markdown" if markdown else "latex", chosen, standalone,
+                         str(source) if source else None, str(pdf_path) if pdf_path else None, document.text,
                          document.proved), True)
     elif output is None:
         echo_text(document.text)
@@ -118,7 +126,8 @@ def latex(input_size, kernel_size, stride, padding, output_padding, dilation, nd
 
 
 @click.command()
-@layer_options(output_padding=False)
+@layer_options(output_padding=False, input_help="the convolution's input size, per axis (C's columns; the transposed "
+                                                "convolution's output)")
 @ndim_option
 @click.option("--transpose", is_flag=True, help="show Cᵀ, the transposed convolution")
 @click.option("--format", "fmt", type=click.Choice(["text", "latex", "markdown", "json"]), default="text",
@@ -155,7 +164,7 @@ DERIVE_COMMANDS = {
 
 def _derive_command(name: str, help_text: str):
     @click.command(name=name, help=help_text)
-    @layer_options
+    @layer_options(input_help="the transposed convolution's input size i, per axis")
     @ndim_option
     @format_options
     @notes_options

@@ -19,8 +19,9 @@ from ..spec import Layer, channel_counts
 
 LatexReport = record("LatexReport", "command format sections standalone output pdf text proved",
                      doc="``tconvcalc latex``: the document's text and where it was written.")
-Notes = record("Notes", "text pdf proved", doc="A note's text, when asked for its compiled PDF (bytes), and whether "
-                                               "every proof in it held.")
+Notes = record("Notes", "text pdf proved wrapper", optional="wrapper",
+               doc="A note's text, when asked for its compiled PDF (bytes), whether every proof in it held, and - for a "
+                   "fragment compiled to PDF - the wrapper document that \\input's it and was compiled.")
 MatrixReport = record("MatrixReport", "command transpose shape nnz conv_input_size conv_output_size channels groups "
                                       "symbol entries",
                       doc="``tconvcalc matrix``: C (or Cᵀ) as its non-zero entries ``[row, column, entry]``.")
@@ -42,20 +43,33 @@ DERIVATIONS = {
 
 def notes(layer: Layer, sections=lx.DEFAULT_SECTIONS, *, full: bool = False, markdown: bool = False,
           title: str | None = None, symbol: str = "w", standalone: bool = False, pdf: bool = False,
-          lang: str = "en", numbered: bool = False, label_prefix: str = "", verbose: bool = False) -> Notes:
-    """``tconvcalc latex``: the chosen sections for ``layer``; a complete document when ``standalone`` (or
-    ``pdf``, which also compiles it with a TeX engine: XeLaTeX or LuaLaTeX for ``lang="zh"``)."""
+          lang: str = "en", numbered: bool = False, label_prefix: str = "", verbose: bool = False,
+          input_name: str = "notes") -> Notes:
+    """``tconvcalc latex``: the chosen sections for ``layer``; a complete document when ``standalone``.
+
+    ``pdf`` also compiles it with a TeX engine (XeLaTeX or LuaLaTeX for ``lang="zh"``): a standalone document
+    itself; a fragment stays a fragment (to ``\\input`` as the README shows) and is compiled through a wrapper
+    document that ``\\input``'s it as ``input_name`` (the fragment's file name without ``.tex``), returned as
+    ``wrapper`` so both can be written side by side."""
     if pdf and markdown:
         raise ParameterError("pdf and markdown both asked for, a PDF is compiled from LaTeX; leave out markdown")
     options = {"lang": check_language(lang), "numbered": numbered, "label_prefix": lx.check_label_prefix(label_prefix),
                "verbose": verbose}
+    wrapped = pdf and not standalone
+    if wrapped:
+        lx.check_input_name(input_name)
     engine = lx.pdf_engine(layer, sections, full, lang) if pdf else None
-    complete = (standalone or pdf) and not markdown  # the document's preamble carries the title then
+    complete = standalone and not markdown  # the document's preamble carries the title then
     writer = lx.layer_writer(layer, sections, full=full, markdown=markdown, title=None if complete else title,
                              symbol=sy.check_name("kernel symbol", symbol), **options)
     body = writer.render()
     text = lx.standalone(body, title, lang) if complete else body
-    return Notes(text, lx.compile_pdf(text, engine) if pdf else None, writer.proved)
+    if not pdf:
+        return Notes(text, None, writer.proved, None)
+    if not wrapped:
+        return Notes(text, lx.compile_pdf(text, engine), writer.proved, None)
+    wrapper = lx.standalone(f"\\input{{{input_name}}}\n", None, lang)
+    return Notes(text, lx.compile_pdf(wrapper, engine, inputs={input_name: text}), writer.proved, wrapper)
 
 
 def conv_operator(input_size, kernel_size, stride=1, padding=0, dilation=1, channels=None, groups: int = 1,

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from .derivations import (CLOSED_FORM_TERMS, PROOF_TERMS, closed_form, closed_form_for, derive_ambiguity,
                           derive_equivalence, derive_formulas, derive_output_size, derive_phases, expanded_outputs,
-                          general_conv_size, general_output_size)
-from .matrix import (KEEP_COLS, KEEP_ROWS, MAX_COLS, MAX_EXPRESSION_TERMS, MAX_KERNEL_ENTRIES, MAX_ROWS, MAX_SYMBOLIC_NNZ,
+                          formula_outputs, general_conv_size, general_output_size)
+from .matrix import (BAND_COLS, KEEP_COLS, KEEP_ROWS, MAX_COLS, MAX_EXPRESSION_TERMS, MAX_KERNEL_ENTRIES, MAX_ROWS, MAX_SYMBOLIC_NNZ,
                      MAX_WHOLE_CELLS, ConvOperator, conv_matrix, conv_operator, conv_transpose_matrix,
                      conv_transpose_operator, elide, operator_from_axes)
 from .proof import Derivation, Proof, Step, prove_equal
@@ -32,10 +32,10 @@ from .relationships import Relationship, derive_relationships
 from .vocabulary import Divides, Iverson, check_name, indexed_name
 
 __all__ = [
-    "CLOSED_FORM_TERMS", "ConvOperator", "Derivation", "Divides", "Iverson", "KEEP_COLS", "KEEP_ROWS", "MAX_COLS",
+    "BAND_COLS", "CLOSED_FORM_TERMS", "ConvOperator", "Derivation", "Divides", "Iverson", "KEEP_COLS", "KEEP_ROWS", "MAX_COLS",
     "MAX_EXPRESSION_TERMS", "MAX_KERNEL_ENTRIES", "MAX_ROWS", "MAX_SYMBOLIC_NNZ", "MAX_WHOLE_CELLS", "PROOF_TERMS",
     "Proof", "Relationship", "Step", "check_name", "closed_form", "closed_form_for", "conv_matrix", "conv_operator",
     "conv_transpose_matrix", "conv_transpose_operator", "derive_ambiguity", "derive_equivalence", "derive_formulas",
-    "derive_output_size", "derive_phases", "derive_relationships", "elide", "expanded_outputs", "general_conv_size",
+    "derive_output_size", "derive_phases", "derive_relationships", "elide", "expanded_outputs", "formula_outputs", "general_conv_size",
     "general_output_size", "indexed_name", "operator_from_axes", "prove_equal",
 ]

@@ -570,21 +570,22 @@ def _count(outputs: Sequence[int]) -> int:
 
 
 def closed_form_for(layer: Layer, outputs: Sequence[int] | None = None, symbol: str = "w",
-                    x_name: str = "x") -> tuple[list[sp.Expr], Derivation]:
+                    x_name: str = "x", terms: int | None = None) -> tuple[list[sp.Expr], Derivation]:
     """Evaluate the closed form at outputs of a concrete layer (flat indices; default all)
     and prove each equals the matching output of Cᵀx.
 
-    Each output's sum has one term per kernel tap: outputs times taps past :data:`CLOSED_FORM_TERMS` is refused
-    before anything is evaluated (:func:`derive_formulas` shows the first and last outputs of any layer).
+    Each output's sum has one term per kernel tap: outputs times taps past ``terms`` (:data:`CLOSED_FORM_TERMS`;
+    :data:`FULL_FORMULA_TERMS` for ``--full``) is refused before anything is evaluated (:func:`derive_formulas` shows the first and last outputs of any layer).
     """
     _, syms, der = _closed_form_steps(layer, symbol, x_name)
     op = operator_from_axes(layer.axes, symbol=symbol)
     cols, per = op.shape[1], _taps_per_output(layer)
     count = cols if outputs is None else _count(outputs)
-    if count * per > CLOSED_FORM_TERMS:
+    terms = CLOSED_FORM_TERMS if terms is None else terms
+    if count * per > terms:
         raise ParameterError(
             f"the closed form at {count} output(s) of {axes_text(layer.output_size)} sums {count * per} terms (one "
-            f"per output and kernel tap), more than SymPy evaluates quickly ({CLOSED_FORM_TERMS}); pass fewer "
+            f"per output and kernel tap), more than SymPy evaluates quickly ({terms}); pass fewer "
             f"outputs (flat indices), or read outputs from C's columns (ConvOperator.transpose_at)")
     outputs = list(range(cols)) if outputs is None else list(outputs)
     names = [op.output_symbol(col) for col in outputs]  # checks every index first
@@ -624,9 +625,32 @@ def closed_form_for(layer: Layer, outputs: Sequence[int] | None = None, symbol: 
     return expanded, der
 
 
-def expanded_outputs(layer: Layer, limit: int = 12, symbol: str = "w") -> tuple[list[int], list[sp.Expr], Derivation]:
-    """The closed form, then outputs expanded - the first ``limit`` and the last, fewer when the closed form's
-    sums are long - as ``(outputs, expanded, derivation)``, proved against Cᵀx.
+# Element formulas: every output of a layer with up to this many, else the first FORMULAS_FIRST and the last.
+FORMULAS_ALL = 16
+FORMULAS_FIRST = 12
+# With --full every output is expanded, up to this many terms (outputs times taps, about 0.4 s).
+FULL_FORMULA_TERMS = 1_000
+
+
+def formula_outputs(total: int, per: int, full: bool = False) -> list[int]:
+    """Which outputs' formulas are expanded - the one rule ``latex`` and ``derive formulas`` follow: all of a layer
+    with up to :data:`FORMULAS_ALL` outputs (all with ``full``), else the first :data:`FORMULAS_FIRST` and the last;
+    never more than the evaluation budget (each output costs its ``per`` taps when the closed form is evaluated,
+    else at least one step).
+
+    >>> formula_outputs(16, 9), formula_outputs(25, 9)[-3:], len(formula_outputs(25, 9, full=True))
+    ([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15], [10, 11, 24], 25)
+    """
+    wanted = total if full or total <= FORMULAS_ALL else FORMULAS_FIRST + 1
+    terms = FULL_FORMULA_TERMS if full else CLOSED_FORM_TERMS
+    budget = terms // per if per <= CLOSED_FORM_TERMS else PROOF_TERMS // 2
+    shown = max(1, min(total, wanted, budget))
+    return list(range(total)) if total <= shown else ([*range(shown - 1), total - 1] if shown > 1 else [0])
+
+
+def expanded_outputs(layer: Layer, full: bool = False, symbol: str = "w") -> tuple[list[int], list[sp.Expr], Derivation]:
+    """The closed form, then the outputs :func:`formula_outputs` picks, expanded, as ``(outputs, expanded,
+    derivation)``, proved against Cᵀx.
 
     When one output's sum alone passes :data:`CLOSED_FORM_TERMS` (a kernel of 10**6 taps), the closed form is
     not evaluated: the outputs are read from C's columns and a step says so; when those are too long as well
@@ -634,11 +658,10 @@ def expanded_outputs(layer: Layer, limit: int = 12, symbol: str = "w") -> tuple[
     """
     op = operator_from_axes(layer.axes, symbol=symbol)
     total, per = op.shape[1], _taps_per_output(layer)
-    # each output costs its taps when evaluated, else at least one step: never more outputs than the budget
-    shown = max(1, min(total, limit + 1, CLOSED_FORM_TERMS // per if per <= CLOSED_FORM_TERMS else PROOF_TERMS // 2))
-    outputs = list(range(total)) if total <= shown else ([*range(shown - 1), total - 1] if shown > 1 else [0])
+    outputs = formula_outputs(total, per, full)
     if per <= CLOSED_FORM_TERMS:
-        expanded, der = closed_form_for(layer, outputs, symbol)
+        expanded, der = closed_form_for(layer, outputs, symbol,
+                                        terms=FULL_FORMULA_TERMS if full else None)
         return outputs, expanded, der
     _, _, der = _closed_form_steps(layer, symbol, "x")
     reason = (f"the closed form sums {per} terms at each output (one per kernel tap), more than SymPy evaluates "
@@ -657,12 +680,12 @@ def expanded_outputs(layer: Layer, limit: int = 12, symbol: str = "w") -> tuple[
     return outputs, expanded, der
 
 
-def derive_formulas(layer: Layer, limit: int = 12, symbol: str = "w") -> Derivation:
-    """The closed form, then each output expanded (the first ``limit`` and the last), proved against Cᵀx
+def derive_formulas(layer: Layer, full: bool = False, symbol: str = "w") -> Derivation:
+    """The closed form, then the outputs :func:`formula_outputs` picks, expanded, proved against Cᵀx
     (see :func:`expanded_outputs` for what large kernels show)."""
     op = operator_from_axes(layer.axes, symbol=symbol)
     total = op.shape[1]
-    outputs, expanded, der = expanded_outputs(layer, limit, symbol)
+    outputs, expanded, der = expanded_outputs(layer, full, symbol)
     der.notes["outputs"] = total
     for n, (col, value) in enumerate(zip(outputs, expanded)):
         text = "for these sizes, output by output" if n == 0 else ("…" if col == total - 1 and n < col else "")

@@ -15,13 +15,14 @@ single entries, columns and the elided view cost the same at any size.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from itertools import product
 from math import prod
 from typing import Callable, Sequence
 
 import sympy as sp
 
-from ..operator import axis_nnz, column_pairs, ravel, tap_at, tap_range, unravel
+from ..operator import axis_nnz, column_pairs, input_range, ravel, tap_at, tap_range, unravel
 from ..spec import Axis, Layer, ParameterError, axes_text, broadcast, check_groups
 from .phases import output_count
 from .vocabulary import check_name, indexed_name
@@ -381,8 +382,29 @@ class ConvOperator:
                 return sp.SparseMatrix(cols, rows, {(c, r): v for (r, c), v in entries.items()}), False
             return sp.SparseMatrix(rows, cols, entries), False
         if transpose:
-            return elide((cols, rows), lambda r, c: self.entry(c, r), full)
-        return elide((rows, cols), self.entry, full)
+            return elide((cols, rows), lambda r, c: self.entry(c, r), full, band=partial(self.row_band, transpose=True))
+        return elide((rows, cols), self.entry, full, band=self.row_band)
+
+    def row_band(self, row: int, transpose: bool = False, most: int | None = None) -> list[int] | None:
+        """The columns of row ``row``'s non-zeros in C (in Cᵀ with ``transpose``), solved axis by axis
+        (``operator.input_range``, ``operator.column_pairs``); None past ``most`` of them (default
+        :data:`BAND_COLS`), or with channels (whose blocks the elided view does not follow)."""
+        most = BAND_COLS if most is None else most
+        if self.in_channels > 1 or self.out_channels > 1:
+            return None
+        if transpose:  # a row of Cᵀ is a column of C: the inputs n that reach output m
+            per_axis = [sorted({n for n, _ in column_pairs(axis, m)})
+                        for axis, m in zip(self.axes, unravel(row, self.conv_input_shape))]
+            shape = self.conv_output_shape
+        else:  # a row of C is an input n of the transposed convolution: the outputs m its taps reach
+            per_axis = []
+            for axis, n in zip(self.axes, unravel(row, self.conv_output_shape)):
+                reach = input_range(axis, n)
+                per_axis.append([] if reach is None else list(range(reach[1].start, reach[1].stop, reach[1].step or 1)))
+            shape = self.conv_input_shape
+        if prod(len(values) for values in per_axis) > most:
+            return None
+        return sorted(ravel(index, shape) for index in product(*per_axis))
 
     def _repr_latex_(self) -> str:
         matrix, elided = self.elided()
@@ -394,6 +416,9 @@ class ConvOperator:
 # Matrices larger than this are shown elided: the first rows and columns, dots, and the last.
 MAX_ROWS, MAX_COLS = 32, 16
 KEEP_ROWS, KEEP_COLS = 10, 12
+# An elided view that follows the band shows up to this many columns, gaps counted (a 2-D row's non-zeros lie in
+# k row blocks, each with a gap between).
+BAND_COLS = MAX_COLS + 4
 
 
 def _shown(count: int, limit: int, keep: int, full: bool) -> list[int | None]:
@@ -403,15 +428,55 @@ def _shown(count: int, limit: int, keep: int, full: bool) -> list[int | None]:
     return [*range(keep), None, count - 1]
 
 
+def _with_gaps(indices: Sequence[int], count: int) -> list[int | None]:
+    """Sorted indices with a gap (None) wherever some are left out, at either end too."""
+    out: list[int | None] = []
+    for n, index in enumerate(indices):
+        if index > (indices[n - 1] + 1 if n else 0):
+            out.append(None)
+        out.append(index)
+    return out + ([None] if indices and indices[-1] < count - 1 else [])
+
+
+def _band_shown(rows: int, cols: int, band: Callable[[int], list[int] | None], keep_rows: int,
+                max_cols: int) -> tuple[list[int | None], list[int | None]] | None:
+    """Rows taken from both ends in turn (first, last, second, second-to-last, …) while the columns of their
+    non-zeros fit ``max_cols`` (gaps counted), and exactly those columns: every shown row shows all of its
+    non-zeros and no shown column is zero throughout.  The first and last rows are always shown; None when a
+    row has more non-zeros than fit (the fixed corners then)."""
+    taken: list[int] = []
+    columns: set[int] = set()
+    ends = (index for t in range((rows + 1) // 2) for index in dict.fromkeys((t, rows - 1 - t)))  # each row once
+    for row in ends:
+        reached = band(row)
+        if reached is None:
+            return None
+        wider = columns | set(reached)
+        if len(taken) >= keep_rows or (len(taken) >= 2 and len(_with_gaps(sorted(wider), cols)) > max_cols):
+            break
+        taken.append(row)
+        columns = wider
+    return _with_gaps(sorted(taken), rows), _with_gaps(sorted(columns), cols)
+
+
 def elide(shape: tuple[int, int], entry: Callable[[int, int], sp.Expr], full: bool = False,
-          max_rows: int = MAX_ROWS, max_cols: int = MAX_COLS) -> tuple[sp.Matrix, bool]:
-    """``(matrix, elided)``: the entries at the shown indices, ⋮ ⋯ ⋱ in the gaps - any size, cheaply."""
+          max_rows: int = MAX_ROWS, max_cols: int = MAX_COLS,
+          band: Callable[[int], list[int] | None] | None = None) -> tuple[sp.Matrix, bool]:
+    """``(matrix, elided)``: the entries at the shown indices, ⋮ ⋯ ⋱ in the gaps - any size, cheaply.
+
+    With ``band`` (a row's non-zero columns, :meth:`ConvOperator.row_band`) the rows shown are those at both
+    ends whose non-zeros fit (:func:`_band_shown`); without it, the first rows and columns and the last."""
     rows, cols = shape
     shown = (rows if full or rows <= max_rows else KEEP_ROWS + 2) * (cols if full or cols <= max_cols else KEEP_COLS + 2)
     if shown > MAX_WHOLE_CELLS:
         raise ParameterError(f"the matrix would show {shown} cells ({rows}×{cols}), more than a page or a terminal "
                              f"can show ({MAX_WHOLE_CELLS}); show it elided, with smaller max_rows and max_cols")
-    row_ids, col_ids = _shown(rows, max_rows, KEEP_ROWS, full), _shown(cols, max_cols, KEEP_COLS, full)
+    whole = full or (rows <= max_rows and cols <= max_cols)
+    picked = None if whole or band is None else _band_shown(rows, cols, band, KEEP_ROWS + 1, max(max_cols, BAND_COLS))
+    if picked is not None:
+        row_ids, col_ids = picked
+    else:
+        row_ids, col_ids = _shown(rows, max_rows, KEEP_ROWS, full), _shown(cols, max_cols, KEEP_COLS, full)
     dots = {(True, False): sp.Symbol(r"\vdots"), (False, True): sp.Symbol(r"\cdots"),
             (True, True): sp.Symbol(r"\ddots")}
     cells = [[dots[(r is None, c is None)] if r is None or c is None else entry(r, c) for c in col_ids]
