@@ -146,7 +146,8 @@ def invalid(op: str, axes) -> str | None:
         for field, (words, low) in BOUNDS.get(op, {}).items():
             value = q.get(field)
             if not _whole(value) or value < low:
-                return f"has {words} {value!r} on axis {axis}, a {words} is a whole number ≥ {low}"
+                article = "an" if words[0] in "aeiou" else "a"
+                return f"has {words} {value!r} on axis {axis}, {article} {words} is a whole number ≥ {low}"
         for field, words in (("pad", "padding"), ("crop", "crop")):
             pair = q.get(field)
             if pair is None:
