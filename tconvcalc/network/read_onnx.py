@@ -491,7 +491,7 @@ class _OnnxReader:
             raise self.bad(node, f"has ceil_mode={ceil!r}, ONNX's ceil_mode is 0 or 1")
         axes = self._window_axes(node, attrs, kernel, strides, dilations, ceil=bool(ceil))
         for a, q in enumerate(axes):  # onnxruntime's PoolAttributes rule (its shape inference has none)
-            if max(q["pad"]) >= q["k"]:
+            if isinstance(q["k"], int) and q["k"] >= 1 and max(q["pad"]) >= q["k"]:  # k < 1: the Builder says
                 raise self.bad(node, f"pads {max(q['pad'])} on axis {a} with a window of {q['k']}, and "
                                       f"onnxruntime requires each pad smaller than the kernel")
         self.set(node, self.builder.layer(self.node_name(node), op, source, axes, node.op_type, source.channels))

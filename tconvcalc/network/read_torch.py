@@ -733,8 +733,8 @@ class _TorchReader:
                                                                         and isinstance(parts, (list, tuple)))
                    for p in pieces) or not pieces:
             raise invalid_model(self.source, self.node_name(node), kind, f"splits into {parts!r}, PyTorch requires "
-                                                                         f"{'chunks' if name == 'chunk' else 'a split size'}"
-                                                                         f" that is a whole number ≥ 1")
+                                                                         f"{'chunks' if name == 'chunk' else 'split sizes'}"
+                                                                         f" of at least 1")
         c = source.channels
         if name == "chunk":
             count = parts
