@@ -91,7 +91,7 @@ def classes(network: Network, axis: int, p: int | None = None) -> list[ClassResu
     if work > MAX_CLASS_WORK:
         raise ParameterError(f"axis {axis} of {network.source} has period {p}: its {p} residue classes times "
                              f"{len(network.nodes)} layers are more than the {MAX_CLASS_WORK} the domain walks (about "
-                             f"a second); trace single sizes instead (net MODEL --in N)")
+                             f"a second); trace single sizes instead")
     results = []
     for r in range(1, p + 1):
         judge, sizes = _ClassJudge(), {}
