@@ -946,3 +946,68 @@ def test_keras_numbers_that_are_not_whole_are_one_sentence(bad):
     with pytest.raises(ParameterError) as caught:
         from_keras_config(broken, "pix2pix.keras")
     assert one_sentence(caught.value).startswith("pix2pix.keras: layer 'down1_conv' (Conv2D): strides=")
+
+
+# --- the hostile models of tests/edges/make_models.py: what tconvcalc answers, the framework answers too ------
+def _hostile(tmp_path):
+    sys.path.insert(0, str(Path(__file__).parent / "edges"))
+    try:
+        import make_models
+    finally:
+        sys.path.pop(0)
+    return make_models.make(tmp_path), make_models
+
+
+@pytest.mark.parametrize("name", ["conv_pad4", "pool_pad2_k3", "pool_resize", "tile_ones_after_pool"])
+def test_hostile_onnx_answers_match_onnxruntime(name, tmp_path, onnx):
+    """The crafted ONNX models tconvcalc answers (tests/edges/models.txt): onnxruntime gives the same output
+    size; the ones it refuses, onnxruntime refuses too (checked in the next test)."""
+    folder, make_models = _hostile(tmp_path)
+    model = onnx.load(str(folder / "onnx" / f"{name}.onnx"))
+    got = ort_sizes(model, make_models.INPUT[2:], make_models.INPUT[1])
+    assert got is not None
+    assert trace(load(str(folder / "onnx" / f"{name}.onnx")), make_models.INPUT[2:]).output_size == got["y"]
+
+
+@pytest.mark.parametrize("name", ["conv_k0", "conv_d0", "conv_s0", "conv_g0", "conv_g3", "conv_pad-1", "conv_kshape",
+                                  "pool_k0", "pool_s0", "pool_d0", "pool_pad-1", "pool_pad3_k3", "avgpool_pad4_k3",
+                                  "d2s_0", "slice_float", "slice_dup_axes", "resize_dup_axes", "pad_float",
+                                  "conv_float_strides", "tconv_kshape"])
+def test_hostile_onnx_refusals_are_onnxruntime_refusals(name, tmp_path, onnx):
+    folder, make_models = _hostile(tmp_path)
+    try:  # refused when the session is made, or when it runs
+        runs = ort_sizes(onnx.load(str(folder / "onnx" / f"{name}.onnx")), make_models.INPUT[2:],
+                         make_models.INPUT[1]) is not None
+    except Exception:
+        runs = False
+    assert not runs
+    with pytest.raises(ParameterError) as caught:
+        load(str(folder / "onnx" / f"{name}.onnx"))
+    one_sentence(caught.value)
+
+
+def test_hostile_torch_answer_matches_pytorch(tmp_path):
+    torch = pytest.importorskip("torch", reason="PyTorch fixtures are read from their code: pip install torch")
+    folder, make_models = _hostile(tmp_path)
+    code = str(folder / "torch_models.py")
+    module = load_torch_module(code, "PoolUpsample")
+    real = tuple(module()(torch.zeros(make_models.INPUT)).shape[2:])
+    assert trace(load(f"{code}:PoolUpsample"), make_models.INPUT[2:]).output_size == real
+    for grown in ("Repeat", "Expand"):  # PyTorch gives the pooled tensor a size back: refused by name, not 1×1
+        assert tuple(load_torch_module(code, grown)()(torch.zeros(make_models.INPUT)).shape[2:]) != (1, 1)
+        with pytest.raises(ParameterError, match="a spatial size again"):
+            load(f"{code}:{grown}")
+    for invalid in ("shuffle0", "Chunk0", "pool_stride0", "unshuffle0", "pool_dilation0", "adaptive_negative"):
+        with pytest.raises(RuntimeError):  # PyTorch refuses to run it
+            load_torch_module(code, invalid)()(torch.zeros(make_models.INPUT))
+        with pytest.raises(ParameterError, match="the model is invalid"):
+            load(f"{code}:{invalid}")
+
+
+def load_torch_module(path: str, name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("hostile_torch_models", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, name)

@@ -57,6 +57,11 @@ def net(model, input_size, domain, fix, output_size, upto, as_latex, markdown, l
     Exits 1 when the network does not run: the trace at the size given, --domain when it runs at no size
     at all, --fix --out when no output_padding change gives the output asked for."""
     factory_kwargs = _kwargs(kwargs)
+    from ..network.load import is_torch_code
+
+    if kwargs is not None and not is_torch_code(model):
+        raise ParameterError(f"--kwargs are keyword arguments for a PyTorch factory (file.py:Factory), and {model} "
+                             f"is not PyTorch code; drop --kwargs")
     if domain and fix:
         raise ParameterError("--domain and --fix both set, they are two answers; ask for one of them")
     if (as_latex or markdown) and not domain:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..errors import ParameterError
 from .graph import INPUT, Network, Node
-from .ops import OPS
+from .ops import OPS, invalid
 
 FOLLOWED = ("tconvcalc follows convolutions, transposed convolutions, poolings, integer upsampling, pixel "
             "(un)shuffle, constant pads and crops, channel concatenation, elementwise merges and "
@@ -74,6 +74,9 @@ class Builder:
 
     def layer(self, wanted: str, op: str, source: Value, axes, kind: str, channels: int | None = None) -> Value:
         axes = tuple(axes)
+        why = invalid(op, axes)
+        if why:  # before any size is computed from them (a stride of 0 divides by zero)
+            raise invalid_model(self.source, wanted, kind, why)
         name = self.unique(wanted)
         self.entries.append([name, op, (source.node,), axes, channels, kind, False])
         return Value(name, channels, fixed_size(op, source.fixed, axes))
@@ -112,6 +115,13 @@ def refuse(source: str, name: str, kind: str, why: str) -> ParameterError:
     """The one error for an op the size rules cannot follow: where, what, why, and what is followed."""
     return ParameterError(f"{source}: node {name!r} ({kind}) {why}; {FOLLOWED} - describe the network in a "
                           f"TOML spec (examples/networks/*.toml) if you need it")
+
+
+def invalid_model(source: str, name: str, kind: str, why: str) -> ParameterError:
+    """The one error for a layer its own framework refuses (a stride of 0, a kernel that contradicts its
+    weight): the model is invalid, not merely beyond tconvcalc's size rules."""
+    return ParameterError(f"{source}: node {name!r} ({kind}) {why}; the model is invalid (its framework refuses "
+                          f"it too), fix that layer")
 
 
 def unsupported(source: str, name: str, kind: str) -> ParameterError:

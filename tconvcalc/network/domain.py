@@ -40,8 +40,10 @@ ClassResult = record("ClassResult", "residue first_t fixed_t stop sizes",
                      doc="One residue r of n = P·t + r: from which t it runs (or the one t, for a merge of "
                          "different slopes), or where it stops; and every layer's size a·t + b.")
 
-# Residue classes times layers walked at most: a deeper period is refused with its size.
-MAX_CLASS_WORK = 400_000
+# Residue classes times layers walked at most: a deeper period is refused with its size.  The domain walks the
+# classes more than once (the classes, their check, the derivation, per axis); 8,000 is about a second of CPU
+# (a period of 2,666 over 3 layers, 2-D: 1.0 s; the 400,000 before took 8 s near a period of 200,000).
+MAX_CLASS_WORK = 8_000
 # Sizes the brute-force check may run (times layers).
 MAX_CHECK_WORK = 2_000_000
 
@@ -88,8 +90,8 @@ def classes(network: Network, axis: int, p: int | None = None) -> list[ClassResu
     work = p * len(network.nodes)
     if work > MAX_CLASS_WORK:
         raise ParameterError(f"axis {axis} of {network.source} has period {p}: its {p} residue classes times "
-                             f"{len(network.nodes)} layers are more than the {MAX_CLASS_WORK} the domain walks; "
-                             f"trace single sizes instead")
+                             f"{len(network.nodes)} layers are more than the {MAX_CLASS_WORK} the domain walks (about "
+                             f"a second); trace single sizes instead")
     results = []
     for r in range(1, p + 1):
         judge, sizes = _ClassJudge(), {}

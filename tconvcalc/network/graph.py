@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from ..errors import ParameterError
-from .ops import OPS, Reason
+from .ops import OPS, Reason, invalid
 
 INPUT = "input"
 #: Layers a network (or an encoder to mirror) may have: its sizes are walked per size class and typeset per
@@ -79,6 +79,9 @@ class Network:
         if len(node.axes) != self.ndim:
             raise ParameterError(f"{where}: it has parameters for {len(node.axes)} axes, the network has "
                                  f"{self.ndim}; give one value or one per axis")
+        why = invalid(node.op, node.axes)
+        if why:
+            raise ParameterError(f"{where}: {node.op} {why}; fix the layer (its framework refuses it too)")
 
     def __repr__(self) -> str:
         return f"Network({self.name!r}, {self.ndim}-D, {len(self.nodes)} layers)"

@@ -8,6 +8,13 @@ from ..errors import ParameterError
 from .graph import Network
 
 SPEC_SUFFIXES = (".toml", ".json")
+FILE_SUFFIXES = SPEC_SUFFIXES + (".onnx", ".keras")
+
+
+def is_torch_code(model: str) -> bool:
+    """Whether ``model`` names PyTorch code (``file.py:Factory``, ``module:Factory``), the one kind of model
+    built by a factory that takes keyword arguments."""
+    return Path(str(model)).suffix.lower() not in FILE_SUFFIXES and ":" in str(model)
 
 
 def load(model, kwargs: dict | None = None) -> Network:
@@ -32,7 +39,7 @@ def load(model, kwargs: dict | None = None) -> Network:
         from .read_keras import load_keras
 
         return load_keras(text)
-    if ":" in text:
+    if is_torch_code(text):
         from .read_torch import load_torch
 
         return load_torch(text, kwargs or {})

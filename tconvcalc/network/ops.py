@@ -114,6 +114,60 @@ OPS = {op.name: op for op in (
     Op("add", _keep, lambda q: 1, lambda q: "", True),
 )}
 
+# The parameters each op's size rule reads that must be whole numbers of at least a bound (the frameworks
+# refuse the rest: a stride of 0 or -1, a kernel of 0, a negative convolution padding), by their words.
+BOUNDS = {
+    "conv": {"k": ("kernel size", 1), "s": ("stride", 1), "d": ("dilation", 1)},
+    "conv_transpose": {"k": ("kernel size", 1), "s": ("stride", 1), "d": ("dilation", 1)},
+    "max_pool": {"k": ("kernel size", 1), "s": ("stride", 1), "d": ("dilation", 1)},
+    "avg_pool": {"k": ("kernel size", 1), "s": ("stride", 1), "d": ("dilation", 1)},
+    "upsample": {"r": ("scale factor", 1)}, "pixel_shuffle": {"r": ("block size", 1)},
+    "pixel_unshuffle": {"r": ("block size", 1)}, "adaptive_pool": {"size": ("output size", 1)},
+}
+WINDOWS = ("conv", "max_pool", "avg_pool")  # their padding adds samples: never negative
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def invalid(op: str, axes) -> str | None:
+    """Why a layer's parameters cannot be a layer of any framework (None when they can): a field of
+    :data:`BOUNDS` that is not a whole number at least its bound, a padding or crop that is not whole
+    numbers (a window's padding is ≥ 0), a flag that is not a boolean.  Said as "has stride 0 on axis 0,
+    a stride is a whole number ≥ 1", for the caller to prefix with where and end with the fix.
+
+    >>> invalid("conv", [{"k": 3, "s": 0, "d": 1, "pad": (0, 0), "same": False}])
+    'has stride 0 on axis 0, a stride is a whole number ≥ 1'
+    >>> invalid("max_pool", [{"k": 3, "s": 1, "d": 1, "pad": (0, 0), "same": False, "ceil": "false"}])
+    "has ceil_mode 'false' on axis 0, a flag is true or false (a boolean, not a string or a number)"
+    """
+    for axis, q in enumerate(axes):
+        for field, (words, low) in BOUNDS.get(op, {}).items():
+            value = q.get(field)
+            if not _whole(value) or value < low:
+                article = "an" if words[0] in "aeiou" else "a"
+                return f"has {words} {value!r} on axis {axis}, {article} {words} is a whole number ≥ {low}"
+        for field, words in (("pad", "padding"), ("crop", "crop")):
+            pair = q.get(field)
+            if pair is None:
+                continue
+            if not (isinstance(pair, tuple) and len(pair) == 2 and all(_whole(v) for v in pair)):
+                return f"has {words} {pair!r} on axis {axis}, a {words} is two whole numbers (before, after)"
+            if op in WINDOWS and min(pair) < 0:
+                return (f"has padding {min(pair)} on axis {axis}, a convolution's or pooling's padding is ≥ 0 "
+                        f"(a crop is a separate layer)")
+        for field, words in (("same", "same padding"), ("ceil", "ceil_mode")):
+            if field in q and not isinstance(q[field], bool):
+                return f"has {words} {q[field]!r} on axis {axis}, a flag is true or false (a boolean, not a " \
+                       f"string or a number)"
+        if q.get("fixed") is not None and (not _whole(q["fixed"]) or q["fixed"] < 1 or not _whole(q.get("op"))
+                                          or q["op"] < 0):
+            return (f"has output shape {q['fixed']!r} with output padding {q.get('op')!r} on axis {axis}, an output "
+                    f"shape is a whole number ≥ 1 and an output padding ≥ 0")
+    return None
+
+
 # What the spec and the readers may call an op, and the op it is.
 ALIASES = {"convolution": "conv", "conv_transpose": "conv_transpose", "deconv": "conv_transpose",
            "transposed_conv": "conv_transpose", "maxpool": "max_pool", "avgpool": "avg_pool",

@@ -14,6 +14,7 @@ a nested model's layers are ``outer/inner``).
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 import zipfile
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from ..errors import ParameterError
 from ..spec import check_at_least
-from .build import Builder, Value, merge_elementwise, refuse, transposed_axes
+from .build import Builder, Value, invalid_model, merge_elementwise, refuse, transposed_axes
 from .graph import INPUT, Network
 from .read_spec import MAX_SPEC_BYTES
 
@@ -32,6 +33,8 @@ PASS = {
     "Masking", "LayerNormalization", "Normalization", "SyncBatchNormalization",
 }
 MERGES = {"Add", "Multiply", "Subtract", "Average", "Maximum", "Minimum"}
+# Layers that can make a spatial size out of a tensor whose sizes tconvcalc no longer knows.
+GROWING = {"UpSamplingD", "ConvDTranspose", "ConvolutionDTranspose", "ZeroPaddingD"}
 MODELS = {"Functional", "Sequential", "Model"}
 
 
@@ -62,6 +65,9 @@ def load_keras(path) -> Network:
         config = json.loads(text)
     except ValueError as error:
         raise ParameterError(f"{path}: config.json is not valid JSON ({error}); save the model again") from None
+    except RecursionError:
+        raise ParameterError(f"{path}: config.json nests deeper than the JSON parser follows, deeper than any "
+                             f"model Keras saves; save the model again") from None
     return from_keras_config(config, str(path))
 
 
@@ -72,7 +78,18 @@ def from_keras_config(config: dict, source: str = "model.keras") -> Network:
         kind = config.get("class_name") if isinstance(config, dict) else type(config).__name__
         raise ParameterError(f"{source}: the config describes a {kind!r}, tconvcalc reads Functional and "
                              f"Sequential models; save a keras.Model or keras.Sequential")
-    return _KerasReader(source).read(config)
+    try:
+        return _KerasReader(source).read(config)
+    except ParameterError:
+        raise
+    except RecursionError:  # models nested in models, each a level of the reader's recursion
+        raise ParameterError(f"{source}: models are nested in models deeper than tconvcalc follows (about a "
+                             f"thousand levels), deeper than any model Keras builds; flatten the nesting") from None
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as error:
+        # a field missing or of the wrong type where Keras always writes one (the reader's own checks name
+        # what they know; this is what a damaged or hand-edited config.json leaves)
+        raise ParameterError(f"{source}: the config is damaged ({type(error).__name__}: {error}), it does not "
+                             f"have the layout Keras saves; save the model again with model.save") from None
 
 
 def _history(item):
@@ -207,17 +224,34 @@ class _KerasReader:
                 if ref[0] not in by_name:
                     raise ParameterError(f"{self.source}: layer {layer.get('name')!r} reads {ref[0]!r}, which is "
                                          f"not a layer of the model; the config is damaged, save the model again")
-        while pending:
-            ready = [item for item in pending if all(ref in tensors for ref in item[2])]
-            if not ready:
-                raise self._stuck(pending)
-            for item in ready:
-                pending.remove(item)
-                layer, index, reads = item
-                name = prefix + str(layer.get("name"))
-                outputs = self.call(layer, name, [tensors[ref] for ref in reads])
-                for position, value in enumerate(outputs):
-                    tensors[(layer.get("name"), index, position)] = value
+        # calls in dependency order, each made once all it reads exists (linear in the calls: Kahn's order)
+        waiting: dict = {}  # a tensor not yet made -> the calls that read it
+        missing = []
+        ready = []
+        for item in pending:
+            absent = {ref for ref in item[2] if ref not in tensors}
+            missing.append(len(absent))
+            for ref in absent:
+                waiting.setdefault(ref, []).append(len(missing) - 1)
+            if not absent:
+                ready.append(len(missing) - 1)
+        done = 0
+        while ready:
+            layer, index, reads = pending[heapq.heappop(ready)]
+            done += 1
+            name = prefix + str(layer.get("name"))
+            outputs = self.call(layer, name, [tensors[ref] for ref in reads])
+            for position, value in enumerate(outputs):
+                ref = (layer.get("name"), index, position)
+                if ref in tensors:
+                    continue
+                tensors[ref] = value
+                for reader in waiting.pop(ref, ()):
+                    missing[reader] -= 1
+                    if not missing[reader]:
+                        heapq.heappush(ready, reader)  # the config's order among the calls ready
+        if done < len(pending):
+            raise self._stuck([item for item, count in zip(pending, missing) if count], tensors)
         found = []
         for ref in _layer_refs(body.get("output_layers")):
             if ref not in tensors:
@@ -226,23 +260,30 @@ class _KerasReader:
             found.append(tensors[ref])
         return found
 
-    def _stuck(self, pending: list) -> ParameterError:
-        """Why no pending call can run: the layers on a cycle of calls, or a call that is never made."""
-        reads = {(layer.get("name"), index): {ref[:2] for ref in refs} for layer, index, refs in pending}
-
-        def reaches(start, goal, seen):
-            for call in reads.get(start, ()):
-                if call == goal or (call in reads and call not in seen and reaches(call, goal, seen | {call})):
-                    return True
-            return False
-
-        cycle = list(dict.fromkeys(name for name, index in reads if reaches((name, index), (name, index), set())))
-        if cycle:
-            return ParameterError(f"{self.source}: layers {', '.join(cycle)} read each other in a cycle, a model's "
-                                  f"layers read earlier ones; fix the model")
-        missing = next(call for calls in reads.values() for call in calls if call not in reads)
-        return ParameterError(f"{self.source}: a layer reads call {missing[1]} of {missing[0]!r}, which the model "
-                              f"never makes; the config is damaged, save the model again")
+    def _stuck(self, stuck: list, tensors: dict) -> ParameterError:
+        """Why these calls cannot run: one reads a call the model never makes, or they read each other in a
+        cycle (every tensor they miss is one of theirs)."""
+        calls = {(layer.get("name"), index) for layer, index, refs in stuck}
+        for layer, index, refs in stuck:
+            for ref in refs:
+                if ref not in tensors and tuple(ref[:2]) not in calls:
+                    return ParameterError(f"{self.source}: a layer reads call {ref[1]} of {ref[0]!r} (output "
+                                          f"{ref[2]}), which the model never makes; the config is damaged, save "
+                                          f"the model again")
+        # follow missing reads from the first stuck call until a call repeats: the calls since then are a cycle
+        reads = {(layer.get("name"), index): [tuple(ref[:2]) for ref in refs if ref not in tensors]
+                 for layer, index, refs in stuck}
+        order = {call: position for position, call in enumerate(reads)}
+        path, seen, call = [], {}, next(iter(reads))
+        while call not in seen:
+            seen[call] = len(path)
+            path.append(call)
+            call = next(c for c in reads[call] if c in reads)
+        cycle = sorted(path[seen[call]:], key=order.get)
+        names = list(dict.fromkeys(str(name) for name, index in cycle))
+        shown = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
+        return ParameterError(f"{self.source}: layers {shown} read each other in a cycle, a model's layers read "
+                              f"earlier ones; fix the model")
 
     # - layers
     def call(self, layer: dict, name: str, inputs: list[Value]) -> list[Value]:
@@ -260,6 +301,10 @@ class _KerasReader:
             raise self.fail(name, kind, f"reads {len(inputs)} tensors, tconvcalc follows it with one")
         source = inputs[0]
         if source.node is None:
+            if re.sub(r"[123]D", "D", kind) in GROWING:
+                raise self.fail(name, kind, "gives a tensor whose size no longer follows the input (after a "
+                                            "global pooling and a reshape) a spatial size again, which tconvcalc "
+                                            "cannot follow")
             return [self.static(name, kind, config, source)]
         handler = getattr(self, "layer_" + re.sub(r"[123]D", "D", kind), None)
         if handler is not None:
@@ -323,6 +368,9 @@ class _KerasReader:
         padding = str(config.get("padding", "valid")).lower()
         if padding not in ("valid", "same", "causal"):
             raise self.fail(name, kind, f"has padding={padding!r}, Keras's are 'valid', 'same' and 'causal'")
+        if padding == "causal" and (self.ndim != 1 or not kind.startswith("Conv")):
+            raise invalid_model(self.source, name, kind, "has padding='causal', which Keras allows only on "
+                                                         "Conv1D (its standardize_padding refuses it elsewhere)")
         pads = [(d[a] * (k[a] - 1), 0) if padding == "causal" else (0, 0) for a in range(self.ndim)]
         axes = [{"k": k[a], "s": s[a], "d": d[a], "pad": pads[a], "same": padding == "same"}
                 for a in range(self.ndim)]

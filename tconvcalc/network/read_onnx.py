@@ -16,11 +16,13 @@ What the three readers share (:class:`~tconvcalc.network.build.Builder` and frie
 
 from __future__ import annotations
 
+import gc
 import math
 from pathlib import Path
 
 from ..errors import NotInstalledError, ParameterError
-from .build import Builder, Value, broadcast_ok, merge_elementwise, refuse, transposed_axes, unsupported
+from .build import (Builder, Value, broadcast_ok, invalid_model, merge_elementwise, refuse, transposed_axes,
+                    unsupported)
 from .graph import INPUT, Network
 
 INSTALL = "python -m pip install 'tconvcalc[onnx]' (in a checkout: python -m pip install '.[onnx]')"
@@ -38,6 +40,11 @@ PASS = {
 ELEMENTWISE = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Mean", "Sum", "Where", "Equal", "Greater",
                "GreaterOrEqual", "Less", "LessOrEqual", "And", "Or", "Xor", "Mod", "BitShift", "BitwiseAnd",
                "BitwiseOr", "BitwiseXor", "LayerNormalization"}
+CONTROL_FLOW = {"If", "Loop", "Scan", "SequenceMap"}
+# Ops that copy a tensor to a larger size: after a global pooling they give it a spatial size back.
+REPEAT = {"Tile", "Expand"}
+# Sized ops that can make a spatial size out of a tensor whose sizes tconvcalc no longer knows.
+GROWING = {"ConvTranspose", "Resize", "Upsample", "Pad", "DepthToSpace", "MaxUnpool"}
 REDUCE = {"ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum", "ReduceProd", "ReduceL1", "ReduceL2",
           "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin"}
 
@@ -72,7 +79,28 @@ def load_model(path, weights: bool = False):
 
 def from_onnx(model, source: str = "model.onnx") -> Network:
     """A network from an ``onnx.ModelProto`` already in memory."""
-    return _OnnxReader(model, source).read()
+    collecting = gc.isenabled()
+    gc.disable()  # the reader makes a few small objects per node and frees none: collections only cost time
+    try:
+        return _OnnxReader(model, source).read()
+    finally:
+        if collecting:
+            gc.enable()
+
+
+class _Node:
+    """A NodeProto's fields read once: protobuf builds a new wrapper at every access, which dominated the
+    reading of a model of many small nodes (200,000 pass-throughs took 3 s)."""
+
+    __slots__ = ("proto", "op_type", "input", "output", "domain", "name")
+
+    def __init__(self, proto) -> None:
+        self.proto, self.op_type, self.domain, self.name = proto, proto.op_type, proto.domain, proto.name
+        self.input, self.output = tuple(proto.input), tuple(proto.output)
+
+    @property
+    def attribute(self):
+        return self.proto.attribute
 
 
 class _OnnxReader:
@@ -110,11 +138,18 @@ class _OnnxReader:
             raise self.fail(node, f"takes its {what} from {name!r}, computed at run time; tconvcalc follows "
                                   f"constant {what} only (export with constant sizes or fold constants with "
                                   f"onnxsim)")
-        return [v.item() if hasattr(v, "item") else v for v in value.reshape(-1)]
+        if value.dtype.kind not in "iu":  # ONNX types these inputs int64 (int32 for some); 2.5 is no bound
+            raise self.bad(node, f"takes its {what} from {name!r}, a {value.dtype} tensor, and ONNX requires an "
+                                  f"integer (int64) tensor there")
+        return [int(v) for v in value.reshape(-1)]
 
     # - reading
     def fail(self, node, why: str) -> ParameterError:
         return refuse(self.source, self.node_name(node), node.op_type, why)
+
+    def bad(self, node, why: str) -> ParameterError:
+        """A node whose attributes or constant inputs ONNX's checker or runtime refuses."""
+        return invalid_model(self.source, self.node_name(node), node.op_type, why)
 
     def node_name(self, node) -> str:
         return node.name or (node.output[0] if node.output else node.op_type)
@@ -141,8 +176,8 @@ class _OnnxReader:
         default_input = tuple(spatial) if all(spatial) else None
         self.builder = Builder(self.source, self.ndim)
         self.values[entry.name] = Value(INPUT, channels)
-        for node in graph.node:
-            self.node(node)
+        for proto in graph.node:
+            self.node(_Node(proto))
         outputs = [self.values[o.name].node for o in graph.output
                    if o.name in self.values and self.values[o.name].node is not None]
         name = Path(self.source).stem or graph.name
@@ -155,6 +190,16 @@ class _OnnxReader:
                                      f"{name!r}, which no earlier node, initializer or input produces, ONNX lists "
                                      f"nodes in execution order and has no cycles; check the model with "
                                      f"onnx.checker.check_model")
+        if node.op_type in PASS and len(node.output) == 1 and node.domain in ("", "ai.onnx"):
+            source = self.values.get(node.input[0]) if node.input else None
+            if source is not None and source.node is not None and all(n in self.consts for n in node.input[1:]):
+                self.values[node.output[0]] = self.builder.identity(self.node_name(node), source, node.op_type,
+                                                                    source.channels)
+                return  # the common case, kept short: a model can hold hundreds of thousands of them
+        if node.op_type in CONTROL_FLOW and node.domain in ("", "ai.onnx"):
+            raise self.fail(node, "runs a subgraph chosen or repeated at run time (data-dependent control flow), "
+                                  "whose sizes tconvcalc cannot follow: it reads fixed graphs; export the model "
+                                  "without control flow (torch.onnx.export traces a Python if or loop away)")
         acts = [self.values[n] for n in node.input if n in self.values]
         if node.op_type == "Constant":
             self.constant(node)
@@ -167,6 +212,12 @@ class _OnnxReader:
             self.dynamic_ints.update(node.output)
             return
         if all(a.node is None for a in acts):
+            if standard and node.op_type in REPEAT:
+                self.repeat(node, acts)
+                return
+            if standard and node.op_type in GROWING:
+                raise self.fail(node, "gives a tensor whose size no longer follows the input (after a global "
+                                      "pooling and a reshape) a spatial size again, which tconvcalc cannot follow")
             for out in node.output:  # nothing here depends on the input's size
                 self.values[out] = Value(None)
             return
@@ -179,6 +230,8 @@ class _OnnxReader:
             self.elementwise(node, acts)
         elif standard and node.op_type in REDUCE:
             self.reduce(node, acts)
+        elif standard and node.op_type in REPEAT:
+            self.repeat(node, acts)
         elif not any(a.dynamic for a in acts):
             for out in node.output:  # it reads only sizes fixed for every input (after a global pooling)
                 self.values[out] = Value(None)
@@ -210,10 +263,25 @@ class _OnnxReader:
     def per_axis(self, node, attrs: dict, key: str, default: int, count: int | None = None) -> list[int]:
         count = count or self.ndim
         values = list(attrs.get(key, [default] * count))
+        if not all(isinstance(v, int) for v in values):  # a FLOATS attribute where ONNX types INTS
+            raise self.bad(node, f"has {key}={values}, which ONNX types as integers (INTS)")
         if len(values) != count:
             raise self.fail(node, f"has {key}={values} with {len(values)} values for {count} (one per spatial "
                                   f"axis{', begins then ends' if count == 2 * self.ndim else ''})")
         return values
+
+    def axes(self, node, axes) -> list[int]:
+        """An ``axes`` list as axis numbers 0..rank-1: each in range, none twice (the runtime refuses both)."""
+        found = []
+        for a in axes:
+            if not isinstance(a, int) or not -self.rank <= a < self.rank:
+                raise self.bad(node, f"names axis {a!r}, not an axis of a rank-{self.rank} tensor (axes are "
+                                      f"-{self.rank}..{self.rank - 1})")
+            if a % self.rank in found:
+                raise self.bad(node, f"names axis {a % self.rank} twice in axes={list(axes)}, ONNX requires "
+                                      f"each axis once")
+            found.append(a % self.rank)
+        return found
 
     # - folding the helper subgraphs
     def constant(self, node) -> None:
@@ -247,7 +315,7 @@ class _OnnxReader:
 
             arrays = [self.const(n) for n in inputs]
             graph = self.onnx.helper.make_graph(
-                [node], "fold", [self.onnx.helper.make_tensor_value_info(n, 0, None) for n in inputs],
+                [node.proto], "fold", [self.onnx.helper.make_tensor_value_info(n, 0, None) for n in inputs],
                 [self.onnx.helper.make_tensor_value_info(n, 0, None) for n in node.output if n])
             model = self.onnx.helper.make_model(graph, opset_imports=list(self.model.opset_import))
             results = ReferenceEvaluator(model).run(None, dict(zip(inputs, arrays)))
@@ -303,6 +371,26 @@ class _OnnxReader:
         fail = lambda why: self.fail(node, why)  # noqa: E731
         self.set(node, merge_elementwise(self.builder, self.node_name(node), node.op_type, operands, rank, fail))
 
+    def repeat(self, node, acts) -> None:
+        """Tile or Expand: with factors (shape) of 1 on every spatial axis it keeps the sizes; else it gives a
+        size that depends on the constant, not a size rule tconvcalc follows (refused by name, never dropped)."""
+        source = self.main(node, acts)
+        if len(node.input) > 1 and node.input[1] in self.dynamic_ints and not source.dynamic:
+            self.set(node, Value(None))  # expand_as-like, to a size read at run time: merges decide (SE blocks)
+            return
+        given = self.ints(node, 1, "repeats" if node.op_type == "Tile" else "shape") or []
+        spatial = given[-self.ndim:] if len(given) >= self.ndim else given
+        if node.op_type == "Tile" and len(given) != self.rank:
+            raise self.bad(node, f"has {len(given)} repeats for a rank-{self.rank} tensor, ONNX needs one per axis")
+        if any(n != 1 for n in spatial):
+            after = " (after a global pooling it gives the pooled tensor its size back)" if not source.dynamic else ""
+            raise self.fail(node, f"copies the tensor to a spatial size set by the constant {given}{after}, not a "
+                                  f"size rule tconvcalc follows")
+        if source.node is None:
+            self.set(node, source)
+        else:
+            self.passing(node, acts)
+
     def reduce(self, node, acts) -> None:
         attrs = self.attributes(node)
         source = self.main(node, acts)
@@ -345,6 +433,19 @@ class _OnnxReader:
         if not kernel:
             raise self.fail(node, "has no kernel_shape and its weight is computed at run time")
         kernel = self.per_axis(node, {"kernel_shape": kernel}, "kernel_shape", 1)
+        if weight and len(weight) == self.rank and list(weight[2:]) != kernel:
+            raise self.bad(node, f"has kernel_shape={kernel} and a weight of shape {list(weight)}, whose last "
+                                  f"axes are the kernel (the runtime refuses the mismatch)")
+        group = attrs.get("group", 1)
+        if not isinstance(group, int) or group < 1:
+            raise self.bad(node, f"has group={group!r}, ONNX's group is a whole number ≥ 1")
+        if weight and source.channels is not None:
+            per_group = weight[1] if node.op_type == "Conv" else weight[0] // group
+            wanted = weight[1] * group if node.op_type == "Conv" else weight[0]
+            if source.channels != wanted or weight[0] % group:
+                raise self.bad(node, f"reads {source.channels} channels with group={group} and a weight of shape "
+                                      f"{list(weight)} (it takes {wanted} channels in {group} groups of "
+                                      f"{per_group})")
         return source, weight, kernel, self.per_axis(node, attrs, "strides", 1), self.per_axis(
             node, attrs, "dilations", 1)
 
@@ -389,7 +490,14 @@ class _OnnxReader:
         kernel = self.per_axis(node, attrs, "kernel_shape", 1)
         strides = self.per_axis(node, attrs, "strides", 1)
         dilations = self.per_axis(node, attrs, "dilations", 1)
-        axes = self._window_axes(node, attrs, kernel, strides, dilations, ceil=bool(attrs.get("ceil_mode", 0)))
+        ceil = attrs.get("ceil_mode", 0)
+        if ceil not in (0, 1) or isinstance(ceil, bool):
+            raise self.bad(node, f"has ceil_mode={ceil!r}, ONNX's ceil_mode is 0 or 1")
+        axes = self._window_axes(node, attrs, kernel, strides, dilations, ceil=bool(ceil))
+        for a, q in enumerate(axes):  # onnxruntime's PoolAttributes rule (its shape inference has none)
+            if isinstance(q["k"], int) and q["k"] >= 1 and max(q["pad"]) >= q["k"]:  # k < 1: the Builder says
+                raise self.bad(node, f"pads {max(q['pad'])} on axis {a} with a window of {q['k']}, and "
+                                      f"onnxruntime requires each pad smaller than the kernel")
         self.set(node, self.builder.layer(self.node_name(node), op, source, axes, node.op_type, source.channels))
 
     def op_MaxPool(self, node, acts, attrs) -> None:
@@ -431,8 +539,7 @@ class _OnnxReader:
         scales_at, sizes_at = (1, None) if self.opset < 11 else (2, 3)
         scales = self._given(node, scales_at)
         sizes = self._given(node, sizes_at) if sizes_at is not None else None
-        axes = list(attrs.get("axes", range(self.rank)))
-        axes = [a % self.rank for a in axes]
+        axes = self.axes(node, list(attrs.get("axes", range(self.rank))))
         if scales:
             self._scaled(node, source, dict(zip(axes, scales)), name)
         elif sizes:
@@ -490,8 +597,10 @@ class _OnnxReader:
         if self.ndim != 2:
             raise self.fail(node, f"works on 4-D tensors and this network has {self.ndim} spatial axes")
         r = attrs.get("blocksize")
-        if not r:
+        if r is None:
             raise self.fail(node, "has no blocksize, which ONNX requires")
+        if not isinstance(r, int) or r < 1:
+            raise self.bad(node, f"has blocksize={r!r}, ONNX's blocksize is a whole number ≥ 1")
         c = source.channels
         channels = None if c is None else (c // (r * r) if op == "pixel_shuffle" else c * r * r)
         self.set(node, self.builder.layer(self.node_name(node), op, source, [{"r": r}] * 2, node.op_type, channels))
@@ -515,7 +624,7 @@ class _OnnxReader:
         else:
             pads = self.ints(node, 1, "pads")
             axes = self.ints(node, 3, "axes") if len(node.input) > 3 and node.input[3] else list(range(self.rank))
-        axes = [a % self.rank for a in axes]
+        axes = self.axes(node, axes)
         if pads is None or len(pads) != 2 * len(axes):
             raise self.fail(node, f"has pads {pads} for {len(axes)} axes, ONNX needs a begin and an end for each")
         amounts = {a: (pads[i], pads[i + len(axes)]) for i, a in enumerate(axes)}
@@ -543,7 +652,7 @@ class _OnnxReader:
             axes = self.ints(node, 3, "axes")
             count = len(axes) if axes is not None else len(self.const(node.input[1]).reshape(-1)) \
                 if node.input[1] in self.consts else self.rank
-        axes = list(range(count)) if axes is None else [a % self.rank for a in axes]
+        axes = list(range(count)) if axes is None else self.axes(node, axes)
         if self.opset >= 10:
             if all(a < 2 for a in axes) and not all(n in self.consts for n in node.input[1:3]):
                 # a slice of the batch or the channels with bounds computed at run time (torch.chunk's export)
@@ -552,6 +661,14 @@ class _OnnxReader:
             starts, ends = self.ints(node, 1, "starts"), self.ints(node, 2, "ends")
             steps = self.ints(node, 4, "steps")
         steps = steps or [1] * len(axes)
+        if not len(starts) == len(ends) == len(steps) == len(axes):
+            raise self.bad(node, f"has {len(starts)} starts, {len(ends)} ends and {len(steps)} steps for "
+                                  f"{len(axes)} axes, ONNX needs one of each per axis")
+        if not all(isinstance(v, int) for v in starts + ends):
+            raise self.bad(node, f"has starts={starts}, ends={ends}, ONNX's bounds are whole numbers")
+        if 0 in steps:
+            raise self.bad(node, f"has a step of 0 in steps={steps}, which ONNX refuses (a slice moves by at least "
+                                  f"one)")
         crops = {}
         channels = source.channels
         for a, b, e, step in zip(axes, starts, ends, steps):

@@ -101,6 +101,9 @@ def parse_document(text: str, source: str, format: str) -> dict:
     except ValueError as error:  # JSONDecodeError and TOMLDecodeError are both ValueErrors
         raise ParameterError(f"{source} is not valid {format.upper()} ({error}), a spec must parse; fix the "
                              f"syntax at that position") from None
+    except RecursionError:  # the parsers recurse once per nested array or table
+        raise ParameterError(f"{source} nests arrays or tables deeper than the parser follows (about a thousand "
+                             f"levels), a spec is a flat list of layers; remove the nesting") from None
     if not isinstance(data, dict):
         raise ParameterError(f"{source} holds a {type(data).__name__}, a spec is a table with 'layers'; see "
                              f"examples/unet_encoder.toml")
@@ -229,6 +232,8 @@ def _axes(here: _Where, kind: str, given: dict, ndim: int) -> tuple[dict, ...]:
     if kind == "adaptive_pool":
         return tuple({"size": n} for n in here.per_axis("output_size", given["output_size"], ndim, 1))
     k = here.per_axis("kernel_size", given["kernel_size"], ndim, 1)
+    if "groups" in given:  # not a size, but PyTorch refuses the layer without it
+        here.per_axis("groups", given["groups"], 1, 1)
     s = here.per_axis("stride", k if given.get("stride") is None else given["stride"], ndim, 1)
     d = here.per_axis("dilation", given.get("dilation", 1), ndim, 1)
     if kind == "conv_transpose":
@@ -252,8 +257,12 @@ def _axes(here: _Where, kind: str, given: dict, ndim: int) -> tuple[dict, ...]:
     pads = ((0, 0),) * ndim if same else here.pairs("padding", padding, ndim)
     axes = tuple({"k": k[a], "s": s[a], "d": d[a], "pad": pads[a], "same": same} for a in range(ndim))
     if kind.endswith("pool"):
+        ceil = given.get("ceil_mode")
+        if not isinstance(ceil, bool):  # bool("false") is True: a string is refused, never guessed
+            raise here.fail(f"ceil_mode={ceil!r} is not a boolean, PyTorch's ceil_mode is true or false; write "
+                            f"ceil_mode = true or ceil_mode = false (no quotes)")
         for a, q in enumerate(axes):
-            q["ceil"] = bool(given.get("ceil_mode"))
+            q["ceil"] = ceil
             if not same and max(q["pad"]) > q["k"] // 2:
                 raise here.fail(f"padding {max(q['pad'])} on axis {a} is more than half the pooling window "
                                 f"{q['k']}, PyTorch's rule for pooling; use padding ≤ {q['k'] // 2}")

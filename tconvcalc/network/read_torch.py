@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from ..errors import TORCH_INSTALL, NotInstalledError, ParameterError
-from .build import FOLLOWED, Builder, Value, broadcast_ok, merge_elementwise, refuse
+from .build import FOLLOWED, Builder, Value, broadcast_ok, invalid_model, merge_elementwise, refuse
 from .graph import INPUT, Network
 
 INSTALL = TORCH_INSTALL
@@ -71,6 +71,7 @@ BINARY = {"add", "sub", "mul", "truediv", "div", "floordiv", "pow", "maximum", "
           "add_", "sub_", "mul_", "div_", "iadd", "isub", "imul", "itruediv", "rsub", "true_divide", "multiply",
           "subtract", "where", "atan2", "hypot", "remainder", "fmod"}
 REDUCE = {"mean", "sum", "amax", "amin", "prod", "std", "var", "logsumexp", "norm"}
+REPEATS = {"repeat", "expand", "tile"}
 RESHAPE = {"view", "reshape", "flatten", "unflatten", "permute", "transpose", "squeeze", "unsqueeze", "expand",
            "expand_as", "repeat", "movedim", "swapaxes", "t", "narrow", "unfold", "roll", "flip", "stack"}
 
@@ -332,11 +333,38 @@ class _TorchReader:
                     return self.value(node.args[0])[self.value(node.args[1])]
             return _Sizes(False) if sizes else _Const(None)
         if all(a.node is None for a in acts) and not (node.op == "call_function" and node.target is operator.getitem):
+            self.refuse_growing(node, kind)
             return self.static(node)  # it reads only tensors whose sizes are the same for every input
         if node.op == "call_module":
             return self.module(node, kind, self.gm.get_submodule(node.target))
         name = node.target if node.op == "call_method" else getattr(node.target, "__name__", "")
         return self.function(node, kind, str(name))
+
+    def refuse_growing(self, node, kind: str) -> None:
+        """A layer that would give a tensor whose sizes no longer follow the input (after a global pooling, or
+        a view of it) a spatial size again: refused by name, never dropped (its output is not 1×1)."""
+        nn = self.torch.nn
+        if node.op == "call_module":
+            module = self.gm.get_submodule(node.target)
+            growing = isinstance(module, (nn.modules.conv._ConvTransposeNd, nn.Upsample, nn.PixelShuffle)) or \
+                type(module).__name__.startswith(("MaxUnpool", "ZeroPad", "ConstantPad", "ReplicationPad",
+                                                  "ReflectionPad", "CircularPad"))
+        else:
+            name = str(node.target if node.op == "call_method" else getattr(node.target, "__name__", ""))
+            growing = name in ("interpolate", "upsample", "pad", "pixel_shuffle") or name.startswith(
+                ("conv_transpose", "max_unpool")) or name in REPEATS and self.repeats_spatially(node)
+        if growing:
+            raise self.fail(node, kind, "gives a tensor whose size no longer follows the input (after a global "
+                                        "pooling) a spatial size again, which tconvcalc cannot follow")
+
+    def repeats_spatially(self, node) -> bool:
+        """Whether a ``repeat``/``expand``/``tile`` gives some spatial axis a size other than its own (factors
+        other than 1, -1 keeps)."""
+        factors = [self.value(a) for a in node.args[1:]] or [self.value(v) for v in node.kwargs.values()]
+        if len(factors) == 1 and isinstance(factors[0], (list, tuple)):
+            factors = list(factors[0])
+        spatial = factors[-self.ndim:] if len(factors) >= self.ndim else factors
+        return not all(isinstance(f, int) and f in (1, -1) for f in spatial)
 
     # - modules
     def module(self, node, kind: str, module):
@@ -473,6 +501,10 @@ class _TorchReader:
         return self.builder.layer(name, "upsample", source, [{"r": r} for r in factors], kind, source.channels)
 
     def shuffle(self, node, kind: str, source: Value, r: int, up: bool) -> Value:
+        if not isinstance(r, int) or isinstance(r, bool) or r < 1:  # PyTorch checks it only when it runs
+            raise invalid_model(self.source, self.node_name(node), kind, f"has {'upscale' if up else 'downscale'}"
+                                                                         f"_factor={r!r}, PyTorch requires a whole "
+                                                                         f"number ≥ 1")
         if self.ndim != 2:
             raise self.fail(node, kind, f"rearranges the last two axes and this network has {self.ndim} spatial "
                                         f"axes")
@@ -561,6 +593,7 @@ class _TorchReader:
         if name == "expand_as" and len(node.args) == 2:
             return self.expand_as(node, kind)
         if not any(isinstance(v, Value) and v.dynamic for v in _flatten(self.value((node.args, node.kwargs)))):
+            self.refuse_growing(node, kind)  # after a global pooling: repeat(1, 1, 6, 6) gives the size back
             return self.static(node)
         if name in RESHAPE or name in ("linear",):
             raise self.fail(node, kind, "rearranges the axes, so tconvcalc can no longer tell which are spatial")
@@ -695,6 +728,13 @@ class _TorchReader:
         if not isinstance(dim, int) or dim % rank >= 2:
             raise self.fail(node, kind, f"splits along dim={dim!r}, tconvcalc follows splits along the channels")
         parts = args.get("chunks", args.get("split_size_or_sections"))
+        pieces = parts if isinstance(parts, (list, tuple)) else [parts]
+        if not all(isinstance(p, int) and not isinstance(p, bool) and (p >= 1 or p == 0 and name == "split"
+                                                                        and isinstance(parts, (list, tuple)))
+                   for p in pieces) or not pieces:
+            raise invalid_model(self.source, self.node_name(node), kind, f"splits into {parts!r}, PyTorch requires "
+                                                                         f"{'chunks' if name == 'chunk' else 'split sizes'}"
+                                                                         f" of at least 1")
         c = source.channels
         if name == "chunk":
             count = parts
