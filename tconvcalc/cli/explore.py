@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ..errors import ParameterError
@@ -37,8 +39,15 @@ def _serve(page: bytes, port: int, open_browser: bool) -> None:
         def log_message(self, *args):  # one line per request would bury the URL
             pass
 
+    class Server(http.server.ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            # A browser that closes its connection mid-answer (a reload, a prefetch) is no error of ours; socketserver
+            # would print a traceback for it.  Anything else still gets socketserver's report.
+            if not isinstance(sys.exc_info()[1], ConnectionError):
+                super().handle_error(request, client_address)
+
     try:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Page)
+        server = Server(("127.0.0.1", port), Page)
     except OSError as error:
         raise ParameterError(f"cannot listen on port {port} ({error.strerror}), the page needs a free local port; "
                              f"use --port 0 for any free one") from None
