@@ -32,8 +32,9 @@ from tconvcalc.spec import Layer, check_int
 sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests drive Chromium with Playwright; "
                                                             "install the test extras: python -m pip install '.[test]'")
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="the browser tests need Chromium on the PATH; install it "
-                                                         "with: apt-get install chromium")
+pytestmark = [pytest.mark.slow,  # a browser per module
+              pytest.mark.skipif(CHROMIUM is None, reason="the browser tests need Chromium on the PATH; install it "
+                                                          "with: apt-get install chromium")]
 
 # Running as root on a machine with no network: no sandbox, and none of Chromium's background traffic.
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
