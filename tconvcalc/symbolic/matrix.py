@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 import sympy as sp
 
 from ..operator import axis_nnz, column_pairs, input_range, ravel, tap_at, tap_range, unravel
-from ..spec import Axis, Layer, ParameterError, axes_text, broadcast, check_groups
+from ..spec import Axis, Layer, ParameterError, axes_text, broadcast, check_groups, range_count
 from .phases import output_count
 from .vocabulary import check_name, indexed_name
 
@@ -392,18 +392,21 @@ class ConvOperator:
         most = BAND_COLS if most is None else most
         if self.in_channels > 1 or self.out_channels > 1:
             return None
-        if transpose:  # a row of Cᵀ is a column of C: the inputs n that reach output m
-            per_axis = [sorted({n for n, _ in column_pairs(axis, m)})
-                        for axis, m in zip(self.axes, unravel(row, self.conv_input_shape))]
+        # Counted before listed: a kernel of 2**64 taps puts that many non-zeros in a row.
+        if transpose:  # a row of Cᵀ is a column of C: the inputs n that reach output m (one per tap)
+            places = list(zip(self.axes, unravel(row, self.conv_input_shape)))
+            if prod(output_count(axis, m) for axis, m in places) > most:
+                return None
+            per_axis = [sorted({n for n, _ in column_pairs(axis, m)}) for axis, m in places]
             shape = self.conv_output_shape
         else:  # a row of C is an input n of the transposed convolution: the outputs m its taps reach
-            per_axis = []
-            for axis, n in zip(self.axes, unravel(row, self.conv_output_shape)):
-                reach = input_range(axis, n)
-                per_axis.append([] if reach is None else list(range(reach[1].start, reach[1].stop, reach[1].step or 1)))
+            reaches = [input_range(axis, n) for axis, n in zip(self.axes, unravel(row, self.conv_output_shape))]
+            spans = [range(0) if reach is None else range(reach[1].start, reach[1].stop, reach[1].step or 1)
+                     for reach in reaches]
+            if prod(range_count(span) for span in spans) > most:
+                return None
+            per_axis = [list(span) for span in spans]
             shape = self.conv_input_shape
-        if prod(len(values) for values in per_axis) > most:
-            return None
         return sorted(ravel(index, shape) for index in product(*per_axis))
 
     def _repr_latex_(self) -> str:
