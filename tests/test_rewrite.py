@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 import tconvcalc as tc
 from tconvcalc.numeric import conv, conv_transpose
 from tconvcalc.rewrite import subpixel_weights, zero_insertion_weights
-from tconvcalc.spec import Layer
 
 from strategies import channels, crop_layers, pytorch_parameters
 
