@@ -190,3 +190,9 @@ def test_max_block_trades_depth_to_space_for_reshape(tmp_path):
     assert "DepthToSpace" in run_json("rewrite", path, "--to", "subpixel")["layers"][0]["ops"]
     limited = run_json("rewrite", path, "--to", "subpixel", "--max-block", 2)
     assert "DepthToSpace" not in limited["layers"][0]["ops"] and limited["check"]["passed"]
+
+
+def test_the_command_offers_exactly_the_engines_forms():
+    from tconvcalc.cli.rewrite import FORMS as OFFERED
+
+    assert OFFERED == FORMS

@@ -9,6 +9,8 @@ from ..errors import ParameterError
 from .options import FilePath, json_option
 from .output import announce, emit, write_files
 
+# The engine's forms (tconvcalc.rewrite.onnx.FORMS), spelled here so that `rewrite --help` imports no NumPy;
+# test_rewrite_onnx checks that the two agree.
 FORMS = ("subpixel", "zero-insertion", "pads")
 
 

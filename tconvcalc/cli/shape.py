@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from ..errors import ParameterError
-from .options import (AXIS, framework_layer_options, input_option, json_option, layer_options, ndim_option,
-                      output_option, per_axis, search_options)
+from .options import (AXIS, channels_option, framework_layer_options, input_option, json_option, layer_options,
+                      ndim_option, output_option, per_axis, search_options)
 from .output import emit, progress
 
 
@@ -26,8 +26,7 @@ def _text(value) -> str | None:
 @click.option("--framework", default="pytorch", show_default=True, metavar="NAME",
               help="read the layer in this framework's dialect: pytorch, tensorflow, keras, onnx, jax")
 @framework_layer_options
-@click.option("--channels", type=AXIS, default=None, metavar="CIN,COUT",
-              help="input,output channels (one value: both): adds the cost per sample and fills the layer line")
+@channels_option("input,output channels (one value: both): adds the cost per sample and fills the layer line")
 @ndim_option
 @json_option
 @click.pass_context
