@@ -331,6 +331,56 @@ def conv_transpose_cost(layer: Layer, in_channels: int, out_channels: int, group
                      out_channels * outputs)
 
 
+Cost = namedtuple("Cost", "macs macs_dense window_ops params output_elements")
+Cost.__doc__ = """What one layer of a network costs per sample: ``macs`` the multiply-adds with its weights that count
+(a convolution's products with real input samples, not its padding; a transposed convolution's that land in the
+output), ``macs_dense`` every one (padding and cropped positions too: what thop, ptflops and fvcore count),
+``window_ops`` a pooling's additions or comparisons with real samples, ``params`` its weights and bias, and the
+output's elements (channels times positions)."""
+
+
+def window_reads(n: int, count: int, k: int, s: int = 1, d: int = 1, before: int = 0) -> int:
+    """The (window, tap) pairs of ``count`` windows of a dilated ``k`` at stride ``s`` over ``n`` samples padded by
+    ``before`` that read a sample, not padding: the landing pairs of the transposed layer from ``count`` to ``n``
+    samples, because a convolution's C and its transpose have the same non-zeros.
+
+    >>> window_reads(5, 3, 3, 2, 1, 1), 3 * 3 - 2  # three windows over 0,x,x,x,x,x,0: the first and last read a 0
+    (7, 7)
+    """
+    from .operator import landing_pairs
+
+    return landing_pairs(Axis(count, k, s, d, before, full_length(count, k, s, d) - before - n))
+
+
+def conv_cost(input_size: Sequence[int], output_size: Sequence[int], kernel_size: Sequence[int],
+              strides: Sequence[int], dilations: Sequence[int], befores: Sequence[int], in_channels: int,
+              out_channels: int, groups: int = 1, bias: bool = True) -> Cost:
+    """A convolution's :class:`Cost`, per axis from :func:`window_reads` (its padding ``befores``), times
+    ``in_channels · out_channels / groups``.
+
+    Per axis 8 windows of 3 taps start at -1, 1, …, 13: only the first reads a 0 (the end's padding goes unread):
+
+    >>> cost = conv_cost((16, 16), (8, 8), (3, 3), (2, 2), (1, 1), (1, 1), 32, 64)
+    >>> cost.macs == (8 * 3 - 1) ** 2 * 32 * 64, cost.macs_dense == 8 * 8 * 9 * 32 * 64
+    (True, True)
+    """
+    groups = check_groups(groups, in_channels, out_channels)
+    pairs = in_channels * (out_channels // groups)
+    reads = prod(window_reads(n, m, k, s, d, b)
+                 for n, m, k, s, d, b in zip(input_size, output_size, kernel_size, strides, dilations, befores))
+    outputs = prod(output_size)
+    return Cost(pairs * reads, pairs * outputs * prod(kernel_size), 0,
+                conv_params(tuple(kernel_size), in_channels, out_channels, groups, bias), out_channels * outputs)
+
+
+def pool_cost(input_size: Sequence[int], output_size: Sequence[int], kernel_size: Sequence[int],
+              strides: Sequence[int], dilations: Sequence[int], befores: Sequence[int], channels: int) -> Cost:
+    """A pooling's :class:`Cost`: per channel, one addition or comparison per window sample that is not padding."""
+    reads = prod(window_reads(n, m, k, s, d, b)
+                 for n, m, k, s, d, b in zip(input_size, output_size, kernel_size, strides, dilations, befores))
+    return Cost(0, 0, channels * reads, 0, channels * prod(output_size))
+
+
 def layer_costs(layers: Sequence[Layer], channels: Sequence[int] | None, batch: int = 1) -> list[dict]:
     """FLOPs (PyTorch's flop-counter formula) and parameters per layer of a stack; channels[n] -> channels[n+1]
     (one count per boundary, or None for one channel everywhere)."""

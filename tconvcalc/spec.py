@@ -193,6 +193,18 @@ def ceil_div(a, b: int):
     return -((-a) // b)
 
 
+def same_padding(n: int, k: int, s: int = 1, d: int = 1, lower: bool = False) -> tuple[int, int]:
+    """The ``(before, after)`` zeros of a window layer's "same" padding (TensorFlow, Keras, ONNX ``auto_pad``):
+    ``ceil(n/s)`` windows need ``(ceil(n/s) - 1)s + d(k-1) + 1 - n`` samples more than ``n`` (none when that is
+    negative), the odd one after (``SAME_UPPER``, TensorFlow's) or, with ``lower``, before (``SAME_LOWER``).
+
+    >>> same_padding(5, 3, 2), same_padding(4, 4, 1), same_padding(4, 4, 1, lower=True)
+    ((1, 1), (1, 2), (2, 1))
+    """
+    total = max((ceil_div(n, s) - 1) * s + kernel_span(k, d) - n, 0)
+    return (total - total // 2, total // 2) if lower else (total // 2, total - total // 2)
+
+
 def pool_count(n, k: int, s: int, before: int, after: int, d: int = 1, ceil_mode: bool = False):
     """PyTorch's pooled length: windows of a dilated ``k`` at stride ``s`` over the padded ``n``; with
     ``ceil_mode`` a last partial window counts, unless it would start in the right padding (it must start

@@ -152,6 +152,7 @@ SCHEMA_SAMPLES = {
     "chain": "chain --in 4 --out 16 --layers 2 --channels 8,8,8 --emit pytorch",
     "mirror": "mirror examples/unet_encoder.toml --emit pytorch",
     "net": "net examples/networks/unet.toml --in 350,525",
+    "net --cost": "net examples/networks/unet.toml --in 64,64 --cost",
     "net --domain": "net examples/networks/unet.toml --domain --upto 40",
     "net --fix": "net examples/networks/unet.toml --in 350,525 --fix --out 350,525",
     "rewrite": "rewrite tests/fixtures/networks/dcgan.onnx --to subpixel",

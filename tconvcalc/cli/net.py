@@ -45,12 +45,14 @@ def _kwargs(text: str | None) -> dict:
               help="with --fix: the output size wanted; the output_padding changes that give it")
 @click.option("--upto", type=click.IntRange(1), default=None, metavar="N",
               help="with --domain and --json: list every accepted size from 1 to N per axis")
+@click.option("--cost", is_flag=True, help="each layer's multiply-adds, parameters and output elements at this "
+                                          "input size, and the total")
 @click.option("--latex", "as_latex", is_flag=True, help="with --domain: the derivation as LaTeX")
 @markdown_option
 @notes_options
 @click.option("--kwargs", "kwargs", default=None, metavar="JSON", help="keyword arguments for a PyTorch factory")
 @json_option
-def net(model, input_size, domain, fix, output_size, upto, as_latex, markdown, lang, numbered, label_prefix, verbose,
+def net(model, input_size, domain, fix, output_size, upto, cost, as_latex, markdown, lang, numbered, label_prefix, verbose,
         kwargs, as_json):
     """A whole network (spec, ONNX, Keras or PyTorch): sizes per layer, the sizes it accepts, the fix.
 
@@ -64,6 +66,9 @@ def net(model, input_size, domain, fix, output_size, upto, as_latex, markdown, l
                              f"is not PyTorch code; drop --kwargs")
     if domain and fix:
         raise ParameterError("--domain and --fix both set, they are two answers; ask for one of them")
+    if cost and (domain or fix):
+        raise ParameterError(f"--cost counts the layers at one input size, and --{'domain' if domain else 'fix'} "
+                             f"answers another question; drop one of them")
     if (as_latex or markdown) and not domain:
         raise ParameterError("--latex/--markdown typeset the domain's derivation; add --domain")
     options = notes_format(as_latex, markdown, lang, numbered, label_prefix, verbose)
@@ -103,7 +108,7 @@ def net(model, input_size, domain, fix, output_size, upto, as_latex, markdown, l
         return
     from ..reports.net import trace_report
 
-    report = trace_report(model, input_size, factory_kwargs)
+    report = trace_report(model, input_size, factory_kwargs, cost)
     emit(report, as_json, render_trace)
     if not report.runs:
         sys.exit(1)

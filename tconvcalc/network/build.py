@@ -59,7 +59,7 @@ class Builder:
 
     def __init__(self, source: str, ndim: int) -> None:
         self.source, self.ndim = source, ndim
-        self.entries: list[list] = []  # name, op, inputs, axes, channels, kind, pass-through
+        self.entries: list[list] = []  # name, op, inputs, axes, channels, kind, pass-through, weights
         self.taken = {INPUT}
         self.merged: set[str] = set()
 
@@ -72,38 +72,39 @@ class Builder:
         self.taken.add(name)
         return name
 
-    def layer(self, wanted: str, op: str, source: Value, axes, kind: str, channels: int | None = None) -> Value:
+    def layer(self, wanted: str, op: str, source: Value, axes, kind: str, channels: int | None = None,
+              weights: dict | None = None) -> Value:
         axes = tuple(axes)
         why = invalid(op, axes)
         if why:  # before any size is computed from them (a stride of 0 divides by zero)
             raise invalid_model(self.source, wanted, kind, why)
         name = self.unique(wanted)
-        self.entries.append([name, op, (source.node,), axes, channels, kind, False])
+        self.entries.append([name, op, (source.node,), axes, channels, kind, False, weights])
         return Value(name, channels, fixed_size(op, source.fixed, axes))
 
     def merge(self, wanted: str, op: str, sources: list[Value], kind: str, channels: int | None = None) -> Value:
         name = self.unique(wanted)
         inputs = tuple(value.node for value in sources)
         self.merged.update(inputs)
-        self.entries.append([name, op, inputs, ({},) * self.ndim, channels, kind, False])
+        self.entries.append([name, op, inputs, ({},) * self.ndim, channels, kind, False, None])
         fixed = {value.fixed for value in sources}
         return Value(name, channels, fixed.pop() if len(fixed) == 1 else None)
 
     def identity(self, wanted: str, source: Value, kind: str, channels: int | None = None) -> Value:
         name = self.unique(wanted)
-        self.entries.append([name, "identity", (source.node,), ({},) * self.ndim, channels, kind, True])
+        self.entries.append([name, "identity", (source.node,), ({},) * self.ndim, channels, kind, True, None])
         return Value(name, channels, source.fixed)
 
     def network(self, name: str, outputs: list[str], channels: int | None = None, default_input=None) -> Network:
         keep = self.merged | set(outputs)
         alias: dict[str, str] = {}
         nodes = []
-        for entry_name, op, inputs, axes, node_channels, kind, passing in self.entries:
+        for entry_name, op, inputs, axes, node_channels, kind, passing, weights in self.entries:
             inputs = tuple(alias.get(i, i) for i in inputs)
             if passing and entry_name not in keep:
                 alias[entry_name] = inputs[0]
                 continue
-            nodes.append(Node(entry_name, op, inputs, axes, node_channels, kind))
+            nodes.append(Node(entry_name, op, inputs, axes, node_channels, kind, weights))
         if not nodes:
             raise ParameterError(f"{self.source} has no layer that changes or carries a spatial size, a network "
                                  f"needs at least one; {FOLLOWED}")

@@ -25,9 +25,12 @@ INPUT = "input"
 MAX_LAYERS = 10_000
 
 
-class Node(namedtuple("Node", "name op inputs axes channels source", defaults=(None, None))):
+class Node(namedtuple("Node", "name op inputs axes channels source weights", defaults=(None, None, None))):
     """One layer: ``op`` (a key of :data:`~.ops.OPS`), the names it reads, its parameters per axis
-    (``axes[i]`` a dict), its output channels when known, and where it came from (file, op type)."""
+    (``axes[i]`` a dict), its output channels when known, where it came from (file, op type), and for a
+    layer with weights how they are laid out, as its cost needs it: a dict of ``groups`` and ``bias`` (bool), or
+    for a depthwise convolution ``depthwise``, ``depth_multiplier``, ``bias`` and ``pointwise`` (a 1×1 convolution
+    after it: a separable one); ``{}`` for a layer without weights, None where the reader does not know."""
 
     __slots__ = ()
 

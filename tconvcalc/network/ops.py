@@ -114,6 +114,29 @@ OPS = {op.name: op for op in (
     Op("add", _keep, lambda q: 1, lambda q: "", True),
 )}
 
+# Ops whose output has the channels of their input.
+SAME_CHANNELS = ("max_pool", "avg_pool", "upsample", "pad", "adaptive_pool", "identity", "add")
+
+
+def carried_channels(op: str, axes, inputs: list) -> int | None:
+    """The channels an op without weights makes of its inputs' (None where one is unknown, and for a
+    convolution, whose channels its weights say).
+
+    >>> carried_channels("concat", ({},), [8, 4]), carried_channels("pixel_shuffle", ({"r": 2},) * 2, [16])
+    (12, 4)
+    """
+    if None in inputs or op in ("conv", "conv_transpose"):
+        return None
+    if op == "concat":
+        return sum(inputs)
+    block = 1
+    for q in axes:
+        block *= q.get("r", 1)
+    if op == "pixel_shuffle":
+        return inputs[0] // block
+    return inputs[0] * block if op == "pixel_unshuffle" else inputs[0]
+
+
 # The parameters each op's size rule reads that must be whole numbers of at least a bound (the frameworks
 # refuse the rest: a stride of 0 or -1, a kernel of 0, a negative convolution padding), by their words.
 BOUNDS = {

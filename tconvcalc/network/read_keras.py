@@ -375,9 +375,13 @@ class _KerasReader:
         axes = [{"k": k[a], "s": s[a], "d": d[a], "pad": pads[a], "same": padding == "same"}
                 for a in range(self.ndim)]
         channels = config.get("filters")
+        weights = {"groups": config.get("groups", 1), "bias": bool(config.get("use_bias", True))}
+        if kind.startswith(("DepthwiseConv", "SeparableConv")):  # one filter per input channel (and a 1×1 after)
+            weights = {"depthwise": True, "depth_multiplier": config.get("depth_multiplier", 1),
+                       "pointwise": kind.startswith("SeparableConv"), "bias": weights["bias"]}
         if kind.startswith("DepthwiseConv") and source.channels is not None:
             channels = source.channels * config.get("depth_multiplier", 1)
-        return self.builder.layer(name, "conv", source, axes, kind, channels)
+        return self.builder.layer(name, "conv", source, axes, kind, channels, weights)
 
     layer_ConvolutionD = layer_SeparableConvD = layer_SeparableConvolutionD = layer_DepthwiseConvD = layer_ConvD
 
@@ -388,7 +392,8 @@ class _KerasReader:
         if config.get("output_padding") is not None:
             options["output_padding"] = config["output_padding"]
         axes = transposed_axes("keras", f"{self.source}: layer {name!r} ({kind})", self.ndim, k, options)
-        return self.builder.layer(name, "conv_transpose", source, axes, kind, config.get("filters"))
+        return self.builder.layer(name, "conv_transpose", source, axes, kind, config.get("filters"),
+                                  {"groups": 1, "bias": bool(config.get("use_bias", True))})
 
     layer_ConvolutionDTranspose = layer_ConvDTranspose
 

@@ -454,14 +454,20 @@ class _OnnxReader:
         auto_pad = attrs.get("auto_pad", "NOTSET") or "NOTSET"
         pads = self.per_axis(node, attrs, "pads", 0, 2 * self.ndim) if auto_pad == "NOTSET" else [0] * 2 * self.ndim
         same = auto_pad in ("SAME_UPPER", "SAME_LOWER")
+        lower = {"lower": True} if auto_pad == "SAME_LOWER" else {}  # where the odd zero goes: the cost reads it
         return [{"k": kernel[a], "s": strides[a], "d": dilations[a], "pad": (pads[a], pads[a + self.ndim]),
-                 **extra, "same": same} for a in range(self.ndim)]
+                 **extra, "same": same, **lower} for a in range(self.ndim)]
+
+    @staticmethod
+    def _weights(node, attrs) -> dict:
+        return {"groups": attrs.get("group", 1), "bias": len(node.input) > 2 and bool(node.input[2])}
 
     def op_Conv(self, node, acts, attrs) -> None:
         source, weight, kernel, strides, dilations = self._weighted(node, acts, attrs)
         axes = self._window_axes(node, attrs, kernel, strides, dilations)
         channels = weight[0] if weight else None
-        self.set(node, self.builder.layer(self.node_name(node), "conv", source, axes, "Conv", channels))
+        self.set(node, self.builder.layer(self.node_name(node), "conv", source, axes, "Conv", channels,
+                                          self._weights(node, attrs)))
 
     def op_ConvTranspose(self, node, acts, attrs) -> None:
         source, weight, kernel, strides, dilations = self._weighted(node, acts, attrs)
@@ -472,16 +478,19 @@ class _OnnxReader:
         name = self.node_name(node)
         if shape:
             shape = list(shape)[-self.ndim:]
-            axes = [{"k": kernel[a], "s": strides[a], "d": dilations[a], "fixed": shape[a], "op": op[a]}
+            upper = {"upper": True} if attrs.get("auto_pad") == "SAME_UPPER" else {}  # the crop's split
+            axes = [{"k": kernel[a], "s": strides[a], "d": dilations[a], "fixed": shape[a], "op": op[a], **upper}
                     for a in range(self.ndim)]
-            self.set(node, self.builder.layer(name, "conv_transpose", source, axes, "ConvTranspose", channels))
+            self.set(node, self.builder.layer(name, "conv_transpose", source, axes, "ConvTranspose", channels,
+                                              self._weights(node, attrs)))
             return
         options = {"strides": strides, "dilations": dilations, "output_padding": op,
                    "auto_pad": attrs.get("auto_pad", "NOTSET") or "NOTSET", "group": group}
         if "pads" in attrs:
             options["pads"] = list(attrs["pads"])
         axes = transposed_axes("onnx", f"{self.source}: node {name!r} (ConvTranspose)", self.ndim, kernel, options)
-        self.set(node, self.builder.layer(name, "conv_transpose", source, axes, "ConvTranspose", channels))
+        self.set(node, self.builder.layer(name, "conv_transpose", source, axes, "ConvTranspose", channels,
+                                          self._weights(node, attrs)))
 
     def _pool(self, node, acts, attrs, op: str) -> None:
         source = self.main(node, acts)
@@ -516,7 +525,7 @@ class _OnnxReader:
         axes = [{"k": kernel[a], "s": strides[a], "d": 1, "crop": (pads[a], pads[a + self.ndim])}
                 for a in range(self.ndim)]  # (n - 1)s + k - pads: a transposed convolution's size
         self.set(node, self.builder.layer(self.node_name(node), "conv_transpose", source, axes, "MaxUnpool",
-                                          source.channels))
+                                          source.channels, {}))  # no weights: it copies values to their indices
 
     def op_AveragePool(self, node, acts, attrs) -> None:
         self._pool(node, acts, attrs, "avg_pool")

@@ -36,16 +36,16 @@ from pathlib import Path
 from ..errors import ParameterError
 from ..spec import broadcast, check_at_least, check_int, op_limit
 from .graph import INPUT, Network, Node
-from .ops import ALIASES
+from .ops import ALIASES, carried_channels
 
 # The spec's short names (as in mirror's encoder spec) for PyTorch's.
 SHORT = {"k": "kernel_size", "s": "stride", "p": "padding", "d": "dilation", "c": "channels"}
 COMMON = {"name", "op", "inputs", "channels"}
 # The fields each op takes besides the common ones, with their defaults (None: required).
 FIELDS = {
-    "conv": {"kernel_size": None, "stride": 1, "padding": 0, "dilation": 1, "groups": 1},
+    "conv": {"kernel_size": None, "stride": 1, "padding": 0, "dilation": 1, "groups": 1, "bias": True},
     "conv_transpose": {"kernel_size": None, "stride": 1, "padding": 0, "output_padding": 0, "dilation": 1,
-                       "groups": 1, "crop": None},
+                       "groups": 1, "bias": True, "crop": None},
     "max_pool": {"kernel_size": None, "stride": None, "padding": 0, "dilation": 1, "ceil_mode": False},
     "avg_pool": {"kernel_size": None, "stride": None, "padding": 0, "ceil_mode": False},
     "upsample": {"scale_factor": None, "mode": "nearest"},
@@ -167,9 +167,12 @@ def parse_network(text: str, source: str = "spec", format: str = "toml") -> Netw
     if not isinstance(layers, list) or not layers:
         raise top.fail("'layers' must be a non-empty list of layers; add [[layers]] tables with kernel_size, "
                        "stride, padding")
-    nodes, previous = [], INPUT
+    nodes, previous, known = [], INPUT, {INPUT: channels}
     for number, entry in enumerate(layers, 1):
         node = _node(source, number, entry, ndim, previous)
+        if node.channels is None:  # a pooling, a merge: what its inputs have, as the model readers carry it
+            node = node._replace(channels=carried_channels(node.op, node.axes, [known.get(i) for i in node.inputs]))
+        known[node.name] = node.channels
         nodes.append(node)
         previous = node.name
     outputs = data.get("outputs")
@@ -213,7 +216,20 @@ def _node(source: str, number: int, entry, ndim: int, previous: str) -> Node:
         raise here.fail(f"inputs={inputs!r} is not a list of layer names; write e.g. inputs = [\"enc1\", \"up1\"]")
     op = "pad" if kind == "crop" else kind
     axes = _axes(here, kind, given, ndim)
-    return Node(str(name), op, tuple(inputs), axes, _channels(here, values.get("channels")), kind)
+    return Node(str(name), op, tuple(inputs), axes, _channels(here, values.get("channels")), kind,
+                _weights(here, given) if "groups" in fields else None)
+
+
+def _weights(here: _Where, given: dict) -> dict:
+    """A convolution's groups and bias, for its cost (PyTorch's defaults: one group, a bias)."""
+    try:
+        groups = check_at_least("groups", given["groups"], 1)
+    except ParameterError as error:
+        raise here.fail(str(error)) from None
+    if not isinstance(given["bias"], bool):
+        raise here.fail(f"bias={given['bias']!r} is not true or false, bias says whether the layer adds one; "
+                        f"write bias = false or leave it out")
+    return {"groups": groups, "bias": given["bias"]}
 
 
 def _axes(here: _Where, kind: str, given: dict, ndim: int) -> tuple[dict, ...]:

@@ -435,7 +435,8 @@ class _TorchReader:
         axes = [{"k": k[a], "s": s[a], "d": d[a], "pad": pads[a], "same": same} for a in range(self.ndim)]
         if source.node == INPUT and self.channels is None:
             self.channels = module.in_channels
-        return self.builder.layer(self.node_name(node), "conv", source, axes, kind, module.out_channels)
+        return self.builder.layer(self.node_name(node), "conv", source, axes, kind, module.out_channels,
+                                  _weights(module))
 
     def conv_transpose(self, node, kind: str, source: Value, module) -> Value:
         if module.padding_mode != "zeros":
@@ -449,7 +450,8 @@ class _TorchReader:
         axes = [{"k": k[a], "s": s[a], "d": d[a], "crop": (p[a], p[a] - op[a])} for a in range(self.ndim)]
         if source.node == INPUT and self.channels is None:
             self.channels = module.in_channels
-        return self.builder.layer(self.node_name(node), "conv_transpose", source, axes, kind, module.out_channels)
+        return self.builder.layer(self.node_name(node), "conv_transpose", source, axes, kind, module.out_channels,
+                                  _weights(module))
 
     def pool(self, node, kind: str, source: Value, op: str, k, s, p, d, ceil) -> Value:
         k = self.per_axis(node, kind, "kernel_size", k)
@@ -518,7 +520,8 @@ class _TorchReader:
         s = k if s is None else self.per_axis(node, kind, "stride", s)
         p = self.per_axis(node, kind, "padding", p)
         axes = [{"k": k[a], "s": s[a], "d": 1, "crop": (p[a], p[a])} for a in range(self.ndim)]
-        return self.builder.layer(self.node_name(node), "conv_transpose", source, axes, kind, source.channels)
+        return self.builder.layer(self.node_name(node), "conv_transpose", source, axes, kind, source.channels,
+                                  {})  # no weights: it copies each value to where its index says
 
     def pad(self, node, kind: str, source: Value, pads, mode: str) -> Value:
         if mode not in ("constant", "replicate"):
@@ -771,6 +774,11 @@ class _TorchReader:
                 "max", "min") else out
         raise self.fail(node, kind, f"reduces over axes {sorted(dims)}, only some of the spatial axes, which "
                                     f"tconvcalc cannot size")
+
+
+def _weights(module) -> dict:
+    """How a convolution's weights are laid out, for its cost."""
+    return {"groups": module.groups, "bias": module.bias is not None}
 
 
 def _chunks(count: int, parts: int) -> list[range]:

@@ -18,8 +18,9 @@ from ..records import record
 from ..spec import Axis, Layer, ParameterError, broadcast, check_at_least
 from .graph import INPUT, Network, Stop, Stopper, walk
 
-TraceRow = record("TraceRow", "name op parameters input_size output_size channels flags",
-                  doc="One layer: what it is, its sizes per axis, and flags (transposed layers).")
+TraceRow = record("TraceRow", "name op parameters input_size output_size channels flags cost", optional="cost",
+                  doc="One layer: what it is, its sizes per axis, flags (transposed layers), and what it costs "
+                      "when asked (:class:`~tconvcalc.arithmetic.Cost`).")
 Failure = record("Failure", "node op axis reason sizes paths",
                  doc="Where the network stops for this input: the layer, the axis, why; for a merge its "
                      "inputs' sizes and the paths from their last common layer.")
@@ -60,7 +61,8 @@ def trace(network: Network, sizes) -> TraceResult:
         inputs = tuple(per_axis[a][node.inputs[0]] for a in range(network.ndim))
         outputs = tuple(per_axis[a][node.name] for a in range(network.ndim))
         flags = _tconv_flags(node, inputs) if node.op == "conv_transpose" and "fixed" not in node.axes[0] else None
-        rows.append(TraceRow(node.name, node.source or node.op, node.text(), inputs, outputs, node.channels, flags))
+        rows.append(TraceRow(node.name, node.source or node.op, node.text(), inputs, outputs, node.channels, flags,
+                             None))
     failure = _failure(network, first, stops.index(first), per_axis) if first else None
     output = None if first else tuple(per_axis[a][network.outputs[0]] for a in range(network.ndim))
     return TraceResult(sizes, tuple(rows), output, failure)

@@ -12,8 +12,11 @@ from __future__ import annotations
 from ..records import record
 from ..spec import ParameterError
 
-NetTraceReport = record("NetTraceReport", "command model network ndim input_size layers output_size failure runs",
-                        doc="``tconvcalc net``: every layer's sizes for one input, and where it stops if it does.")
+NetTraceReport = record("NetTraceReport", "command model network ndim input_size layers output_size failure runs "
+                        "cost_total", optional="cost_total",
+                        doc="``tconvcalc net``: every layer's sizes for one input, where it stops if it does, and "
+                            "with the cost each layer's ``cost`` and the ``cost_total`` "
+                            "(:class:`~tconvcalc.network.cost.CostTotal`).")
 NetAxisDomain = record("NetAxisDomain", "axis period classes points rejected checked accepted derivation",
                        optional="accepted",
                        doc="One axis of the domain: the accepted classes ``[modulus, residue, first]`` and single "
@@ -46,13 +49,21 @@ def _sizes(network, sizes):
     return sizes
 
 
-def trace_report(model, sizes=None, kwargs=None) -> NetTraceReport:
+def trace_report(model, sizes=None, kwargs=None, cost: bool = False) -> NetTraceReport:
+    """The trace at ``sizes``; with ``cost`` each layer's multiply-adds, parameters and output elements, and the
+    total (None when the network stops)."""
     from ..network import trace
 
     network = _load(model, kwargs)
     result = trace(network, _sizes(network, sizes))
-    return NetTraceReport("net trace", str(model), network.name, network.ndim, result.input_size, result.rows,
-                          result.output_size, result.failure, result.failure is None)
+    rows, total = result.rows, None
+    if cost:
+        from ..network.cost import network_cost
+
+        costs, total = network_cost(network, result)
+        rows = tuple(row._replace(cost=c) for row, c in zip(rows, costs))
+    return NetTraceReport("net trace", str(model), network.name, network.ndim, result.input_size, rows,
+                          result.output_size, result.failure, result.failure is None, total)
 
 
 def domain_report(model, upto: int | None = None, kwargs=None) -> NetDomainReport:

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ...spec import axes_text
-from . import add_rows, code_line, left_out, shown_rows
+from . import add_rows, code_line, count_text, left_out, shown_rows
 from .symbolic import render_derivation
 
 
@@ -28,16 +28,33 @@ def _notes(flags) -> str:
     return "; ".join(notes)
 
 
+def _costed(report) -> bool:
+    return report.cost_total is not None or any(row.cost is not None for row in report.layers)
+
+
+def _cost_cells(cost) -> list[str]:
+    """A layer's MACs, parameters and output elements; a pooling has no MACs, a layer without channels no count."""
+    if cost is None:
+        return ["?", "?", "?"]
+    return [count_text(cost.macs) if cost.macs else "—",
+            count_text(cost.params) if cost.params else "—", count_text(cost.output_elements)]
+
+
 def _trace_table(report, notes: list[str]) -> tuple[Table, int]:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for name, justify in (("layer", "left"), ("op", "left"), ("parameters", "left"), ("in", "right"),
-                          ("out", "right"), ("notes", "left")):
+    costed = _costed(report)
+    # with the cost the layer's parameters give way to its counts (the table stays in a terminal)
+    columns = [("layer", "left"), ("op", "left"), *([] if costed else [("parameters", "left")]), ("in", "right"),
+               ("out", "right"), *([("MACs", "right"), ("params", "right"), ("outputs", "right")] if costed else [])]
+    for name, justify in columns + [("notes", "left")]:
         table.add_column(name, justify=justify, no_wrap=True)
 
     def cells(n: int) -> list:
         row = report.layers[n]
-        return [row.name, row.op, row.parameters, axes_text(row.input_size), axes_text(row.output_size),
-                Text(notes[n], style="yellow")]
+        sizes = [axes_text(row.input_size), axes_text(row.output_size)]
+        if costed:
+            return [row.name, row.op, *sizes, *_cost_cells(row.cost), Text(notes[n], style="yellow")]
+        return [row.name, row.op, row.parameters, *sizes, Text(notes[n], style="yellow")]
 
     hidden = add_rows(table, len(report.layers), cells, [n for n, note in enumerate(notes) if note])
     return table, hidden
@@ -65,6 +82,8 @@ def render_trace(report, console: Console) -> None:
     failure = report.failure
     if failure is None:
         console.print(Text(f"✓ runs: output {axes_text(report.output_size)}", style="green"))
+        if report.cost_total is not None:
+            _cost_total(report.cost_total, console)
         return
     where = f" on axis {failure.axis}" if report.ndim > 1 else ""
     console.print(Text(f"✗ {failure.node} ({failure.op}) stops{where}: {failure.reason}", style="bold red"))
@@ -77,6 +96,21 @@ def render_trace(report, console: Console) -> None:
     console.print(Text(f"  the sizes that run: tconvcalc net {report.model} --domain", style="dim"), soft_wrap=True)
     console.print(Text(f"  what to change:     tconvcalc net {report.model} --in "
                        f"{','.join(map(str, report.input_size))} --fix", style="dim"), soft_wrap=True)
+
+
+def _cost_total(total, console: Console) -> None:
+    console.print()
+    console.print(Text("Cost per sample  ", style="bold")
+                  + Text(f"{count_text(total.macs)} multiply-adds", style="bold")
+                  + Text(f" ({count_text(total.macs_dense)} counting padding and cropped positions too), "
+                         f"{count_text(total.params)} parameters, {count_text(total.activations)} output elements"
+                         + (f", {count_text(total.window_ops)} pooling additions or comparisons"
+                            if total.window_ops else "")))
+    console.print(Text("MACs: multiply-adds with real samples that reach the output; outputs: channels × "
+                       "positions; exact counts in --json", style="dim"))
+    if total.uncounted:
+        console.print(Text(f"not counted, the model does not say their channels: {', '.join(total.uncounted)}",
+                           style="yellow"))
 
 
 def _runs(values: list[int]) -> str:
