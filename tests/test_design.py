@@ -138,6 +138,39 @@ def test_compare_methods_reach_the_scale_and_count_flops_like_pytorch(torch, sca
         assert list(out.shape[2:]) == row["output_size"]
         assert counter.get_total_flops() == row["flops"]
         assert sum(p.numel() for p in model.parameters()) == row["params"]
+        assert _summed_products(torch, model, x) == row["macs"]
+
+
+def _summed_products(torch, model, x) -> int:
+    """The multiply-adds that reach the output, executed: all-ones weights, no bias, an all-ones input, so each
+    output sums the products that reach it (padding multiplies zeros, a crop drops its products)."""
+    import copy
+
+    ones = copy.deepcopy(model).double()
+    with torch.no_grad():
+        for name, p in ones.named_parameters():
+            p.fill_(0.0 if name.endswith("bias") else 1.0)
+        return round(ones(torch.ones_like(x, dtype=torch.float64)).sum().item())
+
+
+@pytest.mark.parametrize("scale", [2, 3])
+def test_compare_form_costs_are_what_the_rewritten_layers_compute(torch, scale):
+    """Each transposed method's zero-insertion and sub-pixel cost is what PyTorch's flop counter counts for the
+    rewritten module's convolutions (``tc.rewrite``), halved: every multiply-add of the form, zeros included."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from tconvcalc import rewrite
+
+    c, n = 3, 5
+    report = run_json("compare", "--in", str(n), "--scale", str(scale), "--channels", str(c))
+    x = torch.zeros(1, c, n, n)
+    for row in [r for r in report["methods"] if r["method"].startswith("transposed")]:
+        layer = torch.nn.ConvTranspose2d(c, c, **row["parameters"])
+        for form, build in (("zero_insertion", rewrite.zero_insertion), ("subpixel", rewrite.subpixel)):
+            with FlopCounterMode(display=False) as counter:
+                build(layer)(x)
+            assert counter.get_total_flops() == 2 * row["forms"][form], (row["method"], form)
+        assert row["forms"]["scatter"] == n * n * layer.weight[0, 0].numel() * c * c
 
 
 def test_compare_uniformity_is_measured_on_ones_in_pytorch(torch):

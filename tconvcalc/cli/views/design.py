@@ -166,16 +166,18 @@ def render_compare(report, console: Console) -> None:
                        f"(×{report.scale}), {report.channels[0]} → {report.channels[1]} channels", style="bold"))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("method, layers")  # the layers go under the method's name
-    table.add_column("FLOPs", justify="right", no_wrap=True)
-    table.add_column("params", justify="right", no_wrap=True)
+    for header in ("MACs", "zero-ins.", "sub-pixel", "params"):
+        table.add_column(header, justify="right", no_wrap=True)
     table.add_column("overlap", no_wrap=True)
     for row in report.methods:
         values = row.interior_values
         shown = f"{values}" if len(values) <= 4 else f"[{values[0]}…{values[-1]}]"
         overlap = (Text("uniform", style="green") if row.uniform_overlap
                    else Text(f"checkerboard {shown}", style="yellow"))
-        table.add_row(Text.assemble(row.method, "\n", (row.code, "cyan")), count_text(row.flops),
+        forms = [count_text(row.forms.zero_insertion), count_text(row.forms.subpixel)] if row.forms else ["—", "—"]
+        table.add_row(Text.assemble(row.method, "\n", (row.code, "cyan")), count_text(row.macs), *forms,
                       count_text(row.params), overlap)
     console.print(table)
-    console.print(Text("FLOPs and params rounded to three digits past a million; --json has them exact.",
-                       style="dim"))
+    console.print(Text("MACs: multiply-adds that reach the output; zero-ins., sub-pixel: the transposed layer "
+                       "rewritten so (tconvcalc rewrite). Past a million three digits; --json has them exact, "
+                       "with FLOPs as PyTorch counts them.", style="dim"))
