@@ -27,8 +27,10 @@ __all__ = [
 ]
 
 _LAZY_MODULES = {"numeric", "symbolic", "latex", "overlap", "conventions", "mirror", "compare", "plots",
-                 "reports", "operator", "notes", "records", "network", "rewrite"}
-_SHORT_NAMES = {"net": "network"}  # tc.net is the network package, as the command is `tconvcalc net`
+                 "reports", "operator", "notes", "records", "network", "rewrite", "checkerboard",
+                 "checkerboard.init"}
+# tc.net is the network package, as the command is `tconvcalc net`; tc.init the checkerboard-free initialisers
+_SHORT_NAMES = {"net": "network", "init": "checkerboard.init"}
 
 
 def __getattr__(name: str):
