@@ -127,3 +127,46 @@ def grid_figure(layer: Layer):
     ax.set_aspect("equal")
     ax.axis("off")
     return figure
+
+
+#: Output channels drawn per flagged layer: the ones whose response to a constant spreads most.
+CHECKERBOARD_CHANNELS = 4
+
+
+def checkerboard_figure(layers):
+    """Per flagged layer, one period of its output for an all-ones input: a heatmap per output channel (the worst
+    few), the phases as cells, so the pattern a constant input prints is what you see.  ``layers`` are
+    ``(name, response, spread)`` with ``response`` ``(C_out, *s)`` (:func:`~tconvcalc.checkerboard.analysis.
+    ones_response`); a 1-D layer is one row, a 3-D one shows its first plane."""
+    _require()
+    import numpy as np
+
+    rows = max(len(layers), 1)
+    figure, axes = plt.subplots(rows, CHECKERBOARD_CHANNELS, figsize=(2.2 * CHECKERBOARD_CHANNELS, 2.4 * rows),
+                                squeeze=False)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    for row, (name, response, spread) in enumerate(layers):
+        response = np.asarray(response, dtype=np.float64)
+        planes = response.reshape(response.shape[0], 1, -1) if response.ndim == 2 else response.reshape(
+            response.shape[0], *response.shape[1:3], -1)[..., 0]
+        ranges = planes.reshape(planes.shape[0], -1)
+        worst = np.argsort(-(ranges.max(axis=1) - ranges.min(axis=1)), kind="stable")[:CHECKERBOARD_CHANNELS]
+        for column, channel in enumerate(worst):
+            ax = axes[row, column]
+            ax.set_axis_on()
+            plane = planes[channel]
+            ax.imshow(plane, cmap="viridis", interpolation="nearest")
+            ax.set_xticks(range(plane.shape[1]))
+            ax.set_yticks(range(plane.shape[0]))
+            if plane.size <= 16:
+                middle = (plane.max() + plane.min()) / 2
+                for (i, j), value in np.ndenumerate(plane):
+                    ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=7,
+                            color="black" if value > middle else "white")
+            ax.set_title((f"{name}: spread {spread:.3g}\n" if column == 0 else "\n") + f"channel {channel}",
+                         fontsize=8, loc="left")
+        axes[row, 0].set_ylabel("phase", fontsize=8)
+    figure.suptitle("One period of the output for an all-ones input (each cell a phase)", fontsize=10)
+    figure.tight_layout()
+    return figure
