@@ -874,7 +874,10 @@ def test_keras_saved_model_trace_equals_keras(keras, torch, tmp_path):
 
 
 # --- the committed fixtures: sweeps of the real frameworks, 1..256 per axis --------------------------------
-FIXTURE_FILES = sorted(FIXTURES.glob("*.json")) if FIXTURES.is_dir() else []
+FIXTURE_FILES = sorted(p for p in FIXTURES.glob("*.json") if not p.name.endswith(".keras.onnx.json")) if (
+    FIXTURES.is_dir()) else []
+# Keras's own ONNX exports (tests/fixtures/make_keras_onnx.py): channels last, read in the tests below
+KERAS_ONNX = sorted(FIXTURES.glob("*.keras.onnx")) if FIXTURES.is_dir() else []
 
 
 def _fixture_net(data: dict):
@@ -931,6 +934,28 @@ def test_fixture_module_sizes_equal_trace(torch, path):
             failed = case["failed_in"]
             assert result.failure.node == failed if failed in net.by_name else net.by_name[
                 result.failure.node].op in ("concat", "add")
+
+
+@pytest.mark.parametrize("path", [p for p in KERAS_ONNX if not p.name.startswith("layer_")], ids=lambda p: p.name)
+def test_keras_onnx_export_runs_the_sizes_keras_ran(path):
+    """The export (TensorFlow backend, tf2onnx) in onnxruntime runs exactly the sizes the Keras model ran, with the
+    same outputs (two sweeps, both recorded by real runs), and gives Keras's output on the recorded input."""
+    exported = json.loads(path.with_name(path.name + ".json").read_text())
+    keras_run = json.loads((FIXTURES / path.name.replace(".keras.onnx", ".keras.json")).read_text())
+    assert exported["fixed"] == keras_run["fixed"] and exported["axes"].keys() == keras_run["axes"].keys()
+    for axis, rows in exported["axes"].items():
+        assert [row[:3] for row in rows] == [row[:3] for row in keras_run["axes"][axis]], axis
+        assert any(row[1] for row in rows)
+    assert exported["keras_output"]["agrees"]
+
+
+@pytest.mark.parametrize("path", KERAS_ONNX, ids=lambda p: p.name)
+def test_keras_onnx_exports_are_refused_in_one_sentence_by_the_reader(onnx, path):
+    """tconvcalc net cannot follow tf2onnx's layout Transposes (NHWC <-> NCHW) nor the crops it computes at run
+    time from Shape nodes: it says which node, in one sentence, and never fails inside."""
+    with pytest.raises(ParameterError) as caught:
+        load(str(path))
+    assert "node '" in one_sentence(caught.value)
 
 
 @pytest.mark.parametrize("bad", [[2.5, 2], [float("nan"), 2], "a", 0, True, [1e400, 2]])

@@ -3,6 +3,7 @@ reads the original its own way, against ONNX's reference implementation)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,20 @@ from tconvcalc.rewrite.onnx import FORMS, rewrite_model  # noqa: E402
 from helpers import run, run_error, run_json  # noqa: E402
 
 NETWORKS = Path(__file__).resolve().parent / "fixtures" / "networks"
-TRANSPOSED = sorted(p.name for p in NETWORKS.glob("*.onnx") if p.name.split(".")[0] not in ("espcn", "vgg_encoder"))
+
+
+def _loads(path: Path) -> bool:
+    """False for the exports whose file onnxruntime refused to load when it was made (its JSON says so)."""
+    sidecar = path.with_name(path.name + ".json")
+    return not sidecar.exists() or json.loads(sidecar.read_text()).get("onnxruntime_loads", True)
+
+
+# The networks exported by PyTorch's two exporters and by Keras (tests/fixtures/make_keras_onnx.py), and the Keras
+# single layers; every one has a ConvTranspose but ESPCN and the VGG encoder.
+EXPORTED = sorted(p for p in NETWORKS.glob("*.onnx") if p.name.split(".")[0] not in ("espcn", "vgg_encoder"))
+TRANSPOSED = [p.name for p in EXPORTED if _loads(p) and not p.name.startswith("layer_")]
+KERAS_LAYERS = [p.name for p in EXPORTED if _loads(p) and p.name.startswith("layer_")]
+UNLOADABLE = [p.name for p in EXPORTED if not _loads(p)]
 
 
 def _model(ndim, c_in, c_out, groups, size, kernel, attributes, bias, rng, free=False):
@@ -130,7 +144,7 @@ def test_free_spatial_sizes_get_one_rewrite_for_every_size(layer, form, seed):
         assert _close(_run(new, x), expected)
 
 
-@pytest.mark.parametrize("name", TRANSPOSED[:3])
+@pytest.mark.parametrize("name", TRANSPOSED[:3] + KERAS_LAYERS)  # audio_decoder from each exporter; Keras's layers
 @pytest.mark.parametrize("form", FORMS)
 def test_exported_models_rewrite_and_pass_their_check(name, form, tmp_path):
     out = tmp_path / "out.onnx"
@@ -149,6 +163,36 @@ def test_exported_models_rewrite_and_pass_their_check(name, form, tmp_path):
 @pytest.mark.parametrize("form", FORMS)
 def test_every_exported_model_rewrites(name, form, tmp_path):
     assert run_json("rewrite", NETWORKS / name, "--to", form, "-o", tmp_path / "out.onnx")["check"]["passed"]
+
+
+def test_the_sweep_covers_every_exporter():
+    assert {name.split(".", 1)[1] for name in TRANSPOSED} == {"onnx", "dynamo.onnx", "keras.onnx"}
+    assert "audio_decoder.keras.onnx" in TRANSPOSED[:3] and len(KERAS_LAYERS) >= 5
+
+
+@pytest.mark.parametrize("name", [n for n in TRANSPOSED if n.endswith(".keras.onnx")][:2])
+def test_keras_exports_keep_their_layout_transposes_around_the_rewrite(name, tmp_path):
+    """tf2onnx writes NHWC -> NCHW Transposes around each ConvTranspose and its crop as a Slice and a Pad computed at
+    run time from Shape nodes: the rewrite replaces the ConvTranspose alone, and the check runs the channels-last
+    input at a size the network accepts (not the batch's 2 on the first spatial axis)."""
+    out = tmp_path / "out.onnx"
+    report = run_json("rewrite", NETWORKS / name, "--to", "subpixel", "-o", out)
+    shape = next(iter(report["check"]["inputs"].values()))
+    assert report["check"]["passed"] and shape[0] == 2 and shape[1] == shape[-2] >= 16
+    ops = [n.op_type for n in onnx.load(str(out)).graph.node]
+    assert "ConvTranspose" not in ops and {"Transpose", "Shape", "Slice", "Pad"} <= set(ops)
+
+
+@pytest.mark.parametrize("name", UNLOADABLE)
+def test_negative_pads_keras_exports_write_are_refused_as_onnxruntime_refuses_them(name, tmp_path):
+    """VALID with kernel < stride or output_padding appends zeros, which tf2onnx writes as negative pads: onnxruntime
+    will not load the file, and the rewrite refuses it in one sentence, writing nothing."""
+    with pytest.raises(Exception, match="pads must not contain negative values"):
+        ort.InferenceSession(str(NETWORKS / name), providers=["CPUExecutionProvider"])
+    for form in FORMS:
+        message = run_error("rewrite", NETWORKS / name, "--to", form, "-o", tmp_path / "out.onnx")
+        assert "has a negative value, ONNX requires pads ≥ 0" in message
+    assert not (tmp_path / "out.onnx").exists()
 
 
 def test_a_model_without_transposed_convolutions_is_written_by_no_one(tmp_path):

@@ -425,9 +425,9 @@ def check_sizes(model) -> tuple | None:
         return None
 
 
-def _inputs(model, seed: int, sizes=None) -> dict:
-    """Random values for every graph input: a free spatial dimension gets ``sizes`` (else :data:`CHECK_SIZE`), any
-    other free one (the batch most often) 2."""
+def _inputs(model, seed: int, sizes=None, fill: int = CHECK_SIZE) -> dict:
+    """Random values for every graph input: a free spatial dimension gets ``sizes``, any other free one but the
+    first (the batch, which gets 2) ``fill`` -- the spatial ones of a channels-last model (a Keras export)."""
     from onnx import helper
 
     initializers = {t.name for t in model.graph.initializer}
@@ -441,10 +441,37 @@ def _inputs(model, seed: int, sizes=None) -> dict:
         dims = tensor.shape.dim
         spatial = list(sizes or ()) if len(dims) == 2 + len(sizes or ()) else []
         shape = [d.dim_value if d.HasField("dim_value") else
-                 (spatial[n - 2] if n >= 2 and spatial else CHECK_SIZE if n >= 2 else 2) for n, d in enumerate(dims)]
+                 (spatial[n - 2] if n >= 2 and spatial else fill if n >= 1 else 2) for n, d in enumerate(dims)]
         feeds[info.name] = (rng.standard_normal(shape) if np.issubdtype(dtype, np.floating)
                             else np.zeros(shape)).astype(dtype)
     return feeds
+
+
+def _session(model):
+    import onnxruntime
+
+    onnxruntime.set_default_logger_severity(4)  # the refusal says what went wrong; the runtime's own log is noise
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 4
+    return onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+
+
+def _runnable_fill(model, seed: int) -> int:
+    """Where the network reader cannot follow the model (a channels-last export's layout Transposes, crops computed
+    at run time), the smallest size from :data:`CHECK_SIZE` up to 8 times it that onnxruntime runs the original at,
+    on every free spatial dimension (so merges line up); :data:`CHECK_SIZE` when none does or onnxruntime is
+    missing (the check then says so)."""
+    try:
+        session = _session(model)
+    except Exception:
+        return CHECK_SIZE
+    for n in range(CHECK_SIZE, 8 * CHECK_SIZE + 1):
+        try:
+            session.run(None, _inputs(model, seed, fill=n))
+            return n
+        except Exception:  # this size does not run: try the next
+            continue
+    return CHECK_SIZE
 
 
 def _error(got: list, expected: list) -> float:
@@ -459,29 +486,26 @@ def _error(got: list, expected: list) -> float:
 
 
 def check_inputs(model, seed: int = 0, sizes=None) -> dict:
-    """The check's random inputs by name (free spatial sizes: ``sizes``, else :func:`check_sizes`)."""
-    return _inputs(model, seed, sizes or check_sizes(model))
+    """The check's random inputs by name (free spatial sizes: ``sizes``, else :func:`check_sizes`, else the first
+    size onnxruntime runs the model at)."""
+    sizes = sizes or check_sizes(model)
+    return _inputs(model, seed, sizes, CHECK_SIZE if sizes else _runnable_fill(model, seed))
 
 
 def check_rewrite(original, rewritten, seed: int = 0, sizes=None) -> Check:
     """Run both models in onnxruntime on the same random inputs (free spatial sizes: ``sizes``, else
     :func:`check_sizes`) and compare every output."""
     try:
-        import onnxruntime
+        import onnxruntime  # noqa: F401 - the check needs it: say so before drawing inputs
     except ImportError:
         from ..errors import NotInstalledError
         from ..network.read_onnx import INSTALL
 
         raise NotInstalledError("onnxruntime", "checking the rewritten model", INSTALL) from None
     feeds = check_inputs(original, seed, sizes)
-    onnxruntime.set_default_logger_severity(4)  # the refusal says what went wrong; the runtime's own log is noise
 
     def run(model):
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 4
-        session = onnxruntime.InferenceSession(model.SerializeToString(), options,
-                                               providers=["CPUExecutionProvider"])
-        return session.run(None, feeds)
+        return _session(model).run(None, feeds)
 
     try:
         expected = run(original)
