@@ -8,6 +8,7 @@ unexpected name, or a tensor of another shape, is one sentence naming a few of t
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..errors import TORCH_INSTALL, NotInstalledError, ParameterError
@@ -55,15 +56,24 @@ def read_state_dict(path) -> dict:
         try:
             loaded = torch.load(path, weights_only=True, map_location="cpu")
         except Exception as error:  # pickle.UnpicklingError for code, RuntimeError/EOFError for damage, ...
-            if "weights_only" in str(error) or "Weights only load failed" in str(error):
-                raise ParameterError(f"weights file {path} holds Python objects besides tensors, and tconvcalc "
-                                     f"reads weights with torch.load(weights_only=True), which never unpickles "
-                                     f"code; save the state dict alone (torch.save(model.state_dict(), ...)) or "
-                                     f"as .safetensors") from None
-            raise ParameterError(f"weights file {path} is not a file torch.load reads ({type(error).__name__}: "
-                                 f"{_first_line(error)}); give a file written by torch.save, or a "
-                                 f".safetensors file") from None
+            raise _unreadable(path, error) from None
     return _state_dict(torch, loaded, path)
+
+
+def _unreadable(path: Path, error: Exception) -> ParameterError:
+    """The sentence for a file ``torch.load(weights_only=True)`` refused: code in it (a global it would import),
+    or not a file it reads at all (text, a truncated or damaged file, a pickle of a form it does not read)."""
+    text = str(error)
+    code = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+    if code:
+        return ParameterError(f"weights file {path} holds Python objects besides tensors ({code.group(1)}), and "
+                              f"tconvcalc reads weights with torch.load(weights_only=True), which never unpickles "
+                              f"code; save the state dict alone (torch.save(model.state_dict(), ...)) or as "
+                              f".safetensors")
+    reason = re.search(r"WeightsUnpickler error:\s*(\S[^\n]*)", text)
+    return ParameterError(f"weights file {path} is not a file torch.load reads with weights_only=True "
+                          f"({reason.group(1).strip() if reason else type(error).__name__ + ': ' + _first_line(error)}"
+                          f"); give a file written by torch.save, or a .safetensors file")
 
 
 def _read_safetensors(path: Path) -> dict:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ParameterError
 from ..records import record
 
 Check = record("Check", "runtime inputs max_rel_error tolerance passed reference",
