@@ -145,9 +145,10 @@ def _ops(form: str, arguments: dict) -> tuple:
     if form == "zero-insertion":
         return (("zeros interleaved",) if any(s > 1 for s in arguments["strides"]) else ()) + pad + (conv,)
     strides = arguments["strides"]
-    square = len(strides) == 2 and strides[0] == strides[1]
+    square = len(strides) == 2 and strides[0] == strides[1] > 1
+    shuffle = ("PixelShuffle",) if square else ("reshape + permute",) if any(s > 1 for s in strides) else ()
     crop = ("crop",) if any(arguments["crop_start"]) or any(arguments["crop_end"]) else ()
-    return pad + (conv, "PixelShuffle" if square else "reshape + permute") + crop
+    return pad + (conv,) + shuffle + crop
 
 
 # --- the code ---------------------------------------------------------------------------------------------------

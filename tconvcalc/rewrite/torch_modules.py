@@ -23,7 +23,7 @@ class SubpixelConvTranspose(nn.Module):
         self.shifts, self.trims = tuple(crop_start), tuple(crop_end)
         self.conv = getattr(nn, f"Conv{len(self.strides)}d")(in_channels, out_channels * prod(self.strides),
                                                               kernel_size, groups=groups, bias=bias)
-        square = len(self.strides) == 2 and self.strides[0] == self.strides[1]
+        square = len(self.strides) == 2 and self.strides[0] == self.strides[1] > 1
         self.shuffle = nn.PixelShuffle(self.strides[0]) if square else None  # CRD order, as the channels are
 
     def extra_repr(self):
@@ -33,7 +33,7 @@ class SubpixelConvTranspose(nn.Module):
         y = self.conv(F.pad(x, self.pads))
         if self.shuffle is not None:
             y = self.shuffle(y)
-        else:  # (N, C*prod(s), *q) -> (N, C, q_1*s_1, ...): each phase r_n interleaved after its q_n
+        elif prod(self.strides) > 1:  # (N, C*prod(s), *q) -> (N, C, q_1*s_1, ...): phase r_n after its q_n
             n = len(self.strides)
             batch, channels, *q = y.shape
             y = y.reshape(batch, channels // prod(self.strides), *self.strides, *q)
