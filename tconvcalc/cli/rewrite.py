@@ -45,8 +45,9 @@ EMITS = ("onnx", "pytorch")
               help="seed of the check's inputs (and of the factory's initial weights)")
 @json_option
 def rewrite(model, form, target, output, only, weights, kwargs, input_size, max_block, opset, check, seed, as_json):
-    """Every ConvTranspose of an ONNX model rewritten exactly into Conv, DepthToSpace, Pad and Slice; for PyTorch
-    code, the rewritten model as Python code and its state dict.
+    """Every ConvTranspose of an ONNX model or PyTorch code rewritten exactly into Conv, depth to space and crops.
+
+    An ONNX model is written rewritten; PyTorch code gives the rewritten model's code and state dict.
 
     Example: tconvcalc rewrite decoder.onnx --to subpixel -o decoder.subpixel.onnx
 

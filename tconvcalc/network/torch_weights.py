@@ -43,7 +43,7 @@ def read_state_dict(path) -> dict:
     path = Path(path)
     if not path.is_file():
         why = "is a directory" if path.is_dir() else "does not exist"
-        raise ParameterError(f"weights file {path} {why}, --weights names a .pt/.pth file (torch.save of the state "
+        raise ParameterError(f"weights file {path} {why}, the weights are a .pt/.pth file (torch.save of the state "
                              f"dict) or a .safetensors file; check the path")
     size = path.stat().st_size
     if size > MAX_WEIGHTS_BYTES:
@@ -126,8 +126,8 @@ def load_weights(module, path, source: str | None = None):
               if tuple(state[name].shape) != tuple(own[name].shape)]
     if shapes:
         raise ParameterError(f"{where}: {len(shapes)} tensor(s) have another shape than the module's "
-                             f"({'; '.join(shapes[:SHOWN])}); build the module with the arguments it was "
-                             f"trained with (--kwargs)")
+                             f"({'; '.join(shapes[:SHOWN])}); build the module with the keyword arguments it "
+                             f"was trained with")
     try:
         module.load_state_dict(state, strict=True)
     except (RuntimeError, TypeError) as error:  # a dtype the parameter cannot take, most often
@@ -151,4 +151,4 @@ def _hint(missing: list, unexpected: list) -> str:
         if unexpected and all(name.startswith(prefix) for name in unexpected) and \
                 {name[len(prefix):] for name in unexpected} >= set(missing):
             return f"the saved names carry a {prefix!r} prefix (saved from a wrapper); strip it before saving"
-    return "save the weights of this module's class built with the same arguments (--kwargs)"
+    return "save the weights of this module's class built with the same keyword arguments"

@@ -38,7 +38,7 @@ def rewrite_report(model, source: str, form: str, output: str | None = None, onl
 
 TorchRewriteReport = record("TorchRewriteReport", "command model weights output form emit layers check code",
                             optional="check",
-                            doc="``tconvcalc rewrite FILE.py:Factory --emit pytorch``: the weights loaded (None: the "
+                            doc="``tconvcalc rewrite`` of PyTorch code (``file.py:Factory``): the weights loaded (None: the "
                                 "factory's own, torch seeded), the state dict written (None when none), every "
                                 "transposed layer rewritten by module path, the check in PyTorch (None with no "
                                 "check) and the Python code that rebuilds the rewritten model (None when nothing "
@@ -86,19 +86,19 @@ def _check_input(model, spec: str, sizes) -> tuple:
         network = from_torch(model, source=spec)
     except ParameterError as error:
         raise ParameterError(f"the check draws an input of the network's channels and sizes, and tconvcalc cannot "
-                             f"read them ({str(error).rstrip('.')}); skip the check with --no-check") from None
+                             f"read them ({str(error).rstrip('.')}); skip the check") from None
     if network.channels is None:
         raise ParameterError(f"{spec}: the check draws an input of the network's channels, and its first layer "
-                             f"does not say them; skip the check with --no-check")
+                             f"does not say them; skip the check")
     if sizes is None:
         try:
             return network.channels, network_check_sizes(network)
         except ParameterError as error:
             raise ParameterError(f"the check draws an input size the network accepts, and its domain cannot be "
-                                 f"derived ({str(error).rstrip('.')}); give the size with --in") from None
+                                 f"derived ({str(error).rstrip('.')}); give the input size") from None
     if len(sizes) == 1:
         sizes = sizes * network.ndim
     if len(sizes) != network.ndim:
-        raise ParameterError(f"--in has {len(sizes)} values and {spec} has {network.ndim} spatial axes; give one "
+        raise ParameterError(f"the input size has {len(sizes)} values and {spec} has {network.ndim} spatial axes; give one "
                              f"value per axis, or one for all")
     return network.channels, tuple(sizes)

@@ -48,7 +48,7 @@ def rewrite_modules(model, form: str, only=None) -> tuple:
     """``(new model, [(paths, original layer, constructor arguments, new layer)])``: a copy of ``model`` with every
     transposed layer (or those ``only`` names by a module path) in ``form``; ``model`` is not changed."""
     if form not in FORMS:
-        raise ParameterError(f"--to {form} has no PyTorch form, a PyTorch layer is rewritten as "
+        raise ParameterError(f"form {form!r} has no PyTorch form, a PyTorch layer is rewritten as "
                              f"{' or '.join(FORMS)} (pads is an ONNX form: a PyTorch layer already states its "
                              f"padding); choose one of those")
     _, arguments, build = FORMS[form]
@@ -58,7 +58,7 @@ def rewrite_modules(model, form: str, only=None) -> tuple:
         unknown = [name for name in only if name not in known]
         if unknown:
             listed = ", ".join(sorted(known)[:8]) or "none"
-            raise ParameterError(f"--only names {', '.join(map(repr, unknown))}, which is no transposed "
+            raise ParameterError(f"the layers to rewrite name {', '.join(map(repr, unknown))}, which is no transposed "
                                  f"convolution of the model (its nn.ConvTranspose layers: {listed}); name those "
                                  f"by their module paths")
         layers = {key: (paths, module) for key, (paths, module) in layers.items() if set(paths) & set(only)}
@@ -107,7 +107,7 @@ def check_modules(original, rewritten, channels: int, sizes, entries, seed: int 
     except Exception as error:  # user code
         raise ParameterError(f"the original model raised {type(error).__name__} on a random {shape} input "
                              f"({str(error).strip().splitlines()[0][:200] if str(error).strip() else ''}), and the "
-                             f"rewrite is checked against it; give --in a size the model accepts, or --no-check"
+                             f"rewrite is checked against it; give an input size the model accepts, or skip the check"
                              ) from None
     finally:
         for handle in handles:
@@ -161,8 +161,8 @@ def module_code(model, entries, form: str, source: str, factory_call: str, state
     load = (f'model.load_state_dict(torch.load("{state_file}", weights_only=True))' if state_file and
             not state_file.lower().endswith(".safetensors") else
             f'model.load_state_dict(safetensors.torch.load_file("{state_file}"))' if state_file else
-            "model.load_state_dict(state)  # the rewritten state dict (rewrite ... -o FILE.pt)")
-    intro = textwrap.wrap(f"{source} with its transposed layers as {name} (tconvcalc rewrite --to {form}): the "
+            "model.load_state_dict(state)  # the rewritten state dict tconvcalc rewrite writes")
+    intro = textwrap.wrap(f"{source} with its transposed layers as {name} (the {form} form of tconvcalc rewrite): the "
                           f"same function, needing only torch. Build the original model as before, then:",
                           WIDTH - 2)
     lines = [*(f"# {line}" for line in intro), f"#   model = rewrite({factory_call})", f"#   {load}",
