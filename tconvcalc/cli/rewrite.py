@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from ..errors import ParameterError
-from .options import AXIS, FilePath, factory_kwargs, json_option
+from .options import AXIS, FilePath, json_option
 from .output import announce, emit, write_files
 
 # The engine's forms (tconvcalc.rewrite.onnx.FORMS), spelled here so that `rewrite --help` imports no NumPy;
@@ -73,7 +73,9 @@ def rewrite(model, form, target, output, only, weights, kwargs, input_size, max_
         if given:
             raise ParameterError(f"{given[0]} shapes the ONNX rewrite, and --emit pytorch writes PyTorch modules; "
                                  f"drop {given[0]}")
-        return _rewrite_pytorch(model, form, factory_kwargs(kwargs), weights, output, nodes, input_size, check,
+        from .net import _kwargs  # --kwargs as net reads it (its home until it moves to options)
+
+        return _rewrite_pytorch(model, form, _kwargs(kwargs), weights, output, nodes, input_size, check,
                                 seed, as_json)
     given = [flag for flag, value in (("--weights", weights), ("--kwargs", kwargs), ("--in", input_size))
              if value is not None]

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..errors import TORCH_INSTALL, NotInstalledError, ParameterError
+from ..errors import NotInstalledError, ParameterError
+from .read_torch import _first_line, _import_torch
 
 #: The largest weights file read (4 GiB): the tensors are held in memory, and a file this large is a whole
 #: training checkpoint or another model, not the weights of one network whose layers are being rewritten.
@@ -23,23 +24,10 @@ CHECKPOINT_KEYS = ("state_dict", "model")
 SHOWN = 3
 
 
-def _torch():
-    try:
-        import torch
-    except ImportError:
-        raise NotInstalledError("torch", "reading PyTorch weights", TORCH_INSTALL) from None
-    return torch
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return (text.splitlines()[0] if text else type(error).__name__).strip()[:200]
-
-
 def read_state_dict(path) -> dict:
     """The state dict in ``path`` (``.safetensors`` by its suffix, else a ``torch.save`` file read with
     ``weights_only=True`` onto the CPU): names to tensors."""
-    torch = _torch()
+    torch = _import_torch()
     path = Path(path)
     if not path.is_file():
         why = "is a directory" if path.is_dir() else "does not exist"
