@@ -156,6 +156,7 @@ SCHEMA_SAMPLES = {
     "net --domain": "net examples/networks/unet.toml --domain --upto 40",
     "net --fix": "net examples/networks/unet.toml --in 350,525 --fix --out 350,525",
     "rewrite": "rewrite tests/fixtures/networks/dcgan.onnx --to subpixel",
+    "rewrite --emit pytorch": "rewrite examples/networks/dcgan.py:DCGANGenerator --to subpixel --emit pytorch",
 }
 
 
@@ -182,6 +183,8 @@ def test_the_json_table_names_exactly_the_keys_printed(path, keys, tmp_path):
         pytest.skip(f"the row lists what PyTorch's run gives; without PyTorch check says why it did not run: "
                     f"{TORCH_INSTALL}")
     root, *steps = re.split(r"\.(?=[a-z_])", path)
+    if root == "rewrite --emit pytorch" and importlib.util.find_spec("torch") is None:
+        pytest.skip(f"the PyTorch rewrite's report needs torch: {TORCH_INSTALL}")
     if root == "rewrite" and importlib.util.find_spec("onnxruntime") is None:
         pytest.skip("the rewrite's report needs onnx and onnxruntime: python -m pip install '.[onnx]'")
     shutil.copytree(ROOT / "examples", tmp_path / "examples")

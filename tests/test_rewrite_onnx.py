@@ -222,7 +222,7 @@ def test_bad_models_are_refused_by_name_and_nothing_is_written(tmp_path):
     onnx.save(model, str(good))
     assert "no ConvTranspose node is named 'down'" in run_error("rewrite", good, "--to", "pads", "--only", "down")
     assert "--max-block" in run_error("rewrite", good, "--to", "pads", "--max-block", 2)
-    assert "not an .onnx file" in run_error("rewrite", tmp_path / "model.py", "--to", "subpixel")
+    assert "neither an .onnx file nor PyTorch code" in run_error("rewrite", tmp_path / "model.py", "--to", "subpixel")
     assert not (tmp_path / "out.onnx").exists()
 
 

@@ -55,8 +55,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                                               "JSON) exactly."),
     "explore": ("tconvcalc.cli.explore:explore", "One self-contained HTML page where a layer's sizes, output_padding, "
                                                  "scatter and code change as you type."),
-    "rewrite": ("tconvcalc.cli.rewrite:rewrite", "Every ConvTranspose of an ONNX model rewritten exactly into Conv, "
-                                                 "DepthToSpace, Pad and Slice."),
+    "rewrite": ("tconvcalc.cli.rewrite:rewrite", "Every ConvTranspose of an ONNX model or PyTorch code rewritten "
+                                                 "exactly into Conv, depth to space and crops."),
     "net": ("tconvcalc.cli.net:net", "A whole network (spec, ONNX, Keras or PyTorch): sizes per layer, the sizes it "
                                      "accepts, the fix."),
 }

@@ -17,8 +17,9 @@ from ..records import to_data
 _TRAILING_SPACE = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
 
 
-def emit(report, as_json: bool, view=None) -> None:
-    """One JSON object on stdout (the report as :func:`~tconvcalc.records.to_data` gives it), or its view."""
+def emit(report, as_json: bool, view=None, err: bool = False) -> None:
+    """One JSON object on stdout (the report as :func:`~tconvcalc.records.to_data` gives it), or its view (on
+    stderr with ``err``, when stdout carries something else: the code ``rewrite --emit pytorch`` prints)."""
     if as_json:
         click.echo(json.dumps(to_data(report), ensure_ascii=False))
         return
@@ -34,7 +35,7 @@ def emit(report, as_json: bool, view=None) -> None:
     with console.capture() as captured:
         view(report, console)
     # rich pads table cells and blank lines to the console's width; no line ends in spaces
-    click.echo(_TRAILING_SPACE.sub(r"\1", captured.get()), nl=False)
+    click.echo(_TRAILING_SPACE.sub(r"\1", captured.get()), nl=False, err=err)
 
 
 def echo_text(text: str) -> None:

@@ -92,6 +92,12 @@ def _first_line(error: BaseException) -> str:
 
 def load_torch(spec: str, kwargs: dict | None = None) -> Network:
     """The network of ``file.py:Factory`` or ``package.module:Factory`` called with ``kwargs``."""
+    return from_torch(build_torch(spec, kwargs), source=spec)
+
+
+def build_torch(spec: str, kwargs: dict | None = None):
+    """The ``nn.Module`` that ``file.py:Factory`` or ``package.module:Factory`` returns when called with
+    ``kwargs``: the code imported with its folder importable, every failure of it one sentence."""
     location, _, attribute = str(spec).rpartition(":")
     if not location or not attribute.isidentifier():
         raise ParameterError(f"{spec!r} is not PyTorch code as file.py:Factory or package.module:Factory, the "
@@ -116,7 +122,7 @@ def _is_file(location: str) -> bool:
     return location.endswith(".py") or "/" in location or "\\" in location
 
 
-def _build(torch, spec: str, location: str, attribute: str, kwargs: dict) -> Network:
+def _build(torch, spec: str, location: str, attribute: str, kwargs: dict):
     module = _import(location, spec)
     factory = getattr(module, attribute, None)
     if factory is None:
@@ -137,7 +143,7 @@ def _build(torch, spec: str, location: str, attribute: str, kwargs: dict) -> Net
     if not isinstance(built, torch.nn.Module):
         raise ParameterError(f"{spec}: {attribute}(...) returned a {type(built).__name__}, not a torch.nn.Module; "
                              f"name the model's class or a function that returns it")
-    return from_torch(built, source=spec)
+    return built
 
 
 def _import(location: str, spec: str):

@@ -23,14 +23,14 @@ __all__ = ["subpixel", "subpixel_weights", "zero_insertion", "zero_insertion_wei
 def subpixel(layer):
     """An ``nn.ConvTranspose{1,2,3}d`` as Conv + depth to space (``PixelShuffle`` where it fits) + crop, with its
     weights: a new module equal to it for every input size (:class:`.pytorch.SubpixelConvTranspose`)."""
-    from .pytorch import SubpixelConvTranspose
+    from .pytorch import subpixel_module
 
-    return SubpixelConvTranspose.from_module(layer)
+    return subpixel_module(layer)
 
 
 def zero_insertion(layer):
     """An ``nn.ConvTranspose{1,2,3}d`` as zeros interleaved, padded and a stride-1 Conv with the flipped,
     transposed kernel (:class:`.pytorch.ZeroInsertionConvTranspose`)."""
-    from .pytorch import ZeroInsertionConvTranspose
+    from .pytorch import zero_insertion_module
 
-    return ZeroInsertionConvTranspose.from_module(layer)
+    return zero_insertion_module(layer)

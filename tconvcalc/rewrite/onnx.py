@@ -23,6 +23,7 @@ from ..conventions import read_framework
 from ..errors import ParameterError
 from ..records import record
 from ..spec import Layer
+from .checking import CHECK_SIZE, TOLERANCE, Check, network_check_sizes, relative_error
 from .weights import subpixel_weights, zero_insertion_weights
 
 FORMS = ("subpixel", "zero-insertion", "pads")
@@ -394,33 +395,13 @@ def _drop_unused(model) -> None:
     graph.node.extend(nodes)
 
 
-Check = record("Check", "runtime inputs max_rel_error tolerance passed reference",
-               doc="The rewritten model run against the original in onnxruntime on the same random inputs (their "
-                   "shapes by name): the largest error relative to the largest output, the tolerance for the model's float type, and, "
-                   "when they differ, whether ONNX's reference implementation agrees with the rewrite "
-                   "(``reference``: onnxruntime then runs the original its own way).")
-
-#: Relative error allowed per float type: the rewrite sums the same products in another order.
-TOLERANCE = {"float16": 1e-2, "float32": 1e-5, "float64": 1e-12}
-
-
-#: The smallest spatial size the check draws for a free axis, when the network accepts one that large.
-CHECK_SIZE = 16
-
-
 def check_sizes(model) -> tuple | None:
-    """Spatial sizes to check the model at: per axis the smallest size of at least :data:`CHECK_SIZE` that the
-    network's derived domain accepts (so merges line up), or None when the network reader cannot follow it."""
-    from ..network.domain import accepted, axis_domain
+    """Spatial sizes to check the model at (:func:`~.checking.network_check_sizes` of its network), or None when
+    the network reader cannot follow it."""
     from ..network.read_onnx import from_onnx
 
     try:
-        network = from_onnx(model)
-        sizes = []
-        for axis in range(network.ndim):
-            found = accepted(axis_domain(network, axis), 64 * CHECK_SIZE)
-            sizes.append(next((n for n in found if n >= CHECK_SIZE), found[-1] if found else CHECK_SIZE))
-        return tuple(sizes)
+        return network_check_sizes(from_onnx(model))
     except ParameterError:
         return None
 
@@ -474,17 +455,6 @@ def _runnable_fill(model, seed: int) -> int:
     return CHECK_SIZE
 
 
-def _error(got: list, expected: list) -> float:
-    worst = 0.0
-    for a, b in zip(got, expected):
-        if a.shape != b.shape:
-            return float("inf")
-        a, b = a.astype(np.float64), b.astype(np.float64)
-        worst = max(worst, float(np.max(np.abs(a - b), initial=0.0)) / max(float(np.max(np.abs(b), initial=0.0)),
-                                                                          1e-30))
-    return worst
-
-
 def check_inputs(model, seed: int = 0, sizes=None) -> dict:
     """The check's random inputs by name (free spatial sizes: ``sizes``, else :func:`check_sizes`, else the first
     size onnxruntime runs the model at)."""
@@ -516,13 +486,13 @@ def check_rewrite(original, rewritten, seed: int = 0, sizes=None) -> Check:
     got = run(rewritten)
     dtypes = {a.dtype.name for a in expected if np.issubdtype(a.dtype, np.floating)}
     tolerance = max((TOLERANCE.get(name, 1e-5) for name in dtypes), default=1e-5)
-    error = _error(got, expected)
+    error = relative_error(got, expected)
     reference = None
     if not error <= tolerance:  # does ONNX's own reference implementation agree with the rewrite?
         from onnx.reference import ReferenceEvaluator
 
         try:
-            reference = _error(got, ReferenceEvaluator(original).run(None, feeds)) <= tolerance
+            reference = relative_error(got, ReferenceEvaluator(original).run(None, feeds)) <= tolerance
         except Exception:
             reference = None
     shapes = {name: list(value.shape) for name, value in feeds.items()}

@@ -1,4 +1,4 @@
-"""Terminal view of ``rewrite``: a row per ConvTranspose node rewritten, then the check."""
+"""Terminal view of ``rewrite``: a row per ConvTranspose node (or PyTorch layer) rewritten, then the check."""
 
 from __future__ import annotations
 
@@ -10,18 +10,25 @@ from ...spec import axes_text
 from .check import number as _number
 
 FORM_LABELS = {"subpixel": "sub-pixel", "zero-insertion": "zero insertion", "pads": "explicit pads"}
+#: How each target names its layers and its runtime.
+WORDS = {"onnx": {"layer": "ConvTranspose node", "missing": "ConvTranspose node", "column": "node",
+                  "runtime": "onnxruntime"},
+         "pytorch": {"layer": "transposed layer", "missing": "nn.ConvTranspose1d/2d/3d", "column": "module",
+                     "runtime": "PyTorch"}}
 
 
 def render_rewrite(report, console) -> None:
+    target = getattr(report, "emit", "onnx")
+    words = WORDS[target]
     if not report.layers:
-        console.print(Text(f"{report.model} has no ConvTranspose node to rewrite; nothing written."))
+        console.print(Text(f"{report.model} has no {words['missing']} to rewrite; nothing written."))
         return
     count = len(report.layers)
-    console.print(Text(f"{count} ConvTranspose node{'s' if count > 1 else ''} of {report.model} as "
+    console.print(Text(f"{count} {words['layer']}{'s' if count > 1 else ''} of {report.model} as "
                        f"{FORM_LABELS[report.form]}", style="bold"))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for header, justify in (("node", "left"), ("sizes", "left"), ("became", "left"), ("MACs landing", "right"),
-                            ("MACs of the form", "right")):
+    for header, justify in ((words["column"], "left"), ("sizes", "left"), ("became", "left"),
+                            ("MACs landing", "right"), ("MACs of the form", "right")):
         table.add_column(header, justify=justify, no_wrap=header != "became")
     for layer in report.layers:
         sized = layer.input_size is not None
@@ -33,17 +40,26 @@ def render_rewrite(report, console) -> None:
     console.print(Text("MACs: multiply-adds per sample; landing: those whose product reaches the output."
                        + (" The model leaves the sizes free: the rewrite serves every size, and sizes and MACs are "
                           "those at the check's input." if free else ""), style="dim"))
-    check = report.check
+    if target == "pytorch":
+        console.print(Text(f"weights: {report.weights}" if report.weights else
+                           "weights: the factory's initial ones (torch seeded with --seed); give --weights STATE.pt "
+                           "for trained ones", style="dim"))
+    _render_check(report.check, words["runtime"], console)
+
+
+def _render_check(check, runtime: str, console) -> None:
     if check is None:
         console.print(Text("not checked (--no-check): run it against the original before you deploy it",
                            style="yellow"))
     elif check.passed:
         shapes = ", ".join(f"{name} {'×'.join(map(str, shape))}" for name, shape in check.inputs.items())
-        console.print(Text(f"PASS  onnxruntime gives the original's outputs on random {shapes}", style="green"))
+        precision = " in float64" if runtime == "PyTorch" else ""
+        console.print(Text(f"PASS  {runtime} gives the original's outputs on random {shapes}{precision}",
+                           style="green"))
         console.print(Text(f"      worst rel error {_number(check.max_rel_error)} ≤ {check.tolerance:.1e}",
                            style="green"))
     else:
-        console.print(Text(f"FAIL  onnxruntime's outputs differ: rel error {_number(check.max_rel_error)} > "
+        console.print(Text(f"FAIL  {runtime}'s outputs differ: rel error {_number(check.max_rel_error)} > "
                            f"{check.tolerance:.1e}; nothing written", style="bold red"))
         if check.reference:
             console.print(Text("ONNX's reference implementation agrees with the rewrite: onnxruntime runs the "
