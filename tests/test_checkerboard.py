@@ -213,3 +213,40 @@ def test_the_initialisers_fill_pytorch_modules_free_of_checkerboard():
     tc.init.icnr_(conv, 2, seed=7)
     y = torch.nn.functional.pixel_shuffle(conv(torch.ones(1, 3, 6, 6, dtype=torch.float64)), 2)[0]
     assert torch.allclose(y, y[:, :1, :1].expand_as(y))
+
+
+# --- the fix, run --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("runtime", ["pytorch", "onnxruntime"])
+@pytest.mark.parametrize("kind, mode", [("transposed", "CRD"), ("subpixel", "CRD"), ("subpixel", "DCR")])
+def test_the_layer_runs_alike_in_numpy_and_each_runtime(runtime, kind, mode):
+    """The NumPy backend's run (and its depth to space) against PyTorch's (PixelShuffle) and onnxruntime's
+    (DepthToSpace in the layer's mode, float32)."""
+    from tconvcalc.checkerboard.verify import available, run_layer
+
+    if available(runtime) != runtime:
+        pytest.skip(f"{runtime} is not installed")
+    rng = np.random.default_rng(8)
+    if kind == "transposed":
+        layer = LayerWeights("t", kind, rng.normal(size=(4, 3, 3, 4)), rng.normal(size=6), (2, 3), (1, 2), 2)
+    else:
+        layer = LayerWeights("s", kind, rng.normal(size=(12, 3, 3, 3)), rng.normal(size=12), (2, 2), (1, 1), 1, mode)
+    x = rng.normal(size=(1, 4 if kind == "transposed" else 3, 5, 6))
+    ours, theirs = run_layer(layer, x, "numpy"), run_layer(layer, x, runtime)
+    assert ours.shape == theirs.shape
+    assert np.abs(ours - theirs).max() <= (1e-10 if runtime == "pytorch" else 1e-5) * np.abs(ours).max()
+
+
+def test_verify_measures_flatness_and_the_output_change():
+    from tconvcalc.checkerboard.verify import verify
+
+    rng = np.random.default_rng(9)
+    layer = LayerWeights("t", "transposed", rng.normal(size=(2, 2, 3, 3)), None, (2, 2), (1, 1), 1)
+    fixed = fix_layer(layer).layer
+    report = verify(layer, fixed, "numpy")
+    assert report.flatness_before > 0.1 and report.flatness_after < 1e-12
+    assert report.output_change > 0
+    # the output is linear in the weights: doubling them changes it by itself, keeping them by nothing
+    doubled = layer._replace(weight=2 * layer.weight)
+    assert verify(layer, doubled).output_change == pytest.approx(1.0, rel=1e-12)
+    assert verify(layer, layer).output_change == 0
