@@ -101,6 +101,25 @@ def phase_matrix(axis: Axis) -> np.ndarray:
     return matrix
 
 
+def tap_phases(axis: Axis) -> np.ndarray:
+    """``(k,)``: the phase each tap feeds (every tap feeds exactly one), read off :func:`phase_matrix`."""
+    return phase_matrix(axis).argmax(axis=0)
+
+
+def _sum_phases(values: np.ndarray, position: int, axis: Axis) -> np.ndarray:
+    """``values`` with its kernel axis at ``position`` summed into the axis's phases, accumulated in float64: the
+    taps grouped by ``a mod s`` with one reshape (padding ``k`` up to a multiple of ``s``), then those ``s`` groups
+    into phases by the ``s``-tap axis's own phases (a tap's phase depends on ``a mod s`` only)."""
+    k, s = axis.k, axis.s
+    pad = [(0, 0)] * values.ndim
+    pad[position] = (0, -k % s)
+    padded = np.pad(values, pad) if k % s else values
+    shape = padded.shape[:position] + (padded.shape[position] // s, s) + padded.shape[position + 1:]
+    grouped = np.add.reduce(padded.reshape(shape), axis=position, dtype=np.float64)  # (…, s, …) by a mod s
+    residues = phase_matrix(Axis(1, s, s, axis.d))  # (s, s): which residue feeds which phase
+    return np.moveaxis(np.tensordot(grouped, residues, axes=([position], [1])), -1, position)
+
+
 def tap_counts(layer: LayerWeights) -> np.ndarray:
     """The taps each phase ``r`` (shape ``strides``) sums: a product over the axes; every tap of its channel for a
     sub-pixel layer."""
@@ -132,18 +151,18 @@ def phase_sums(layer: LayerWeights) -> np.ndarray:
     input channel ``c_in`` away from the borders; zero for pairs in different groups.  A sub-pixel layer's bias is
     one more input row, last."""
     check_layer(layer)
-    weight = layer.weight.astype(np.float64, copy=False)
+    weight = layer.weight
     groups, ndim = layer.groups, len(layer.strides)
     ins, outs = _per_group(layer)
     if layer.kind == "transposed":
         grouped = weight
-        for axis in _axes(layer):  # contract the next kernel axis with its phases; the phase axis goes last
-            grouped = np.tensordot(grouped, phase_matrix(axis), axes=([2], [1]))
+        for n, axis in enumerate(_axes(layer)):
+            grouped = _sum_phases(grouped, 2 + n, axis)
         sums = np.zeros((groups * ins, groups * outs, *layer.strides))
         for g in range(groups):
             sums[g * ins:(g + 1) * ins, g * outs:(g + 1) * outs] = grouped[g * ins:(g + 1) * ins]
         return sums
-    per_channel = weight.sum(axis=tuple(range(2, 2 + ndim)))  # (C·Πs, C_in/g)
+    per_channel = weight.sum(axis=tuple(range(2, 2 + ndim)), dtype=np.float64)  # (C·Πs, C_in/g)
     channel = subpixel_channel(layer)  # (C, *s)
     count = channel.shape[0]
     sums = np.zeros((groups * ins + 1, count, *layer.strides))
@@ -205,8 +224,7 @@ def analyse(layer: LayerWeights, tolerance: float = DEFAULT_TOLERANCE) -> LayerC
     ones_typical = float(np.sqrt(np.mean(ones ** 2)))
     ones_spread = float(_spreads(ones, ndim).max()) / ones_typical if ones_typical > 0 else 0.0
     block = prod(layer.strides)
-    spectrum = np.abs(np.fft.fftn(linked, axes=tuple(range(1, 1 + ndim)))) if linked.size else np.zeros(
-        (1, *layer.strides))
+    spectrum = np.abs(_dft(linked, layer.strides)) if linked.size else np.zeros((1, *layer.strides))
     scale = block * typical
     peaks = spectrum.max(axis=0) / scale if scale > 0 else np.zeros(layer.strides)
     frequencies = [f for f in itertools.product(*(range(s) for s in layer.strides)) if any(f)]
@@ -220,6 +238,16 @@ def analyse(layer: LayerWeights, tolerance: float = DEFAULT_TOLERANCE) -> LayerC
     return LayerCheck(layer.name, layer.kind, layer.source, tuple(layer.strides),
                       _listed(tap_counts(layer)), tuple(missing), spread, typical, ones_spread, aliasing, response,
                       worst, flagged, tolerance, ones.tolist() if ones.size <= MAX_LISTED_RESPONSE else None)
+
+
+def _dft(values: np.ndarray, strides) -> np.ndarray:
+    """The discrete Fourier transform over the phase axes (1…n), as one small matrix product per axis: the kernel's
+    frequency response at ``m/s`` of the sampling rate, ``H(m) = Σ_r P_r e^{-2πi m·r/s}``."""
+    for n, s in enumerate(strides):
+        m = np.arange(s)
+        matrix = np.exp(-2j * np.pi * np.outer(m, m) / s)
+        values = np.moveaxis(np.tensordot(values, matrix, axes=([1 + n], [1])), -1, 1 + n)
+    return values
 
 
 def ones_response(layer: LayerWeights, sums: np.ndarray | None = None) -> np.ndarray:

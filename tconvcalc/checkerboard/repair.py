@@ -23,17 +23,18 @@ import numpy as np
 
 from ..errors import ParameterError
 from ..records import record
-from .analysis import LayerWeights, _axes, _per_group, analyse, phase_matrix, phase_sums, subpixel_channel, tap_counts
+from .analysis import LayerCheck, LayerWeights, _axes, _per_group, analyse, phase_sums, subpixel_channel, tap_counts, tap_phases
 
 Fixed = record("Fixed", "layer weight_change bias_change spread_before spread_after",
                doc="A fixed layer (its weights changed, everything else as it was), the change relative to the old "
                    "weights in L2 (the bias's for a sub-pixel layer, else None) and the spread before and after.")
 
 
-def fix_layer(layer: LayerWeights) -> Fixed:
+def fix_layer(layer: LayerWeights, check: LayerCheck | None = None) -> Fixed:
     """The layer with the smallest L2 change of its weights (and, for a sub-pixel layer, of its bias) after which
-    every channel pair's phase sums are equal; refused by name when a phase has no tap, which no weights fix."""
-    before = analyse(layer).spread
+    every channel pair's phase sums are equal; refused by name when a phase has no tap, which no weights fix.
+    ``check`` is the layer's :func:`~.analysis.analyse` when the caller has it already (its spread is "before")."""
+    before = (check or analyse(layer)).spread
     if layer.kind == "transposed":
         weight, bias = _fix_transposed(layer), layer.bias
     else:
@@ -75,9 +76,9 @@ def _fix_transposed(layer: LayerWeights) -> np.ndarray:
     phases = tuple(range(2, 2 + ndim))
     common = (sums * inverse).sum(axis=phases, keepdims=True) / inverse.sum()
     change = (common - sums) * inverse  # per pair and phase: what each of its taps moves by
-    for axis in _axes(layer):  # back from phases to taps, one axis at a time (each tap is in one phase)
-        change = np.tensordot(change, phase_matrix(axis), axes=([2], [0]))
-    return layer.weight.astype(np.float64) + change
+    for n, axis in enumerate(_axes(layer)):  # back from phases to taps, one axis at a time (each tap is in one phase)
+        change = np.take(change, tap_phases(axis), axis=2 + n)
+    return layer.weight + change
 
 
 def _fix_subpixel(layer: LayerWeights) -> tuple[np.ndarray, np.ndarray | None]:

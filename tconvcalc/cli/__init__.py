@@ -57,6 +57,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
                                                  "scatter and code change as you type."),
     "rewrite": ("tconvcalc.cli.rewrite:rewrite", "Every ConvTranspose of an ONNX model or PyTorch code rewritten "
                                                  "exactly into Conv, depth to space and crops."),
+    "checkerboard": ("tconvcalc.cli.checkerboard:checkerboard", "Checkerboard in a model's weights (ONNX, Keras, "
+                                                                 "PyTorch code): every transposed and sub-pixel "
+                                                                 "convolution."),
     "net": ("tconvcalc.cli.net:net", "A whole network (spec, ONNX, Keras or PyTorch): sizes per layer, the sizes it "
                                      "accepts, the fix."),
 }
