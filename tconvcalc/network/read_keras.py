@@ -40,35 +40,46 @@ MODELS = {"Functional", "Sequential", "Model"}
 
 def load_keras(path) -> Network:
     """A network from a ``.keras`` file (its ``config.json``; the weights are not read)."""
+    return from_keras_config(read_keras_config(path), str(path))
+
+
+def read_member(path, name: str, limit: int, what: str) -> bytes:
+    """The bytes of entry ``name`` of the ``.keras`` zip at ``path``, refused past ``limit`` bytes (as declared,
+    and as inflated: a declared size can lie); ``what`` says in a sentence what the entry holds."""
     path = Path(path)
     if not path.is_file():
         why = "is a directory" if path.is_dir() else "does not exist"
         raise ParameterError(f"{path} {why}, a Keras model is a .keras file; check the path")
     try:
         with zipfile.ZipFile(path) as archive:
-            size = archive.getinfo("config.json").file_size  # as the archive declares it, before inflating
-            if size > MAX_SPEC_BYTES:
-                raise ParameterError(f"{path}: config.json would inflate to {size} bytes, more than the "
-                                     f"{MAX_SPEC_BYTES >> 20} MiB a model's layer config takes; check the file")
-            with archive.open("config.json") as member:
-                text = member.read(MAX_SPEC_BYTES + 1)  # a declared size can lie
-            if len(text) > MAX_SPEC_BYTES:
-                raise ParameterError(f"{path}: config.json inflates past {MAX_SPEC_BYTES >> 20} MiB, more than a "
-                                     f"model's layer config takes; check the file")
+            size = archive.getinfo(name).file_size  # as the archive declares it, before inflating
+            if size > limit:
+                raise ParameterError(f"{path}: {name} would inflate to {size} bytes, more than the "
+                                     f"{limit >> 20} MiB {what} takes; check the file")
+            with archive.open(name) as member:
+                data = member.read(limit + 1)
+            if len(data) > limit:
+                raise ParameterError(f"{path}: {name} inflates past {limit >> 20} MiB, more than {what} takes; "
+                                     f"check the file")
     except zipfile.BadZipFile:
         raise ParameterError(f"{path} is not a zip archive, a .keras file is one (Keras 3's model.save); save "
                              f"the model again with model.save('model.keras')") from None
     except KeyError:
-        raise ParameterError(f"{path} has no config.json, a .keras archive holds the model's config.json; save "
-                             f"the model again with model.save('model.keras')") from None
+        raise ParameterError(f"{path} has no {name}, a .keras archive holds {what}; save the model again with "
+                             f"model.save('model.keras')") from None
+    return data
+
+
+def read_keras_config(path) -> dict:
+    """The parsed ``config.json`` of the ``.keras`` file at ``path``."""
+    text = read_member(path, "config.json", MAX_SPEC_BYTES, "the model's config.json")
     try:
-        config = json.loads(text)
+        return json.loads(text)
     except ValueError as error:
         raise ParameterError(f"{path}: config.json is not valid JSON ({error}); save the model again") from None
     except RecursionError:
         raise ParameterError(f"{path}: config.json nests deeper than the JSON parser follows, deeper than any "
                              f"model Keras saves; save the model again") from None
-    return from_keras_config(config, str(path))
 
 
 def from_keras_config(config: dict, source: str = "model.keras") -> Network:

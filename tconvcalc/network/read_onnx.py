@@ -88,6 +88,11 @@ def from_onnx(model, source: str = "model.onnx") -> Network:
             gc.enable()
 
 
+def node_name(node) -> str:
+    """What tconvcalc calls a node: its name, else its first output's, else its op."""
+    return node.name or (node.output[0] if node.output else node.op_type)
+
+
 class _Node:
     """A NodeProto's fields read once: protobuf builds a new wrapper at every access, which dominated the
     reading of a model of many small nodes (200,000 pass-throughs took 3 s)."""
@@ -152,7 +157,7 @@ class _OnnxReader:
         return invalid_model(self.source, self.node_name(node), node.op_type, why)
 
     def node_name(self, node) -> str:
-        return node.name or (node.output[0] if node.output else node.op_type)
+        return node_name(node)
 
     def read(self) -> Network:
         graph = self.graph

@@ -198,13 +198,18 @@ def from_torch(module, ndim: int | None = None, source: str | None = None) -> Ne
         raise ParameterError(f"{type(module).__name__} is not a torch.nn.Module, from_torch reads modules; pass "
                              f"the model itself")
     source = source or type(module).__name__
+    return _TorchReader(torch, trace(module, source), source, ndim, type(module).__name__).read()
+
+
+def trace(module, source: str):
+    """``torch.fx.symbolic_trace(module)``, its failure (forward() is user code) one sentence."""
+    torch = _import_torch()
     try:
-        graph_module = torch.fx.symbolic_trace(module)
-    except (Exception, SystemExit) as error:  # forward() is user code too
+        return torch.fx.symbolic_trace(module)
+    except (Exception, SystemExit) as error:
         raise ParameterError(f"{source}: torch.fx cannot trace {type(module).__name__} ({type(error).__name__}: "
                              f"{_first_line(error)}), tconvcalc reads PyTorch code structurally with torch.fx; "
                              f"export the model to ONNX (torch.onnx.export) and read the .onnx file") from None
-    return _TorchReader(torch, graph_module, source, ndim, type(module).__name__).read()
 
 
 def _module_ndim(torch, module) -> int | None:

@@ -94,10 +94,10 @@ def _state_dict(torch, loaded, path: Path) -> dict:
                          f"or a checkpoint whose 'state_dict' or 'model' entry is one; save model.state_dict()")
 
 
-def load_weights(module, path, source: str | None = None):
+def load_weights(module, path, source: str | None = None, state: dict | None = None):
     """``module`` with the weights in ``path`` loaded strictly (every name present, none unknown, every shape the
-    module's); returns the module."""
-    state = read_state_dict(path)
+    module's); returns the module.  ``state`` is the file's state dict when the caller has read it already."""
+    state = read_state_dict(path) if state is None else state
     own = module.state_dict()
     where = f"weights file {path} does not fit {source or type(module).__name__}"
     missing = [name for name in own if name not in state]
