@@ -156,6 +156,7 @@ SCHEMA_SAMPLES = {
     "net --domain": "net examples/networks/unet.toml --domain --upto 40",
     "net --fix": "net examples/networks/unet.toml --in 350,525 --fix --out 350,525",
     "rewrite": "rewrite tests/fixtures/networks/dcgan.onnx --to subpixel",
+    "checkerboard": "checkerboard tests/fixtures/checkerboard/upsampler.onnx --fix -o fixed.onnx",
     "rewrite --emit pytorch": "rewrite examples/networks/dcgan.py:DCGANGenerator --to subpixel --emit pytorch",
 }
 
@@ -174,7 +175,7 @@ def test_the_json_table_lists_every_command_but_figure():
     assert roots == set(SCHEMA_SAMPLES)
     assert {root.split()[0] for root in roots} == {"shape", "conv", "plan", "convert", "check", "latex", "matrix",
                                                    "derive", "overlap", "compare", "chain", "mirror", "net",
-                                                   "rewrite"}
+                                                   "rewrite", "checkerboard"}
 
 
 @pytest.mark.parametrize("path, keys", list(_schema_rows()), ids=lambda v: v if isinstance(v, str) else "")
@@ -189,6 +190,7 @@ def test_the_json_table_names_exactly_the_keys_printed(path, keys, tmp_path):
         pytest.skip("the rewrite's report needs onnx and onnxruntime: python -m pip install '.[onnx]'")
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     shutil.copytree(ROOT / "tests" / "fixtures" / "networks", tmp_path / "tests" / "fixtures" / "networks")
+    shutil.copytree(ROOT / "tests" / "fixtures" / "checkerboard", tmp_path / "tests" / "fixtures" / "checkerboard")
     done = subprocess.run([sys.executable, "-m", "tconvcalc", *shlex.split(SCHEMA_SAMPLES[root]), "--json"],
                           capture_output=True, text=True, cwd=tmp_path)
     node = json.loads(done.stdout)

@@ -38,12 +38,28 @@ def _flatten(values):
         yield values
 
 
-def _advice(check) -> str:
-    if check.unreached:
-        return ("no weights fix it: phases no tap reaches stay 0 or the bias; use a kernel size divisible by the "
-                "stride, or resize then convolve")
-    init = "tc.init.icnr" if check.kind == "subpixel" else "tc.init.zero_order_hold"
-    return f"--fix -o OUT evens its phase sums with the smallest change; to train free of it, start from {init}"
+def _advice(rows, flagged: list[int]) -> list[str]:
+    """What to do, once per kind of remedy, naming the layers it is for."""
+    names = {"fix": [], "zoh": [], "icnr": [], "none": []}
+    for n in flagged:
+        check = rows[n]
+        if check.unreached:
+            names["none"].append(check.name)
+            continue
+        names["fix"].append(check.name)
+        names["icnr" if check.kind == "subpixel" else "zoh"].append(check.name)
+    lines = {"fix": "--fix -o OUT evens the phase sums with the smallest change of the weights",
+             "zoh": "to train free of it, start from tc.init.zero_order_hold",
+             "icnr": "to train free of it, start from tc.init.icnr",
+             "none": "no weights fix it (phases no tap reaches stay 0 or the bias): use a kernel size divisible by "
+                     "the stride, or resize then convolve"}
+    every = len(flagged)
+    return [lines[key] + ("" if len(found) == every else f" ({_names(found)})") for key, found in names.items()
+            if found]
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
 
 
 def render_checkerboard(report, console) -> None:
@@ -80,12 +96,10 @@ def render_checkerboard(report, console) -> None:
         console.print(Text("✓ every layer is free of checkerboard on constant inputs", style="green"))
         return
     console.print()
-    console.print(Text(f"✗ {len(flagged)} layer{'s' if len(flagged) > 1 else ''} print a checkerboard on a constant "
-                       f"input. What to do:", style="bold yellow"))
-    for n in flagged[:10]:
-        console.print(Text(f"  {rows[n].name}: {_advice(rows[n])}"), soft_wrap=False)
-    if len(flagged) > 10:
-        console.print(Text(f"  … and {len(flagged) - 10} more (--json lists them)", style="dim"))
+    console.print(Text(f"✗ {len(flagged)} layer{'s print' if len(flagged) > 1 else ' prints'} a checkerboard on a "
+                       f"constant input. What to do:", style="bold yellow"))
+    for line in _advice(rows, flagged):
+        console.print(Text(f"• {line}"))
 
 
 def _render_fix(report, console) -> None:
