@@ -60,7 +60,7 @@ class KerasWeights(WeightedModel):
         with h5py.File(buffer, "r+") as h5:
             for name, layer in fixed.items():
                 dataset = h5[self._datasets[name]]
-                kernel = np.moveaxis(np.asarray(layer.weight), (0, 1), (-1, -2))  # (C_in, C_out, *k) -> (*k, C_out, C_in)
+                kernel = np.moveaxis(np.asarray(layer.weight), (0, 1), (-1, -2))  # back to (*k, C_out, C_in)
                 dataset[...] = kernel.astype(dataset.dtype)
         out = io.BytesIO()
         with zipfile.ZipFile(self.source) as archive, zipfile.ZipFile(out, "w") as written:
@@ -73,8 +73,9 @@ class KerasWeights(WeightedModel):
 def read_keras(path: str) -> KerasWeights:
     config = read_keras_config(path)
     if not isinstance(config, dict) or config.get("class_name") not in MODELS:
-        raise ParameterError(f"{path}: the config describes a {config.get('class_name') if isinstance(config, dict) else type(config).__name__!r}, "
-                             f"tconvcalc reads Functional and Sequential models; save a keras.Model or keras.Sequential")
+        kind = config.get("class_name") if isinstance(config, dict) else type(config).__name__
+        raise ParameterError(f"{path}: the config describes a {kind!r}, tconvcalc reads Functional and Sequential "
+                             f"models; save a keras.Model or keras.Sequential")
     h5py = _h5py()
     data = read_member(path, WEIGHTS, MAX_WEIGHTS_BYTES, "a model's weights")
     try:

@@ -143,7 +143,7 @@ def read_onnx(path: str) -> OnnxWeights:
         bias = tensor(node, 2, "bias") if has_bias else None
         ndim = weight.ndim - 2
         found = attributes(node)
-        kernel = per_axis(node, found.get("kernel_shape"), ndim, "kernel_shape")
+        kernel = per_axis(node, found.get("kernel_shape") or weight.shape[2:], ndim, "kernel_shape")
         name = node_name(node)
         if ndim < 1 or kernel != tuple(weight.shape[2:]):
             raise ParameterError(f"{path}: node {name!r} ({node.op_type}) has kernel_shape={list(kernel)} and a "
@@ -151,9 +151,9 @@ def read_onnx(path: str) -> OnnxWeights:
                                  f"model again")
         groups = int(found.get("group", 1))
         if shuffle is None:
-            layer = LayerWeights(name, "transposed", weight, bias, per_axis(node, found.get("strides"), ndim, "strides"),
-                                 per_axis(node, found.get("dilations"), ndim, "dilations"), groups, "CRD",
-                                 "ConvTranspose")
+            strides = per_axis(node, found.get("strides"), ndim, "strides")
+            dilations = per_axis(node, found.get("dilations"), ndim, "dilations")
+            layer = LayerWeights(name, "transposed", weight, bias, strides, dilations, groups, "CRD", "ConvTranspose")
         else:
             mode = shuffle.get("mode", b"DCR")
             mode = (mode.decode() if isinstance(mode, bytes) else str(mode)).upper()
