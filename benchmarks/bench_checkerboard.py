@@ -20,8 +20,8 @@ import numpy as np
 from tconvcalc.checkerboard import LayerWeights, analyse, fix_layer, phase_sums
 
 # (C_in, C_out, k, s) per layer: about 50 M parameters in all.
-DECODER = [(1024, 1024, 4, 2), (1024, 768, 4, 2), (768, 768, 4, 2), (768, 512, 4, 2), (512, 512, 3, 2), (512, 384, 4, 2),
-           (384, 256, 3, 2), (256, 128, 4, 2), (128, 64, 4, 2)]
+DECODER = [(1024, 1024, 4, 2), (1024, 768, 4, 2), (768, 768, 4, 2), (768, 512, 4, 2), (512, 512, 3, 2),
+           (512, 384, 4, 2), (384, 256, 3, 2), (256, 128, 4, 2), (128, 64, 4, 2)]
 ROUNDS = 3
 
 

@@ -105,7 +105,7 @@ def test_the_readme_has_examples():
 
 @pytest.mark.parametrize("command, expected", CASES)
 def test_readme_example_prints_what_the_readme_shows(command, expected, tmp_path):
-    if "tconvcalc check" in command:  # its table has a row for the PyTorch installed, by version
+    if command.startswith("tconvcalc check "):  # its table has a row for the PyTorch installed, by version
         if importlib.util.find_spec("torch") is None:
             pytest.skip(f"the example's table has PyTorch's row; without PyTorch the row says skipped: {TORCH_INSTALL}")
         import torch
@@ -120,6 +120,7 @@ def test_readme_example_prints_what_the_readme_shows(command, expected, tmp_path
         pytest.skip("the example checks its rewrite in onnxruntime: python -m pip install '.[onnx]'")
     shutil.copytree(ROOT / "examples", tmp_path / "examples")  # mirror reads examples/*.toml
     shutil.copytree(ROOT / "tests" / "fixtures" / "networks", tmp_path / "tests" / "fixtures" / "networks")
+    shutil.copytree(ROOT / "tests" / "fixtures" / "checkerboard", tmp_path / "tests" / "fixtures" / "checkerboard")
     env = dict(os.environ, COLUMNS="100", NO_COLOR="1")
     first, *stages = command.split(" | ")
     args = [sys.executable, "-m", "tconvcalc", *shlex.split(first)[1:]]
