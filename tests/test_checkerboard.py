@@ -62,7 +62,6 @@ def test_phase_sums_are_the_constant_input_response(layer, seed):
 def test_the_fix_is_the_least_squares_change_and_flattens_the_output(layer):
     fixed = fix_layer(layer)
     # the constraint system: every pair's phase sums minus their mean vanish; lstsq gives its least-norm change
-    ndim = len(layer.strides)
     matrix = np.ones(())
     for axis in [Axis(1, k, s, d) for k, s, d in zip(layer.weight.shape[2:], layer.strides, layer.dilations)]:
         matrix = np.kron(matrix, phase_matrix(axis))  # (Πs, Πk): each phase's taps
