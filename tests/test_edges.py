@@ -66,7 +66,7 @@ def files(tmp_path_factory) -> Path:
     (folder / "fraction.toml").write_text("input = [8]\nchannels = 3.5\n[[layers]]\nkernel_size = 3\n")
     (folder / "4d.toml").write_text("input = [8, 8, 8, 8]\n[[layers]]\nkernel_size = 3\n")
     (folder / "folder.toml").mkdir()
-    for count in (10_000, 10_001):  # at and past the layer cap, in the form both net and mirror read
+    for count in (5_000, 10_000, 10_001):  # at and past the layer cap (and half of it), as net and mirror read it
         layers = ",".join(['{"kernel_size": 3, "padding": 1}'] * count)
         (folder / f"deep{count}.json").write_text(f'{{"input": [8, 8], "layers": [{layers}]}}')
     for name in ("huge.toml", "huge.json"):  # sparse: past the spec cap without using the disk

@@ -16,7 +16,7 @@ CheckerboardReport = record("CheckerboardReport", "command model format weights 
                             optional="fix",
                             doc="``tconvcalc checkerboard``: the model, where its weights came from, every layer's "
                                 ":class:`~tconvcalc.checkerboard.analysis.LayerCheck` in the model's order, the "
-                                "names of those flagged, and with ``--fix`` what was changed.")
+                                "names of those flagged, and with the fix what was changed.")
 FixReport = record("FixReport", "runtime layers unchanged output",
                    doc="The fix: each changed layer's :class:`FixedLayer`, whether the model is written unchanged "
                        "(nothing to fix), and where it went.")
