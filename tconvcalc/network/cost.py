@@ -16,6 +16,8 @@ not say (a spec without ``channels``, a weight computed at run time) is left unc
 
 from __future__ import annotations
 
+from math import prod
+
 from ..arithmetic import Cost, conv_cost, conv_transpose_cost, pool_cost
 from ..records import record
 from ..spec import Axis, Layer, same_padding
@@ -49,9 +51,7 @@ def _transposed(node: Node, input_size, output_size) -> Layer:
 def node_cost(node: Node, in_channels: int | None, input_size, output_size) -> Cost | None:
     """One layer's :class:`~tconvcalc.arithmetic.Cost` at these sizes, or None when its channels are unknown."""
     out_channels = node.channels
-    outputs = 1
-    for size in output_size:
-        outputs *= size
+    outputs = prod(output_size)
     if node.op in ("conv", "conv_transpose") and node.weights is None or in_channels is None or out_channels is None:
         return None
     if node.op in ("max_pool", "avg_pool"):

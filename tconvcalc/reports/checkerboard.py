@@ -9,7 +9,6 @@ the runtime the model came from.
 
 from __future__ import annotations
 
-from ..errors import ParameterError
 from ..records import record
 
 CheckerboardReport = record("CheckerboardReport", "command model format weights tolerance layers flagged fix",
@@ -65,9 +64,8 @@ def checkerboard_report(model: str, weights: str | None = None, kwargs: dict | N
 
     layers = {layer.name: layer for layer in loaded.layers}
     hopeless = [check for check in checks if check.checkerboard and check.unreached]
-    if hopeless:  # refuse before anything is changed: the first such layer, by name, with its reason
+    if hopeless:  # before anything is changed: fix_layer refuses the first such layer by name, with its reason
         fix_layer(layers[hopeless[0].name], hopeless[0])
-        raise ParameterError(f"layer {hopeless[0].name!r} has phases no tap reaches; no weights fix it")
     runtime = available(RUNTIME[loaded.format])
     fixed, rows = {}, []
     for n, check in enumerate(c for c in checks if c.checkerboard):

@@ -25,7 +25,7 @@ def _taps(check) -> str:
     counts = check.phase_tap_counts
     if counts is None:
         return "…"
-    flat = [c for c in _flatten(counts)]
+    flat = list(_flatten(counts))
     low, high = min(flat), max(flat)
     return str(low) if low == high else f"{low}–{high}"
 
