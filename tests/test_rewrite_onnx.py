@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 onnx = pytest.importorskip("onnx", reason="rewriting ONNX models needs onnx: python -m pip install '.[onnx]'")
@@ -87,8 +87,17 @@ def layers(draw):
     return ndim, c_in, c_out, groups, size, kernel, attributes, draw(st.booleans())
 
 
+# Found by hypothesis: a crop at one end and appended zeros at the other, with o no more than the zeros appended
+# (the ConvTranspose cropped first would have nothing to output).
+_CROP_AND_APPEND = dict(kernel_shape=[1], strides=[2], dilations=[1], pads=[1, 0], output_padding=[1])
+
+
 @settings(max_examples=80, deadline=None)
 @given(layers(), st.sampled_from(FORMS), st.integers(0, 2**31))
+@example((1, 1, 1, 1, [1], [1], _CROP_AND_APPEND, True), "pads", 0)
+@example((1, 1, 1, 1, [1], [1], _CROP_AND_APPEND, False), "pads", 1)
+@example((2, 2, 2, 1, [1, 3], [1, 2], dict(kernel_shape=[1, 2], strides=[2, 2], dilations=[1, 1], pads=[1, 0, 0, 1],
+                                           output_padding=[1, 1]), True), "pads", 2)
 def test_every_form_computes_what_the_original_does(layer, form, seed):
     rng = np.random.default_rng(seed)
     model = _model(*layer, rng)

@@ -309,18 +309,27 @@ def _explicit_pads(graph, base, node, layer: Layer, groups, bias, out) -> list:
     crops = layer.crop
     grow = [(max(0, -b), max(0, -e)) for b, e in crops]
     appended = any(max(pair) for pair in grow)
-    inner = graph.fresh(f"{base}/scatter") if appended else out
+    # On an axis that appends zeros at one end, the other end's crop waits for a Slice after the Pad: as a pad of
+    # the ConvTranspose it could leave that node nothing to output (o ≤ the zeros appended), which ONNX refuses.
+    later = [(max(0, b), max(0, e)) if max(pair) else (0, 0) for (b, e), pair in zip(crops, grow)]
+    inner = [(max(0, b) - lb, max(0, e) - le) for (b, e), (lb, le) in zip(crops, later)]
+    sliced = any(max(pair) for pair in later)
+    scattered = graph.fresh(f"{base}/scatter") if appended else out
     # Zeros the layer adds beyond its full scatter get the bias too, so with them the bias is added after the Pad.
     inputs = list(node.input[:2]) if appended else list(node.input)
-    nodes.append(helper.make_node("ConvTranspose", inputs, [inner], name=node.name or graph.fresh(base),
+    nodes.append(helper.make_node("ConvTranspose", inputs, [scattered], name=node.name or graph.fresh(base),
                                   kernel_shape=list(layer.kernel_size), strides=list(layer.field("s")),
                                   dilations=list(layer.field("d")), group=groups,
-                                  pads=[max(0, b) for b, _ in crops] + [max(0, e) for _, e in crops]))
+                                  pads=[b for b, _ in inner] + [e for _, e in inner]))
     if appended:  # explicit pads cannot be negative: a Pad says the zeros
         widths = graph.constant(f"{base}/zeros", np.array([0, 0, *(b for b, _ in grow), 0, 0, *(e for _, e in grow)],
                                                           dtype=np.int64))
-        padded = graph.fresh(f"{base}/padded") if bias is not None else out
-        nodes.append(helper.make_node("Pad", [inner, widths], [padded], name=graph.fresh(f"{base}/pad")))
+        last = bias is None and not sliced
+        padded = out if last else graph.fresh(f"{base}/padded")
+        nodes.append(helper.make_node("Pad", [scattered, widths], [padded], name=graph.fresh(f"{base}/pad")))
+        if sliced:
+            padded = _slice(graph, base, padded, [b for b, _ in later], [-e for _, e in later], nodes,
+                            out if bias is None else None)
         if bias is not None:
             column = graph.constant(f"{base}/bias", bias.reshape(-1, *[1] * layer.ndim))
             nodes.append(helper.make_node("Add", [padded, column], [out], name=graph.fresh(f"{base}/add_bias")))
