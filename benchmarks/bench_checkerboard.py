@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 from tconvcalc.checkerboard import LayerWeights, analyse, fix_layer, phase_sums
+from tconvcalc.checkerboard.verify import available, verify
 
 # (C_in, C_out, k, s) per layer: about 50 M parameters in all.
 DECODER = [(1024, 1024, 4, 2), (1024, 768, 4, 2), (768, 768, 4, 2), (768, 512, 4, 2), (512, 512, 3, 2),
@@ -61,10 +62,14 @@ def main() -> None:
     print(f"decoder: {len(layers)} transposed layers, {params / 1e6:.1f} M parameters (float32), median of {ROUNDS}")
     analyse(layers[-1])  # warm: imports and first calls
     check, checks = _timed(lambda: [analyse(layer) for layer in layers])
-    fix, _ = _timed(lambda: [fix_layer(layer, c) for layer, c in zip(layers, checks)])
+    fix, fixed = _timed(lambda: [fix_layer(layer, c) for layer, c in zip(layers, checks)])
+    runtime = available("pytorch")
+    run, _ = _timed(lambda: [verify(layer, f.layer, runtime) for layer, f in zip(layers, fixed)])
     print(f"  tconvcalc check (every layer analysed)   {check:7.2f} s   "
           f"({sum(c.checkerboard for c in checks)} of {len(layers)} flagged)")
     print(f"  tconvcalc fix (every layer, re-checked)  {fix:7.2f} s   (given the check's results, as the command does)")
+    print(f"  the fix verified in {runtime:<11}          {run:7.2f} s   (constant and random inputs through each "
+          f"layer: fix and verification {fix + run:.2f} s)")
     try:
         import torch
     except ImportError:

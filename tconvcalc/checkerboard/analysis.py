@@ -106,18 +106,22 @@ def tap_phases(axis: Axis) -> np.ndarray:
     return phase_matrix(axis).argmax(axis=0)
 
 
-def _sum_phases(values: np.ndarray, position: int, axis: Axis) -> np.ndarray:
-    """``values`` with its kernel axis at ``position`` summed into the axis's phases, accumulated in float64: the
-    taps grouped by ``a mod s`` with one reshape (padding ``k`` up to a multiple of ``s``), then those ``s`` groups
-    into phases by the ``s``-tap axis's own phases (a tap's phase depends on ``a mod s`` only)."""
-    k, s = axis.k, axis.s
-    pad = [(0, 0)] * values.ndim
-    pad[position] = (0, -k % s)
-    padded = np.pad(values, pad) if k % s else values
-    shape = padded.shape[:position] + (padded.shape[position] // s, s) + padded.shape[position + 1:]
-    grouped = np.add.reduce(padded.reshape(shape), axis=position, dtype=np.float64)  # (…, s, …) by a mod s
-    residues = phase_matrix(Axis(1, s, s, axis.d))  # (s, s): which residue feeds which phase
-    return np.moveaxis(np.tensordot(grouped, residues, axes=([position], [1])), -1, position)
+def _taps(layer: LayerWeights) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """Each kernel tap of a transposed layer with the phase it feeds."""
+    axes = _axes(layer)
+    phases = [tap_phases(axis) for axis in axes]
+    return [(tap, tuple(int(p[a]) for p, a in zip(phases, tap))) for tap in np.ndindex(*layer.weight.shape[2:])]
+
+
+def _grouped_phase_first(layer: LayerWeights) -> np.ndarray:
+    """``(*s, C_in, C_out/g)`` (float64): a transposed layer's phase sums within each group, phases first.  One
+    addition of a ``(C_in, C_out/g)`` plane per tap, into its phase's accumulator: a single pass over the weights
+    that keeps the long channel axes inner, where reductions over the short kernel axes would be slow."""
+    weight = layer.weight
+    sums = np.zeros((*layer.strides, *weight.shape[:2]))
+    for tap, phase in _taps(layer):
+        sums[phase] += weight[(slice(None), slice(None), *tap)]
+    return sums
 
 
 def tap_counts(layer: LayerWeights) -> np.ndarray:
@@ -150,19 +154,28 @@ def phase_sums(layer: LayerWeights) -> np.ndarray:
     """``P[c_in, c_out, *r]`` (float64): the response at phase ``r`` of output channel ``c_out`` to a constant 1 on
     input channel ``c_in`` away from the borders; zero for pairs in different groups.  A sub-pixel layer's bias is
     one more input row, last."""
+    ndim = len(layer.strides)
+    return np.moveaxis(_phase_first(layer), tuple(range(ndim)), tuple(range(2, 2 + ndim)))
+
+
+def _phase_first(layer: LayerWeights) -> np.ndarray:
+    """:func:`phase_sums` with the phase axes first, ``(*s, rows, C_out)``, contiguous: the layout the analysis
+    reduces over the phases in."""
     check_layer(layer)
     weight = layer.weight
     groups, ndim = layer.groups, len(layer.strides)
     ins, outs = _per_group(layer)
     if layer.kind == "transposed":
-        grouped = weight
-        for n, axis in enumerate(_axes(layer)):
-            grouped = _sum_phases(grouped, 2 + n, axis)
-        sums = np.zeros((groups * ins, groups * outs, *layer.strides))
+        grouped = _grouped_phase_first(layer)
+        if groups == 1:
+            return grouped
+        sums = np.zeros((*layer.strides, groups * ins, groups * outs))
         for g in range(groups):
-            sums[g * ins:(g + 1) * ins, g * outs:(g + 1) * outs] = grouped[g * ins:(g + 1) * ins]
+            sums[..., g * ins:(g + 1) * ins, g * outs:(g + 1) * outs] = grouped[..., g * ins:(g + 1) * ins, :]
         return sums
-    per_channel = weight.sum(axis=tuple(range(2, 2 + ndim)), dtype=np.float64)  # (C·Πs, C_in/g)
+    per_channel = np.zeros(weight.shape[:2])  # (C·Πs, C_in/g): each convolution channel's taps summed
+    for tap in np.ndindex(*weight.shape[2:]):
+        per_channel += weight[(slice(None), slice(None), *tap)]
     channel = subpixel_channel(layer)  # (C, *s)
     count = channel.shape[0]
     sums = np.zeros((groups * ins + 1, count, *layer.strides))
@@ -174,7 +187,7 @@ def phase_sums(layer: LayerWeights) -> np.ndarray:
         sums[g * ins:(g + 1) * ins] = np.where(mask, block, 0.0)
     if layer.bias is not None:
         sums[-1] = np.asarray(layer.bias, dtype=np.float64)[channel]
-    return sums
+    return np.ascontiguousarray(np.moveaxis(sums, tuple(range(2, 2 + ndim)), tuple(range(ndim))))
 
 
 def connected(layer: LayerWeights) -> np.ndarray:
@@ -198,9 +211,15 @@ def unreached(layer: LayerWeights) -> list[tuple[int, ...]]:
     return [tuple(int(v) for v in index) for index in zip(*np.nonzero(counts == 0))]
 
 
-def _spreads(values: np.ndarray, ndim: int) -> np.ndarray:
-    phases = values.reshape(*values.shape[:values.ndim - ndim], -1)
-    return phases.max(axis=-1) - phases.min(axis=-1)
+def _spreads(first: np.ndarray, ndim: int) -> np.ndarray:
+    """The largest minus the smallest value over the leading ``ndim`` phase axes, per remaining index."""
+    phases = first.reshape(-1, *first.shape[ndim:])
+    return phases.max(axis=0) - phases.min(axis=0)
+
+
+def _rms(values: np.ndarray) -> float:
+    flat = values.reshape(-1)
+    return float(np.sqrt(np.dot(flat, flat) / flat.size)) if flat.size else 0.0
 
 
 def analyse(layer: LayerWeights, tolerance: float = DEFAULT_TOLERANCE) -> LayerCheck:
@@ -209,24 +228,26 @@ def analyse(layer: LayerWeights, tolerance: float = DEFAULT_TOLERANCE) -> LayerC
     if not (isinstance(tolerance, (int, float)) and np.isfinite(tolerance) and tolerance >= 0):
         raise ParameterError(f"tolerance={tolerance!r} is not a relative tolerance, it is a finite number ≥ 0; give "
                              f"e.g. {DEFAULT_TOLERANCE:g}")
-    sums = phase_sums(layer)
+    first = _phase_first(layer)  # (*s, rows, C_out)
     ndim = len(layer.strides)
     mask = connected(layer)
-    linked = sums[mask]  # (pairs, *s)
-    typical = float(np.sqrt(np.mean(linked ** 2))) if linked.size else 0.0
-    spreads = np.where(mask, _spreads(sums, ndim), 0.0)
+    every = bool(mask.all())  # an ungrouped transposed layer: no pair to leave out, so no copy of the sums
+    linked = first.reshape(*layer.strides, -1) if every else first[(Ellipsis, mask)]  # (*s, pairs)
+    typical = _rms(linked)
+    spreads = _spreads(first, ndim)
+    if not every:
+        spreads = np.where(mask, spreads, 0.0)
     worst_index = np.unravel_index(int(np.argmax(spreads)), spreads.shape)
     spread = float(spreads[worst_index]) / typical if typical > 0 else 0.0
-    rows = sums.shape[0] - (1 if layer.kind == "subpixel" else 0)
+    rows = first.shape[ndim] - (1 if layer.kind == "subpixel" else 0)
     worst = WorstPair("bias" if worst_index[0] >= rows else int(worst_index[0]), int(worst_index[1]),
-                      _listed(sums[worst_index]))
-    ones = ones_response(layer, sums)
-    ones_typical = float(np.sqrt(np.mean(ones ** 2)))
+                      _listed(first[(Ellipsis, *worst_index)]))
+    ones = _ones_first(layer, first)  # (*s, C_out)
+    ones_typical = _rms(ones)
     ones_spread = float(_spreads(ones, ndim).max()) / ones_typical if ones_typical > 0 else 0.0
     block = prod(layer.strides)
-    spectrum = np.abs(_dft(linked, layer.strides)) if linked.size else np.zeros((1, *layer.strides))
     scale = block * typical
-    peaks = spectrum.max(axis=0) / scale if scale > 0 else np.zeros(layer.strides)
+    peaks = _aliasing_peaks(linked, layer.strides) / scale if scale > 0 else np.zeros(layer.strides)
     frequencies = [f for f in itertools.product(*(range(s) for s in layer.strides)) if any(f)]
     aliasing = max((float(peaks[f]) for f in frequencies), default=0.0)
     response = None
@@ -235,28 +256,37 @@ def analyse(layer: LayerWeights, tolerance: float = DEFAULT_TOLERANCE) -> LayerC
                          for f in frequencies)
     missing = unreached(layer)
     flagged = spread > tolerance or (bool(missing) and typical > 0)
+    listed = np.moveaxis(ones, -1, 0)
     return LayerCheck(layer.name, layer.kind, layer.source, tuple(layer.strides),
                       _listed(tap_counts(layer)), tuple(missing), spread, typical, ones_spread, aliasing, response,
-                      worst, flagged, tolerance, ones.tolist() if ones.size <= MAX_LISTED_RESPONSE else None)
+                      worst, flagged, tolerance, listed.tolist() if listed.size <= MAX_LISTED_RESPONSE else None)
 
 
-def _dft(values: np.ndarray, strides) -> np.ndarray:
-    """The discrete Fourier transform over the phase axes (1…n), as one small matrix product per axis: the kernel's
-    frequency response at ``m/s`` of the sampling rate, ``H(m) = Σ_r P_r e^{-2πi m·r/s}``."""
-    for n, s in enumerate(strides):
+def _aliasing_peaks(linked: np.ndarray, strides) -> np.ndarray:
+    """``(*s)``: the largest magnitude over the pairs of the kernel's frequency response at ``m/s`` of the sampling
+    rate, ``H(m) = Σ_r P_r e^{-2πi m·r/s}``.  The DFT over every phase axis at once is one ``(Πs, Πs)`` matrix (the
+    axes' DFT matrices' Kronecker product), applied as two real matrix products over the long pair axis."""
+    matrix = np.ones((1, 1))
+    for s in strides:
         m = np.arange(s)
-        matrix = np.exp(-2j * np.pi * np.outer(m, m) / s)
-        values = np.moveaxis(np.tensordot(values, matrix, axes=([1 + n], [1])), -1, 1 + n)
-    return values
+        matrix = np.kron(matrix, np.exp(-2j * np.pi * np.outer(m, m) / s))
+    if not linked.size:
+        return np.zeros(strides)
+    values = linked.reshape(matrix.shape[0], -1)
+    return np.hypot(matrix.real @ values, matrix.imag @ values).max(axis=1).reshape(strides)
 
 
-def ones_response(layer: LayerWeights, sums: np.ndarray | None = None) -> np.ndarray:
-    """``(C_out, *s)``: each output channel's value at each phase for an all-ones input, bias included."""
-    sums = phase_sums(layer) if sums is None else sums
-    response = sums.sum(axis=0)
+def _ones_first(layer: LayerWeights, first: np.ndarray) -> np.ndarray:
+    """``(*s, C_out)``: each output channel's value at each phase for an all-ones input, bias included."""
+    response = first.sum(axis=len(layer.strides))
     if layer.kind == "transposed" and layer.bias is not None:
-        response = response + np.asarray(layer.bias, dtype=np.float64).reshape(-1, *([1] * len(layer.strides)))
+        response = response + np.asarray(layer.bias, dtype=np.float64)
     return response
+
+
+def ones_response(layer: LayerWeights) -> np.ndarray:
+    """``(C_out, *s)``: each output channel's value at each phase for an all-ones input, bias included."""
+    return np.moveaxis(_ones_first(layer, _phase_first(layer)), -1, 0)
 
 
 def _listed(values: np.ndarray):

@@ -23,7 +23,8 @@ import numpy as np
 
 from ..errors import ParameterError
 from ..records import record
-from .analysis import LayerCheck, LayerWeights, _axes, _per_group, analyse, phase_sums, subpixel_channel, tap_counts, tap_phases
+from .analysis import (LayerCheck, LayerWeights, _grouped_phase_first, _per_group, _taps, analyse, phase_sums,
+                       subpixel_channel, tap_counts)
 
 Fixed = record("Fixed", "layer weight_change bias_change spread_before spread_after",
                doc="A fixed layer (its weights changed, everything else as it was), the change relative to the old "
@@ -39,16 +40,33 @@ def fix_layer(layer: LayerWeights, check: LayerCheck | None = None) -> Fixed:
         weight, bias = _fix_transposed(layer), layer.bias
     else:
         weight, bias = _fix_subpixel(layer)
-    new = layer._replace(weight=weight.astype(layer.weight.dtype), bias=None if bias is None else np.asarray(
+    new = layer._replace(weight=weight.astype(layer.weight.dtype, copy=False), bias=None if bias is None else np.asarray(
         bias).astype(np.asarray(layer.bias).dtype))
-    old_norm = float(np.linalg.norm(layer.weight.astype(np.float64)))
-    change = float(np.linalg.norm(new.weight.astype(np.float64) - layer.weight)) / old_norm if old_norm else 0.0
+    old_norm = _norm(layer.weight)
+    change = _norm(layer.weight, new.weight) / old_norm if old_norm else 0.0
     bias_change = None
     if layer.kind == "subpixel" and layer.bias is not None:
         old = np.asarray(layer.bias, dtype=np.float64)
         norm = float(np.linalg.norm(old))
         bias_change = float(np.linalg.norm(np.asarray(new.bias, dtype=np.float64) - old)) / norm if norm else 0.0
     return Fixed(new, change, bias_change, before, analyse(new).spread)
+
+
+#: Weights taken at a time when a norm is summed in float64 (a float64 copy of a whole large weight is not needed).
+_NORM_CHUNK = 1 << 20
+
+
+def _norm(weight: np.ndarray, other: np.ndarray | None = None) -> float:
+    """The L2 norm of ``weight`` (or of ``other - weight``), accumulated in float64 a chunk at a time."""
+    flat = weight.reshape(-1)
+    against = None if other is None else other.reshape(-1)
+    total = 0.0
+    for start in range(0, flat.size, _NORM_CHUNK):
+        chunk = flat[start:start + _NORM_CHUNK].astype(np.float64)
+        if against is not None:
+            chunk = against[start:start + _NORM_CHUNK].astype(np.float64) - chunk
+        total += float(np.dot(chunk, chunk))
+    return float(np.sqrt(total))
 
 
 def _refuse_unreached(layer: LayerWeights, counts: np.ndarray) -> None:
@@ -69,16 +87,16 @@ def _fix_transposed(layer: LayerWeights) -> np.ndarray:
     counts = tap_counts(layer)
     _refuse_unreached(layer, counts)
     ndim = len(layer.strides)
-    ins, outs = _per_group(layer)
-    dense = phase_sums(layer)
-    sums = np.concatenate([dense[g * ins:(g + 1) * ins, g * outs:(g + 1) * outs] for g in range(layer.groups)])
-    inverse = 1.0 / counts
-    phases = tuple(range(2, 2 + ndim))
-    common = (sums * inverse).sum(axis=phases, keepdims=True) / inverse.sum()
-    change = (common - sums) * inverse  # per pair and phase: what each of its taps moves by
-    for n, axis in enumerate(_axes(layer)):  # back from phases to taps, one axis at a time (each tap is in one phase)
-        change = np.take(change, tap_phases(axis), axis=2 + n)
-    return layer.weight + change
+    sums = _grouped_phase_first(layer)  # (*s, C_in, C_out/g): each pair within its group
+    inverse = (1.0 / counts).reshape(*counts.shape, 1, 1)
+    phases = tuple(range(ndim))
+    common = (sums * inverse).sum(axis=phases) / inverse.sum()
+    change = (common - sums) * inverse  # per phase and pair: what each of its taps moves by
+    weight = np.empty_like(layer.weight)
+    for tap, phase in _taps(layer):  # each tap moves by its phase's share, added in float64 and then rounded once
+        where = (slice(None), slice(None), *tap)
+        weight[where] = layer.weight[where] + change[phase]
+    return weight
 
 
 def _fix_subpixel(layer: LayerWeights) -> tuple[np.ndarray, np.ndarray | None]:
