@@ -1008,3 +1008,63 @@ def compile_pdf(document: str, engine: str | None = None, inputs: dict[str, str]
             raise TconvcalcError(f"{engine} could not compile the document ({errors[0] if errors else 'no PDF'}), "
                                  f"the generated LaTeX must compile; please report this with the command you ran")
         return pdf.read_bytes()
+
+
+# --- Typst documents ---------------------------------------------------------------------------
+
+TYPST_INSTALL = "python -m pip install 'tconvcalc[typst]'"
+CJK_INSTALL = "apt-get install texlive-lang-chinese (the Fandol fonts) or fonts-noto-cjk"
+# Where Debian puts the CJK fonts a Chinese note can use: TeX Live's Fandol (texlive-lang-chinese), then Noto.
+FANDOL_FOLDERS = ("/usr/share/texlive/texmf-dist/fonts/opentype/public/fandol",
+                  "/usr/share/texmf/fonts/opentype/public/fandol")
+NOTO_CJK_FOLDERS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto")
+# The font families in the order Typst tries them: Latin text in Typst's own font, Chinese in the first CJK one.
+TYPST_FONTS = ("Libertinus Serif", "FandolSong", "Noto Serif CJK SC", "Noto Sans CJK SC")
+
+
+def cjk_font_folder() -> str:
+    """The folder of a CJK font for a Chinese note: Fandol where kpsewhich (or TeX Live's known path) finds it,
+    else Debian's fonts-noto-cjk; none is a :class:`ParameterError` saying what to install."""
+    if shutil.which("kpsewhich"):
+        found = subprocess.run(["kpsewhich", "FandolSong-Regular.otf"], capture_output=True, text=True).stdout.strip()
+        if found:
+            return str(Path(found).parent)
+    for folder in FANDOL_FOLDERS:
+        if (Path(folder) / "FandolSong-Regular.otf").exists():
+            return folder
+    for folder in NOTO_CJK_FOLDERS:
+        if any(Path(folder).glob("Noto*CJK*")):
+            return folder
+    raise ParameterError(f"a Chinese Typst note needs a CJK font and none was found (Fandol or Noto CJK); install "
+                         f"one with: {CJK_INSTALL}")
+
+
+def typst_standalone(body: str, title: str | None = None, lang: str = "en") -> str:
+    """A complete Typst document around a fragment: A4, 10 pt, Typst's own fonts (and a CJK one for Chinese)."""
+    head = ['#set page(paper: "a4", margin: (x: 2cm, y: 2cm))',
+            f'#set text(size: 10pt, lang: "{check_language(lang)}", font: ({", ".join(map(repr, TYPST_FONTS))}))'
+            .replace("'", '"'),
+            "#set par(spacing: 0.9em)"]
+    if title:
+        head.append(f"= {tm.escape_markup(title)}")
+    return "\n".join(head) + "\n\n" + body
+
+
+def compile_typst(document: str, lang: str = "en", inputs: dict[str, str] | None = None) -> bytes:
+    """Compile a complete Typst document with the ``typst`` package and return the PDF's bytes; ``inputs`` are the
+    files it ``#include``'s (name without ``.typ`` -> text).  A Chinese note is given a CJK font's folder."""
+    try:
+        import typst
+    except ImportError:
+        raise NotInstalledError("the typst package", "compiling Typst notes to PDF", TYPST_INSTALL) from None
+    fonts = [cjk_font_folder()] if lang == "zh" else []
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "tconvcalc-document.typ"
+        source.write_text(document, encoding="utf-8")
+        for name, text in (inputs or {}).items():
+            (Path(folder) / f"{name}.typ").write_text(text, encoding="utf-8")
+        try:
+            return typst.compile(str(source), root=folder, font_paths=fonts)
+        except typst.TypstError as error:
+            raise TconvcalcError(f"typst could not compile the document ({str(error).splitlines()[0]}), the "
+                                 f"generated Typst must compile; please report this with the command you ran") from None
