@@ -106,7 +106,9 @@ class TypstPrinter(Printer):
         coeff, factors = expr.as_coeff_mul()
         parts = [] if coeff == 1 else [self._print(coeff)]
         ordered = sp.Mul(*factors).as_ordered_factors() if len(factors) > 1 else list(factors)
-        parts += [self.parenthesize(f, PRECEDENCE["Mul"]) for f in ordered]
+        # a mod among factors is bracketed: 2 a mod s would read as (2 a) mod s
+        parts += [f"({self._print(f)})" if isinstance(f, sp.Mod) else self.parenthesize(f, PRECEDENCE["Mul"])
+                  for f in ordered]
         joined = parts[0]
         for previous, part in zip(parts, parts[1:]):
             # numbers side by side would read as one number; the notes' substituted values ask for dots
