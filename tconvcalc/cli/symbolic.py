@@ -94,7 +94,7 @@ def lean(command):
 @lean
 def latex(input_size, kernel_size, stride, padding, output_padding, dilation, ndim, what, figure, full,
           standalone, markdown, typst, lang, numbered, label_prefix, verbose, title, symbol, output, pdf, as_json):
-    """LaTeX for notes: size derivation, C and Cᵀ, formulas, equivalence, table, figure (or Markdown, Typst)."""
+    """LaTeX for notes: size derivation, C and Cᵀ, formulas, equivalence, table, figure."""
     check_one_format(False, markdown, typst)
     if pdf and markdown:
         raise ParameterError("--pdf and --markdown both set, a PDF is compiled from LaTeX or Typst; drop --markdown")
