@@ -31,6 +31,7 @@ from typing import Sequence
 import sympy as sp
 
 from . import symbolic as sy
+from . import typst_math as tm
 from .symbolic.vocabulary import latex_names
 from .notes import DEFAULT_SECTIONS, sections
 from .notes_text import CATALOGUES, check_language, phrase
@@ -110,6 +111,7 @@ class LatexWriter:
     boxes, captioned booktabs tables and figures, and one proof sentence per section."""
 
     markdown = False
+    typst = False
 
     def __init__(self, lang: str = "en", numbered: bool = False, label_prefix: str = "",
                  verbose: bool = False) -> None:
@@ -157,7 +159,40 @@ class LatexWriter:
     def comment(self, text: str) -> None:
         self.parts.append("% " + text.replace("\n", " "))
 
-    # -- mathematics --
+    # -- mathematics: every formula is printed by the writer's own SymPy printer --
+    def tex(self, expr, **settings) -> str:
+        """A SymPy expression as this writer's math (here ``sympy.latex``; ``settings`` are its printer's)."""
+        return sp.latex(expr, **settings)
+
+    def named(self, expr) -> str:
+        """``expr`` with the notes' spellings of its subscripted names (``m_{\\min}``, ``\\mathit{op}``)."""
+        return sp.latex(expr, symbol_names=latex_names(expr))
+
+    def step_math(self, step: sy.Step, expr=None) -> str:
+        """A step (or one side of it) as math, its placeholders printed as their numbers."""
+        return step.latex(expr)
+
+    def sides(self, step: sy.Step) -> tuple[str, str, str] | None:
+        return step.sides()
+
+    def m(self, latex: str) -> str:
+        """Hand-written math of the notes' own (``\\qquad``, ``\\vdots``), as this writer writes it."""
+        return latex
+
+    def size_math(self, value) -> str:
+        """A size such as ``2×3`` inside math."""
+        return _math_size(value)
+
+    def stack(self, lines: Sequence[str], aligned: bool = True, one_line: bool = False) -> str:
+        """Lines of math in one display: lined up at their ``&`` (``aligned``) or centred (``gathered``)."""
+        env = "aligned" if aligned else "gathered"
+        if one_line:
+            return f"\\begin{{{env}}}" + r" \\ ".join(lines) + f"\\end{{{env}}}"
+        return f"\\begin{{{env}}}\n" + " \\\\\n".join(lines) + f"\n\\end{{{env}}}"
+
+    def matrix(self, matrix: sp.MatrixBase) -> str:
+        return matrix_latex(matrix)
+
     def label(self, name: str) -> str:
         """The stable label of a key equation (``eq:tconv-size``), with the prefix; remembered."""
         label = f"{self.label_prefix}eq:{name}"
@@ -233,9 +268,10 @@ class LatexWriter:
         """What a proof proved, in the catalogue's words (a proof without an entry: its statement, escaped)."""
         if not proof.key:
             return self.escape(proof.statement)
-        args = {name: _math_size(value) for name, value in proof.args.items()}
+        args = {name: self.tex(value) if isinstance(value, sp.Basic) else self.size_math(value)
+                for name, value in proof.args.items()}
         if "where" in args:
-            args["where"] = phrase(self.lang, args["where"], **args)
+            args["where"] = self.say(args["where"], **args)
         return self.say(proof.key, **args)
 
     def proofs(self, proofs: Sequence[sy.Proof]) -> None:
@@ -251,8 +287,8 @@ class LatexWriter:
         for proof in proofs:
             if not proof.holds:
                 self.proved = False
-                self.paragraph(self.marks(phrase(self.lang, "proof.failed", clause=self.clause(proof),
-                                                 counterexample=proof.counterexample or "")))
+                self.paragraph(self.say("proof.failed", clause=self.clause(proof),
+                                        counterexample=proof.counterexample or ""))
         if held:
             self.paragraph(self.say("proof.lead", clauses=phrase(self.lang, "proof.join").join(
                 self.clause(proof) for proof in held)))
@@ -342,6 +378,133 @@ class MarkdownWriter(LatexWriter):
         LatexWriter.proofs(self, proofs)
 
 
+class TypstWriter(LatexWriter):
+    """The same note in Typst: headings, ``$ … $`` displays lined up at ``&``, the boxes as stroked blocks,
+    ``#table`` figures with their captions above, and with ``numbered`` the key equations numbered and labelled
+    (``<eq:tconv-size>``, referred to as ``@eq:tconv-size``).  Every formula is printed by
+    :class:`tconvcalc.typst_math.TypstPrinter`; the catalogue's words and hand-written math are turned into
+    Typst by :func:`tconvcalc.typst_math.prose`."""
+
+    typst = True
+
+    def marks(self, prose: str, in_math: bool = False) -> str:
+        return tm.prose(prose)
+
+    def say(self, key: str, **values) -> str:
+        # the template is turned into Typst first, then the values (already Typst) go in: a value is never
+        # read twice; one inside a code span loses its backquotes, which would end the span
+        template = CATALOGUES[self.lang][key]
+        slots = re.sub("«([a-z_]+)»", lambda m: f"\x02{m.group(1)}\x03", template)
+        text = tm.prose(slots)
+        return re.sub("\x02([a-z_]+)\x03", lambda m: str(values[m.group(1)]).replace("`", "'"), text)
+
+    def escape(self, text: str) -> str:
+        return tm.escape_markup(text)
+
+    def heading(self, prose: str) -> None:
+        self.parts.append(f"=== {prose}\n")
+
+    def title(self, text: str) -> None:
+        self.parts.append(f"== {self.escape(text)}\n")
+
+    def lead(self, prose: str) -> None:
+        self.paragraph(prose)
+
+    def comment(self, text: str) -> None:
+        self.parts.append("// " + text.replace("\n", " "))
+
+    # -- mathematics, by the Typst printer --
+    def tex(self, expr, **settings) -> str:
+        return tm.typst_math(expr, symbol_names=tm.typst_names(expr), **settings)
+
+    def named(self, expr) -> str:
+        return self.tex(expr)
+
+    def step_math(self, step: sy.Step, expr=None) -> str:
+        expr = step.expr if expr is None else expr
+        names = tm.typst_names(expr)
+        if step.values:  # placeholders print as their numbers, the products between them dotted
+            names.update({symbol: str(value) for symbol, value in step.values.items()})
+            return tm.typst_math(expr, symbol_names=names, mul_symbol="dot")
+        return tm.typst_math(expr, symbol_names=names)
+
+    def sides(self, step: sy.Step) -> tuple[str, str, str] | None:
+        if not isinstance(step.expr, sp.core.relational.Relational):
+            return None
+        relation = tm.TypstPrinter._RELATIONS[step.expr.rel_op]
+        return self.step_math(step, step.expr.lhs), relation, self.step_math(step, step.expr.rhs)
+
+    def m(self, latex: str) -> str:
+        return tm.latex_fragment(latex)
+
+    def size_math(self, value) -> str:
+        return str(value).replace("×", " times ")
+
+    def stack(self, lines: Sequence[str], aligned: bool = True, one_line: bool = False) -> str:
+        return " \\\n".join(lines)
+
+    def matrix(self, matrix: sp.MatrixBase) -> str:
+        return tm.typst_math(matrix)
+
+    def _display(self, body: str, label: str | None) -> str:
+        if label and self.numbered:
+            return (f'#math.equation(block: true, numbering: "(1)", $ {body} $) <{self.label(label)}>')
+        return f"$ {body} $"
+
+    def math(self, body: str, wide: int = 0, label: str | None = None) -> None:
+        display = self._display(body, label)
+        # a wide matrix in smaller type, as the LaTeX sets it in \small with narrow columns
+        self.parts.append(f"#text(size: 0.8em)[{display}]\n" if wide > 8 else display + "\n")
+
+    def align(self, rows: Sequence[tuple[str | None, tuple[str, str, str]]]) -> None:
+        """The rows lined up at their relation; a reason (LaTeX's ``\\intertext``) stands as a paragraph between
+        displays, and the rows after it are lined up together."""
+        block: list[str] = []
+        for reason, (lhs, relation, rhs) in rows:
+            if reason:
+                self._flush(block)
+                self.paragraph(reason)
+            block.append(f"{lhs} &{relation} {rhs}")
+        self._flush(block)
+
+    def _flush(self, block: list[str]) -> None:
+        if block:
+            self.parts.append("$ " + " \\\n  ".join(block) + " $\n")
+            block.clear()
+
+    def formulas(self, lead: str, lines: Sequence[str]) -> None:
+        self.paragraph(lead)
+        self.parts.append("$ " + " \\\n  ".join(lines) + " $\n")
+
+    def box(self, heading: str, lead: str, body: str, label: str | None = None, after: str = "") -> None:
+        lines = ["#block(stroke: 0.6pt, inset: 8pt, width: 100%, breakable: false)[",
+                 f"*{heading}{self.say('box.end')}* {lead}", self._display(body, label)]
+        self.parts.append("\n".join(lines + ([after] if after else []) + ["]"]) + "\n")
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]], caption: str = "",
+              align: str | None = None) -> None:
+        """A booktabs-like table (rules at the top, under the header and at the bottom) in a figure with its
+        caption above; LaTeX's column types become Typst's widths and alignments."""
+        columns = re.findall(r"[lcr]|p\{[^}]*\}", align) if align else ["r"] * len(headers)
+        widths = [f"{float(re.search(r'[0-9.]+', c).group()) * 100:g}%" if c.startswith("p") else "auto"
+                  for c in columns]
+        aligns = [{"l": "left", "c": "center"}.get(c, "right" if c == "r" else "left") for c in columns]
+        cell = lambda text: f"[{text}]"  # noqa: E731
+        lines = [f"#figure(kind: table, table(columns: ({', '.join(widths)},), align: ({', '.join(aligns)},),",
+                 "  stroke: none, table.hline(),",
+                 "  table.header(" + ", ".join(map(cell, headers)) + "), table.hline(stroke: 0.5pt),"]
+        lines += ["  " + ", ".join(map(cell, row)) + "," for row in rows]
+        lines += ["  table.hline()),", f"  caption: figure.caption(position: top)[{caption}])" if caption else ")"]
+        if not caption:
+            lines[-2] = lines[-2] + ")"
+            lines.pop()
+        self.parts.append("\n".join(lines) + "\n")
+
+    def figure(self, picture: str, caption: str) -> None:
+        # the figure is TikZ; Typst has none, so the note says where to find it
+        self.paragraph(self.say("figure.typst"))
+
+
 def breakable_align(lines: Sequence[str]) -> str:
     """An ``align*`` that may break across pages between its lines (``\\allowdisplaybreaks``, kept local), but never
     after its first line or before its last: a page never starts or ends with one stray line of it."""
@@ -354,8 +517,11 @@ def breakable_align(lines: Sequence[str]) -> str:
     return "\\begingroup\\allowdisplaybreaks\n\\begin{align*}\n" + "\n".join(body) + "\n\\end{align*}\n\\endgroup"
 
 
-def make_writer(markdown: bool = False, **options) -> LatexWriter:
-    return (MarkdownWriter if markdown else LatexWriter)(**options)
+def make_writer(markdown: bool = False, typst: bool = False, **options) -> LatexWriter:
+    """The writer for the format asked for: LaTeX, Markdown (``markdown``) or Typst (``typst``)."""
+    if markdown and typst:
+        raise ParameterError("markdown and typst both asked for, a note is written one way; keep one of them")
+    return (TypstWriter if typst else MarkdownWriter if markdown else LatexWriter)(**options)
 
 
 # --- matrices ---------------------------------------------------------------------------
@@ -399,10 +565,10 @@ def matrix_section(writer: LatexWriter, op: sy.ConvOperator, full: bool, transpo
     for transpose in ((True,) if transpose_only else (False, True)):
         matrix, elided = op.elided(transpose, full)
         shape = (cols, rows) if transpose else (rows, cols)
-        label = r"C^{\mathsf{T}}" if transpose else "C"
+        label = writer.m(r"C^{\mathsf{T}}" if transpose else "C")
         if elided:  # with its matrix on one page
             writer.lead(writer.say("matrix.elided", name=label, rows=shape[0], cols=shape[1], nnz=op.nnz_bound))
-        writer.math(f"{label} = {matrix_latex(matrix)}", wide=matrix.cols, label="matrix" if transpose else None)
+        writer.math(f"{label} = {writer.matrix(matrix)}", wide=matrix.cols, label="matrix" if transpose else None)
 
 
 # --- sections of the layer document -----------------------------------------------------
@@ -429,8 +595,8 @@ def _reason(writer: LatexWriter, step: sy.Step, first: bool) -> str | None:
         return None
     args = dict(step.args or {})
     if step.key == "size.values":
-        args["where"] = ("" if args.get("axis") is None else phrase(writer.lang, "where", n=args["axis"])
-                         if not args.get("alike") else phrase(writer.lang, "table.alike"))
+        args["where"] = ("" if args.get("axis") is None else writer.say("where", n=args["axis"])
+                         if not args.get("alike") else writer.say("table.alike"))
     if writer.markdown and not first:
         return writer.math_say(step.key, **args)
     return writer.say(step.key, **args)
@@ -440,7 +606,7 @@ def _rows(writer: LatexWriter, steps: Sequence[sy.Step]) -> list:
     """``align`` rows for steps stating relations; a step whose lhs repeats the one above continues it."""
     rows, previous = [], None
     for step in steps:
-        sides = step.sides()
+        sides = writer.sides(step)
         if sides is None:
             continue
         lhs = "" if step.key == "size.value" and previous is not None else sides[0]
@@ -457,8 +623,8 @@ def _step(der: sy.Derivation, key: str) -> sy.Step:
     return next(step for step in der.steps if step.key == key)
 
 
-def _stated(step: sy.Step) -> str:
-    lhs, relation, rhs = step.sides()
+def _stated(writer: LatexWriter, step: sy.Step) -> str:
+    lhs, relation, rhs = writer.sides(step)
     return f"{lhs} {relation} {rhs}"
 
 
@@ -468,7 +634,7 @@ def _notes_for(writer: LatexWriter, der: sy.Derivation, *keys: str) -> None:
         if step.key in keys and step.expr is None:
             args = dict(step.args or {})
             if "then" in args:
-                args["then"] = phrase(writer.lang, args["then"], **args)
+                args["then"] = writer.say(args["then"], **args)
             writer.paragraph(writer.say(step.key, **args))
 
 
@@ -476,7 +642,7 @@ def size_body(writer: LatexWriter, der: sy.Derivation) -> None:
     """The general derivation in one ``align*``, the result in a relationship box, then the layer's values."""
     general = _keyed(der, "size.scatter", "size.min", "size.max", "size.full", "size.crop", "size.pytorch")
     writer.align(_rows(writer, general))
-    writer.box(writer.say("box"), writer.say("size.box"), _stated(general[-1]), label="tconv-size")
+    writer.box(writer.say("box"), writer.say("size.box"), _stated(writer, general[-1]), label="tconv-size")
     values = _keyed(der, "size.values", "size.value")
     if len(values) > 2 and all(step.latex() == values[n % 2].latex() for n, step in enumerate(values)):
         # every axis alike: its numbers once
@@ -490,16 +656,16 @@ def ambiguity_body(writer: LatexWriter, der: sy.Derivation) -> None:
     writer.align(_rows(writer, _keyed(der, "amb.conv", "amb.from", "amb.to", "amb.tconv", "amb.op_from",
                                       "amb.op_to")))
     writer.box(writer.say("box"), writer.say("amb.box"),
-               _stated(_step(der, "amb.op_from")) + r",\qquad " + _stated(_step(der, "amb.op_to")), label="op-range",
+               _stated(writer, _step(der, "amb.op_from")) + writer.m(r",\qquad ") + _stated(writer, _step(der, "amb.op_to")), label="op-range",
                after=writer.say("amb.accept"))
 
 
 def equivalence_body(writer: LatexWriter, der: sy.Derivation) -> None:
     writer.align(_rows(writer, _keyed(der, "eqv.stretch", "eqv.lo", "eqv.hi", "eqv.flip", "eqv.out")))
     writer.box(writer.say("box"), writer.say("eqv.box"),
-               _stated(_step(der, "eqv.lo")) + r",\qquad " + _stated(_step(der, "eqv.hi")), label="equivalence")
+               _stated(writer, _step(der, "eqv.lo")) + writer.m(r",\qquad ") + _stated(writer, _step(der, "eqv.hi")), label="equivalence")
     axis = writer.say("eqv.head.axis")
-    headers = [axis, "$s - 1$", "$i_z$", r"$p_{\mathrm{lo}}$", r"$p_{\mathrm{hi}}$", "$s'$", "$d$", "$o'$"]
+    headers = [axis] + [f"${writer.m(h)}$" for h in ("s - 1", "i_z", r"p_{\mathrm{lo}}", r"p_{\mathrm{hi}}", "s'", "d", "o'")]
     rows = [[str(e["axis"]), str(e["zeros_between"]), str(e["stretched_size"]), str(e["pad_before"]),
              str(e["pad_after"]), "1", str(e["dilation"]), str(e["output_size"])] for e in der.results["equivalent"]]
     writer.table(headers, rows, writer.say("eqv.caption"))
@@ -517,7 +683,7 @@ def derivation_body(writer: LatexWriter, der: sy.Derivation) -> None:
         if step.text:
             writer.text(step.text + (":" if step.expr is not None else "."))
         if step.expr is not None:
-            writer.math(step.latex())
+            writer.math(writer.step_math(step))
     writer.proofs(der.proofs)
 
 
@@ -537,14 +703,14 @@ def relationships_latex(relationships: Sequence[sy.Relationship], markdown: bool
     writer = make_writer(markdown, **options)
     writer.heading(writer.say("title.relationships"))
     for rel in relationships:
-        lhs = sp.latex(sp.Symbol(rel.lhs))
+        lhs = writer.tex(sp.Symbol(rel.lhs))
         if rel.conditions:
-            lead = writer.say("rel.for") + " " + ", ".join(f"${sp.latex(c, symbol_names=latex_names(c))}$"
+            lead = writer.say("rel.for") + " " + ", ".join(f"${writer.named(c)}$"
                                                            for c in rel.conditions) + ("，" if writer.lang == "zh" else ",")
         else:
             lead = writer.say("rel.any")
-        heading = writer.say("rel.box", n=rel.number, title=phrase(writer.lang, f"rel.{rel.number}"))
-        writer.box(heading, lead, f"{lhs} = {tex(rel.derived)}", label=f"relationship-{rel.number}")
+        heading = writer.say("rel.box", n=rel.number, title=writer.say(f"rel.{rel.number}"))
+        writer.box(heading, lead, f"{lhs} = {writer.tex(rel.derived)}", label=f"relationship-{rel.number}")
         writer.align(_rows(writer, rel.extra))
         writer.proofs([rel.proof])
     return writer.render()
@@ -554,9 +720,9 @@ def formulas_body(writer: LatexWriter, der: sy.Derivation, outputs: Sequence[tup
     """The closed form boxed with its conditions stated beside it (conv_arithmetic's way, not brackets), then
     the first outputs and the last, expanded (or why not: see ``expanded_outputs``)."""
     form = der.notes["closed_form"]
-    sides = [sy.Step("", form["sum"]).sides(), sy.Step("", form["source"]).sides()]
-    body = r"\begin{aligned}" + r" \\ ".join(f"{lhs} &{rel} {rhs}" for lhs, rel, rhs in sides) + r"\end{aligned}"
-    conditions = ", ".join(f"${sp.latex(c)}$" for c in form["conditions"])
+    sides = [writer.sides(sy.Step("", form["sum"])), writer.sides(sy.Step("", form["source"]))]
+    body = writer.stack([f"{lhs} &{rel} {rhs}" for lhs, rel, rhs in sides], one_line=True)
+    conditions = ", ".join(f"${writer.tex(c)}$" for c in form["conditions"])
     guard = writer.say("formulas.guard" if form["source"].lhs.name == "n" else "formulas.guard_axis")
     writer.box(writer.say("box"), writer.say("formulas.lead"), body, label="closed-form",
                after=f"{guard} {conditions}.")
@@ -566,18 +732,20 @@ def formulas_body(writer: LatexWriter, der: sy.Derivation, outputs: Sequence[tup
                 else writer.say("formulas.all"))
         lines = [f"{lhs} &= {rhs}" for lhs, rhs in outputs]
         if len(outputs) < total and len(outputs) > 1:
-            lines.insert(-1, r"&\;\;\vdots")
+            lines.insert(-1, writer.m(r"&\;\;\vdots"))
         writer.formulas(lead, lines)
     writer.proofs(der.proofs)
 
 
 def formulas_section(writer: LatexWriter, layer: Layer, op: sy.ConvOperator, full: bool = False) -> None:
     outputs, expanded, der = sy.expanded_outputs(layer, full, symbol=op.symbol)
-    formulas_body(writer, der, [(tex(op.output_symbol(c)), tex(e)) for c, e in zip(outputs, expanded)], op.shape[1])
+    formulas_body(writer, der, [(writer.tex(op.output_symbol(c)), writer.tex(e)) for c, e in zip(outputs, expanded)],
+                  op.shape[1])
 
 
 def _derived_formulas(writer: LatexWriter, der: sy.Derivation) -> None:
-    outputs = [(step.latex(step.expr.lhs), step.latex(step.expr.rhs)) for step in _keyed(der, "formulas.output")]
+    outputs = [(writer.step_math(step, step.expr.lhs), writer.step_math(step, step.expr.rhs))
+               for step in _keyed(der, "formulas.output")]
     formulas_body(writer, der, outputs, der.notes.get("outputs", len(outputs)))
 
 
@@ -601,7 +769,7 @@ def _ambiguity_table(writer: LatexWriter, der: sy.Derivation, layer: Layer) -> N
         if row["axis"] not in axes:
             continue
         if previous is not None and row["output_padding"] > previous + 1:  # a long table: its middle left out
-            rows.append(([""] if len(axes) > 1 else []) + [r"$\vdots$", "", "", "", ""])
+            rows.append(([""] if len(axes) > 1 else []) + ["$" + writer.m(r"\vdots") + "$", "", "", "", ""])
         previous = row["output_padding"]
         first, last = der.results["conv_sizes"][row["axis"]]
         sizes = (", ".join(map(str, range(first, last + 1))) if last - first < 4 else f"{first}--{last}"
@@ -630,26 +798,26 @@ def _derived_ambiguity(writer: LatexWriter, der: sy.Derivation) -> None:
 
 def _phases_body(writer: LatexWriter, der: sy.Derivation) -> None:
     writer.align(_rows(writer, _keyed(der, "ph.write", "ph.reach")))
-    writer.box(writer.say("box"), writer.say("ph.conv"), _stated(sy.Step("", der.notes["phase_sum"])),
-               label="phases", after=f"{writer.say('formulas.guard')} ${_stated(sy.Step('', der.notes['phase_condition']))}$.")
+    writer.box(writer.say("box"), writer.say("ph.conv"), _stated(writer, sy.Step("", der.notes["phase_sum"])),
+               label="phases", after=f"{writer.say('formulas.guard')} ${_stated(writer, sy.Step('', der.notes['phase_condition']))}$.")
     axes = sorted({row["axis"] for row in der.results["phases"]})
     for axis in axes:
         rows = []
         listed = [row for row in der.results["phases"] if row["axis"] == axis]
         for n, row in enumerate(listed):
             if n and row["phase"] > listed[n - 1]["phase"] + 1:
-                rows.append([r"$\vdots$", writer.say("ph.more", count=row["phase"] - listed[n - 1]["phase"] - 1), "", ""])
-            taps = ", ".join(r"\dots" if a == "…" else str(a) for a in row["taps"])
-            offsets = ", ".join(r"\dots" if c == "…" else str(c) for c in row["offsets"])
+                rows.append(["$" + writer.m(r"\vdots") + "$", writer.say("ph.more", count=row["phase"] - listed[n - 1]["phase"] - 1), "", ""])
+            taps = ", ".join(writer.m(r"\dots") if a == "…" else str(a) for a in row["taps"])
+            offsets = ", ".join(writer.m(r"\dots") if c == "…" else str(c) for c in row["offsets"])
             rows.append([f"${row['phase']}$", f"${taps}$" if taps else "--", str(row["tap_count"]),
                          f"${offsets}$" if offsets else "--"])
-        where = phrase(writer.lang, "where", n=axis) if len(axes) > 1 else ""
+        where = writer.say("where", n=axis) if len(axes) > 1 else ""
         writer.table([writer.say(h) for h in ("ph.head.r", "ph.head.taps", "ph.head.count", "ph.head.offsets")],
                      rows, writer.say("ph.caption", where=where))
     verdict = next(step for step in der.steps if step.key in ("ph.uniform", "ph.checker"))
     sentence = writer.say(verdict.key)
     for n, s_, low, high in (verdict.args or {}).get("ranges", []):
-        where = phrase(writer.lang, "where", n=n) if len(der.results["phase_count"]) > 1 else ""
+        where = writer.say("where", n=n) if len(der.results["phase_count"]) > 1 else ""
         sentence += writer.say("ph.range", s=s_, where=where, low=low, high=high)
     writer.paragraph(sentence)
     _notes_for(writer, der, "skip.check")
@@ -734,7 +902,7 @@ def layer_writer(layer: Layer, what: Sequence[str] = DEFAULT_SECTIONS, *, full: 
     if title:
         writer.title(title)
     writer.paragraph(writer.say("intro", ndim=layer.ndim))
-    writer.math(parameters_math(layer))
+    writer.math(writer.m(parameters_math(layer)))
     write = {
         "size": lambda: size_body(writer, sy.derive_output_size(layer)),
         "matrix": lambda: matrix_section(writer, op, full),
@@ -840,3 +1008,63 @@ def compile_pdf(document: str, engine: str | None = None, inputs: dict[str, str]
             raise TconvcalcError(f"{engine} could not compile the document ({errors[0] if errors else 'no PDF'}), "
                                  f"the generated LaTeX must compile; please report this with the command you ran")
         return pdf.read_bytes()
+
+
+# --- Typst documents ---------------------------------------------------------------------------
+
+TYPST_INSTALL = "python -m pip install 'tconvcalc[typst]'"
+CJK_INSTALL = "apt-get install texlive-lang-chinese (the Fandol fonts) or fonts-noto-cjk"
+# Where Debian puts the CJK fonts a Chinese note can use: TeX Live's Fandol (texlive-lang-chinese), then Noto.
+FANDOL_FOLDERS = ("/usr/share/texlive/texmf-dist/fonts/opentype/public/fandol",
+                  "/usr/share/texmf/fonts/opentype/public/fandol")
+NOTO_CJK_FOLDERS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto")
+# The font families in the order Typst tries them: Latin text in Typst's own font, Chinese in the first CJK one.
+TYPST_FONTS = ("Libertinus Serif", "FandolSong", "Noto Serif CJK SC", "Noto Sans CJK SC")
+
+
+def cjk_font_folder() -> str:
+    """The folder of a CJK font for a Chinese note: Fandol where kpsewhich (or TeX Live's known path) finds it,
+    else Debian's fonts-noto-cjk; none is a :class:`ParameterError` saying what to install."""
+    if shutil.which("kpsewhich"):
+        found = subprocess.run(["kpsewhich", "FandolSong-Regular.otf"], capture_output=True, text=True).stdout.strip()
+        if found:
+            return str(Path(found).parent)
+    for folder in FANDOL_FOLDERS:
+        if (Path(folder) / "FandolSong-Regular.otf").exists():
+            return folder
+    for folder in NOTO_CJK_FOLDERS:
+        if any(Path(folder).glob("Noto*CJK*")):
+            return folder
+    raise ParameterError(f"a Chinese Typst note needs a CJK font and none was found (Fandol or Noto CJK); install "
+                         f"one with: {CJK_INSTALL}")
+
+
+def typst_standalone(body: str, title: str | None = None, lang: str = "en") -> str:
+    """A complete Typst document around a fragment: A4, 10 pt, Typst's own fonts (and a CJK one for Chinese)."""
+    head = ['#set page(paper: "a4", margin: (x: 2cm, y: 2cm))',
+            f'#set text(size: 10pt, lang: "{check_language(lang)}", font: ({", ".join(map(repr, TYPST_FONTS))}))'
+            .replace("'", '"'),
+            "#set par(spacing: 0.9em)"]
+    if title:
+        head.append(f"= {tm.escape_markup(title)}")
+    return "\n".join(head) + "\n\n" + body
+
+
+def compile_typst(document: str, lang: str = "en", inputs: dict[str, str] | None = None) -> bytes:
+    """Compile a complete Typst document with the ``typst`` package and return the PDF's bytes; ``inputs`` are the
+    files it ``#include``'s (name without ``.typ`` -> text).  A Chinese note is given a CJK font's folder."""
+    try:
+        import typst
+    except ImportError:
+        raise NotInstalledError("the typst package", "compiling Typst notes to PDF", TYPST_INSTALL) from None
+    fonts = [cjk_font_folder()] if lang == "zh" else []
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "tconvcalc-document.typ"
+        source.write_text(document, encoding="utf-8")
+        for name, text in (inputs or {}).items():
+            (Path(folder) / f"{name}.typ").write_text(text, encoding="utf-8")
+        try:
+            return typst.compile(str(source), root=folder, font_paths=fonts)
+        except typst.TypstError as error:
+            raise TconvcalcError(f"typst could not compile the document ({str(error).splitlines()[0]}), the "
+                                 f"generated Typst must compile; please report this with the command you ran") from None

@@ -147,6 +147,8 @@ EN = {
     "figure.input": "input",
     "figure.stretched": "zero-inserted, padded; kernel at output 0",
     "figure.output": "output",
+    "figure.typst": ("The figure of zero insertion is drawn with TikZ in the LaTeX notes; Typst has no TikZ, so this "
+                     "note leaves it out."),
     # --- relationships ---
     "rel.box": "Relationship «n»: «title»",
     "rel.for": "For",
@@ -316,6 +318,7 @@ ZH = {
     "figure.input": "输入",
     "figure.stretched": "插零并填充；卷积核位于输出 0",
     "figure.output": "输出",
+    "figure.typst": "插零过程图在 LaTeX 笔记中用 TikZ 绘制；Typst 没有 TikZ，本笔记略去该图。",
     "rel.box": "关系式 «n»：«title»",
     "rel.for": "当",
     "rel.any": "对任意 $i$、$k$、$s$、$p$，",

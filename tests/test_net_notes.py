@@ -167,7 +167,7 @@ def test_a_failed_check_is_printed_in_bold_and_exits_1(monkeypatch):
 
 @pytest.mark.parametrize("args, words", [
     (["--domain", "--latex", "--lang", "fr"], "language 'fr' is not supported"),
-    (["--domain", "--lang", "zh"], "add --latex or --markdown"),
+    (["--domain", "--lang", "zh"], "add --latex, --markdown or --typst"),
     (["--domain", "--latex", "--upto", "5"], "drop --upto"),
     (["--domain", "--latex", "--label-prefix", "a:"], "add --numbered"),
     (["--latex"], "add --domain"),

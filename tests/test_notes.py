@@ -172,7 +172,7 @@ def test_bad_label_prefix_and_language_are_one_sentence():
     assert "\\tag only" in error("latex", "--in", 2, "--k", 3, "--numbered", "--markdown", "--label-prefix", "up1:")
     message = error("latex", "--in", 2, "--k", 3, "--lang", "fr")
     assert "'fr' is not supported" in message and "en (English)" in message and "zh (Chinese)" in message
-    assert "--latex or --markdown" in error("derive", "size", "--in", 2, "--k", 3, "--lang", "zh")
+    assert "--latex, --markdown or --typst" in error("derive", "size", "--in", 2, "--k", 3, "--lang", "zh")
 
 
 # --- Chinese ---------------------------------------------------------------------------------------------

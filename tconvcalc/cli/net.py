@@ -14,7 +14,7 @@ import sys
 import click
 
 from ..errors import ParameterError
-from .options import AXIS, json_option, markdown_option, notes_format, notes_options
+from .options import AXIS, json_option, markdown_option, notes_format, notes_options, typst_option
 from .output import echo_text, emit
 
 
@@ -49,11 +49,12 @@ def _kwargs(text: str | None) -> dict:
                                           "input size, and the total")
 @click.option("--latex", "as_latex", is_flag=True, help="with --domain: the derivation as LaTeX")
 @markdown_option
+@typst_option
 @notes_options
 @click.option("--kwargs", "kwargs", default=None, metavar="JSON", help="keyword arguments for a PyTorch factory")
 @json_option
-def net(model, input_size, domain, fix, output_size, upto, cost, as_latex, markdown, lang, numbered, label_prefix, verbose,
-        kwargs, as_json):
+def net(model, input_size, domain, fix, output_size, upto, cost, as_latex, markdown, typst, lang, numbered, label_prefix,
+        verbose, kwargs, as_json):
     """A whole network (spec, ONNX, Keras or PyTorch): sizes per layer, the sizes it accepts, the fix.
 
     Exits 1 when the network does not run: the trace at the size given, --domain when it runs at no size
@@ -69,22 +70,22 @@ def net(model, input_size, domain, fix, output_size, upto, cost, as_latex, markd
     if cost and (domain or fix):
         raise ParameterError(f"--cost counts the layers at one input size, and --{'domain' if domain else 'fix'} "
                              f"answers another question; drop one of them")
-    if (as_latex or markdown) and not domain:
-        raise ParameterError("--latex/--markdown typeset the domain's derivation; add --domain")
-    options = notes_format(as_latex, markdown, lang, numbered, label_prefix, verbose)
+    if (as_latex or markdown or typst) and not domain:
+        raise ParameterError("--latex/--markdown/--typst typeset the domain's derivation; add --domain")
+    options = notes_format(as_latex, markdown, lang, numbered, label_prefix, verbose, typst)
     if output_size is not None and not fix:
         raise ParameterError("--out is the output size --fix aims for; add --fix")
     if upto is not None and not domain:
         raise ParameterError("--upto lists the accepted sizes of the domain; add --domain")
-    if upto is not None and (as_latex or markdown):
+    if upto is not None and (as_latex or markdown or typst):
         raise ParameterError("--upto lists the accepted sizes in the report, and the notes describe them by their "
-                             "classes; drop --upto, or --latex/--markdown")
+                             "classes; drop --upto, or --latex/--markdown/--typst")
     from .views.net import render_domain, render_fix, render_trace
 
     if domain:
         from ..reports.net import domain_notes, domain_report, runs_somewhere
 
-        if as_latex or markdown:
+        if as_latex or markdown or typst:
             report, some = domain_notes(model, markdown, factory_kwargs, **options)
             emit(report, as_json, lambda r, console: echo_text(r.text))
             if not report.proved or not some:

@@ -135,6 +135,7 @@ output_option = click.option("--out", "--output-size", "output_size", type=AXIS,
                              help="output size wanted, per axis")
 full_option = click.option("--full/--elide", default=False, help="print large matrices whole instead of elided")
 markdown_option = click.option("--markdown", is_flag=True, help="Markdown with $$…$$ math (Jupyter, Obsidian, GitHub)")
+typst_option = click.option("--typst", is_flag=True, help="Typst markup, its math written by a SymPy printer")
 
 
 def groups_option(default: int | None = 1, help: str = "channel groups"):
@@ -208,6 +209,7 @@ symbol_option = click.option("--symbol", default="w", show_default=True,
 format_options = _stack(
     click.option("--latex", "as_latex", is_flag=True, help="print as LaTeX"),
     markdown_option,
+    typst_option,
 )
 # How a note reads (latex, derive --latex/--markdown): its language, numbered equations with stable labels, and
 # the proofs' counts and timings as comments.
@@ -248,19 +250,27 @@ class FiniteFloatRange(click.FloatRange):
 
 
 def notes_format(as_latex: bool, markdown: bool, lang: str = "en", numbered: bool = False, label_prefix: str = "",
-                verbose: bool = False) -> dict:
-    """The notes' options, checked: they shape --latex/--markdown only (the terminal view is English)."""
+                verbose: bool = False, typst: bool = False) -> dict:
+    """The notes' options, checked: they shape --latex/--markdown/--typst only (the terminal view is English);
+    with --typst they carry ``typst`` to the writer."""
     from ..notes_text import check_language
 
-    if as_latex and markdown:
-        raise ParameterError("--latex and --markdown both set, a derivation is printed one way; keep one of them")
+    check_one_format(as_latex, markdown, typst)
     check_language(lang)
     given = [name for name, value in (("--lang", lang != "en"), ("--numbered", numbered),
                                       ("--label-prefix", bool(label_prefix)), ("--verbose", verbose)) if value]
-    if given and not (as_latex or markdown):
-        raise ParameterError(f"{given[0]} shapes the notes, not the terminal view; add --latex or --markdown")
+    if given and not (as_latex or markdown or typst):
+        raise ParameterError(f"{given[0]} shapes the notes, not the terminal view; add --latex, --markdown or --typst")
     check_labels(markdown, numbered, label_prefix)
-    return {"lang": lang, "numbered": numbered, "label_prefix": label_prefix, "verbose": verbose}
+    return {"lang": lang, "numbered": numbered, "label_prefix": label_prefix, "verbose": verbose,
+            **({"typst": True} if typst else {})}
+
+
+def check_one_format(as_latex: bool, markdown: bool, typst: bool) -> None:
+    """A note is written in one format: two of --latex, --markdown, --typst are refused."""
+    chosen = [name for name, value in (("--latex", as_latex), ("--markdown", markdown), ("--typst", typst)) if value]
+    if len(chosen) > 1:
+        raise ParameterError(f"{chosen[0]} and {chosen[1]} both set, a note is written one way; keep one of them")
 
 
 def check_labels(markdown: bool, numbered: bool, label_prefix: str) -> None:

@@ -17,9 +17,9 @@ import click
 
 from ..errors import ParameterError
 from ..notes import SECTIONS, sections
-from .options import (FilePath, channels_option, check_labels, format_options, full_option, groups_option, json_option,
-                      layer_from, layer_options, markdown_option, ndim_option, notes_format, notes_options, per_axis,
-                      symbol_option)
+from .options import (FilePath, channels_option, check_labels, check_one_format, format_options, full_option,
+                      groups_option, json_option, layer_from, layer_options, markdown_option, ndim_option, notes_format,
+                      notes_options, per_axis, symbol_option, typst_option)
 from .output import announce, echo_text, emit, write_files
 
 
@@ -80,41 +80,45 @@ def lean(command):
 @full_option
 @click.option("--standalone", is_flag=True, help="a complete document (amsmath, amssymb, booktabs, tikz; ctex for zh)")
 @markdown_option
+@typst_option
 @notes_options
 @click.option("--title", default=None, help="a heading for the fragment (escaped)")
 @symbol_option
 @click.option("-o", "--output", "output", type=FilePath("notes.tex", path_type=Path), default=None,
               help="write to FILE instead of stdout")
 @click.option("--pdf", is_flag=True,
-              help="also compile FILE.pdf (needs -o): pdflatex or lualatex, xelatex for zh; without --standalone the "
-                   "fragment is compiled through FILE-standalone.tex, written beside it, which \\input's it")
+              help="also compile FILE.pdf (needs -o): pdflatex or lualatex, xelatex for zh (with --typst: the typst "
+                   "package); without --standalone the fragment is compiled through FILE-standalone.tex (.typ), written "
+                   "beside it, which \\input's (#include's) it")
 @json_option
 @lean
 def latex(input_size, kernel_size, stride, padding, output_padding, dilation, ndim, what, figure, full,
-          standalone, markdown, lang, numbered, label_prefix, verbose, title, symbol, output, pdf, as_json):
+          standalone, markdown, typst, lang, numbered, label_prefix, verbose, title, symbol, output, pdf, as_json):
     """LaTeX for notes: size derivation, C and Cᵀ, formulas, equivalence, table, figure."""
+    check_one_format(False, markdown, typst)
     if pdf and markdown:
-        raise ParameterError("--pdf and --markdown both set, a PDF is compiled from LaTeX; drop --markdown")
+        raise ParameterError("--pdf and --markdown both set, a PDF is compiled from LaTeX or Typst; drop --markdown")
+    suffix, kind = (".typ", "Typst") if typst else (".tex", "LaTeX")
     if pdf and output is None:
-        raise ParameterError("--pdf needs -o FILE, the PDF is written next to the .tex; add e.g. -o notes.tex")
+        raise ParameterError(f"--pdf needs -o FILE, the PDF is written next to the {suffix}; add e.g. -o notes{suffix}")
     if output is not None and output.suffix.lower() == ".pdf" and not pdf:
-        raise ParameterError(f"-o {output} names a PDF but without --pdf the output is LaTeX; add --pdf (the source "
-                             f"goes to {output.with_suffix('.tex')}) or name the file {output.with_suffix('.tex')}")
+        raise ParameterError(f"-o {output} names a PDF but without --pdf the output is {kind}; add --pdf (the source "
+                             f"goes to {output.with_suffix(suffix)}) or name the file {output.with_suffix(suffix)}")
     check_labels(markdown, numbered, label_prefix)
     layer = layer_from(ndim, input_size, kernel_size, stride, padding, output_padding, dilation)
     chosen = sections(what, figure)
     from ..reports.symbolic import LatexReport, notes
 
     # -o x.pdf --pdf: the source is kept as x.tex beside it (the PDF is always FILE.pdf of the .tex)
-    source = output.with_suffix(".tex") if pdf and output.suffix.lower() == ".pdf" else output
+    source = output.with_suffix(suffix) if pdf and output.suffix.lower() == ".pdf" else output
     document = notes(layer, chosen, full=full, markdown=markdown, title=title, symbol=symbol,
                      standalone=standalone, pdf=pdf, lang=lang, numbered=numbered, label_prefix=label_prefix,
-                     verbose=verbose, input_name=source.stem if source is not None else "notes")
+                     verbose=verbose, input_name=source.stem if source is not None else "notes", typst=typst)
     pdf_path = source.with_suffix(".pdf") if pdf else None
-    wrapper_path = source.with_name(f"{source.stem}-standalone.tex") if document.wrapper else None
+    wrapper_path = source.with_name(f"{source.stem}-standalone{suffix}") if document.wrapper else None
     written = write_files({source: document.text, wrapper_path: document.wrapper, pdf_path: document.pdf})
     if as_json:
-        emit(LatexReport("latex", "markdown" if markdown else "latex", chosen, standalone,
+        emit(LatexReport("latex", "markdown" if markdown else "typst" if typst else "latex", chosen, standalone,
                          str(source) if source else None, str(pdf_path) if pdf_path else None, document.text,
                          document.proved), True)
     elif output is None:
@@ -170,14 +174,14 @@ def _derive_command(name: str, help_text: str):
     @notes_options
     @json_option
     @lean
-    def command(input_size, kernel_size, stride, padding, output_padding, dilation, ndim, as_latex, markdown,
+    def command(input_size, kernel_size, stride, padding, output_padding, dilation, ndim, as_latex, markdown, typst,
                 lang, numbered, label_prefix, verbose, as_json):
-        options = notes_format(as_latex, markdown, lang, numbered, label_prefix, verbose)
+        options = notes_format(as_latex, markdown, lang, numbered, label_prefix, verbose, typst)
         from ..reports.symbolic import derivation_report, derivation_text
         from .views.symbolic import render_derivation
 
         layer = layer_from(ndim, input_size, kernel_size, stride, padding, output_padding, dilation)
-        if as_latex or markdown:
+        if as_latex or markdown or typst:
             report = derivation_text(name, layer, markdown, **options)
             emit(report, as_json, lambda r, console: echo_text(r.text))
         else:
@@ -206,13 +210,13 @@ for _name, _help in DERIVE_COMMANDS.items():
 @notes_options
 @json_option
 @lean
-def relationships(as_latex, markdown, lang, numbered, label_prefix, verbose, as_json):
+def relationships(as_latex, markdown, typst, lang, numbered, label_prefix, verbose, as_json):
     """conv_arithmetic's relationships 1-14, each re-derived with its conditions."""
-    options = notes_format(as_latex, markdown, lang, numbered, label_prefix, verbose)
+    options = notes_format(as_latex, markdown, lang, numbered, label_prefix, verbose, typst)
     from ..reports.symbolic import relationships_report, relationships_text
     from .views.symbolic import render_relationships
 
-    if as_latex or markdown:
+    if as_latex or markdown or typst:
         report = relationships_text(markdown, **options)
         emit(report, as_json, lambda r, console: echo_text(r.text))
         proved = report.proved

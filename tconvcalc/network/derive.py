@@ -56,9 +56,9 @@ def _rule(node, axis: int) -> tuple[sp.Expr, bool]:
         return sp.ceiling((N + b + e - d * (k - 1) - 1) / sp.Integer(s)) + 1, True
 
 
-def _latex_args(reason) -> dict:
-    """A stop reason's values as the notes print them: class sizes ``a·t + b`` in LaTeX."""
-    return {name: sp.latex(_affine(value)) if isinstance(value, Affine) else value
+def _math_args(reason) -> dict:
+    """A stop reason's values as the notes print them: class sizes ``a·t + b`` as SymPy (each writer prints them)."""
+    return {name: _affine(value) if isinstance(value, Affine) else value
             for name, value in getattr(reason, "args", {}).items()}
 
 
@@ -92,7 +92,7 @@ def domain_derivation(network: Network, axis: int) -> Derivation:
             f"floor((P·t + c)/s) = (P/s)·t + floor(c/s) for all integers t, c, with P = {p} and s in "
             f"{divisors}: on n = P·t + r every layer's size is affine in t",
             [sp.floor((p * T + C) / s) for s in divisors], [(p // s) * T + sp.floor(C / s) for s in divisors],
-            key="proof.net_floor", args={"formula": sp.latex(lemma), "p": p,
+            key="proof.net_floor", args={"formula": lemma, "p": p,
                                          "divisors": ", ".join(map(str, divisors))}))
     der.add(f"so write n = {p}·t + r with r = 1..{p}; each class of sizes runs from some t on, at one t, or never:",
             sp.Eq(N, p * T + sp.Symbol("r")))
@@ -113,7 +113,7 @@ def domain_derivation(network: Network, axis: int) -> Derivation:
         if c.stop is not None:
             node, reason = c.stop
             der.add(f"{which}: stops at {node}: {reason}", key="net.stop", residues=residues, node=node,
-                    reason=reason, reason_args=_latex_args(reason))
+                    reason=reason, reason_args=_math_args(reason))
             continue
         when = f"for t = {c.fixed_t} only" if c.fixed_t is not None else f"for every t ≥ {c.first_t}"
         merges = _merge_sizes(network, c)

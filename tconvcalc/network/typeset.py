@@ -27,11 +27,11 @@ def domain_note(writer: LatexWriter, derivations: Sequence[Derivation]) -> None:
     if len(derivations) == 1:
         _section(writer, first, "", "net-domain")
     elif all(_alike(first, der) for der in derivations[1:]):
-        _section(writer, first, phrase(writer.lang, "net.along_all"), "net-domain")
+        _section(writer, first, writer.say("net.along_all"), "net-domain")
     else:
         for der in derivations:
             axis = der.notes["axis"]
-            _section(writer, der, phrase(writer.lang, "net.along", n=axis), f"net-domain-axis{axis}")
+            _section(writer, der, writer.say("net.along", n=axis), f"net-domain-axis{axis}")
 
 
 def _alike(a: Derivation, b: Derivation) -> bool:
@@ -49,7 +49,7 @@ def _steps(der: Derivation, key: str) -> list[Step]:
 def _code(writer: LatexWriter, name: str) -> str:
     code = writer.marks("`" + _unquoted(name) + "`")
     # an exporter's long path (/up1/ConvTranspose) may break after a slash in a LaTeX table's narrow column
-    return code if writer.markdown else code.replace("/", "/\\allowbreak{}")
+    return code if writer.markdown or writer.typst else code.replace("/", "/\\allowbreak{}")
 
 
 def _unquoted(name: str) -> str:
@@ -65,7 +65,10 @@ def _residues(residues: tuple[int, int]) -> str:
 def _reason(writer: LatexWriter, reason, args: dict) -> str:
     """Why a class stops, in the note's language when the reason names its catalogue entry."""
     key = getattr(reason, "key", "")
-    return writer.say(key, **args) if key in CATALOGUES[writer.lang] else writer.escape(str(reason))
+    if key not in CATALOGUES[writer.lang]:
+        return writer.escape(str(reason))
+    return writer.say(key, **{name: writer.tex(value) if isinstance(value, sp.Basic) else value
+                              for name, value in args.items()})
 
 
 def _outcome(writer: LatexWriter, step: Step) -> str:
@@ -81,18 +84,18 @@ def _outcome(writer: LatexWriter, step: Step) -> str:
     return when
 
 
-def _residue_set(residues: list[int]) -> str:
-    """``\\{0, \\dots, 7\\}`` or ``\\{0, 1, 4\\}``: a set of residues in LaTeX."""
+def _residue_set(writer: LatexWriter, residues: list[int]) -> str:
+    """``\\{0, \\dots, 7\\}`` or ``\\{0, 1, 4\\}``: a set of residues."""
     if len(residues) > 2 and residues == list(range(residues[0], residues[-1] + 1)):
-        return rf"\{{{residues[0]}, \dots, {residues[-1]}\}}"
-    return r"\{" + ", ".join(map(str, residues)) + r"\}"
+        return writer.m(rf"\{{{residues[0]}, \dots, {residues[-1]}\}}")
+    return writer.m(r"\{" + ", ".join(map(str, residues)) + r"\}")
 
 
-def _class(modulus: int, residue) -> str:
+def _class(writer: LatexWriter, modulus: int, residue) -> str:
     """``16 t + r`` or ``16 t + 3``: a class's sizes with the multiple of t first, as they are written by hand
     (SymPy's default order puts a symbol ``r`` first, its reverse order a number)."""
     t = sp.Symbol("t", integer=True)
-    return sp.latex(modulus * t + residue, order="rev-lex" if isinstance(residue, sp.Symbol) else None)
+    return writer.tex(modulus * t + residue, order="rev-lex" if isinstance(residue, sp.Symbol) else None)
 
 
 def _accepted(writer: LatexWriter, der: Derivation) -> tuple[list[str], list[str]]:
@@ -101,16 +104,16 @@ def _accepted(writer: LatexWriter, der: Derivation) -> tuple[list[str], list[str
     lines, words = [], []
     for modulus, start, residues in grouped(der.results["classes"]):
         if modulus == 1:
-            lines.append(sp.latex(sp.Ge(n, start + residues[0])))
+            lines.append(writer.tex(sp.Ge(n, start + residues[0])))
         elif len(residues) == 1:
-            lines.append(rf"n = {_class(modulus, residues[0])},\quad t \ge {start}")
+            lines.append(rf"n = {_class(writer, modulus, residues[0])}" + writer.m(rf",\quad t \ge {start}"))
             words.append(writer.say("net.class", residue=residues[0], modulus=modulus,
                                     first=modulus * start + residues[0]))
         else:
-            lines.append(rf"n = {_class(modulus, r)},\quad r \in {_residue_set(residues)},\quad "
-                         rf"t \ge {start}")
+            lines.append(rf"n = {_class(writer, modulus, r)}" + writer.m(r",\quad r \in ") + _residue_set(writer, residues)
+                         + writer.m(rf",\quad t \ge {start}"))
     if der.results["points"]:
-        lines.append(r"n \in \{" + ", ".join(map(str, der.results["points"])) + r"\}")
+        lines.append(writer.m(r"n \in \{" + ", ".join(map(str, der.results["points"])) + r"\}"))
     return lines, words
 
 
@@ -121,20 +124,20 @@ def _section(writer: LatexWriter, der: Derivation, where: str, label: str) -> No
     writer.paragraph(writer.say("net.rules"))
     rows = []
     for step in _steps(der, "net.rule"):
-        rule = f"${step.latex()}$" + (" " + writer.say("net.ceil") if step.args["ceil"] else "")
+        rule = f"${writer.step_math(step)}$" + (" " + writer.say("net.ceil") if step.args["ceil"] else "")
         rows.append([_code(writer, step.args["name"]), _code(writer, step.args["operation"]), rule])
     writer.table([writer.say("net.head.layer"), writer.say("net.head.op"), writer.say("net.head.rule")], rows,
                  writer.say("net.rules.caption"), align="p{0.26\\linewidth}p{0.26\\linewidth}p{0.36\\linewidth}")
     for step in _steps(der, "net.more"):
         writer.paragraph(writer.say("net.more", count=step.args["count"]))
-    period, form = der.results["period"], _class(der.results["period"], sp.Symbol("r", integer=True))
+    period, form = der.results["period"], _class(writer, der.results["period"], sp.Symbol("r", integer=True))
     classes = writer.say("net.classes" if period > 1 else "net.classes_plain")  # the lemma: only where a layer divides
-    writer.align([(writer.say("net.period"), _steps(der, "net.period")[0].sides()), (classes, ("n", "=", form))])
+    writer.align([(writer.say("net.period"), writer.sides(_steps(der, "net.period")[0])), (classes, ("n", "=", form))])
     outcomes, last = [], 0
     for step in (step for step in der.steps if step.key in ("net.stop", "net.runs")):
         first = step.args["residues"][0]
         if first > last + 1:  # runs left out (the first and last of many are shown): say so where they go
-            outcomes.append([r"$\dots$", ""])
+            outcomes.append(["$" + writer.m(r"\dots") + "$", ""])
         outcomes.append([_residues(step.args["residues"]), _outcome(writer, step)])
         last = step.args["residues"][1]
     writer.table([writer.say("net.head.residue"), writer.say("net.head.outcome")], outcomes,
@@ -143,7 +146,7 @@ def _section(writer: LatexWriter, der: Derivation, where: str, label: str) -> No
         writer.paragraph(writer.say("net.sampled", count=step.args["count"]))
     lines, words = _accepted(writer, der)
     if lines:
-        body = lines[0] if len(lines) == 1 else "\\begin{gathered}\n" + " \\\\\n".join(lines) + "\n\\end{gathered}"
+        body = lines[0] if len(lines) == 1 else writer.stack(lines, aligned=False)
         writer.box(writer.say("net.box"), writer.say("net.box.lead"), body, label=label,
                    after=f"({'; '.join(words)})" if words else "")
     else:

@@ -44,13 +44,18 @@ DERIVATIONS = {
 def notes(layer: Layer, sections=lx.DEFAULT_SECTIONS, *, full: bool = False, markdown: bool = False,
           title: str | None = None, symbol: str = "w", standalone: bool = False, pdf: bool = False,
           lang: str = "en", numbered: bool = False, label_prefix: str = "", verbose: bool = False,
-          input_name: str = "notes") -> Notes:
+          input_name: str = "notes", typst: bool = False) -> Notes:
     """``tconvcalc latex``: the chosen sections for ``layer``; a complete document when ``standalone``.
 
     ``pdf`` also compiles it with a TeX engine (XeLaTeX or LuaLaTeX for ``lang="zh"``): a standalone document
     itself; a fragment stays a fragment (to ``\\input`` as the README shows) and is compiled through a wrapper
     document that ``\\input``'s it as ``input_name`` (the fragment's file name without ``.tex``), returned as
-    ``wrapper`` so both can be written side by side."""
+    ``wrapper`` so both can be written side by side.  ``typst`` writes Typst instead, compiled by the ``typst``
+    package (its wrapper ``#include``'s the fragment)."""
+    if typst:
+        return _typst_notes(layer, sections, full=full, markdown=markdown, title=title, symbol=symbol,
+                            standalone=standalone, pdf=pdf, lang=lang, numbered=numbered, label_prefix=label_prefix,
+                            verbose=verbose, input_name=input_name)
     if pdf and markdown:
         raise ParameterError("pdf and markdown both asked for, a PDF is compiled from LaTeX; leave out markdown")
     options = {"lang": check_language(lang), "numbered": numbered, "label_prefix": lx.check_label_prefix(label_prefix),
@@ -70,6 +75,26 @@ def notes(layer: Layer, sections=lx.DEFAULT_SECTIONS, *, full: bool = False, mar
         return Notes(text, lx.compile_pdf(text, engine), writer.proved, None)
     wrapper = lx.standalone(f"\\input{{{input_name}}}\n", None, lang)
     return Notes(text, lx.compile_pdf(wrapper, engine, inputs={input_name: text}), writer.proved, wrapper)
+
+
+def _typst_notes(layer: Layer, sections, *, full, markdown, title, symbol, standalone, pdf, lang, numbered,
+                 label_prefix, verbose, input_name) -> Notes:
+    if markdown:
+        raise ParameterError("typst and markdown both asked for, a note is written one way; leave out one of them")
+    options = {"lang": check_language(lang), "numbered": numbered, "label_prefix": lx.check_label_prefix(label_prefix),
+               "verbose": verbose, "typst": True}
+    if pdf and not standalone:
+        lx.check_input_name(input_name)
+    writer = lx.layer_writer(layer, sections, full=full, title=None if standalone else title,
+                             symbol=sy.check_name("kernel symbol", symbol), **options)
+    body = writer.render()
+    text = lx.typst_standalone(body, title, lang) if standalone else body
+    if not pdf:
+        return Notes(text, None, writer.proved, None)
+    if standalone:
+        return Notes(text, lx.compile_typst(text, lang), writer.proved, None)
+    wrapper = lx.typst_standalone(f'#include "{input_name}.typ"\n', None, lang)
+    return Notes(text, lx.compile_typst(wrapper, lang, inputs={input_name: text}), writer.proved, wrapper)
 
 
 def conv_operator(input_size, kernel_size, stride=1, padding=0, dilation=1, channels=None, groups: int = 1,
