@@ -159,6 +159,7 @@ DERIVE_COMMANDS = {
     "ambiguity": "Valid output_padding and the conv input sizes that share one output size.",
     "phases": "The sub-pixel (phase) decomposition and its tap counts (checkerboard).",
     "formulas": "Each output y_j as its sum of w·x terms, closed form and expanded.",
+    "gradient": "A convolution's gradients: ∂L/∂x = Cᵀg with its output_padding, ∂L/∂w, and the converse.",
 }
 
 
@@ -198,7 +199,37 @@ def derive(ctx):
 
 
 for _name, _help in DERIVE_COMMANDS.items():
-    derive.add_command(_derive_command(_name, _help))
+    if _name != "gradient":  # it takes the convolution's flags, as `conv` does
+        derive.add_command(_derive_command(_name, _help))
+
+
+@derive.command(help=DERIVE_COMMANDS["gradient"])
+@layer_options(output_padding=False, input_help="the convolution's input size n, per axis (as in tconvcalc conv)")
+@ndim_option
+@channels_option("the convolution's input,output channels (one value: both) for the weight gradient's shape "
+                 "[default: 1]")
+@groups_option()
+@format_options
+@notes_options
+@json_option
+@lean
+def gradient(input_size, kernel_size, stride, padding, dilation, ndim, channels, groups, as_latex, markdown, lang,
+             numbered, label_prefix, verbose, as_json):
+    options = notes_format(as_latex, markdown, lang, numbered, label_prefix, verbose)
+    from ..reports.symbolic import gradient_layer, gradient_report, gradient_text
+    from .views.symbolic import render_derivation
+
+    layer = gradient_layer(**per_axis(ndim, input_size=input_size, kernel_size=kernel_size, stride=stride,
+                                      padding=padding, dilation=dilation))
+    channels = (1, 1) if channels is None else channels
+    if as_latex or markdown:
+        report = gradient_text(layer, channels, groups, markdown, **options)
+        emit(report, as_json, lambda r, console: echo_text(r.text))
+    else:
+        report = gradient_report(layer, channels, groups)
+        emit(report, as_json, render_derivation)
+    if not report.proved:
+        sys.exit(1)
 
 
 @derive.command()
