@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from ..errors import ParameterError
-from ..notes import SECTIONS, sections
+from ..notes import DEFAULT_SECTIONS, SECTIONS, sections
 from .options import (FilePath, channels_option, check_labels, format_options, full_option, groups_option, json_option,
                       layer_from, layer_options, markdown_option, ndim_option, notes_format, notes_options, per_axis,
                       symbol_option)
@@ -75,7 +75,7 @@ def lean(command):
 @layer_options(input_help="the transposed convolution's input size i, per axis (its output is o)")
 @ndim_option
 @click.option("--what", default=None, metavar="SECTIONS",
-              help=f"comma list of sections: {','.join(SECTIONS)} [default: all but figure]")
+              help=f"comma list of sections: {','.join(SECTIONS)} [default: {','.join(DEFAULT_SECTIONS)}]")
 @click.option("--figure", is_flag=True, help="add the TikZ figure (1-D and 2-D)")
 @full_option
 @click.option("--standalone", is_flag=True, help="a complete document (amsmath, amssymb, booktabs, tikz; ctex for zh)")

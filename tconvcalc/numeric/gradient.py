@@ -22,7 +22,7 @@ from math import prod
 import numpy as np
 
 from ..operator import nnz
-from ..spec import Layer
+from ..spec import Layer, axes_text
 from .routes import matrix_indices
 
 __all__ = ["MAX_CHECK_NNZ", "gradient_checks", "input_gradient", "weight_gradient"]
@@ -63,7 +63,7 @@ def weight_gradient(layer: Layer, x, g, groups: int = 1) -> np.ndarray:
     return np.concatenate(parts, axis=0)
 
 
-def _check(statement: str, key: str, result, reference, start: float) -> dict:
+def _check(statement: str, key: str, result, reference, start: float, **args) -> dict:
     result, reference = np.asarray(result), np.asarray(reference)
     holds = result.shape == reference.shape and bool(np.array_equal(result, reference))
     counterexample = None
@@ -71,7 +71,7 @@ def _check(statement: str, key: str, result, reference, start: float) -> dict:
         counterexample = (f"shapes {result.shape} and {reference.shape}" if result.shape != reference.shape else
                           f"{int(np.count_nonzero(result != reference))} of {result.size} values differ")
     return {"statement": statement, "key": key, "checked": int(reference.size), "holds": holds,
-            "seconds": time.perf_counter() - start, "counterexample": counterexample}
+            "seconds": time.perf_counter() - start, "counterexample": counterexample, "args": args}
 
 
 def gradient_checks(layer: Layer, output_padding, seed: int = 0) -> list[dict]:
@@ -101,7 +101,9 @@ def gradient_checks(layer: Layer, output_padding, seed: int = 0) -> list[dict]:
     by_ct = np.bincount(cols, weights=wf[taps] * gf[rows], minlength=prod(n)).reshape(1, 1, *n)
     checks.append(_check(f"Cᵀg equals the transposed convolution with output_padding {tuple(output_padding)}, "
                          f"which has the input's size {tuple(n)}", "check.grad_dx",
-                         input_gradient(layer, g, w, output_padding), by_ct, start))
+                         input_gradient(layer, g, w, output_padding), by_ct, start,
+                         op=", ".join(map(str, output_padding)) if len(n) == 1 else f"({', '.join(map(str, output_padding))})",
+                         size=axes_text(n)))
     start = time.perf_counter()
     by_w = np.bincount(taps, weights=gf[rows] * xf[cols], minlength=prod(k)).reshape(1, 1, *k)
     checks.append(_check("∂L/∂w from the triples equals the correlation of x with g dilated by s at stride d",

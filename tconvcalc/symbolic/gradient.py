@@ -203,7 +203,7 @@ def derive_gradient(layer: Layer, channels=(1, 1), groups: int = 1, check: bool 
                 der.add(f"with n={conv['n']}, k={conv['k']}, s={conv['s']}, p={conv['p']}, d={conv['d']}{where}",
                         _eq(OP, shown), names, key="grad.op_values", axis=t if layer.ndim > 1 else None,
                         **{name: conv[name] for name in ("n", "k", "s", "p", "d")})
-                der.add("", _eq(OP, formulas["modulo"].xreplace(values).doit()), key="grad.op_value")
+                der.add("", _eq(OP, formulas["modulo"].xreplace(values).doit()), key="size.value")
     shape = [c_out, c_in // groups, *layer.kernel_size]
     der.add(f"∂L/∂w has the weight's shape, PyTorch's conv layout (C_out, C_in/groups, *k) = "
             f"{axes_text(shape)}", key="grad.shape", shape=axes_text(shape))
@@ -222,7 +222,7 @@ def derive_gradient(layer: Layer, channels=(1, 1), groups: int = 1, check: bool 
                         f"{found['limit']} it builds from the triples", key="grad.skip", **found)
                 continue
             der.proofs.append(NumericCheck(found["statement"], found["checked"], found["holds"], found["seconds"],
-                                           found["counterexample"], found["key"]))
+                                           found["counterexample"], found["key"], found["args"]))
     der.results.update({
         "output_padding": [conv["output_padding"] for conv in convs],
         "input_size": [conv["n"] for conv in convs],
@@ -231,5 +231,7 @@ def derive_gradient(layer: Layer, channels=(1, 1), groups: int = 1, check: bool 
         "extra_correlation_outputs": [conv["output_padding"] // conv["d"] for conv in convs],
     })
     der.notes["layer"] = convs
+    # The boxes' statements, for the notes: the input gradient as a matrix product, then the output padding.
+    der.notes["input_gradient"] = _eq(sp.Symbol("∂L/∂x"), sp.MatrixSymbol("C", N, I).T * sp.MatrixSymbol("g", I, 1))
     return der
 

@@ -32,7 +32,8 @@ LATEX_NAMES = {"m_min": r"m_{\min}", "m_max": r"m_{\max}", "op": r"\mathit{op}",
                "khat": r"\hat{k}",
                # the gradients' labels (symbolic.gradient): the derivative of L by one sample or tap
                **{f"∂L/∂{x}_{m}": rf"\frac{{\partial L}}{{\partial {x}_{{{m}}}}}"
-                  for x, m in (("x", "m"), ("w", "c"), ("w", "a"), ("u", "c"), ("u", "j"))}}
+                  for x, m in (("x", "m"), ("w", "c"), ("w", "a"), ("u", "c"), ("u", "j"))},
+               **{f"∂L/∂{x}": rf"\frac{{\partial L}}{{\partial {x}}}" for x in "xwu"}}
 
 
 def latex_names(expr) -> dict:
