@@ -118,3 +118,57 @@ def gradient_checks(layer: Layer, output_padding, seed: int = 0) -> list[dict]:
                          [float(np.vdot(conv(big_g, w, **v), u)), float(np.vdot(w, weight_gradient(layer, big_g, u)))],
                          pairing, start))
     return checks
+
+
+# --- with channels and groups: the routes `check --gradient` compares ---------------------------------------------
+
+#: The four gradients, in the order they are reported: the convolution's by its input and weight, then the
+#: transposed convolution's (the converse).
+GRADIENTS = ("input", "weight", "transposed_input", "transposed_weight")
+
+
+def _grouped(a: np.ndarray, groups: int) -> np.ndarray:
+    """``(N, C, …)`` as ``(N, groups, C/groups, …)``."""
+    return a.reshape(a.shape[0], groups, a.shape[1] // groups, *a.shape[2:])
+
+
+def _scatter(values: np.ndarray, index: np.ndarray, size: int) -> np.ndarray:
+    """Sum ``values[..., t]`` into position ``index[t]`` of a last axis of ``size``."""
+    flat = values.reshape(-1, values.shape[-1])
+    return np.stack([np.bincount(index, weights=row, minlength=size) for row in flat]).reshape(*values.shape[:-1], size)
+
+
+def routes(layer: Layer, output_padding, x, g, w, u, big_g, groups: int = 1) -> dict[str, np.ndarray]:
+    """The four gradients by the routes the derivation names: ``Cᵀg`` as the transposed convolution with
+    ``output_padding``, ``∂L/∂w`` as the correlation, and for ``Y = Cᵀu`` the convolution of ``G`` and the
+    correlation of ``G`` with ``u``.  ``x`` is the convolution's input, ``g`` its output's gradient, ``w`` its weight
+    ``(C_out, C_in/groups, *k)``; ``u`` the transposed convolution's input and ``G`` its output's gradient."""
+    from . import conv
+
+    return {"input": input_gradient(layer, g, w, output_padding, groups),
+            "weight": weight_gradient(layer, x, g, groups),
+            "transposed_input": conv(big_g, w, groups=groups, **_parameters(layer)),
+            "transposed_weight": weight_gradient(layer, big_g, u, groups)}
+
+
+def triple_gradients(layer: Layer, x, g, w, u, big_g, groups: int = 1) -> dict[str, np.ndarray]:
+    """The same four from C's ``(row, column, tap)`` triples alone (the matrix view, no convolution routine): row
+    ``r`` of C reads column ``c`` through tap ``t``, so ``Cᵀg`` adds ``w_t g_r`` at ``c``, ``C G`` adds ``w_t G_c`` at
+    ``r``, and a weight gradient adds the product of the two signals at ``t``."""
+    rows, cols, taps = matrix_indices(layer)
+    n, i, k = prod(layer.output_size), prod(layer.input_size), prod(layer.kernel_size)
+    wf = w.reshape(groups, w.shape[0] // groups, w.shape[1], k)[..., taps]  # (groups, C_out/g, C_in/g, nnz)
+
+    def flat(a):
+        return _grouped(a.reshape(*a.shape[:2], -1), groups)
+
+    def spatial(a, size):
+        return a.reshape(a.shape[0], -1, *size)
+
+    # ∂L/∂x = Cᵀg; the converse's ∂L/∂u = C G (contract the output channel, then the input channel)
+    dx = _scatter(np.einsum("bgot,goit->bgit", flat(g)[..., rows], wf), cols, n)
+    du = _scatter(np.einsum("bgit,goit->bgot", flat(big_g)[..., cols], wf), rows, i)
+    dw = _scatter(np.einsum("bgot,bgit->goit", flat(g)[..., rows], flat(x)[..., cols]), taps, k)
+    dwt = _scatter(np.einsum("bgot,bgit->goit", flat(u)[..., rows], flat(big_g)[..., cols]), taps, k)
+    return {"input": spatial(dx, layer.output_size), "weight": dw.reshape(w.shape),
+            "transposed_input": spatial(du, layer.input_size), "transposed_weight": dwt.reshape(w.shape)}
