@@ -122,7 +122,7 @@ def render_check(report, console) -> None:
         console.print(Text("FAIL", style="bold red") + Text(f"  {', '.join(failed)} disagree: {what}"))
 
 
-GRADIENT_LABELS = {"input": "∂L/∂x = Cᵀg", "weight": "∂L/∂w", "transposed_input": "tconv's ∂L/∂u = C G",
+GRADIENT_LABELS = {"input": "∂L/∂x = Cᵀg", "weight": "∂L/∂w", "transposed_input": "tconv's ∂L/∂u = CG",
                    "transposed_weight": "tconv's ∂L/∂w"}
 
 
@@ -137,14 +137,15 @@ def render_gradient_check(report, console) -> None:
     console.print(Text(f"channels {report.channels[0]}→{report.channels[1]}, groups {report.groups}; "
                        f"{report.trials} random trial(s), batch {report.batch}, {report.dtype}, seed {report.seed}",
                        style="dim"))
-    console.print(Text("errors: max |derived route − reference|; rel: that over max |reference|", style="dim"))
+    console.print(Text("errors: max |derived route − reference|; rel: that over max |reference|; PyTorch: its "
+                       "torch.autograd in float64", style="dim"))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for name, justify in (("gradient", "left"), ("derived route", "left"), ("reference", "left"),
                           ("abs error", "right"), ("rel error", "right"), ("tolerance", "right"), ("", "left")):
         table.add_column(name, justify=justify)
     autograd = report.autograd
     for row in report.rows:
-        reference = f"autograd {autograd.version}" if row.reference == "autograd" else "C's triples"
+        reference = f"PyTorch {autograd.version}" if row.reference == "autograd" else "C's triples"
         table.add_row(GRADIENT_LABELS[row.gradient], row.route.split("(")[0], reference, number(row.max_abs_error),
                       number(row.max_rel_error), number(report.tolerance),
                       Text("PASS", style="bold green") if row.passed else Text("FAIL", style="bold red"))
