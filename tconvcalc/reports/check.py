@@ -117,7 +117,7 @@ GradientRow = record("GradientRow", "gradient route reference max_abs_error max_
 GradientCheckReport = record(
     "GradientCheckReport", "command ndim input_size kernel_size stride padding dilation output_padding channels "
                            "groups batch trials seed dtype tolerance rows autograd passed",
-    doc="``tconvcalc check --gradient``: the convolution's and the transposed convolution's gradients by the derived "
+    doc="The gradient check: the convolution's and the transposed convolution's gradients by the derived "
         "routes, against C's triples and (where PyTorch is installed) autograd in float64.")
 Autograd = record("Autograd", "available version reason", optional="version reason",
                   doc="Whether PyTorch's autograd ran, its version, or why not.")
