@@ -36,6 +36,12 @@ LAYERS = {
     "1-D 64, d=2": "--in 64 --k 3 --s 2 --p 2 --op 1 --d 2 --ndim 1",
 }
 DERIVATIONS = ("size", "ambiguity", "equivalence", "phases", "formulas")
+GRADIENTS = {
+    "5×5": "--in 5 --k 3 --s 2",
+    "64×64": "--in 64,64 --k 3,3 --s 2,2 --p 1,1",
+    "1-D 64, d=2": "--in 64 --k 3 --s 2 --p 2 --d 2 --ndim 1",
+    "16³": "--in 16,16,16 --k 3,3,3 --s 2,2,2 --p 1,1,1",
+}
 # matrix takes the convolution's input (conv_arithmetic's view); a large C is shown elided in LaTeX.
 MATRICES = {
     "4×4": "--in 4,4 --k 3,3",
@@ -51,6 +57,8 @@ def rows() -> dict[str, list[str]]:
     for name in DERIVATIONS:
         out.update({f"derive {name} {size}": ["derive", name, *args.split()] for size, args in LAYERS.items()})
     out["derive relationships"] = ["derive", "relationships"]
+    # derive gradient takes the convolution's flags (conv's): its input n, no output_padding
+    out.update({f"derive gradient {size}": ["derive", "gradient", *args.split()] for size, args in GRADIENTS.items()})
     out.update({f"matrix {size}": ["matrix", *args.split()] for size, args in MATRICES.items()})
     return out
 

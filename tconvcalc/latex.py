@@ -293,6 +293,22 @@ class LatexWriter:
             self.paragraph(self.say("proof.lead", clauses=phrase(self.lang, "proof.join").join(
                 self.clause(proof) for proof in held)))
 
+    def checks(self, checks: Sequence[sy.Proof]) -> None:
+        """One sentence for a section's numeric checks (what was compared, exactly, with the NumPy backend); a failed
+        one in bold with what differed (the command then exits 1).  Written through :meth:`paragraph` and
+        :meth:`say`, so every writer that has those has this."""
+        if not checks:
+            return
+        held = [check for check in checks if check.holds]
+        for check in checks:
+            if not check.holds:
+                self.proved = False
+                self.paragraph(self.say("grad.check_failed", clause=self.clause(check),
+                                        counterexample=self.escape(check.counterexample or "")))
+        if held:
+            self.paragraph(self.say("grad.checked", clauses=phrase(self.lang, "proof.join").join(
+                self.clause(check) for check in held)))
+
     def render(self) -> str:
         return "\n".join(self.parts) + "\n"
 
@@ -824,8 +840,34 @@ def _phases_body(writer: LatexWriter, der: sy.Derivation) -> None:
     writer.proofs(der.proofs)
 
 
+def gradient_body(writer: LatexWriter, der: sy.Derivation) -> None:
+    """The backward pass: each derivation in one ``align*``, each result boxed (∂L/∂x = Cᵀg with its output padding,
+    ∂L/∂w as a correlation, the converse), the layer's output padding, then what was proved and what checked."""
+    writer.align(_rows(writer, _keyed(der, "grad.conv", "grad.conv_size", "grad.dx", "grad.dx_pairs", "grad.dx_tconv")))
+    writer.box(writer.say("box"), writer.say("grad.box.dx"), _stated(writer, sy.Step("", der.notes["input_gradient"]))
+               + writer.m(r",\qquad ") + _stated(writer, _step(der, "grad.op_mod")), label="gradient-input")
+    rows = _rows(writer, _keyed(der, "grad.op", "grad.op_mod"))
+    for step in _keyed(der, "grad.op_values", "size.value"):
+        args = dict(step.args or {})
+        where = "" if args.get("axis") is None else phrase(writer.lang, "where", n=args["axis"])
+        lhs, relation, rhs = writer.sides(step)
+        reason = (writer.math_say if writer.markdown else writer.say)("grad.op_values", **{**args, "where": where}) \
+            if step.key == "grad.op_values" else None
+        rows.append((reason, ("" if step.key == "size.value" else lhs, relation, rhs)))
+    writer.align(rows)
+    writer.align(_rows(writer, _keyed(der, "grad.dw", "grad.dw_corr", "grad.dw_size")))
+    writer.box(writer.say("box"), writer.say("grad.box.dw"), _stated(writer, _step(der, "grad.dw_corr")),
+               label="gradient-weight", after=writer.say("grad.shape", shape=writer.size_math(_step(der, "grad.shape").args["shape"])))
+    writer.align(_rows(writer, _keyed(der, "grad.tconv", "grad.du", "grad.dwt")))
+    writer.box(writer.say("box"), writer.say("grad.box.converse"), _stated(writer, _step(der, "grad.du")) + writer.m(r",\qquad ")
+               + _stated(writer, _step(der, "grad.dwt")), label="gradient-converse")
+    _notes_for(writer, der, "grad.skip")
+    writer.proofs([proof for proof in der.proofs if not isinstance(proof, sy.NumericCheck)])
+    writer.checks([proof for proof in der.proofs if isinstance(proof, sy.NumericCheck)])
+
+
 BODIES = {"size": size_body, "ambiguity": _derived_ambiguity, "equivalence": equivalence_body,
-          "phases": _phases_body, "formulas": _derived_formulas}
+          "phases": _phases_body, "formulas": _derived_formulas, "gradient": gradient_body}
 
 
 # --- TikZ figure in the style of conv_arithmetic -----------------------------------------
@@ -910,6 +952,7 @@ def layer_writer(layer: Layer, what: Sequence[str] = DEFAULT_SECTIONS, *, full: 
         "equivalence": lambda: equivalence_section(writer, layer, op),
         "table": lambda: table_section(writer, layer),
         "figure": lambda: figure_section(writer, layer),
+        "gradient": lambda: gradient_body(writer, sy.derive_gradient(layer)),
     }
     for section in what:
         writer.heading(writer.say(f"title.{section}"))

@@ -14,8 +14,9 @@ from __future__ import annotations
 from .errors import ParameterError
 
 # In order; their titles, in each language, are in tconvcalc.notes_text ("title.<section>").
-SECTIONS = ("size", "matrix", "formulas", "equivalence", "table", "figure")
-DEFAULT_SECTIONS = SECTIONS[:-1]  # the figure only when asked for: it draws 1-D and 2-D layers
+SECTIONS = ("size", "matrix", "formulas", "equivalence", "table", "figure", "gradient")
+# The figure only when asked for (it draws 1-D and 2-D layers), and the backward pass (it runs NumPy's checks).
+DEFAULT_SECTIONS = ("size", "matrix", "formulas", "equivalence", "table")
 
 
 def sections(what: str | None = None, figure: bool = False) -> tuple[str, ...]:

@@ -171,6 +171,63 @@ EN = {
     "rel.12": r"transpose of zero padding, non-unit strides, $s \mid i + 2p - k$",
     "rel.13": r"transpose of zero padding, non-unit strides, any $i$: $a = (i + 2p - k) \bmod s$ extra zeros",
     "rel.14": "dilated convolution",
+    # --- gradients (derive gradient, latex --what gradient) ---
+    "title.gradient": r"The backward pass: the gradients of a convolution are transposed convolutions",
+    "grad.conv": ("A convolution of a length-$n$ input $x$, padded by $p$ zeros at each end, at stride $s$ and "
+                  "dilation $d$, is"),
+    "grad.conv_size": "with $i$ outputs,",
+    "grad.dx": (r"With $g = \partial L / \partial y$ the loss changes as $\sum_j g_j y_j$; SymPy differentiates that "
+                r"by one input sample $x_m$:"),
+    "grad.dx_pairs": "The Kronecker delta keeps the pairs $(j, a)$ that read $x_m$,",
+    "grad.dx_tconv": (r"which is where the transposed convolution with crop $b = p$ scatters $g_j$ through tap $a$: "
+                      r"$\partial L / \partial x = C^{\mathsf{T}} g$."),
+    "grad.op": (r"The transposed convolution of $i$ samples gives back $n$ with output padding $\mathit{op} = n - n_0$, "
+                r"$n_0$ the smallest input of $i$ outputs,"),
+    "grad.op_mod": r"and with $i$ from the convolution's size that is",
+    "grad.op_values": r"With $n = «n»$, $k = «k»$, $s = «s»$, $p = «p»$, $d = «d»$«where»:",
+    "grad.dw": "Differentiating by a tap $w_c$ instead,",
+    "grad.dw_corr": (r"the delta keeps $a = c$: the weight gradient is the correlation of the padded input with $g$, "
+                     r"whose samples are $s$ apart (the stride becomes the gradient's dilation) at step $d$ (the "
+                     r"dilation becomes the stride),"),
+    "grad.dw_size": "and of that correlation's $k'$ outputs the first $k$ are the taps:",
+    "grad.tconv": (r"Conversely, the transposed convolution $Y = C^{\mathsf{T}} u$ sends $u_j$ through tap $a$ to "
+                   r"$j s + a d - p$, so with $G = \partial L / \partial Y$"),
+    "grad.du": r"differentiating by $u_c$ keeps $j = c$: its input gradient is the convolution $C$ of $G$,",
+    "grad.dwt": "and by $w_c$: its weight gradient is the correlation of $G$ with $u$ dilated by $s$,",
+    "grad.shape": (r"The weight gradient has the weight's shape, PyTorch's convolution layout "
+                   r"$(C_{\mathrm{out}}, C_{\mathrm{in}}/\mathrm{groups}, k\dots) = «shape»$."),
+    "grad.skip": ("The check on these sizes is skipped: $C$ has «skipped» non-zeros, more than the «limit» the check "
+                  "builds from the operator's triples."),
+    "grad.box.dx": (r"For any $n$, $k$, $s$, $p$, $d$, the convolution's input gradient is the transposed convolution "
+                    r"with the same $k$, $s$, $p$, $d$ and the output padding that restores $n$:"),
+    "grad.box.dw": "For any $n$, $k$, $s$, $p$, $d$, the weight gradient is a correlation of the input with the gradient:",
+    "grad.box.converse": ("For any $n$, $k$, $s$, $p$, $d$, the transposed convolution's input gradient is the "
+                          "convolution $C$ (same $k$, $s$, $p$, $d$), and its weight gradient the correlation of $G$ "
+                          "with $u$:"),
+    "grad.checked": ("*Check.* With the NumPy backend, on integer-valued random draws (their sums are exact in "
+                     "floating point, so each comparison is equality): «clauses»."),
+    "grad.check_failed": "**NOT checked:** «clause»; «counterexample».",
+    "proof.grad_dx": (r"for all $n$, $k$, $s$, $p$, $d$, $j$, $a$ the sample $x_m$ SymPy's derivative picks sits at the "
+                      r"transposed convolution's scatter position $m = j s + a d - b$ with $b = p$, $C$'s index rule"),
+    "proof.grad_op": (r"for all $n$, $k$, $s$, $p$, $d$, $n - n_0$ is $q - s \lfloor q/s \rfloor = q \bmod s$ with "
+                      r"$q = n + 2p - d(k - 1) - 1$, and the transposed convolution with it has $n$ outputs"),
+    "proof.grad_op_range": (r"for all $i$, $k$, $s$, $p$, $d$ and $0 \le t < s$, at $n = n_0 + t$ the output padding "
+                            r"is $t$ and the convolution's floor argument is $i - 1 + t/s$, so "
+                            r"$0 \le \mathit{op} < s$ and the convolution of $n$ gives $i$"),
+    "proof.grad_dw": (r"for all $n$, $k$, $s$, $p$, $d$, $j$, $a$ the input the weight gradient reads is $C$'s index "
+                      r"rule with the roles of $(j, s)$ and $(a, d)$ swapped"),
+    "proof.grad_dw_size": (r"for all $i$, $k$, $s$, $p$, $d$ and $0 \le t < s$ the correlation spans "
+                           r"$d(k - 1) + t$ samples at $n = n_0 + t$, so $k' = k + \lfloor \mathit{op}/d \rfloor \ge k$"),
+    "proof.grad_converse": (r"for all $k$, $s$, $p$, $d$, $j$, $a$ the transposed convolution's derivatives read $G$ "
+                            r"where the convolution reads its input, $j s + a d - p$"),
+    "proof.grad_op_layer": (r"on these sizes the formula's $\mathit{op}$ is the one the size arithmetic solves for "
+                            r"$n$ (`output_padding_for`)"),
+    "check.grad_conv": "the convolution equals $C$ built from the operator's triples",
+    "check.grad_dx": (r"$C^{\mathsf{T}} g$ equals the transposed convolution with output padding $«op»$, which "
+                      r"has the input's size $«size»$"),
+    "check.grad_dw": r"$\partial L / \partial w$ from the triples equals the correlation route",
+    "check.grad_converse": (r"for $Y = C^{\mathsf{T}} u$, $\langle G, Y \rangle$ equals $\langle C G, u \rangle$ and "
+                            r"$\langle w, \mathrm{corr}(G, u) \rangle$"),
     # --- a network's domain (net --domain) ---
     "title.net_domain": "The input sizes «network» accepts«where»",
     "net.along": " along axis «n»",
@@ -340,6 +397,51 @@ ZH = {
     "rel.12": r"零填充、非单位步长卷积的转置，$s \mid i + 2p - k$",
     "rel.13": r"零填充、非单位步长卷积的转置，任意 $i$：多出 $a = (i + 2p - k) \bmod s$ 个零",
     "rel.14": "膨胀卷积",
+    # --- 梯度（derive gradient、latex --what gradient）---
+    "title.gradient": "反向传播：卷积的梯度就是转置卷积",
+    "grad.conv": "对长度为 $n$ 的输入 $x$（两端各填充 $p$ 个零）做步长为 $s$、膨胀为 $d$ 的卷积：",
+    "grad.conv_size": "输出共 $i$ 个，",
+    "grad.dx": r"记 $g = \partial L / \partial y$，损失的变化为 $\sum_j g_j y_j$；SymPy 对一个输入样本 $x_m$ 求导：",
+    "grad.dx_pairs": "克罗内克 $\\delta$ 只保留读取 $x_m$ 的 $(j, a)$，",
+    "grad.dx_tconv": (r"这正是裁剪 $b = p$ 的转置卷积把 $g_j$ 经位置 $a$ 散布到的位置："
+                      r"$\partial L / \partial x = C^{\mathsf{T}} g$。"),
+    "grad.op": r"$i$ 个样本的转置卷积在输出填充 $\mathit{op} = n - n_0$ 时还原 $n$（$n_0$ 为输出 $i$ 个的最小输入），",
+    "grad.op_mod": "代入卷积的输出尺寸 $i$，即",
+    "grad.op_values": r"代入 $n = «n»$、$k = «k»$、$s = «s»$、$p = «p»$、$d = «d»$«where»：",
+    "grad.dw": "改为对卷积核位置 $w_c$ 求导，",
+    "grad.dw_corr": (r"$\delta$ 只保留 $a = c$：权重梯度是填充后的输入与 $g$ 的相关，$g$ 的样本相隔 $s$"
+                     r"（步长变为梯度的膨胀），每步移动 $d$（膨胀变为步长），"),
+    "grad.dw_size": "该相关的 $k'$ 个输出中前 $k$ 个即各卷积核位置：",
+    "grad.tconv": (r"反过来，转置卷积 $Y = C^{\mathsf{T}} u$ 把 $u_j$ 经位置 $a$ 送到 $j s + a d - p$，"
+                   r"记 $G = \partial L / \partial Y$，"),
+    "grad.du": "对 $u_c$ 求导保留 $j = c$：其输入梯度是 $G$ 的卷积 $C$，",
+    "grad.dwt": "对 $w_c$ 求导：其权重梯度是 $G$ 与膨胀 $s$ 的 $u$ 的相关，",
+    "grad.shape": (r"权重梯度与权重同形，即 PyTorch 卷积的布局 "
+                   r"$(C_{\mathrm{out}}, C_{\mathrm{in}}/\mathrm{groups}, k\dots) = «shape»$。"),
+    "grad.skip": "这组尺寸下略去数值检查：$C$ 有 «skipped» 个非零元，超过检查从算子三元组构建的上限 «limit»。",
+    "grad.box.dx": (r"对任意 $n$、$k$、$s$、$p$、$d$，卷积的输入梯度是相同 $k$、$s$、$p$、$d$ 的转置卷积，"
+                    r"其输出填充还原 $n$："),
+    "grad.box.dw": "对任意 $n$、$k$、$s$、$p$、$d$，权重梯度是输入与梯度的相关：",
+    "grad.box.converse": ("对任意 $n$、$k$、$s$、$p$、$d$，转置卷积的输入梯度是卷积 $C$（相同 $k$、$s$、$p$、$d$），"
+                          "其权重梯度是 $G$ 与 $u$ 的相关："),
+    "grad.checked": "*检验：*用 NumPy 后端在整数值的随机输入上（求和在浮点中精确，故逐项相等）：«clauses»。",
+    "grad.check_failed": "**检验未通过（NOT checked）：**«clause»；«counterexample»。",
+    "proof.grad_dx": (r"对所有 $n$、$k$、$s$、$p$、$d$、$j$、$a$，SymPy 求导所取的样本 $x_m$ 位于裁剪 $b = p$ 的转置卷积的"
+                      r"散布位置 $m = j s + a d - b$，即 $C$ 的下标规则"),
+    "proof.grad_op": (r"对所有 $n$、$k$、$s$、$p$、$d$，$n - n_0 = q - s \lfloor q/s \rfloor = q \bmod s$，"
+                      r"$q = n + 2p - d(k - 1) - 1$，且以它为输出填充的转置卷积有 $n$ 个输出"),
+    "proof.grad_op_range": (r"对所有 $i$、$k$、$s$、$p$、$d$ 与 $0 \le t < s$，在 $n = n_0 + t$ 处输出填充为 $t$，"
+                            r"卷积中向下取整的自变量为 $i - 1 + t/s$，故 $0 \le \mathit{op} < s$ 且 $n$ 的卷积为 $i$"),
+    "proof.grad_dw": r"对所有 $n$、$k$、$s$、$p$、$d$、$j$、$a$，权重梯度读取的输入是交换 $(j, s)$ 与 $(a, d)$ 后的 $C$ 的下标规则",
+    "proof.grad_dw_size": (r"对所有 $i$、$k$、$s$、$p$、$d$ 与 $0 \le t < s$，在 $n = n_0 + t$ 处相关跨越 $d(k - 1) + t$ 个样本，"
+                           r"故 $k' = k + \lfloor \mathit{op}/d \rfloor \ge k$"),
+    "proof.grad_converse": r"对所有 $k$、$s$、$p$、$d$、$j$、$a$，转置卷积的导数在卷积读取输入的位置 $j s + a d - p$ 读取 $G$",
+    "proof.grad_op_layer": r"对这组尺寸，公式给出的 $\mathit{op}$ 与尺寸算术（`output_padding_for`）解出的相同",
+    "check.grad_conv": "卷积等于由算子三元组构建的 $C$",
+    "check.grad_dx": r"$C^{\mathsf{T}} g$ 等于输出填充为 $«op»$ 的转置卷积，其尺寸为输入的尺寸 $«size»$",
+    "check.grad_dw": r"由三元组得到的 $\partial L / \partial w$ 等于相关的结果",
+    "check.grad_converse": (r"对 $Y = C^{\mathsf{T}} u$，$\langle G, Y \rangle$ 等于 $\langle C G, u \rangle$ 与 "
+                            r"$\langle w, \mathrm{corr}(G, u) \rangle$"),
     # --- 网络的定义域（net --domain）---
     "title.net_domain": "«network» «where»接受的输入尺寸",
     "net.along": "沿第 «n» 轴",

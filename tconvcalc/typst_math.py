@@ -34,7 +34,11 @@ GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "
 OPERATOR_NAMES = {"min", "max", "mod", "lim", "sup", "inf", "det", "gcd", "lcm", "log", "exp"}
 # The notes' spellings of the derivations' names (tconvcalc.symbolic.vocabulary.LATEX_NAMES, in Typst).
 TYPST_NAMES = {"op": 'italic("op")', "op_min": 'italic("op")_min', "op_max": 'italic("op")_max',
-               "p_lo": 'p_"lo"', "p_hi": 'p_"hi"', "khat": "hat(k)"}
+               "p_lo": 'p_"lo"', "p_hi": 'p_"hi"', "khat": "hat(k)",
+               # the gradients' labels (symbolic.gradient): the derivative of L by one sample or tap
+               **{f"∂L/∂{x}_{m}": f"frac(partial L, partial {x}_{m})"
+                  for x, m in (("x", "m"), ("w", "c"), ("w", "a"), ("u", "c"), ("u", "j"))},
+               **{f"∂L/∂{x}": f"frac(partial L, partial {x})" for x in "xwu"}}
 # The elision marks of a large matrix (tconvcalc.symbolic.matrix).
 DOTS = {r"\vdots": "dots.v", r"\cdots": "dots.c", r"\ddots": "dots.down"}
 
@@ -149,6 +153,18 @@ class TypstPrinter(Printer):
         for var, low, high in reversed(expr.limits):
             limits += f"sum_({self._print(var)} = {self._print(low)})^({self._print(high)}) "
         return limits + self.parenthesize(expr.function, PRECEDENCE["Mul"])
+
+    def _print_MatrixSymbol(self, expr) -> str:
+        return symbol_name(expr.name)
+
+    def _print_Transpose(self, expr) -> str:  # the notes' sans-serif T, as \mathsf{T} in the LaTeX
+        return f'{self.parenthesize(expr.arg, PRECEDENCE["Pow"], strict=True)}^(upright(sans("T")))'
+
+    def _print_MatMul(self, expr) -> str:
+        return " ".join(self.parenthesize(arg, PRECEDENCE["Mul"], strict=True) for arg in expr.args)
+
+    def _print_KroneckerDelta(self, expr) -> str:
+        return f"delta_({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
     def _print_Piecewise(self, expr) -> str:
         rows = []
@@ -267,7 +283,8 @@ _COMMANDS = {
     r"\checkmark": "checkmark", r"\mid": "divides", r"\in": "in", r"\equiv": "equiv", r"\bmod": "mod",
     r"\dots": "dots", r"\vdots": "dots.v", r"\cdots": "dots.c", r"\ldots": "dots", r"\quad": "quad",
     r"\qquad": "wide", r"\;": " ", r"\,": " ", r"\ ": " ", r"\Rightarrow": "=>", r"\to": "->", r"\max": "max",
-    r"\min": "min", r"\{": "{", r"\}": "}",
+    r"\min": "min", r"\{": "{", r"\}": "}", r"\partial": "partial", r"\sum": "sum", r"\delta": "delta",
+    r"\langle": "chevron.l", r"\rangle": "chevron.r", r"\lfloor": "floor.l", r"\rfloor": "floor.r",
 }
 _STYLED = {r"\mathit": lambda x: f'italic("{x}")' if len(x) > 1 else x, r"\mathrm": lambda x: f'"{x}"',
            r"\mathsf": lambda x: f'upright(sans("{x}"))', r"\text": lambda x: f'"{x}"',

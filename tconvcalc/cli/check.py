@@ -28,17 +28,25 @@ _QUIET_SECONDS = 0.5
               help="put NaN, +inf, -inf and 0 at random places of x and the weight too; a route passes when "
                    "its NaN and ±inf sit where the fast route's do (it multiplies only real (input, tap) pairs, "
                    "as PyTorch does) and its finite values agree")
+@click.option("--gradient", is_flag=True,
+              help="check a convolution's gradients instead: --in is the convolution's input n (as in tconvcalc conv), "
+                   "the output_padding is derived; the derived routes against C's triples and PyTorch's autograd")
 @ndim_option
 @json_option
 @click.pass_context
 def check(ctx, input_size, kernel_size, stride, padding, output_padding, dilation, groups, channels, batch, trials,
-          dtype, seed, nonfinite, ndim, as_json):
+          dtype, seed, nonfinite, gradient, ndim, as_json):
     """Run every numeric route on random inputs and compare them with each other and PyTorch.
 
     The fast route is the reference: each other route and PyTorch are compared with it.
     """
     from ..reports.check import check_report
     from .views.check import render_check
+
+    if gradient:
+        _check_gradient(ctx, input_size, kernel_size, stride, padding, output_padding, dilation, groups, channels,
+                        batch, trials, dtype, seed, nonfinite, ndim, as_json)
+        return
 
     v = per_axis(ndim, input_size=input_size, kernel_size=kernel_size, stride=stride, padding=padding,
                  output_padding=output_padding, dilation=dilation)
@@ -57,6 +65,30 @@ def check(ctx, input_size, kernel_size, stride, padding, output_padding, dilatio
                               v["dilation"], groups, tuple(channels), batch, trials, dtype, seed, nonfinite,
                               _after_a_moment(bar))
     emit(report, as_json, render_check)
+    if not report.passed:
+        ctx.exit(1)
+
+
+def _check_gradient(ctx, input_size, kernel_size, stride, padding, output_padding, dilation, groups, channels, batch,
+                    trials, dtype, seed, nonfinite, ndim, as_json):
+    """``check --gradient``: conv's flags; what the gradient check cannot take is refused by name."""
+    for flag, source in (("--op", "output_padding"), ("--dtype", "dtype"), ("--nonfinite", "nonfinite")):
+        if ctx.get_parameter_source(source).name == "COMMANDLINE":
+            why = {"--op": "the output_padding that restores the convolution's input is derived, not chosen",
+                   "--dtype": "the gradients are compared in float64, as autograd's reference",
+                   "--nonfinite": "the gradient check draws finite inputs"}[flag]
+            raise ParameterError(f"{flag} does not apply with --gradient, {why}; drop {flag}")
+    from ..reports.check import gradient_check_report
+    from .views.check import render_gradient_check
+
+    v = per_axis(ndim, input_size=input_size, kernel_size=kernel_size, stride=stride, padding=padding,
+                 dilation=dilation)
+    if channels is not None and len(channels) not in (1, 2):
+        raise ParameterError(f"--channels has {len(channels)} values, it is the convolution's input,output channels; "
+                             f"write e.g. --channels 4,2 or --channels 4")
+    report = gradient_check_report(v["input_size"], v["kernel_size"], v["stride"], v["padding"], v["dilation"],
+                                   groups, channels, batch, trials, seed)
+    emit(report, as_json, render_gradient_check)
     if not report.passed:
         ctx.exit(1)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from ..errors import ParameterError
-from ..notes import SECTIONS, sections
+from ..notes import DEFAULT_SECTIONS, SECTIONS, sections
 from .options import (FilePath, channels_option, check_labels, check_one_format, format_options, full_option,
                       groups_option, json_option, layer_from, layer_options, markdown_option, ndim_option, notes_format,
                       notes_options, per_axis, symbol_option, typst_option)
@@ -75,7 +75,7 @@ def lean(command):
 @layer_options(input_help="the transposed convolution's input size i, per axis (its output is o)")
 @ndim_option
 @click.option("--what", default=None, metavar="SECTIONS",
-              help=f"comma list of sections: {','.join(SECTIONS)} [default: all but figure]")
+              help=f"comma list of sections: {','.join(SECTIONS)} [default: {','.join(DEFAULT_SECTIONS)}]")
 @click.option("--figure", is_flag=True, help="add the TikZ figure (1-D and 2-D)")
 @full_option
 @click.option("--standalone", is_flag=True, help="a complete document (amsmath, amssymb, booktabs, tikz; ctex for zh)")
@@ -163,6 +163,7 @@ DERIVE_COMMANDS = {
     "ambiguity": "Valid output_padding and the conv input sizes that share one output size.",
     "phases": "The sub-pixel (phase) decomposition and its tap counts (checkerboard).",
     "formulas": "Each output y_j as its sum of w·x terms, closed form and expanded.",
+    "gradient": "A convolution's gradients: ∂L/∂x = Cᵀg with its output_padding, ∂L/∂w, and the converse.",
 }
 
 
@@ -202,7 +203,37 @@ def derive(ctx):
 
 
 for _name, _help in DERIVE_COMMANDS.items():
-    derive.add_command(_derive_command(_name, _help))
+    if _name != "gradient":  # it takes the convolution's flags, as `conv` does
+        derive.add_command(_derive_command(_name, _help))
+
+
+@derive.command(help=DERIVE_COMMANDS["gradient"])
+@layer_options(output_padding=False, input_help="the convolution's input size n, per axis (as in tconvcalc conv)")
+@ndim_option
+@channels_option("the convolution's input,output channels (one value: both) for the weight gradient's shape "
+                 "[default: 1]")
+@groups_option()
+@format_options
+@notes_options
+@json_option
+@lean
+def gradient(input_size, kernel_size, stride, padding, dilation, ndim, channels, groups, as_latex, markdown, typst,
+             lang, numbered, label_prefix, verbose, as_json):
+    options = notes_format(as_latex, markdown, lang, numbered, label_prefix, verbose, typst)
+    from ..reports.symbolic import gradient_layer, gradient_report, gradient_text
+    from .views.symbolic import render_derivation
+
+    layer = gradient_layer(**per_axis(ndim, input_size=input_size, kernel_size=kernel_size, stride=stride,
+                                      padding=padding, dilation=dilation))
+    channels = (1, 1) if channels is None else channels
+    if as_latex or markdown or typst:
+        report = gradient_text(layer, channels, groups, markdown, **options)
+        emit(report, as_json, lambda r, console: echo_text(r.text))
+    else:
+        report = gradient_report(layer, channels, groups)
+        emit(report, as_json, render_derivation)
+    if not report.proved:
+        sys.exit(1)
 
 
 @derive.command()

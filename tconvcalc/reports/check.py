@@ -17,7 +17,7 @@ import importlib.util
 
 from ..errors import TORCH_INSTALL
 from ..records import record
-from ..spec import Layer, ParameterError, broadcast, channel_counts, check_at_least, check_groups
+from ..spec import Layer, ParameterError, axes_text, broadcast, channel_counts, check_at_least, check_groups
 
 CheckReport = record(
     "CheckReport", "command ndim input_size kernel_size stride padding output_padding dilation dtype tolerance "
@@ -108,3 +108,102 @@ def check_report(input_size, kernel_size, stride=1, padding=0, output_padding=0,
                        result.batch, result.seed, result.channels, result.groups, result.output_shape,
                        result.adjoint, "fast", tuple(r for r in result.routes if r.route != "pytorch"), pytorch,
                        shape, result.nonfinite, result.passed and shape.passed)
+
+
+# --- check --gradient: the derived gradients against C's triples and autograd ------------------------------------
+
+GradientRow = record("GradientRow", "gradient route reference max_abs_error max_rel_error passed",
+                     doc="One gradient by the derived route against a reference: C's triples, or autograd.")
+GradientCheckReport = record(
+    "GradientCheckReport", "command ndim input_size kernel_size stride padding dilation output_padding channels "
+                           "groups batch trials seed dtype tolerance rows autograd passed",
+    doc="The gradient check: the convolution's and the transposed convolution's gradients by the derived "
+        "routes, against C's triples and (where PyTorch is installed) autograd in float64.")
+Autograd = record("Autograd", "available version reason", optional="version reason",
+                  doc="Whether PyTorch's autograd ran, its version, or why not.")
+
+
+def _autograd(ndim: int, stride, padding, dilation, output_padding, groups):
+    """``f(x, g, w, u, G) -> the four gradients`` by torch.autograd (float64), and its version; or None and why."""
+    try:
+        import torch
+    except ImportError:
+        return None, f"PyTorch is not installed, so autograd was not available; to compare with it: {TORCH_INSTALL}"
+    functional = torch.nn.functional
+    conv, tconv = getattr(functional, f"conv{ndim}d"), getattr(functional, f"conv_transpose{ndim}d")
+
+    def run(x, g, w, u, big_g):
+        x, w1, u, w2 = (torch.from_numpy(a.copy()).requires_grad_() for a in (x, w, u, w))
+        conv(x, w1, None, stride, padding, dilation, groups).backward(torch.from_numpy(g))
+        tconv(u, w2, None, stride, padding, output_padding, groups, dilation).backward(torch.from_numpy(big_g))
+        return {"input": x.grad.numpy(), "weight": w1.grad.numpy(), "transposed_input": u.grad.numpy(),
+                "transposed_weight": w2.grad.numpy()}
+
+    return run, torch.__version__.split("+")[0]
+
+
+def gradient_check_report(input_size, kernel_size, stride=1, padding=0, dilation=1, groups=1, channels=None,
+                          batch=2, trials=3, seed=0) -> GradientCheckReport:
+    """The four gradients of the convolution of ``input_size`` (and of its transpose with the derived
+    output_padding) on ``trials`` random float64 draws: the derived routes against C's triples, and against
+    torch.autograd where PyTorch is installed.  ``channels`` is the convolution's ``(in, out)``."""
+    import numpy as np
+
+    from ..numeric import TOLERANCE, max_errors
+    from ..numeric import gradient as ng
+    from ..symbolic.gradient import conv_layer, conv_of
+
+    channels = channel_counts(2 * groups if channels is None else channels, 2, "a convolution (in, out)")
+    c_in, c_out = channels
+    check_groups(groups, c_in, c_out)
+    check_at_least("seed", seed, 0)
+    check_at_least("batch", batch, 1)
+    if check_at_least("trials", trials, 1) > MAX_TRIALS:
+        raise ParameterError(f"trials={trials} is more than the {MAX_TRIALS} random inputs check runs; give "
+                             f"{MAX_TRIALS} trials or fewer")
+    layer = conv_layer(input_size, kernel_size, stride, padding, dilation)
+    if layer.ndim > 3:
+        raise ParameterError(f"the convolution has {layer.ndim} axes, the gradient check runs 1-D, 2-D and 3-D "
+                             f"convolutions like PyTorch's conv1d/2d/3d; give at most 3 axes")
+    # Sized like the routes' check, for the transposed layer of the gradient (its input is the gradient g).
+    numeric_check_fits(layer, (c_out, c_in), groups, batch)
+    ops = [conv["output_padding"] for conv in conv_of(layer)]
+    v = {"stride": layer.field("s"), "padding": tuple(a.b for a in layer.axes), "dilation": layer.field("d")}
+    run, about = _autograd(layer.ndim, v["stride"], v["padding"], v["dilation"], tuple(ops), groups)
+    tolerance = TOLERANCE["float64"]
+    rng = np.random.default_rng(seed)
+    worst: dict[tuple[str, str], list[float]] = {}
+    for _ in range(trials):
+        x = rng.standard_normal((batch, c_in, *layer.output_size))
+        g = rng.standard_normal((batch, c_out, *layer.input_size))
+        w = rng.standard_normal((c_out, c_in // groups, *layer.kernel_size))
+        u = rng.standard_normal((batch, c_out, *layer.input_size))
+        big_g = rng.standard_normal((batch, c_in, *layer.output_size))
+        ours = ng.routes(layer, ops, x, g, w, u, big_g, groups)
+        references = {"triples": ng.triple_gradients(layer, x, g, w, u, big_g, groups)}
+        if run is not None:
+            references["autograd"] = run(x, g, w, u, big_g)
+        for name, reference in references.items():
+            for gradient in ng.GRADIENTS:
+                errors = (max_errors(ours[gradient], reference[gradient]) if ours[gradient].shape ==
+                          reference[gradient].shape else (float("inf"), float("inf")))
+                old = worst.setdefault((gradient, name), [0.0, 0.0])
+                worst[(gradient, name)] = [max(old[0], errors[0]), max(old[1], errors[1])]
+    rows = tuple(GradientRow(gradient, _ROUTE[gradient], name, abs_error, rel_error, rel_error <= tolerance)
+                 for (gradient, name), (abs_error, rel_error) in worst.items())
+    autograd = Autograd(True, about, None) if run is not None else Autograd(False, None, about)
+    return GradientCheckReport("check gradient", layer.ndim, layer.output_size, layer.kernel_size, v["stride"],
+                               v["padding"], v["dilation"], tuple(ops), channels, groups, batch, trials, seed,
+                               "float64", tolerance, rows, autograd, all(row.passed for row in rows))
+
+
+# Each gradient's derived route, as the report names it.
+_ROUTE = {"input": "conv_transpose(g, output_padding)", "weight": "correlation(x, g)",
+          "transposed_input": "conv(G)", "transposed_weight": "correlation(G, u)"}
+
+
+def numeric_check_fits(layer: Layer, channels, groups: int, batch: int) -> None:
+    """Refuse a gradient check larger than the routes' check of the same transposed layer would be."""
+    from .. import numeric
+
+    numeric.check_fits(layer, channels, groups, batch, "float64", 1, False)

@@ -28,6 +28,9 @@ MatrixReport = record("MatrixReport", "command transpose shape nnz conv_input_si
 DerivationReport = record("DerivationReport", "command title steps proofs results proved")
 TextReport = record("TextReport", "command text proved", optional="proved",
                     doc="A derivation (or the relationships) printed as LaTeX or Markdown.")
+GradientReport = record("GradientReport", "command title steps proofs results output_padding proved",
+                        doc="``derive gradient``: the derivation, and per axis the output_padding with which the "
+                            "transposed convolution is the convolution's input gradient.")
 RelationshipRow = record("RelationshipRow", "number title conditions formula latex holds checked")
 RelationshipsReport = record("RelationshipsReport", "command relationships")
 
@@ -38,6 +41,7 @@ DERIVATIONS = {
     "ambiguity": sy.derive_ambiguity,
     "phases": sy.derive_phases,
     "formulas": sy.derive_formulas,
+    "gradient": sy.derive_gradient,  # of the transposed layer whose C is the convolution (gradient_layer)
 }
 
 
@@ -151,6 +155,25 @@ def derivation_text(name: str, layer: Layer, markdown: bool = False, **options) 
     ``label_prefix``, ``verbose``)."""
     der = DERIVATIONS[name](layer)
     return TextReport(f"derive {name}", lx.derivation_latex(der, markdown=markdown, **options), der.proved)
+
+
+def gradient_layer(input_size, kernel_size, stride=1, padding=0, dilation=1) -> Layer:
+    """``derive gradient``'s layer: the transposed convolution whose C is the convolution of ``input_size``."""
+    return sy.conv_layer(input_size, kernel_size, stride, padding, dilation)
+
+
+def gradient_report(layer: Layer, channels=(1, 1), groups: int = 1) -> GradientReport:
+    """``derive gradient``: the derivation for the convolution whose transpose is ``layer``, as its report."""
+    der = sy.derive_gradient(layer, channels, groups)
+    data = derivation_record("derive gradient", der)
+    return GradientReport(data.command, data.title, data.steps, data.proofs, data.results,
+                          der.results["output_padding"], der.proved)
+
+
+def gradient_text(layer: Layer, channels=(1, 1), groups: int = 1, markdown: bool = False, **options) -> TextReport:
+    """``derive gradient --latex`` / ``--markdown``."""
+    der = sy.derive_gradient(layer, channels, groups)
+    return TextReport("derive gradient", lx.derivation_latex(der, markdown=markdown, **options), der.proved)
 
 
 def _plain(expr) -> str:

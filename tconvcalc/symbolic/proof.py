@@ -79,6 +79,16 @@ class Proof:
         return f"NOT proved: {self.statement} — {self.counterexample}"
 
 
+class NumericCheck(Proof):
+    """A claim checked on the layer's numbers by the NumPy backend: ``checked`` values equal exactly (integer-valued
+    draws, so no rounding), not a difference expanded."""
+
+    def sentence(self) -> str:
+        if self.holds:
+            return f"checked: {self.statement} — {self.checked} value(s) equal exactly (NumPy)"
+        return f"NOT checked: {self.statement} — {self.counterexample}"
+
+
 @dataclass
 class Derivation:
     """A derivation step by step, with the proofs that back it and a JSON-ready summary."""

@@ -120,3 +120,45 @@ def render_check(report, console) -> None:
         what = (f"worst relative error {number(worst)} (tolerance {tol}), {misplaced} outputs of another kind "
                 f"(NaN, ±inf or finite)" if misplaced else f"worst relative error {number(worst)} > {tol}")
         console.print(Text("FAIL", style="bold red") + Text(f"  {', '.join(failed)} disagree: {what}"))
+
+
+GRADIENT_LABELS = {"input": "∂L/∂x = Cᵀg", "weight": "∂L/∂w", "transposed_input": "tconv's ∂L/∂u = CG",
+                   "transposed_weight": "tconv's ∂L/∂w"}
+
+
+def render_gradient_check(report, console) -> None:
+    def join(values) -> str:
+        return ",".join(map(str, values))
+
+    console.print(Text(f"Gradients of a convolution, {report.ndim}-D: ", style="bold") + Text(
+        f"n={axes_text(report.input_size)} k={join(report.kernel_size)} s={join(report.stride)} "
+        f"p={join(report.padding)} d={join(report.dilation)}; the transposed convolution's output_padding "
+        f"{join(report.output_padding)}"))
+    console.print(Text(f"channels {report.channels[0]}→{report.channels[1]}, groups {report.groups}; "
+                       f"{report.trials} random trial(s), batch {report.batch}, {report.dtype}, seed {report.seed}",
+                       style="dim"))
+    console.print(Text("errors: max |derived route − reference|; rel: that over max |reference|; PyTorch: its "
+                       "torch.autograd in float64", style="dim"))
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name, justify in (("gradient", "left"), ("derived route", "left"), ("reference", "left"),
+                          ("abs error", "right"), ("rel error", "right"), ("tolerance", "right"), ("", "left")):
+        table.add_column(name, justify=justify)
+    autograd = report.autograd
+    for row in report.rows:
+        reference = f"PyTorch {autograd.version}" if row.reference == "autograd" else "C's triples"
+        table.add_row(GRADIENT_LABELS[row.gradient], row.route.split("(")[0], reference, number(row.max_abs_error),
+                      number(row.max_rel_error), number(report.tolerance),
+                      Text("PASS", style="bold green") if row.passed else Text("FAIL", style="bold red"))
+    console.print(table)
+    if not autograd.available:
+        console.print(Text(f"autograd skipped: {autograd.reason}", style="yellow"))
+    worst = max(row.max_rel_error for row in report.rows)
+    against = "C's triples and autograd" if autograd.available else "C's triples (autograd was not available)"
+    if report.passed:
+        console.print(Text("PASS", style="bold green") + Text(
+            f"  every derived gradient agrees with {against}: worst rel error {number(worst)} ≤ "
+            f"{number(report.tolerance)}"))
+    else:
+        failed = sorted({GRADIENT_LABELS[row.gradient] for row in report.rows if not row.passed})
+        console.print(Text("FAIL", style="bold red") + Text(f"  {', '.join(failed)} disagree: worst relative error "
+                                                            f"{number(worst)} > {number(report.tolerance)}"))
