@@ -14,8 +14,9 @@ from __future__ import annotations
 from .errors import ParameterError
 
 # In order; their titles, in each language, are in tconvcalc.notes_text ("title.<section>").
-SECTIONS = ("size", "matrix", "formulas", "equivalence", "table", "figure")
-DEFAULT_SECTIONS = SECTIONS[:-1]  # the figure only when asked for: it draws 1-D and 2-D layers
+DEFAULT_SECTIONS = ("size", "matrix", "formulas", "equivalence", "table")
+# the figure only when asked for (it draws 1-D and 2-D layers), the inverse too (it measures with NumPy)
+SECTIONS = (*DEFAULT_SECTIONS, "figure", "inverse")
 
 
 def sections(what: str | None = None, figure: bool = False) -> tuple[str, ...]:

@@ -75,7 +75,8 @@ def lean(command):
 @layer_options(input_help="the transposed convolution's input size i, per axis (its output is o)")
 @ndim_option
 @click.option("--what", default=None, metavar="SECTIONS",
-              help=f"comma list of sections: {','.join(SECTIONS)} [default: all but figure]")
+              help=f"comma list of sections: {','.join(SECTIONS)} [default: all but figure and inverse; inverse reads C, "
+                   f"the convolution whose transpose the layer is]")
 @click.option("--figure", is_flag=True, help="add the TikZ figure (1-D and 2-D)")
 @full_option
 @click.option("--standalone", is_flag=True, help="a complete document (amsmath, amssymb, booktabs, tikz; ctex for zh)")
@@ -221,4 +222,31 @@ def relationships(as_latex, markdown, lang, numbered, label_prefix, verbose, as_
         emit(report, as_json, render_relationships)
         proved = all(row.holds for row in report.relationships)
     if not proved:
+        sys.exit(1)
+
+
+@derive.command()
+@layer_options(output_padding=False, input_help="the convolution's input size n, per axis (C's columns; as in conv "
+                                                "and matrix)")
+@ndim_option
+@format_options
+@notes_options
+@json_option
+@lean
+def inverse(input_size, kernel_size, stride, padding, dilation, ndim, as_latex, markdown, lang, numbered,
+            label_prefix, verbose, as_json):
+    """Cᵀ versus C⁻¹ and C⁺ for the convolution: CCᵀ proved, reconstruction errors measured."""
+    options = notes_format(as_latex, markdown, lang, numbered, label_prefix, verbose)
+    from ..reports.symbolic import conv_layer, inverse_report, inverse_text
+    from .views.symbolic import render_inverse
+
+    layer = conv_layer(*per_axis(ndim, input_size=input_size, kernel_size=kernel_size, stride=stride,
+                                 padding=padding, dilation=dilation).values())
+    if as_latex or markdown:
+        report = inverse_text(layer, markdown, **options)
+        emit(report, as_json, lambda r, console: echo_text(r.text))
+    else:
+        report = inverse_report(layer)
+        emit(report, as_json, render_inverse)
+    if not report.proved:
         sys.exit(1)

@@ -60,8 +60,9 @@ def notes(layer: Layer, sections=lx.DEFAULT_SECTIONS, *, full: bool = False, mar
         lx.check_input_name(input_name)
     engine = lx.pdf_engine(layer, sections, full, lang) if pdf else None
     complete = standalone and not markdown  # the document's preamble carries the title then
+    derived = {"inverse": inverse_derivation(layer)} if "inverse" in sections else None
     writer = lx.layer_writer(layer, sections, full=full, markdown=markdown, title=None if complete else title,
-                             symbol=sy.check_name("kernel symbol", symbol), **options)
+                             symbol=sy.check_name("kernel symbol", symbol), derived=derived, **options)
     body = writer.render()
     text = lx.standalone(body, title, lang) if complete else body
     if not pdf:
@@ -146,3 +147,49 @@ def relationships_report() -> RelationshipsReport:
         RelationshipRow(r.number, r.title, tuple(_plain(c) for c in r.conditions), f"{r.lhs} = {_plain(r.derived)}",
                         f"{sp.latex(sp.Symbol(r.lhs))} = {sp.latex(r.derived)}", r.proof.holds, r.proof.checked)
         for r in rels))
+
+
+InverseReport = record("InverseReport", "command title shape proved diagonal right_inverse scaled_inverse rank "
+                                        "null_space reconstruction seed steps proofs",
+                       doc="``derive inverse``: Cᵀ versus C⁻¹ and C⁺ - the verdicts (proved), the rank and the "
+                           "reconstruction errors (measured), and the steps, each with its ``part``: ``theorem`` "
+                           "(for every size), ``layer`` (this layer, counted exactly) or ``measured``.")
+
+
+def conv_layer(input_size, kernel_size, stride=1, padding=0, dilation=1) -> Layer:
+    """The layer whose C is the convolution of ``input_size`` (``matrix``'s view): its transpose is the layer."""
+    return Layer(sy.conv_operator(input_size, kernel_size, stride, padding, dilation).axes)
+
+
+def inverse_derivation(layer: Layer) -> sy.Derivation:
+    """``derive inverse``'s derivation for C of ``layer``, with the measured numbers (NumPy): the dense bound is
+    checked before anything is built."""
+    from ..numeric.inverse import measure_inverse
+    from ..operator import check_dense
+
+    check_dense(layer.axes, "the inverse derivation")
+    return sy.derive_inverse(layer, measure_inverse(layer))
+
+
+def _part(step: sy.Step) -> str:
+    return "measured" if step.key.startswith("inv.m_") else "layer" if step.key in sy.LAYER_STEPS else "theorem"
+
+
+def inverse_report(layer: Layer) -> InverseReport:
+    """``derive inverse``: the derivation as its report, its verdicts and measurements at the top level."""
+    der = inverse_derivation(layer)
+    data = derivation_record("derive inverse", der)
+    for step, out in zip(der.steps, data.steps):
+        out["part"] = _part(step)
+    for proof, out in zip(der.proofs, data.proofs):
+        out["part"] = "layer" if proof.key.startswith("proof.inv_layer") else "theorem"
+    r = der.results
+    return InverseReport("derive inverse", data.title, r["shape"], der.proved, r["diagonal"], r["right_inverse"],
+                         r["scaled_inverse"], r["rank"], r["null_space"], r["reconstruction"], r["seed"],
+                         data.steps, data.proofs)
+
+
+def inverse_text(layer: Layer, markdown: bool = False, **options) -> TextReport:
+    """``derive inverse --latex`` / ``--markdown``."""
+    der = inverse_derivation(layer)
+    return TextReport("derive inverse", lx.derivation_latex(der, markdown=markdown, **options), der.proved)

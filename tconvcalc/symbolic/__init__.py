@@ -7,6 +7,7 @@
   before it is built: long lists show their first and last rows, large proofs check a sample or are skipped,
   and say so);
 * :mod:`~tconvcalc.symbolic.phases` - the sub-pixel phases one at a time, arithmetically (any stride);
+* :mod:`~tconvcalc.symbolic.inverse` - Cᵀ versus C⁻¹ and C⁺: CCᵀ's structure proved, the layer's verdicts;
 * :mod:`~tconvcalc.symbolic.relationships` - Dumoulin & Visin's relationships 1-14;
 * :mod:`~tconvcalc.symbolic.vocabulary` - symbol names, ``m | n`` and Iverson brackets.
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 from .derivations import (CLOSED_FORM_TERMS, PROOF_TERMS, closed_form, closed_form_for, derive_ambiguity,
                           derive_equivalence, derive_formulas, derive_output_size, derive_phases, expanded_outputs,
                           formula_outputs, general_conv_size, general_output_size)
+from .inverse import LAYER_STEPS, derive_inverse
 from .matrix import (BAND_COLS, KEEP_COLS, KEEP_ROWS, MAX_COLS, MAX_EXPRESSION_TERMS, MAX_KERNEL_ENTRIES, MAX_ROWS, MAX_SYMBOLIC_NNZ,
                      MAX_WHOLE_CELLS, ConvOperator, conv_matrix, conv_operator, conv_transpose_matrix,
                      conv_transpose_operator, elide, operator_from_axes)
@@ -32,7 +34,7 @@ from .relationships import Relationship, derive_relationships
 from .vocabulary import Divides, Iverson, check_name, indexed_name
 
 __all__ = [
-    "BAND_COLS", "CLOSED_FORM_TERMS", "ConvOperator", "Derivation", "Divides", "Iverson", "KEEP_COLS", "KEEP_ROWS", "MAX_COLS",
+    "BAND_COLS", "CLOSED_FORM_TERMS", "LAYER_STEPS", "derive_inverse", "ConvOperator", "Derivation", "Divides", "Iverson", "KEEP_COLS", "KEEP_ROWS", "MAX_COLS",
     "MAX_EXPRESSION_TERMS", "MAX_KERNEL_ENTRIES", "MAX_ROWS", "MAX_SYMBOLIC_NNZ", "MAX_WHOLE_CELLS", "PROOF_TERMS",
     "Proof", "Relationship", "Step", "check_name", "closed_form", "closed_form_for", "conv_matrix", "conv_operator",
     "conv_transpose_matrix", "conv_transpose_operator", "derive_ambiguity", "derive_equivalence", "derive_formulas",

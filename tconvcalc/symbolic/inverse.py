@@ -35,6 +35,10 @@ C = sp.MatrixSymbol("C", I, O)
 # products (Σ over columns of their entries squared; SymPy ~25 µs a product), else the comparison is skipped.
 GRAM_TERMS = 2_000
 
+# The steps that state this layer's verdicts (the others are theorems for every size, or measured: ``inv.m_*``).
+LAYER_STEPS = frozenset({"inv.layer", "inv.is_diagonal", "inv.not_diagonal", "inv.is_right", "inv.is_inverse",
+                         "inv.no_right", "inv.gram_skipped"})
+
 
 def _eq(lhs, rhs) -> sp.Eq:
     return sp.Eq(lhs, rhs, evaluate=False)
@@ -46,13 +50,11 @@ def _general() -> tuple[tuple[Step, ...], tuple[Proof, ...]]:
     m = sp.Symbol("m", integer=True)
     steps = [Step("window j reads input position m through tap a (C's index rule)",
                   _eq(m, scatter_index(axis, J, A)), key="inv.read")]
-    real = sp.And(sp.LessThan(0, scatter_index(axis, J, A), evaluate=False),
-                  sp.LessThan(scatter_index(axis, J, A), O - 1, evaluate=False))
-    gram = sp.Sum(W[A] * W[A2] * Iverson(sp.Eq(scatter_index(axis, J, A), scatter_index(axis, J2, A2)))
-                  * Iverson(real), (A, 0, K - 1), (A2, 0, K - 1))
-    steps.append(Step("so G = CCᵀ sums w_a·w_a' over the taps of windows j and j' that read one real position",
-                      _eq(GRAM[J, J2], gram), key="inv.gram"))
     meet = sp.expand(scatter_index(axis, J, A) - scatter_index(axis, J2, A2))
+    gram = sp.Sum(Iverson(_eq(meet, 0)) * W[A] * W[A2], (A, 0, K - 1), (A2, 0, K - 1))
+    steps.append(Step("so G = CCᵀ sums w_a·w_a' over the taps a of window j and a' of window j' that read one "
+                      "position, a real one (a tap reading the padding has no column in C)",
+                      _eq(GRAM[J, J2], gram), key="inv.gram"))
     steps.append(Step("windows j and j' read one position through taps a and a' exactly when", _eq(meet, 0),
                       key="inv.meet"))
     steps.append(Step("with g = gcd(s, d), s/g and d/g are coprime, so a − a' is a multiple of s/g (Euclid's "
@@ -65,8 +67,7 @@ def _general() -> tuple[tuple[Step, ...], tuple[Proof, ...]]:
                       scatter_index(axis, J, 0)), key="inv.first"))
     steps.append(Step("and its last tap", _eq(sp.Symbol("m_last"), scatter_index(axis, J, K - 1)), key="inv.last"))
     steps.append(Step("the first window starts at −b and the last ends at o − 1 + e, so every window is full (all k "
-                      "taps real) exactly when", sp.And(sp.LessThan(B, 0, evaluate=False),
-                                                        sp.LessThan(E, 0, evaluate=False)), key="inv.full"))
+                      "taps real) exactly when", sp.LessThan(sp.Max(B, E), 0, evaluate=False), key="inv.full"))
     steps.append(Step("then every position a window reads is real, so CCᵀ is diagonal exactly when the nearest "
                       "windows that would meet, j and j + d/g, do not both exist or do not meet:",
                       sp.Or(sp.StrictLessThan((K - 1) * G, S, evaluate=False), sp.LessThan(I, D / G, evaluate=False),
@@ -204,5 +205,5 @@ def _add_measured(der: Derivation, measured) -> None:
     der.add(f"‖CᵀCu − u‖/‖u‖ = {transpose}", key="inv.m_transpose", value=transpose)
     der.add(f"‖C⁺Cu − u‖/‖u‖ = {pinv} (C⁺ = numpy.linalg.pinv(C)); the part of u in the null space, from C's SVD: "
             f"{lost}", key="inv.m_pinv", value=pinv, lost=lost)
-    der.results.update({"rank": measured.rank, "null_space": null,
+    der.results.update({"rank": measured.rank, "null_space": null, "seed": measured.seed,
                         "reconstruction": {"transpose": measured.transpose, "pseudoinverse": measured.pseudoinverse}})
