@@ -45,7 +45,8 @@ def _eq(lhs, rhs) -> sp.Eq:
 
 
 @lru_cache(maxsize=None)
-def _general() -> tuple[tuple[Step, ...], tuple[Proof, ...]]:
+def _general_steps() -> tuple[Step, ...]:
+    """The general derivation's steps, built once per process (its proofs are run at every call)."""
     axis = general_axis()
     m = sp.Symbol("m", integer=True)
     steps = [Step("window j reads input position m through tap a (C's index rule)",
@@ -84,8 +85,16 @@ def _general() -> tuple[tuple[Step, ...], tuple[Proof, ...]]:
     steps.append(Step("otherwise rank C ≤ min(i, o): C⁺C is the orthogonal projector onto C's row space, and "
                       "the o − rank C directions of its null space are sent to 0 - no reconstruction recovers them",
                       key="inv.rank"))
+    return tuple(steps)
+
+
+def _general_proofs() -> list[Proof]:
+    """The general statements as identities of C's index rule over symbols: each difference must expand to 0."""
+    axis = general_axis()
+    meet = sp.expand(scatter_index(axis, J, A) - scatter_index(axis, J2, A2))
+    square = sp.expand((I - 1) * (S - 1) + D * (K - 1) - B - E)
     first, last = scatter_index(axis, 0, 0), scatter_index(axis, I - 1, K - 1)
-    proofs = (
+    return [
         prove_equal("for all i, k, s, d, b, j, j', a, a': windows j and j' read one position exactly when "
                     "(j − j')·s + (a − a')·d = 0", [meet], [(J - J2) * S + (A - A2) * D], "proof.inv_meet"),
         prove_equal("for all k, s, d, b, j, a and g dividing s and d: window j + d/g reads through tap a the "
@@ -95,8 +104,7 @@ def _general() -> tuple[tuple[Step, ...], tuple[Proof, ...]]:
                     "tap o − 1 + e", [first, last], [-B, axis.o - 1 + E], "proof.inv_ends"),
         prove_equal("for all i, k, s, d, b, e: o − i = (i − 1)(s − 1) + d(k − 1) − b − e",
                     [axis.o - I], [square], "proof.inv_square"),
-    )
-    return tuple(steps), proofs
+    ]
 
 
 def _real_taps(axis: Axis, j: int) -> range:
@@ -142,8 +150,7 @@ def derive_inverse(layer: Layer, measured=None) -> Derivation:
     ``measured`` numbers (:class:`tconvcalc.numeric.inverse.Measured`), when given, are added as steps labelled
     measured, and ``results`` gets ``rank``, ``null_space`` and ``reconstruction``."""
     rows, cols = check_dense(layer.axes, "the inverse derivation")
-    steps, proofs = _general()
-    der = Derivation("Cᵀ versus C⁻¹ and C⁺", list(steps), list(proofs), key="inverse")
+    der = Derivation("Cᵀ versus C⁻¹ and C⁺", list(_general_steps()), _general_proofs(), key="inverse")
     axes = layer.axes
     gs = [gcd(axis.s, axis.d) for axis in axes]
     condition = all((axis.k - 1) * g < axis.s for axis, g in zip(axes, gs))
