@@ -148,6 +148,7 @@ SCHEMA_SAMPLES = {
     "matrix": "matrix --in 4 --k 3",
     "derive …": "derive size --in 2 --k 3 --s 2",
     "derive relationships": "derive relationships",
+    "derive inverse": "derive inverse --in 8 --k 2 --s 2 --ndim 1",
     "overlap": "overlap --in 5 --k 3 --s 2",
     "compare": "compare --in 8 --scale 2",
     "chain": "chain --in 4 --out 16 --layers 2 --channels 8,8,8 --emit pytorch",

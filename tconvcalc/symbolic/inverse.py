@@ -204,7 +204,7 @@ def _add_measured(der: Derivation, measured) -> None:
     """The measured numbers as steps of words (no SymPy object: a float's last digits are the CPU's)."""
     rows, cols = measured.shape
     null = cols - measured.rank
-    der.add(f"MEASURED (NumPy, seed {measured.seed}: a random kernel with ‖w‖ = 1, so Cᵀ = Cᵀ/‖w‖², and a random "
+    der.add(f"with NumPy, seed {measured.seed}: a random kernel with ‖w‖ = 1, so Cᵀ = Cᵀ/‖w‖², and a random "
             f"u): rank C = {measured.rank} of {cols} columns, so C's null space has {null} dimension(s)",
             key="inv.m_rank", seed=measured.seed, rank=measured.rank, null=null, cols=cols)
     transpose, pinv, lost = (significant(v) for v in (measured.transpose, measured.pseudoinverse,
