@@ -172,12 +172,12 @@ def derive_inverse(layer: Layer, measured=None) -> Derivation:
                if diagonal else "so windows overlap and CCᵀ is not diagonal")
     der.add(verdict, key="inv.is_diagonal" if diagonal else "inv.not_diagonal", padding_only=diagonal and not condition)
     if right:
-        der.add(f"every window is full and none overlap: CCᵀ = ‖w‖²·I, Cᵀ/‖w‖² is a right inverse"
+        der.add("every window is full and none overlap: CCᵀ = ‖w‖²·I, Cᵀ/‖w‖² is a right inverse"
                 + (f", and C is square ({rows}×{cols}): Cᵀ/‖w‖² = C⁻¹" if scaled else
                    f", not an inverse: C is {rows}×{cols}"), key="inv.is_right" if not scaled else "inv.is_inverse",
                 rows=rows, cols=cols)
     else:
-        der.add(f"Cᵀ/‖w‖² is no right inverse: " + ("windows overlap" if not diagonal else
+        der.add("Cᵀ/‖w‖² is no right inverse: " + ("windows overlap" if not diagonal else
                 "windows hanging into the padding have fewer taps, so CCᵀ's diagonal is not constant; C⁺ = Cᵀ(CCᵀ)⁻¹ "
                 "rescales each row instead"), key="inv.no_right", overlap=not diagonal)
     check = _layer_gram(layer, der, diagonal)
@@ -194,17 +194,17 @@ def significant(value: float) -> str:
     """A measured error as the terminal and the notes print it: ``< 1e-12`` where it is rounding noise, else two
     significant digits (a CPU's rounding moves the 15th digit, not the 2nd).
 
-    >>> significant(0.70710678), significant(3e-16), significant(0.0123456)
-    ('0.71', '< 1e-12', '0.012')
+    >>> significant(0.70710678), significant(3e-16), significant(0.0123456), significant(0.8996)
+    ('0.71', '< 1e-12', '0.012', '0.90')
     """
-    return "< 1e-12" if value < 1e-12 else f"{value:.2g}"
+    return "< 1e-12" if value < 1e-12 else f"{value:#.2g}"
 
 
 def _add_measured(der: Derivation, measured) -> None:
     """The measured numbers as steps of words (no SymPy object: a float's last digits are the CPU's)."""
     rows, cols = measured.shape
     null = cols - measured.rank
-    der.add(f"with NumPy, seed {measured.seed}: a random kernel with ‖w‖ = 1, so Cᵀ = Cᵀ/‖w‖², and a random "
+    der.add(f"with NumPy, seed {measured.seed} (a random kernel with ‖w‖ = 1, so Cᵀ = Cᵀ/‖w‖², and a random "
             f"u): rank C = {measured.rank} of {cols} columns, so C's null space has {null} dimension(s)",
             key="inv.m_rank", seed=measured.seed, rank=measured.rank, null=null, cols=cols)
     transpose, pinv, lost = (significant(v) for v in (measured.transpose, measured.pseudoinverse,

@@ -61,19 +61,24 @@ def render_matrix(report, console: Console) -> None:
             console.print(Text(line), soft_wrap=True)
 
 
-def render_derivation(report, console: Console) -> None:
-    console.print(Text(report.title, style="bold"))
-    n = 0
-    for step in report.steps:
+def _steps_and_proofs(steps, proofs, console: Console, n: int = 0) -> int:
+    """Numbered steps, each with its formula as Unicode art, then the proofs; returns the last step's number."""
+    for step in steps:
         if step["text"]:
             n += 1
             console.print(Text(f"{n:>2}. ", style="dim") + Text(step["text"]))
         if step["pretty"]:
             for line in step["pretty"].splitlines():
                 console.print(Text("      " + line, style="cyan"), soft_wrap=True)
-    for proof in report.proofs:
+    for proof in proofs:
         style = "green" if proof["holds"] else "bold red"
         console.print(Text(("✓ " if proof["holds"] else "✗ ") + proof["sentence"], style=style))
+    return n
+
+
+def render_derivation(report, console: Console) -> None:
+    console.print(Text(report.title, style="bold"))
+    _steps_and_proofs(report.steps, report.proofs, console)
 
 
 def render_relationships(report, console: Console) -> None:
@@ -104,13 +109,5 @@ def render_inverse(report, console: Console) -> None:
     n = 0
     for part, heading in _PARTS.items():
         console.print(Text(heading, style="bold"))
-        for step in (s for s in report.steps if s["part"] == part):
-            if step["text"]:
-                n += 1
-                console.print(Text(f"{n:>2}. ", style="dim") + Text(step["text"]))
-            if step["pretty"]:
-                for line in step["pretty"].splitlines():
-                    console.print(Text("      " + line, style="cyan"), soft_wrap=True)
-        for proof in (p for p in report.proofs if p["part"] == part):
-            style = "green" if proof["holds"] else "bold red"
-            console.print(Text(("✓ " if proof["holds"] else "✗ ") + proof["sentence"], style=style))
+        n = _steps_and_proofs([s for s in report.steps if s["part"] == part],
+                              [p for p in report.proofs if p["part"] == part], console, n)
