@@ -49,6 +49,12 @@ MATRICES = {
     "1024×1024 latex": "--in 1024,1024 --k 3,3 --format latex",
     "8³": "--in 8,8,8 --k 3,3,3",
 }
+# derive inverse takes the convolution's input too; it builds C dense (NumPy) and CCᵀ symbolically when small.
+INVERSES = {
+    "1-D 8": "--in 8 --k 2 --s 2 --ndim 1",
+    "1-D 64, p=1": "--in 64 --k 3 --s 2 --p 1 --ndim 1",
+    "32×32": "--in 32,32 --k 4,4 --s 2,2 --p 1,1",
+}
 
 
 def rows() -> dict[str, list[str]]:
@@ -60,6 +66,7 @@ def rows() -> dict[str, list[str]]:
     # derive gradient takes the convolution's flags (conv's): its input n, no output_padding
     out.update({f"derive gradient {size}": ["derive", "gradient", *args.split()] for size, args in GRADIENTS.items()})
     out.update({f"matrix {size}": ["matrix", *args.split()] for size, args in MATRICES.items()})
+    out.update({f"derive inverse {size}": ["derive", "inverse", *args.split()] for size, args in INVERSES.items()})
     return out
 
 

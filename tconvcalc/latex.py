@@ -866,8 +866,81 @@ def gradient_body(writer: LatexWriter, der: sy.Derivation) -> None:
     writer.checks([proof for proof in der.proofs if isinstance(proof, sy.NumericCheck)])
 
 
+# --- Cᵀ versus C⁻¹ and C⁺ -----------------------------------------------------------------------------
+
+
+def _measured_math(writer: LatexWriter, value: str) -> str:
+    """A measured error as :func:`tconvcalc.symbolic.inverse.significant` prints it, as inline math: ``< 1e-12``
+    and ``4.2e-05`` in powers of ten."""
+    if value.startswith("<"):
+        return "$" + writer.m(r"< 10^{-12}") + "$"
+    mantissa, _, power = value.partition("e")
+    return "$" + writer.m(f"{mantissa} \\cdot 10^{{{int(power)}}}" if power else value) + "$"
+
+
+def _steps_body(writer: LatexWriter, steps: Sequence[sy.Step]) -> None:
+    """Steps in order: consecutive relations in one ``align*`` (reasons in ``\\intertext``), any other formula
+    displayed after its words, words alone as a paragraph."""
+    run: list[sy.Step] = []
+
+    def flush():
+        writer.align(_rows(writer, run))
+        run.clear()
+
+    for step in steps:
+        if step.sides() is not None:
+            run.append(step)
+            continue
+        flush()
+        if step.expr is None:
+            writer.paragraph(writer.say(step.key))
+        else:
+            writer.lead(writer.say(step.key))
+            writer.math(writer.step_math(step))
+    flush()
+
+
+def inverse_body(writer: LatexWriter, der: sy.Derivation) -> None:
+    """Cᵀ versus C⁻¹ and C⁺: the general derivation (relations aligned), the right inverse boxed, the square case and
+    the rank; the proofs; this layer's verdicts and its proof; the measured numbers in a table, said to be measured."""
+    rows, cols = der.results["shape"]
+    writer.lead(writer.say("inv.lead", rows=rows, cols=cols))
+    general = [step for step in der.steps if step.key not in sy.LAYER_STEPS and not step.key.startswith("inv.m_")]
+    split = next(n for n, step in enumerate(general) if step.key == "inv.right")
+    _steps_body(writer, general[:split])
+    writer.box(writer.say("box"), writer.say("inv.box"), _stated(writer, general[split]), label="right-inverse")
+    _steps_body(writer, general[split + 1:])
+    writer.proofs([proof for proof in der.proofs if not proof.key.startswith("proof.inv_layer")])
+    for step in der.steps:
+        if step.key not in sy.LAYER_STEPS:
+            continue
+        args = dict(step.args or {})
+        if step.key == "inv.layer":
+            args["where"] = "" if args["n"] is None else phrase(writer.lang, "where", n=args["n"])
+            args["relation"] = writer.m("<" if args["holds"] else r"\ge")
+        elif step.key == "inv.is_diagonal":
+            args["padding_only"] = phrase(writer.lang, "inv.padding_only") if args["padding_only"] else ""
+        elif step.key == "inv.no_right":
+            args["why"] = phrase(writer.lang, "inv.why.overlap" if args["overlap"] else "inv.why.partial")
+        writer.paragraph(writer.say(step.key, **args))
+    writer.proofs([proof for proof in der.proofs if proof.key.startswith("proof.inv_layer")])
+    if "rank" in der.results:
+        measured = {step.key: step.args for step in der.steps if step.key.startswith("inv.m_")}
+        r = der.results
+        writer.lead(writer.say("inv.measured", seed=r["seed"]))
+        table = [[writer.say("inv.m_rank", cols=cols), f"${r['rank']}$"],
+                 [writer.say("inv.m_null"), f"${r['null_space']}$"],
+                 [writer.say("inv.m_transpose"), _measured_math(writer, measured["inv.m_transpose"]["value"])],
+                 [writer.say("inv.m_pinv"), _measured_math(writer, measured["inv.m_pinv"]["value"])],
+                 [writer.say("inv.m_lost"), _measured_math(writer, measured["inv.m_pinv"]["lost"])]]
+        writer.table([writer.say("inv.head.quantity"), writer.say("inv.head.value")], table,
+                     writer.say("inv.caption"), align="lr")
+    writer.paragraph(writer.say("inv.said"))
+
+
 BODIES = {"size": size_body, "ambiguity": _derived_ambiguity, "equivalence": equivalence_body,
-          "phases": _phases_body, "formulas": _derived_formulas, "gradient": gradient_body}
+          "phases": _phases_body, "formulas": _derived_formulas, "gradient": gradient_body,
+          "inverse": inverse_body}
 
 
 # --- TikZ figure in the style of conv_arithmetic -----------------------------------------
@@ -936,8 +1009,18 @@ def layer_document(layer: Layer, what: Sequence[str] = DEFAULT_SECTIONS, *, full
 
 
 def layer_writer(layer: Layer, what: Sequence[str] = DEFAULT_SECTIONS, *, full: bool = False,
-                 markdown: bool = False, title: str | None = None, symbol: str = "w", **options) -> LatexWriter:
-    """:func:`layer_document`'s writer, not yet rendered: its ``proved`` says whether every proof held."""
+                 markdown: bool = False, title: str | None = None, symbol: str = "w", derived: dict | None = None,
+                 **options) -> LatexWriter:
+    """:func:`layer_document`'s writer, not yet rendered: its ``proved`` says whether every proof held.
+
+    ``derived`` holds derivations made elsewhere: ``inverse`` (:func:`tconvcalc.symbolic.derive_inverse` with its
+    measured numbers, which NumPy makes: ``tconvcalc.reports.symbolic.notes`` passes it), read for C of the layer -
+    the convolution whose transpose the layer is."""
+    derived = derived or {}
+    if "inverse" in what and "inverse" not in derived:
+        raise ParameterError("the inverse section needs its derivation with the measured numbers, which the notes "
+                             "do not make themselves; pass derived={'inverse': derive_inverse(layer, measured)} "
+                             "or build the notes with tconvcalc.reports.symbolic.notes")
     what = sections(",".join(what))  # validated: unknown names are refused with the list
     writer = make_writer(markdown, **options)
     op = sy.operator_from_axes(layer.axes, symbol=symbol)
@@ -953,6 +1036,7 @@ def layer_writer(layer: Layer, what: Sequence[str] = DEFAULT_SECTIONS, *, full: 
         "table": lambda: table_section(writer, layer),
         "figure": lambda: figure_section(writer, layer),
         "gradient": lambda: gradient_body(writer, sy.derive_gradient(layer)),
+        "inverse": lambda: inverse_body(writer, derived["inverse"]),
     }
     for section in what:
         writer.heading(writer.say(f"title.{section}"))

@@ -14,9 +14,10 @@ from __future__ import annotations
 from .errors import ParameterError
 
 # In order; their titles, in each language, are in tconvcalc.notes_text ("title.<section>").
-SECTIONS = ("size", "matrix", "formulas", "equivalence", "table", "figure", "gradient")
-# The figure only when asked for (it draws 1-D and 2-D layers), and the backward pass (it runs NumPy's checks).
 DEFAULT_SECTIONS = ("size", "matrix", "formulas", "equivalence", "table")
+# Only when asked for: the figure (it draws 1-D and 2-D layers), the backward pass (it runs NumPy's checks) and the
+# inverse (it measures with NumPy).
+SECTIONS = (*DEFAULT_SECTIONS, "figure", "gradient", "inverse")
 
 
 def sections(what: str | None = None, figure: bool = False) -> tuple[str, ...]:

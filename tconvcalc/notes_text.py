@@ -269,6 +269,78 @@ EN = {
     "why.empty": "it has no output left (a size must be at least $1$)",
     "why.merge": "its inputs have different sizes, $«first»$ and $«second»$",
     "why.below": "its inputs agree only below the sizes where the layers run",
+    # --- Cᵀ versus C⁻¹ and C⁺ (derive inverse, latex --what inverse) ---
+    "title.inverse": r"$C^{\mathsf{T}}$ versus $C^{-1}$ and $C^{+}$",
+    "inv.lead": (r"Here $C$ is the $«rows» \times «cols»$ matrix of the direct convolution whose transpose is the "
+                 r"layer: one row per window $j$ (the transposed convolution's input), one column per input "
+                 r"position $m$ (its output), single channel. A window reads"),
+    "inv.read": r"position $m$ through tap $a$ by $C$'s index rule,",
+    "inv.gram": (r"so $G = C C^{\mathsf{T}}$ sums $w_a w_{a'}$ over the taps of windows $j$ and $j'$ that read one "
+                 r"real position (a tap in the padding has no column in $C$):"),
+    "inv.meet": r"Windows $j$ and $j'$ read one position through taps $a$ and $a'$ exactly when",
+    "inv.coprime": (r"With $g = \gcd(s, d)$ the numbers $s/g$ and $d/g$ are coprime, so $a - a'$ is a multiple of "
+                    r"$s/g$ (Euclid's lemma): the nearest windows that meet are $d/g$ apart, through taps"),
+    "inv.diagonal": (r"apart. So no two windows share a position, and $C C^{\mathsf{T}}$ is diagonal at every size "
+                     r"and padding, when"),
+    "inv.d1": r"with $d = 1$ (so $g = 1$) that is",
+    "inv.first": r"Positions grow with $a$: window $j$ reads its first position at",
+    "inv.last": "and its last at",
+    "inv.full": (r"so the first window starts at $-b$ and the last ends at $o - 1 + e$ (proved below), and every "
+                 r"window is full, all $k$ taps real, exactly when"),
+    "inv.exact": (r"Then every position a window reads is real, so $C C^{\mathsf{T}}$ is diagonal exactly when the "
+                  r"nearest windows that would meet, $j$ and $j + d/g$, do not both exist or do not meet:"),
+    "inv.norm": (r"A full window's diagonal entry is $\lVert w \rVert^{2}$; a window hanging into the padding has "
+                 r"fewer real taps, and its entry sums their squares only:"),
+    "inv.box": (r"When no two windows overlap and every window is full, $C C^{\mathsf{T}} = \lVert w \rVert^{2} I$, "
+                r"so $C^{\mathsf{T}} / \lVert w \rVert^{2}$ is a right inverse of $C$ (and equals $C^{+}$):"),
+    "inv.square": r"$C$ is $i \times o$, and",
+    "inv.inverse": (r"Each term is $\ge 0$ when every window is full, so $C$ is square, and "
+                    r"$C^{\mathsf{T}} / \lVert w \rVert^{2} = C^{-1}$, only when $k = 1$, $b = e = 0$ and $s = 1$ "
+                    r"(or there is one window): then $C = w_0 I$."),
+    "inv.rank": (r"Otherwise $\operatorname{rank} C \le \min(i, o)$: $C^{+} C$ is the orthogonal projector onto "
+                 r"$C$'s row space, and the $o - \operatorname{rank} C$ directions of its null space are sent to $0$; "
+                 r"no reconstruction recovers them."),
+    "inv.layer": (r"For this layer«where»: $k = «k»$, $s = «s»$, $d = «d»$, $g = «g»$, so "
+                  r"$(k - 1) g = «product» «relation» s = «s»$; «full» of its «windows» windows are full, and an input position is read "
+                  r"by at most «shared» of them."),
+    "inv.is_diagonal": r"So $C C^{\mathsf{T}}$ is diagonal«padding_only».",
+    "inv.padding_only": ", as the windows that would meet do so only in the padding",
+    "inv.not_diagonal": r"So windows overlap and $C C^{\mathsf{T}}$ is not diagonal.",
+    "inv.is_right": (r"Every window is full and none overlap: $C^{\mathsf{T}} / \lVert w \rVert^{2}$ is a right "
+                     r"inverse, not an inverse, as $C$ is $«rows» \times «cols»$."),
+    "inv.is_inverse": (r"Every window is full, none overlap and $C$ is square ($«rows» \times «cols»$): "
+                       r"$C^{\mathsf{T}} / \lVert w \rVert^{2} = C^{-1}$."),
+    "inv.no_right": r"So $C^{\mathsf{T}} / \lVert w \rVert^{2}$ is no right inverse: «why».",
+    "inv.why.overlap": "windows overlap",
+    "inv.why.partial": (r"windows hanging into the padding have fewer taps, so the diagonal of $C C^{\mathsf{T}}$ is "
+                        r"not constant, and $C^{+} = C^{\mathsf{T}} (C C^{\mathsf{T}})^{-1}$ rescales each row instead"),
+    "inv.gram_skipped": (r"$C C^{\mathsf{T}}$ of these sizes has «terms» products, more than SymPy expands quickly "
+                         r"(«limit»): it is not built, and the verdicts above are counted from $C$'s columns."),
+    "inv.measured": (r"*Measured,* not proved: with NumPy, seed «seed», a random kernel scaled to "
+                     r"$\lVert w \rVert = 1$ (so $C^{\mathsf{T}}$ is the scaled transpose) and a random input $u$, "
+                     r"$C$ built from its index rule and $C^{+}$ by `numpy.linalg.pinv`:"),
+    "inv.head.quantity": "Quantity",
+    "inv.head.value": "Measured",
+    "inv.m_rank": r"$\operatorname{rank} C$ (of «cols» columns)",
+    "inv.m_null": "dimensions of the null space",
+    "inv.m_transpose": r"$\lVert C^{\mathsf{T}} C u - u \rVert / \lVert u \rVert$",
+    "inv.m_pinv": r"$\lVert C^{+} C u - u \rVert / \lVert u \rVert$",
+    "inv.m_lost": r"the part of $u$ in the null space (from the SVD)",
+    "inv.caption": "Reconstruction from $C u$, measured",
+    "inv.said": (r"The structure of $C C^{\mathsf{T}}$ is *proved*: for every size as identities of $C$'s index "
+                 r"map, and for this layer by building $C C^{\mathsf{T}}$ from $C$'s entries; the rank and the "
+                 r"errors are *measured* and hold for the kernel and input drawn."),
+    "proof.inv_meet": (r"for all $i$, $k$, $s$, $d$, $b$, $j$, $j'$, $a$, $a'$, windows $j$ and $j'$ read one "
+                       r"position exactly when $(j - j') s + (a - a') d = 0$"),
+    "proof.inv_shift": (r"for all $k$, $s$, $d$, $b$, $j$, $a$ and $g$ dividing $s$ and $d$, window $j + d/g$ reads "
+                        r"through tap $a$ the position window $j$ reads through tap $a + s/g$"),
+    "proof.inv_ends": (r"for all $i$, $k$, $s$, $d$, $b$, $e$ the first window's first tap reads $-b$ and the last "
+                       r"window's last tap $o - 1 + e$"),
+    "proof.inv_square": r"for all $i$, $k$, $s$, $d$, $b$, $e$, $o - i = (i - 1)(s - 1) + d(k - 1) - b - e$",
+    "proof.inv_layer_diagonal": (r"for this layer $C C^{\mathsf{T}}$ is diagonal, each entry the sum of the squares "
+                                 r"of its window's real taps"),
+    "proof.inv_layer_norms": (r"for this layer the diagonal of $C C^{\mathsf{T}}$ holds the sums of the squares of "
+                              r"each window's real taps"),
 }
 
 ZH = {
@@ -481,6 +553,69 @@ ZH = {
     "why.empty": "没有剩下的输出（尺寸至少为 $1$）",
     "why.merge": "其输入尺寸不同：$«first»$ 与 $«second»$",
     "why.below": "其输入只在各层能运行的尺寸以下才相等",
+    # --- Cᵀ 与 C⁻¹、C⁺ ---
+    "title.inverse": r"$C^{\mathsf{T}}$ 与 $C^{-1}$、$C^{+}$",
+    "inv.lead": (r"这里 $C$ 是以该层为转置的直接卷积的 $«rows» \times «cols»$ 矩阵：每个窗口 $j$（转置卷积的输入）"
+                 r"一行，每个输入位置 $m$（其输出）一列，单通道。按"),
+    "inv.read": r"$C$ 的下标规则，窗口经卷积核位置 $a$ 读取位置",
+    "inv.gram": (r"因此 $G = C C^{\mathsf{T}}$ 是窗口 $j$ 与 $j'$ 读取同一真实位置的卷积核位置上 $w_a w_{a'}$ 之和"
+                 r"（落在填充里的位置在 $C$ 中没有列）："),
+    "inv.meet": r"窗口 $j$ 与 $j'$ 经位置 $a$ 与 $a'$ 读取同一位置，当且仅当",
+    "inv.coprime": (r"记 $g = \gcd(s, d)$，则 $s/g$ 与 $d/g$ 互素，故 $a - a'$ 是 $s/g$ 的倍数（欧几里得引理）："
+                    r"相遇的最近窗口相距 $d/g$，所用卷积核位置相距"),
+    "inv.diagonal": r"因此任意两个窗口都不共享位置、$C C^{\mathsf{T}}$ 在任意尺寸与填充下都是对角矩阵，当",
+    "inv.d1": r"当 $d = 1$（即 $g = 1$）时即为",
+    "inv.first": r"位置随 $a$ 增大：窗口 $j$ 读取的第一个位置为",
+    "inv.last": "最后一个为",
+    "inv.full": (r"故第一个窗口起于 $-b$，最后一个止于 $o - 1 + e$（证明见下），所有窗口都完整（$k$ 个卷积核位置都是真实"
+                 r"位置）当且仅当"),
+    "inv.exact": (r"此时窗口读取的位置都是真实的，所以 $C C^{\mathsf{T}}$ 是对角矩阵当且仅当最近的可能相遇的窗口 $j$ 与 "
+                  r"$j + d/g$ 不同时存在或不相遇："),
+    "inv.norm": (r"完整窗口的对角元为 $\lVert w \rVert^{2}$；伸入填充的窗口真实位置较少，其对角元只是这些位置的平方和："),
+    "inv.box": (r"当任意两个窗口不重叠且所有窗口都完整时，$C C^{\mathsf{T}} = \lVert w \rVert^{2} I$，"
+                r"因此 $C^{\mathsf{T}} / \lVert w \rVert^{2}$ 是 $C$ 的右逆（且等于 $C^{+}$）："),
+    "inv.square": r"$C$ 为 $i \times o$，且",
+    "inv.inverse": (r"所有窗口都完整时每一项都 $\ge 0$，所以 $C$ 为方阵、$C^{\mathsf{T}} / \lVert w \rVert^{2} = C^{-1}$ "
+                    r"仅当 $k = 1$、$b = e = 0$ 且 $s = 1$（或只有一个窗口）：此时 $C = w_0 I$。"),
+    "inv.rank": (r"否则 $\operatorname{rank} C \le \min(i, o)$：$C^{+} C$ 是到 $C$ 行空间的正交投影，零空间的 "
+                 r"$o - \operatorname{rank} C$ 个方向被映射为 $0$，任何重建都无法恢复。"),
+    "inv.layer": (r"对这一层«where»：$k = «k»$，$s = «s»$，$d = «d»$，$g = «g»$，故 "
+                  r"$(k - 1) g = «product» «relation» s = «s»$；«windows» 个窗口中有 «full» 个完整，每个输入位置至多被 «shared» 个窗口读取。"),
+    "inv.is_diagonal": r"所以 $C C^{\mathsf{T}}$ 是对角矩阵«padding_only»。",
+    "inv.padding_only": "，因为可能相遇的窗口只在填充中相遇",
+    "inv.not_diagonal": r"所以窗口重叠，$C C^{\mathsf{T}}$ 不是对角矩阵。",
+    "inv.is_right": (r"所有窗口都完整且互不重叠：$C^{\mathsf{T}} / \lVert w \rVert^{2}$ 是右逆而不是逆，因为 $C$ 为 "
+                     r"$«rows» \times «cols»$。"),
+    "inv.is_inverse": (r"所有窗口都完整、互不重叠且 $C$ 为方阵（$«rows» \times «cols»$）："
+                       r"$C^{\mathsf{T}} / \lVert w \rVert^{2} = C^{-1}$。"),
+    "inv.no_right": r"所以 $C^{\mathsf{T}} / \lVert w \rVert^{2}$ 不是右逆：«why»。",
+    "inv.why.overlap": "窗口重叠",
+    "inv.why.partial": (r"伸入填充的窗口卷积核位置较少，$C C^{\mathsf{T}}$ 的对角元不相等，"
+                        r"$C^{+} = C^{\mathsf{T}} (C C^{\mathsf{T}})^{-1}$ 改为逐行缩放"),
+    "inv.gram_skipped": (r"这组尺寸的 $C C^{\mathsf{T}}$ 有 «terms» 个乘积，超过 SymPy 能快速展开的数量（«limit»），"
+                         r"因此没有构造它，上述结论由 $C$ 的列计数得出。"),
+    "inv.measured": (r"*以下为测量值*，并非证明：用 NumPy、随机种子 «seed»、缩放到 $\lVert w \rVert = 1$ 的随机卷积核"
+                     r"（故 $C^{\mathsf{T}}$ 即缩放后的转置）与随机输入 $u$，按下标规则构造 $C$，$C^{+}$ 由 "
+                     r"`numpy.linalg.pinv` 求得："),
+    "inv.head.quantity": "量",
+    "inv.head.value": "测量值",
+    "inv.m_rank": r"$\operatorname{rank} C$（共 «cols» 列）",
+    "inv.m_null": "零空间的维数",
+    "inv.m_transpose": r"$\lVert C^{\mathsf{T}} C u - u \rVert / \lVert u \rVert$",
+    "inv.m_pinv": r"$\lVert C^{+} C u - u \rVert / \lVert u \rVert$",
+    "inv.m_lost": r"$u$ 在零空间中的部分（由奇异值分解求得）",
+    "inv.caption": "由 $C u$ 重建：测量值",
+    "inv.said": (r"$C C^{\mathsf{T}}$ 的结构是*证明*的：对任意尺寸以 $C$ 的下标映射的恒等式证明，对这一层由 $C$ 的元素构造 "
+                 r"$C C^{\mathsf{T}}$ 验证；秩与误差是*测量*的，只对所抽取的卷积核与输入成立。"),
+    "proof.inv_meet": (r"对所有 $i$、$k$、$s$、$d$、$b$、$j$、$j'$、$a$、$a'$，窗口 $j$ 与 $j'$ 读取同一位置当且仅当 "
+                       r"$(j - j') s + (a - a') d = 0$"),
+    "proof.inv_shift": (r"对所有 $k$、$s$、$d$、$b$、$j$、$a$ 与整除 $s$、$d$ 的 $g$，窗口 $j + d/g$ 经位置 $a$ 读取的，"
+                        r"正是窗口 $j$ 经位置 $a + s/g$ 读取的位置"),
+    "proof.inv_ends": (r"对所有 $i$、$k$、$s$、$d$、$b$、$e$，第一个窗口的第一个位置为 $-b$，最后一个窗口的最后一个位置为 "
+                       r"$o - 1 + e$"),
+    "proof.inv_square": r"对所有 $i$、$k$、$s$、$d$、$b$、$e$，$o - i = (i - 1)(s - 1) + d(k - 1) - b - e$",
+    "proof.inv_layer_diagonal": r"对这一层 $C C^{\mathsf{T}}$ 是对角矩阵，每个对角元是其窗口真实位置上权重的平方和",
+    "proof.inv_layer_norms": r"对这一层 $C C^{\mathsf{T}}$ 的对角元是各窗口真实位置上权重的平方和",
 }
 
 CATALOGUES = {"en": EN, "zh": ZH}

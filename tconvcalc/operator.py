@@ -252,3 +252,25 @@ def nnz_bound(axes: Iterable[Axis]) -> int:
 def nnz(axes: Iterable[Axis]) -> int:
     """Number of non-zeros of C without enumerating them."""
     return prod(axis_nnz(axis) for axis in axes)
+
+
+# A dense C (``derive inverse`` builds one and takes its pseudo-inverse, an SVD) is refused past this many cells:
+# NumPy's pinv of 1024×2048 took 7.8 s on the 2-core machine the project is built on, 1024×1024 about 1 s.
+MAX_DENSE_CELLS = 1 << 20
+
+
+def dense_cells(axes: Iterable[Axis]) -> tuple[int, int]:
+    """C's shape, rows × columns (the convolution's outputs × its inputs), in O(1) per axis."""
+    axes = tuple(axes)
+    return prod(axis.i for axis in axes), prod(axis.o for axis in axes)
+
+
+def check_dense(axes: Iterable[Axis], what: str) -> tuple[int, int]:
+    """C's shape, or the one sentence refusing ``what`` for a C beyond :data:`MAX_DENSE_CELLS` cells, before
+    anything is built."""
+    rows, cols = dense_cells(axes)
+    if rows * cols > MAX_DENSE_CELLS:
+        raise ParameterError(f"{what} builds C as a dense {rows}×{cols} matrix, {rows * cols} cells, more than the "
+                             f"{MAX_DENSE_CELLS} (1024×1024) whose pseudo-inverse takes about a second; pass a "
+                             f"smaller input size (the structure of CCᵀ is the same at every size)")
+    return rows, cols

@@ -38,7 +38,8 @@ TYPST_NAMES = {"op": 'italic("op")', "op_min": 'italic("op")_min', "op_max": 'it
                # the gradients' labels (symbolic.gradient): the derivative of L by one sample or tap
                **{f"∂L/∂{x}_{m}": f"frac(partial L, partial {x}_{m})"
                   for x, m in (("x", "m"), ("w", "c"), ("w", "a"), ("u", "c"), ("u", "j"))},
-               **{f"∂L/∂{x}": f"frac(partial L, partial {x})" for x in "xwu"}}
+               **{f"∂L/∂{x}": f"frac(partial L, partial {x})" for x in "xwu"},
+               "‖w‖²": "norm(w)^2"}  # the inverse's (symbolic.inverse)
 # The elision marks of a large matrix (tconvcalc.symbolic.matrix).
 DOTS = {r"\vdots": "dots.v", r"\cdots": "dots.c", r"\ddots": "dots.down"}
 
@@ -182,6 +183,12 @@ class TypstPrinter(Printer):
     def _print_And(self, expr) -> str:
         return ", quad ".join(self._print(a) for a in expr.args)
 
+    def _print_Or(self, expr) -> str:
+        return " or ".join(self.parenthesize(a, PRECEDENCE["Relational"], strict=True) for a in expr.args)
+
+    def _print_Identity(self, expr) -> str:
+        return f"I_{self.parenthesize(expr.rows, PRECEDENCE['Atom'], strict=True)}"
+
     # the vocabulary's own (tconvcalc.symbolic.vocabulary): m | n and Knuth's bracket
     def _print_Divides(self, expr) -> str:
         a, b = (self.parenthesize(x, PRECEDENCE["Mul"]) for x in expr.args)
@@ -285,10 +292,11 @@ _COMMANDS = {
     r"\qquad": "wide", r"\;": " ", r"\,": " ", r"\ ": " ", r"\Rightarrow": "=>", r"\to": "->", r"\max": "max",
     r"\min": "min", r"\{": "{", r"\}": "}", r"\partial": "partial", r"\sum": "sum", r"\delta": "delta",
     r"\langle": "chevron.l", r"\rangle": "chevron.r", r"\lfloor": "floor.l", r"\rfloor": "floor.r",
+    r"\gcd": "gcd", r"\lVert": "bar.v.double", r"\rVert": "bar.v.double",
 }
 _STYLED = {r"\mathit": lambda x: f'italic("{x}")' if len(x) > 1 else x, r"\mathrm": lambda x: f'"{x}"',
            r"\mathsf": lambda x: f'upright(sans("{x}"))', r"\text": lambda x: f'"{x}"',
-           r"\hat": lambda x: f"hat({x})"}
+           r"\hat": lambda x: f"hat({x})", r"\operatorname": lambda x: f'op("{x}")'}
 _TOKEN = re.compile(r"\\pmod\{([^{}]*)\}|\\[A-Za-z]+|\\[{};, ]|[_^]\{([^{}]*)\}|\{([^{}]*)\}|.", re.S)
 
 
@@ -302,7 +310,7 @@ def latex_fragment(latex: str) -> str:
         styled.append(_STYLED[m.group(1)](m.group(2)))
         return f"\x01{len(styled) - 1}\x01"
 
-    text = re.sub(r"(\\mathit|\\mathrm|\\mathsf|\\text|\\hat)\{([^{}]*)\}", keep, latex)
+    text = re.sub(r"(\\mathit|\\mathrm|\\mathsf|\\text|\\hat|\\operatorname)\{([^{}]*)\}", keep, latex)
     typst = _fragment(text, latex)
     return re.sub("\x01([0-9]+)\x01", lambda m: styled[int(m.group(1))], typst)
 

@@ -150,6 +150,7 @@ SCHEMA_SAMPLES = {
     "derive relationships": "derive relationships",
     "derive gradient": "derive gradient --in 5 --k 3 --s 2",
     "check --gradient": "check --gradient --in 5 --k 3 --s 2 --trials 1",
+    "derive inverse": "derive inverse --in 8 --k 2 --s 2 --ndim 1",
     "overlap": "overlap --in 5 --k 3 --s 2",
     "compare": "compare --in 8 --scale 2",
     "chain": "chain --in 4 --out 16 --layers 2 --channels 8,8,8 --emit pytorch",

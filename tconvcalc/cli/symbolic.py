@@ -220,10 +220,10 @@ for _name, _help in DERIVE_COMMANDS.items():
 def gradient(input_size, kernel_size, stride, padding, dilation, ndim, channels, groups, as_latex, markdown, typst,
              lang, numbered, label_prefix, verbose, as_json):
     options = notes_format(as_latex, markdown, lang, numbered, label_prefix, verbose, typst)
-    from ..reports.symbolic import gradient_layer, gradient_report, gradient_text
+    from ..reports.symbolic import conv_layer, gradient_report, gradient_text
     from .views.symbolic import render_derivation
 
-    layer = gradient_layer(**per_axis(ndim, input_size=input_size, kernel_size=kernel_size, stride=stride,
+    layer = conv_layer(**per_axis(ndim, input_size=input_size, kernel_size=kernel_size, stride=stride,
                                       padding=padding, dilation=dilation))
     channels = (1, 1) if channels is None else channels
     if as_latex or markdown or typst:
@@ -256,4 +256,31 @@ def relationships(as_latex, markdown, typst, lang, numbered, label_prefix, verbo
         emit(report, as_json, render_relationships)
         proved = all(row.holds for row in report.relationships)
     if not proved:
+        sys.exit(1)
+
+
+@derive.command()
+@layer_options(output_padding=False, input_help="the convolution's input size n, per axis (C's columns; as in conv "
+                                                "and matrix)")
+@ndim_option
+@format_options
+@notes_options
+@json_option
+@lean
+def inverse(input_size, kernel_size, stride, padding, dilation, ndim, as_latex, markdown, typst, lang, numbered,
+            label_prefix, verbose, as_json):
+    """Cᵀ versus C⁻¹ and C⁺ for the convolution: CCᵀ proved, reconstruction errors measured."""
+    options = notes_format(as_latex, markdown, lang, numbered, label_prefix, verbose, typst)
+    from ..reports.symbolic import conv_layer, inverse_report, inverse_text
+    from .views.symbolic import render_inverse
+
+    layer = conv_layer(*per_axis(ndim, input_size=input_size, kernel_size=kernel_size, stride=stride,
+                                 padding=padding, dilation=dilation).values())
+    if as_latex or markdown or typst:
+        report = inverse_text(layer, markdown, **options)
+        emit(report, as_json, lambda r, console: echo_text(r.text))
+    else:
+        report = inverse_report(layer)
+        emit(report, as_json, render_inverse)
+    if not report.proved:
         sys.exit(1)

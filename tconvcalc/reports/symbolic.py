@@ -41,7 +41,7 @@ DERIVATIONS = {
     "ambiguity": sy.derive_ambiguity,
     "phases": sy.derive_phases,
     "formulas": sy.derive_formulas,
-    "gradient": sy.derive_gradient,  # of the transposed layer whose C is the convolution (gradient_layer)
+    "gradient": sy.derive_gradient,  # of the transposed layer whose C is the convolution (conv_layer)
 }
 
 
@@ -69,8 +69,9 @@ def notes(layer: Layer, sections=lx.DEFAULT_SECTIONS, *, full: bool = False, mar
         lx.check_input_name(input_name)
     engine = lx.pdf_engine(layer, sections, full, lang) if pdf else None
     complete = standalone and not markdown  # the document's preamble carries the title then
+    derived = {"inverse": inverse_derivation(layer)} if "inverse" in sections else None
     writer = lx.layer_writer(layer, sections, full=full, markdown=markdown, title=None if complete else title,
-                             symbol=sy.check_name("kernel symbol", symbol), **options)
+                             symbol=sy.check_name("kernel symbol", symbol), derived=derived, **options)
     body = writer.render()
     text = lx.standalone(body, title, lang) if complete else body
     if not pdf:
@@ -89,8 +90,9 @@ def _typst_notes(layer: Layer, sections, *, full, markdown, title, symbol, stand
                "verbose": verbose, "typst": True}
     if pdf and not standalone:
         lx.check_input_name(input_name)
+    derived = {"inverse": inverse_derivation(layer)} if "inverse" in sections else None
     writer = lx.layer_writer(layer, sections, full=full, title=None if standalone else title,
-                             symbol=sy.check_name("kernel symbol", symbol), **options)
+                             symbol=sy.check_name("kernel symbol", symbol), derived=derived, **options)
     body = writer.render()
     text = lx.typst_standalone(body, title, lang) if standalone else body
     if not pdf:
@@ -157,11 +159,6 @@ def derivation_text(name: str, layer: Layer, markdown: bool = False, **options) 
     return TextReport(f"derive {name}", lx.derivation_latex(der, markdown=markdown, **options), der.proved)
 
 
-def gradient_layer(input_size, kernel_size, stride=1, padding=0, dilation=1) -> Layer:
-    """``derive gradient``'s layer: the transposed convolution whose C is the convolution of ``input_size``."""
-    return sy.conv_layer(input_size, kernel_size, stride, padding, dilation)
-
-
 def gradient_report(layer: Layer, channels=(1, 1), groups: int = 1) -> GradientReport:
     """``derive gradient``: the derivation for the convolution whose transpose is ``layer``, as its report."""
     der = sy.derive_gradient(layer, channels, groups)
@@ -194,3 +191,50 @@ def relationships_report() -> RelationshipsReport:
         RelationshipRow(r.number, r.title, tuple(_plain(c) for c in r.conditions), f"{r.lhs} = {_plain(r.derived)}",
                         f"{sp.latex(sp.Symbol(r.lhs))} = {sp.latex(r.derived)}", r.proof.holds, r.proof.checked)
         for r in rels))
+
+
+InverseReport = record("InverseReport", "command title shape proved diagonal right_inverse scaled_inverse rank "
+                                        "null_space reconstruction seed steps proofs",
+                       doc="``derive inverse``: Cᵀ versus C⁻¹ and C⁺ - the verdicts (proved), the rank and the "
+                           "reconstruction errors (measured), and the steps, each with its ``part``: ``theorem`` "
+                           "(for every size), ``layer`` (this layer, counted exactly) or ``measured``.")
+
+
+def conv_layer(input_size, kernel_size, stride=1, padding=0, dilation=1) -> Layer:
+    """The transposed layer whose C is the convolution of ``input_size`` (``conv``'s and ``matrix``'s flags):
+    ``derive gradient``'s and ``derive inverse``'s layer."""
+    return sy.conv_layer(input_size, kernel_size, stride, padding, dilation)
+
+
+def inverse_derivation(layer: Layer) -> sy.Derivation:
+    """``derive inverse``'s derivation for C of ``layer``, with the measured numbers (NumPy): the dense bound is
+    checked before anything is built."""
+    from ..numeric.inverse import measure_inverse
+    from ..operator import check_dense
+
+    check_dense(layer.axes, "the inverse derivation")
+    return sy.derive_inverse(layer, measure_inverse(layer))
+
+
+def _part(step: sy.Step) -> str:
+    return "measured" if step.key.startswith("inv.m_") else "layer" if step.key in sy.LAYER_STEPS else "theorem"
+
+
+def inverse_report(layer: Layer) -> InverseReport:
+    """``derive inverse``: the derivation as its report, its verdicts and measurements at the top level."""
+    der = inverse_derivation(layer)
+    data = derivation_record("derive inverse", der)
+    for step, out in zip(der.steps, data.steps):
+        out["part"] = _part(step)
+    for proof, out in zip(der.proofs, data.proofs):
+        out["part"] = "layer" if proof.key.startswith("proof.inv_layer") else "theorem"
+    r = der.results
+    return InverseReport("derive inverse", data.title, r["shape"], der.proved, r["diagonal"], r["right_inverse"],
+                         r["scaled_inverse"], r["rank"], r["null_space"], r["reconstruction"], r["seed"],
+                         data.steps, data.proofs)
+
+
+def inverse_text(layer: Layer, markdown: bool = False, **options) -> TextReport:
+    """``derive inverse --latex`` / ``--markdown``."""
+    der = inverse_derivation(layer)
+    return TextReport("derive inverse", lx.derivation_latex(der, markdown=markdown, **options), der.proved)

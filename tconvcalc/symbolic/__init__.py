@@ -8,6 +8,7 @@
   and say so);
 * :mod:`~tconvcalc.symbolic.gradient` - a convolution's gradients: ∂L/∂x = Cᵀg, ∂L/∂w, and the converse;
 * :mod:`~tconvcalc.symbolic.phases` - the sub-pixel phases one at a time, arithmetically (any stride);
+* :mod:`~tconvcalc.symbolic.inverse` - Cᵀ versus C⁻¹ and C⁺: CCᵀ's structure proved, the layer's verdicts;
 * :mod:`~tconvcalc.symbolic.relationships` - Dumoulin & Visin's relationships 1-14;
 * :mod:`~tconvcalc.symbolic.vocabulary` - symbol names, ``m | n`` and Iverson brackets.
 
@@ -26,6 +27,7 @@ from .derivations import (CLOSED_FORM_TERMS, PROOF_TERMS, closed_form, closed_fo
                           derive_equivalence, derive_formulas, derive_output_size, derive_phases, expanded_outputs,
                           formula_outputs, general_conv_size, general_output_size)
 from .gradient import conv_layer, derive_gradient
+from .inverse import LAYER_STEPS, derive_inverse
 from .matrix import (BAND_COLS, KEEP_COLS, KEEP_ROWS, MAX_COLS, MAX_EXPRESSION_TERMS, MAX_KERNEL_ENTRIES, MAX_ROWS, MAX_SYMBOLIC_NNZ,
                      MAX_WHOLE_CELLS, ConvOperator, conv_matrix, conv_operator, conv_transpose_matrix,
                      conv_transpose_operator, elide, operator_from_axes)
@@ -34,8 +36,8 @@ from .relationships import Relationship, derive_relationships
 from .vocabulary import Divides, Iverson, check_name, indexed_name
 
 __all__ = [
-    "BAND_COLS", "CLOSED_FORM_TERMS", "ConvOperator", "Derivation", "Divides", "Iverson", "KEEP_COLS", "KEEP_ROWS", "MAX_COLS",
-    "MAX_EXPRESSION_TERMS", "MAX_KERNEL_ENTRIES", "MAX_ROWS", "MAX_SYMBOLIC_NNZ", "MAX_WHOLE_CELLS", "NumericCheck", "PROOF_TERMS",
+    "BAND_COLS", "CLOSED_FORM_TERMS", "LAYER_STEPS", "ConvOperator", "Derivation", "Divides", "Iverson", "KEEP_COLS", "KEEP_ROWS", "MAX_COLS",
+    "MAX_EXPRESSION_TERMS", "MAX_KERNEL_ENTRIES", "MAX_ROWS", "MAX_SYMBOLIC_NNZ", "MAX_WHOLE_CELLS", "NumericCheck", "PROOF_TERMS", "derive_inverse",
     "Proof", "Relationship", "Step", "check_name", "closed_form", "closed_form_for", "conv_matrix", "conv_operator",
     "conv_layer", "conv_transpose_matrix", "conv_transpose_operator", "derive_ambiguity", "derive_equivalence", "derive_formulas", "derive_gradient",
     "derive_output_size", "derive_phases", "derive_relationships", "elide", "expanded_outputs", "formula_outputs", "general_conv_size",

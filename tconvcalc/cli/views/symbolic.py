@@ -61,19 +61,24 @@ def render_matrix(report, console: Console) -> None:
             console.print(Text(line), soft_wrap=True)
 
 
-def render_derivation(report, console: Console) -> None:
-    console.print(Text(report.title, style="bold"))
-    n = 0
-    for step in report.steps:
+def _steps_and_proofs(steps, proofs, console: Console, n: int = 0) -> int:
+    """Numbered steps, each with its formula as Unicode art, then the proofs; returns the last step's number."""
+    for step in steps:
         if step["text"]:
             n += 1
             console.print(Text(f"{n:>2}. ", style="dim") + Text(step["text"]))
         if step["pretty"]:
             for line in step["pretty"].splitlines():
                 console.print(Text("      " + line, style="cyan"), soft_wrap=True)
-    for proof in report.proofs:
+    for proof in proofs:
         style = "green" if proof["holds"] else "bold red"
         console.print(Text(("✓ " if proof["holds"] else "✗ ") + proof["sentence"], style=style))
+    return n
+
+
+def render_derivation(report, console: Console) -> None:
+    console.print(Text(report.title, style="bold"))
+    _steps_and_proofs(report.steps, report.proofs, console)
 
 
 def render_relationships(report, console: Console) -> None:
@@ -88,3 +93,21 @@ def render_relationships(report, console: Console) -> None:
     console.print(Text("Each formula comes from the general conv / transposed-conv derivation with the conditions "
                        "substituted; ✓: its difference from the paper's form expands to 0 (7-13 also: the "
                        "transpose gives back the conv's input size).", style="dim"))
+
+
+# derive inverse's parts, each under its heading: what is proved for every size, what is counted exactly for the
+# layer, what is measured
+_PARTS = {"theorem": "PROVED for every size and kernel (SymPy, identities of C's index rule):",
+          "layer": "PROVED for this layer (counted exactly from C's columns; CCᵀ built from C's entries):",
+          "measured": "MEASURED (numbers, not theorems):"}
+
+
+def render_inverse(report, console: Console) -> None:
+    rows, cols = report.shape
+    console.print(Text(f"{report.title}: C is {rows}×{cols} (the convolution's outputs × its inputs), single channel",
+                       style="bold"))
+    n = 0
+    for part, heading in _PARTS.items():
+        console.print(Text(heading, style="bold"))
+        n = _steps_and_proofs([s for s in report.steps if s["part"] == part],
+                              [p for p in report.proofs if p["part"] == part], console, n)
