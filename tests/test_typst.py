@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, reject, settings, strategies as st
 
 from tconvcalc import latex as lx
 from tconvcalc import notes_text as nt
 from tconvcalc import symbolic as sy
 from tconvcalc import typst_math as tm
 from tconvcalc.notes import SECTIONS
+from tconvcalc.reports.symbolic import inverse_derivation
 from tconvcalc.spec import Layer
 
 from helpers import run, run_error, run_ok
@@ -176,7 +177,10 @@ def test_the_printer_says_what_the_expression_means(expr, values):
     back = read_typst(tm.typst_math(expr))
     assert back.free_symbols <= expr.free_symbols | set(NAMES)
     point = {name: sp.Rational(v.numerator, v.denominator) for name, v in zip(NAMES, values)}
-    expected = expr.xreplace(point)
+    try:
+        expected = expr.xreplace(point)
+    except ZeroDivisionError:  # a mod by a name that is 0 at this point: the expression has no value there
+        reject()
     if expected.is_finite:
         assert back.xreplace(point) == expected
 
@@ -235,7 +239,8 @@ def _labels_referenced(body: str, labels: list[str]) -> str:
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("layer", LAYERS, ids=["1d", "2d"])
 def test_every_section_compiles_and_its_labels_resolve(layer, lang, tmp_path):
-    writer = lx.layer_writer(layer, list(SECTIONS), typst=True, lang=lang, numbered=True, label_prefix="up1:")
+    writer = lx.layer_writer(layer, list(SECTIONS), typst=True, lang=lang, numbered=True, label_prefix="up1:",
+                             derived={"inverse": inverse_derivation(layer)})
     body = writer.render()
     assert writer.labels and all(f"<{label}>" in body for label in writer.labels)
     text = pdf_text(compile_pdf(_labels_referenced(body, writer.labels), tmp_path, lang), tmp_path)
@@ -262,8 +267,10 @@ def test_a_reference_to_a_missing_label_fails_to_compile(tmp_path):
     ["derive", "phases", "--in", "4", "--k", "5", "--s", "3"],
     ["derive", "formulas", "--in", "2,2", "--k", "2,2", "--s", "2,2"],
     ["derive", "relationships"],
+    ["derive", "gradient", "--in", "5,6", "--k", "3", "--s", "2", "--d", "1,2"],
+    ["derive", "inverse", "--in", "8", "--k", "3", "--s", "2", "--p", "1"],
     ["net", str(NETWORK), "--domain"],
-], ids=["size", "equivalence", "ambiguity", "phases", "formulas", "relationships", "net-domain"])
+], ids=["size", "equivalence", "ambiguity", "phases", "formulas", "relationships", "gradient", "inverse", "net-domain"])
 def test_every_notes_command_compiles_in_typst(args, lang, tmp_path):
     body = run_ok(*args, "--typst", "--lang", lang, "--numbered")
     labels = re.findall(r"<(eq:[a-z0-9-]+)>", body)
