@@ -92,11 +92,12 @@ def _fix_transposed(layer: LayerWeights) -> np.ndarray:
     phases = tuple(range(ndim))
     common = (sums * inverse).sum(axis=phases) / inverse.sum()
     change = (common - sums) * inverse  # per phase and pair: what each of its taps moves by
-    weight = np.empty_like(layer.weight)
-    for tap, phase in _taps(layer):  # each tap moves by its phase's share, added in float64 and then rounded once
-        where = (slice(None), slice(None), *tap)
-        weight[where] = layer.weight[where] + change[phase]
-    return weight
+    # Each tap moves by its phase's share: the pairs' changes as rows (pair, phase), gathered per tap in the
+    # weight's own order, added in float64 and rounded once.
+    pairs = np.ascontiguousarray(change.reshape(counts.size, -1).T)
+    phase_of_tap = [np.ravel_multi_index(phase, layer.strides) for _, phase in _taps(layer)]
+    flat = layer.weight.reshape(pairs.shape[0], -1)
+    return (flat + pairs[:, phase_of_tap]).astype(layer.weight.dtype).reshape(layer.weight.shape)
 
 
 def _fix_subpixel(layer: LayerWeights) -> tuple[np.ndarray, np.ndarray | None]:
