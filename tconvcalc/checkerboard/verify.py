@@ -181,12 +181,6 @@ def _interior_shape(layer: LayerWeights) -> list[int]:
                                                                  n)]
 
 
-def output_change(old: LayerWeights, new: LayerWeights, runtime: str = "numpy", seed: int = 0) -> float:
-    """``‖new(x) - old(x)‖ / ‖old(x)‖`` on a standard normal ``x``: what the fix changes in the layer's output."""
-    x = _random_input(old, seed)
-    return _change_of(run_layer(old, x, runtime), run_layer(new, x, runtime))
-
-
 def verify(old: LayerWeights, new: LayerWeights, runtime: str = "numpy", seed: int = 0) -> Verified:
     """:class:`Verified` for a fix, in ``runtime`` (or NumPy when it is missing): the constant and the random input
     go through each layer as one batch of two, so each layer runs once."""

@@ -89,25 +89,22 @@ def gradient_checks(layer: Layer, output_padding, seed: int = 0) -> list[dict]:
         return rng.integers(-3, 4, size=(1, 1, *shape)).astype(np.float64)
 
     x, g, w = draw(*n), draw(*i), draw(*k)
-    rows, cols, taps = matrix_indices(layer)  # C's (row, column, tap) triples: y_row gets w_tap · x_col
-    wf, xf, gf = w.ravel(), x.ravel(), g.ravel()
     v = _parameters(layer)
     checks = []
     start = time.perf_counter()
-    by_c = np.bincount(rows, weights=wf[taps] * xf[cols], minlength=prod(i)).reshape(1, 1, *i)
+    # C's triples alone (the matrix view): C x is the converse's C G with G = x, Cᵀg and ∂L/∂w as they are
+    by_triples = triple_gradients(layer, x, g, w, g, x)
     checks.append(_check("the convolution equals C built from the operator's triples", "check.grad_conv",
-                         conv(x, w, **v), by_c, start))
+                         conv(x, w, **v), by_triples["transposed_input"], start))
     start = time.perf_counter()
-    by_ct = np.bincount(cols, weights=wf[taps] * gf[rows], minlength=prod(n)).reshape(1, 1, *n)
     checks.append(_check(f"Cᵀg equals the transposed convolution with output_padding {tuple(output_padding)}, "
                          f"which has the input's size {tuple(n)}", "check.grad_dx",
-                         input_gradient(layer, g, w, output_padding), by_ct, start,
+                         input_gradient(layer, g, w, output_padding), by_triples["input"], start,
                          op=", ".join(map(str, output_padding)) if len(n) == 1 else f"({', '.join(map(str, output_padding))})",
                          size=axes_text(n)))
     start = time.perf_counter()
-    by_w = np.bincount(taps, weights=gf[rows] * xf[cols], minlength=prod(k)).reshape(1, 1, *k)
     checks.append(_check("∂L/∂w from the triples equals the correlation of x with g dilated by s at stride d",
-                         "check.grad_dw", weight_gradient(layer, x, g), by_w, start))
+                         "check.grad_dw", weight_gradient(layer, x, g), by_triples["weight"], start))
     # The converse, by inner products: <G, Cᵀ_w u> = <C_w G, u> = <w, corr(G, u)> for the draws.
     start = time.perf_counter()
     u, big_g = draw(*i), draw(*n)

@@ -311,8 +311,9 @@ def _explicit_pads(graph, base, node, layer: Layer, groups, bias, out) -> list:
     appended = any(max(pair) for pair in grow)
     # On an axis that appends zeros at one end, the other end's crop waits for a Slice after the Pad: as a pad of
     # the ConvTranspose it could leave that node nothing to output (o ≤ the zeros appended), which ONNX refuses.
-    later = [(max(0, b), max(0, e)) if max(pair) else (0, 0) for (b, e), pair in zip(crops, grow)]
-    inner = [(max(0, b) - lb, max(0, e) - le) for (b, e), (lb, le) in zip(crops, later)]
+    cut = [(max(0, b), max(0, e)) for b, e in crops]
+    later = [pair if max(zeros) else (0, 0) for pair, zeros in zip(cut, grow)]
+    inner = [(0, 0) if max(zeros) else pair for pair, zeros in zip(cut, grow)]
     sliced = any(max(pair) for pair in later)
     scattered = graph.fresh(f"{base}/scatter") if appended else out
     # Zeros the layer adds beyond its full scatter get the bias too, so with them the bias is added after the Pad.
@@ -324,8 +325,7 @@ def _explicit_pads(graph, base, node, layer: Layer, groups, bias, out) -> list:
     if appended:  # explicit pads cannot be negative: a Pad says the zeros
         widths = graph.constant(f"{base}/zeros", np.array([0, 0, *(b for b, _ in grow), 0, 0, *(e for _, e in grow)],
                                                           dtype=np.int64))
-        last = bias is None and not sliced
-        padded = out if last else graph.fresh(f"{base}/padded")
+        padded = out if bias is None and not sliced else graph.fresh(f"{base}/padded")
         nodes.append(helper.make_node("Pad", [scattered, widths], [padded], name=graph.fresh(f"{base}/pad")))
         if sliced:
             padded = _slice(graph, base, padded, [b for b, _ in later], [-e for _, e in later], nodes,
