@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 
 import tconvcalc.symbolic.gradient as gr
 from tconvcalc import latex as lx
@@ -72,6 +72,7 @@ def test_the_converse_gradients_against_autograd(params):
 
 @settings(max_examples=25, deadline=None)
 @given(conv_parameters())
+@example((1, [(1,), (1,), (2,), (1,), (1,)], 1, 1, 1))  # found by hypothesis: C has no non-zeros (only padding read)
 def test_every_derivation_proves_and_checks_on_random_layers(params):
     _, (n, k, s, p, d), cin, cout, groups = params
     der = derive_gradient(conv_layer(n, k, s, p, d), (cin, cout), groups)
@@ -139,6 +140,12 @@ def test_check_gradient_compares_with_autograd_or_says_it_was_not_available():
         assert "not available" in data["autograd"]["reason"]
     else:
         assert references == {"triples", "autograd"} and data["autograd"]["available"]
+
+
+def test_check_gradient_on_a_convolution_that_reads_only_padding():
+    """n=1 padded by 1, k=1, s=2: both windows fall on padding, so C has no non-zeros and every gradient is 0."""
+    data = run_json("check", "--gradient", "--in", 1, "--k", 1, "--s", 2, "--p", 1, "--trials", 1)
+    assert data["passed"] and all(row["max_abs_error"] == 0 for row in data["rows"])
 
 
 def test_check_gradient_refuses_what_it_cannot_take():

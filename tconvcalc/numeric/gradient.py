@@ -131,7 +131,7 @@ def _grouped(a: np.ndarray, groups: int) -> np.ndarray:
 
 def _scatter(values: np.ndarray, index: np.ndarray, size: int) -> np.ndarray:
     """Sum ``values[..., t]`` into position ``index[t]`` of a last axis of ``size``."""
-    flat = values.reshape(-1, values.shape[-1])
+    flat = values.reshape(prod(values.shape[:-1]), values.shape[-1])  # explicit rows: C may have no non-zeros
     return np.stack([np.bincount(index, weights=row, minlength=size) for row in flat]).reshape(*values.shape[:-1], size)
 
 
