@@ -610,3 +610,25 @@ def test_element_formulas_follow_one_rule_in_latex_and_derive():
     assert f"({shown} of 36 shown)" in larger and len(derived["results"]["outputs"]) == shown < 36
     full = run_ok("latex", "--in", "4", "--k", "3", "--what", "formulas", "--full")
     assert "of 36 shown" not in full and len(expanded(full)) == 36 and len(expanded(larger)) == shown
+
+
+@pytest.mark.slow
+def test_terminal_art_is_sympys_own_without_loading_the_units_package():
+    # A fresh interpreter: the stand-in for sympy.physics.units is used only while that package is not loaded.
+    script = """
+import sys
+import sympy as sp
+from tconvcalc.symbolic.proof import pretty
+a, d, j, k, n, p, s = sp.symbols("a d j k n p s", integer=True)
+w, x = sp.IndexedBase("w"), sp.IndexedBase("x")
+exprs = [sp.Eq(sp.Symbol("y"), sp.Sum(w[a] * x[a * d + j * s - p], (a, 0, k - 1))),
+         sp.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1, -sp.Rational(3, 4) * n / (s * k ** 2), sp.Mul(1, n, evaluate=False)]
+ours = [pretty(e, 74) for e in exprs]
+assert "sympy.physics.units" not in sys.modules
+theirs = [sp.pretty(e, use_unicode=True, num_columns=74) for e in exprs]
+assert "sympy.physics.units" in sys.modules
+assert ours == theirs, (ours, theirs)
+assert [pretty(e, 74) for e in exprs] == theirs  # with the real package loaded, SymPy's path unchanged
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

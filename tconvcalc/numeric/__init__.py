@@ -42,6 +42,7 @@ costs what its arrays cost, and a request beyond ``MAX_BYTES`` is refused in one
 
 from __future__ import annotations
 
+import importlib
 import sys
 import types
 from typing import Sequence
@@ -49,8 +50,6 @@ from typing import Sequence
 import numpy as np
 
 from ..spec import Axis, IntOrTuple, Layer, ParameterError, broadcast
-from .check import TOLERANCE, check_bytes, check_fits, check_routes, max_errors
-from .gemm import release_buffers
 from . import operands
 from .operands import check_bias, check_direct_channels, check_memory, check_operands, finish
 from .routes import direct, direct_bytes, matrix_indices
@@ -76,6 +75,16 @@ class _Numeric(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _Numeric
+
+# The cross-check and the buffer release load on first use: derive gradient runs two routes and needs neither.
+_LAZY = {"TOLERANCE": "check", "check_bytes": "check", "check_fits": "check", "check_routes": "check",
+         "max_errors": "check", "release_buffers": "gemm"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def conv_transpose(x, weight, bias=None, stride: IntOrTuple = 1, padding: IntOrTuple = 0,

@@ -3,13 +3,45 @@
 from __future__ import annotations
 
 import re
+import sys
 import time
+import types
 from dataclasses import dataclass, field
 from typing import Sequence
 
 import sympy as sp
+from sympy.printing.pretty.pretty import PrettyPrinter
 
 from .vocabulary import latex_names
+
+# --- terminal art ------------------------------------------------------------------------
+
+_UNITS = "sympy.physics.units"
+# Stands in for the units package while a product is printed: no object is an instance of its Quantity.
+_NO_UNITS = types.ModuleType(_UNITS)
+_NO_UNITS.Quantity = type("Quantity", (), {})  # type: ignore[attr-defined]
+
+
+class TerminalPrinter(PrettyPrinter):
+    """SymPy's Unicode art, without the 0.2 s its ``_print_Mul`` spends importing ``sympy.physics.units``
+    (the SI tables) on first use, only to put unit quantities last in a product (SymPy removed the same
+    import from its LaTeX printer, sympy#24091).  No quantity can exist before that package is loaded, so
+    until then a stand-in whose ``Quantity`` matches nothing gives the same art."""
+
+    def _print_Mul(self, product):
+        if _UNITS in sys.modules:
+            return super()._print_Mul(product)
+        sys.modules[_UNITS] = _NO_UNITS
+        try:
+            return super()._print_Mul(product)
+        finally:
+            if sys.modules.get(_UNITS) is _NO_UNITS:
+                del sys.modules[_UNITS]
+
+
+def pretty(expr, columns: int | None = None) -> str:
+    """``sympy.pretty(expr, use_unicode=True, num_columns=columns)``, by :class:`TerminalPrinter`."""
+    return TerminalPrinter({"use_unicode": True, "num_columns": columns}).doprint(expr)
 
 # --- derivations and proofs ------------------------------------------------------------
 
@@ -46,7 +78,7 @@ class Step:
 
     def pretty(self, columns: int | None = None) -> str:
         """Multi-line Unicode art for a terminal; a step with numbers substituted stays one line."""
-        return self.plain() if self.values else sp.pretty(self.expr, use_unicode=True, num_columns=columns)
+        return self.plain() if self.values else pretty(self.expr, columns)
 
     def plain(self) -> str:
         expr = self.expr
