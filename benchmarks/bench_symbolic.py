@@ -1,12 +1,12 @@
 """Cold symbolic commands, as a user runs them, against SymPy's own import measured in the same run.
 
-    python benchmarks/bench_symbolic.py [RUNS]
+    python benchmarks/bench_symbolic.py [RUNS] [WORDS]
 
 Each row is one command on one layer, run as ``tconvcalc …`` in a fresh interpreter; the floor is
 ``python -c "import sympy"``, which no symbolic command can beat.  The commands and the floor are run
 interleaved, RUNS rounds (default 5), and each row prints the median in seconds and its ratio to the
-floor's median.  Goals (issue 14): every row ≤ 1.0 s; aim: ≤ 1.5× the floor.  The last lines say plainly
-which rows are behind.
+floor's median; WORDS (e.g. ``"derive gradient"``) times only the rows whose label contains them.
+Goals: every row ≤ 1.0 s; aim: ≤ 1.5× the floor.  The last lines say plainly which rows are behind.
 
 The package is timed as ``pip install .`` leaves it, with its bytecode cached: the environment variable
 PYTHONDONTWRITEBYTECODE is dropped for the runs, and one untimed round first writes the cache and warms the
@@ -98,7 +98,8 @@ def main() -> None:
     prefix = [script] if script else [sys.executable, "-m", "tconvcalc"]
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     commands = {FLOOR: [sys.executable, "-c", "import sympy"]}
-    commands.update({label: [*prefix, *words] for label, words in rows().items()})
+    only = sys.argv[2] if len(sys.argv) > 2 else ""
+    commands.update({label: [*prefix, *words] for label, words in rows().items() if only in label})
     for command in commands.values():  # untimed: writes the bytecode cache, warms the disk
         wall(command, env)
     times: dict[str, list[float]] = {label: [] for label in commands}
