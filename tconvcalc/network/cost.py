@@ -17,15 +17,22 @@ not say (a spec without ``channels``, a weight computed at run time) is left unc
 from __future__ import annotations
 
 from math import prod
+from typing import NamedTuple
 
 from ..arithmetic import Cost, conv_cost, conv_transpose_cost, pool_cost
-from ..records import record
 from ..spec import Axis, Layer, same_padding
 from .graph import INPUT, Network, Node
 
-CostTotal = record("CostTotal", "macs macs_dense window_ops params activations uncounted",
-                   doc="A network's cost per sample: the sums of its layers' (``activations`` sums their output "
-                       "elements), and the layers left uncounted because the model does not say their channels.")
+class CostTotal(NamedTuple):
+    """A network's cost per sample: the sums of its layers' (``activations`` sums their output elements), and the
+    layers left uncounted because the model does not say their channels."""
+
+    macs: int
+    macs_dense: int
+    window_ops: int
+    params: int
+    activations: int
+    uncounted: tuple[str, ...]
 
 
 def _befores(node: Node, input_size) -> list[int]:

@@ -36,9 +36,9 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from math import lcm
+from typing import NamedTuple
 
 from ..errors import ParameterError
-from ..records import record
 from ..spec import Axis, Layer, broadcast, check_at_least
 from .domain import axis_domain, runs
 from .generic import feeds, framework, module_paths, rewrite
@@ -46,33 +46,89 @@ from .graph import Network, Stop, Stopper, walk
 from .ops import OPS
 from .tracer import input_sizes, trace
 
-AxisFix = record("AxisFix", "axis size runs below above pad crop",
-                 doc="One axis: whether the size runs, the nearest accepted sizes below and above (None if "
-                     "none), the (before, after) padding that reaches ``above`` and the crop that reaches "
-                     "``below``.")
-Sizes = record("Sizes", "classes points",
-               doc="A set of input sizes along one axis: classes ``(modulus, residue, first)`` and single sizes.")
-Effect = record("Effect", "axis before after lost gained",
-                doc="What a change does to one axis's accepted sizes: before, after, the sizes it loses and "
-                    "gains (None where the sets are too long-periodic to compare, or a domain not derived).")
-Change = record("Change", "node output_padding crop pytorch forward",
-                doc="A transposed layer's new output_padding per axis (its crop in the model), its PyTorch "
-                    "line, and the forward call that does the same with output_size.")
-GenericLayer = record("GenericLayer", "node merge partner module code",
-                      doc="A transposed layer called with its skip's size: the merge, the skip (the merge's other "
-                          "input, by its PyTorch module path where the model says it), the layer's PyTorch module "
-                          "path (None if the model does not say it) and the call (None without a module path).")
-Generic = record("Generic", "framework layers effect runs note",
-                 doc="The size-generic fix: every transposed layer that feeds a merge takes the skip's size per "
-                     "call; what it does to the accepted sizes; whether this input size runs with it; and what "
-                     "the model's own framework can do (a sentence, None for PyTorch).")
-Fix = record("Fix", "input_size axes domain generic changes effect runs target output_size reached",
-             doc="The accepted sizes now (``domain``, per axis); the size-generic fix (None without a "
-                 "transposed layer feeding a merge, or when the size runs); every axis's nearest sizes and pads; "
-                 "the output_padding changes that make this input size run (``runs``: whether they do; "
-                 "``effect``: per axis, what they do to the accepted sizes) and, with a ``target``, give that "
-                 "output size (``output_size``: what comes out with the changes, None if it still stops; "
-                 "``reached``: whether it is the target, None without one).")
+class AxisFix(NamedTuple):
+    """One axis: whether the size runs, the nearest accepted sizes below and above (None if none), the (before, after)
+    padding that reaches ``above`` and the crop that reaches ``below``."""
+
+    axis: int
+    size: int
+    runs: bool
+    below: int | None
+    above: int | None
+    pad: tuple[int, ...] | None
+    crop: tuple[int, ...] | None
+
+
+class Sizes(NamedTuple):
+    """A set of input sizes along one axis: classes ``(modulus, residue, first)`` and single sizes."""
+
+    classes: tuple[tuple[int, ...], ...]
+    points: tuple[int, ...]
+
+
+class Effect(NamedTuple):
+    """What a change does to one axis's accepted sizes: before, after, the sizes it loses and gains (None where the
+    sets are too long-periodic to compare, or a domain not derived)."""
+
+    axis: int
+    before: Sizes
+    after: Sizes | None
+    lost: Sizes | None
+    gained: Sizes | None
+
+
+class Change(NamedTuple):
+    """A transposed layer's new output_padding per axis (its crop in the model), its PyTorch line, and the forward call
+    that does the same with output_size."""
+
+    node: str
+    output_padding: tuple[int, ...]
+    crop: tuple[tuple[int, ...], ...]
+    pytorch: str
+    forward: str | None
+
+
+class GenericLayer(NamedTuple):
+    """A transposed layer called with its skip's size: the merge, the skip (the merge's other input, by its PyTorch
+    module path where the model says it), the layer's PyTorch module path (None if the model does not say it) and
+    the call (None without a module path)."""
+
+    node: str
+    merge: str
+    partner: str
+    module: str | None
+    code: str | None
+
+
+class Generic(NamedTuple):
+    """The size-generic fix: every transposed layer that feeds a merge takes the skip's size per call; what it does to
+    the accepted sizes; whether this input size runs with it; and what the model's own framework can do (a sentence,
+    None for PyTorch)."""
+
+    framework: str
+    layers: tuple[GenericLayer, ...]
+    effect: tuple[Effect, ...]
+    runs: bool
+    note: str | None
+
+
+class Fix(NamedTuple):
+    """The accepted sizes now (``domain``, per axis); the size-generic fix (None without a transposed layer feeding a
+    merge, or when the size runs); every axis's nearest sizes and pads; the output_padding changes that make this
+    input size run (``runs``: whether they do; ``effect``: per axis, what they do to the accepted sizes) and, with a
+    ``target``, give that output size (``output_size``: what comes out with the changes, None if it still stops;
+    ``reached``: whether it is the target, None without one)."""
+
+    input_size: tuple[int, ...]
+    axes: tuple[AxisFix, ...]
+    domain: tuple[Sizes, ...]
+    generic: Generic | None
+    changes: tuple[Change, ...]
+    effect: tuple[Effect, ...] | None
+    runs: bool
+    target: tuple[int, ...] | None
+    output_size: tuple[int, ...] | None
+    reached: bool | None
 
 # output_padding values tried per transposed layer and axis in the search for a target output size.
 MAX_TARGET_PADDINGS = 64
