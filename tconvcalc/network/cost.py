@@ -85,7 +85,7 @@ def node_cost(node: Node, in_channels: int | None, input_size, output_size) -> C
     ones = [1] * len(node.axes)
     point = conv_cost(output_size, output_size, ones, ones, ones, [0] * len(node.axes), middle, out_channels, 1,
                       weights["bias"])
-    return Cost(*(a + b for a, b in zip(depth[:4], point[:4])), point.output_elements)
+    return Cost._make((*(a + b for a, b in zip(depth[:4], point[:4])), point.output_elements))
 
 
 def network_cost(network: Network, result) -> tuple[tuple, CostTotal | None]:
@@ -99,7 +99,8 @@ def network_cost(network: Network, result) -> tuple[tuple, CostTotal | None]:
     if result.failure is not None:
         return tuple(costs), None
     counted = [cost for cost in costs if cost is not None]
-    total = CostTotal(*(sum(cost[n] for cost in counted) for n in range(4)),
+    total = CostTotal(sum(cost.macs for cost in counted), sum(cost.macs_dense for cost in counted),
+                      sum(cost.window_ops for cost in counted), sum(cost.params for cost in counted),
                       sum(cost.output_elements for cost in counted),
                       tuple(row.name for row, cost in zip(result.rows, costs) if cost is None))
     return tuple(costs), total

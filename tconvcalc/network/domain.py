@@ -63,8 +63,8 @@ class ClassResult(NamedTuple):
     residue: int
     first_t: int | None
     fixed_t: int | None
-    stop: tuple[str | tconvcalc.network.ops.Reason, ...] | None
-    sizes: dict[str, int | tconvcalc.network.affine.Affine]
+    stop: tuple[str | Reason, ...] | None
+    sizes: dict[str, int | Affine]
 
 # Residue classes times layers walked at most: a deeper period is refused with its size.  The domain walks the
 # classes more than once (the classes, their check, the derivation, per axis); 8,000 is about a second of CPU

@@ -14,11 +14,16 @@ what each transposed convolution hides (which other sizes arrive there, checkerb
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..records import json_keys
 from ..spec import Axis, Layer, ParameterError, broadcast, check_at_least
 from .graph import INPUT, Network, Stop, Stopper, walk
+
+if TYPE_CHECKING:
+    from ..arithmetic import Cost
+    from .ops import Reason
+
 
 @json_keys(optional="cost")
 class TraceRow(NamedTuple):
@@ -42,7 +47,7 @@ class Failure(NamedTuple):
     node: str
     op: str
     axis: int
-    reason: str | tconvcalc.network.ops.Reason
+    reason: str | Reason
     sizes: tuple[int, ...]
     paths: tuple[tuple[str, ...], ...] | None
 

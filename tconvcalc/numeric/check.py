@@ -208,7 +208,7 @@ def check_routes(layer: Layer, channels: tuple[int, int], groups: int = 1, batch
     adjoint = AdjointCheck(0.0, 0.0, 0.0, True)
     inserted = {"x": dict.fromkeys((n for n, _ in _INSERTED), 0), "weight": dict.fromkeys((n for n, _ in _INSERTED), 0)}
     found = dict.fromkeys(("nan", "posinf", "neginf", "finite"), 0)
-    shape = None
+    shape: list[int] = []  # the reference's, from the first trial (trials >= 1)
     steps, done = trials * (len(names) + 2), 0
 
     def step() -> None:
@@ -258,8 +258,8 @@ def check_routes(layer: Layer, channels: tuple[int, int], groups: int = 1, batch
             del y
             worst[name] = [max(worst[name][0], errors[0]), max(worst[name][1], errors[1]), worst[name][2] + errors[2]]
             step()
-    routes = tuple(RouteErrors(name, *worst[name][:2], worst[name][1] <= tolerance and worst[name][2] == 0,
-                               worst[name][2]) for name in names if name not in peer_errors)
+    routes = tuple(RouteErrors(name, worst[name][0], worst[name][1], worst[name][1] <= tolerance and worst[name][2] == 0,
+                               int(worst[name][2])) for name in names if name not in peer_errors)
     nonfinite_trials = NonfiniteTrials(inserted, found) if nonfinite else None
     return RouteCheck(dtype, tolerance, trials, batch, seed, (c_in, c_out), groups, tuple(shape), routes, adjoint,
                       all(r.passed for r in routes) and adjoint.passed, nonfinite_trials, peer_errors)

@@ -14,11 +14,15 @@ once the check is known to fit in memory, so a refusal costs no PyTorch import.
 from __future__ import annotations
 
 import importlib.util
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import TORCH_INSTALL
 from ..records import json_keys
 from ..spec import Layer, ParameterError, axes_text, broadcast, channel_counts, check_at_least, check_groups
+
+if TYPE_CHECKING:
+    from ..numeric.check import AdjointCheck, NonfiniteTrials, RouteErrors
+
 
 @json_keys(optional="nonfinite")
 class CheckReport(NamedTuple):
@@ -55,7 +59,7 @@ class PeerCheck(NamedTuple):
     """PyTorch on the same inputs: its errors and the dtype it ran in, or why it could not run."""
 
     available: bool
-    version: str
+    version: str | None
     reason: str | None
     max_abs_error: float | None
     max_rel_error: float | None
@@ -131,7 +135,7 @@ def check_report(input_size, kernel_size, stride=1, padding=0, output_padding=0,
     peer_count = int(importlib.util.find_spec("torch") is not None)
     numeric.check_fits(layer, channels, groups, batch, dtype, peer_count, nonfinite)
     widen = nonfinite and dtype == "float32"
-    run, about = _torch_peer(layer.ndim, *(parameters[name] for name in ("stride", "padding", "output_padding")),
+    run, about = _torch_peer(layer.ndim, parameters["stride"], parameters["padding"], parameters["output_padding"],
                              groups, parameters["dilation"], widen)
     result = numeric.check_routes(layer, channels, groups, batch, trials, dtype, seed, {"pytorch": run} if run else {},
                                   nonfinite=nonfinite, progress=progress)
@@ -144,7 +148,8 @@ def check_report(input_size, kernel_size, stride=1, padding=0, output_padding=0,
     else:
         pytorch = PeerCheck(False, None, about, None, None, None, None, None)
     shape = ShapeCheck(result.output_shape, layer.output_size, result.output_shape[2:] == layer.output_size)
-    return CheckReport("check", layer.ndim, *parameters.values(), result.dtype, result.tolerance, result.trials,
+    return CheckReport("check", layer.ndim, parameters["input_size"], parameters["kernel_size"], parameters["stride"],
+                       parameters["padding"], parameters["output_padding"], parameters["dilation"], result.dtype, result.tolerance, result.trials,
                        result.batch, result.seed, result.channels, result.groups, result.output_shape,
                        result.adjoint, "fast", tuple(r for r in result.routes if r.route != "pytorch"), pytorch,
                        shape, result.nonfinite, result.passed and shape.passed)
@@ -192,8 +197,8 @@ class Autograd(NamedTuple):
     """Whether PyTorch's autograd ran, its version, or why not."""
 
     available: bool
-    version: str
-    reason: None
+    version: str | None
+    reason: str | None
 
 
 def _autograd(ndim: int, stride, padding, dilation, output_padding, groups):

@@ -9,9 +9,13 @@ the runtime the model came from.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..records import json_keys
+
+if TYPE_CHECKING:
+    from ..checkerboard.analysis import LayerCheck
+
 
 @json_keys(optional="fix")
 class CheckerboardReport(NamedTuple):

@@ -10,11 +10,15 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..records import json_keys
 from ..spec import Layer, ParameterError, channel_counts, check_at_least
 from .shape import layer_row
+
+if TYPE_CHECKING:
+    from ..compare import Method
+
 
 @json_keys(optional="counts")
 class OverlapReport(NamedTuple):

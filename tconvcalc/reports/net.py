@@ -9,10 +9,18 @@ The trace imports neither SymPy nor NumPy; the domain's derivation loads SymPy.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..records import json_keys
 from ..spec import ParameterError
+
+if TYPE_CHECKING:
+    from ..network.cost import CostTotal
+    from ..network.domain import Rejected
+    from ..network.fix import AxisFix, Change, Effect, Generic, Sizes
+    from ..network.tracer import Failure, TraceRow
+    from .symbolic import DerivationReport
+
 
 @json_keys(optional="cost_total")
 class NetTraceReport(NamedTuple):

@@ -15,9 +15,14 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..records import json_keys
+
+if TYPE_CHECKING:
+    from ..rewrite.checking import Check
+    from ..rewrite.onnx import Rewritten
+
 
 @json_keys(optional="check")
 class RewriteReport(NamedTuple):

@@ -169,13 +169,15 @@ class PlanReport(NamedTuple):
 def layer_row(layer: Layer) -> LayerRow:
     """A PyTorch-expressible layer's parameters and sizes, and whether its overlap is uniform."""
     args = pytorch_arguments(layer)
-    return LayerRow(layer.input_size, *(args[name] for name in ("kernel_size", "stride", "padding", "output_padding",
-                                                                 "dilation")),
-                    layer.output_size, layer.uniform_overlap)
+    assert args is not None, "layer_row takes a layer PyTorch can write"
+    return LayerRow(layer.input_size, args["kernel_size"], args["stride"], args["padding"], args["output_padding"],
+                    args["dilation"], layer.output_size, layer.uniform_overlap)
 
 
 def _substituted(axis: Axis) -> str:
-    p, op = axis.pytorch
+    pair = axis.pytorch
+    assert pair is not None, "shape reports layers PyTorch can write"
+    p, op = pair
     return f"({axis.i}−1)·{axis.s} − 2·{p} + {axis.d}·({axis.k}−1) + {op} + 1 = {axis.o}"
 
 
@@ -203,12 +205,13 @@ def shape_report(input_size, kernel_size, stride=1, padding=0, output_padding=0,
                        None if target is None else broadcast(layer.ndim, target=target)[1]["target"],
                        SIZE_FORMULA, tuple(_substituted(a) for a in layer.axes), layer.field("full"), layer.crop,
                        tuple(axes), combinations, alternatives_total(layer.axes),
-                       pytorch_code(layer, *(channels or ()), groups=groups),
+                       pytorch_code(layer, groups=groups) if channels is None
+                       else pytorch_code(layer, channels[0], channels[1], groups=groups),
                        None if channels is None else _cost(layer, channels, groups))
 
 
 def _cost(layer: Layer, channels, groups: int) -> ShapeCost:
-    return ShapeCost(tuple(channels), groups, *conv_transpose_cost(layer, *channels, groups))
+    return ShapeCost(tuple(channels), groups, *conv_transpose_cost(layer, channels[0], channels[1], groups))
 
 
 def conv_report(input_size, kernel_size, stride=1, padding=0, dilation=1) -> ConvReport:
@@ -238,7 +241,6 @@ def plan_report(input_size, output_size, kernel_sizes=DEFAULT_KERNELS, strides=D
     result = plan(input_size, output_size, kernel_sizes, strides, max_padding, dilations, limit, uniform_only,
                   progress)
     return PlanReport("plan", result.input_size, result.output_size,
-                      PlanBounds(*(str(IntSet.of(name, values)) for name, values in (
-                          ("kernel_size", kernel_sizes), ("stride", strides))), max_padding,
-                          str(IntSet.of("dilation", dilations)), uniform_only), result.total,
+                      PlanBounds(str(IntSet.of("kernel_size", kernel_sizes)), str(IntSet.of("stride", strides)),
+                                 max_padding, str(IntSet.of("dilation", dilations)), uniform_only), result.total,
                       tuple(PlanCandidate(*layer_row(layer), pytorch_code(layer)) for layer in result.candidates))
