@@ -88,7 +88,8 @@ class _ClassJudge:
     """Turns requirements into a least ``t`` and merges into equalities, for one residue class."""
 
     def __init__(self) -> None:
-        self.first_t, self.fixed_t = 0, None
+        self.first_t: int = 0
+        self.fixed_t: int | None = None
 
     def need(self, node, value, reason: str) -> None:
         t = value.first_t() if isinstance(value, Affine) else (0 if value >= 0 else None)
@@ -120,7 +121,8 @@ def classes(network: Network, axis: int, p: int | None = None) -> list[ClassResu
                              f"a second); trace single sizes instead")
     results = []
     for r in range(1, p + 1):
-        judge, sizes = _ClassJudge(), {}
+        judge = _ClassJudge()
+        sizes: dict[str, int | Affine] = {}
         try:
             walk(network, axis, Affine(p, r), judge, sizes)
             stop = None

@@ -40,7 +40,7 @@ from typing import NamedTuple
 
 from ..errors import ParameterError
 from ..spec import Axis, Layer, broadcast, check_at_least
-from .domain import axis_domain, runs
+from .domain import AxisDomain, axis_domain, runs
 from .generic import feeds, framework, module_paths, rewrite
 from .graph import Network, Stop, Stopper, walk
 from .ops import OPS
@@ -71,7 +71,7 @@ class Effect(NamedTuple):
     sets are too long-periodic to compare, or a domain not derived)."""
 
     axis: int
-    before: Sizes
+    before: Sizes | None
     after: Sizes | None
     lost: Sizes | None
     gained: Sizes | None
@@ -84,7 +84,7 @@ class Change(NamedTuple):
     node: str
     output_padding: tuple[int, ...]
     crop: tuple[tuple[int, ...], ...]
-    pytorch: str
+    pytorch: str | None
     forward: str | None
 
 
@@ -163,7 +163,7 @@ def _sizes(found) -> Sizes:
 def _domains(network: Network) -> list:
     """Every axis's derived domain after a change, or None for an axis whose period the change took beyond
     what the domain walks (the sizes before are derived, or the fix is refused)."""
-    found = []
+    found: list[AxisDomain | None] = []
     for axis in range(network.ndim):
         try:
             found.append(axis_domain(network, axis))
@@ -286,8 +286,9 @@ def _generic(network: Network, sizes, before) -> Generic | None:
         return None
     changed = rewrite(network, chosen)
     effect = tuple(_effect(axis, old, new) for axis, (old, new) in enumerate(zip(before, _domains(changed))))
-    if any(e.lost is None or e.gained is None for e in effect) or all(not e.gained.classes and not e.gained.points
-                                                                     for e in effect):
+    gained = [e.gained for e in effect]
+    if any(e.lost is None or e.gained is None for e in effect) or all(not g.classes and not g.points
+                                                                     for g in gained if g is not None):
         return None  # not derived, or it runs no size more: not worth a change
     kind = framework(network)
     paths = module_paths(network) if kind != "keras" else {}
@@ -314,11 +315,11 @@ def _reach(network: Network, sizes, target, changes: dict) -> Network:
              and all("crop" in q for q in node.axes)][::-1]  # the last layers first: the least to redraw
     for axis, wanted in enumerate(target):
         result = trace(current, sizes)
-        if result.failure is not None:
+        if result.output_size is None:  # it stops: no output to tune
             break
         if result.output_size[axis] == wanted:
             continue
-        best = (abs(result.output_size[axis] - wanted), current, ())
+        best: tuple[int, Network, tuple[str, ...]] = (abs(result.output_size[axis] - wanted), current, ())
         for candidate, names in _variants(current, tuned, axis):
             out = _axis_output(candidate, axis, sizes[axis])
             if out is not None and abs(out - wanted) < best[0]:
@@ -371,7 +372,7 @@ def _retune(network: Network, sizes, failure):
     is a floor of an increasing affine map), so the value is found by bisection over 0..s-1 on the path's
     own sizes - a few steps along one path, then one trace to confirm - not by retracing every value."""
     axis = failure.axis
-    reached = {}
+    reached: dict[str, int] = {}
     try:
         walk(network, axis, sizes[axis], Stopper(), reached)
     except Stop:

@@ -48,7 +48,7 @@ class Failure(NamedTuple):
     op: str
     axis: int
     reason: str | Reason
-    sizes: tuple[int, ...]
+    sizes: tuple[int | None, ...]
     paths: tuple[tuple[str, ...], ...] | None
 
 
@@ -82,7 +82,8 @@ def input_sizes(network: Network, sizes) -> tuple[int, ...]:
 def trace(network: Network, sizes) -> TraceResult:
     """Every layer's size for this input, up to the first layer that cannot run (if any)."""
     sizes = input_sizes(network, sizes)
-    per_axis, stops = [], []
+    per_axis: list[dict] = []
+    stops: list[Stop | None] = []
     for axis, n in enumerate(sizes):
         found: dict = {}
         try:

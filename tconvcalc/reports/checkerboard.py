@@ -30,7 +30,7 @@ class CheckerboardReport(NamedTuple):
     tolerance: float
     layers: tuple[LayerCheck, ...]
     flagged: tuple[str, ...]
-    fix: None
+    fix: FixReport | None
 
 
 class FixReport(NamedTuple):
@@ -50,7 +50,7 @@ class FixedLayer(NamedTuple):
 
     name: str
     weight_change: float
-    bias_change: None
+    bias_change: float | None
     spread_before: float
     spread_after: float
     flatness_before: float

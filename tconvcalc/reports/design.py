@@ -104,8 +104,8 @@ class MirrorReport(NamedTuple):
     input_size: tuple[int, ...]
     levels: tuple[MirrorLevel, ...]
     layers: tuple[StackLayer, ...]
-    emit: str
-    code: str
+    emit: str | None
+    code: str | None
 
 
 #: Layers overlap stacks at most: each is a pass over its counts, and a stride above 1 passes overlap's size
