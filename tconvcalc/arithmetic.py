@@ -182,7 +182,8 @@ def output_padding_for(target: IntOrTuple, i: IntOrTuple, k: IntOrTuple, s: IntO
     if rule not in RULES:
         raise ParameterError(f"rule={rule!r} is not a rule for output_padding, the rules are "
                              f"{' and '.join(map(repr, RULES))}; use rule='forward'")
-    return _per_axis(lambda *args: _op_for(*args, rule), is_per_axis(target, i, k, s, p, d), output_size=target,
+    return _per_axis(lambda target, i, k, s, p, d: _op_for(target, i, k, s, p, d, rule),
+                     is_per_axis(target, i, k, s, p, d), output_size=target,
                      input_size=i, kernel_size=k, stride=s, padding=p, dilation=d)
 
 

@@ -10,25 +10,45 @@ the NumPy backend, so every "uniform" is a measured fact, not a claim.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from . import overlap
 from .arithmetic import conv_cost, conv_flops, conv_params, conv_transpose_cost, conv_transpose_flops
 from .numeric import conv
-from .records import record
+from .records import json_keys
 from .spec import Layer, ParameterError, channel_counts
 
 SMOOTHING_KERNEL = 3  # the 3x3 convolution after resizing, or before pixel shuffle
 
-Method = record("Method", "method code parameters output_size flops macs forms params uniform_overlap "
-                          "interior_values", optional="forms",
-                doc="One way to upsample: what it runs, its size, cost and overlap; ``parameters`` (k, s, p, op) "
-                    "for the transposed convolutions, None for the other two; ``macs`` the multiply-adds that "
-                    "reach the output, and for a transposed convolution what each of its ``forms`` costs.")
-Forms = record("Forms", "scatter zero_insertion subpixel matrix",
-               doc="A transposed convolution's multiply-adds as each form computes it (:func:`~tconvcalc.arithmetic."
-                   "conv_transpose_cost`): the direct scatter (every input-tap pair, cropped ones too), zero insertion "
-                   "then a stride-1 convolution, the sub-pixel convolution, the dense matrix Cᵀx.")
+@json_keys(optional="forms")
+class Method(NamedTuple):
+    """One way to upsample: what it runs, its size, cost and overlap; ``parameters`` (k, s, p, op) for the transposed
+    convolutions, None for the other two; ``macs`` the multiply-adds that reach the output, and for a transposed
+    convolution what each of its ``forms`` costs."""
+
+    method: str
+    code: str
+    parameters: dict[str, int] | None
+    output_size: tuple[int, ...]
+    flops: int
+    macs: int
+    forms: Forms | None
+    params: int
+    uniform_overlap: bool
+    interior_values: list[int]
+
+
+class Forms(NamedTuple):
+    """A transposed convolution's multiply-adds as each form computes it
+    (:func:`~tconvcalc.arithmetic.conv_transpose_cost`): the direct scatter (every input-tap pair, cropped ones
+    too), zero insertion then a stride-1 convolution, the sub-pixel convolution, the dense matrix Cᵀx."""
+
+    scatter: int
+    zero_insertion: int
+    subpixel: int
+    matrix: int
 
 
 def _smoothing_counts(length: int) -> np.ndarray:

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 from itertools import product
 from math import prod
-from typing import Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
 from .operator import input_range, tap_range
-from .records import record
+from .records import json_keys
 from .spec import Axis, Layer, ParameterError, axes_text
 
 # Per axis, counts are computed for at most this many outputs; an N-d grid is listed up to MAX_CELLS, and the
@@ -148,10 +148,21 @@ def interior_values(per_axis: Sequence[np.ndarray], windows: Sequence[slice]) ->
     return sorted({prod(combo) for combo in product(*sets)})
 
 
-Overlap = record("Overlap", "counts output_size uniform_overlap interior interior_values period phase_tap_counts min max "
-                            "axis_counts", optional="counts",
-                 doc="Contributions per output position (per axis, and the N-d grid when it is small enough to "
-                     "list), the interior's values and each axis's phase tap counts.")
+@json_keys(optional="counts")
+class Overlap(NamedTuple):
+    """Contributions per output position (per axis, and the N-d grid when it is small enough to list), the interior's
+    values and each axis's phase tap counts."""
+
+    counts: list[Any] | None
+    output_size: tuple[int, ...]
+    uniform_overlap: bool
+    interior: tuple[tuple[int, ...], ...]
+    interior_values: list[int]
+    period: tuple[int, ...]
+    phase_tap_counts: tuple[tuple[int, ...], ...]
+    min: int
+    max: int
+    axis_counts: tuple[list[int], ...]
 
 
 # Taps per output phase are listed for at most this many phases.

@@ -1,36 +1,43 @@
 """Typed records for what the library reports, and the one place they become JSON data.
 
-A report is a named tuple made with :func:`record`; its fields are the JSON keys, in order.
+A report is a :class:`typing.NamedTuple` whose annotated fields are the JSON keys, in order;
+:func:`json_keys` marks the fields left out when None and those whose key is not a Python name.
 :func:`to_data` turns any report (records nested in tuples, lists and dicts) into plain
 lists and dicts; the command line prints ``json.dumps(to_data(report))`` and nothing else
 builds JSON.  Named tuples, not dataclasses: the shape path imports this and must stay cheap.
 
->>> Point = record("Point", "x label y", optional="label", json_names={"x": "X"})
+>>> @json_keys(optional="label", json_names={"x": "X"})
+... class Point(NamedTuple):
+...     x: int
+...     label: str | None
+...     y: tuple[int, ...]
 >>> to_data(Point(1, None, (2, 3)))
 {'X': 1, 'y': [2, 3]}
 """
 
 from __future__ import annotations
 
-from collections import namedtuple
+from typing import Any, Callable, NamedTuple, TypeVar
+
+Record = TypeVar("Record", bound=type)
+
+__all__ = ["NamedTuple", "json_keys", "to_data"]
 
 
-def record(name: str, fields: str, *, optional: str = "", json_names: dict[str, str] | None = None,
-           doc: str | None = None) -> type:
-    """A named-tuple class whose fields are JSON keys.
+def json_keys(*, optional: str = "", json_names: dict[str, str] | None = None) -> Callable[[Record], Record]:
+    """Mark a record's JSON keys: ``optional`` fields are left out of the JSON when None (keys that
+    exist only with some options); ``json_names`` renames fields whose JSON key is not a Python name
+    (``from``).  :func:`to_data` reads both."""
 
-    ``optional`` fields are left out of the JSON when None (keys that exist only with some
-    options); ``json_names`` renames fields whose JSON key is not a Python name (``from``).
-    """
-    cls = namedtuple(name, fields)
-    cls._optional = frozenset(optional.split())
-    cls._json_names = dict(json_names or {})
-    if doc:
-        cls.__doc__ = doc
-    return cls
+    def mark(cls: Record) -> Record:
+        setattr(cls, "_optional", frozenset(optional.split()))
+        setattr(cls, "_json_names", dict(json_names or {}))
+        return cls
+
+    return mark
 
 
-def to_data(value):
+def to_data(value: Any) -> Any:
     """Records, tuples, lists and dicts as JSON-ready lists and dicts (records keep their field order)."""
     fields = getattr(value, "_fields", None)
     if fields is not None:

@@ -21,6 +21,7 @@ m_min + italic("op")
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import sympy as sp
 from sympy.printing.conventions import split_super_sub
@@ -48,7 +49,7 @@ class TypstPrinter(Printer):
     """SymPy expressions as Typst math (the text between ``$ … $``)."""
 
     printmethod = "_typst"
-    _default_settings = {"order": None, "symbol_names": {}, "mul_symbol": None}
+    _default_settings: dict[str, Any] = {"order": None, "symbol_names": {}, "mul_symbol": None}
 
     def parenthesize(self, item, level: int, strict: bool = False) -> str:
         prec = precedence(item)

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import itertools
 from math import prod
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..errors import ParameterError
-from ..records import record
+from ..records import json_keys
 from ..spec import Axis
 
 #: The relative spread above which a layer is flagged: float32 weights that are exactly free come out near 1e-7,
@@ -38,25 +39,52 @@ MAX_LISTED_RESPONSE = 4096
 KINDS = ("transposed", "subpixel")
 MODES = ("CRD", "DCR")
 
-LayerWeights = record("LayerWeights", "name kind weight bias strides dilations groups mode source",
-                      doc="A layer's weights as the checkerboard analysis reads them: ``kind`` ``transposed`` (weight "
-                          "``(C_in, C_out/g, *k)``, ``strides`` and ``dilations`` the layer's) or ``subpixel`` (the "
-                          "convolution's weight ``(C·Πs, C_in/g, *k)``, ``strides`` the depth to space's block per "
-                          "axis, ``mode`` which channel becomes which phase: ``CRD`` as PixelShuffle, ``DCR`` ONNX's "
-                          "default); ``source`` what the model calls the layer (its op or class).")
-LayerWeights.__new__.__defaults__ = ("CRD", None)
+class LayerWeights(NamedTuple):
+    """A layer's weights as the checkerboard analysis reads them: ``kind`` ``transposed`` (weight ``(C_in, C_out/g,
+    *k)``, ``strides`` and ``dilations`` the layer's) or ``subpixel`` (the convolution's weight ``(C·Πs, C_in/g,
+    *k)``, ``strides`` the depth to space's block per axis, ``mode`` which channel becomes which phase: ``CRD`` as
+    PixelShuffle, ``DCR`` ONNX's default); ``source`` what the model calls the layer (its op or class)."""
 
-LayerCheck = record("LayerCheck", "name kind source strides phase_tap_counts unreached spread typical ones_spread "
-                    "aliasing aliasing_response worst checkerboard tolerance ones_response",
-                    optional="aliasing_response ones_response",
-                    doc="One layer's verdict: the taps per phase, the phases no tap reaches, the ``spread`` (the "
-                        "largest phase-sum range of any channel pair, relative to the ``typical`` phase sum, their "
-                        "RMS), the same for the all-ones input (``ones_spread``), the largest response at an aliasing "
-                        "frequency relative to the typical one at zero (per frequency in ``aliasing_response``), the "
-                        "``worst`` pair and its phase sums, and the verdict under ``tolerance``.")
-WorstPair = record("WorstPair", "input output phase_sums",
-                   doc="The channel pair whose phase sums spread most; ``input`` is ``bias`` for a sub-pixel "
-                       "layer's bias.")
+    name: str
+    kind: str
+    weight: np.ndarray
+    bias: np.ndarray | None
+    strides: tuple[int, ...]
+    dilations: tuple[int, ...]
+    groups: int
+    mode: str = "CRD"
+    source: str | None = None
+
+@json_keys(optional="aliasing_response ones_response")
+class LayerCheck(NamedTuple):
+    """One layer's verdict: the taps per phase, the phases no tap reaches, the ``spread`` (the largest phase-sum range
+    of any channel pair, relative to the ``typical`` phase sum, their RMS), the same for the all-ones input
+    (``ones_spread``), the largest response at an aliasing frequency relative to the typical one at zero (per
+    frequency in ``aliasing_response``), the ``worst`` pair and its phase sums, and the verdict under ``tolerance``."""
+
+    name: str
+    kind: str
+    source: str | None
+    strides: tuple[int, ...]
+    phase_tap_counts: list[Any]
+    unreached: tuple[tuple[int, ...], ...]
+    spread: float
+    typical: float
+    ones_spread: float
+    aliasing: float
+    aliasing_response: tuple[dict[str, Any], ...] | None
+    worst: WorstPair
+    checkerboard: bool
+    tolerance: float
+    ones_response: list[Any] | None
+
+
+class WorstPair(NamedTuple):
+    """The channel pair whose phase sums spread most; ``input`` is ``bias`` for a sub-pixel layer's bias."""
+
+    input: int | str
+    output: int
+    phase_sums: list[Any]
 
 
 def check_layer(layer: LayerWeights) -> None:

@@ -18,17 +18,23 @@ layer's constraints, in closed form.
 from __future__ import annotations
 
 from math import prod
+from typing import NamedTuple
 
 import numpy as np
 
 from ..errors import ParameterError
-from ..records import record
 from .analysis import (LayerCheck, LayerWeights, _grouped_phase_first, _per_group, _taps, analyse, phase_sums,
                        subpixel_channel, tap_counts)
 
-Fixed = record("Fixed", "layer weight_change bias_change spread_before spread_after",
-               doc="A fixed layer (its weights changed, everything else as it was), the change relative to the old "
-                   "weights in L2 (the bias's for a sub-pixel layer, else None) and the spread before and after.")
+class Fixed(NamedTuple):
+    """A fixed layer (its weights changed, everything else as it was), the change relative to the old weights in L2
+    (the bias's for a sub-pixel layer, else None) and the spread before and after."""
+
+    layer: LayerWeights
+    weight_change: float
+    bias_change: float | None
+    spread_before: float
+    spread_after: float
 
 
 def fix_layer(layer: LayerWeights, check: LayerCheck | None = None) -> Fixed:

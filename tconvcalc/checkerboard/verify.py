@@ -12,19 +12,24 @@ came from), else in the NumPy backend.
 from __future__ import annotations
 
 from math import prod
+from typing import NamedTuple
 
 import numpy as np
 
 from ..errors import ParameterError
-from ..records import record
 from .analysis import LayerWeights, subpixel_channel
 
 RUNTIMES = ("numpy", "pytorch", "onnxruntime")
 
-Verified = record("Verified", "runtime flatness_before flatness_after output_change",
-                  doc="A fix run in ``runtime``: the largest deviation of a constant input's output from constant, "
-                      "per channel, relative to the output's size (before and after), and the output's change on a "
-                      "random input relative to the output (L2).")
+class Verified(NamedTuple):
+    """A fix run in ``runtime``: the largest deviation of a constant input's output from constant, per channel,
+    relative to the output's size (before and after), and the output's change on a random input relative to the
+    output (L2)."""
+
+    runtime: str
+    flatness_before: float
+    flatness_after: float
+    output_change: float
 
 
 def available(preferred: str) -> str:

@@ -17,15 +17,22 @@ not say (a spec without ``channels``, a weight computed at run time) is left unc
 from __future__ import annotations
 
 from math import prod
+from typing import NamedTuple
 
 from ..arithmetic import Cost, conv_cost, conv_transpose_cost, pool_cost
-from ..records import record
 from ..spec import Axis, Layer, same_padding
 from .graph import INPUT, Network, Node
 
-CostTotal = record("CostTotal", "macs macs_dense window_ops params activations uncounted",
-                   doc="A network's cost per sample: the sums of its layers' (``activations`` sums their output "
-                       "elements), and the layers left uncounted because the model does not say their channels.")
+class CostTotal(NamedTuple):
+    """A network's cost per sample: the sums of its layers' (``activations`` sums their output elements), and the
+    layers left uncounted because the model does not say their channels."""
+
+    macs: int
+    macs_dense: int
+    window_ops: int
+    params: int
+    activations: int
+    uncounted: tuple[str, ...]
 
 
 def _befores(node: Node, input_size) -> list[int]:
@@ -78,7 +85,7 @@ def node_cost(node: Node, in_channels: int | None, input_size, output_size) -> C
     ones = [1] * len(node.axes)
     point = conv_cost(output_size, output_size, ones, ones, ones, [0] * len(node.axes), middle, out_channels, 1,
                       weights["bias"])
-    return Cost(*(a + b for a, b in zip(depth[:4], point[:4])), point.output_elements)
+    return Cost._make((*(a + b for a, b in zip(depth[:4], point[:4])), point.output_elements))
 
 
 def network_cost(network: Network, result) -> tuple[tuple, CostTotal | None]:
@@ -92,7 +99,8 @@ def network_cost(network: Network, result) -> tuple[tuple, CostTotal | None]:
     if result.failure is not None:
         return tuple(costs), None
     counted = [cost for cost in costs if cost is not None]
-    total = CostTotal(*(sum(cost[n] for cost in counted) for n in range(4)),
+    total = CostTotal(sum(cost.macs for cost in counted), sum(cost.macs_dense for cost in counted),
+                      sum(cost.window_ops for cost in counted), sum(cost.params for cost in counted),
                       sum(cost.output_elements for cost in counted),
                       tuple(row.name for row, cost in zip(result.rows, costs) if cost is None))
     return tuple(costs), total

@@ -21,24 +21,50 @@ every size up to the last threshold plus a period checks the result.
 from __future__ import annotations
 
 from math import lcm
+from typing import NamedTuple
 
 from ..errors import ParameterError, TconvcalcError
-from ..records import record
 from .affine import Affine
 from .graph import INPUT, Network, Stop, Stopper, walk
 from .ops import OPS, Reason
 
-Progression = record("Progression", "modulus residue first",
-                     doc="The sizes first, first + modulus, first + 2·modulus, … (all ≡ residue mod modulus).")
-Rejected = record("Rejected", "residues node reason",
-                  doc="Residues mod the period that never run, and the layer where they stop first.")
-AxisDomain = record("AxisDomain", "axis period classes points rejected checked",
-                    doc="One axis: the period P of the size rules, the accepted classes and single sizes, "
-                        "the residues that never run (grouped by where they stop), and the brute-force check "
-                        "(first size, last size, whether every size agreed).")
-ClassResult = record("ClassResult", "residue first_t fixed_t stop sizes",
-                     doc="One residue r of n = P·t + r: from which t it runs (or the one t, for a merge of "
-                         "different slopes), or where it stops; and every layer's size a·t + b.")
+class Progression(NamedTuple):
+    """The sizes first, first + modulus, first + 2·modulus, … (all ≡ residue mod modulus)."""
+
+    modulus: int
+    residue: int
+    first: int
+
+
+class Rejected(NamedTuple):
+    """Residues mod the period that never run, and the layer where they stop first."""
+
+    residues: tuple[int, ...]
+    node: str
+    reason: Reason
+
+
+class AxisDomain(NamedTuple):
+    """One axis: the period P of the size rules, the accepted classes and single sizes, the residues that never run
+    (grouped by where they stop), and the brute-force check (first size, last size, whether every size agreed)."""
+
+    axis: int
+    period: int
+    classes: tuple[Progression, ...]
+    points: tuple[int, ...]
+    rejected: tuple[Rejected, ...]
+    checked: tuple[int, int, bool] | None
+
+
+class ClassResult(NamedTuple):
+    """One residue r of n = P·t + r: from which t it runs (or the one t, for a merge of different slopes), or where it
+    stops; and every layer's size a·t + b."""
+
+    residue: int
+    first_t: int | None
+    fixed_t: int | None
+    stop: tuple[str | Reason, ...] | None
+    sizes: dict[str, int | Affine]
 
 # Residue classes times layers walked at most: a deeper period is refused with its size.  The domain walks the
 # classes more than once (the classes, their check, the derivation, per axis); 8,000 is about a second of CPU
@@ -62,7 +88,8 @@ class _ClassJudge:
     """Turns requirements into a least ``t`` and merges into equalities, for one residue class."""
 
     def __init__(self) -> None:
-        self.first_t, self.fixed_t = 0, None
+        self.first_t: int = 0
+        self.fixed_t: int | None = None
 
     def need(self, node, value, reason: str) -> None:
         t = value.first_t() if isinstance(value, Affine) else (0 if value >= 0 else None)
@@ -94,7 +121,8 @@ def classes(network: Network, axis: int, p: int | None = None) -> list[ClassResu
                              f"a second); trace single sizes instead")
     results = []
     for r in range(1, p + 1):
-        judge, sizes = _ClassJudge(), {}
+        judge = _ClassJudge()
+        sizes: dict[str, int | Affine] = {}
         try:
             walk(network, axis, Affine(p, r), judge, sizes)
             stop = None

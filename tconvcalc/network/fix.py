@@ -36,43 +36,99 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from math import lcm
+from typing import NamedTuple
 
 from ..errors import ParameterError
-from ..records import record
 from ..spec import Axis, Layer, broadcast, check_at_least
-from .domain import axis_domain, runs
+from .domain import AxisDomain, axis_domain, runs
 from .generic import feeds, framework, module_paths, rewrite
 from .graph import Network, Stop, Stopper, walk
 from .ops import OPS
 from .tracer import input_sizes, trace
 
-AxisFix = record("AxisFix", "axis size runs below above pad crop",
-                 doc="One axis: whether the size runs, the nearest accepted sizes below and above (None if "
-                     "none), the (before, after) padding that reaches ``above`` and the crop that reaches "
-                     "``below``.")
-Sizes = record("Sizes", "classes points",
-               doc="A set of input sizes along one axis: classes ``(modulus, residue, first)`` and single sizes.")
-Effect = record("Effect", "axis before after lost gained",
-                doc="What a change does to one axis's accepted sizes: before, after, the sizes it loses and "
-                    "gains (None where the sets are too long-periodic to compare, or a domain not derived).")
-Change = record("Change", "node output_padding crop pytorch forward",
-                doc="A transposed layer's new output_padding per axis (its crop in the model), its PyTorch "
-                    "line, and the forward call that does the same with output_size.")
-GenericLayer = record("GenericLayer", "node merge partner module code",
-                      doc="A transposed layer called with its skip's size: the merge, the skip (the merge's other "
-                          "input, by its PyTorch module path where the model says it), the layer's PyTorch module "
-                          "path (None if the model does not say it) and the call (None without a module path).")
-Generic = record("Generic", "framework layers effect runs note",
-                 doc="The size-generic fix: every transposed layer that feeds a merge takes the skip's size per "
-                     "call; what it does to the accepted sizes; whether this input size runs with it; and what "
-                     "the model's own framework can do (a sentence, None for PyTorch).")
-Fix = record("Fix", "input_size axes domain generic changes effect runs target output_size reached",
-             doc="The accepted sizes now (``domain``, per axis); the size-generic fix (None without a "
-                 "transposed layer feeding a merge, or when the size runs); every axis's nearest sizes and pads; "
-                 "the output_padding changes that make this input size run (``runs``: whether they do; "
-                 "``effect``: per axis, what they do to the accepted sizes) and, with a ``target``, give that "
-                 "output size (``output_size``: what comes out with the changes, None if it still stops; "
-                 "``reached``: whether it is the target, None without one).")
+class AxisFix(NamedTuple):
+    """One axis: whether the size runs, the nearest accepted sizes below and above (None if none), the (before, after)
+    padding that reaches ``above`` and the crop that reaches ``below``."""
+
+    axis: int
+    size: int
+    runs: bool
+    below: int | None
+    above: int | None
+    pad: tuple[int, ...] | None
+    crop: tuple[int, ...] | None
+
+
+class Sizes(NamedTuple):
+    """A set of input sizes along one axis: classes ``(modulus, residue, first)`` and single sizes."""
+
+    classes: tuple[tuple[int, ...], ...]
+    points: tuple[int, ...]
+
+
+class Effect(NamedTuple):
+    """What a change does to one axis's accepted sizes: before, after, the sizes it loses and gains (None where the
+    sets are too long-periodic to compare, or a domain not derived)."""
+
+    axis: int
+    before: Sizes | None
+    after: Sizes | None
+    lost: Sizes | None
+    gained: Sizes | None
+
+
+class Change(NamedTuple):
+    """A transposed layer's new output_padding per axis (its crop in the model), its PyTorch line, and the forward call
+    that does the same with output_size."""
+
+    node: str
+    output_padding: tuple[int, ...]
+    crop: tuple[tuple[int, ...], ...]
+    pytorch: str | None
+    forward: str | None
+
+
+class GenericLayer(NamedTuple):
+    """A transposed layer called with its skip's size: the merge, the skip (the merge's other input, by its PyTorch
+    module path where the model says it), the layer's PyTorch module path (None if the model does not say it) and
+    the call (None without a module path)."""
+
+    node: str
+    merge: str
+    partner: str
+    module: str | None
+    code: str | None
+
+
+class Generic(NamedTuple):
+    """The size-generic fix: every transposed layer that feeds a merge takes the skip's size per call; what it does to
+    the accepted sizes; whether this input size runs with it; and what the model's own framework can do (a sentence,
+    None for PyTorch)."""
+
+    framework: str
+    layers: tuple[GenericLayer, ...]
+    effect: tuple[Effect, ...]
+    runs: bool
+    note: str | None
+
+
+class Fix(NamedTuple):
+    """The accepted sizes now (``domain``, per axis); the size-generic fix (None without a transposed layer feeding a
+    merge, or when the size runs); every axis's nearest sizes and pads; the output_padding changes that make this
+    input size run (``runs``: whether they do; ``effect``: per axis, what they do to the accepted sizes) and, with a
+    ``target``, give that output size (``output_size``: what comes out with the changes, None if it still stops;
+    ``reached``: whether it is the target, None without one)."""
+
+    input_size: tuple[int, ...]
+    axes: tuple[AxisFix, ...]
+    domain: tuple[Sizes, ...]
+    generic: Generic | None
+    changes: tuple[Change, ...]
+    effect: tuple[Effect, ...] | None
+    runs: bool
+    target: tuple[int, ...] | None
+    output_size: tuple[int, ...] | None
+    reached: bool | None
 
 # output_padding values tried per transposed layer and axis in the search for a target output size.
 MAX_TARGET_PADDINGS = 64
@@ -107,7 +163,7 @@ def _sizes(found) -> Sizes:
 def _domains(network: Network) -> list:
     """Every axis's derived domain after a change, or None for an axis whose period the change took beyond
     what the domain walks (the sizes before are derived, or the fix is refused)."""
-    found = []
+    found: list[AxisDomain | None] = []
     for axis in range(network.ndim):
         try:
             found.append(axis_domain(network, axis))
@@ -230,8 +286,9 @@ def _generic(network: Network, sizes, before) -> Generic | None:
         return None
     changed = rewrite(network, chosen)
     effect = tuple(_effect(axis, old, new) for axis, (old, new) in enumerate(zip(before, _domains(changed))))
-    if any(e.lost is None or e.gained is None for e in effect) or all(not e.gained.classes and not e.gained.points
-                                                                     for e in effect):
+    gained = [e.gained for e in effect]
+    if any(e.lost is None or e.gained is None for e in effect) or all(not g.classes and not g.points
+                                                                     for g in gained if g is not None):
         return None  # not derived, or it runs no size more: not worth a change
     kind = framework(network)
     paths = module_paths(network) if kind != "keras" else {}
@@ -258,11 +315,11 @@ def _reach(network: Network, sizes, target, changes: dict) -> Network:
              and all("crop" in q for q in node.axes)][::-1]  # the last layers first: the least to redraw
     for axis, wanted in enumerate(target):
         result = trace(current, sizes)
-        if result.failure is not None:
+        if result.output_size is None:  # it stops: no output to tune
             break
         if result.output_size[axis] == wanted:
             continue
-        best = (abs(result.output_size[axis] - wanted), current, ())
+        best: tuple[int, Network, tuple[str, ...]] = (abs(result.output_size[axis] - wanted), current, ())
         for candidate, names in _variants(current, tuned, axis):
             out = _axis_output(candidate, axis, sizes[axis])
             if out is not None and abs(out - wanted) < best[0]:
@@ -315,7 +372,7 @@ def _retune(network: Network, sizes, failure):
     is a floor of an increasing affine map), so the value is found by bisection over 0..s-1 on the path's
     own sizes - a few steps along one path, then one trace to confirm - not by retracing every value."""
     axis = failure.axis
-    reached = {}
+    reached: dict[str, int] = {}
     try:
         walk(network, axis, sizes[axis], Stopper(), reached)
     except Stop:

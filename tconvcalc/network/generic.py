@@ -25,15 +25,19 @@ any other; tests run the real ``output_size=`` call in PyTorch against it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
-from ..records import record
 from .affine import Affine
 from .graph import INPUT, Network, Node
 from .ops import OPS
 
-Feed = record("Feed", "node merge partner",
-              doc="A transposed layer whose output reaches a merge through layers that keep the size, the merge, "
-                  "and the merge's other input (the skip), whose size the layer can take per call.")
+class Feed(NamedTuple):
+    """A transposed layer whose output reaches a merge through layers that keep the size, the merge, and the merge's
+    other input (the skip), whose size the layer can take per call."""
+
+    node: str
+    merge: str
+    partner: str
 
 
 def _keeps_size(node) -> bool:

@@ -14,23 +14,61 @@ what each transposed convolution hides (which other sizes arrive there, checkerb
 
 from __future__ import annotations
 
-from ..records import record
+from typing import TYPE_CHECKING, NamedTuple
+
+from ..records import json_keys
 from ..spec import Axis, Layer, ParameterError, broadcast, check_at_least
 from .graph import INPUT, Network, Stop, Stopper, walk
 
-TraceRow = record("TraceRow", "name op parameters input_size output_size channels flags cost", optional="cost",
-                  doc="One layer: what it is, its sizes per axis, flags (transposed layers), and what it costs "
-                      "when asked (:class:`~tconvcalc.arithmetic.Cost`).")
-Failure = record("Failure", "node op axis reason sizes paths",
-                 doc="Where the network stops for this input: the layer, the axis, why; for a merge its "
-                     "inputs' sizes and the paths from their last common layer.")
-TraceResult = record("TraceResult", "input_size rows output_size failure",
-                     doc="Every layer's sizes, the network's output size, or the first failure.")
-TconvFlags = record("TconvFlags", "arriving uneven not_exact",
-                    doc="A transposed layer's hidden choices: per axis the input sizes of the convolution it "
-                        "inverts that all arrive at its input (more than one: output_padding decides), whether "
-                        "its overlap is uneven (checkerboard), and the frameworks that cannot write it in one "
-                        "layer.")
+if TYPE_CHECKING:
+    from ..arithmetic import Cost
+    from .ops import Reason
+
+
+@json_keys(optional="cost")
+class TraceRow(NamedTuple):
+    """One layer: what it is, its sizes per axis, flags (transposed layers), and what it costs when asked
+    (:class:`~tconvcalc.arithmetic.Cost`)."""
+
+    name: str
+    op: str
+    parameters: str
+    input_size: tuple[int, ...]
+    output_size: tuple[int, ...]
+    channels: int | None
+    flags: TconvFlags | None
+    cost: Cost | None
+
+
+class Failure(NamedTuple):
+    """Where the network stops for this input: the layer, the axis, why; for a merge its inputs' sizes and the paths
+    from their last common layer."""
+
+    node: str
+    op: str
+    axis: int
+    reason: str | Reason
+    sizes: tuple[int | None, ...]
+    paths: tuple[tuple[str, ...], ...] | None
+
+
+class TraceResult(NamedTuple):
+    """Every layer's sizes, the network's output size, or the first failure."""
+
+    input_size: tuple[int, ...]
+    rows: tuple[TraceRow, ...]
+    output_size: tuple[int, ...] | None
+    failure: Failure | None
+
+
+class TconvFlags(NamedTuple):
+    """A transposed layer's hidden choices: per axis the input sizes of the convolution it inverts that all arrive at
+    its input (more than one: output_padding decides), whether its overlap is uneven (checkerboard), and the
+    frameworks that cannot write it in one layer."""
+
+    arriving: tuple[list[int] | None, ...]
+    uneven: bool
+    not_exact: tuple[str, ...]
 
 
 def input_sizes(network: Network, sizes) -> tuple[int, ...]:
@@ -44,7 +82,8 @@ def input_sizes(network: Network, sizes) -> tuple[int, ...]:
 def trace(network: Network, sizes) -> TraceResult:
     """Every layer's size for this input, up to the first layer that cannot run (if any)."""
     sizes = input_sizes(network, sizes)
-    per_axis, stops = [], []
+    per_axis: list[dict] = []
+    stops: list[Stop | None] = []
     for axis, n in enumerate(sizes):
         found: dict = {}
         try:

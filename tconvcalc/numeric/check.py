@@ -18,11 +18,10 @@ exceed ``MAX_BYTES`` is refused in one sentence, however large the sizes asked f
 from __future__ import annotations
 
 from math import prod
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ..records import record
 from ..spec import Layer, ParameterError, check_at_least, check_groups
 from . import operands
 from .operands import format_bytes, format_shape
@@ -32,18 +31,51 @@ from .routes import direct_bytes
 __all__ = ["TOLERANCE", "AdjointCheck", "NonfiniteTrials", "RouteCheck", "RouteErrors", "check_bytes", "check_fits",
            "check_routes", "compare", "kinds", "max_errors"]
 
-RouteErrors = record("RouteErrors", "route max_abs_error max_rel_error passed nonfinite_mismatches",
-                     doc="One route's (or peer's) worst difference from the fast route over the trials, over the "
-                         "outputs finite in both, and how many outputs are NaN, +inf, -inf or finite in one but "
-                         "not the other.")
-AdjointCheck = record("AdjointCheck", "lhs rhs max_rel_error passed", doc="<C u, x> against <u, C^T x>.")
-NonfiniteTrials = record("NonfiniteTrials", "inserted reference",
-                         doc="What ``nonfinite`` trials put into x and the weight, and what the reference gave: "
-                             "counts by kind (nan, posinf, neginf, zero / finite) over all trials.")
-RouteCheck = record("RouteCheck", "dtype tolerance trials batch seed channels groups output_shape routes adjoint "
-                                  "passed nonfinite peer_errors",
-                    doc="What :func:`check_routes` found, and the settings it ran with; ``peer_errors`` maps a peer "
-                        "that could not run the layer to its error.")
+class RouteErrors(NamedTuple):
+    """One route's (or peer's) worst difference from the fast route over the trials, over the outputs finite in both,
+    and how many outputs are NaN, +inf, -inf or finite in one but not the other."""
+
+    route: str
+    max_abs_error: float
+    max_rel_error: float
+    passed: bool
+    nonfinite_mismatches: int
+
+
+class AdjointCheck(NamedTuple):
+    """<C u, x> against <u, C^T x>."""
+
+    lhs: float
+    rhs: float
+    max_rel_error: float
+    passed: bool
+
+
+class NonfiniteTrials(NamedTuple):
+    """What ``nonfinite`` trials put into x and the weight, and what the reference gave: counts by kind (nan, posinf,
+    neginf, zero / finite) over all trials."""
+
+    inserted: dict[str, dict[str, int]]
+    reference: dict[str, int]
+
+
+class RouteCheck(NamedTuple):
+    """What :func:`check_routes` found, and the settings it ran with; ``peer_errors`` maps a peer that could not run
+    the layer to its error."""
+
+    dtype: str
+    tolerance: float
+    trials: int
+    batch: int
+    seed: int
+    channels: tuple[int, ...]
+    groups: int
+    output_shape: tuple[int, ...]
+    routes: tuple[RouteErrors, ...]
+    adjoint: AdjointCheck
+    passed: bool
+    nonfinite: NonfiniteTrials | None
+    peer_errors: dict[str, str]
 
 #: Agreement required, relative to the largest magnitude of the reference result.
 TOLERANCE = {"float64": 1e-12, "float32": 1e-5}
@@ -176,7 +208,7 @@ def check_routes(layer: Layer, channels: tuple[int, int], groups: int = 1, batch
     adjoint = AdjointCheck(0.0, 0.0, 0.0, True)
     inserted = {"x": dict.fromkeys((n for n, _ in _INSERTED), 0), "weight": dict.fromkeys((n for n, _ in _INSERTED), 0)}
     found = dict.fromkeys(("nan", "posinf", "neginf", "finite"), 0)
-    shape = None
+    shape: list[int] = []  # the reference's, from the first trial (trials >= 1)
     steps, done = trials * (len(names) + 2), 0
 
     def step() -> None:
@@ -226,8 +258,8 @@ def check_routes(layer: Layer, channels: tuple[int, int], groups: int = 1, batch
             del y
             worst[name] = [max(worst[name][0], errors[0]), max(worst[name][1], errors[1]), worst[name][2] + errors[2]]
             step()
-    routes = tuple(RouteErrors(name, *worst[name][:2], worst[name][1] <= tolerance and worst[name][2] == 0,
-                               worst[name][2]) for name in names if name not in peer_errors)
+    routes = tuple(RouteErrors(name, worst[name][0], worst[name][1], worst[name][1] <= tolerance and worst[name][2] == 0,
+                               int(worst[name][2])) for name in names if name not in peer_errors)
     nonfinite_trials = NonfiniteTrials(inserted, found) if nonfinite else None
     return RouteCheck(dtype, tolerance, trials, batch, seed, (c_in, c_out), groups, tuple(shape), routes, adjoint,
                       all(r.passed for r in routes) and adjoint.passed, nonfinite_trials, peer_errors)

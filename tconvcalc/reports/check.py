@@ -14,22 +14,66 @@ once the check is known to fit in memory, so a refusal costs no PyTorch import.
 from __future__ import annotations
 
 import importlib.util
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import TORCH_INSTALL
-from ..records import record
+from ..records import json_keys
 from ..spec import Layer, ParameterError, axes_text, broadcast, channel_counts, check_at_least, check_groups
 
-CheckReport = record(
-    "CheckReport", "command ndim input_size kernel_size stride padding output_padding dilation dtype tolerance "
-                   "trials batch seed channels groups output_shape adjoint reference routes pytorch shape_check "
-                   "nonfinite passed", optional="nonfinite",
-    doc="``tconvcalc check``: each route's worst error against the fast route, PyTorch's, the adjoint identity; "
-        "with non-finite trials, what they held (``nonfinite``).")
-PeerCheck = record("PeerCheck", "available version reason max_abs_error max_rel_error passed nonfinite_mismatches "
-                                "dtype", optional="version reason max_abs_error max_rel_error passed "
-                                                  "nonfinite_mismatches dtype",
-                   doc="PyTorch on the same inputs: its errors and the dtype it ran in, or why it could not run.")
-ShapeCheck = record("ShapeCheck", "routes formula passed", doc="The routes' output shape against the size formula.")
+if TYPE_CHECKING:
+    from ..numeric.check import AdjointCheck, NonfiniteTrials, RouteErrors
+
+
+@json_keys(optional="nonfinite")
+class CheckReport(NamedTuple):
+    """``tconvcalc check``: each route's worst error against the fast route, PyTorch's, the adjoint identity; with
+    non-finite trials, what they held (``nonfinite``)."""
+
+    command: str
+    ndim: int
+    input_size: tuple[int, ...]
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    output_padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+    dtype: str
+    tolerance: float
+    trials: int
+    batch: int
+    seed: int
+    channels: tuple[int, ...]
+    groups: int
+    output_shape: tuple[int, ...]
+    adjoint: AdjointCheck
+    reference: str
+    routes: tuple[RouteErrors, ...]
+    pytorch: PeerCheck
+    shape_check: ShapeCheck
+    nonfinite: NonfiniteTrials | None
+    passed: bool
+
+
+@json_keys(optional="version reason max_abs_error max_rel_error passed nonfinite_mismatches dtype")
+class PeerCheck(NamedTuple):
+    """PyTorch on the same inputs: its errors and the dtype it ran in, or why it could not run."""
+
+    available: bool
+    version: str | None
+    reason: str | None
+    max_abs_error: float | None
+    max_rel_error: float | None
+    passed: bool | None
+    nonfinite_mismatches: int | None
+    dtype: str | None
+
+
+class ShapeCheck(NamedTuple):
+    """The routes' output shape against the size formula."""
+
+    routes: tuple[int, ...]
+    formula: tuple[int, ...]
+    passed: bool
 
 
 def _torch_peer(ndim: int, stride, padding, output_padding, groups, dilation, widen: bool = False):
@@ -91,7 +135,7 @@ def check_report(input_size, kernel_size, stride=1, padding=0, output_padding=0,
     peer_count = int(importlib.util.find_spec("torch") is not None)
     numeric.check_fits(layer, channels, groups, batch, dtype, peer_count, nonfinite)
     widen = nonfinite and dtype == "float32"
-    run, about = _torch_peer(layer.ndim, *(parameters[name] for name in ("stride", "padding", "output_padding")),
+    run, about = _torch_peer(layer.ndim, parameters["stride"], parameters["padding"], parameters["output_padding"],
                              groups, parameters["dilation"], widen)
     result = numeric.check_routes(layer, channels, groups, batch, trials, dtype, seed, {"pytorch": run} if run else {},
                                   nonfinite=nonfinite, progress=progress)
@@ -104,7 +148,8 @@ def check_report(input_size, kernel_size, stride=1, padding=0, output_padding=0,
     else:
         pytorch = PeerCheck(False, None, about, None, None, None, None, None)
     shape = ShapeCheck(result.output_shape, layer.output_size, result.output_shape[2:] == layer.output_size)
-    return CheckReport("check", layer.ndim, *parameters.values(), result.dtype, result.tolerance, result.trials,
+    return CheckReport("check", layer.ndim, parameters["input_size"], parameters["kernel_size"], parameters["stride"],
+                       parameters["padding"], parameters["output_padding"], parameters["dilation"], result.dtype, result.tolerance, result.trials,
                        result.batch, result.seed, result.channels, result.groups, result.output_shape,
                        result.adjoint, "fast", tuple(r for r in result.routes if r.route != "pytorch"), pytorch,
                        shape, result.nonfinite, result.passed and shape.passed)
@@ -112,15 +157,48 @@ def check_report(input_size, kernel_size, stride=1, padding=0, output_padding=0,
 
 # --- check --gradient: the derived gradients against C's triples and autograd ------------------------------------
 
-GradientRow = record("GradientRow", "gradient route reference max_abs_error max_rel_error passed",
-                     doc="One gradient by the derived route against a reference: C's triples, or autograd.")
-GradientCheckReport = record(
-    "GradientCheckReport", "command ndim input_size kernel_size stride padding dilation output_padding channels "
-                           "groups batch trials seed dtype tolerance rows autograd passed",
-    doc="The gradient check: the convolution's and the transposed convolution's gradients by the derived "
-        "routes, against C's triples and (where PyTorch is installed) autograd in float64.")
-Autograd = record("Autograd", "available version reason", optional="version reason",
-                  doc="Whether PyTorch's autograd ran, its version, or why not.")
+class GradientRow(NamedTuple):
+    """One gradient by the derived route against a reference: C's triples, or autograd."""
+
+    gradient: str
+    route: str
+    reference: str
+    max_abs_error: float
+    max_rel_error: float
+    passed: bool
+
+
+class GradientCheckReport(NamedTuple):
+    """The gradient check: the convolution's and the transposed convolution's gradients by the derived routes, against
+    C's triples and (where PyTorch is installed) autograd in float64."""
+
+    command: str
+    ndim: int
+    input_size: tuple[int, ...]
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+    output_padding: tuple[int, ...]
+    channels: tuple[int, ...]
+    groups: int
+    batch: int
+    trials: int
+    seed: int
+    dtype: str
+    tolerance: float
+    rows: tuple[GradientRow, ...]
+    autograd: Autograd
+    passed: bool
+
+
+@json_keys(optional="version reason")
+class Autograd(NamedTuple):
+    """Whether PyTorch's autograd ran, its version, or why not."""
+
+    available: bool
+    version: str | None
+    reason: str | None
 
 
 def _autograd(ndim: int, stride, padding, dilation, output_padding, groups):

@@ -9,22 +9,53 @@ the runtime the model came from.
 
 from __future__ import annotations
 
-from ..records import record
+from typing import TYPE_CHECKING, NamedTuple
 
-CheckerboardReport = record("CheckerboardReport", "command model format weights tolerance layers flagged fix",
-                            optional="fix",
-                            doc="``tconvcalc checkerboard``: the model, where its weights came from, every layer's "
-                                ":class:`~tconvcalc.checkerboard.analysis.LayerCheck` in the model's order, the "
-                                "names of those flagged, and with the fix what was changed.")
-FixReport = record("FixReport", "runtime layers unchanged output",
-                   doc="The fix: each changed layer's :class:`FixedLayer`, whether the model is written unchanged "
-                       "(nothing to fix), and where it went.")
-FixedLayer = record("FixedLayer", "name weight_change bias_change spread_before spread_after flatness_before "
-                    "flatness_after output_change",
-                    doc="One fixed layer: its weights' change relative to them (L2; the bias's for a sub-pixel "
-                        "layer), the spread before and after, a constant input's output's deviation from constant "
-                        "before and after and the output's change on a random input (both relative, run in the "
-                        "fix's runtime).")
+from ..records import json_keys
+
+if TYPE_CHECKING:
+    from ..checkerboard.analysis import LayerCheck
+
+
+@json_keys(optional="fix")
+class CheckerboardReport(NamedTuple):
+    """``tconvcalc checkerboard``: the model, where its weights came from, every layer's
+    :class:`~tconvcalc.checkerboard.analysis.LayerCheck` in the model's order, the names of those flagged, and with
+    the fix what was changed."""
+
+    command: str
+    model: str
+    format: str
+    weights: str
+    tolerance: float
+    layers: tuple[LayerCheck, ...]
+    flagged: tuple[str, ...]
+    fix: FixReport | None
+
+
+class FixReport(NamedTuple):
+    """The fix: each changed layer's :class:`FixedLayer`, whether the model is written unchanged (nothing to fix), and
+    where it went."""
+
+    runtime: str
+    layers: tuple[FixedLayer, ...]
+    unchanged: bool
+    output: str
+
+
+class FixedLayer(NamedTuple):
+    """One fixed layer: its weights' change relative to them (L2; the bias's for a sub-pixel layer), the spread before
+    and after, a constant input's output's deviation from constant before and after and the output's change on a
+    random input (both relative, run in the fix's runtime)."""
+
+    name: str
+    weight_change: float
+    bias_change: float | None
+    spread_before: float
+    spread_after: float
+    flatness_before: float
+    flatness_after: float
+    output_change: float
 
 # The runtime a fix is proved in, by the model's format (the NumPy backend when it is not installed).
 RUNTIME = {"onnx": "onnxruntime", "pytorch": "pytorch", "keras": "numpy"}

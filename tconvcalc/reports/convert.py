@@ -7,18 +7,37 @@
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 from ..conventions import (dilated_kernel_code, framework_name, read_framework, to_framework, translation_code,
                            weight_recipe)
 from ..errors import ParameterError
-from ..records import record
+from ..records import json_keys
 from ..spec import channel_counts, check_groups
 
-ConvertReport = record(
-    "ConvertReport", "command from_ to ndim input_size kernel_size source full_size crop output_size groups "
-                     "channels target exact code weight notes framework",
-    optional="framework", json_names={"from_": "from"},
-    doc="``tconvcalc convert``: the canonical crop in between, the target's parameters, code, weights, notes; "
-        "``channels`` (C_in, C_out) when given, else None and the code has placeholders.")
+@json_keys(optional="framework", json_names={"from_": "from"})
+class ConvertReport(NamedTuple):
+    """``tconvcalc convert``: the canonical crop in between, the target's parameters, code, weights, notes;
+    ``channels`` (C_in, C_out) when given, else None and the code has placeholders."""
+
+    command: str
+    from_: str
+    to: str
+    ndim: int
+    input_size: tuple[int, ...]
+    kernel_size: tuple[int, ...]
+    source: dict[str, Any]
+    full_size: tuple[int, ...]
+    crop: tuple[tuple[int, ...], ...]
+    output_size: tuple[int, ...]
+    groups: int
+    channels: tuple[int, ...] | None
+    target: dict[str, Any]
+    exact: bool
+    code: list[str]
+    weight: str | None
+    notes: list[str]
+    framework: str | None
 
 
 def convert_report(source: str, target: str, input_size, kernel_size, ndim: int | None = None, *,

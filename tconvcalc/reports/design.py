@@ -10,24 +10,102 @@
 
 from __future__ import annotations
 
-from ..records import record
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ..records import json_keys
 from ..spec import Layer, ParameterError, channel_counts, check_at_least
 from .shape import layer_row
 
-OverlapReport = record("OverlapReport", "command repeat counts output_size uniform_overlap interior interior_values period "
-                                        "phase_tap_counts min max axis_counts", optional="counts",
-                       doc="``tconvcalc overlap``: the analysis of :func:`tconvcalc.overlap.analyse`; the N-d grid "
-                           "``counts`` only when it is small enough to list.")
-CompareReport = record("CompareReport", "command input_size scale channels methods")
-StackLayer = record("StackLayer", "input_size kernel_size stride padding output_padding dilation output_size "
-                                  "uniform_overlap flops params", optional="flops params",
-                    doc="A layer of a stack; with channels known, its FLOPs and parameters.")
-RunnerUp = record("RunnerUp", "layers", doc="A stack ranked after the best one.")
-ChainReport = record("ChainReport", "command input_size output_size depth total layers alternatives emit code",
-                     optional="emit code")
-EncoderConv = record("EncoderConv", "name kernel_size stride padding dilation")
-MirrorLevel = record("MirrorLevel", "encoder conv_input conv_output decoder")
-MirrorReport = record("MirrorReport", "command source input_size levels layers emit code", optional="emit code")
+if TYPE_CHECKING:
+    from ..compare import Method
+
+
+@json_keys(optional="counts")
+class OverlapReport(NamedTuple):
+    """``tconvcalc overlap``: the analysis of :func:`tconvcalc.overlap.analyse`; the N-d grid ``counts`` only when it
+    is small enough to list."""
+
+    command: str
+    repeat: int
+    counts: list[Any] | None
+    output_size: tuple[int, ...]
+    uniform_overlap: bool
+    interior: tuple[tuple[int, ...], ...]
+    interior_values: list[int]
+    period: tuple[int, ...]
+    phase_tap_counts: tuple[tuple[int, ...], ...]
+    min: int
+    max: int
+    axis_counts: tuple[list[int], ...]
+
+
+class CompareReport(NamedTuple):
+    command: str
+    input_size: tuple[int, ...]
+    scale: int
+    channels: tuple[int, ...]
+    methods: list[Method]
+
+
+@json_keys(optional="flops params")
+class StackLayer(NamedTuple):
+    """A layer of a stack; with channels known, its FLOPs and parameters."""
+
+    input_size: tuple[int, ...]
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    output_padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+    output_size: tuple[int, ...]
+    uniform_overlap: bool
+    flops: int | None
+    params: int | None
+
+
+class RunnerUp(NamedTuple):
+    """A stack ranked after the best one."""
+
+    layers: tuple[StackLayer, ...]
+
+
+@json_keys(optional="emit code")
+class ChainReport(NamedTuple):
+    command: str
+    input_size: tuple[int, ...]
+    output_size: tuple[int, ...]
+    depth: int
+    total: int
+    layers: tuple[StackLayer, ...]
+    alternatives: tuple[RunnerUp, ...]
+    emit: str | None
+    code: str | None
+
+
+class EncoderConv(NamedTuple):
+    name: str
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+
+
+class MirrorLevel(NamedTuple):
+    encoder: EncoderConv
+    conv_input: tuple[int, ...]
+    conv_output: tuple[int, ...]
+    decoder: StackLayer
+
+
+@json_keys(optional="emit code")
+class MirrorReport(NamedTuple):
+    command: str
+    source: str
+    input_size: tuple[int, ...]
+    levels: tuple[MirrorLevel, ...]
+    layers: tuple[StackLayer, ...]
+    emit: str | None
+    code: str | None
 
 
 #: Layers overlap stacks at most: each is a pass over its counts, and a stride above 1 passes overlap's size

@@ -9,26 +9,80 @@ The trace imports neither SymPy nor NumPy; the domain's derivation loads SymPy.
 
 from __future__ import annotations
 
-from ..records import record
+from typing import TYPE_CHECKING, NamedTuple
+
+from ..records import json_keys
 from ..spec import ParameterError
 
-NetTraceReport = record("NetTraceReport", "command model network ndim input_size layers output_size failure runs "
-                        "cost_total", optional="cost_total",
-                        doc="``tconvcalc net``: every layer's sizes for one input, where it stops if it does, and "
-                            "with the cost each layer's ``cost`` and the ``cost_total`` "
-                            "(:class:`~tconvcalc.network.cost.CostTotal`).")
-NetAxisDomain = record("NetAxisDomain", "axis period classes points rejected checked accepted derivation",
-                       optional="accepted",
-                       doc="One axis of the domain: the accepted classes ``[modulus, residue, first]`` and single "
-                           "sizes, the residues that never run and where, the check, every accepted size up to "
-                           "the bound asked for (with one), and the derivation.")
-NetDomainReport = record("NetDomainReport", "command model network ndim axes",
-                         doc="``tconvcalc net``'s domain: the exact input sizes per axis.")
-NetFixReport = record("NetFixReport", "command model network ndim input_size axes domain generic changes effect "
-                      "runs target output_size reached",
-                      doc="``tconvcalc net``'s fix: the accepted sizes now, the size-generic fix, the nearest "
-                          "accepted sizes and the pad or crop to them, and the output_padding changes that make this "
-                          "size run (and give the target output size), each change with the sizes before and after.")
+if TYPE_CHECKING:
+    from ..network.cost import CostTotal
+    from ..network.domain import Rejected
+    from ..network.fix import AxisFix, Change, Effect, Generic, Sizes
+    from ..network.tracer import Failure, TraceRow
+    from .symbolic import DerivationReport
+
+
+@json_keys(optional="cost_total")
+class NetTraceReport(NamedTuple):
+    """``tconvcalc net``: every layer's sizes for one input, where it stops if it does, and with the cost each layer's
+    ``cost`` and the ``cost_total`` (:class:`~tconvcalc.network.cost.CostTotal`)."""
+
+    command: str
+    model: str
+    network: str
+    ndim: int
+    input_size: tuple[int, ...]
+    layers: tuple[TraceRow, ...]
+    output_size: tuple[int, ...] | None
+    failure: Failure | None
+    runs: bool
+    cost_total: CostTotal | None
+
+
+@json_keys(optional="accepted")
+class NetAxisDomain(NamedTuple):
+    """One axis of the domain: the accepted classes ``[modulus, residue, first]`` and single sizes, the residues that
+    never run and where, the check, every accepted size up to the bound asked for (with one), and the derivation."""
+
+    axis: int
+    period: int
+    classes: tuple[tuple[int, ...], ...]
+    points: tuple[int, ...]
+    rejected: tuple[Rejected, ...]
+    checked: tuple[int, int, bool] | None
+    accepted: tuple[int, ...] | None
+    derivation: DerivationReport
+
+
+class NetDomainReport(NamedTuple):
+    """``tconvcalc net``'s domain: the exact input sizes per axis."""
+
+    command: str
+    model: str
+    network: str
+    ndim: int
+    axes: tuple[NetAxisDomain, ...]
+
+
+class NetFixReport(NamedTuple):
+    """``tconvcalc net``'s fix: the accepted sizes now, the size-generic fix, the nearest accepted sizes and the pad or
+    crop to them, and the output_padding changes that make this size run (and give the target output size), each
+    change with the sizes before and after."""
+
+    command: str
+    model: str
+    network: str
+    ndim: int
+    input_size: tuple[int, ...]
+    axes: tuple[AxisFix, ...]
+    domain: tuple[Sizes, ...]
+    generic: Generic | None
+    changes: tuple[Change, ...]
+    effect: tuple[Effect, ...] | None
+    runs: bool
+    target: tuple[int, ...] | None
+    output_size: tuple[int, ...] | None
+    reached: bool | None
 
 # The accepted sizes are listed up to this bound at most, per axis.
 MAX_UPTO = 100_000

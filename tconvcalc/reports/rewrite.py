@@ -15,12 +15,26 @@
 
 from __future__ import annotations
 
-from ..records import record
+from typing import TYPE_CHECKING, NamedTuple
 
-RewriteReport = record("RewriteReport", "command model output form layers check",
-                       optional="check",
-                       doc="``tconvcalc rewrite``: every ConvTranspose node rewritten (``layers``), the check against "
-                           "the original (None with no check), and the file written (None when nothing was).")
+from ..records import json_keys
+
+if TYPE_CHECKING:
+    from ..rewrite.checking import Check
+    from ..rewrite.onnx import Rewritten
+
+
+@json_keys(optional="check")
+class RewriteReport(NamedTuple):
+    """``tconvcalc rewrite``: every ConvTranspose node rewritten (``layers``), the check against the original (None
+    with no check), and the file written (None when nothing was)."""
+
+    command: str
+    model: str
+    output: str | None
+    form: str
+    layers: tuple[Rewritten, ...]
+    check: Check | None
 
 
 def rewrite_report(model, source: str, form: str, output: str | None = None, only=None, max_block=None,
@@ -36,13 +50,22 @@ def rewrite_report(model, source: str, form: str, output: str | None = None, onl
     return RewriteReport("rewrite", source, output, form, tuple(layers), result), new
 
 
-TorchRewriteReport = record("TorchRewriteReport", "command model weights output form emit layers check code",
-                            optional="check",
-                            doc="``tconvcalc rewrite`` of PyTorch code (``file.py:Factory``): the weights loaded (None: the "
-                                "factory's own, torch seeded), the state dict written (None when none), every "
-                                "transposed layer rewritten by module path, the check in PyTorch (None with no "
-                                "check) and the Python code that rebuilds the rewritten model (None when nothing "
-                                "was rewritten).")
+@json_keys(optional="check")
+class TorchRewriteReport(NamedTuple):
+    """``tconvcalc rewrite`` of PyTorch code (``file.py:Factory``): the weights loaded (None: the factory's own, torch
+    seeded), the state dict written (None when none), every transposed layer rewritten by module path, the check in
+    PyTorch (None with no check) and the Python code that rebuilds the rewritten model (None when nothing was
+    rewritten)."""
+
+    command: str
+    model: str
+    weights: str | None
+    output: str | None
+    form: str
+    emit: str
+    layers: tuple[Rewritten, ...]
+    check: Check | None
+    code: str | None
 
 
 def torch_rewrite_report(spec: str, form: str, kwargs: dict | None = None, weights: str | None = None,

@@ -9,11 +9,13 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from ..arithmetic import (alternatives, alternatives_total, ambiguity, conv_input_range, conv_output_size,
                           conv_transpose_cost, output_padding_for, sample_rows)
 from ..conventions import pytorch_arguments, pytorch_code, pytorch_conv_code
 from ..planner import DEFAULT_DILATIONS, DEFAULT_KERNELS, DEFAULT_MAX_PADDING, DEFAULT_STRIDES, IntSet, plan
-from ..records import record
+from ..records import json_keys
 from ..spec import range_count, Axis, Layer, broadcast
 
 # Every output_padding on every axis multiplies out; a 3-D stride-8 layer has
@@ -25,46 +27,157 @@ MAX_PHASES = 64
 SIZE_FORMULA = "o = (i−1)·s − 2p + d·(k−1) + op + 1"
 CONV_FORMULA = "o = ⌊(i + 2p − d·(k−1) − 1) / s⌋ + 1"
 
-LayerRow = record("LayerRow", "input_size kernel_size stride padding output_padding dilation output_size "
-                              "uniform_overlap", doc="A layer's PyTorch parameters and sizes, per axis.")
-AlternativeRow = record("AlternativeRow", "output_padding output_size conv_output_size inverts chosen")
-AxisAmbiguity = record("AxisAmbiguity", "axis alternatives alternatives_total phase_tap_counts tap_count_range "
-                                        "uniform_overlap",
-                       doc="One axis's output_paddings: the rows shown (all, or the first, last and chosen ones) "
-                           "and how many there are; the taps per output phase (the first MAX_PHASES phases) and "
-                           "the fewest and most any phase gets.")
-Combination = record("Combination", "output_padding output_size inverts chosen")
-ShapeReport = record(
-    "ShapeReport", "command ndim input_size kernel_size stride padding output_padding dilation output_size target_size "
-                   "formula substituted full_size crop axes alternatives alternatives_total pytorch cost",
-    optional="target_size cost",
-    doc="``tconvcalc shape``: the size, why, every output_padding and the layer line; with channels, the cost.")
-ShapeCost = record("ShapeCost", "channels groups macs macs_dense zero_insertion subpixel matrix params "
-                                "output_elements",
-                   doc="One sample's multiply-adds (landing, every pair, as zero insertion, as sub-pixel, as the "
-                       "dense matrix), "
-                       "the parameters and the output's elements: :class:`~tconvcalc.arithmetic.LayerCost`.")
-ConvInput = record("ConvInput", "input_size output_padding given")
-ConvAxis = record("ConvAxis", "axis inputs inputs_total")
-ConvReport = record("ConvReport", "command ndim input_size kernel_size stride padding dilation formula substituted "
-                                  "output_size axes pytorch_conv pytorch_inverse")
-PlanBounds = record("PlanBounds", "kernel_size stride max_padding dilation uniform_only",
-                    doc="The search's bounds as the command line writes them: ``1-8``, ``2,4``.")
-PlanCandidate = record("PlanCandidate", "input_size kernel_size stride padding output_padding dilation output_size "
-                                        "uniform_overlap pytorch")
-PlanReport = record("PlanReport", "command input_size output_size bounds total candidates")
+class LayerRow(NamedTuple):
+    """A layer's PyTorch parameters and sizes, per axis."""
+
+    input_size: tuple[int, ...]
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    output_padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+    output_size: tuple[int, ...]
+    uniform_overlap: bool
+
+
+class AlternativeRow(NamedTuple):
+    output_padding: int
+    output_size: int
+    conv_output_size: int
+    inverts: bool
+    chosen: bool
+
+
+class AxisAmbiguity(NamedTuple):
+    """One axis's output_paddings: the rows shown (all, or the first, last and chosen ones) and how many there are; the
+    taps per output phase (the first MAX_PHASES phases) and the fewest and most any phase gets."""
+
+    axis: int
+    alternatives: tuple[AlternativeRow, ...]
+    alternatives_total: int
+    phase_tap_counts: tuple[int, ...]
+    tap_count_range: tuple[int, ...]
+    uniform_overlap: bool
+
+
+class Combination(NamedTuple):
+    output_padding: tuple[int, ...]
+    output_size: tuple[int, ...]
+    inverts: bool
+    chosen: bool
+
+
+@json_keys(optional="target_size cost")
+class ShapeReport(NamedTuple):
+    """``tconvcalc shape``: the size, why, every output_padding and the layer line; with channels, the cost."""
+
+    command: str
+    ndim: int
+    input_size: tuple[int, ...]
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    output_padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+    output_size: tuple[int, ...]
+    target_size: tuple[int, ...] | None
+    formula: str
+    substituted: tuple[str, ...]
+    full_size: tuple[int, ...]
+    crop: tuple[tuple[int, ...], ...]
+    axes: tuple[AxisAmbiguity, ...]
+    alternatives: tuple[Combination, ...]
+    alternatives_total: int
+    pytorch: str
+    cost: ShapeCost | None
+
+
+class ShapeCost(NamedTuple):
+    """One sample's multiply-adds (landing, every pair, as zero insertion, as sub-pixel, as the dense matrix), the
+    parameters and the output's elements: :class:`~tconvcalc.arithmetic.LayerCost`."""
+
+    channels: tuple[int, ...]
+    groups: int
+    macs: int
+    macs_dense: int
+    zero_insertion: int
+    subpixel: int
+    matrix: int
+    params: int
+    output_elements: int
+
+
+class ConvInput(NamedTuple):
+    input_size: int
+    output_padding: int
+    given: bool
+
+
+class ConvAxis(NamedTuple):
+    axis: int
+    inputs: tuple[ConvInput, ...]
+    inputs_total: int
+
+
+class ConvReport(NamedTuple):
+    command: str
+    ndim: int
+    input_size: tuple[int, ...]
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+    formula: str
+    substituted: tuple[str, ...]
+    output_size: tuple[int, ...]
+    axes: tuple[ConvAxis, ...]
+    pytorch_conv: str
+    pytorch_inverse: str
+
+
+class PlanBounds(NamedTuple):
+    """The search's bounds as the command line writes them: ``1-8``, ``2,4``."""
+
+    kernel_size: str
+    stride: str
+    max_padding: int
+    dilation: str
+    uniform_only: bool
+
+
+class PlanCandidate(NamedTuple):
+    input_size: tuple[int, ...]
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    output_padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+    output_size: tuple[int, ...]
+    uniform_overlap: bool
+    pytorch: str
+
+
+class PlanReport(NamedTuple):
+    command: str
+    input_size: tuple[int, ...]
+    output_size: tuple[int, ...]
+    bounds: PlanBounds
+    total: int
+    candidates: tuple[PlanCandidate, ...]
 
 
 def layer_row(layer: Layer) -> LayerRow:
     """A PyTorch-expressible layer's parameters and sizes, and whether its overlap is uniform."""
     args = pytorch_arguments(layer)
-    return LayerRow(layer.input_size, *(args[name] for name in ("kernel_size", "stride", "padding", "output_padding",
-                                                                 "dilation")),
-                    layer.output_size, layer.uniform_overlap)
+    assert args is not None, "layer_row takes a layer PyTorch can write"
+    return LayerRow(layer.input_size, args["kernel_size"], args["stride"], args["padding"], args["output_padding"],
+                    args["dilation"], layer.output_size, layer.uniform_overlap)
 
 
 def _substituted(axis: Axis) -> str:
-    p, op = axis.pytorch
+    pair = axis.pytorch
+    assert pair is not None, "shape reports layers PyTorch can write"
+    p, op = pair
     return f"({axis.i}−1)·{axis.s} − 2·{p} + {axis.d}·({axis.k}−1) + {op} + 1 = {axis.o}"
 
 
@@ -92,12 +205,13 @@ def shape_report(input_size, kernel_size, stride=1, padding=0, output_padding=0,
                        None if target is None else broadcast(layer.ndim, target=target)[1]["target"],
                        SIZE_FORMULA, tuple(_substituted(a) for a in layer.axes), layer.field("full"), layer.crop,
                        tuple(axes), combinations, alternatives_total(layer.axes),
-                       pytorch_code(layer, *(channels or ()), groups=groups),
+                       pytorch_code(layer, groups=groups) if channels is None
+                       else pytorch_code(layer, channels[0], channels[1], groups=groups),
                        None if channels is None else _cost(layer, channels, groups))
 
 
 def _cost(layer: Layer, channels, groups: int) -> ShapeCost:
-    return ShapeCost(tuple(channels), groups, *conv_transpose_cost(layer, *channels, groups))
+    return ShapeCost(tuple(channels), groups, *conv_transpose_cost(layer, channels[0], channels[1], groups))
 
 
 def conv_report(input_size, kernel_size, stride=1, padding=0, dilation=1) -> ConvReport:
@@ -127,7 +241,6 @@ def plan_report(input_size, output_size, kernel_sizes=DEFAULT_KERNELS, strides=D
     result = plan(input_size, output_size, kernel_sizes, strides, max_padding, dilations, limit, uniform_only,
                   progress)
     return PlanReport("plan", result.input_size, result.output_size,
-                      PlanBounds(*(str(IntSet.of(name, values)) for name, values in (
-                          ("kernel_size", kernel_sizes), ("stride", strides))), max_padding,
-                          str(IntSet.of("dilation", dilations)), uniform_only), result.total,
+                      PlanBounds(str(IntSet.of("kernel_size", kernel_sizes)), str(IntSet.of("stride", strides)),
+                                 max_padding, str(IntSet.of("dilation", dilations)), uniform_only), result.total,
                       tuple(PlanCandidate(*layer_row(layer), pytorch_code(layer)) for layer in result.candidates))

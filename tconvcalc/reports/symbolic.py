@@ -8,31 +8,100 @@
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import sympy as sp
 
 from .. import latex as lx
 from .. import symbolic as sy
 from ..errors import ParameterError
 from ..notes_text import check_language
-from ..records import record
+from ..records import json_keys
 from ..spec import Layer, channel_counts
 
-LatexReport = record("LatexReport", "command format sections standalone output pdf text proved",
-                     doc="``tconvcalc latex``: the document's text and where it was written.")
-Notes = record("Notes", "text pdf proved wrapper", optional="wrapper",
-               doc="A note's text, when asked for its compiled PDF (bytes), whether every proof in it held, and - for a "
-                   "fragment compiled to PDF - the wrapper document that \\input's it and was compiled.")
-MatrixReport = record("MatrixReport", "command transpose shape nnz conv_input_size conv_output_size channels groups "
-                                      "symbol entries",
-                      doc="``tconvcalc matrix``: C (or Cᵀ) as its non-zero entries ``[row, column, entry]``.")
-DerivationReport = record("DerivationReport", "command title steps proofs results proved")
-TextReport = record("TextReport", "command text proved", optional="proved",
-                    doc="A derivation (or the relationships) printed as LaTeX or Markdown.")
-GradientReport = record("GradientReport", "command title steps proofs results output_padding proved",
-                        doc="``derive gradient``: the derivation, and per axis the output_padding with which the "
-                            "transposed convolution is the convolution's input gradient.")
-RelationshipRow = record("RelationshipRow", "number title conditions formula latex holds checked")
-RelationshipsReport = record("RelationshipsReport", "command relationships")
+class LatexReport(NamedTuple):
+    """``tconvcalc latex``: the document's text and where it was written."""
+
+    command: str
+    format: str
+    sections: tuple[str, ...]
+    standalone: bool
+    output: str | None
+    pdf: str | None
+    text: str
+    proved: bool
+
+
+@json_keys(optional="wrapper")
+class Notes(NamedTuple):
+    """A note's text, when asked for its compiled PDF (bytes), whether every proof in it held, and - for a fragment
+    compiled to PDF - the wrapper document that \\input's it and was compiled."""
+
+    text: str
+    pdf: bytes | None
+    proved: bool
+    wrapper: str | None
+
+
+class MatrixReport(NamedTuple):
+    """``tconvcalc matrix``: C (or Cᵀ) as its non-zero entries ``[row, column, entry]``."""
+
+    command: str
+    transpose: bool
+    shape: tuple[int, ...]
+    nnz: int
+    conv_input_size: tuple[int, ...]
+    conv_output_size: tuple[int, ...]
+    channels: tuple[int, ...]
+    groups: int
+    symbol: str
+    entries: tuple[tuple[int | str, ...], ...]
+
+
+class DerivationReport(NamedTuple):
+    command: str
+    title: str
+    steps: list[dict[str, str | None]]
+    proofs: list[dict[str, Any]]
+    results: dict[str, Any]
+    proved: bool
+
+
+@json_keys(optional="proved")
+class TextReport(NamedTuple):
+    """A derivation (or the relationships) printed as LaTeX or Markdown."""
+
+    command: str
+    text: str
+    proved: bool
+
+
+class GradientReport(NamedTuple):
+    """``derive gradient``: the derivation, and per axis the output_padding with which the transposed convolution is
+    the convolution's input gradient."""
+
+    command: str
+    title: str
+    steps: list[dict[str, str | None]]
+    proofs: list[dict[str, Any]]
+    results: dict[str, Any]
+    output_padding: list[int]
+    proved: bool
+
+
+class RelationshipRow(NamedTuple):
+    number: int
+    title: str
+    conditions: tuple[str, ...]
+    formula: str
+    latex: str
+    holds: bool
+    checked: int
+
+
+class RelationshipsReport(NamedTuple):
+    command: str
+    relationships: tuple[RelationshipRow, ...]
 
 # derive's subcommands: name -> the derivation that builds it
 DERIVATIONS = {
@@ -193,11 +262,24 @@ def relationships_report() -> RelationshipsReport:
         for r in rels))
 
 
-InverseReport = record("InverseReport", "command title shape proved diagonal right_inverse scaled_inverse rank "
-                                        "null_space reconstruction seed steps proofs",
-                       doc="``derive inverse``: Cᵀ versus C⁻¹ and C⁺ - the verdicts (proved), the rank and the "
-                           "reconstruction errors (measured), and the steps, each with its ``part``: ``theorem`` "
-                           "(for every size), ``layer`` (this layer, counted exactly) or ``measured``.")
+class InverseReport(NamedTuple):
+    """``derive inverse``: Cᵀ versus C⁻¹ and C⁺ - the verdicts (proved), the rank and the reconstruction errors
+    (measured), and the steps, each with its ``part``: ``theorem`` (for every size), ``layer`` (this layer, counted
+    exactly) or ``measured``."""
+
+    command: str
+    title: str
+    shape: list[int]
+    proved: bool
+    diagonal: bool
+    right_inverse: bool
+    scaled_inverse: bool
+    rank: int
+    null_space: int
+    reconstruction: dict[str, float]
+    seed: int
+    steps: list[dict[str, str | None]]
+    proofs: list[dict[str, Any]]
 
 
 def conv_layer(input_size, kernel_size, stride=1, padding=0, dilation=1) -> Layer:

@@ -3,16 +3,23 @@ tolerance per float type, and the record it answers with."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from ..records import record
 
-Check = record("Check", "runtime inputs max_rel_error tolerance passed reference",
-               doc="The rewritten model run against the original in a runtime (onnxruntime, PyTorch) on the same "
-                   "random inputs (their shapes by name): the largest error relative to the largest output, the "
-                   "tolerance for the model's float type, and, when they differ, whether ONNX's reference "
-                   "implementation agrees with the rewrite (``reference``: onnxruntime then runs the original its "
-                   "own way; None elsewhere).")
+class Check(NamedTuple):
+    """The rewritten model run against the original in a runtime (onnxruntime, PyTorch) on the same random inputs
+    (their shapes by name): the largest error relative to the largest output, the tolerance for the model's float
+    type, and, when they differ, whether ONNX's reference implementation agrees with the rewrite (``reference``:
+    onnxruntime then runs the original its own way; None elsewhere)."""
+
+    runtime: str
+    inputs: dict[str, list[int]]
+    max_rel_error: float
+    tolerance: float
+    passed: bool
+    reference: bool | None
 
 #: Relative error allowed per float type: the rewrite sums the same products in another order.
 TOLERANCE = {"float16": 1e-2, "float32": 1e-5, "float64": 1e-12}

@@ -15,13 +15,13 @@ weights from :mod:`tconvcalc.rewrite.weights`; every other node, initializer, na
 from __future__ import annotations
 
 from math import prod
+from typing import NamedTuple
 
 import numpy as np
 
 from ..arithmetic import conv_transpose_cost
 from ..conventions import read_framework
 from ..errors import ParameterError
-from ..records import record
 from ..spec import Layer
 from .checking import CHECK_SIZE, TOLERANCE, Check, network_check_sizes, relative_error
 from .weights import subpixel_weights, zero_insertion_weights
@@ -32,11 +32,20 @@ MIN_OPSET = 13
 #: ConvTranspose attributes the rewrite reads; any other is refused by name.
 ATTRIBUTES = {"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads", "strides"}
 
-Rewritten = record("Rewritten", "node form ops input_size output_size sizes_free macs form_macs",
-                   doc="One ConvTranspose node: the operators it became (shape arithmetic left out), its sizes, the "
-                       "multiply-adds per sample that land (what the layer does) and those its new form computes. "
-                       "With ``sizes_free`` the model leaves the sizes free, the rewrite serves every size, and the "
-                       "sizes and costs are those at the inputs asked for (None without).")
+class Rewritten(NamedTuple):
+    """One ConvTranspose node: the operators it became (shape arithmetic left out), its sizes, the multiply-adds per
+    sample that land (what the layer does) and those its new form computes. With ``sizes_free`` the model leaves the
+    sizes free, the rewrite serves every size, and the sizes and costs are those at the inputs asked for (None
+    without)."""
+
+    node: str
+    form: str
+    ops: tuple[str, ...]
+    input_size: tuple[int, ...] | None
+    output_size: tuple[int, ...] | None
+    sizes_free: bool
+    macs: int | None
+    form_macs: int | None
 
 
 def _onnx():

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
 from ...spec import axes_text
+
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod
 
 ROUTE_LABELS = {
     "matrix": "matrix y = Cᵀx (sparse)",
@@ -65,7 +70,8 @@ def render_check(report, console) -> None:
     else:
         console.print(Text("errors: max |route − fast|; rel: that over max |fast|", style="dim"))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    columns = [("check", "left"), ("abs error", "right"), ("rel error", "right"), ("tolerance", "right")]
+    columns: list[tuple[str, JustifyMethod]] = [("check", "left"), ("abs error", "right"), ("rel error", "right"),
+                                                ("tolerance", "right")]
     for name, justify in columns + ([("NaN/±inf", "right")] if places else []) + [("", "left")]:
         table.add_column(name, justify=justify)
     tol = number(report.tolerance)
@@ -140,8 +146,10 @@ def render_gradient_check(report, console) -> None:
     console.print(Text("errors: max |derived route − reference|; rel: that over max |reference|; PyTorch: its "
                        "torch.autograd in float64", style="dim"))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for name, justify in (("gradient", "left"), ("derived route", "left"), ("reference", "left"),
-                          ("abs error", "right"), ("rel error", "right"), ("tolerance", "right"), ("", "left")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("gradient", "left"), ("derived route", "left"), ("reference", "left"), ("abs error", "right"),
+        ("rel error", "right"), ("tolerance", "right"), ("", "left"))
+    for name, justify in columns:
         table.add_column(name, justify=justify)
     autograd = report.autograd
     for row in report.rows:

@@ -5,12 +5,17 @@ Values below the tolerance print as ``< tolerance``: their digits are float roun
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
 from ...reports.checkerboard import worst_first
 from . import add_rows, left_out
+
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod
 
 FORMATS = {"onnx": "ONNX", "keras": "Keras", "pytorch": "PyTorch"}
 #: A constant input's output counts as flat below this: float32 rounding, as onnxruntime runs it.
@@ -40,7 +45,7 @@ def _flatten(values):
 
 def _advice(rows, flagged: list[int]) -> list[str]:
     """What to do, once per kind of remedy, naming the layers it is for."""
-    names = {"fix": [], "zoh": [], "icnr": [], "none": []}
+    names: dict[str, list[str]] = {"fix": [], "zoh": [], "icnr": [], "none": []}
     for n in flagged:
         check = rows[n]
         if check.unreached:
@@ -73,8 +78,10 @@ def render_checkerboard(report, console) -> None:
         return
     rows = worst_first(report)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for header, justify in (("layer", "left"), ("op", "left"), ("stride", "right"), ("taps/phase", "right"),
-                            ("spread", "right"), ("aliasing", "right"), ("verdict", "left")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("layer", "left"), ("op", "left"), ("stride", "right"), ("taps/phase", "right"), ("spread", "right"),
+        ("aliasing", "right"), ("verdict", "left"))
+    for header, justify in columns:
         table.add_column(header, justify=justify, no_wrap=True)
 
     def cells(n: int) -> list:

@@ -64,7 +64,7 @@ def render_trace(report, console: Console) -> None:
     console.print(Text(f"{report.network}: input {axes_text(report.input_size)}, {report.ndim}-D", style="bold"))
     notes = [_notes(row.flags) for row in report.layers]
     table, hidden = _trace_table(report, notes)
-    footnotes = []
+    footnotes: list[str] = []
     if Measurement.get(console, console.options.update(max_width=10_000), table).maximum > console.width:
         # too wide for the terminal: numbered notes under the table, for the rows it shows
         shown = set(shown_rows(len(notes), [n for n, note in enumerate(notes) if note]))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
 from ...spec import axes_text
 from .check import number as _number
+
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod
 
 FORM_LABELS = {"subpixel": "sub-pixel", "zero-insertion": "zero insertion", "pads": "explicit pads"}
 #: How each target names its layers and its runtime.
@@ -27,8 +32,10 @@ def render_rewrite(report, console) -> None:
     console.print(Text(f"{count} {words['layer']}{'s' if count > 1 else ''} of {report.model} as "
                        f"{FORM_LABELS[report.form]}", style="bold"))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for header, justify in ((words["column"], "left"), ("sizes", "left"), ("became", "left"),
-                            ("MACs landing", "right"), ("MACs of the form", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = ((words["column"], "left"), ("sizes", "left"),
+                                                      ("became", "left"), ("MACs landing", "right"),
+                                                      ("MACs of the form", "right"))
+    for header, justify in columns:
         table.add_column(header, justify=justify, no_wrap=header != "became")
     for layer in report.layers:
         sized = layer.input_size is not None
