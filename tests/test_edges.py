@@ -139,7 +139,7 @@ import numpy as np
 import tconvcalc as tc
 from tconvcalc import arithmetic, conventions, numeric, operator, overlap, planner, symbolic as sy
 from tconvcalc.reports.check import check_report
-from tconvcalc.spec import Layer
+from tconvcalc.model.spec import Layer
 try:
     result = eval(sys.argv[1])
 except tc.ParameterError as error:

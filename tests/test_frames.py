@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tconvcalc.errors import ParameterError
-from tconvcalc.frames import MAX_CELLS, VIEWS, accumulated, check_drawable, frame_count, frames_of, longest_side
-from tconvcalc.gallery import CONV_ARITHMETIC, GALLERY, by_name
-from tconvcalc.spec import Layer
+from tconvcalc.pictures.frames import MAX_CELLS, VIEWS, accumulated, check_drawable, frame_count, frames_of, longest_side
+from tconvcalc.pictures.gallery import CONV_ARITHMETIC, GALLERY, by_name
+from tconvcalc.model.spec import Layer
 
 from strategies import crop_layers, pytorch_layers
 

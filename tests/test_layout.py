@@ -83,9 +83,9 @@ def test_the_library_knows_no_terminal_and_no_command_line(name):
     assert not any(m.startswith("tconvcalc.cli") for m in imported)
 
 
-@pytest.mark.parametrize("name", ["tconvcalc.spec", "tconvcalc.errors", "tconvcalc.records", "tconvcalc.notes"])
+@pytest.mark.parametrize("name", ["tconvcalc.model.spec", "tconvcalc.errors", "tconvcalc.records", "tconvcalc.notes"])
 def test_the_model_imports_only_the_standard_library(name):
-    assert all(m.startswith(("tconvcalc.spec", "tconvcalc.errors")) or m.split(".")[0] in sys.stdlib_module_names
+    assert all(m.startswith(("tconvcalc.model.spec", "tconvcalc.errors")) or m.split(".")[0] in sys.stdlib_module_names
                for m in _imports(name))
 
 

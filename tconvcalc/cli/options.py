@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from ..errors import ParameterError
-from ..spec import Layer, broadcast
+from ..model.spec import Layer, broadcast
 
 
 class AxisInts(click.ParamType):
@@ -46,12 +46,12 @@ class AxisIntsOrWord(AxisInts):
 
 
 class IntRange(click.ParamType):
-    """A set of positive ints for the planner: ``1-7``, ``2,4,8`` or ``3`` (:class:`tconvcalc.planner.IntSet`)."""
+    """A set of positive ints for the planner: ``1-7``, ``2,4,8`` or ``3`` (:class:`tconvcalc.design.planner.IntSet`)."""
 
     name = "RANGE"
 
     def convert(self, value, param, ctx):
-        from ..planner import IntSet
+        from ..design.planner import IntSet
 
         if isinstance(value, IntSet):
             return value
@@ -87,7 +87,7 @@ MAX_NDIM = 3
 
 
 def per_axis(ndim: int | None, **values) -> dict[str, tuple[int, ...]]:
-    """The one broadcasting rule (:func:`tconvcalc.spec.broadcast`), 2-D when every value is single."""
+    """The one broadcasting rule (:func:`tconvcalc.model.spec.broadcast`), 2-D when every value is single."""
     count, out = broadcast(ndim, DEFAULT_NDIM, **values)
     if count > MAX_NDIM:
         longest = next(name for name, value in values.items() if len(value) == count)
@@ -253,7 +253,7 @@ def notes_format(as_latex: bool, markdown: bool, lang: str = "en", numbered: boo
                 verbose: bool = False, typst: bool = False) -> dict:
     """The notes' options, checked: they shape --latex/--markdown/--typst only (the terminal view is English);
     with --typst they carry ``typst`` to the writer."""
-    from ..notes_text import check_language
+    from ..notes.text import check_language
 
     check_one_format(as_latex, markdown, typst)
     check_language(lang)

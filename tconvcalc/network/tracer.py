@@ -1,7 +1,7 @@
 """One input size through the whole network: every layer's size per axis, the first failure, and
 what each transposed convolution hides (which other sizes arrive there, checkerboard, portability).
 
->>> from tconvcalc.network.read_spec import parse_network
+>>> from tconvcalc.network.readers.spec_file import parse_network
 >>> net = parse_network('ndim = 1\\n[[layers]]\\nname = "down"\\nkernel_size = 2\\nstride = 2\\n'
 ...                     '[[layers]]\\nname = "up"\\nop = "conv_transpose"\\nkernel_size = 2\\nstride = 2\\n'
 ...                     '[[layers]]\\nname = "skip"\\nop = "concat"\\ninputs = ["input", "up"]\\n')
@@ -15,12 +15,12 @@ what each transposed convolution hides (which other sizes arrive there, checkerb
 from __future__ import annotations
 
 from ..records import record
-from ..spec import Axis, Layer, ParameterError, broadcast, check_at_least
+from ..model.spec import Axis, Layer, ParameterError, broadcast, check_at_least
 from .graph import INPUT, Network, Stop, Stopper, walk
 
 TraceRow = record("TraceRow", "name op parameters input_size output_size channels flags cost", optional="cost",
                   doc="One layer: what it is, its sizes per axis, flags (transposed layers), and what it costs "
-                      "when asked (:class:`~tconvcalc.arithmetic.Cost`).")
+                      "when asked (:class:`~tconvcalc.model.arithmetic.Cost`).")
 Failure = record("Failure", "node op axis reason sizes paths",
                  doc="Where the network stops for this input: the layer, the axis, why; for a merge its "
                      "inputs' sizes and the paths from their last common layer.")
@@ -89,7 +89,7 @@ def _reaches(start: str, end: str, ancestors: dict) -> bool:
 
 
 def _tconv_flags(node, inputs: tuple[int, ...]) -> TconvFlags:
-    from ..arithmetic import conv_input_range
+    from ..model.arithmetic import conv_input_range
     from ..conventions import FRAMEWORKS, to_framework
 
     axes = tuple(Axis(i, q["k"], q["s"], q["d"], *q["crop"]) for i, q in zip(inputs, node.axes))

@@ -17,7 +17,7 @@ import importlib.util
 
 from ..errors import TORCH_INSTALL
 from ..records import record
-from ..spec import Layer, ParameterError, axes_text, broadcast, channel_counts, check_at_least, check_groups
+from ..model.spec import Layer, ParameterError, axes_text, broadcast, channel_counts, check_at_least, check_groups
 
 CheckReport = record(
     "CheckReport", "command ndim input_size kernel_size stride padding output_padding dilation dtype tolerance "

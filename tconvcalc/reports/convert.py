@@ -11,7 +11,7 @@ from ..conventions import (dilated_kernel_code, framework_name, read_framework, 
                            weight_recipe)
 from ..errors import ParameterError
 from ..records import record
-from ..spec import channel_counts, check_groups
+from ..model.spec import channel_counts, check_groups
 
 ConvertReport = record(
     "ConvertReport", "command from_ to ndim input_size kernel_size source full_size crop output_size groups "

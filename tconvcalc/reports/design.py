@@ -11,12 +11,12 @@
 from __future__ import annotations
 
 from ..records import record
-from ..spec import Layer, ParameterError, channel_counts, check_at_least
+from ..model.spec import Layer, ParameterError, channel_counts, check_at_least
 from .shape import layer_row
 
 OverlapReport = record("OverlapReport", "command repeat counts output_size uniform_overlap interior interior_values period "
                                         "phase_tap_counts min max axis_counts", optional="counts",
-                       doc="``tconvcalc overlap``: the analysis of :func:`tconvcalc.overlap.analyse`; the N-d grid "
+                       doc="``tconvcalc overlap``: the analysis of :func:`tconvcalc.design.overlap.analyse`; the N-d grid "
                            "``counts`` only when it is small enough to list.")
 CompareReport = record("CompareReport", "command input_size scale channels methods")
 StackLayer = record("StackLayer", "input_size kernel_size stride padding output_padding dilation output_size "
@@ -37,7 +37,7 @@ MAX_REPEAT = 1000
 
 def overlap_report(layer: Layer, repeat: int = 1) -> OverlapReport:
     """Contributions per output position after ``layer`` applied ``repeat`` times, each on the last output."""
-    from .. import overlap
+    from ..design import overlap
 
     if check_at_least("repeat", repeat, 1) > MAX_REPEAT:
         raise ParameterError(f"repeat={repeat} stacks more than the {MAX_REPEAT} layers overlap counts through; "
@@ -53,7 +53,7 @@ def overlap_report(layer: Layer, repeat: int = 1) -> OverlapReport:
 
 
 def compare_report(input_size: tuple[int, ...], scale: int, channels=64) -> CompareReport:
-    from ..compare import compare_methods
+    from ..design.compare import compare_methods
 
     return CompareReport("compare", input_size, scale, channel_counts(channels, 2, "an upsampling layer (in, out)"),
                          compare_methods(input_size, scale, channels))
@@ -61,7 +61,7 @@ def compare_report(input_size: tuple[int, ...], scale: int, channels=64) -> Comp
 
 def _stack(layers, channels) -> tuple:
     """Each layer's row; with channel counts (C0..CL) its FLOPs and parameters too."""
-    from ..arithmetic import layer_costs
+    from ..model.arithmetic import layer_costs
 
     if channels is None:
         return tuple(StackLayer(*layer_row(layer), None, None) for layer in layers)
@@ -80,7 +80,7 @@ def chain_report(input_size, output_size, depth: int, kernels=range(1, 9), strid
                  progress=None) -> ChainReport:
     """``tconvcalc chain``: the best stack (with code in ``emit_as``'s framework) and the runners-up;
     ``progress(done, total)`` follows a long search."""
-    from ..planner import chain
+    from ..design.planner import chain
 
     if channels is not None:  # refused before the search, not after it
         channels = channel_counts(channels, depth + 1, f"a stack of {depth} layers (its input, then each "
@@ -96,7 +96,7 @@ def chain_report(input_size, output_size, depth: int, kernels=range(1, 9), strid
 
 def mirror_report(spec: str, emit_as: str | None = None) -> MirrorReport:
     """``tconvcalc mirror``: the decoder that restores every size of the encoder in file ``spec``."""
-    from ..mirror import load_encoder, mirror
+    from ..design.mirror import load_encoder, mirror
 
     encoder = load_encoder(spec)
     levels = mirror(encoder)

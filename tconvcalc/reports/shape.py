@@ -9,12 +9,12 @@
 
 from __future__ import annotations
 
-from ..arithmetic import (alternatives, alternatives_total, ambiguity, conv_input_range, conv_output_size,
+from ..model.arithmetic import (alternatives, alternatives_total, ambiguity, conv_input_range, conv_output_size,
                           conv_transpose_cost, output_padding_for, sample_rows)
 from ..conventions import pytorch_arguments, pytorch_code, pytorch_conv_code
-from ..planner import DEFAULT_DILATIONS, DEFAULT_KERNELS, DEFAULT_MAX_PADDING, DEFAULT_STRIDES, IntSet, plan
+from ..design.planner import DEFAULT_DILATIONS, DEFAULT_KERNELS, DEFAULT_MAX_PADDING, DEFAULT_STRIDES, IntSet, plan
 from ..records import record
-from ..spec import range_count, Axis, Layer, broadcast
+from ..model.spec import range_count, Axis, Layer, broadcast
 
 # Every output_padding on every axis multiplies out; a 3-D stride-8 layer has
 # 512 combinations.  Reports list at most this many and say how many there are.
@@ -43,7 +43,7 @@ ShapeCost = record("ShapeCost", "channels groups macs macs_dense zero_insertion 
                                 "output_elements",
                    doc="One sample's multiply-adds (landing, every pair, as zero insertion, as sub-pixel, as the "
                        "dense matrix), "
-                       "the parameters and the output's elements: :class:`~tconvcalc.arithmetic.LayerCost`.")
+                       "the parameters and the output's elements: :class:`~tconvcalc.model.arithmetic.LayerCost`.")
 ConvInput = record("ConvInput", "input_size output_padding given")
 ConvAxis = record("ConvAxis", "axis inputs inputs_total")
 ConvReport = record("ConvReport", "command ndim input_size kernel_size stride padding dilation formula substituted "

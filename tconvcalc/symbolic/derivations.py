@@ -4,7 +4,7 @@ Every formula is derived by SymPy from the general symbols, once per process (is
 equations solved by :func:`solve_linear`, polynomials compared by ``expand``, no ``simplify``), and
 the layer's numbers are substituted into it.  Every equivalence is *proved* for all sizes, as an
 identity of index maps over the model's own formulas (:func:`general_axis`, C's index rule
-``operator.scatter_index``), and then checked on the layer: the two routes are built
+``structure.scatter_index``), and then checked on the layer: the two routes are built
 independently and the difference of each output checked expands to 0.
 
 Any legal size answers at once (issues 11, 14): what a derivation lists and checks is
@@ -23,9 +23,9 @@ from typing import Sequence
 
 import sympy as sp
 
-from ..operator import ravel, scatter_index, tap_range, unravel
-from ..arithmetic import MAX_ROWS, output_padding_range, sample_rows
-from ..spec import Axis, Layer, ParameterError, axes_text, conv_count, range_count
+from ..model.structure import ravel, scatter_index, tap_range, unravel
+from ..model.arithmetic import MAX_ROWS, output_padding_range, sample_rows
+from ..model.spec import Axis, Layer, ParameterError, axes_text, conv_count, range_count
 from .matrix import ConvOperator, operator_from_axes
 from .phases import output_terms
 from .proof import Derivation, Proof, Step, prove_equal
@@ -316,7 +316,7 @@ def _window_steps(axis: Axis, j: int) -> int:
 
 def _zero_insertion_terms(axis: Axis, j: int) -> list[tuple[int, int]]:
     """``(tap, input)`` read by output ``j`` of the stride-1 correlation of the stretched, padded input with the
-    flipped kernel.  Independent of operator.py on purpose: it is the second route of the proof.
+    flipped kernel.  Independent of model.structure on purpose: it is the second route of the proof.
 
     The window of output ``j`` covers stretched positions ``j - p_lo + f·d`` (flipped tap ``f``); the input
     samples sit at multiples of ``s``.  Whichever is fewer is walked: the ``k`` taps, or the inputs under the
@@ -332,7 +332,7 @@ def _zero_insertion_terms(axis: Axis, j: int) -> list[tuple[int, int]]:
 
 def _prove_zero_insertion() -> list[Proof]:
     """The theorem behind the equivalence, for all sizes at once, as identities of index maps over the model's
-    formulas (:func:`general_axis`): C puts ``w_a·x_n`` at output ``m = n·s + a·d − b`` (operator.scatter_index),
+    formulas (:func:`general_axis`): C puts ``w_a·x_n`` at output ``m = n·s + a·d − b`` (structure.scatter_index),
     and there the zero-inserted convolution's flipped tap ``k − 1 − a`` reads stretched position ``n·s``, where
     ``x_n`` sits; the inputs fill positions ``0, s, …, (i − 1)·s = i_z − 1``; and both routes have ``o``
     outputs.  Given ``(n, a)`` the output is fixed and given ``(m, a)`` the input, so the terms match one to one."""
@@ -468,7 +468,7 @@ def derive_phases(layer: Layer, symbol: str = "w") -> Derivation:
     der.results["phases"] = [row for row in rows if "skipped" not in row]
     der.results["phase_count"] = counts
     der.results["uniform_overlap"] = uniform
-    # In general: C's map (operator.scatter_index) sends input q − c_a, c_a = (a·d − r)/s, through tap a to
+    # In general: C's map (structure.scatter_index) sends input q − c_a, c_a = (a·d − r)/s, through tap a to
     # output q·s + r − b, the phase's output - for all sizes, so each phase is C's columns of that residue.
     der.proofs.append(prove_equal("for all i, k, s, d, b, q, r, a: C's index map sends input q − c_a, with "
                                   "c_a = (a·d − r)/s, through tap a to the phase's output j = q·s + r − b",

@@ -6,7 +6,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from ...spec import axes_text
+from ...model.spec import axes_text
 
 ROUTE_LABELS = {
     "matrix": "matrix y = Cᵀx (sparse)",

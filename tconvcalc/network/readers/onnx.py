@@ -10,8 +10,8 @@ constant sizes), ``DepthToSpace``/``SpaceToDepth``, ``Pad`` and ``Slice`` with c
 casts.  Helper subgraphs of constants are folded; anything else that touches a size-dependent
 tensor is refused by name.
 
-What the three readers share (:class:`~tconvcalc.network.build.Builder` and friends) is in
-:mod:`tconvcalc.network.build`.
+What the three readers share (:class:`~tconvcalc.network.readers.base.Builder` and friends) is in
+:mod:`tconvcalc.network.readers.base`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import gc
 import math
 from pathlib import Path
 
-from ..errors import NotInstalledError, ParameterError
-from .build import (Builder, Value, broadcast_ok, invalid_model, merge_elementwise, refuse, transposed_axes,
+from ...errors import NotInstalledError, ParameterError
+from .base import (Builder, Value, broadcast_ok, invalid_model, merge_elementwise, refuse, transposed_axes,
                     unsupported)
-from .graph import INPUT, Network
+from ..graph import INPUT, Network
 
 INSTALL = "python -m pip install 'tconvcalc[onnx]' (in a checkout: python -m pip install '.[onnx]')"
 BIG_END = 2 ** 31 - 1  # a Slice end at or beyond this means "to the end" (exporters write INT32/INT64 max)

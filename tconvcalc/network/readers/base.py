@@ -6,9 +6,9 @@ error for an op the size rules cannot follow."""
 
 from __future__ import annotations
 
-from ..errors import ParameterError
-from .graph import INPUT, Network, Node
-from .ops import OPS, invalid
+from ...errors import ParameterError
+from ..graph import INPUT, Network, Node
+from ..ops import OPS, invalid
 
 FOLLOWED = ("tconvcalc follows convolutions, transposed convolutions, poolings, integer upsampling, pixel "
             "(un)shuffle, constant pads and crops, channel concatenation, elementwise merges and "
@@ -170,7 +170,7 @@ def transposed_axes(framework: str, where: str, ndim: int, kernel, options: dict
     The framework's convention (:func:`tconvcalc.conventions.read_framework`) gives the crop at an input
     size; it is read at two sizes because a crop that moved with the input could not be one layer of the
     network (``same`` padding's crop does not move: its output is always s·n)."""
-    from ..conventions import read_framework
+    from ...conventions import read_framework
 
     layers = []
     for n in (7, 12):

@@ -22,9 +22,9 @@ import re
 import sys
 from pathlib import Path
 
-from ..errors import TORCH_INSTALL, NotInstalledError, ParameterError
-from .build import FOLLOWED, Builder, Value, broadcast_ok, invalid_model, merge_elementwise, refuse
-from .graph import INPUT, Network
+from ...errors import TORCH_INSTALL, NotInstalledError, ParameterError
+from .base import FOLLOWED, Builder, Value, broadcast_ok, invalid_model, merge_elementwise, refuse
+from ..graph import INPUT, Network
 
 INSTALL = TORCH_INSTALL
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import overlap
-from .arithmetic import conv_cost, conv_flops, conv_params, conv_transpose_cost, conv_transpose_flops
-from .numeric import conv
-from .records import record
-from .spec import Layer, ParameterError, channel_counts
+from ..model.arithmetic import conv_cost, conv_flops, conv_params, conv_transpose_cost, conv_transpose_flops
+from ..numeric import conv
+from ..records import record
+from ..model.spec import Layer, ParameterError, channel_counts
 
 SMOOTHING_KERNEL = 3  # the 3x3 convolution after resizing, or before pixel shuffle
 
@@ -26,7 +26,7 @@ Method = record("Method", "method code parameters output_size flops macs forms p
                     "for the transposed convolutions, None for the other two; ``macs`` the multiply-adds that "
                     "reach the output, and for a transposed convolution what each of its ``forms`` costs.")
 Forms = record("Forms", "scatter zero_insertion subpixel matrix",
-               doc="A transposed convolution's multiply-adds as each form computes it (:func:`~tconvcalc.arithmetic."
+               doc="A transposed convolution's multiply-adds as each form computes it (:func:`~tconvcalc.model.arithmetic."
                    "conv_transpose_cost`): the direct scatter (every input-tap pair, cropped ones too), zero insertion "
                    "then a stride-1 convolution, the sub-pixel convolution, the dense matrix Cᵀx.")
 

@@ -31,7 +31,7 @@ from collections import namedtuple
 from functools import lru_cache
 from typing import Callable, Iterable, Sequence
 
-from .spec import (Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least, check_int, kernel_span,
+from ..model.spec import (Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least, check_int, kernel_span,
                    range_count, tap_count_range)
 
 DEFAULT_KERNELS = range(1, 9)

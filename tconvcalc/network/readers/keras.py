@@ -20,11 +20,11 @@ import re
 import zipfile
 from pathlib import Path
 
-from ..errors import ParameterError
-from ..spec import check_at_least
-from .build import Builder, Value, invalid_model, merge_elementwise, refuse, transposed_axes
-from .graph import INPUT, Network
-from .read_spec import MAX_SPEC_BYTES
+from ...errors import ParameterError
+from ...model.spec import check_at_least
+from .base import Builder, Value, invalid_model, merge_elementwise, refuse, transposed_axes
+from ..graph import INPUT, Network
+from .spec_file import MAX_SPEC_BYTES
 
 PASS = {
     "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "ThresholdedReLU", "BatchNormalization",
