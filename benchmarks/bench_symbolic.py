@@ -5,7 +5,7 @@
 Each row is one command on one layer, run as ``tconvcalc …`` in a fresh interpreter; the floor is
 ``python -c "import sympy"``, which no symbolic command can beat.  The commands and the floor are run
 interleaved, RUNS rounds (default 5), and each row prints the median in seconds and its ratio to the
-floor's median.  Goals (issue 14): every row ≤ 1.0 s; aim: ≤ 1.5× the floor.  The last lines say plainly
+floor's median.  Goals: every row ≤ 1.0 s; aim: ≤ 1.5× the floor.  The last lines say plainly
 which rows are behind.
 
 The package is timed as ``pip install .`` leaves it, with its bytecode cached: the environment variable

@@ -1,6 +1,6 @@
 """tconvcalc: shapes, derivations and checks for transposed convolutions.
 
-The names here are the public contract (see DESIGN.md); ``tconvcalc.numeric``
+The names here are the public contract (see docs/architecture.md); ``tconvcalc.numeric``
 and ``tconvcalc.symbolic`` load NumPy and SymPy only when first used.
 
 >>> import tconvcalc as tc

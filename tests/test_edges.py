@@ -1,4 +1,4 @@
-"""The adversarial corpus of issue 11: command lines and API calls a user mistypes or a script generates.
+"""The adversarial corpus: command lines and API calls a user mistypes or a script generates.
 
 Every case runs in its own process under a 2 GB address-space limit and a 2 s CPU-time limit
 (the issue's bound, as a hang and blow-up detector: CPU time does not depend on how busy the

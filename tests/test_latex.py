@@ -224,7 +224,7 @@ def test_notebook_views_are_typeset():
     assert sy.derive_phases(layer)._repr_latex_().count("$$") >= 2
 
 
-# --- issue 11: every section of any legal layer, at once ------------------------------------------
+# --- every section of any legal layer, at once ---------------------------------------------------
 
 HUGE = {  # name: (the command line's layer, the model's output size as the document states it)
     "stride 10**12": ("--in 2 --k 3 --s 1000000000000 --ndim 1", "1000000000003"),

@@ -1,6 +1,6 @@
 """A network's domain as notes (``net --domain --latex`` / ``--markdown``): typeset like the layer notes
-(issue 15's style) in English and Chinese, saying what the domain derivation found, compiled by real
-engines, and failing loudly when the lemma or the check fails."""
+in English and Chinese, saying what the domain derivation found, compiled by real engines, and failing loudly
+when the lemma or the check fails."""
 
 from __future__ import annotations
 

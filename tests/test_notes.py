@@ -1,4 +1,4 @@
-"""Notes that read like the paper (issue 15): math-mode prose, one align per derivation, relationship boxes,
+"""Notes that read like the paper: math-mode prose, one align per derivation, relationship boxes,
 captioned booktabs tables, proofs as sentences, numbered equations with stable labels, English and Chinese,
 Markdown for Obsidian/Typora/Jupyter, and every variant compiled by a real engine."""
 

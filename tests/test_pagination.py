@@ -34,7 +34,7 @@ EXAMPLES = {
     "figure": (((2, 2), (3, 3), (2, 2), (0, 0), (0, 0)), None, True),  # --in 2 --k 3 --s 2 --figure --standalone
     "up1": (((4, 4), (4, 4), (2, 2), (1, 1), (0, 0)), None, False),  # --in 4,4 --k 4,4 --s 2,2 --p 1,1 --numbered
     "render.sh": (((2, 2), (3, 3), (2, 2), (1, 1), (1, 1)), None, True),  # examples/notes/render.sh
-    "issue 20": (((2, 2), (3, 3), (1, 1), (0, 0), (0, 0)), None, True),  # --in 2 --k 3 --figure --lang zh --pdf
+    "figure zh": (((2, 2), (3, 3), (1, 1), (0, 0), (0, 0)), None, True),  # --in 2 --k 3 --figure --lang zh --pdf
 }
 
 

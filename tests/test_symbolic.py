@@ -407,7 +407,7 @@ def test_repr_and_repr_latex():
     assert "proved" in repr(der) and "$$" in der._repr_latex_()
 
 
-# --- issue 11: any legal size answers at once, or refuses in one sentence -----------------------
+# --- any legal size answers at once, or refuses in one sentence ---------------------------------
 
 S12, K6, BIG = 10**12, 10**6, 2**64
 # name: (the command line's layer, the same layer from the model)

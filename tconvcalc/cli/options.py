@@ -7,6 +7,8 @@ says what was wrong and how to write it.
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from ..errors import ParameterError
@@ -292,3 +294,18 @@ def picture_options(required: bool = False):
         click.option("--png", "png", type=FilePath("picture.png"), help=f"{verb} the picture as PNG{need}"),
         click.option("--svg", "svg", type=FilePath("picture.svg"), help=f"{verb} the picture as SVG{need}"),
     )
+
+
+def parse_kwargs(text: str | None) -> dict:
+    """``--kwargs``: the PyTorch factory's keyword arguments, a JSON object (none given: no arguments)."""
+    if text is None:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise ParameterError(f"--kwargs {text!r} is not JSON ({error}), the factory's keyword arguments are a JSON "
+                             f"object; write e.g. --kwargs '{{\"depth\": 4}}'") from None
+    if not isinstance(value, dict):
+        raise ParameterError(f"--kwargs {text!r} is a JSON {type(value).__name__}, the factory's keyword arguments "
+                             f"are an object; write e.g. --kwargs '{{\"depth\": 4}}'")
+    return value

@@ -73,9 +73,9 @@ def rewrite(model, form, target, output, only, weights, kwargs, input_size, max_
         if given:
             raise ParameterError(f"{given[0]} shapes the ONNX rewrite, and --emit pytorch writes PyTorch modules; "
                                  f"drop {given[0]}")
-        from .net import _kwargs  # --kwargs as net reads it (its home until it moves to options)
+        from .options import parse_kwargs
 
-        return _rewrite_pytorch(model, form, _kwargs(kwargs), weights, output, nodes, input_size, check,
+        return _rewrite_pytorch(model, form, parse_kwargs(kwargs), weights, output, nodes, input_size, check,
                                 seed, as_json)
     given = [flag for flag, value in (("--weights", weights), ("--kwargs", kwargs), ("--in", input_size))
              if value is not None]

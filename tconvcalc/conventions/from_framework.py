@@ -253,7 +253,7 @@ def parse_jax_padding(text: str):
         return text
     pairs = []
     for item in text.split(","):
-        lo, sep, hi = item.strip().partition(":")
+        lo, _, hi = item.strip().partition(":")
         try:
             pairs.append((int(lo), int(hi)))
         except ValueError:

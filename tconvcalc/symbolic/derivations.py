@@ -1,13 +1,13 @@
 """The derivations: output size, ambiguity, equivalence, phases and element formulas.
 
-Every formula is derived by SymPy from the general symbols, once per process (issue 14: linear
+Every formula is derived by SymPy from the general symbols, once per process (linear
 equations solved by :func:`solve_linear`, polynomials compared by ``expand``, no ``simplify``), and
 the layer's numbers are substituted into it.  Every equivalence is *proved* for all sizes, as an
 identity of index maps over the model's own formulas (:func:`general_axis`, C's index rule
 ``structure.scatter_index``), and then checked on the layer: the two routes are built
 independently and the difference of each output checked expands to 0.
 
-Any legal size answers at once (issues 11, 14): what a derivation lists and checks is
+Any legal size answers at once: what a derivation lists and checks is
 counted arithmetically before it is built.  Long lists (phases, taps, output_padding
 rows) show their first and last rows with the count; a check covers every output of a
 small layer, the first and last ones of a large one (its statement says so), or is
@@ -204,7 +204,7 @@ def derive_ambiguity(layer: Layer) -> Derivation:
     return der
 
 
-# --- proofs, bounded before they are built (issue 11) ---------------------------------------
+# --- proofs, bounded before they are built ----------------------------------------------------
 # The equivalences are proved for all sizes at once, as identities of index maps; on the layer itself both
 # routes are expanded at the outputs checked, ~25 µs a term: every output when the whole check stays under
 # this many terms (~15 ms), else the first and last MAX_ROWS // 2 outputs, fewer when those pass it (down to

@@ -27,7 +27,7 @@ from ..model.spec import Axis, Layer, ParameterError, axes_text, broadcast, chec
 from .phases import output_count
 from .vocabulary import check_name, indexed_name
 
-# Every public call answers within about a second (issue 11), Python's and SymPy's start-up
+# Every public call answers within about a second, Python's and SymPy's start-up
 # included; the limits below are measured on a 2-core machine and checked before anything is built.
 # A symbolic sparse matrix costs ~3 µs per non-zero (listing, filling, SymPy's matrix); past this
 # many non-zeros we refuse and point to the elided view or the numeric backend instead of hanging.
@@ -359,12 +359,6 @@ class ConvOperator:
     def apply(self, u: Sequence[sp.Expr]) -> list[sp.Expr]:
         """Cu: the direct convolution of the flattened input u (bounded like :meth:`apply_transpose`)."""
         return self._product("Cu", u, False)
-
-    def element_formulas(self, x_name: str = "x", y_name: str = "y") -> list[tuple[sp.Symbol, sp.Expr]]:
-        """Each output ``y_j`` of the transposed convolution as its sum of ``w·x`` terms."""
-        rows, cols = self.shape
-        self.check_terms("the element formulas", self.nnz_bound + rows + cols)
-        return list(zip(self.output_symbols(y_name), self.apply_transpose(self.input_symbols(x_name))))
 
     # --- notebook view ---------------------------------------------------------
     def __repr__(self) -> str:
