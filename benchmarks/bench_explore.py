@@ -23,11 +23,11 @@ import time
 from pathlib import Path
 
 from tconvcalc.conventions.code import translation_code
-from tconvcalc.conventions.write import to_framework
+from tconvcalc.conventions.to_framework import to_framework
 from tconvcalc.explore import page_html
-from tconvcalc.operator import axis_taps
+from tconvcalc.model.structure import axis_taps
 from tconvcalc.reports.shape import shape_report
-from tconvcalc.spec import Layer
+from tconvcalc.model.spec import Layer
 
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -76,9 +76,9 @@ from unittest import mock  # noqa: E402
 import numpy as np  # noqa: E402
 
 from tconvcalc import numeric  # noqa: E402
-from tconvcalc.operator import nnz  # noqa: E402
+from tconvcalc.model.structure import nnz  # noqa: E402
 from tconvcalc.numeric.run import work_bytes  # noqa: E402
-from tconvcalc.spec import Layer  # noqa: E402
+from tconvcalc.model.spec import Layer  # noqa: E402
 
 try:
     import torch

@@ -17,7 +17,7 @@ import heapq
 from itertools import product
 
 import tconvcalc as tc
-from tconvcalc.planner import rank_key
+from tconvcalc.design.planner import rank_key
 
 BOUNDS = dict(kernel_sizes=range(1, 9), strides=range(1, 9), max_padding=8, dilations=range(1, 4))
 CASES = [((16,), (32,)), ((7, 9), (28, 36)), ((7, 9, 5), (28, 36, 20)), ((33, 33, 17), (64, 64, 33))]

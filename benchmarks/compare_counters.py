@@ -16,8 +16,8 @@ import io
 
 import torch
 
-from tconvcalc.arithmetic import conv_transpose_cost
-from tconvcalc.spec import Layer
+from tconvcalc.model.arithmetic import conv_transpose_cost
+from tconvcalc.model.spec import Layer
 
 LAYERS = [  # (name, module, input spatial size)
     ("DCGAN up, k4 s2 p1", torch.nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1), (16, 16)),

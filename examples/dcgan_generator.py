@@ -9,7 +9,7 @@ The same from the command line:
 """
 
 import tconvcalc as tc
-from tconvcalc.arithmetic import layer_costs
+from tconvcalc.model.arithmetic import layer_costs
 from tconvcalc.conventions import pytorch_sequential
 
 channels = [512, 256, 128, 64, 3]

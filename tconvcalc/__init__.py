@@ -1,6 +1,6 @@
 """tconvcalc: shapes, derivations and checks for transposed convolutions.
 
-The names here are the public contract (see DESIGN.md); ``tconvcalc.numeric``
+The names here are the public contract (see docs/architecture.md); ``tconvcalc.numeric``
 and ``tconvcalc.symbolic`` load NumPy and SymPy only when first used.
 
 >>> import tconvcalc as tc
@@ -16,26 +16,33 @@ from __future__ import annotations
 
 import importlib
 
-from .arithmetic import conv_input_sizes, conv_output_size, conv_transpose_output_size, output_padding_for
-from .planner import Chain, Plan, chain, plan
+from .model.arithmetic import conv_input_sizes, conv_output_size, conv_transpose_output_size, output_padding_for
+from .design.planner import Chain, Plan, chain, plan
 from .errors import NotInstalledError, ParameterError, TconvcalcError
-from .spec import Axis, Layer
+from .model.spec import Axis, Layer
 
 __all__ = [
     "Axis", "Chain", "Layer", "NotInstalledError", "ParameterError", "Plan", "TconvcalcError", "chain",
     "conv_input_sizes", "conv_output_size", "conv_transpose_output_size", "output_padding_for", "plan",
 ]
 
-_LAZY_MODULES = {"numeric", "symbolic", "latex", "overlap", "conventions", "mirror", "compare", "plots",
-                 "reports", "operator", "notes", "records", "network", "rewrite", "checkerboard",
-                 "checkerboard.init"}
-# tc.net is the network package, as the command is `tconvcalc net`; tc.init the checkerboard-free initialisers
-_SHORT_NAMES = {"net": "network", "init": "checkerboard.init"}
+# tc.<name> -> the module it loads, under its home: the short names the README and tests use, kept as the modules
+# moved into model/, design/, pictures/ and notes/ (tc.operator is C's structure, tc.latex the notes' document).
+_LAZY_MODULES = {
+    "numeric": "numeric", "symbolic": "symbolic", "conventions": "conventions", "reports": "reports",
+    "records": "records", "network": "network", "rewrite": "rewrite", "checkerboard": "checkerboard",
+    "model": "model", "design": "design", "pictures": "pictures", "notes": "notes",
+    "spec": "model.spec", "arithmetic": "model.arithmetic", "operator": "model.structure", "structure": "model.structure",
+    "planner": "design.planner",
+    "overlap": "design.overlap", "mirror": "design.mirror", "compare": "design.compare", "plots": "pictures.plots",
+    "latex": "notes.document",
+    # tc.net is the network package, as the command is `tconvcalc net`; tc.init the checkerboard-free initialisers
+    "net": "network", "init": "checkerboard.init",
+}
 
 
 def __getattr__(name: str):
     # tc.numeric / tc.symbolic without importing NumPy or SymPy at ``import tconvcalc``.
-    name = _SHORT_NAMES.get(name, name)
     if name in _LAZY_MODULES:
-        return importlib.import_module(f".{name}", __name__)
+        return importlib.import_module(f".{_LAZY_MODULES[name]}", __name__)
     raise AttributeError(f"module 'tconvcalc' has no attribute {name!r}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from tconvcalc.spec import Axis, Layer, full_length, kernel_span
+from tconvcalc.model.spec import Axis, Layer, full_length, kernel_span
 
 
 @st.composite

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tconvcalc.gallery import GALLERY
-from tconvcalc.spec import Layer
+from tconvcalc.pictures.gallery import GALLERY
+from tconvcalc.model.spec import Layer
 
 from helpers import run, run_error
 from strategies import pytorch_parameters
@@ -88,7 +88,7 @@ def test_pdf_is_one_file_a_page_per_frame(tmp_path):
 @pytest.mark.parametrize("fmt", ["gif", "png", "svg", "pdf"])
 @pytest.mark.parametrize("view", ["scatter", "direct", "phases", "conv"])
 def test_the_same_layer_gives_the_same_bytes(fmt, view):
-    from tconvcalc.animate import render
+    from tconvcalc.pictures.animate import render
 
     layer = Layer.from_pytorch((2, 3), 3, 2, 1, 1)
     first = render(layer, view, f"a.{fmt}", dpi=30)
@@ -98,7 +98,7 @@ def test_the_same_layer_gives_the_same_bytes(fmt, view):
 
 @pytest.mark.slow
 def test_the_gallery_is_every_figure_once_and_regenerates_the_same(tmp_path):
-    from tconvcalc.frames import frame_count
+    from tconvcalc.pictures.frames import frame_count
 
     first, second = tmp_path / "a", tmp_path / "b"
     first.mkdir()
@@ -122,7 +122,7 @@ def test_the_committed_gallery_is_the_gallery():
     assert sum(p.stat().st_size for p in folder.iterdir()) < 1_500_000  # small enough for a README
     for figure in GALLERY:
         with Image.open(folder / f"{figure.name}.gif") as gif:
-            from tconvcalc.frames import frame_count
+            from tconvcalc.pictures.frames import frame_count
 
             assert gif.n_frames == frame_count(figure.layer, figure.view)
 
@@ -159,7 +159,7 @@ def test_an_unwritable_frame_leaves_no_other_frame(tmp_path):
 
 
 def test_missing_matplotlib_is_exit_3(tmp_path, monkeypatch):
-    from tconvcalc import plots
+    from tconvcalc.pictures import plots
 
     monkeypatch.setattr(plots, "plt", None)
     result = run("animate", "--in", 3, "--k", 3, "-o", tmp_path / "a.gif")
@@ -173,7 +173,7 @@ def test_missing_pillow_is_exit_3(tmp_path, monkeypatch):
 
 
 def test_frame_pixels_follow_the_dpi():
-    from tconvcalc.animate import render
+    from tconvcalc.pictures.animate import render
 
     layer = Layer.from_pytorch(2, 2, 2, ndim=1)
     sizes = []
@@ -185,8 +185,8 @@ def test_frame_pixels_follow_the_dpi():
 
 def test_scatter_counts_show_the_checkerboard():
     """The last scatter frame's shade per output cell follows its overlap count (C's column counts)."""
-    from tconvcalc.animate import COUNT_SHADES, _Picture
-    from tconvcalc.frames import accumulated, frames_of
+    from tconvcalc.pictures.animate import COUNT_SHADES, _Picture
+    from tconvcalc.pictures.frames import accumulated, frames_of
 
     layer = Layer.from_pytorch(3, 3, 2, ndim=1)
     animation = frames_of(layer, "scatter")

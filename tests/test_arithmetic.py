@@ -7,7 +7,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import tconvcalc as tc
-from tconvcalc.spec import Axis
+from tconvcalc.model.spec import Axis
 
 sizes = st.integers(1, 40)
 kernels = st.integers(1, 7)

@@ -13,7 +13,7 @@ from tconvcalc import numeric
 from tconvcalc.checkerboard import LayerWeights, analyse, fix_layer, phase_sums
 from tconvcalc.checkerboard.analysis import ones_response, phase_matrix, tap_counts, unreached
 from tconvcalc.errors import ParameterError
-from tconvcalc.spec import Axis
+from tconvcalc.model.spec import Axis
 
 
 @st.composite

@@ -332,7 +332,7 @@ def test_random_nets_exported_to_onnx_read_as_the_torch_reader_reads_them(ndim, 
         code.write_text(RANDOM_NET)
         spec = f"{code}:Net"
         read = read_weights(spec, kwargs=kwargs)
-        from tconvcalc.network.read_torch import build_torch
+        from tconvcalc.network.readers.torch import build_torch
 
         module = build_torch(spec, kwargs)
         size = [6] * ndim

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 from tconvcalc import conventions as cv
-from tconvcalc.mirror import load_encoder, mirror
-from tconvcalc.spec import Axis, Layer, ParameterError
+from tconvcalc.design.mirror import load_encoder, mirror
+from tconvcalc.model.spec import Axis, Layer, ParameterError
 
 from helpers import torch_oracle
 from strategies import crop_layers
@@ -287,8 +287,8 @@ def test_package_docstring_example_runs():
 
 
 def test_package_modules_import_one_way():
-    """names <- read <- write, weights <- code: each module imports only those before it, so no cycles."""
-    order = ["names", "read", "write", "weights", "code"]
+    """names <- from_framework <- to_framework, weights <- code: each imports only those before it, so no cycles."""
+    order = ["names", "from_framework", "to_framework", "weights", "code"]
     for position, name in enumerate(order):
         source = (Path(cv.__file__).parent / f"{name}.py").read_text()
         assert set(re.findall(r"^from \.(\w+) import", source, re.M)) <= set(order[:position]), name
@@ -513,17 +513,19 @@ def _every_size(axis, sizes, crop_of):
 
 @given(crop_layers(max_ndim=1, i=(1, 6), k=(1, 6), s=(1, 9), d=(1, 3), margin=5))
 def test_writers_pick_what_trying_every_size_picks(layer):
-    from tconvcalc.conventions import read, write
+    # the module to_framework is reached by its path: the package's name to_framework is the function
+    from tconvcalc.conventions import from_framework as read
+    from tconvcalc.conventions.to_framework import _nearest, _tf_sizes
 
     a = layer.axes[0]
     for padding in ("SAME", "VALID"):
-        sizes = write._tf_sizes(a, padding)
+        sizes = _tf_sizes(a, padding)
         crop_of = lambda n: read.tf_crop(a.i, a.k, a.s, a.d, n, padding)[0]  # noqa: E731
-        assert write._nearest(a, sizes, crop_of) == _every_size(a, sizes, crop_of)
+        assert _nearest(a, sizes, crop_of) == _every_size(a, sizes, crop_of)
     for padding in ("same", "valid"):
         base = read.keras_output_length(a.i, a.k, a.s, a.d, padding, 0)
         crop_of = lambda n: read.tf_crop(a.i, a.k, a.s, a.d, n, padding.upper())[0]  # noqa: E731
-        assert write._nearest(a, range(base, base + a.s), crop_of) == _every_size(a, range(base, base + a.s),
+        assert _nearest(a, range(base, base + a.s), crop_of) == _every_size(a, range(base, base + a.s),
                                                                                     crop_of)
     onnx = cv.to_framework(layer, "onnx")
     pads = onnx.params.get("pads")

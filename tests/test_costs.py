@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tconvcalc.arithmetic import conv_transpose_cost
-from tconvcalc.operator import _floor_sum, axis_taps, landing_pairs
-from tconvcalc.spec import Axis, Layer
+from tconvcalc.model.arithmetic import conv_transpose_cost
+from tconvcalc.model.structure import _floor_sum, axis_taps, landing_pairs
+from tconvcalc.model.spec import Axis, Layer
 
 from helpers import run_error, run_json
 from strategies import channels, crop_layers, pytorch_layers, pytorch_parameters

@@ -13,10 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tconvcalc as tc
-from tconvcalc import overlap, planner
-from tconvcalc.mirror import load_encoder, mirror, parse_encoder
+from tconvcalc.design import overlap, planner
+from tconvcalc.design.mirror import load_encoder, mirror, parse_encoder
 from tconvcalc.numeric import conv_transpose
-from tconvcalc.spec import Layer
+from tconvcalc.model.spec import Layer
 
 from helpers import run, run_error, run_json
 from strategies import pytorch_layers
@@ -345,7 +345,7 @@ def test_nothing_is_half_written(tmp_path, command):
 @pytest.mark.parametrize("args", [("figure", "--in", 100, "--k", 3, "--s", 2, "--png", "{tmp}/a.png"),
                                   ("latex", "--in", 2, "--k", 3, "--s", 10**12, "--what", "figure")])
 def test_figures_too_wide_for_a_page_are_refused_before_drawing(tmp_path, args):
-    from tconvcalc.operator import MAX_FIGURE_CELLS
+    from tconvcalc.model.structure import MAX_FIGURE_CELLS
 
     message = run_error(*(str(a).replace("{tmp}", str(tmp_path)) for a in args))
     assert "cells along an axis" in message and str(MAX_FIGURE_CELLS) in message
@@ -353,7 +353,7 @@ def test_figures_too_wide_for_a_page_are_refused_before_drawing(tmp_path, args):
 
 
 def test_missing_matplotlib_is_one_clear_sentence(tmp_path, monkeypatch):
-    from tconvcalc import plots
+    from tconvcalc.pictures import plots
 
     monkeypatch.setattr(plots, "plt", None)
     result = run("overlap", "--in", 5, "--k", 3, "--png", tmp_path / "a.png")

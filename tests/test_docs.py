@@ -15,13 +15,14 @@ import pytest
 import tconvcalc as tc
 
 # The modules a user imports; each says what it is for with a runnable example.
-PUBLIC = ["tconvcalc", "tconvcalc.spec", "tconvcalc.errors", "tconvcalc.arithmetic", "tconvcalc.planner",
-          "tconvcalc.operator", "tconvcalc.records", "tconvcalc.notes", "tconvcalc.conventions", "tconvcalc.numeric",
-          "tconvcalc.symbolic", "tconvcalc.latex", "tconvcalc.overlap", "tconvcalc.compare", "tconvcalc.mirror",
-          "tconvcalc.plots", "tconvcalc.reports.shape", "tconvcalc.reports.convert", "tconvcalc.reports.check",
+PUBLIC = ["tconvcalc", "tconvcalc.model.spec", "tconvcalc.errors", "tconvcalc.model.arithmetic",
+          "tconvcalc.design.planner", "tconvcalc.model.structure", "tconvcalc.records", "tconvcalc.notes",
+          "tconvcalc.conventions", "tconvcalc.numeric", "tconvcalc.symbolic", "tconvcalc.notes.document",
+          "tconvcalc.design.overlap", "tconvcalc.design.compare", "tconvcalc.design.mirror",
+          "tconvcalc.pictures.plots", "tconvcalc.reports.shape", "tconvcalc.reports.convert", "tconvcalc.reports.check",
           "tconvcalc.reports.symbolic", "tconvcalc.reports.design", "tconvcalc.network",
           "tconvcalc.reports.net", "tconvcalc.rewrite"]
-OPTIONAL = {"tconvcalc.plots": "matplotlib", "tconvcalc.rewrite.pytorch": "torch"}  # module -> the extra it needs
+OPTIONAL = {"tconvcalc.pictures.plots": "matplotlib", "tconvcalc.rewrite.pytorch": "torch"}  # module -> the extra it needs
 
 
 def _modules():

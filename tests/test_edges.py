@@ -1,4 +1,4 @@
-"""The adversarial corpus of issue 11: command lines and API calls a user mistypes or a script generates.
+"""The adversarial corpus: command lines and API calls a user mistypes or a script generates.
 
 Every case runs in its own process under a 2 GB address-space limit and a 2 s CPU-time limit
 (the issue's bound, as a hang and blow-up detector: CPU time does not depend on how busy the
@@ -139,7 +139,7 @@ import numpy as np
 import tconvcalc as tc
 from tconvcalc import arithmetic, conventions, numeric, operator, overlap, planner, symbolic as sy
 from tconvcalc.reports.check import check_report
-from tconvcalc.spec import Layer
+from tconvcalc.model.spec import Layer
 try:
     result = eval(sys.argv[1])
 except tc.ParameterError as error:

@@ -18,11 +18,11 @@ import pytest
 from hypothesis import assume, given, settings, strategies as st
 
 import tconvcalc as tc
-from tconvcalc import arithmetic
+from tconvcalc.model import arithmetic
 from tconvcalc.errors import ParameterError
 from tconvcalc.explore import MAX_CELLS, check_drawable, layer_html, page_html, tap_label
-from tconvcalc.frames import frames_of
-from tconvcalc.operator import column_pairs, input_range
+from tconvcalc.pictures.frames import frames_of
+from tconvcalc.model.structure import column_pairs, input_range
 from tconvcalc.reports import shape as shape_report
 
 from helpers import run, run_error, run_ok

@@ -23,11 +23,11 @@ from click.testing import CliRunner
 
 from tconvcalc.cli import cli
 from tconvcalc.conventions.code import pytorch_code, translation_code
-from tconvcalc.conventions.write import to_framework
+from tconvcalc.conventions.to_framework import to_framework
 from tconvcalc.errors import ParameterError
 from tconvcalc.explore import check_drawable, tap_label
-from tconvcalc.operator import column_pairs, input_range, scatter_cells
-from tconvcalc.spec import Layer, check_int
+from tconvcalc.model.structure import column_pairs, input_range, scatter_cells
+from tconvcalc.model.spec import Layer, check_int
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests drive Chromium with Playwright; "
                                                             "install the test extras: python -m pip install '.[test]'")

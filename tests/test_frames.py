@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tconvcalc.errors import ParameterError
-from tconvcalc.frames import MAX_CELLS, VIEWS, accumulated, check_drawable, frame_count, frames_of, longest_side
-from tconvcalc.gallery import CONV_ARITHMETIC, GALLERY, by_name
-from tconvcalc.spec import Layer
+from tconvcalc.pictures.frames import MAX_CELLS, VIEWS, accumulated, check_drawable, frame_count, frames_of, longest_side
+from tconvcalc.pictures.gallery import CONV_ARITHMETIC, GALLERY, by_name
+from tconvcalc.model.spec import Layer
 
 from strategies import crop_layers, pytorch_layers
 
@@ -80,7 +80,7 @@ def check_frames(layer: Layer, view: str, paddings=None) -> None:
             assert {t[2] for t in frame.triples} == lit["kernel"]
             if view == "direct":
                 assert first == frame.focus and lit["output"] == {frame.focus}
-                # x[n] sits at n*s after d(k-1) - b cells of padding: DESIGN.md's zero insertion
+                # x[n] sits at n*s after d(k-1) - b cells of padding: the zero insertion of docs/architecture.md
                 assert lit["padded"] == {tuple(axis.d * (axis.k - 1) - axis.b + x * axis.s
                                                for x, axis in zip(n, layer.axes)) for n, _, _ in frame.triples}
                 assert all(grids["padded"].kind(cell) == "x" for cell in lit["padded"])

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import example, given, settings
 
 import tconvcalc.symbolic.gradient as gr
-from tconvcalc import latex as lx
+from tconvcalc.notes.document import layer_document, standalone
 from tconvcalc.numeric import gradient as ng
 from tconvcalc.symbolic.gradient import conv_layer, conv_of, derive_gradient
 
@@ -103,7 +103,7 @@ def test_a_broken_index_rule_fails_the_proof_and_the_command(broken, monkeypatch
 
 
 def test_json_has_the_keys_and_the_output_padding_of_arithmetic():
-    from tconvcalc.arithmetic import conv_output_size, output_padding_for
+    from tconvcalc.model.arithmetic import conv_output_size, output_padding_for
 
     data = run_json("derive", "gradient", "--in", "7,8", "--k", 3, "--s", "2,3", "--p", 1, "--d", "1,2")
     assert data["proved"] is True and data["steps"] and data["proofs"]
@@ -156,10 +156,10 @@ def test_check_gradient_refuses_what_it_cannot_take():
 @pytest.mark.slow
 @pytest.mark.parametrize("lang, engine", [("en", "pdflatex"), ("zh", "xelatex")])
 def test_the_gradient_section_compiles(lang, engine, tmp_path):
-    from tconvcalc.spec import Layer
+    from tconvcalc.model.spec import Layer
 
-    body = lx.layer_document(Layer.from_pytorch((2, 3), 3, 2, 1, (1, 0)), ["gradient"], lang=lang, numbered=True)
+    body = layer_document(Layer.from_pytorch((2, 3), 3, 2, 1, (1, 0)), ["gradient"], lang=lang, numbered=True)
     assert body.count("\\fbox{") == 3 and "eq:gradient-input" in body
-    compile_with(engine, lx.standalone(body, None, lang), tmp_path)
-    markdown = lx.layer_document(Layer.from_pytorch(2, 3, 2), ["gradient"], markdown=True, lang=lang)
+    compile_with(engine, standalone(body, None, lang), tmp_path)
+    markdown = layer_document(Layer.from_pytorch(2, 3, 2), ["gradient"], markdown=True, lang=lang)
     assert "$$" in markdown and "\\begin{align*}" not in markdown

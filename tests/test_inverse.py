@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from tconvcalc import latex as lx
+from tconvcalc.notes.document import layer_document, standalone
+from tconvcalc.errors import ParameterError
 from tconvcalc.reports.symbolic import conv_layer
 from tconvcalc.symbolic import inverse as inv
 
@@ -152,8 +153,8 @@ def test_bad_input_is_one_sentence():
 
 
 def test_the_notes_section_needs_its_measured_derivation():
-    with pytest.raises(lx.ParameterError, match="inverse section"):
-        lx.layer_document(conv_layer((8,), (2,), (2,), (0,), (1,)), ["inverse"])
+    with pytest.raises(ParameterError, match="inverse section"):
+        layer_document(conv_layer((8,), (2,), (2,), (0,), (1,)), ["inverse"])
 
 
 # --- the notes ------------------------------------------------------------------------------------------------
@@ -183,7 +184,7 @@ def test_the_inverse_notes_compile(lang, engine, tmp_path):
     parts = [run_ok("latex", *NOTES, "--lang", lang, "--numbered", "--label-prefix", "a:"),
              run_ok("derive", "inverse", "--in", "5,6", "--k", "3,2", "--s", "2,2", "--p", "1,0", "--latex",
                     "--lang", lang, "--numbered", "--label-prefix", "b:")]
-    compile_with(engine, lx.standalone("\n".join(parts), None, lang), tmp_path)
+    compile_with(engine, standalone("\n".join(parts), None, lang), tmp_path)
     aux = (tmp_path / "doc.aux").read_text()
     assert "\\newlabel{a:eq:right-inverse}" in aux and "\\newlabel{b:eq:right-inverse}" in aux
 

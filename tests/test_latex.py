@@ -10,9 +10,11 @@ import subprocess
 import pytest
 import sympy as sp
 
-from tconvcalc import latex as lx
+from tconvcalc.notes.document import standalone
+from tconvcalc.notes.engines import tex_engine
+from tconvcalc.notes.bodies import operator_latex
 from tconvcalc import symbolic as sy
-from tconvcalc.spec import Layer
+from tconvcalc.model.spec import Layer
 
 from helpers import run, run_error as error, run_ok as ok
 
@@ -45,7 +47,7 @@ def test_matrix_section_prints_what_sympy_prints():
     matrix, elided = op.elided()
     assert not elided
     # SymPy's own matrix printout, one row per line so TeX's line buffer never overflows
-    assert lx.operator_latex(op).replace("\n", "") == "C = " + sp.latex(op.matrix(), mat_str="bmatrix", mat_delim="")
+    assert operator_latex(op).replace("\n", "") == "C = " + sp.latex(op.matrix(), mat_str="bmatrix", mat_delim="")
 
 
 def test_whole_matrices_print_a_line_per_row_and_refuse_past_the_cell_limit():
@@ -95,7 +97,7 @@ def test_output_file_is_written_only_on_success(tmp_path):
 
 
 def test_pdf_says_plainly_when_no_engine_is_installed(tmp_path, monkeypatch):
-    monkeypatch.setattr(lx.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     result = run("latex", "--in", 2, "--k", 3, "--pdf", "-o", tmp_path / "a.tex")
     # a missing program: its own status and the line that installs it
     assert result.exit_code == 3
@@ -190,12 +192,12 @@ def test_lualatex_compiles_too(tmp_path):
 def test_derivations_and_relationships_compile(tmp_path):
     parts = [ok("derive", w, "--in", 3, "--k", 3, "--s", 2, "--latex") for w in ("size", "ambiguity", "phases")]
     parts.append(ok("derive", "relationships", "--latex"))
-    compile_with("pdflatex", lx.standalone("\n".join(parts)), tmp_path)
+    compile_with("pdflatex", standalone("\n".join(parts)), tmp_path)
 
 
 @pytest.mark.slow
 def test_pdf_option_writes_both_files(tmp_path):
-    if lx.tex_engine() is None:
+    if tex_engine() is None:
         pytest.skip("no TeX engine installed for --pdf")
     ok("latex", "--in", 2, "--k", 3, "--s", 2, "--pdf", "-o", tmp_path / "notes.tex")
     assert (tmp_path / "notes.pdf").read_bytes().startswith(b"%PDF")
@@ -210,7 +212,7 @@ def test_a_whole_matrix_beyond_pdflatex_memory_compiles_with_lualatex(tmp_path, 
     ok(*args, tmp_path / "big.tex")  # pdflatex stops with "TeX capacity exceeded" on this one
     assert (tmp_path / "big.pdf").read_bytes().startswith(b"%PDF")
     which = shutil.which
-    monkeypatch.setattr(lx.shutil, "which", lambda name: None if name == "lualatex" else which(name))
+    monkeypatch.setattr(shutil, "which", lambda name: None if name == "lualatex" else which(name))
     message = error(*args, tmp_path / "other.tex", status=3)
     assert "lualatex is not installed" in message and "texlive-luatex" in message
     assert not (tmp_path / "other.tex").exists()
@@ -222,7 +224,7 @@ def test_notebook_views_are_typeset():
     assert sy.derive_phases(layer)._repr_latex_().count("$$") >= 2
 
 
-# --- issue 11: every section of any legal layer, at once ------------------------------------------
+# --- every section of any legal layer, at once ---------------------------------------------------
 
 HUGE = {  # name: (the command line's layer, the model's output size as the document states it)
     "stride 10**12": ("--in 2 --k 3 --s 1000000000000 --ndim 1", "1000000000003"),

@@ -83,10 +83,39 @@ def test_the_library_knows_no_terminal_and_no_command_line(name):
     assert not any(m.startswith("tconvcalc.cli") for m in imported)
 
 
-@pytest.mark.parametrize("name", ["tconvcalc.spec", "tconvcalc.errors", "tconvcalc.records", "tconvcalc.notes"])
+# The model, the foundation and the list of a note's sections: the standard library and each other only.
+FOUNDATION = sorted(n for n in MODULES if n.startswith("tconvcalc.model")) + [
+    "tconvcalc.errors", "tconvcalc.records", "tconvcalc.notes"]
+
+
+@pytest.mark.parametrize("name", FOUNDATION)
 def test_the_model_imports_only_the_standard_library(name):
-    assert all(m.startswith(("tconvcalc.spec", "tconvcalc.errors")) or m.split(".")[0] in sys.stdlib_module_names
-               for m in _imports(name))
+    assert all(m.startswith(("tconvcalc.model", "tconvcalc.errors", "tconvcalc.records"))
+               or m.split(".")[0] in sys.stdlib_module_names for m in _imports(name))
+
+
+def test_the_package_top_holds_only_the_foundation():
+    top = {name for name, path in MODULES.items() if path.parent == PACKAGE and path.name != "__init__.py"}
+    assert top == {"tconvcalc.__main__", "tconvcalc.errors", "tconvcalc.records"}
+
+
+@pytest.mark.parametrize("package", ["tconvcalc", "tconvcalc.model", "tconvcalc.design", "tconvcalc.pictures",
+                                     "tconvcalc.notes"])
+def test_no_module_is_named_like_a_standard_library_module(package):
+    # as operator.py was: a reader of ``from . import operator`` or a doc of ``operator`` could not tell which
+    assert not [name for name in MODULES if name.rpartition(".")[0] == package
+                and name.rpartition(".")[2] in sys.stdlib_module_names]
+
+
+@pytest.mark.parametrize("reader", ["onnx", "keras", "torch"])
+def test_the_model_readers_dispatch_through_one_registry(reader):
+    from tconvcalc.network.readers import base
+
+    module = importlib.import_module(f"tconvcalc.network.readers.{reader}")
+    assert module.handles is base.REGISTRY[reader] and module.handles.table
+    source = MODULES[module.__name__].read_text(encoding="utf-8")
+    assert not re.search(r"getattr\(self, [\"']", source)  # no handler looked up by a method name of its own
+    assert source.count("Handlers(") == 1  # one table, base's
 
 
 FLAG = re.compile(r"(?<![\w-])--[a-z]")

@@ -1,6 +1,6 @@
 """A network's domain as notes (``net --domain --latex`` / ``--markdown``): typeset like the layer notes
-(issue 15's style) in English and Chinese, saying what the domain derivation found, compiled by real
-engines, and failing loudly when the lemma or the check fails."""
+in English and Chinese, saying what the domain derivation found, compiled by real engines, and failing loudly
+when the lemma or the check fails."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tconvcalc import latex as lx
-from tconvcalc import notes_text as nt
+from tconvcalc.notes.document import standalone
+from tconvcalc.notes.writers import escape_text
+from tconvcalc.notes import text as nt
 from tconvcalc.network import load
 from tconvcalc.network import derive as derive_module
 from tconvcalc.network.ops import OPS
@@ -105,7 +106,7 @@ def test_the_note_says_what_the_domain_derives(model):
         kinds = {(node.op, node.axes[0].get("ceil", False), node.text()): node for node in reversed(network.nodes)
                  if not OPS[node.op].merge and node.op != "identity"}
         for node in kinds.values():
-            assert f"\\texttt{{{lx.escape_text(node.name)}}} & \\texttt{{{lx.escape_text(node.op)}" in section
+            assert f"\\texttt{{{escape_text(node.name)}}} & \\texttt{{{escape_text(node.op)}" in section
         assert f"\\begin{{align*}}\nP &= {axis['period']}" in section
         # the floor lemma is needed (and proved) only where some layer divides
         assert ("\\emph{Proof.}" in section) == (axis["period"] > 1) and "\\emph{Check.}" in section
@@ -144,7 +145,7 @@ def test_every_example_network_note_compiles(lang, engine, tmp_path):
     labels = re.findall(r"\\label\{([^}]+)\}", "\n".join(bodies))
     assert len(labels) >= len(NETWORKS)
     refs = "\n".join(f"See \\eqref{{{label}}}." for label in labels)
-    log = compile_with(engine, lx.standalone("\n".join(bodies) + "\n" + refs, None, lang), tmp_path)
+    log = compile_with(engine, standalone("\n".join(bodies) + "\n" + refs, None, lang), tmp_path)
     assert "undefined" not in log.lower()
 
 
@@ -191,7 +192,7 @@ def test_odd_names_compile_and_keep_their_characters(lang, engine, tmp_path):
     spec = tmp_path / "odd.toml"
     spec.write_text(ODD_NAMES)
     text = note(spec, "--latex", "--lang", lang)
-    compile_with(engine, lx.standalone(text, None, lang), tmp_path)
+    compile_with(engine, standalone(text, None, lang), tmp_path)
     assert "\\texttt{un$\\mid$sh'uf'fle\\_\\&\\%\\#\\$}" in text and "$\\div$2" in text
     assert ("\\texttt{编码器}" in text) == (lang == "zh")  # pdflatex has no CJK: "?" there
     assert "\\texttt{q}" not in text and "\\emph{e}" not in text  # the network's name is not read as marks

@@ -16,8 +16,8 @@ from tconvcalc.network import load, trace
 from tconvcalc.network.domain import accepts, axis_domain, runs
 from tconvcalc.network.fix import fix
 from tconvcalc.network.ops import OPS
-from tconvcalc.network.read_spec import parse_network
-from tconvcalc.spec import ParameterError
+from tconvcalc.network.readers.spec_file import parse_network
+from tconvcalc.model.spec import ParameterError
 
 from helpers import run, run_error, run_json
 

@@ -21,7 +21,7 @@ import pytest
 from tconvcalc.errors import TORCH_INSTALL, NotInstalledError, ParameterError
 from tconvcalc.network import load, trace
 from tconvcalc.network.domain import accepted, axis_domain
-from tconvcalc.network.read_keras import from_keras_config, load_keras
+from tconvcalc.network.readers.keras import from_keras_config, load_keras
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "networks"
@@ -197,7 +197,7 @@ def sizes_for(ndim: int):
 
 @pytest.mark.parametrize("which", ["Chain", "Merges", "Line", "Volume"])
 def test_torch_trace_equals_pytorch_at_every_size(torch, which):
-    from tconvcalc.network.read_torch import from_torch
+    from tconvcalc.network.readers.torch import from_torch
 
     cls, ndim, channels = make_modules(torch)[which]
     model = cls().eval()
@@ -207,7 +207,7 @@ def test_torch_trace_equals_pytorch_at_every_size(torch, which):
 
 
 def test_torch_names_and_structure(torch):
-    from tconvcalc.network.read_torch import from_torch
+    from tconvcalc.network.readers.torch import from_torch
 
     cls, _, _ = make_modules(torch)["Merges"]
     net = from_torch(cls())
@@ -247,7 +247,7 @@ def test_torch_domain_equals_a_pytorch_sweep(torch):
             y = torch.cat([self.up2(self.mid(self.down2(s2))), s2], 1)
             return torch.cat([self.up1(y), s1], 1)
 
-    from tconvcalc.network.read_torch import from_torch
+    from tconvcalc.network.readers.torch import from_torch
 
     model = Small().eval()
     net = from_torch(model)
@@ -277,7 +277,7 @@ def test_load_torch_reads_files_and_modules(torch, tmp_path):
 
 
 def test_torch_errors_are_one_sentence(torch, tmp_path, monkeypatch):
-    from tconvcalc.network.read_torch import from_torch, load_torch
+    from tconvcalc.network.readers.torch import from_torch, load_torch
 
     nn, F = torch.nn, torch.nn.functional
     code = tmp_path / "models.py"
@@ -442,7 +442,7 @@ def export(torch, model, ndim, channels, path, example=8):
 
 @pytest.mark.parametrize("which", ["Chain", "Merges", "Line", "Volume"])
 def test_onnx_export_trace_equals_onnxruntime(torch, onnx, tmp_path, which):
-    from tconvcalc.network.read_onnx import load_onnx
+    from tconvcalc.network.readers.onnx import load_onnx
 
     cls, ndim, channels = make_modules(torch)[which]
     model = (cls(unpool=False) if which == "Merges" else cls(unshuffle=False) if which == "Chain" else cls()).eval()
@@ -542,7 +542,7 @@ def hand_models(onnx):
 @pytest.mark.parametrize("name", ["conv SAME_UPPER", "conv SAME_LOWER", "conv VALID", "pads", "resize", "unpool",
                                   "merges"])
 def test_onnx_attributes_trace_equals_onnxruntime(onnx, name):
-    from tconvcalc.network.read_onnx import from_onnx
+    from tconvcalc.network.readers.onnx import from_onnx
 
     model, sizes = hand_models(onnx)[name]
     net = from_onnx(model, name)
@@ -551,7 +551,7 @@ def test_onnx_attributes_trace_equals_onnxruntime(onnx, name):
 
 
 def test_onnx_merges_structure(onnx):
-    from tconvcalc.network.read_onnx import from_onnx
+    from tconvcalc.network.readers.onnx import from_onnx
 
     net = from_onnx(hand_models(onnx)["merges"][0], "merges")
     assert net.by_name["sum"].op == "add" and net.by_name["sum"].inputs == ("a", "upsample")  # a + u + a
@@ -565,7 +565,7 @@ def test_onnx_pooling_disagreement(onnx):
     """onnxruntime sizes a pooling whose window is larger than the padded input with C's truncating
     division: MaxPool k2 s2 on 1 sample gives 1 sample (PyTorch raises, the ONNX formula gives 0).
     tconvcalc follows the ONNX formula and PyTorch."""
-    from tconvcalc.network.read_onnx import from_onnx
+    from tconvcalc.network.readers.onnx import from_onnx
 
     h = onnx.helper
     model = _graph(onnx, [h.make_node("MaxPool", ["x"], ["y"], "pool", kernel_shape=[2], strides=[2])], ndim=1)
@@ -581,7 +581,7 @@ def test_onnx_same_disagreements(onnx):
     dilations at every size, and a SAME transposed layer whose dilated kernel plus output_padding is shorter
     than the stride gives (n-1)s + d(k-1) + 1 + output_padding (it never pads by a negative amount) instead
     of the spec's n·s.  tconvcalc follows the spec."""
-    from tconvcalc.network.read_onnx import from_onnx
+    from tconvcalc.network.readers.onnx import from_onnx
 
     h = onnx.helper
     conv = _graph(onnx, [h.make_node("Conv", ["x", "w"], ["y"], "conv", auto_pad="SAME_UPPER", dilations=[2])],
@@ -599,7 +599,7 @@ def test_onnx_same_disagreements(onnx):
 def test_onnx_output_shape_disagreement(onnx):
     """ConvTranspose with output_shape: tconvcalc's fixed size needs full + output_padding ≥ output_shape;
     onnxruntime runs up to full + stride - 1 (zeros appended) whatever output_padding is."""
-    from tconvcalc.network.read_onnx import from_onnx
+    from tconvcalc.network.readers.onnx import from_onnx
 
     h = onnx.helper
     for op in (0, 2):
@@ -615,7 +615,7 @@ def test_onnx_output_shape_disagreement(onnx):
 
 def test_onnx_dynamo_export_reads(torch, onnx, tmp_path):
     """PyTorch's default exporter (torch.export): Resize with constant scales from an initializer."""
-    from tconvcalc.network.read_onnx import load_onnx
+    from tconvcalc.network.readers.onnx import load_onnx
 
     fixtures = sorted(FIXTURES.glob("*.dynamo.onnx"))
     if not fixtures:
@@ -626,7 +626,7 @@ def test_onnx_dynamo_export_reads(torch, onnx, tmp_path):
 
 
 def test_onnx_errors_are_one_sentence(onnx, torch, tmp_path, monkeypatch):
-    from tconvcalc.network.read_onnx import from_onnx, load_onnx
+    from tconvcalc.network.readers.onnx import from_onnx, load_onnx
 
     h = onnx.helper
     F = torch.nn.functional

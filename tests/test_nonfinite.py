@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from tconvcalc import numeric
 from tconvcalc.numeric import run
-from tconvcalc.operator import layer_taps
-from tconvcalc.spec import Layer
+from tconvcalc.model.structure import layer_taps
+from tconvcalc.model.spec import Layer
 
 from strategies import channels, crop_layers, pytorch_parameters
 

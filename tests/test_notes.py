@@ -1,4 +1,4 @@
-"""Notes that read like the paper (issue 15): math-mode prose, one align per derivation, relationship boxes,
+"""Notes that read like the paper: math-mode prose, one align per derivation, relationship boxes,
 captioned booktabs tables, proofs as sentences, numbered equations with stable labels, English and Chinese,
 Markdown for Obsidian/Typora/Jupyter, and every variant compiled by a real engine."""
 
@@ -10,9 +10,10 @@ import subprocess
 
 import pytest
 
-from tconvcalc import latex as lx
-from tconvcalc import notes_text as nt
-from tconvcalc.spec import Axis, Layer
+from tconvcalc.notes.document import standalone
+from tconvcalc.notes.engines import TEX_INSTALL, ZH_INSTALL, pdf_engine, tex_engine
+from tconvcalc.notes import text as nt
+from tconvcalc.model.spec import Axis, Layer
 
 from helpers import run, run_error as error, run_ok as ok
 
@@ -34,7 +35,7 @@ def compile_with(engine: str, document: str, folder, name: str = "doc") -> str:
     """Compile, assert it worked, and return the log (for undefined references)."""
     if shutil.which(engine) is None:
         pytest.skip(f"{engine} is not installed; these tests compile the notes with a real engine "
-                    f"({lx.ZH_INSTALL if engine == 'xelatex' else lx.TEX_INSTALL})")
+                    f"({ZH_INSTALL if engine == 'xelatex' else TEX_INSTALL})")
     (folder / f"{name}.tex").write_text(document, encoding="utf-8")
     for _ in range(2):  # twice, so references resolve
         result = subprocess.run([engine, "-halt-on-error", "-interaction=nonstopmode", f"{name}.tex"], cwd=folder,
@@ -200,17 +201,17 @@ def test_chinese_notes_use_the_seed_articles_terms():
 
 
 def test_chinese_pdf_without_a_unicode_engine_says_what_to_install(tmp_path, monkeypatch):
-    monkeypatch.setattr(lx.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     message = error("latex", "--in", 2, "--k", 3, "--lang", "zh", "--pdf", "-o", tmp_path / "zh.tex", status=3)
-    assert "xelatex" in message and lx.ZH_INSTALL in message and not (tmp_path / "zh.tex").exists()
+    assert "xelatex" in message and ZH_INSTALL in message and not (tmp_path / "zh.tex").exists()
 
 
 def test_the_engine_for_each_language():
     layer = Layer.from_pytorch(2, 3, 2)
     if shutil.which("xelatex"):
-        assert lx.pdf_engine(layer, ["size"], False, "zh") == "xelatex"
+        assert pdf_engine(layer, ["size"], False, "zh") == "xelatex"
     if shutil.which("pdflatex"):
-        assert lx.pdf_engine(layer, ["size"], False, "en") == "pdflatex"
+        assert pdf_engine(layer, ["size"], False, "en") == "pdflatex"
 
 
 # --- real engines: every section, every dimension, figure on and off, numbered, both languages -------------
@@ -224,7 +225,7 @@ def test_every_section_compiles(name, lang, engine, tmp_path):
     numbered = notes(name, "--lang", lang, "--numbered", "--label-prefix", "a:")
     plain = notes(name, "--lang", lang, figure=False)
     body = numbered + "\n\\clearpage\n" + plain
-    log = compile_with(engine, lx.standalone(body, f"{name} {lang}", lang), tmp_path)
+    log = compile_with(engine, standalone(body, f"{name} {lang}", lang), tmp_path)
     assert "Overfull \\hbox" not in log or name != "1d"  # the 1-D notes fit the page
     aux = (tmp_path / "doc.aux").read_text()
     placed = [label for label in LABELS if f"\\label{{a:{label}}}" in numbered]
@@ -237,7 +238,7 @@ def test_derivations_and_relationships_compile(lang, engine, tmp_path):
     parts = [ok("derive", what, *LAYERS["2d"][0], "--latex", "--lang", lang, "--numbered", "--label-prefix",
                 f"{what}:") for what in DERIVE]
     parts.append(ok("derive", "relationships", "--latex", "--lang", lang))
-    compile_with(engine, lx.standalone("\n".join(parts), None, lang), tmp_path)
+    compile_with(engine, standalone("\n".join(parts), None, lang), tmp_path)
 
 
 @pytest.mark.slow
@@ -255,16 +256,16 @@ def test_a_fragment_is_input_and_its_equations_referenced(tmp_path):
 
 @pytest.mark.slow
 def test_chinese_pdf_option_compiles_with_a_unicode_engine(tmp_path):
-    if lx.tex_engine("zh") is None:
-        pytest.skip(f"neither xelatex nor lualatex is installed ({lx.ZH_INSTALL})")
+    if tex_engine("zh") is None:
+        pytest.skip(f"neither xelatex nor lualatex is installed ({ZH_INSTALL})")
     ok("latex", "--in", 2, "--k", 3, "--s", 2, "--lang", "zh", "--figure", "--pdf", "-o", tmp_path / "zh.tex")
     assert (tmp_path / "zh.pdf").read_bytes().startswith(b"%PDF")
 
 
 @pytest.mark.slow
 def test_a_fragment_compiled_to_pdf_stays_a_fragment_beside_its_wrapper(tmp_path):
-    if lx.tex_engine() is None:
-        pytest.skip(f"no TeX engine is installed ({lx.TEX_INSTALL})")
+    if tex_engine() is None:
+        pytest.skip(f"no TeX engine is installed ({TEX_INSTALL})")
     ok("latex", "--in", 2, "--k", 3, "--s", 2, "--what", "size", "--pdf", "-o", tmp_path / "up1.tex")
     fragment = (tmp_path / "up1.tex").read_text()
     assert "\\documentclass" not in fragment and "\\subsection*" in fragment  # \input-able, as the README shows

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tconvcalc import numeric
 from tconvcalc.numeric import gemm, run
-from tconvcalc.spec import Axis, Layer, ParameterError, full_length
+from tconvcalc.model.spec import Axis, Layer, ParameterError, full_length
 
 from helpers import run as run_cli
 from strategies import channels, crop_layers, pytorch_parameters
@@ -314,7 +314,7 @@ def test_adjoint_is_pytorch_conv(torch):
 
 
 def test_matrix_indices_are_the_operator_triples():
-    from tconvcalc.operator import layer_taps, nnz
+    from tconvcalc.model.structure import layer_taps, nnz
 
     layer = Layer.from_pytorch((3, 4), (2, 3), (2, 1), (0, 1), (1, 0), (1, 2))
     rows, cols, taps = numeric.matrix_indices(layer)
@@ -432,7 +432,7 @@ def test_sizes_beyond_any_float_are_refused_in_words():
 
 
 def test_work_memory_is_counted_from_the_layer():
-    from tconvcalc.operator import nnz
+    from tconvcalc.model.structure import nnz
 
     layer = Layer.from_pytorch((128, 128), 3, 1, 1)
     x_shape, w_shape = (1, 1, 128, 128), (1, 1, 3, 3)

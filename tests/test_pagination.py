@@ -17,11 +17,12 @@ from html import unescape
 
 import pytest
 
-from tconvcalc import latex as lx
+from tconvcalc.notes.engines import TEX_INSTALL, ZH_INSTALL, tex_engine
+from tconvcalc.notes.writers import KEEP_WITH_NEXT
 from tconvcalc.notes import sections
-from tconvcalc.notes_text import phrase
+from tconvcalc.notes.text import phrase
 from tconvcalc.reports.symbolic import notes
-from tconvcalc.spec import Layer
+from tconvcalc.model.spec import Layer
 
 from test_notes import compile_with
 
@@ -33,7 +34,7 @@ EXAMPLES = {
     "figure": (((2, 2), (3, 3), (2, 2), (0, 0), (0, 0)), None, True),  # --in 2 --k 3 --s 2 --figure --standalone
     "up1": (((4, 4), (4, 4), (2, 2), (1, 1), (0, 0)), None, False),  # --in 4,4 --k 4,4 --s 2,2 --p 1,1 --numbered
     "render.sh": (((2, 2), (3, 3), (2, 2), (1, 1), (1, 1)), None, True),  # examples/notes/render.sh
-    "issue 20": (((2, 2), (3, 3), (1, 1), (0, 0), (0, 0)), None, True),  # --in 2 --k 3 --figure --lang zh --pdf
+    "figure zh": (((2, 2), (3, 3), (1, 1), (0, 0), (0, 0)), None, True),  # --in 2 --k 3 --figure --lang zh --pdf
 }
 
 
@@ -42,7 +43,7 @@ def marked(document: str) -> str:
     inside the M-th float of section N (a \\label in a float records the page the float lands on)."""
     out, section, floats = [], 0, 0
     for line in document.splitlines():
-        if line.startswith(lx.KEEP_WITH_NEXT) or line.startswith("\\end{document}"):
+        if line.startswith(KEEP_WITH_NEXT) or line.startswith("\\end{document}"):
             if section:
                 out.append(f"\\label{{tc-end-{section}}}")
         out.append(line)
@@ -74,9 +75,9 @@ def compiled(tmp_path, name: str, lang: str):
     sizes, what, figure = EXAMPLES[name]
     layer = Layer.from_pytorch(*sizes)
     document = notes(layer, sections(what, figure), standalone=True, lang=lang, numbered=True).text
-    engine = lx.tex_engine(lang)
+    engine = tex_engine(lang)
     if engine is None or shutil.which("pdftotext") is None:
-        pytest.skip(f"a TeX engine and pdftotext are needed ({lx.ZH_INSTALL if lang == 'zh' else lx.TEX_INSTALL}, "
+        pytest.skip(f"a TeX engine and pdftotext are needed ({ZH_INSTALL if lang == 'zh' else TEX_INSTALL}, "
                     f"apt-get install poppler-utils)")
     log = compile_with(engine, marked(document), tmp_path)
     points = float(re.search(r"tc-textheight=([\d.]+)pt", log).group(1)) * 72 / 72.27  # TeX pt -> PDF bp

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tconvcalc as tc
-from tconvcalc.planner import MAX_LIMIT, rank_key
+from tconvcalc.design.planner import MAX_LIMIT, rank_key
 
 
 def brute_force(i, target, kernels, strides, max_p, dilations):

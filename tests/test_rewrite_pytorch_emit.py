@@ -250,7 +250,7 @@ def test_onnx_models_refuse_the_pytorch_options(tmp_path):
 
 def test_the_weights_loader_refuses_files_over_its_bound(torch, tmp_path, monkeypatch):
     from tconvcalc.errors import ParameterError
-    from tconvcalc.network import torch_weights
+    from tconvcalc.network.readers import torch_weights
 
     torch.save({"w": torch.zeros(4)}, tmp_path / "w.pt")
     assert list(torch_weights.read_state_dict(tmp_path / "w.pt")) == ["w"]

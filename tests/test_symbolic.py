@@ -19,11 +19,11 @@ from sympy.parsing.sympy_parser import implicit_multiplication, parse_expr, stan
 import tconvcalc as tc
 from tconvcalc import symbolic as sy
 from tconvcalc.cli import symbolic as lean
-from tconvcalc.arithmetic import MAX_ROWS, conv_input_range
-from tconvcalc.operator import column_pairs
+from tconvcalc.model.arithmetic import MAX_ROWS, conv_input_range
+from tconvcalc.model.structure import column_pairs
 from tconvcalc.symbolic import derivations as dv
 from tconvcalc.symbolic import phases as ph
-from tconvcalc.spec import Axis, Layer, ParameterError
+from tconvcalc.model.spec import Axis, Layer, ParameterError
 
 from helpers import run, run_error, run_json, run_ok
 from strategies import conv_parameters, crop_layers
@@ -407,7 +407,7 @@ def test_repr_and_repr_latex():
     assert "proved" in repr(der) and "$$" in der._repr_latex_()
 
 
-# --- issue 11: any legal size answers at once, or refuses in one sentence -----------------------
+# --- any legal size answers at once, or refuses in one sentence ---------------------------------
 
 S12, K6, BIG = 10**12, 10**6, 2**64
 # name: (the command line's layer, the same layer from the model)

@@ -13,13 +13,15 @@ import pytest
 import sympy as sp
 from hypothesis import given, reject, settings, strategies as st
 
-from tconvcalc import latex as lx
-from tconvcalc import notes_text as nt
+from tconvcalc.notes.document import derivation_latex, layer_document, layer_writer, typst_standalone
+from tconvcalc.notes.engines import cjk_font_folder
+from tconvcalc.notes import engines
+from tconvcalc.notes import text as nt
 from tconvcalc import symbolic as sy
-from tconvcalc import typst_math as tm
+from tconvcalc.notes import typst_math as tm
 from tconvcalc.notes import SECTIONS
 from tconvcalc.reports.symbolic import inverse_derivation
-from tconvcalc.spec import Layer
+from tconvcalc.model.spec import Layer
 
 from helpers import run, run_error, run_ok
 
@@ -32,7 +34,7 @@ LAYERS = [Layer.from_pytorch(2, 3, 2), Layer.from_pytorch((2, 3), (3, 2), (2, 1)
 def compile_pdf(document: str, tmp_path: Path, lang: str = "en") -> bytes:
     source = tmp_path / "note.typ"
     source.write_text(document, encoding="utf-8")
-    fonts = [lx.cjk_font_folder()] if lang == "zh" else []
+    fonts = [cjk_font_folder()] if lang == "zh" else []
     return typst.compile(str(source), font_paths=fonts)
 
 
@@ -232,14 +234,14 @@ def _labels_referenced(body: str, labels: list[str]) -> str:
     """The note and a sentence after it that refers to each of its labels: a reference to a label that is
     missing stops typst."""
     refs = " ".join(f"See @{label}." for label in labels)
-    return lx.typst_standalone(body + "\n" + refs + "\n")
+    return typst_standalone(body + "\n" + refs + "\n")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("layer", LAYERS, ids=["1d", "2d"])
 def test_every_section_compiles_and_its_labels_resolve(layer, lang, tmp_path):
-    writer = lx.layer_writer(layer, list(SECTIONS), typst=True, lang=lang, numbered=True, label_prefix="up1:",
+    writer = layer_writer(layer, list(SECTIONS), typst=True, lang=lang, numbered=True, label_prefix="up1:",
                              derived={"inverse": inverse_derivation(layer)})
     body = writer.render()
     assert writer.labels and all(f"<{label}>" in body for label in writer.labels)
@@ -253,7 +255,7 @@ def test_every_section_compiles_and_its_labels_resolve(layer, lang, tmp_path):
 
 @pytest.mark.slow
 def test_a_reference_to_a_missing_label_fails_to_compile(tmp_path):
-    body = lx.layer_document(LAYERS[0], ["size"], typst=True, numbered=True)
+    body = layer_document(LAYERS[0], ["size"], typst=True, numbered=True)
     with pytest.raises(typst.TypstError, match="label"):
         compile_pdf(_labels_referenced(body, ["eq:no-such-equation"]), tmp_path)
 
@@ -284,8 +286,8 @@ def test_the_typst_size_derivation_states_the_same_equations_as_the_latex():
     the LaTeX lines up as many relations."""
     layer = LAYERS[0]
     der = sy.derive_output_size(layer)
-    typst_text = lx.derivation_latex(der, typst=True)
-    latex_text = lx.derivation_latex(der)
+    typst_text = derivation_latex(der, typst=True)
+    latex_text = derivation_latex(der)
     rows = []
     for display in re.findall(r"^\$ (.*?) \$$", typst_text, re.S | re.M):
         for line in display.split("\\\n"):
@@ -332,15 +334,15 @@ def test_without_the_typst_package_the_pdf_says_how_to_install_it(tmp_path, monk
 
 
 def test_a_chinese_pdf_without_a_cjk_font_says_how_to_install_one(tmp_path, monkeypatch):
-    monkeypatch.setattr(lx, "FANDOL_FOLDERS", ())
-    monkeypatch.setattr(lx, "NOTO_CJK_FOLDERS", ())
-    monkeypatch.setattr(lx.shutil, "which", lambda name: None)
+    monkeypatch.setattr(engines, "FANDOL_FOLDERS", ())
+    monkeypatch.setattr(engines, "NOTO_CJK_FOLDERS", ())
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     message = run_error("latex", "--in", "2", "--k", "3", "--typst", "--lang", "zh", "-o", tmp_path / "n.typ", "--pdf")
     assert "fonts-noto-cjk" in message and "texlive-lang-chinese" in message
 
 
 def test_cjk_fonts_are_found_where_the_machine_keeps_them():
-    if not any(Path(f).exists() for f in lx.FANDOL_FOLDERS + lx.NOTO_CJK_FOLDERS):
+    if not any(Path(f).exists() for f in engines.FANDOL_FOLDERS + engines.NOTO_CJK_FOLDERS):
         pytest.skip("no CJK font installed here")
-    folder = Path(lx.cjk_font_folder())
+    folder = Path(cjk_font_folder())
     assert any(folder.glob("Fandol*")) or any(folder.glob("Noto*CJK*"))

@@ -3,7 +3,7 @@
 A layer is a :class:`LayerWeights`: a transposed convolution's weight in PyTorch's layout ``(C_in, C_out/g, *k)``,
 or a sub-pixel convolution's (a convolution ``(C·Πs, C_in/g, *k)`` followed by a depth to space of block ``s``).
 Its phase sums ``P[c_in, c_out, *r]`` are the response at output phase ``r`` to a constant 1 on input channel
-``c_in``: the sum of the taps :meth:`~tconvcalc.spec.Axis.residue_taps` puts in that phase (a transposed layer), or
+``c_in``: the sum of the taps :meth:`~tconvcalc.model.spec.Axis.residue_taps` puts in that phase (a transposed layer), or
 of the convolution channel that becomes phase ``r`` of ``c_out`` (a sub-pixel one, whose bias joins as one more
 input channel, constant 1: each phase has its own).
 
@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import ParameterError
 from ..records import json_keys
-from ..spec import Axis
+from ..model.spec import Axis
 
 #: The relative spread above which a layer is flagged: float32 weights that are exactly free come out near 1e-7,
 #: a visible artifact is a percent or more.
@@ -122,7 +122,7 @@ def _axes(layer: LayerWeights) -> list[Axis]:
 
 
 def phase_matrix(axis: Axis) -> np.ndarray:
-    """``(s, k)``: 1 where tap ``a`` feeds phase ``r`` (:meth:`~tconvcalc.spec.Axis.residue_taps`), else 0."""
+    """``(s, k)``: 1 where tap ``a`` feeds phase ``r`` (:meth:`~tconvcalc.model.spec.Axis.residue_taps`), else 0."""
     matrix = np.zeros((axis.s, axis.k))
     for r in range(axis.s):
         matrix[r, axis.residue_taps(r)] = 1.0

@@ -24,7 +24,7 @@ from math import gcd, prod, sqrt
 import numpy as np
 
 from ..errors import ParameterError
-from ..spec import broadcast, check_at_least, check_groups
+from ..model.spec import broadcast, check_at_least, check_groups
 
 LAYOUTS = ("pytorch", "keras")
 

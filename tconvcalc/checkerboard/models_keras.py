@@ -17,8 +17,8 @@ import zipfile
 import numpy as np
 
 from ..errors import NotInstalledError, ParameterError
-from ..network.read_keras import MODELS, read_keras_config, read_member
-from ..network.torch_weights import MAX_WEIGHTS_BYTES
+from ..network.readers.keras import MODELS, read_keras_config, read_member
+from ..network.readers.torch_weights import MAX_WEIGHTS_BYTES
 from .analysis import LayerWeights
 from .weighted import WeightedModel
 

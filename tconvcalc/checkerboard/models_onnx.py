@@ -2,7 +2,7 @@
 ``DepthToSpace`` reads (its ``blocksize``, its ``mode``: ONNX's default ``DCR`` or ``CRD``).
 
 Weights come from initializers or ``Constant`` nodes (external data is loaded); a weight that is a graph input or
-computed by other nodes is refused by name.  Node names are :func:`~tconvcalc.network.read_onnx.node_name`'s.
+computed by other nodes is refused by name.  Node names are :func:`~tconvcalc.network.readers.onnx.node_name`'s.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ParameterError
-from ..network.read_onnx import load_model, node_name
+from ..network.readers.onnx import load_model, node_name
 from .analysis import LayerWeights
 from .weighted import WeightedModel
 

@@ -2,7 +2,7 @@
 ``nn.Conv2d`` whose output goes only into a pixel shuffle (``nn.PixelShuffle``, ``F.pixel_shuffle`` or
 ``torch.pixel_shuffle``), found in the ``torch.fx`` trace of the forward.  Names are module paths (``0``, ``up.1``).
 
-The weights are the ``--weights`` file's, loaded strictly (:mod:`tconvcalc.network.torch_weights`); without one
+The weights are the ``--weights`` file's, loaded strictly (:mod:`tconvcalc.network.readers.torch_weights`); without one
 they are the factory's initial weights (random unless the factory seeds them), which says nothing about a trained
 model.
 """
@@ -14,8 +14,8 @@ import io
 import numpy as np
 
 from ..errors import NotInstalledError, ParameterError
-from ..network.read_torch import _import_torch, build_torch, trace
-from ..network.torch_weights import SAFETENSORS_INSTALL, load_weights, read_state_dict
+from ..network.readers.torch import _import_torch, build_torch, trace
+from ..network.readers.torch_weights import SAFETENSORS_INSTALL, load_weights, read_state_dict
 from .analysis import LayerWeights
 from .weighted import WeightedModel
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import click
 
 from ..errors import ParameterError
-from ..frames import VIEWS, frame_count
-from ..gallery import GALLERY
+from ..pictures.frames import VIEWS, frame_count
+from ..pictures.gallery import GALLERY
 from .options import FilePath, FiniteFloatRange, layer_from, layer_options, ndim_option
 from .output import write_files
 
@@ -30,7 +30,7 @@ from .output import write_files
 def animate(input_size, kernel_size, stride, padding, output_padding, dilation, ndim, output, view, fps, dpi,
             gallery):
     """Animated frames of a layer in conv_arithmetic's style (scatter, direct, phases), and the gallery."""
-    from .. import animate as drawing
+    from ..pictures import animate as drawing
 
     if gallery is not None:
         layer_flags = (stride, padding, output_padding, dilation) != ((1,), (0,), (0,), (1,)) or ndim is not None

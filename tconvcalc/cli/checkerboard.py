@@ -46,7 +46,7 @@ def checkerboard(model, weights, kwargs, tolerance, fix, output, png, svg, as_js
         if value is not None and not torch_code:
             raise ParameterError(f"{flag} is for PyTorch code (file.py:Factory), and {model} holds its own weights; "
                                  f"drop {flag}")
-    from .net import _kwargs  # --kwargs as net reads it
+    from .options import parse_kwargs
 
     targets = _picture_targets(png, svg)
     from ..reports.checkerboard import checkerboard_report
@@ -54,7 +54,7 @@ def checkerboard(model, weights, kwargs, tolerance, fix, output, png, svg, as_js
 
     with progress("checking layers") as tick:
         report, data, responses = checkerboard_report(model, None if weights is None else str(weights),
-                                                      _kwargs(kwargs), tolerance, fix,
+                                                      parse_kwargs(kwargs), tolerance, fix,
                                                       None if output is None else str(output), tick)
     written = write_files({output: data}) if data is not None else []
     if targets and responses:

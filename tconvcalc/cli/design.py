@@ -31,7 +31,7 @@ def _write_pictures(draw, targets: dict[str, str]) -> list:
     """Draw once and write each format, all or none of them."""
     if not targets:
         return []
-    from .. import plots
+    from ..pictures import plots
 
     figure = draw(plots)
     return write_files({path: plots.render(figure, fmt) for fmt, path in targets.items()})

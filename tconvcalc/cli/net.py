@@ -8,28 +8,13 @@ output asked for.
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
 from ..errors import ParameterError
-from .options import AXIS, json_option, markdown_option, notes_format, notes_options, typst_option
+from .options import AXIS, json_option, markdown_option, notes_format, notes_options, parse_kwargs, typst_option
 from .output import echo_text, emit
-
-
-def _kwargs(text: str | None) -> dict:
-    if text is None:
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError as error:
-        raise ParameterError(f"--kwargs {text!r} is not JSON ({error}), the factory's keyword arguments are a JSON "
-                             f"object; write e.g. --kwargs '{{\"depth\": 4}}'") from None
-    if not isinstance(value, dict):
-        raise ParameterError(f"--kwargs {text!r} is a JSON {type(value).__name__}, the factory's keyword arguments "
-                             f"are an object; write e.g. --kwargs '{{\"depth\": 4}}'")
-    return value
 
 
 @click.command()
@@ -59,7 +44,7 @@ def net(model, input_size, domain, fix, output_size, upto, cost, as_latex, markd
 
     Exits 1 when the network does not run: the trace at the size given, --domain when it runs at no size
     at all, --fix --out when no output_padding change gives the output asked for."""
-    factory_kwargs = _kwargs(kwargs)
+    factory_kwargs = parse_kwargs(kwargs)
     from ..network.load import is_torch_code
 
     if kwargs is not None and not is_torch_code(model):

@@ -7,10 +7,12 @@ says what was wrong and how to write it.
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from ..errors import ParameterError
-from ..spec import Layer, broadcast
+from ..model.spec import Layer, broadcast
 
 
 class AxisInts(click.ParamType):
@@ -46,12 +48,12 @@ class AxisIntsOrWord(AxisInts):
 
 
 class IntRange(click.ParamType):
-    """A set of positive ints for the planner: ``1-7``, ``2,4,8`` or ``3`` (:class:`tconvcalc.planner.IntSet`)."""
+    """A set of positive ints for the planner: ``1-7``, ``2,4,8`` or ``3`` (:class:`tconvcalc.design.planner.IntSet`)."""
 
     name = "RANGE"
 
     def convert(self, value, param, ctx):
-        from ..planner import IntSet
+        from ..design.planner import IntSet
 
         if isinstance(value, IntSet):
             return value
@@ -87,7 +89,7 @@ MAX_NDIM = 3
 
 
 def per_axis(ndim: int | None, **values) -> dict[str, tuple[int, ...]]:
-    """The one broadcasting rule (:func:`tconvcalc.spec.broadcast`), 2-D when every value is single."""
+    """The one broadcasting rule (:func:`tconvcalc.model.spec.broadcast`), 2-D when every value is single."""
     count, out = broadcast(ndim, DEFAULT_NDIM, **values)
     if count > MAX_NDIM:
         longest = next(name for name, value in values.items() if len(value) == count)
@@ -253,7 +255,7 @@ def notes_format(as_latex: bool, markdown: bool, lang: str = "en", numbered: boo
                 verbose: bool = False, typst: bool = False) -> dict:
     """The notes' options, checked: they shape --latex/--markdown/--typst only (the terminal view is English);
     with --typst they carry ``typst`` to the writer."""
-    from ..notes_text import check_language
+    from ..notes.text import check_language
 
     check_one_format(as_latex, markdown, typst)
     check_language(lang)
@@ -292,3 +294,18 @@ def picture_options(required: bool = False):
         click.option("--png", "png", type=FilePath("picture.png"), help=f"{verb} the picture as PNG{need}"),
         click.option("--svg", "svg", type=FilePath("picture.svg"), help=f"{verb} the picture as SVG{need}"),
     )
+
+
+def parse_kwargs(text: str | None) -> dict:
+    """``--kwargs``: the PyTorch factory's keyword arguments, a JSON object (none given: no arguments)."""
+    if text is None:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise ParameterError(f"--kwargs {text!r} is not JSON ({error}), the factory's keyword arguments are a JSON "
+                             f"object; write e.g. --kwargs '{{\"depth\": 4}}'") from None
+    if not isinstance(value, dict):
+        raise ParameterError(f"--kwargs {text!r} is a JSON {type(value).__name__}, the factory's keyword arguments "
+                             f"are an object; write e.g. --kwargs '{{\"depth\": 4}}'")
+    return value

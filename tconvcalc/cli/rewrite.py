@@ -73,9 +73,9 @@ def rewrite(model, form, target, output, only, weights, kwargs, input_size, max_
         if given:
             raise ParameterError(f"{given[0]} shapes the ONNX rewrite, and --emit pytorch writes PyTorch modules; "
                                  f"drop {given[0]}")
-        from .net import _kwargs  # --kwargs as net reads it (its home until it moves to options)
+        from .options import parse_kwargs
 
-        return _rewrite_pytorch(model, form, _kwargs(kwargs), weights, output, nodes, input_size, check,
+        return _rewrite_pytorch(model, form, parse_kwargs(kwargs), weights, output, nodes, input_size, check,
                                 seed, as_json)
     given = [flag for flag, value in (("--weights", weights), ("--kwargs", kwargs), ("--in", input_size))
              if value is not None]
@@ -85,7 +85,7 @@ def rewrite(model, form, target, output, only, weights, kwargs, input_size, max_
     if max_block is not None and form != "subpixel":
         raise ParameterError(f"--max-block bounds the sub-pixel form's DepthToSpace, and --to {form} writes none; "
                              f"drop --max-block or use --to subpixel")
-    from ..network.read_onnx import load_model
+    from ..network.readers.onnx import load_model
     from ..reports.rewrite import rewrite_report
     from .views.rewrite import render_rewrite
 
@@ -137,7 +137,7 @@ def _state_bytes(state: dict, safetensors: bool) -> bytes:
             from safetensors.torch import save
         except ImportError:
             from ..errors import NotInstalledError
-            from ..network.torch_weights import SAFETENSORS_INSTALL
+            from ..network.readers.torch_weights import SAFETENSORS_INSTALL
 
             raise NotInstalledError("safetensors", "writing a .safetensors file", SAFETENSORS_INSTALL) from None
         return save(state)

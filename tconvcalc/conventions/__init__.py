@@ -35,13 +35,13 @@ layer = nn.ConvTranspose1d(in_ch, out_ch, kernel_size=3, stride=2, padding=0, ou
 y = layer(x)
 y = y[..., 0:-1]
 
-The modules, each importing only those above it (and the standard library, :mod:`tconvcalc.spec`
-and :mod:`tconvcalc.arithmetic`; NumPy only inside :func:`convert_weight`, so the shape path
+The modules, each importing only those above it (and the standard library, :mod:`tconvcalc.model.spec`
+and :mod:`tconvcalc.model.arithmetic`; NumPy only inside :func:`convert_weight`, so the shape path
 ``shape``/``convert`` stays cheap):
 
 * ``names``   - framework names, aliases, each framework's option names, the generic spellings;
-* ``read``    - the five readers, framework parameters -> canonical :class:`~tconvcalc.spec.Layer`;
-* ``write``   - the five writers, canonical layer -> framework parameters + post-crop (:class:`Translation`);
+* ``from_framework`` - the five readers, framework parameters -> canonical :class:`~tconvcalc.model.spec.Layer`;
+* ``to_framework``   - the five writers, canonical layer -> framework parameters + post-crop (:class:`Translation`);
 * ``weights`` - weight layouts and how to carry a weight from one to another;
 * ``code``    - every line of generated code text: layer lines, translations, whole stacks, weight recipes.
 """
@@ -51,10 +51,10 @@ from __future__ import annotations
 from .code import (dilated_kernel_code, emit_code, pytorch_argument_list, pytorch_code, pytorch_conv_code,
                    pytorch_sequential, translation_code, weight_recipe)
 from .names import FRAMEWORKS, compact, framework_name, framework_options
-from .read import (FrameworkLayer, jax_padding_pair, keras_output_length, layer_from_framework, parse_jax_padding,
+from .from_framework import (FrameworkLayer, jax_padding_pair, keras_output_length, layer_from_framework, parse_jax_padding,
                    read_framework)
 from .weights import WeightLayout, WeightPlan, convert_weight, weight_layout, weight_plan
-from .write import Translation, convert, pytorch_arguments, to_framework
+from .to_framework import Translation, convert, pytorch_arguments, to_framework
 
 __all__ = [
     "FRAMEWORKS", "FrameworkLayer", "Translation", "WeightLayout", "WeightPlan", "compact", "convert",

@@ -2,14 +2,14 @@
 
 The five framework names and their aliases, each framework's own option names, the generic
 spellings (``stride``, ``dilation``, ``groups``) that map onto them, and how a per-axis value
-is written in messages and code.  Standard library and :mod:`tconvcalc.spec` only.
+is written in messages and code.  Standard library and :mod:`tconvcalc.model.spec` only.
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
-from ..spec import ParameterError, check_at_least
+from ..model.spec import ParameterError, check_at_least
 
 FRAMEWORKS = ("pytorch", "tensorflow", "keras", "onnx", "jax")
 # How each framework is called in a sentence or a heading.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from ..spec import ParameterError, check_at_least
+from ..model.spec import ParameterError, check_at_least
 from .names import GROUPS, SPATIAL_LETTERS, framework_name
 
 WeightLayout = namedtuple("WeightLayout", "framework ndim to_canonical flipped")

@@ -5,7 +5,7 @@ The page's arithmetic is ``model.js`` beside this file, a line-for-line port of 
 them, ``page.css`` and the layer's values into ``page.html``, so the file needs no network.
 :func:`layer_html` is the static grid ``tc.Layer`` shows in Jupyter.
 
->>> from tconvcalc.spec import Layer
+>>> from tconvcalc.model.spec import Layer
 >>> html = page_html(Layer.from_pytorch(3, 3, 2, 1, 1))
 >>> html.startswith("<!DOCTYPE html>"), "://" in html   # everything inside, no address to fetch
 (True, False)

@@ -1,4 +1,4 @@
-// The explorer's arithmetic: tconvcalc's model (spec.py, arithmetic.py, operator.py and the Keras writer in
+// The explorer's arithmetic: tconvcalc's model (model/: spec.py, arithmetic.py, structure.py, and the Keras writer in
 // conventions/) ported line for line, so the page says what `tconvcalc shape` and `convert` say.  No DOM here:
 // view.js draws what explore() returns.  tests/test_explore_browser.py compares every displayed value with Python.
 "use strict";
@@ -172,7 +172,7 @@ const TconvModel = (() => {
              tap_count_range: range, uniform_overlap: range[0] === range[1] };
   }
 
-  // operator.axis_taps: (n, m, a) with m = n*s + a*d - b inside [0, o)
+  // structure.axis_taps: (n, m, a) with m = n*s + a*d - b inside [0, o)
   function axisTaps(axis) {
     const out = [];
     for (let n = 0; n < axis.i; n++) {

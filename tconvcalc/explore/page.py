@@ -12,8 +12,8 @@ from importlib import resources
 from itertools import product
 
 from ..errors import ParameterError
-from ..operator import axis_taps
-from ..spec import Axis, Layer, axes_text
+from ..model.structure import axis_taps
+from ..model.spec import Axis, Layer, axes_text
 
 # Beyond this many cells along an axis a page of cells is no longer readable; model.js has the same number.
 MAX_CELLS = 32

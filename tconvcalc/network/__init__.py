@@ -24,6 +24,6 @@ __all__ = ["Network", "Node", "domain", "fix", "from_torch", "load", "trace"]
 
 def from_torch(module, ndim: int | None = None) -> Network:
     """A PyTorch ``nn.Module`` as a network, traced structurally with torch.fx (needs ``torch``)."""
-    from .read_torch import from_torch as read
+    from .readers.torch import from_torch as read
 
     return read(module, ndim)

@@ -1,11 +1,11 @@
 """What each layer of a traced network costs per sample: its multiply-adds, parameters and output size.
 
-Every count comes from the model's arithmetic (:func:`~tconvcalc.arithmetic.conv_cost`,
-:func:`~tconvcalc.arithmetic.conv_transpose_cost`, :func:`~tconvcalc.arithmetic.pool_cost`) at the sizes the
+Every count comes from the model's arithmetic (:func:`~tconvcalc.model.arithmetic.conv_cost`,
+:func:`~tconvcalc.model.arithmetic.conv_transpose_cost`, :func:`~tconvcalc.model.arithmetic.pool_cost`) at the sizes the
 trace found, so a network costs nothing to count, whatever its sizes.  A layer whose channels the model does
 not say (a spec without ``channels``, a weight computed at run time) is left uncounted, by name.
 
->>> from tconvcalc.network.read_spec import parse_network
+>>> from tconvcalc.network.readers.spec_file import parse_network
 >>> net = parse_network('ndim = 1\\nchannels = 1\\n[[layers]]\\nname = "up"\\nop = "conv_transpose"\\n'
 ...                     'kernel_size = 3\\nstride = 2\\npadding = 1\\nchannels = 1\\nbias = false\\n')
 >>> from tconvcalc.network.tracer import trace
@@ -19,8 +19,8 @@ from __future__ import annotations
 from math import prod
 from typing import NamedTuple
 
-from ..arithmetic import Cost, conv_cost, conv_transpose_cost, pool_cost
-from ..spec import Axis, Layer, same_padding
+from ..model.arithmetic import Cost, conv_cost, conv_transpose_cost, pool_cost
+from ..model.spec import Axis, Layer, same_padding
 from .graph import INPUT, Network, Node
 
 class CostTotal(NamedTuple):
@@ -56,7 +56,7 @@ def _transposed(node: Node, input_size, output_size) -> Layer:
 
 
 def node_cost(node: Node, in_channels: int | None, input_size, output_size) -> Cost | None:
-    """One layer's :class:`~tconvcalc.arithmetic.Cost` at these sizes, or None when its channels are unknown."""
+    """One layer's :class:`~tconvcalc.model.arithmetic.Cost` at these sizes, or None when its channels are unknown."""
     out_channels = node.channels
     outputs = prod(output_size)
     if node.op in ("conv", "conv_transpose") and node.weights is None or in_channels is None or out_channels is None:
@@ -89,7 +89,7 @@ def node_cost(node: Node, in_channels: int | None, input_size, output_size) -> C
 
 
 def network_cost(network: Network, result) -> tuple[tuple, CostTotal | None]:
-    """Every traced row's :class:`~tconvcalc.arithmetic.Cost` (None where uncounted) and the total; the total is
+    """Every traced row's :class:`~tconvcalc.model.arithmetic.Cost` (None where uncounted) and the total; the total is
     None when the network stops (a network that does not run has no cost)."""
     channels = {INPUT: network.channels, **{node.name: node.channels for node in network.nodes}}
     costs = []

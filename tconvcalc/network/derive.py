@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..arithmetic import sample_rows
+from ..model.arithmetic import sample_rows
 from ..symbolic.proof import Derivation, Proof, prove_equal
 from .affine import Affine
 from .domain import axis_domain, classes

@@ -9,7 +9,7 @@ becomes ``t ≥ L`` and each merge either holds for every ``t``, for one ``t``, 
 are merged into the shortest period that describes them, and a run of the plain size rules over
 every size up to the last threshold plus a period checks the result.
 
->>> from tconvcalc.network.read_spec import parse_network
+>>> from tconvcalc.network.readers.spec_file import parse_network
 >>> net = parse_network('ndim = 1\\n[[layers]]\\nname = "down"\\nop = "max_pool"\\nkernel_size = 2\\n'
 ...                     '[[layers]]\\nname = "up"\\nop = "conv_transpose"\\nkernel_size = 2\\nstride = 2\\n'
 ...                     '[[layers]]\\nname = "skip"\\nop = "concat"\\ninputs = ["input", "up"]\\n')

@@ -6,7 +6,7 @@ size, :mod:`.generic`); the nearest accepted sizes and the pad or crop that reac
 unchanged); and the output_padding of the transposed layers that makes this very size run - which may
 lose every size that ran before.  Given a target output size, the output_padding changes that give it.
 
->>> from tconvcalc.network.read_spec import parse_network
+>>> from tconvcalc.network.readers.spec_file import parse_network
 >>> net = parse_network('ndim = 1\\n[[layers]]\\nname = "down"\\nop = "max_pool"\\nkernel_size = 2\\n'
 ...                     '[[layers]]\\nname = "up"\\nop = "conv_transpose"\\nkernel_size = 2\\nstride = 2\\n'
 ...                     '[[layers]]\\nname = "skip"\\nop = "concat"\\ninputs = ["input", "up"]\\n')
@@ -39,7 +39,7 @@ from math import lcm
 from typing import NamedTuple
 
 from ..errors import ParameterError
-from ..spec import Axis, Layer, broadcast, check_at_least
+from ..model.spec import Axis, Layer, broadcast, check_at_least
 from .domain import AxisDomain, axis_domain, runs
 from .generic import feeds, framework, module_paths, rewrite
 from .graph import Network, Stop, Stopper, walk

@@ -11,7 +11,7 @@ so the layer becomes ordinary size rules the domain already derives: the partner
 layer's output is ``P`` (an identity of the partner).  The rewritten network is derived and checked like
 any other; tests run the real ``output_size=`` call in PyTorch against it.
 
->>> from tconvcalc.network.read_spec import parse_network
+>>> from tconvcalc.network.readers.spec_file import parse_network
 >>> from tconvcalc.network.domain import axis_domain
 >>> net = parse_network('ndim = 1\\n[[layers]]\\nname = "down"\\nop = "max_pool"\\nkernel_size = 2\\n'
 ...                     '[[layers]]\\nname = "up"\\nop = "conv_transpose"\\nkernel_size = 2\\nstride = 2\\n'

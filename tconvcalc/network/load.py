@@ -22,25 +22,25 @@ def load(model, kwargs: dict | None = None) -> Network:
     PyTorch code as ``path/to/file.py:Factory`` or ``package.module:Factory`` (``kwargs`` go to the
     factory); an ``nn.Module`` itself is read as it is."""
     if not isinstance(model, (str, Path)):
-        from .read_torch import from_torch
+        from .readers.torch import from_torch
 
         return from_torch(model)
     text = str(model)
     suffix = Path(text).suffix.lower()
     if suffix in SPEC_SUFFIXES:
-        from .read_spec import load_network
+        from .readers.spec_file import load_network
 
         return load_network(text)
     if suffix == ".onnx":
-        from .read_onnx import load_onnx
+        from .readers.onnx import load_onnx
 
         return load_onnx(text)
     if suffix == ".keras":
-        from .read_keras import load_keras
+        from .readers.keras import load_keras
 
         return load_keras(text)
     if is_torch_code(text):
-        from .read_torch import load_torch
+        from .readers.torch import load_torch
 
         return load_torch(text, kwargs or {})
     raise ParameterError(f"{text!r} is not a model tconvcalc reads, a model is a .toml/.json spec, an .onnx or "

@@ -2,8 +2,8 @@
 
 A rule takes the input size ``n`` along one axis and that axis's parameters ``q`` and returns the
 output size and what must hold for the layer to run: values that must be ``≥ 0``, each with the
-reason it fails.  Rules are plain arithmetic on the model's functions (:func:`~tconvcalc.spec.conv_count`,
-:func:`~tconvcalc.spec.full_length`, :func:`~tconvcalc.spec.pool_count`), so the same rule sizes one
+reason it fails.  Rules are plain arithmetic on the model's functions (:func:`~tconvcalc.model.spec.conv_count`,
+:func:`~tconvcalc.model.spec.full_length`, :func:`~tconvcalc.model.spec.pool_count`), so the same rule sizes one
 input (ints) and a whole class of inputs (:class:`~.affine.Affine`, for the domain).
 
 >>> size, needs = OPS["conv"].size(7, {"k": 3, "s": 2, "d": 1, "pad": (1, 1), "same": False})
@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from ..spec import ceil_div, conv_count, full_length, kernel_span, pool_count
+from ..model.spec import ceil_div, conv_count, full_length, kernel_span, pool_count
 
 
 class Reason(str):
     """Why a layer stops, as English words (the trace, the JSON) that also name their entry in the notes'
-    catalogue (:mod:`tconvcalc.notes_text`) and the values it fills in, so a note can say it in its own
+    catalogue (:mod:`tconvcalc.notes.text`) and the values it fills in, so a note can say it in its own
     language and typeset the values as math."""
 
     key: str

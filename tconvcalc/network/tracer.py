@@ -1,7 +1,7 @@
 """One input size through the whole network: every layer's size per axis, the first failure, and
 what each transposed convolution hides (which other sizes arrive there, checkerboard, portability).
 
->>> from tconvcalc.network.read_spec import parse_network
+>>> from tconvcalc.network.readers.spec_file import parse_network
 >>> net = parse_network('ndim = 1\\n[[layers]]\\nname = "down"\\nkernel_size = 2\\nstride = 2\\n'
 ...                     '[[layers]]\\nname = "up"\\nop = "conv_transpose"\\nkernel_size = 2\\nstride = 2\\n'
 ...                     '[[layers]]\\nname = "skip"\\nop = "concat"\\ninputs = ["input", "up"]\\n')
@@ -17,18 +17,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..records import json_keys
-from ..spec import Axis, Layer, ParameterError, broadcast, check_at_least
+from ..model.spec import Axis, Layer, ParameterError, broadcast, check_at_least
 from .graph import INPUT, Network, Stop, Stopper, walk
 
 if TYPE_CHECKING:
-    from ..arithmetic import Cost
+    from ..model.arithmetic import Cost
     from .ops import Reason
 
 
 @json_keys(optional="cost")
 class TraceRow(NamedTuple):
     """One layer: what it is, its sizes per axis, flags (transposed layers), and what it costs when asked
-    (:class:`~tconvcalc.arithmetic.Cost`)."""
+    (:class:`~tconvcalc.model.arithmetic.Cost`)."""
 
     name: str
     op: str
@@ -128,7 +128,7 @@ def _reaches(start: str, end: str, ancestors: dict) -> bool:
 
 
 def _tconv_flags(node, inputs: tuple[int, ...]) -> TconvFlags:
-    from ..arithmetic import conv_input_range
+    from ..model.arithmetic import conv_input_range
     from ..conventions import FRAMEWORKS, to_framework
 
     axes = tuple(Axis(i, q["k"], q["s"], q["d"], *q["crop"]) for i, q in zip(inputs, node.axes))

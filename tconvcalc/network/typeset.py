@@ -1,6 +1,6 @@
 """A network's domain as notes (``net --domain --latex`` / ``--markdown``): the layers' size rules in a
 table, the period and the residue classes, the accepted sizes boxed, and one sentence for the proof and
-one for the check, in the notes' catalogue's words (:mod:`tconvcalc.notes_text`) and either language.
+one for the check, in the notes' catalogue's words (:mod:`tconvcalc.notes.text`) and either language.
 
 The steps come from :func:`.derive.domain_derivation`, which keys each one to its catalogue entry; SymPy's
 printer writes every formula.  When every axis has the same size rules and sizes the note says so and shows
@@ -13,8 +13,8 @@ from typing import Sequence
 
 import sympy as sp
 
-from ..latex import LatexWriter
-from ..notes_text import CATALOGUES, phrase
+from ..notes.writers import LatexWriter
+from ..notes.text import CATALOGUES, phrase
 from ..symbolic.proof import Derivation, Step
 from .domain import grouped
 

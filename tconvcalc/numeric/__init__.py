@@ -4,7 +4,7 @@ Layouts are PyTorch's: ``x`` is ``(N, C_in, *spatial)``, the transposed convolut
 ``(C_in, C_out/groups, *k)``, the convolution's weight ``(C_out, C_in/groups, *k)``, and ``x``,
 ``weight`` and ``bias`` share one dtype.  :func:`conv_transpose` and :func:`conv` are
 ``torch.nn.functional.conv_transpose{1,2,3}d`` and ``conv{1,2,3}d``; :func:`apply` runs any
-:class:`~tconvcalc.spec.Layer` (the canonical per-axis crop model), so any framework's layer runs.
+:class:`~tconvcalc.model.spec.Layer` (the canonical per-axis crop model), so any framework's layer runs.
 The seed example: stride 2 puts every sample at the top-left of its 2x2 block.
 
 >>> import numpy as np
@@ -25,7 +25,7 @@ The routes (``route=``), all giving the same numbers:
   window of the input (an im2col copy) or every tap's slab is added into the output (col2im),
   whichever a cost model finds cheaper (:mod:`.gemm_plan` plans, :mod:`.gemm` executes); with an
   inf or NaN in ``x`` or ``weight`` always the latter, so they land exactly where PyTorch puts them;
-* ``matrix`` - ``y = C^T x`` from the ``(row, column, tap)`` triples of :mod:`tconvcalc.operator`;
+* ``matrix`` - ``y = C^T x`` from the ``(row, column, tap)`` triples of :mod:`tconvcalc.model.structure`;
 * ``zero_insertion`` - insert ``s-1`` zeros, pad, correlate with the flipped kernel;
 * ``phases`` - the sub-pixel decomposition into ``s**n`` stride-1 convolutions (:mod:`.routes`).
 
@@ -49,7 +49,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..spec import Axis, IntOrTuple, Layer, ParameterError, broadcast
+from ..model.spec import Axis, IntOrTuple, Layer, ParameterError, broadcast
 from . import operands
 from .operands import check_bias, check_direct_channels, check_memory, check_operands, finish
 from .routes import direct, direct_bytes, matrix_indices

@@ -9,7 +9,7 @@ where the reference's do and its finite values agree within the tolerance.
 Before anything is drawn, :func:`check_bytes` adds up what a check holds at once; a check that would
 exceed ``MAX_BYTES`` is refused in one sentence, however large the sizes asked for.
 
->>> from tconvcalc.spec import Layer
+>>> from tconvcalc.model.spec import Layer
 >>> result = check_routes(Layer.from_pytorch(4, 3, 2), (1, 1), trials=1, nonfinite=True)
 >>> result.passed, [(r.route, r.nonfinite_mismatches) for r in result.routes]
 (True, [('matrix', 0), ('zero_insertion', 0), ('phases', 0)])
@@ -22,7 +22,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ..spec import Layer, ParameterError, check_at_least, check_groups
+from ..model.spec import Layer, ParameterError, check_at_least, check_groups
 from . import operands
 from .operands import format_bytes, format_shape
 from .run import ROUTES, apply, apply_adjoint, route_limit, work_bytes

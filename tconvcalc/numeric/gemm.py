@@ -15,8 +15,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..operator import tap_range
-from ..spec import Layer
+from ..model.structure import tap_range
+from ..model.spec import Layer
 from .gemm_plan import GemmPlan, best_modes, gemm_plan
 
 __all__ = ["FIXED_MODES", "GEMM_ROUTES", "WORK", "batch_chunk", "fast", "gemm", "release_buffers"]

@@ -8,7 +8,7 @@ every tap goes into the GEMM's rows and its slab is added into a strided slice o
 the mix with the least estimated time.
 
 Like opt_einsum's path planner, this module never sees the data: it works on the layer
-(:class:`~tconvcalc.spec.Layer`), shapes and integer index tables; :mod:`.gemm` executes a plan.
+(:class:`~tconvcalc.model.spec.Layer`), shapes and integer index tables; :mod:`.gemm` executes a plan.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..operator import tap_range
-from ..spec import Axis, Layer
+from ..model.structure import tap_range
+from ..model.spec import Axis, Layer
 
 __all__ = ["MAX_GATHER_ROWS", "AxisPhases", "GemmPlan", "best_modes", "gather_rows", "gemm_plan"]
 

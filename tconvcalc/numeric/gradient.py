@@ -9,7 +9,7 @@ holds it without rounding): the convolution with C built from the triples, ``C�
 of output_padding ``op``, ``∂L/∂w`` from the triples with the correlation route, and the converse's gradients by
 their inner products.
 
->>> from tconvcalc.spec import Axis, Layer
+>>> from tconvcalc.model.spec import Axis, Layer
 >>> [check["holds"] for check in gradient_checks(Layer((Axis.from_conv(5, 3, 2),)), [0])]
 [True, True, True, True]
 """
@@ -21,8 +21,8 @@ from math import prod
 
 import numpy as np
 
-from ..operator import nnz
-from ..spec import Layer, axes_text
+from ..model.structure import nnz
+from ..model.spec import Layer, axes_text
 from .routes import matrix_indices
 
 __all__ = ["MAX_CHECK_NNZ", "gradient_checks", "input_gradient", "weight_gradient"]

@@ -3,7 +3,7 @@
 The numbers here are measurements, not theorems: they depend on the kernel and the input drawn (fixed by the
 seed) and on float rounding in the SVD.  :mod:`tconvcalc.symbolic.inverse` proves what holds for every kernel.
 Single channel: C is ``Π i × Π o`` (the convolution's outputs × its inputs), bounded by
-:data:`tconvcalc.operator.MAX_DENSE_CELLS` before it is built.
+:data:`tconvcalc.model.structure.MAX_DENSE_CELLS` before it is built.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..operator import check_dense
-from ..spec import Layer
+from ..model.structure import check_dense
+from ..model.spec import Layer
 from .routes import matrix_indices
 
 SEED = 0

@@ -1,6 +1,6 @@
 """Checking the arrays a call is given: dtype, shape, channels, bias, and the memory it would take.
 
-Every refusal is one :class:`~tconvcalc.spec.ParameterError` sentence naming the Python argument,
+Every refusal is one :class:`~tconvcalc.model.spec.ParameterError` sentence naming the Python argument,
 the rule and the fix; no raw NumPy error reaches the caller.
 """
 
@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..spec import ParameterError, check_at_least, check_groups
+from ..model.spec import ParameterError, check_at_least, check_groups
 
 __all__ = ["MAX_BYTES", "all_finite", "check_bias", "check_direct_channels", "check_memory", "check_operands", "default_max_bytes", "finish",
            "format_bytes", "format_shape"]

@@ -1,11 +1,11 @@
 """The independent routes the fast one is checked against, and the direct convolution.
 
-* ``matrix`` - ``y = C^T x`` from C's non-zeros (:mod:`tconvcalc.operator`'s tap ranges), applied in
+* ``matrix`` - ``y = C^T x`` from C's non-zeros (:mod:`tconvcalc.model.structure`'s tap ranges), applied in
   sparse (COO) form with ``np.bincount``;
 * ``zero_insertion`` - insert ``s-1`` zeros, pad, correlate with the flipped kernel;
 * ``phases`` - the sub-pixel decomposition into ``s**n`` stride-1 convolutions.
 
-Each takes a :class:`~tconvcalc.spec.Layer` and arrays already checked by :mod:`.operands`, and
+Each takes a :class:`~tconvcalc.model.spec.Layer` and arrays already checked by :mod:`.operands`, and
 reads every size, pad and phase from the layer's axes.
 
 The correlations build their im2col copy tap by tap (:func:`gather`): per axis, each kernel tap fills
@@ -13,7 +13,7 @@ a strided run of output columns with a run of input samples, zeros elsewhere.  O
 correlation reads are copied, never the padded or zero-inserted signal itself, so a stride, dilation
 or crop of 10**12 costs what its output and kernel cost, not what its full scatter would.
 
->>> from tconvcalc.spec import Axis
+>>> from tconvcalc.model.spec import Axis
 >>> zero_insertion_rows(Axis(2, 3, 2))   # flipped tap a': (the outputs j, every s-th; the samples read)
 [(slice(2, 5, 2), slice(0, 2, None)), (slice(1, 4, 2), slice(0, 2, None)), (slice(0, 3, 2), slice(0, 2, None))]
 """
@@ -26,8 +26,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..operator import axis_nnz, tap_range
-from ..spec import Axis, Layer
+from ..model.structure import axis_nnz, tap_range
+from ..model.spec import Axis, Layer
 
 __all__ = ["MATRIX_CHUNK_ELEMENTS", "MAX_PHASES", "as_table", "correlate", "direct", "direct_rows", "gather", "matrix",
            "matrix_indices", "phase_count", "phases", "real_pairs", "zero_insertion", "zero_insertion_rows"]
@@ -80,7 +80,7 @@ def gather_bytes(x_shape, sizes, itemsize: int) -> int:
 def as_table(rows: Rows, samples: int, columns: int) -> np.ndarray:
     """``rows`` as a ``(taps, columns)`` table of the sample each cell reads, ``samples`` where it reads a zero.
 
-    >>> from tconvcalc.spec import Axis
+    >>> from tconvcalc.model.spec import Axis
     >>> as_table(zero_insertion_rows(Axis(2, 3, 2)), 2, 5).tolist()   # flipped tap x output; 2: a zero
     [[2, 2, 0, 2, 1], [2, 0, 2, 1, 2], [0, 2, 1, 2, 2]]
     """
@@ -95,7 +95,7 @@ def as_table(rows: Rows, samples: int, columns: int) -> np.ndarray:
 
 def direct_rows(axis: Axis) -> Rows:
     """Per tap ``a``, the positions ``n`` of ``C u`` it feeds and the samples ``m = n*s + a*d - b`` of ``u``
-    it reads there (the others read zeros): :func:`tconvcalc.operator.tap_range`, tap by tap."""
+    it reads there (the others read zeros): :func:`tconvcalc.model.structure.tap_range`, tap by tap."""
     return [tap_range(axis, a) for a in range(axis.k)]
 
 
@@ -127,7 +127,7 @@ MATRIX_CHUNK_ELEMENTS = 1 << 21
 
 def _axis_indices(axis: Axis) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(rows, cols, taps)`` of one axis's non-zeros in row order (taps ascending within a row), the order
-    of :func:`tconvcalc.operator.axis_taps`; built from its tap ranges, so ``k`` steps of Python, not ``i*k``."""
+    of :func:`tconvcalc.model.structure.axis_taps`; built from its tap ranges, so ``k`` steps of Python, not ``i*k``."""
     parts = [(span[0], span[1], a) for a in range(axis.k) if (span := tap_range(axis, a)) is not None]
     rows = np.concatenate([np.arange(r.start, r.stop) for r, _, _ in parts] or [np.zeros(0, np.intp)])
     cols = np.concatenate([np.arange(c.start, c.stop, c.step) for _, c, _ in parts] or [np.zeros(0, np.intp)])
@@ -137,7 +137,7 @@ def _axis_indices(axis: Axis) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def matrix_indices(layer: Layer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(rows, cols, taps)`` of C as flat index arrays, in the order of :func:`tconvcalc.operator.layer_taps`.
+    """``(rows, cols, taps)`` of C as flat index arrays, in the order of :func:`tconvcalc.model.structure.layer_taps`.
 
     The per-axis non-zeros are combined row-major (first axis slowest); memory grows with the non-zeros
     only (``4 * 8`` bytes each at the peak, see :func:`matrix_bytes`).
@@ -188,7 +188,7 @@ def matrix(layer: Layer, x: np.ndarray, w: np.ndarray, groups: int) -> np.ndarra
 
 
 def matrix_bytes(layer: Layer, x_shape, w_shape, groups: int, dtype: np.dtype) -> int:
-    """Memory the matrix route takes beyond its result, counted from C's non-zeros (``operator.axis_nnz``)."""
+    """Memory the matrix route takes beyond its result, counted from C's non-zeros (``structure.axis_nnz``)."""
     n, c_in = x_shape[:2]
     c_og = w_shape[1]
     nonzeros = prod(axis_nnz(axis) for axis in layer.axes)
@@ -210,7 +210,7 @@ def zero_insertion_rows(axis: Axis) -> Rows:
     signal holds an input sample, and those samples (every other cell is an inserted zero or padding).
 
     The stretched signal holds ``x[n]`` at ``n*s`` (``s-1`` zeros between samples) and is padded by
-    :attr:`~tconvcalc.spec.Axis.zero_insertion_pads`; a negative pad crops.  Only the cells the correlation
+    :attr:`~tconvcalc.model.spec.Axis.zero_insertion_pads`; a negative pad crops.  Only the cells the correlation
     reads are visited, ``k`` rows of ``o``: a crop of nearly all of a huge stride's scatter costs nothing.
     """
     before = axis.zero_insertion_pads[0]
@@ -248,7 +248,7 @@ def phase_count(layer: Layer) -> int:
 
 
 def _phase_rows(axis: Axis, phase) -> tuple[slice, Rows]:
-    """Where one :class:`~tconvcalc.spec.Phase`'s outputs are (every ``s``-th), and per tap its rows: output
+    """Where one :class:`~tconvcalc.model.spec.Phase`'s outputs are (every ``s``-th), and per tap its rows: output
     ``q_first + t`` of the phase reads ``x[q_first + t - c_a]`` through tap ``a``, a zero outside ``x``."""
     rows = []
     for offset in phase.offsets:
@@ -274,7 +274,7 @@ def phases(layer: Layer, x: np.ndarray, w: np.ndarray, groups: int) -> np.ndarra
 def phases_bytes(layer: Layer, x_shape, w_shape, groups: int, itemsize: int) -> int:
     """Memory the phases route takes beyond its result: the listed phases (about 256 bytes of Python each),
     the kernel as a convolution's, and the largest phase's correlation (at most ``ceil(k / (s/g))`` taps
-    and ``ceil(o/s)`` outputs per axis, :attr:`~tconvcalc.spec.Axis.tap_count_range`)."""
+    and ``ceil(o/s)`` outputs per axis, :attr:`~tconvcalc.model.spec.Axis.tap_count_range`)."""
     most = [(axis.tap_count_range[1], -(-axis.o // axis.s)) for axis in layer.axes]
     part = x_shape[0] * w_shape[1] * groups * prod(q for _, q in most)  # two alive: the last one and the next
     return (256 * phase_count(layer) + gather_bytes(x_shape, most, itemsize)

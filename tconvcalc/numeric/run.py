@@ -1,6 +1,6 @@
 """Run a transposed convolution given in the canonical crop model by one of the routes.
 
-:func:`apply` takes a :class:`~tconvcalc.spec.Layer`, so any framework's layer runs; it checks the
+:func:`apply` takes a :class:`~tconvcalc.model.spec.Layer`, so any framework's layer runs; it checks the
 arrays, refuses a call that would not fit in memory, and dispatches to a route of :mod:`.gemm` or
 :mod:`.routes`.  The memory check comes in two steps, both arithmetic: the output's bytes first, so
 nothing is planned for a result that cannot be held (a stride of 10**12 is refused at once), then the
@@ -13,7 +13,7 @@ from math import prod
 
 import numpy as np
 
-from ..spec import Layer, ParameterError, check_at_least, check_groups
+from ..model.spec import Layer, ParameterError, check_at_least, check_groups
 from . import routes
 from .gemm import FIXED_MODES, GEMM_ROUTES, batch_chunk
 from .gemm_plan import MAX_GATHER_ROWS, best_modes, gather_rows, gemm_plan
@@ -125,7 +125,7 @@ def work_bytes(route: str, layer: Layer, x_shape, w_shape, groups: int, dtype: n
 
     Arithmetic only, from the layer and the shapes: nothing is planned here that grows with the stride,
     dilation or crop rather than with the arrays (a GEMM plan is built only when it is small, the
-    matrix's non-zeros are counted by :func:`tconvcalc.operator.axis_nnz`).  Call it once the output is
+    matrix's non-zeros are counted by :func:`tconvcalc.model.structure.axis_nnz`).  Call it once the output is
     known to fit, and after :func:`route_limit`.  ``nonfinite``: the route runs through
     :func:`.routes.real_pairs` (operands with inf or NaN: zero insertion and the phases, or any route on
     complex operands), which adds zeroed operands, indicator arrays and masks.

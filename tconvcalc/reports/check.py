@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import TORCH_INSTALL
 from ..records import json_keys
-from ..spec import Layer, ParameterError, axes_text, broadcast, channel_counts, check_at_least, check_groups
+from ..model.spec import Layer, ParameterError, axes_text, broadcast, channel_counts, check_at_least, check_groups
 
 if TYPE_CHECKING:
     from ..numeric.check import AdjointCheck, NonfiniteTrials, RouteErrors

@@ -13,7 +13,7 @@ from ..conventions import (dilated_kernel_code, framework_name, read_framework, 
                            weight_recipe)
 from ..errors import ParameterError
 from ..records import json_keys
-from ..spec import channel_counts, check_groups
+from ..model.spec import channel_counts, check_groups
 
 @json_keys(optional="framework", json_names={"from_": "from"})
 class ConvertReport(NamedTuple):

@@ -13,16 +13,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..records import json_keys
-from ..spec import Layer, ParameterError, channel_counts, check_at_least
+from ..model.spec import Layer, ParameterError, channel_counts, check_at_least
 from .shape import layer_row
 
 if TYPE_CHECKING:
-    from ..compare import Method
+    from ..design.compare import Method
 
 
 @json_keys(optional="counts")
 class OverlapReport(NamedTuple):
-    """``tconvcalc overlap``: the analysis of :func:`tconvcalc.overlap.analyse`; the N-d grid ``counts`` only when it
+    """``tconvcalc overlap``: the analysis of :func:`tconvcalc.design.overlap.analyse`; the N-d grid ``counts`` only when it
     is small enough to list."""
 
     command: str
@@ -115,7 +115,7 @@ MAX_REPEAT = 1000
 
 def overlap_report(layer: Layer, repeat: int = 1) -> OverlapReport:
     """Contributions per output position after ``layer`` applied ``repeat`` times, each on the last output."""
-    from .. import overlap
+    from ..design import overlap
 
     if check_at_least("repeat", repeat, 1) > MAX_REPEAT:
         raise ParameterError(f"repeat={repeat} stacks more than the {MAX_REPEAT} layers overlap counts through; "
@@ -131,7 +131,7 @@ def overlap_report(layer: Layer, repeat: int = 1) -> OverlapReport:
 
 
 def compare_report(input_size: tuple[int, ...], scale: int, channels=64) -> CompareReport:
-    from ..compare import compare_methods
+    from ..design.compare import compare_methods
 
     return CompareReport("compare", input_size, scale, channel_counts(channels, 2, "an upsampling layer (in, out)"),
                          compare_methods(input_size, scale, channels))
@@ -139,7 +139,7 @@ def compare_report(input_size: tuple[int, ...], scale: int, channels=64) -> Comp
 
 def _stack(layers, channels) -> tuple:
     """Each layer's row; with channel counts (C0..CL) its FLOPs and parameters too."""
-    from ..arithmetic import layer_costs
+    from ..model.arithmetic import layer_costs
 
     if channels is None:
         return tuple(StackLayer(*layer_row(layer), None, None) for layer in layers)
@@ -158,7 +158,7 @@ def chain_report(input_size, output_size, depth: int, kernels=range(1, 9), strid
                  progress=None) -> ChainReport:
     """``tconvcalc chain``: the best stack (with code in ``emit_as``'s framework) and the runners-up;
     ``progress(done, total)`` follows a long search."""
-    from ..planner import chain
+    from ..design.planner import chain
 
     if channels is not None:  # refused before the search, not after it
         channels = channel_counts(channels, depth + 1, f"a stack of {depth} layers (its input, then each "
@@ -174,7 +174,7 @@ def chain_report(input_size, output_size, depth: int, kernels=range(1, 9), strid
 
 def mirror_report(spec: str, emit_as: str | None = None) -> MirrorReport:
     """``tconvcalc mirror``: the decoder that restores every size of the encoder in file ``spec``."""
-    from ..mirror import load_encoder, mirror
+    from ..design.mirror import load_encoder, mirror
 
     encoder = load_encoder(spec)
     levels = mirror(encoder)

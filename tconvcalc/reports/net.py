@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..records import json_keys
-from ..spec import ParameterError
+from ..model.spec import ParameterError
 
 if TYPE_CHECKING:
     from ..network.cost import CostTotal
@@ -149,13 +149,13 @@ def domain_text(model, markdown: bool = False, kwargs=None, **options):
 
 def domain_notes(model, markdown: bool = False, kwargs=None, **options):
     """:func:`domain_text`, and whether the network accepts some input size (every axis has one)."""
-    from .. import latex as lx
+    from ..notes.writers import make_writer
     from ..network.derive import domain_derivation
     from ..network.typeset import domain_note
     from .symbolic import TextReport
 
     network = _load(model, kwargs)
-    writer = lx.make_writer(markdown, **options)
+    writer = make_writer(markdown, **options)
     derivations = [domain_derivation(network, axis) for axis in range(network.ndim)]
     domain_note(writer, derivations)
     some = all(d.results["classes"] or d.results["points"] for d in derivations)

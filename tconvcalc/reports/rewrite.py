@@ -72,8 +72,8 @@ def torch_rewrite_report(spec: str, form: str, kwargs: dict | None = None, weigh
                          output: str | None = None, only=None, sizes=None, check: bool = True, seed: int = 0):
     """The report and the rewritten model's state dict (tensors by name; None when the model has no transposed
     layer to rewrite)."""
-    from ..network.read_torch import build_torch
-    from ..network.torch_weights import load_weights
+    from ..network.readers.torch import build_torch
+    from ..network.readers.torch_weights import load_weights
     from ..rewrite.torch_model import check_modules, layer_reports, module_code, rewrite_modules, torch
 
     with torch.random.fork_rng(devices=[]):  # the factory's initial weights are the same on every run
@@ -102,7 +102,7 @@ def _check_input(model, spec: str, sizes) -> tuple:
     ``sizes`` (one value: every axis) or else from the network's domain (:func:`~..rewrite.checking.
     network_check_sizes`)."""
     from ..errors import ParameterError
-    from ..network.read_torch import from_torch
+    from ..network.readers.torch import from_torch
     from ..rewrite.checking import network_check_sizes
 
     try:

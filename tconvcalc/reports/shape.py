@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..arithmetic import (alternatives, alternatives_total, ambiguity, conv_input_range, conv_output_size,
+from ..model.arithmetic import (alternatives, alternatives_total, ambiguity, conv_input_range, conv_output_size,
                           conv_transpose_cost, output_padding_for, sample_rows)
 from ..conventions import pytorch_arguments, pytorch_code, pytorch_conv_code
-from ..planner import DEFAULT_DILATIONS, DEFAULT_KERNELS, DEFAULT_MAX_PADDING, DEFAULT_STRIDES, IntSet, plan
+from ..design.planner import DEFAULT_DILATIONS, DEFAULT_KERNELS, DEFAULT_MAX_PADDING, DEFAULT_STRIDES, IntSet, plan
 from ..records import json_keys
-from ..spec import range_count, Axis, Layer, broadcast
+from ..model.spec import range_count, Axis, Layer, broadcast
 
 # Every output_padding on every axis multiplies out; a 3-D stride-8 layer has
 # 512 combinations.  Reports list at most this many and say how many there are.
@@ -94,7 +94,7 @@ class ShapeReport(NamedTuple):
 
 class ShapeCost(NamedTuple):
     """One sample's multiply-adds (landing, every pair, as zero insertion, as sub-pixel, as the dense matrix), the
-    parameters and the output's elements: :class:`~tconvcalc.arithmetic.LayerCost`."""
+    parameters and the output's elements: :class:`~tconvcalc.model.arithmetic.LayerCost`."""
 
     channels: tuple[int, ...]
     groups: int

@@ -1,6 +1,6 @@
 """What ``latex``, ``matrix`` and ``derive`` answer, as records (SymPy is imported here).
 
->>> from tconvcalc.spec import Layer
+>>> from tconvcalc.model.spec import Layer
 >>> report = derivation_report("size", Layer.from_pytorch(2, 3, 2))
 >>> report.command, report.proved, report.steps[-1]["plain"]
 ('derive size', True, 'o = 5')
@@ -12,12 +12,17 @@ from typing import Any, NamedTuple
 
 import sympy as sp
 
-from .. import latex as lx
+from ..notes import DEFAULT_SECTIONS
+from ..notes.document import (derivation_latex, layer_writer, relationships_latex, standalone as latex_standalone,
+                              typst_standalone)
+from ..notes.engines import check_input_name, compile_pdf, compile_typst, pdf_engine
+from ..notes.bodies import operator_latex
+from ..notes.writers import check_label_prefix
 from .. import symbolic as sy
 from ..errors import ParameterError
-from ..notes_text import check_language
+from ..notes.text import check_language
 from ..records import json_keys
-from ..spec import Layer, channel_counts
+from ..model.spec import Layer, channel_counts
 
 class LatexReport(NamedTuple):
     """``tconvcalc latex``: the document's text and where it was written."""
@@ -114,7 +119,7 @@ DERIVATIONS = {
 }
 
 
-def notes(layer: Layer, sections=lx.DEFAULT_SECTIONS, *, full: bool = False, markdown: bool = False,
+def notes(layer: Layer, sections=DEFAULT_SECTIONS, *, full: bool = False, markdown: bool = False,
           title: str | None = None, symbol: str = "w", standalone: bool = False, pdf: bool = False,
           lang: str = "en", numbered: bool = False, label_prefix: str = "", verbose: bool = False,
           input_name: str = "notes", typst: bool = False) -> Notes:
@@ -131,45 +136,45 @@ def notes(layer: Layer, sections=lx.DEFAULT_SECTIONS, *, full: bool = False, mar
                             verbose=verbose, input_name=input_name)
     if pdf and markdown:
         raise ParameterError("pdf and markdown both asked for, a PDF is compiled from LaTeX; leave out markdown")
-    options = {"lang": check_language(lang), "numbered": numbered, "label_prefix": lx.check_label_prefix(label_prefix),
+    options = {"lang": check_language(lang), "numbered": numbered, "label_prefix": check_label_prefix(label_prefix),
                "verbose": verbose}
     wrapped = pdf and not standalone
     if wrapped:
-        lx.check_input_name(input_name)
-    engine = lx.pdf_engine(layer, sections, full, lang) if pdf else None
+        check_input_name(input_name)
+    engine = pdf_engine(layer, sections, full, lang) if pdf else None
     complete = standalone and not markdown  # the document's preamble carries the title then
     derived = {"inverse": inverse_derivation(layer)} if "inverse" in sections else None
-    writer = lx.layer_writer(layer, sections, full=full, markdown=markdown, title=None if complete else title,
+    writer = layer_writer(layer, sections, full=full, markdown=markdown, title=None if complete else title,
                              symbol=sy.check_name("kernel symbol", symbol), derived=derived, **options)
     body = writer.render()
-    text = lx.standalone(body, title, lang) if complete else body
+    text = latex_standalone(body, title, lang) if complete else body
     if not pdf:
         return Notes(text, None, writer.proved, None)
     if not wrapped:
-        return Notes(text, lx.compile_pdf(text, engine), writer.proved, None)
-    wrapper = lx.standalone(f"\\input{{{input_name}}}\n", None, lang)
-    return Notes(text, lx.compile_pdf(wrapper, engine, inputs={input_name: text}), writer.proved, wrapper)
+        return Notes(text, compile_pdf(text, engine), writer.proved, None)
+    wrapper = latex_standalone(f"\\input{{{input_name}}}\n", None, lang)
+    return Notes(text, compile_pdf(wrapper, engine, inputs={input_name: text}), writer.proved, wrapper)
 
 
 def _typst_notes(layer: Layer, sections, *, full, markdown, title, symbol, standalone, pdf, lang, numbered,
                  label_prefix, verbose, input_name) -> Notes:
     if markdown:
         raise ParameterError("typst and markdown both asked for, a note is written one way; leave out one of them")
-    options = {"lang": check_language(lang), "numbered": numbered, "label_prefix": lx.check_label_prefix(label_prefix),
+    options = {"lang": check_language(lang), "numbered": numbered, "label_prefix": check_label_prefix(label_prefix),
                "verbose": verbose, "typst": True}
     if pdf and not standalone:
-        lx.check_input_name(input_name)
+        check_input_name(input_name)
     derived = {"inverse": inverse_derivation(layer)} if "inverse" in sections else None
-    writer = lx.layer_writer(layer, sections, full=full, title=None if standalone else title,
+    writer = layer_writer(layer, sections, full=full, title=None if standalone else title,
                              symbol=sy.check_name("kernel symbol", symbol), derived=derived, **options)
     body = writer.render()
-    text = lx.typst_standalone(body, title, lang) if standalone else body
+    text = typst_standalone(body, title, lang) if standalone else body
     if not pdf:
         return Notes(text, None, writer.proved, None)
     if standalone:
-        return Notes(text, lx.compile_typst(text, lang), writer.proved, None)
-    wrapper = lx.typst_standalone(f'#include "{input_name}.typ"\n', None, lang)
-    return Notes(text, lx.compile_typst(wrapper, lang, inputs={input_name: text}), writer.proved, wrapper)
+        return Notes(text, compile_typst(text, lang), writer.proved, None)
+    wrapper = typst_standalone(f'#include "{input_name}.typ"\n', None, lang)
+    return Notes(text, compile_typst(wrapper, lang, inputs={input_name: text}), writer.proved, wrapper)
 
 
 def conv_operator(input_size, kernel_size, stride=1, padding=0, dilation=1, channels=None, groups: int = 1,
@@ -182,7 +187,7 @@ def conv_operator(input_size, kernel_size, stride=1, padding=0, dilation=1, chan
 
 def matrix_text(op: sy.ConvOperator, transpose: bool = False, full: bool = False, markdown: bool = False) -> str:
     """``matrix --format latex|markdown``: C (or Cᵀ) as display math, elided when large."""
-    body = lx.operator_latex(op, transpose=transpose, full=full)
+    body = operator_latex(op, transpose=transpose, full=full)
     return f"$$\n{body}\n$$" if markdown else f"\\[\n{body}\n\\]"
 
 
@@ -225,7 +230,7 @@ def derivation_text(name: str, layer: Layer, markdown: bool = False, **options) 
     """``derive NAME --latex`` / ``--markdown``; ``options`` are the notes' (``lang``, ``numbered``,
     ``label_prefix``, ``verbose``)."""
     der = DERIVATIONS[name](layer)
-    return TextReport(f"derive {name}", lx.derivation_latex(der, markdown=markdown, **options), der.proved)
+    return TextReport(f"derive {name}", derivation_latex(der, markdown=markdown, **options), der.proved)
 
 
 def gradient_report(layer: Layer, channels=(1, 1), groups: int = 1) -> GradientReport:
@@ -239,7 +244,7 @@ def gradient_report(layer: Layer, channels=(1, 1), groups: int = 1) -> GradientR
 def gradient_text(layer: Layer, channels=(1, 1), groups: int = 1, markdown: bool = False, **options) -> TextReport:
     """``derive gradient --latex`` / ``--markdown``."""
     der = sy.derive_gradient(layer, channels, groups)
-    return TextReport("derive gradient", lx.derivation_latex(der, markdown=markdown, **options), der.proved)
+    return TextReport("derive gradient", derivation_latex(der, markdown=markdown, **options), der.proved)
 
 
 def _plain(expr) -> str:
@@ -249,7 +254,7 @@ def _plain(expr) -> str:
 def relationships_text(markdown: bool = False, **options) -> TextReport:
     """``derive relationships --latex`` / ``--markdown``: the fourteen, each re-derived and proved."""
     rels = sy.derive_relationships()
-    return TextReport("derive relationships", lx.relationships_latex(rels, markdown=markdown, **options),
+    return TextReport("derive relationships", relationships_latex(rels, markdown=markdown, **options),
                       all(r.proof.holds for r in rels))
 
 
@@ -292,7 +297,7 @@ def inverse_derivation(layer: Layer) -> sy.Derivation:
     """``derive inverse``'s derivation for C of ``layer``, with the measured numbers (NumPy): the dense bound is
     checked before anything is built."""
     from ..numeric.inverse import measure_inverse
-    from ..operator import check_dense
+    from ..model.structure import check_dense
 
     check_dense(layer.axes, "the inverse derivation")
     return sy.derive_inverse(layer, measure_inverse(layer))
@@ -319,4 +324,4 @@ def inverse_report(layer: Layer) -> InverseReport:
 def inverse_text(layer: Layer, markdown: bool = False, **options) -> TextReport:
     """``derive inverse --latex`` / ``--markdown``."""
     der = inverse_derivation(layer)
-    return TextReport("derive inverse", lx.derivation_latex(der, markdown=markdown, **options), der.proved)
+    return TextReport("derive inverse", derivation_latex(der, markdown=markdown, **options), der.proved)

@@ -3,11 +3,11 @@
 The forms are the ones the notes prove equal (:mod:`tconvcalc.symbolic`): the sub-pixel form, a stride-1
 convolution whose output channels are the ``sⁿ`` phases followed by a depth to space and a crop, and the
 zero-insertion form, zeros interleaved and a stride-1 convolution with the flipped, transposed kernel.  Every
-index comes from the model's phase table (:meth:`tconvcalc.spec.Axis.subpixel`); :mod:`.weights` rearranges
+index comes from the model's phase table (:meth:`tconvcalc.model.spec.Axis.subpixel`); :mod:`.weights` rearranges
 NumPy weights once, and :mod:`.pytorch` builds ``nn.Module`` s from them.
 
 >>> import numpy as np
->>> from tconvcalc.spec import Layer
+>>> from tconvcalc.model.spec import Layer
 >>> kernel, bias = subpixel_weights(np.arange(3.0).reshape(1, 1, 3), Layer.from_pytorch(2, 3, 2), np.ones(1))
 >>> kernel[:, 0].tolist(), bias.tolist()   # phase 0: taps 2 and 0; phase 1: tap 1 alone
 ([[2.0, 0.0], [0.0, 1.0]], [1.0, 1.0])

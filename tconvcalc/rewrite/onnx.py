@@ -19,10 +19,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..arithmetic import conv_transpose_cost
+from ..model.arithmetic import conv_transpose_cost
 from ..conventions import read_framework
 from ..errors import ParameterError
-from ..spec import Layer
+from ..model.spec import Layer
 from .checking import CHECK_SIZE, TOLERANCE, Check, network_check_sizes, relative_error
 from .weights import subpixel_weights, zero_insertion_weights
 
@@ -49,7 +49,7 @@ class Rewritten(NamedTuple):
 
 
 def _onnx():
-    from ..network.read_onnx import _import_onnx
+    from ..network.readers.onnx import _import_onnx
 
     return _import_onnx()
 
@@ -416,7 +416,7 @@ def _drop_unused(model) -> None:
 def check_sizes(model) -> tuple | None:
     """Spatial sizes to check the model at (:func:`~.checking.network_check_sizes` of its network), or None when
     the network reader cannot follow it."""
-    from ..network.read_onnx import from_onnx
+    from ..network.readers.onnx import from_onnx
 
     try:
         return network_check_sizes(from_onnx(model))
@@ -487,7 +487,7 @@ def check_rewrite(original, rewritten, seed: int = 0, sizes=None) -> Check:
         import onnxruntime  # noqa: F401 - the check needs it: say so before drawing inputs
     except ImportError:
         from ..errors import NotInstalledError
-        from ..network.read_onnx import INSTALL
+        from ..network.readers.onnx import INSTALL
 
         raise NotInstalledError("onnxruntime", "checking the rewritten model", INSTALL) from None
     feeds = check_inputs(original, seed, sizes)

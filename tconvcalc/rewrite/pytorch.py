@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ..errors import TORCH_INSTALL, NotInstalledError, ParameterError
-from ..spec import Axis, Layer
+from ..model.spec import Axis, Layer
 from .weights import subpixel_weights, zero_insertion_weights
 
 try:

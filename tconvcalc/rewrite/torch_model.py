@@ -15,9 +15,9 @@ import keyword
 import re
 import textwrap
 
-from ..arithmetic import conv_transpose_cost
+from ..model.arithmetic import conv_transpose_cost
 from ..errors import ParameterError
-from ..spec import Axis, Layer
+from ..model.spec import Axis, Layer
 from . import torch_modules
 from .checking import TOLERANCE, Check, relative_error
 from .onnx import Rewritten

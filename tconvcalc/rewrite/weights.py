@@ -9,7 +9,7 @@ from math import prod
 
 import numpy as np
 
-from ..spec import Layer
+from ..model.spec import Layer
 
 
 def subpixel_weights(weight: np.ndarray, layer: Layer, bias: np.ndarray | None = None,
@@ -17,8 +17,8 @@ def subpixel_weights(weight: np.ndarray, layer: Layer, bias: np.ndarray | None =
     """The sub-pixel form's convolution weight ``(C_out·Πs, C_in/g, *taps)`` and bias ``(C_out·Πs,)``.
 
     Output channel ``(c, r_1, …, r_n)`` (c slowest: the order of ``PixelShuffle`` and ONNX DepthToSpace's CRD
-    mode) is phase ``r`` of output channel ``c``, its sub-kernel the taps :meth:`~tconvcalc.spec.Axis.subpixel`
-    (:meth:`~tconvcalc.spec.Axis.subpixel_kernel`) places, zeros where none sits; each phase gets the channel's own bias.  Channels stay group-major, so the
+    mode) is phase ``r`` of output channel ``c``, its sub-kernel the taps :meth:`~tconvcalc.model.spec.Axis.subpixel`
+    (:meth:`~tconvcalc.model.spec.Axis.subpixel_kernel`) places, zeros where none sits; each phase gets the channel's own bias.  Channels stay group-major, so the
     convolution keeps the layer's groups.
     """
     plans = [axis.subpixel() for axis in layer.axes]

@@ -1,13 +1,13 @@
 """The derivations: output size, ambiguity, equivalence, phases and element formulas.
 
-Every formula is derived by SymPy from the general symbols, once per process (issue 14: linear
+Every formula is derived by SymPy from the general symbols, once per process (linear
 equations solved by :func:`solve_linear`, polynomials compared by ``expand``, no ``simplify``), and
 the layer's numbers are substituted into it.  Every equivalence is *proved* for all sizes, as an
 identity of index maps over the model's own formulas (:func:`general_axis`, C's index rule
-``operator.scatter_index``), and then checked on the layer: the two routes are built
+``structure.scatter_index``), and then checked on the layer: the two routes are built
 independently and the difference of each output checked expands to 0.
 
-Any legal size answers at once (issues 11, 14): what a derivation lists and checks is
+Any legal size answers at once: what a derivation lists and checks is
 counted arithmetically before it is built.  Long lists (phases, taps, output_padding
 rows) show their first and last rows with the count; a check covers every output of a
 small layer, the first and last ones of a large one (its statement says so), or is
@@ -23,9 +23,9 @@ from typing import Sequence
 
 import sympy as sp
 
-from ..operator import ravel, scatter_index, tap_range, unravel
-from ..arithmetic import MAX_ROWS, output_padding_range, sample_rows
-from ..spec import Axis, Layer, ParameterError, axes_text, conv_count, range_count
+from ..model.structure import ravel, scatter_index, tap_range, unravel
+from ..model.arithmetic import MAX_ROWS, output_padding_range, sample_rows
+from ..model.spec import Axis, Layer, ParameterError, axes_text, conv_count, range_count
 from .matrix import ConvOperator, operator_from_axes
 from .phases import output_terms
 from .proof import Derivation, Proof, Step, prove_equal
@@ -204,7 +204,7 @@ def derive_ambiguity(layer: Layer) -> Derivation:
     return der
 
 
-# --- proofs, bounded before they are built (issue 11) ---------------------------------------
+# --- proofs, bounded before they are built ----------------------------------------------------
 # The equivalences are proved for all sizes at once, as identities of index maps; on the layer itself both
 # routes are expanded at the outputs checked, ~25 µs a term: every output when the whole check stays under
 # this many terms (~15 ms), else the first and last MAX_ROWS // 2 outputs, fewer when those pass it (down to
@@ -316,7 +316,7 @@ def _window_steps(axis: Axis, j: int) -> int:
 
 def _zero_insertion_terms(axis: Axis, j: int) -> list[tuple[int, int]]:
     """``(tap, input)`` read by output ``j`` of the stride-1 correlation of the stretched, padded input with the
-    flipped kernel.  Independent of operator.py on purpose: it is the second route of the proof.
+    flipped kernel.  Independent of model.structure on purpose: it is the second route of the proof.
 
     The window of output ``j`` covers stretched positions ``j - p_lo + f·d`` (flipped tap ``f``); the input
     samples sit at multiples of ``s``.  Whichever is fewer is walked: the ``k`` taps, or the inputs under the
@@ -332,7 +332,7 @@ def _zero_insertion_terms(axis: Axis, j: int) -> list[tuple[int, int]]:
 
 def _prove_zero_insertion() -> list[Proof]:
     """The theorem behind the equivalence, for all sizes at once, as identities of index maps over the model's
-    formulas (:func:`general_axis`): C puts ``w_a·x_n`` at output ``m = n·s + a·d − b`` (operator.scatter_index),
+    formulas (:func:`general_axis`): C puts ``w_a·x_n`` at output ``m = n·s + a·d − b`` (structure.scatter_index),
     and there the zero-inserted convolution's flipped tap ``k − 1 − a`` reads stretched position ``n·s``, where
     ``x_n`` sits; the inputs fill positions ``0, s, …, (i − 1)·s = i_z − 1``; and both routes have ``o``
     outputs.  Given ``(n, a)`` the output is fixed and given ``(m, a)`` the input, so the terms match one to one."""
@@ -468,7 +468,7 @@ def derive_phases(layer: Layer, symbol: str = "w") -> Derivation:
     der.results["phases"] = [row for row in rows if "skipped" not in row]
     der.results["phase_count"] = counts
     der.results["uniform_overlap"] = uniform
-    # In general: C's map (operator.scatter_index) sends input q − c_a, c_a = (a·d − r)/s, through tap a to
+    # In general: C's map (structure.scatter_index) sends input q − c_a, c_a = (a·d − r)/s, through tap a to
     # output q·s + r − b, the phase's output - for all sizes, so each phase is C's columns of that residue.
     der.proofs.append(prove_equal("for all i, k, s, d, b, q, r, a: C's index map sends input q − c_a, with "
                                   "c_a = (a·d − r)/s, through tap a to the phase's output j = q·s + r − b",

@@ -2,7 +2,7 @@
 
 SymPy differentiates the convolution's definition, ``y_j = Σ_a w_a x_{j·s + a·d − p}``, by the input and by the
 weight; each Kronecker delta it returns names an index set, and the proofs show that set is the one the model's
-own index rule names (``operator.scatter_index``: the transposed convolution's scatter with crop ``b = p``),
+own index rule names (``structure.scatter_index``: the transposed convolution's scatter with crop ``b = p``),
 for all sizes at once.  The sizes are the model's: the convolution's output size (``general_conv_size``), the
 output_padding that restores ``n`` (``arithmetic.smallest_conv_input``), the transposed convolution's size
 (``general_output_size``).  The layer's numbers are then checked with the NumPy backend
@@ -17,9 +17,9 @@ from __future__ import annotations
 from functools import lru_cache
 import sympy as sp
 
-from ..arithmetic import smallest_conv_input
-from ..operator import scatter_index
-from ..spec import (Axis, Layer, ParameterError, axes_text, broadcast, channel_counts, check_groups, conv_count,
+from ..model.arithmetic import smallest_conv_input
+from ..model.structure import scatter_index
+from ..model.spec import (Axis, Layer, ParameterError, axes_text, broadcast, channel_counts, check_groups, conv_count,
                     conv_length,
                     kernel_span)
 from .derivations import (A, D, I, J, K, M, N, OP, P, S, _substitute_unevaluated, general_axis, general_conv_size,
@@ -50,7 +50,7 @@ def _padded_axis() -> Axis:
 
 
 def _swapped_axis() -> Axis:
-    """The same index rule with the roles of ``(j, s)`` and ``(a, d)`` swapped, as ``operator.input_range`` reads it:
+    """The same index rule with the roles of ``(j, s)`` and ``(a, d)`` swapped, as ``structure.input_range`` reads it:
     the weight gradient's correlation, whose kernel is the gradient (``i`` taps ``s`` apart) and whose step is ``d``."""
     return tuple.__new__(Axis, (K, I, D, S, P, 0))
 
@@ -156,7 +156,7 @@ def conv_of(layer: Layer) -> list[dict]:
     """Per axis, the convolution whose C the layer is: ``n, k, s, p, d``, its output ``i`` and the output_padding
     that restores ``n``; refused when the layer is no convolution's transpose (asymmetric or negative crop, or an
     output_padding of ``s`` or more, which no convolution's size gives back)."""
-    from ..arithmetic import output_padding_for
+    from ..model.arithmetic import output_padding_for
 
     out = []
     for axis in layer.axes:

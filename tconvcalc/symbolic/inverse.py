@@ -2,9 +2,9 @@
 
 C is ``i × o``: one row per window j of the convolution (the transposed convolution's input), one column per
 input position m (its output), and window j reads position ``m = j·s + a·d − b`` through tap a
-(``operator.scatter_index``).  The general statements are proved over symbols as identities of that map (each
+(``structure.scatter_index``).  The general statements are proved over symbols as identities of that map (each
 difference expands to 0), once per process; the layer's verdicts are counted exactly from C's columns
-(``operator.column_pairs``) and its CCᵀ is built from C's entries and compared with the theorem's.  What can only
+(``structure.column_pairs``) and its CCᵀ is built from C's entries and compared with the theorem's.  What can only
 be measured (errors, the numerical rank) is filled in by the caller from :mod:`tconvcalc.numeric.inverse`.
 """
 
@@ -16,8 +16,8 @@ from math import gcd, prod
 
 import sympy as sp
 
-from ..operator import check_dense, column_pairs, scatter_index, unravel
-from ..spec import Axis, Layer
+from ..model.structure import check_dense, column_pairs, scatter_index, unravel
+from ..model.spec import Axis, Layer
 from .derivations import A, B, D, E, I, J, K, S, general_axis
 from .matrix import operator_from_axes
 from .proof import Derivation, Proof, Step, prove_equal
@@ -115,7 +115,7 @@ def _real_taps(axis: Axis, j: int) -> range:
 
 
 def _shared(axis: Axis) -> int:
-    """The most windows that read one input position: C's longest column (operator.column_pairs)."""
+    """The most windows that read one input position: C's longest column (structure.column_pairs)."""
     return max((len(column_pairs(axis, m)) for m in range(axis.o)), default=0)
 
 

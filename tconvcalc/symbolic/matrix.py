@@ -2,8 +2,8 @@
 
 C is the matrix of the direct convolution (rows: its outputs, columns: its
 inputs, both flattened row-major); the transposed convolution is ``y = C^T x``.
-Its non-zeros come from the operator only (``operator.tap_range`` tap by tap, or
-``operator.column_pairs`` output by output, whichever is shorter): this module fills
+Its non-zeros come from the operator only (``structure.tap_range`` tap by tap, or
+``structure.column_pairs`` output by output, whichever is shorter): this module fills
 those triples and never recomputes the index rule itself.
 
 Every method that builds something bounds it first, arithmetically: the whole C by its
@@ -22,12 +22,12 @@ from typing import Callable, Sequence
 
 import sympy as sp
 
-from ..operator import axis_nnz, column_pairs, input_range, ravel, tap_at, tap_range, unravel
-from ..spec import Axis, Layer, ParameterError, axes_text, broadcast, check_groups, range_count
+from ..model.structure import axis_nnz, column_pairs, input_range, ravel, tap_at, tap_range, unravel
+from ..model.spec import Axis, Layer, ParameterError, axes_text, broadcast, check_groups, range_count
 from .phases import output_count
 from .vocabulary import check_name, indexed_name
 
-# Every public call answers within about a second (issue 11), Python's and SymPy's start-up
+# Every public call answers within about a second, Python's and SymPy's start-up
 # included; the limits below are measured on a 2-core machine and checked before anything is built.
 # A symbolic sparse matrix costs ~3 µs per non-zero (listing, filling, SymPy's matrix); past this
 # many non-zeros we refuse and point to the elided view or the numeric backend instead of hanging.
@@ -55,8 +55,8 @@ def _listing_steps(axis: Axis) -> int:
 
 
 def axis_triples(axis: Axis) -> list[tuple[int, int, int]]:
-    """``(n, m, a)``: the operator's non-zeros of one axis, tap by tap (``operator.tap_range``) or output by
-    output (``operator.column_pairs``), whichever is fewer steps - never input by input, so an input of 2**64
+    """``(n, m, a)``: the operator's non-zeros of one axis, tap by tap (``structure.tap_range``) or output by
+    output (``structure.column_pairs``), whichever is fewer steps - never input by input, so an input of 2**64
     samples with a few outputs costs a few steps."""
     if axis.k <= axis.o:
         out = []
@@ -360,12 +360,6 @@ class ConvOperator:
         """Cu: the direct convolution of the flattened input u (bounded like :meth:`apply_transpose`)."""
         return self._product("Cu", u, False)
 
-    def element_formulas(self, x_name: str = "x", y_name: str = "y") -> list[tuple[sp.Symbol, sp.Expr]]:
-        """Each output ``y_j`` of the transposed convolution as its sum of ``w·x`` terms."""
-        rows, cols = self.shape
-        self.check_terms("the element formulas", self.nnz_bound + rows + cols)
-        return list(zip(self.output_symbols(y_name), self.apply_transpose(self.input_symbols(x_name))))
-
     # --- notebook view ---------------------------------------------------------
     def __repr__(self) -> str:
         rows, cols = self.shape
@@ -387,7 +381,7 @@ class ConvOperator:
 
     def row_band(self, row: int, transpose: bool = False, most: int | None = None) -> list[int] | None:
         """The columns of row ``row``'s non-zeros in C (in Cᵀ with ``transpose``), solved axis by axis
-        (``operator.input_range``, ``operator.column_pairs``); None past ``most`` of them (default
+        (``structure.input_range``, ``structure.column_pairs``); None past ``most`` of them (default
         :data:`BAND_COLS`), or with channels (whose blocks the elided view does not follow)."""
         most = BAND_COLS if most is None else most
         if self.in_channels > 1 or self.out_channels > 1:

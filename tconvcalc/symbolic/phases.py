@@ -3,14 +3,14 @@
 The phases themselves are the model's (:meth:`Axis.phase`, :meth:`Axis.phase_residue`, O(log s) each); a
 phase of 10**6 taps costs here only the few that reach an input.
 
->>> from tconvcalc.spec import Axis
+>>> from tconvcalc.model.spec import Axis
 >>> output_terms(Axis(2, 3, 2), 2)                       # y_2 = w_0·x_1 + w_2·x_0
 [(0, 1), (2, 0)]
 """
 
 from __future__ import annotations
 
-from ..spec import Axis, Phase, range_count
+from ..model.spec import Axis, Phase, range_count
 
 
 def output_span(axis: Axis, j: int) -> tuple[Phase, int, range]:

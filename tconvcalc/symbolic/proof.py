@@ -54,7 +54,7 @@ class Step:
     expr: sp.Basic | None = None
     # Placeholder symbol -> the number it stands for: "2·(3 − 1)" stays unevaluated when printed.
     values: dict | None = None
-    # The notes' catalogue entry for this step's words (tconvcalc.notes_text) and the values it names; the
+    # The notes' catalogue entry for this step's words (tconvcalc.notes.text) and the values it names; the
     # terminal prints ``text``, a document prints the entry.
     key: str = ""
     args: dict | None = None
@@ -101,7 +101,7 @@ class Proof:
     holds: bool
     seconds: float
     counterexample: str | None = None
-    # The notes' catalogue entry saying what was proved (tconvcalc.notes_text), and the values it names.
+    # The notes' catalogue entry saying what was proved (tconvcalc.notes.text), and the values it names.
     key: str = ""
     args: dict = field(default_factory=dict)
 
@@ -159,7 +159,7 @@ class Derivation:
         return "\n".join(lines)
 
     def _repr_latex_(self) -> str:
-        # A notebook shows each step's words beside its formula, aligned; tconvcalc.latex writes full notes.
+        # A notebook shows each step's words beside its formula, aligned; tconvcalc.notes writes full notes.
         lines = []
         for step in self.steps:
             words = r"\text{" + re.sub(r"([\\{}$&#^_%~])", r"\\\1", step.text) + "}" if step.text else ""
@@ -170,7 +170,7 @@ class Derivation:
 def prove_equal(statement: str, left: Sequence[sp.Expr], right: Sequence[sp.Expr], key: str = "",
                 args: dict | None = None) -> Proof:
     """Expand every ``left[n] - right[n]``; the proof holds when each is 0.  ``key`` and ``args`` name the
-    sentence the notes print for it (:mod:`tconvcalc.notes_text`)."""
+    sentence the notes print for it (:mod:`tconvcalc.notes.text`)."""
     start = time.perf_counter()
     said = {"key": key, "args": dict(args or {})}
     if len(left) != len(right):

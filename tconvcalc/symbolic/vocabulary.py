@@ -9,7 +9,7 @@ import sympy as sp
 from sympy.logic.boolalg import BooleanFunction
 from sympy.printing.pretty.stringpict import prettyForm
 
-from ..spec import ParameterError
+from ..model.spec import ParameterError
 
 # Symbol names reach LaTeX verbatim, so only plain letters are accepted.
 _NAME = re.compile(r"[A-Za-z]{1,8}\Z")

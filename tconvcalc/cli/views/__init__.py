@@ -8,7 +8,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from ...arithmetic import sample_rows
+from ...model.arithmetic import sample_rows
 
 
 #: A table longer than this shows its first and last rows and up to 20 flagged ones between them (--json

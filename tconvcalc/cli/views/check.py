@@ -8,7 +8,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from ...spec import axes_text
+from ...model.spec import axes_text
 
 if TYPE_CHECKING:
     from rich.console import JustifyMethod

@@ -7,7 +7,7 @@ import textwrap
 from rich.text import Text
 
 from ...conventions.names import TITLES
-from ...spec import axes_text
+from ...model.spec import axes_text
 from . import code_line
 
 

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ...spec import axes_text
+from ...model.spec import axes_text
 from . import add_rows, code_block, count_text, left_out, overlap_text, per_axis_text, wrap_items
 
 # Heatmaps show at most this many cells per axis; the rest is summarised.

@@ -8,7 +8,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from ...spec import axes_text
+from ...model.spec import axes_text
 from . import add_rows, code_line, count_text, left_out, shown_rows
 from .symbolic import render_derivation
 

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ...spec import axes_text
+from ...model.spec import axes_text
 from . import code_block, code_line, overlap_text, per_axis_text
 
 

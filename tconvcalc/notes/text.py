@@ -4,7 +4,7 @@ Standard library only.  An entry is LaTeX prose: variables in math mode (``$n$``
 names between backquotes (`` `output_padding` ``: ``\texttt`` in LaTeX, backquotes in Markdown),
 ``**bold**`` and ``*emphasis*`` (Markdown's marks, LaTeX's ``\textbf``/``\emph``) and ``«name»`` for
 the values filled in.  The formulas themselves never live here: SymPy's printer writes
-them (:mod:`tconvcalc.latex`).  The words follow the seed articles: 转置卷积, 卷积矩阵, 步长, 填充,
+them (:mod:`tconvcalc.notes.bodies`).  The words follow the seed articles: 转置卷积, 卷积矩阵, 步长, 填充,
 输出填充, 膨胀, 棋盘效应.
 
 >>> phrase("en", "size.values", i=2, k=3, s=2, p=0, op=0, d=1, where="")
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import ParameterError
+from ..errors import ParameterError
 
 LANGUAGES = {"en": "English", "zh": "Chinese"}
 

@@ -1,14 +1,23 @@
 """What the three model readers (ONNX, Keras, PyTorch) share: :class:`Value`, what a reader knows about
 one tensor; :class:`Builder`, which collects layers in execution order and makes the :class:`Network`
 (dropping the pass-throughs nobody needs to see: those a merge or an output reads stay, as
-``identity``); the elementwise merge rule; a framework's transposed layer as crop-model axes; and the one
-error for an op the size rules cannot follow."""
+``identity``); :class:`Reader`, how a reader names a node and refuses it; the one way a reader picks the
+handler of an op (:class:`Handlers`, a table by op, layer or class name); the elementwise merge rule; a
+framework's transposed layer as crop-model axes; and the one error for an op the size rules cannot follow.
+
+>>> handles = Handlers("example")
+>>> @handles("Conv", "ConvTranspose")
+... def conv(reader, node):
+...     return "a convolution"
+>>> handles.find("Relu", "ConvTranspose") is conv, handles.find("Relu")
+(True, None)
+"""
 
 from __future__ import annotations
 
-from ..errors import ParameterError
-from .graph import INPUT, Network, Node
-from .ops import OPS, invalid
+from ...errors import ParameterError
+from ..graph import INPUT, Network, Node
+from ..ops import OPS, invalid
 
 FOLLOWED = ("tconvcalc follows convolutions, transposed convolutions, poolings, integer upsampling, pixel "
             "(un)shuffle, constant pads and crops, channel concatenation, elementwise merges and "
@@ -33,6 +42,61 @@ class Value:
 
     def __repr__(self) -> str:
         return f"Value({self.node!r}, channels={self.channels}, fixed={self.fixed}, shape={self.shape})"
+
+
+# Every reader's table, by reader: tests/test_layout.py checks each reader dispatches through one.
+REGISTRY: dict[str, "Handlers"] = {}
+
+
+class Handlers:
+    """One reader's handlers by the name its framework gives an op (an ONNX op type, a Keras class name, a
+    torch.nn class or function name): ``@handles("Conv", "ConvTranspose")`` registers a function for those
+    names, :meth:`find` gives the handler of the first name registered."""
+
+    def __init__(self, reader: str) -> None:
+        self.reader, self.table = reader, {}
+        REGISTRY[reader] = self
+
+    def __call__(self, *names: str):
+        def register(function):
+            for name in names:
+                if name in self.table:  # two handlers for one name: a reader's own bug, found at import
+                    raise ValueError(f"{self.reader} handles {name!r} twice")
+                self.table[name] = function
+            return function
+
+        return register
+
+    def find(self, *names: str):
+        """The handler of the first of ``names`` that has one (a class and its bases, most specific first), or
+        None."""
+        return next((self.table[name] for name in names if name in self.table), None)
+
+
+class Reader:
+    """What every model reader does the same way: it names a node as its framework does (:meth:`node_name`),
+    refuses an op the size rules cannot follow (:meth:`fail`) and a layer its framework refuses too
+    (:meth:`bad`), each said of that node in the model ``source``."""
+
+    source: str
+
+    def node_name(self, node) -> str:
+        return str(node)
+
+    def fail(self, node, kind: str, why: str) -> ParameterError:
+        return refuse(self.source, self.node_name(node), kind, why)
+
+    def bad(self, node, kind: str, why: str) -> ParameterError:
+        return invalid_model(self.source, self.node_name(node), kind, why)
+
+
+def per_axis(value, ndim: int) -> list | None:
+    """``value`` one entry per spatial axis: one value (or a list of one) is every axis's; None when it has
+    another count of values."""
+    values = list(value) if isinstance(value, (list, tuple)) else [value] * ndim
+    if len(values) == 1:
+        values *= ndim
+    return values if len(values) == ndim else None
 
 
 def fixed_size(op: str, fixed: tuple | None, axes) -> tuple | None:
@@ -170,7 +234,7 @@ def transposed_axes(framework: str, where: str, ndim: int, kernel, options: dict
     The framework's convention (:func:`tconvcalc.conventions.read_framework`) gives the crop at an input
     size; it is read at two sizes because a crop that moved with the input could not be one layer of the
     network (``same`` padding's crop does not move: its output is always s·n)."""
-    from ..conventions import read_framework
+    from ...conventions import read_framework
 
     layers = []
     for n in (7, 12):

@@ -33,10 +33,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..errors import ParameterError
-from ..spec import broadcast, check_at_least, check_int, op_limit
-from .graph import INPUT, Network, Node
-from .ops import ALIASES, carried_channels
+from ...errors import ParameterError
+from ...model.spec import broadcast, check_at_least, check_int, op_limit
+from ..graph import INPUT, Network, Node
+from ..ops import ALIASES, carried_channels
 
 # The spec's short names (as in mirror's encoder spec) for PyTorch's.
 SHORT = {"k": "kernel_size", "s": "stride", "p": "padding", "d": "dilation", "c": "channels"}

@@ -15,10 +15,10 @@ from typing import NamedTuple
 import numpy as np
 
 from . import overlap
-from .arithmetic import conv_cost, conv_flops, conv_params, conv_transpose_cost, conv_transpose_flops
-from .numeric import conv
-from .records import json_keys
-from .spec import Layer, ParameterError, channel_counts
+from ..model.arithmetic import conv_cost, conv_flops, conv_params, conv_transpose_cost, conv_transpose_flops
+from ..numeric import conv
+from ..records import json_keys
+from ..model.spec import Layer, ParameterError, channel_counts
 
 SMOOTHING_KERNEL = 3  # the 3x3 convolution after resizing, or before pixel shuffle
 
@@ -42,7 +42,7 @@ class Method(NamedTuple):
 
 class Forms(NamedTuple):
     """A transposed convolution's multiply-adds as each form computes it
-    (:func:`~tconvcalc.arithmetic.conv_transpose_cost`): the direct scatter (every input-tap pair, cropped ones
+    (:func:`~tconvcalc.model.arithmetic.conv_transpose_cost`): the direct scatter (every input-tap pair, cropped ones
     too), zero insertion then a stride-1 convolution, the sub-pixel convolution, the dense matrix Cᵀx."""
 
     scatter: int

@@ -29,7 +29,7 @@ from collections import namedtuple
 from math import gcd
 from typing import Sequence, Union
 
-from .errors import NotInstalledError, ParameterError, TconvcalcError
+from ..errors import NotInstalledError, ParameterError, TconvcalcError
 
 __all__ = ["Axis", "Layer", "Phase", "ParameterError", "NotInstalledError", "TconvcalcError", "axes_text", "broadcast",
            "channel_counts", "check_int", "check_at_least", "check_groups", "conv_count", "conv_length", "full_length", "kernel_span",

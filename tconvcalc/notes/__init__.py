@@ -1,7 +1,7 @@
 """What a note on one transposed convolution contains: its sections, in order, and their titles.
 
 Standard library only, so the command line can list the sections without loading SymPy;
-:mod:`tconvcalc.latex` writes each section.
+:mod:`.bodies` writes each section and :mod:`.document` puts them together.
 
 >>> DEFAULT_SECTIONS
 ('size', 'matrix', 'formulas', 'equivalence', 'table')
@@ -11,9 +11,9 @@ Standard library only, so the command line can list the sections without loading
 
 from __future__ import annotations
 
-from .errors import ParameterError
+from ..errors import ParameterError
 
-# In order; their titles, in each language, are in tconvcalc.notes_text ("title.<section>").
+# In order; their titles, in each language, are in tconvcalc.notes.text ("title.<section>").
 DEFAULT_SECTIONS = ("size", "matrix", "formulas", "equivalence", "table")
 # Only when asked for: the figure (it draws 1-D and 2-D layers), the backward pass (it runs NumPy's checks) and the
 # inverse (it measures with NumPy).

@@ -10,7 +10,7 @@ Every layer is separable, so the counts are computed axis by axis (a stack too:
 the all-ones kernel is a product of per-axis kernels) and the N-d grid is their
 outer product, built only when it is small enough to list.
 
->>> from tconvcalc.spec import Layer
+>>> from tconvcalc.model.spec import Layer
 >>> counts(Layer.from_pytorch(5, 3, 2)).tolist()
 [1, 1, 2, 1, 2, 1, 2, 1, 2, 1, 1]
 >>> result = analyse([Layer.from_pytorch(5, 3, 2)])
@@ -26,9 +26,9 @@ from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from .operator import input_range, tap_range
-from .records import json_keys
-from .spec import Axis, Layer, ParameterError, axes_text
+from ..model.structure import input_range, tap_range
+from ..records import json_keys
+from ..model.spec import Axis, Layer, ParameterError, axes_text
 
 # Per axis, counts are computed for at most this many outputs; an N-d grid is listed up to MAX_CELLS, and the
 # distinct interior counts up to MAX_INTERIOR_VALUES combinations of the axes' own (their product set is what grows).

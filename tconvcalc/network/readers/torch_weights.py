@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..errors import NotInstalledError, ParameterError
-from .read_torch import _first_line, _import_torch
+from ...errors import NotInstalledError, ParameterError
+from .torch import _first_line, _import_torch
 
 #: The largest weights file read (4 GiB): the tensors are held in memory, and a file this large is a whole
 #: training checkpoint or another model, not the weights of one network whose layers are being rewritten.

@@ -22,9 +22,9 @@ import re
 import sys
 from pathlib import Path
 
-from ..errors import TORCH_INSTALL, NotInstalledError, ParameterError
-from .build import FOLLOWED, Builder, Value, broadcast_ok, invalid_model, merge_elementwise, refuse
-from .graph import INPUT, Network
+from ...errors import TORCH_INSTALL, NotInstalledError, ParameterError
+from .base import FOLLOWED, Builder, Handlers, Reader, Value, broadcast_ok, merge_elementwise, per_axis
+from ..graph import INPUT, Network
 
 INSTALL = TORCH_INSTALL
 
@@ -46,7 +46,8 @@ SIGNATURES = {
     "reduce": ("input", "dim", "keepdim"),
     "binary": ("input", "other"),
     "where": ("condition", "input", "other"),
-}
+}# The handler of each torch.nn module class (or a base of it), by class name.
+handles = Handlers("torch")
 PASS_MODULES = {
     "ReLU", "ReLU6", "LeakyReLU", "PReLU", "RReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid",
     "Tanh", "Hardtanh", "Hardswish", "Hardsigmoid", "Hardshrink", "Softshrink", "Softplus", "Softsign",
@@ -223,7 +224,7 @@ def _module_ndim(torch, module) -> int | None:
     return int(match.group(1)) if match and type(module).__module__.startswith("torch.nn") else None
 
 
-class _TorchReader:
+class _TorchReader(Reader):
     def __init__(self, torch, graph_module, source: str, ndim: int | None, name: str) -> None:
         self.torch, self.gm, self.source, self.name = torch, graph_module, source, name
         self.ndim = ndim
@@ -231,9 +232,6 @@ class _TorchReader:
         self.channels = None
 
     # - helpers
-    def fail(self, node, kind: str, why: str) -> ParameterError:
-        return refuse(self.source, self.node_name(node), kind, why)
-
     def node_name(self, node) -> str:
         return str(node.target) if node.op == "call_module" else node.name
 
@@ -286,10 +284,8 @@ class _TorchReader:
                              f"pass ndim (from_torch(module, ndim=2))")
 
     def per_axis(self, node, kind: str, field: str, value) -> list[int]:
-        values = list(value) if isinstance(value, (list, tuple)) else [value] * self.ndim
-        if len(values) == 1:
-            values *= self.ndim
-        if len(values) != self.ndim or not all(isinstance(v, int) for v in values):
+        values = per_axis(value, self.ndim)
+        if values is None or not all(isinstance(v, int) for v in values):
             raise self.fail(node, kind, f"has {field}={value!r}, which is not one int or {self.ndim} ints for this "
                                         f"{self.ndim}-D network")
         return values
@@ -379,55 +375,80 @@ class _TorchReader:
 
     # - modules
     def module(self, node, kind: str, module):
-        nn = self.torch.nn
         source = self.act(node, kind, self.value(node.args[0]) if node.args else None)
-        name = self.node_name(node)
         if type(module).__module__.startswith("torch.nn"):
             self.check_ndim(node, kind, _module_ndim(self.torch, module))
-        if isinstance(module, nn.modules.conv._ConvTransposeNd):
-            if len(node.args) > 1 or "output_size" in node.kwargs:
-                raise self.fail(node, kind, "is called with output_size, which sets its size from another tensor "
-                                            "at run time; tconvcalc cannot follow that yet")
-            return self.conv_transpose(node, kind, source, module)
-        if isinstance(module, nn.modules.conv._ConvNd):
-            return self.conv(node, kind, source, module)
-        if isinstance(module, (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)):
-            out = self.pool(node, kind, source, "max_pool", module.kernel_size, module.stride, module.padding,
-                            module.dilation, module.ceil_mode)
-            return (out, out) if module.return_indices else out
-        if isinstance(module, (nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)):
-            return self.pool(node, kind, source, "avg_pool", module.kernel_size, module.stride, module.padding, 1,
-                             module.ceil_mode)
-        if type(module).__name__.startswith("LPPool"):
-            return self.pool(node, kind, source, "avg_pool", module.kernel_size, module.stride, 0, 1,
-                             module.ceil_mode)
-        if type(module).__name__.startswith(("AdaptiveAvgPool", "AdaptiveMaxPool")):
-            out = self.adaptive(node, kind, source, module.output_size)
-            return (out, out) if getattr(module, "return_indices", False) else out
-        if isinstance(module, nn.Upsample):
-            return self.resize(node, kind, source, module.size, module.scale_factor)
-        if isinstance(module, (nn.PixelShuffle, nn.PixelUnshuffle)):
-            shuffle = isinstance(module, nn.PixelShuffle)
-            r = module.upscale_factor if shuffle else module.downscale_factor
-            return self.shuffle(node, kind, source, r, shuffle)
-        if type(module).__name__.startswith("MaxUnpool"):
-            if len(node.args) > 2 or "output_size" in node.kwargs:
-                raise self.fail(node, kind, "is called with output_size, which sets its size from another tensor "
-                                            "at run time; tconvcalc cannot follow that yet")
-            return self.unpool(node, kind, source, module.kernel_size, module.stride, module.padding)
-        if type(module).__name__.startswith(("ZeroPad", "ConstantPad", "ReplicationPad", "ReflectionPad",
-                                             "CircularPad")):
-            mode = {"Zero": "constant", "Cons": "constant", "Repl": "replicate", "Refl": "reflect",
-                    "Circ": "circular"}[type(module).__name__[:4]]
-            return self.pad(node, kind, source, list(module.padding), mode)
-        if type(module).__name__ in PASS_MODULES:
-            return self.builder.identity(name, source, kind, source.channels)
+        # a class and its bases, most specific first (ConvTranspose2d is a _ConvTransposeNd before a _ConvNd)
+        handler = handles.find(*(cls.__name__ for cls in type(module).__mro__))
+        if handler is not None:
+            return handler(self, node, kind, source, module)
         if not source.dynamic:
             return Value(None)  # it reads sizes fixed for every input (after a global pooling)
-        if isinstance(module, nn.LayerNorm):
+        if isinstance(module, self.torch.nn.LayerNorm):
             raise self.fail(node, kind, f"normalizes over the last {len(module.normalized_shape)} axes, which "
                                         f"fixes them to {list(module.normalized_shape)}")
         raise self.fail(node, kind, "could change a spatial size and tconvcalc has no size rule for it")
+
+    @handles("_ConvTransposeNd")
+    def conv_transpose_module(self, node, kind: str, source: Value, module):
+        if len(node.args) > 1 or "output_size" in node.kwargs:
+            raise self.fail(node, kind, "is called with output_size, which sets its size from another tensor "
+                                        "at run time; tconvcalc cannot follow that yet")
+        return self.conv_transpose(node, kind, source, module)
+
+    @handles("_ConvNd")
+    def conv_module(self, node, kind: str, source: Value, module):
+        return self.conv(node, kind, source, module)
+
+    @handles("MaxPool1d", "MaxPool2d", "MaxPool3d")
+    def max_pool_module(self, node, kind: str, source: Value, module):
+        out = self.pool(node, kind, source, "max_pool", module.kernel_size, module.stride, module.padding,
+                        module.dilation, module.ceil_mode)
+        return (out, out) if module.return_indices else out
+
+    @handles("AvgPool1d", "AvgPool2d", "AvgPool3d")
+    def avg_pool_module(self, node, kind: str, source: Value, module):
+        return self.pool(node, kind, source, "avg_pool", module.kernel_size, module.stride, module.padding, 1,
+                         module.ceil_mode)
+
+    @handles("LPPool1d", "LPPool2d", "LPPool3d")
+    def lp_pool_module(self, node, kind: str, source: Value, module):
+        return self.pool(node, kind, source, "avg_pool", module.kernel_size, module.stride, 0, 1,
+                         module.ceil_mode)
+
+    @handles("AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
+             "AdaptiveMaxPool3d")
+    def adaptive_module(self, node, kind: str, source: Value, module):
+        out = self.adaptive(node, kind, source, module.output_size)
+        return (out, out) if getattr(module, "return_indices", False) else out
+
+    @handles("Upsample")
+    def upsample_module(self, node, kind: str, source: Value, module):
+        return self.resize(node, kind, source, module.size, module.scale_factor)
+
+    @handles("PixelShuffle", "PixelUnshuffle")
+    def shuffle_module(self, node, kind: str, source: Value, module):
+        shuffle = isinstance(module, self.torch.nn.PixelShuffle)
+        r = module.upscale_factor if shuffle else module.downscale_factor
+        return self.shuffle(node, kind, source, r, shuffle)
+
+    @handles("MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d")
+    def unpool_module(self, node, kind: str, source: Value, module):
+        if len(node.args) > 2 or "output_size" in node.kwargs:
+            raise self.fail(node, kind, "is called with output_size, which sets its size from another tensor "
+                                        "at run time; tconvcalc cannot follow that yet")
+        return self.unpool(node, kind, source, module.kernel_size, module.stride, module.padding)
+
+    @handles(*(f"{mode}Pad{n}d" for mode in ("Zero", "Constant", "Replication", "Reflection", "Circular")
+               for n in (1, 2, 3)))
+    def pad_module(self, node, kind: str, source: Value, module):
+        mode = {"Zero": "constant", "Cons": "constant", "Repl": "replicate", "Refl": "reflect",
+                "Circ": "circular"}[type(module).__name__[:4]]
+        return self.pad(node, kind, source, list(module.padding), mode)
+
+    @handles(*PASS_MODULES)
+    def passing_module(self, node, kind: str, source: Value, module):
+        return self.builder.identity(self.node_name(node), source, kind, source.channels)
 
     def conv(self, node, kind: str, source: Value, module) -> Value:
         if module.padding_mode not in ("zeros", "replicate"):
@@ -515,7 +536,7 @@ class _TorchReader:
 
     def shuffle(self, node, kind: str, source: Value, r: int, up: bool) -> Value:
         if not isinstance(r, int) or isinstance(r, bool) or r < 1:  # PyTorch checks it only when it runs
-            raise invalid_model(self.source, self.node_name(node), kind, f"has {'upscale' if up else 'downscale'}"
+            raise self.bad(node, kind, f"has {'upscale' if up else 'downscale'}"
                                                                          f"_factor={r!r}, PyTorch requires a whole "
                                                                          f"number ≥ 1")
         if self.ndim != 2:
@@ -746,7 +767,7 @@ class _TorchReader:
         if not all(isinstance(p, int) and not isinstance(p, bool) and (p >= 1 or p == 0 and name == "split"
                                                                         and isinstance(parts, (list, tuple)))
                    for p in pieces) or not pieces:
-            raise invalid_model(self.source, self.node_name(node), kind, f"splits into {parts!r}, PyTorch requires "
+            raise self.bad(node, kind, f"splits into {parts!r}, PyTorch requires "
                                                                          f"{'chunks' if name == 'chunk' else 'split sizes'}"
                                                                          f" of at least 1")
         c = source.channels

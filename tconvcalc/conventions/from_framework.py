@@ -2,7 +2,7 @@
 
 Each reader follows its framework's reference implementation (see the package docstring) and
 refuses what the framework refuses, with the rule in one sentence.  Per-axis values go through
-:func:`tconvcalc.spec.broadcast`, the one broadcasting rule of every front end; what is
+:func:`tconvcalc.model.spec.broadcast`, the one broadcasting rule of every front end; what is
 framework-specific (ONNX ``pads``, JAX's ``(lo, hi)`` pairs) is checked here.  The size and
 crop rules of one axis (``tf_crop``, ``keras_output_length``, ``onnx_split``,
 ``jax_padding_pair``) are the writers' too.
@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import Sequence
 
-from ..arithmetic import output_padding_for
-from ..spec import (Axis, Layer, ParameterError, broadcast, check_at_least, check_int, full_length, is_per_axis,
+from ..model.arithmetic import output_padding_for
+from ..model.spec import (Axis, Layer, ParameterError, broadcast, check_at_least, check_int, full_length, is_per_axis,
                     kernel_span)
 from .names import check_rank, compact, framework_name, own_names
 
@@ -253,7 +253,7 @@ def parse_jax_padding(text: str):
         return text
     pairs = []
     for item in text.split(","):
-        lo, sep, hi = item.strip().partition(":")
+        lo, _, hi = item.strip().partition(":")
         try:
             pairs.append((int(lo), int(hi)))
         except ValueError:

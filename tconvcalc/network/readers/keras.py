@@ -20,11 +20,11 @@ import re
 import zipfile
 from pathlib import Path
 
-from ..errors import ParameterError
-from ..spec import check_at_least
-from .build import Builder, Value, invalid_model, merge_elementwise, refuse, transposed_axes
-from .graph import INPUT, Network
-from .read_spec import MAX_SPEC_BYTES
+from ...errors import ParameterError
+from ...model.spec import check_at_least
+from .base import Builder, Handlers, Reader, Value, merge_elementwise, per_axis, transposed_axes
+from ..graph import INPUT, Network
+from .spec_file import MAX_SPEC_BYTES
 
 PASS = {
     "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "ThresholdedReLU", "BatchNormalization",
@@ -36,6 +36,8 @@ MERGES = {"Add", "Multiply", "Subtract", "Average", "Maximum", "Minimum"}
 # Layers that can make a spatial size out of a tensor whose sizes tconvcalc no longer knows.
 GROWING = {"UpSamplingD", "ConvDTranspose", "ConvolutionDTranspose", "ZeroPaddingD"}
 MODELS = {"Functional", "Sequential", "Model"}
+# The handler of each layer class, by its name with the axis count as D (Conv2D, Conv3D: "ConvD").
+handles = Handlers("keras")
 
 
 def load_keras(path) -> Network:
@@ -136,7 +138,7 @@ def _layer_refs(value) -> list:
     return [tuple(v[:3]) for v in value]
 
 
-class _KerasReader:
+class _KerasReader(Reader):
     def __init__(self, source: str) -> None:
         self.source = source
         self.builder = None
@@ -144,9 +146,6 @@ class _KerasReader:
         self.ndim = None
         self.network_channels = None
         self.default_input = None
-
-    def fail(self, name: str, kind: str, why: str) -> ParameterError:
-        return refuse(self.source, name, kind, why)
 
     # - the top level
     def read(self, config: dict) -> Network:
@@ -317,9 +316,9 @@ class _KerasReader:
                                             "global pooling and a reshape) a spatial size again, which tconvcalc "
                                             "cannot follow")
             return [self.static(name, kind, config, source)]
-        handler = getattr(self, "layer_" + re.sub(r"[123]D", "D", kind), None)
+        handler = handles.find(re.sub(r"[123]D", "D", kind))
         if handler is not None:
-            return [handler(name, kind, config, source)]
+            return [handler(self, name, kind, config, source)]
         if kind in PASS:
             if kind == "LayerNormalization" and not self._channel_axes(config.get("axis", -1)):
                 raise self.fail(name, kind, f"normalizes over axis {config.get('axis')}, which fixes a spatial size")
@@ -357,10 +356,8 @@ class _KerasReader:
     def per_axis(self, name: str, kind: str, field: str, value, default=None) -> list:
         if value is None:
             value = default
-        values = list(value) if isinstance(value, (list, tuple)) else [value] * self.ndim
-        if len(values) == 1:
-            values *= self.ndim
-        if len(values) != self.ndim:
+        values = per_axis(value, self.ndim)
+        if values is None:
             raise self.fail(name, kind, f"has {field}={value!r}, not one value per spatial axis ({self.ndim})")
         return [self.checked(name, kind, field, v, 1) for v in values]
 
@@ -372,7 +369,8 @@ class _KerasReader:
         except ParameterError as error:
             raise ParameterError(f"{self.source}: layer {name!r} ({kind}): {error}") from None
 
-    def layer_ConvD(self, name: str, kind: str, config: dict, source: Value) -> Value:
+    @handles("ConvD", "ConvolutionD", "SeparableConvD", "SeparableConvolutionD", "DepthwiseConvD")
+    def conv(self, name: str, kind: str, config: dict, source: Value) -> Value:
         k = self.per_axis(name, kind, "kernel_size", config.get("kernel_size"))
         s = self.per_axis(name, kind, "strides", config.get("strides"), 1)
         d = self.per_axis(name, kind, "dilation_rate", config.get("dilation_rate"), 1)
@@ -380,7 +378,7 @@ class _KerasReader:
         if padding not in ("valid", "same", "causal"):
             raise self.fail(name, kind, f"has padding={padding!r}, Keras's are 'valid', 'same' and 'causal'")
         if padding == "causal" and (self.ndim != 1 or not kind.startswith("Conv")):
-            raise invalid_model(self.source, name, kind, "has padding='causal', which Keras allows only on "
+            raise self.bad(name, kind, "has padding='causal', which Keras allows only on "
                                                          "Conv1D (its standardize_padding refuses it elsewhere)")
         pads = [(d[a] * (k[a] - 1), 0) if padding == "causal" else (0, 0) for a in range(self.ndim)]
         axes = [{"k": k[a], "s": s[a], "d": d[a], "pad": pads[a], "same": padding == "same"}
@@ -394,9 +392,9 @@ class _KerasReader:
             channels = source.channels * config.get("depth_multiplier", 1)
         return self.builder.layer(name, "conv", source, axes, kind, channels, weights)
 
-    layer_ConvolutionD = layer_SeparableConvD = layer_SeparableConvolutionD = layer_DepthwiseConvD = layer_ConvD
 
-    def layer_ConvDTranspose(self, name: str, kind: str, config: dict, source: Value) -> Value:
+    @handles("ConvDTranspose", "ConvolutionDTranspose")
+    def conv_transpose(self, name: str, kind: str, config: dict, source: Value) -> Value:
         k = self.per_axis(name, kind, "kernel_size", config.get("kernel_size"))
         options = {"strides": config.get("strides") or 1, "padding": config.get("padding", "valid"),
                    "dilation_rate": config.get("dilation_rate") or 1}
@@ -406,7 +404,6 @@ class _KerasReader:
         return self.builder.layer(name, "conv_transpose", source, axes, kind, config.get("filters"),
                                   {"groups": 1, "bias": bool(config.get("use_bias", True))})
 
-    layer_ConvolutionDTranspose = layer_ConvDTranspose
 
     def _pool(self, name: str, kind: str, config: dict, source: Value, op: str) -> Value:
         k = self.per_axis(name, kind, "pool_size", config.get("pool_size"), 2)
@@ -418,25 +415,24 @@ class _KerasReader:
                 for a in range(self.ndim)]
         return self.builder.layer(name, op, source, axes, kind, source.channels)
 
-    def layer_MaxPoolingD(self, name, kind, config, source) -> Value:
+    @handles("MaxPoolingD", "MaxPoolD")
+    def max_pooling(self, name, kind, config, source) -> Value:
         return self._pool(name, kind, config, source, "max_pool")
 
-    def layer_AveragePoolingD(self, name, kind, config, source) -> Value:
+    @handles("AveragePoolingD", "AvgPoolD")
+    def average_pooling(self, name, kind, config, source) -> Value:
         return self._pool(name, kind, config, source, "avg_pool")
 
-    layer_MaxPoolD = layer_MaxPoolingD
-    layer_AvgPoolD = layer_AveragePoolingD
-
-    def layer_GlobalPooling(self, name: str, kind: str, config: dict, source: Value) -> Value:
+    @handles("GlobalPooling", "GlobalAveragePoolingD", "GlobalMaxPoolingD", "GlobalAvgPoolD", "GlobalMaxPoolD")
+    def global_pooling(self, name: str, kind: str, config: dict, source: Value) -> Value:
         pooled = self.builder.layer(name, "adaptive_pool", source, [{"size": 1}] * self.ndim, kind, source.channels)
         if config.get("keepdims"):
             return pooled
         return Value(None, source.channels, shape=(None, source.channels))
 
-    layer_GlobalAveragePoolingD = layer_GlobalMaxPoolingD = layer_GlobalAvgPoolD = layer_GlobalMaxPoolD = \
-        layer_GlobalPooling
 
-    def layer_UpSamplingD(self, name: str, kind: str, config: dict, source: Value) -> Value:
+    @handles("UpSamplingD")
+    def up_sampling(self, name: str, kind: str, config: dict, source: Value) -> Value:
         r = self.per_axis(name, kind, "size", config.get("size"), 2)
         if not all(isinstance(v, int) and v >= 1 for v in r):
             raise self.fail(name, kind, f"has size={config.get('size')!r}, UpSampling takes integer factors ≥ 1")
@@ -460,11 +456,13 @@ class _KerasReader:
             return [tuple(v) for v in value]
         raise self.fail(name, kind, f"has {field}={value!r}, not an int, one int per axis or one pair per axis")
 
-    def layer_CroppingD(self, name: str, kind: str, config: dict, source: Value) -> Value:
+    @handles("CroppingD")
+    def cropping(self, name: str, kind: str, config: dict, source: Value) -> Value:
         pairs = self._pairs(name, kind, "cropping", config.get("cropping", 1))
         return self.builder.layer(name, "pad", source, [{"pad": (-b, -e)} for b, e in pairs], kind, source.channels)
 
-    def layer_ZeroPaddingD(self, name: str, kind: str, config: dict, source: Value) -> Value:
+    @handles("ZeroPaddingD")
+    def zero_padding(self, name: str, kind: str, config: dict, source: Value) -> Value:
         pairs = self._pairs(name, kind, "padding", config.get("padding", 1))
         return self.builder.layer(name, "pad", source, [{"pad": (b, e)} for b, e in pairs], kind, source.channels)
 

@@ -31,7 +31,7 @@ from collections import namedtuple
 from functools import lru_cache
 from typing import Callable, Iterable, Sequence
 
-from .spec import (Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least, check_int, kernel_span,
+from ..model.spec import (Axis, IntOrTuple, Layer, ParameterError, broadcast, check_at_least, check_int, kernel_span,
                    range_count, tap_count_range)
 
 DEFAULT_KERNELS = range(1, 9)
@@ -174,14 +174,6 @@ def _pack(key: Sequence[int]) -> int:
     return packed
 
 
-def _unpack(packed: int) -> tuple[int, ...]:
-    parts = []
-    for _ in range(7):
-        packed, part = divmod(packed, _FIELD)
-        parts.append(part)
-    return tuple(reversed(parts))
-
-
 _OPFLAG = _pack((0, 1, 0, 0, 0, 0, 0))  # the output_padding ≠ 0 component, alone
 
 
@@ -272,15 +264,6 @@ def _axis_plan(i: int, target: int, bounds, uniform_only: bool, limit: int,
                 break  # this triple's later candidates are worse still
     ranked = sorted((-key, params) for key, params in best)
     return [Axis.from_pytorch(i, k, s, p, op, d) for _, (k, s, p, op, d) in ranked], [key for key, _ in ranked], total
-
-
-def axis_candidates(i: int, target: int, kernels: Iterable[int], strides: Iterable[int],
-                    max_padding: int, dilations: Iterable[int], uniform_only: bool = False,
-                    limit: int = 1000) -> list[Axis]:
-    """The best ``limit`` PyTorch-expressible axes mapping ``i`` to ``target``, best first."""
-    bounds = (IntSet.of("kernel_size", kernels), IntSet.of("stride", strides), max_padding,
-              IntSet.of("dilation", dilations))
-    return _axis_plan(i, target, bounds, uniform_only, limit)[0]
 
 
 class Plan(namedtuple("Plan", "input_size output_size candidates total")):

@@ -10,8 +10,8 @@ constant sizes), ``DepthToSpace``/``SpaceToDepth``, ``Pad`` and ``Slice`` with c
 casts.  Helper subgraphs of constants are folded; anything else that touches a size-dependent
 tensor is refused by name.
 
-What the three readers share (:class:`~tconvcalc.network.build.Builder` and friends) is in
-:mod:`tconvcalc.network.build`.
+What the three readers share (:class:`~tconvcalc.network.readers.base.Builder` and friends) is in
+:mod:`tconvcalc.network.readers.base`.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ import gc
 import math
 from pathlib import Path
 
-from ..errors import NotInstalledError, ParameterError
-from .build import (Builder, Value, broadcast_ok, invalid_model, merge_elementwise, refuse, transposed_axes,
+from ...errors import NotInstalledError, ParameterError
+from .base import (Builder, Handlers, Reader, Value, broadcast_ok, merge_elementwise, transposed_axes,
                     unsupported)
-from .graph import INPUT, Network
+from ..graph import INPUT, Network
 
 INSTALL = "python -m pip install 'tconvcalc[onnx]' (in a checkout: python -m pip install '.[onnx]')"
+handles = Handlers("onnx")  # the handler of each ONNX op type the size rules follow
 BIG_END = 2 ** 31 - 1  # a Slice end at or beyond this means "to the end" (exporters write INT32/INT64 max)
 
 PASS = {
@@ -108,7 +109,7 @@ class _Node:
         return self.proto.attribute
 
 
-class _OnnxReader:
+class _OnnxReader(Reader):
     def __init__(self, model, source: str) -> None:
         self.onnx = _import_onnx()
         self.model, self.graph, self.source = model, model.graph, source
@@ -140,22 +141,15 @@ class _OnnxReader:
         name = node.input[index]
         value = self.const(name)
         if value is None:
-            raise self.fail(node, f"takes its {what} from {name!r}, computed at run time; tconvcalc follows "
+            raise self.fail(node, node.op_type, f"takes its {what} from {name!r}, computed at run time; tconvcalc follows "
                                   f"constant {what} only (export with constant sizes or fold constants with "
                                   f"onnxsim)")
         if value.dtype.kind not in "iu":  # ONNX types these inputs int64 (int32 for some); 2.5 is no bound
-            raise self.bad(node, f"takes its {what} from {name!r}, a {value.dtype} tensor, and ONNX requires an "
+            raise self.bad(node, node.op_type, f"takes its {what} from {name!r}, a {value.dtype} tensor, and ONNX requires an "
                                   f"integer (int64) tensor there")
         return [int(v) for v in value.reshape(-1)]
 
     # - reading
-    def fail(self, node, why: str) -> ParameterError:
-        return refuse(self.source, self.node_name(node), node.op_type, why)
-
-    def bad(self, node, why: str) -> ParameterError:
-        """A node whose attributes or constant inputs ONNX's checker or runtime refuses."""
-        return invalid_model(self.source, self.node_name(node), node.op_type, why)
-
     def node_name(self, node) -> str:
         return node_name(node)
 
@@ -202,7 +196,7 @@ class _OnnxReader:
                                                                     source.channels)
                 return  # the common case, kept short: a model can hold hundreds of thousands of them
         if node.op_type in CONTROL_FLOW and node.domain in ("", "ai.onnx"):
-            raise self.fail(node, "runs a subgraph chosen or repeated at run time (data-dependent control flow), "
+            raise self.fail(node, node.op_type, "runs a subgraph chosen or repeated at run time (data-dependent control flow), "
                                   "whose sizes tconvcalc cannot follow: it reads fixed graphs; export the model "
                                   "without control flow (torch.onnx.export traces a Python if or loop away)")
         acts = [self.values[n] for n in node.input if n in self.values]
@@ -221,14 +215,14 @@ class _OnnxReader:
                 self.repeat(node, acts)
                 return
             if standard and node.op_type in GROWING:
-                raise self.fail(node, "gives a tensor whose size no longer follows the input (after a global "
+                raise self.fail(node, node.op_type, "gives a tensor whose size no longer follows the input (after a global "
                                       "pooling and a reshape) a spatial size again, which tconvcalc cannot follow")
             for out in node.output:  # nothing here depends on the input's size
                 self.values[out] = Value(None)
             return
-        handler = getattr(self, "op_" + node.op_type, None) if standard else None
+        handler = handles.find(node.op_type) if standard else None
         if handler is not None:
-            handler(node, acts, self.attributes(node))
+            handler(self, node, acts, self.attributes(node))
         elif standard and node.op_type in PASS:
             self.passing(node, acts)
         elif standard and node.op_type in ELEMENTWISE:
@@ -256,7 +250,7 @@ class _OnnxReader:
         """The activation a single-input op reads (its first input)."""
         first = node.input[0]
         if first not in self.values:
-            raise self.fail(node, "reads a constant as its data input, which tconvcalc cannot size")
+            raise self.fail(node, node.op_type, "reads a constant as its data input, which tconvcalc cannot size")
         return self.values[first]
 
     def set(self, node, value: Value) -> None:
@@ -269,9 +263,9 @@ class _OnnxReader:
         count = count or self.ndim
         values = list(attrs.get(key, [default] * count))
         if not all(isinstance(v, int) for v in values):  # a FLOATS attribute where ONNX types INTS
-            raise self.bad(node, f"has {key}={values}, which ONNX types as integers (INTS)")
+            raise self.bad(node, node.op_type, f"has {key}={values}, which ONNX types as integers (INTS)")
         if len(values) != count:
-            raise self.fail(node, f"has {key}={values} with {len(values)} values for {count} (one per spatial "
+            raise self.fail(node, node.op_type, f"has {key}={values} with {len(values)} values for {count} (one per spatial "
                                   f"axis{', begins then ends' if count == 2 * self.ndim else ''})")
         return values
 
@@ -280,10 +274,10 @@ class _OnnxReader:
         found = []
         for a in axes:
             if not isinstance(a, int) or not -self.rank <= a < self.rank:
-                raise self.bad(node, f"names axis {a!r}, not an axis of a rank-{self.rank} tensor (axes are "
+                raise self.bad(node, node.op_type, f"names axis {a!r}, not an axis of a rank-{self.rank} tensor (axes are "
                                       f"-{self.rank}..{self.rank - 1})")
             if a % self.rank in found:
-                raise self.bad(node, f"names axis {a % self.rank} twice in axes={list(axes)}, ONNX requires "
+                raise self.bad(node, node.op_type, f"names axis {a % self.rank} twice in axes={list(axes)}, ONNX requires "
                                       f"each axis once")
             found.append(a % self.rank)
         return found
@@ -362,18 +356,18 @@ class _OnnxReader:
             if node.op_type == "Where" and index == 0 and name in self.consts:
                 shape = self.const_shape(name)
             elif name in self.dynamic_ints:
-                raise self.fail(node, f"combines the activation with {name!r}, computed from sizes at run "
+                raise self.fail(node, node.op_type, f"combines the activation with {name!r}, computed from sizes at run "
                                       f"time, which tconvcalc cannot follow")
             else:
                 shape = self.const_shape(name)
             if not broadcast_ok(shape, rank, self.ndim):
-                raise self.fail(node, f"combines the activation with the constant {name!r} of shape "
+                raise self.fail(node, node.op_type, f"combines the activation with the constant {name!r} of shape "
                                       f"{list(shape)}, which fixes a spatial size (it must be 1 on the spatial "
                                       f"axes to broadcast)")
         for value in operands:
             if value.node is None and value.shape is None:
                 value.shape = self.inferred_shape(next(n for n in node.input if self.values.get(n) is value))
-        fail = lambda why: self.fail(node, why)  # noqa: E731
+        fail = lambda why: self.fail(node, node.op_type, why)  # noqa: E731
         self.set(node, merge_elementwise(self.builder, self.node_name(node), node.op_type, operands, rank, fail))
 
     def repeat(self, node, acts) -> None:
@@ -386,10 +380,10 @@ class _OnnxReader:
         given = self.ints(node, 1, "repeats" if node.op_type == "Tile" else "shape") or []
         spatial = given[-self.ndim:] if len(given) >= self.ndim else given
         if node.op_type == "Tile" and len(given) != self.rank:
-            raise self.bad(node, f"has {len(given)} repeats for a rank-{self.rank} tensor, ONNX needs one per axis")
+            raise self.bad(node, node.op_type, f"has {len(given)} repeats for a rank-{self.rank} tensor, ONNX needs one per axis")
         if any(n != 1 for n in spatial):
             after = " (after a global pooling it gives the pooled tensor its size back)" if not source.dynamic else ""
-            raise self.fail(node, f"copies the tensor to a spatial size set by the constant {given}{after}, not a "
+            raise self.fail(node, node.op_type, f"copies the tensor to a spatial size set by the constant {given}{after}, not a "
                                   f"size rule tconvcalc follows")
         if source.node is None:
             self.set(node, source)
@@ -423,11 +417,11 @@ class _OnnxReader:
                 self.builder.layer(name, "adaptive_pool", source, [{"size": 1}] * self.ndim, node.op_type, channels)
                 self.set(node, Value(None, channels))
         else:
-            raise self.fail(node, f"reduces over axes {sorted(axes)}, only some of the spatial axes, which "
+            raise self.fail(node, node.op_type, f"reduces over axes {sorted(axes)}, only some of the spatial axes, which "
                                   f"tconvcalc cannot size")
 
     def _rank_changed(self, node) -> Value:
-        raise self.fail(node, "drops an axis (keepdims=0), so the spatial axes move")
+        raise self.fail(node, node.op_type, "drops an axis (keepdims=0), so the spatial axes move")
 
     # - sized layers
     def _weighted(self, node, acts, attrs):
@@ -436,19 +430,19 @@ class _OnnxReader:
         weight = self.const_shape(node.input[1]) if len(node.input) > 1 else None
         kernel = attrs.get("kernel_shape") or (list(weight[2:]) if weight else None)
         if not kernel:
-            raise self.fail(node, "has no kernel_shape and its weight is computed at run time")
+            raise self.fail(node, node.op_type, "has no kernel_shape and its weight is computed at run time")
         kernel = self.per_axis(node, {"kernel_shape": kernel}, "kernel_shape", 1)
         if weight and len(weight) == self.rank and list(weight[2:]) != kernel:
-            raise self.bad(node, f"has kernel_shape={kernel} and a weight of shape {list(weight)}, whose last "
+            raise self.bad(node, node.op_type, f"has kernel_shape={kernel} and a weight of shape {list(weight)}, whose last "
                                   f"axes are the kernel (the runtime refuses the mismatch)")
         group = attrs.get("group", 1)
         if not isinstance(group, int) or group < 1:
-            raise self.bad(node, f"has group={group!r}, ONNX's group is a whole number ≥ 1")
+            raise self.bad(node, node.op_type, f"has group={group!r}, ONNX's group is a whole number ≥ 1")
         if weight and source.channels is not None:
             per_group = weight[1] if node.op_type == "Conv" else weight[0] // group
             wanted = weight[1] * group if node.op_type == "Conv" else weight[0]
             if source.channels != wanted or weight[0] % group:
-                raise self.bad(node, f"reads {source.channels} channels with group={group} and a weight of shape "
+                raise self.bad(node, node.op_type, f"reads {source.channels} channels with group={group} and a weight of shape "
                                       f"{list(weight)} (it takes {wanted} channels in {group} groups of "
                                       f"{per_group})")
         return source, weight, kernel, self.per_axis(node, attrs, "strides", 1), self.per_axis(
@@ -467,14 +461,16 @@ class _OnnxReader:
     def _weights(node, attrs) -> dict:
         return {"groups": attrs.get("group", 1), "bias": len(node.input) > 2 and bool(node.input[2])}
 
-    def op_Conv(self, node, acts, attrs) -> None:
+    @handles("Conv")
+    def conv(self, node, acts, attrs) -> None:
         source, weight, kernel, strides, dilations = self._weighted(node, acts, attrs)
         axes = self._window_axes(node, attrs, kernel, strides, dilations)
         channels = weight[0] if weight else None
         self.set(node, self.builder.layer(self.node_name(node), "conv", source, axes, "Conv", channels,
                                           self._weights(node, attrs)))
 
-    def op_ConvTranspose(self, node, acts, attrs) -> None:
+    @handles("ConvTranspose")
+    def conv_transpose(self, node, acts, attrs) -> None:
         source, weight, kernel, strides, dilations = self._weighted(node, acts, attrs)
         op = self.per_axis(node, attrs, "output_padding", 0)
         group = attrs.get("group", 1)
@@ -500,29 +496,31 @@ class _OnnxReader:
     def _pool(self, node, acts, attrs, op: str) -> None:
         source = self.main(node, acts)
         if "kernel_shape" not in attrs:
-            raise self.fail(node, "has no kernel_shape, which ONNX requires")
+            raise self.fail(node, node.op_type, "has no kernel_shape, which ONNX requires")
         kernel = self.per_axis(node, attrs, "kernel_shape", 1)
         strides = self.per_axis(node, attrs, "strides", 1)
         dilations = self.per_axis(node, attrs, "dilations", 1)
         ceil = attrs.get("ceil_mode", 0)
         if ceil not in (0, 1) or isinstance(ceil, bool):
-            raise self.bad(node, f"has ceil_mode={ceil!r}, ONNX's ceil_mode is 0 or 1")
+            raise self.bad(node, node.op_type, f"has ceil_mode={ceil!r}, ONNX's ceil_mode is 0 or 1")
         axes = self._window_axes(node, attrs, kernel, strides, dilations, ceil=bool(ceil))
         for a, q in enumerate(axes):  # onnxruntime's PoolAttributes rule (its shape inference has none)
             if isinstance(q["k"], int) and q["k"] >= 1 and max(q["pad"]) >= q["k"]:  # k < 1: the Builder says
-                raise self.bad(node, f"pads {max(q['pad'])} on axis {a} with a window of {q['k']}, and "
+                raise self.bad(node, node.op_type, f"pads {max(q['pad'])} on axis {a} with a window of {q['k']}, and "
                                       f"onnxruntime requires each pad smaller than the kernel")
         self.set(node, self.builder.layer(self.node_name(node), op, source, axes, node.op_type, source.channels))
 
-    def op_MaxPool(self, node, acts, attrs) -> None:
+    @handles("MaxPool")
+    def max_pool(self, node, acts, attrs) -> None:
         self._pool(node, acts, attrs, "max_pool")
         if len(node.output) > 1 and node.output[1]:  # the indices have the pooled size
             self.values[node.output[1]] = self.values[node.output[0]]
 
-    def op_MaxUnpool(self, node, acts, attrs) -> None:
+    @handles("MaxUnpool")
+    def max_unpool(self, node, acts, attrs) -> None:
         source = self.main(node, acts)
         if len(node.input) > 2 and node.input[2]:
-            raise self.fail(node, "takes its output_shape as an input (the size before the pooling), which "
+            raise self.fail(node, node.op_type, "takes its output_shape as an input (the size before the pooling), which "
                                   "tconvcalc cannot follow yet; export without output_size")
         kernel = self.per_axis(node, attrs, "kernel_shape", 1)
         strides = self.per_axis(node, attrs, "strides", 1)
@@ -532,24 +530,27 @@ class _OnnxReader:
         self.set(node, self.builder.layer(self.node_name(node), "conv_transpose", source, axes, "MaxUnpool",
                                           source.channels, {}))  # no weights: it copies values to their indices
 
-    def op_AveragePool(self, node, acts, attrs) -> None:
+    @handles("AveragePool")
+    def average_pool(self, node, acts, attrs) -> None:
         self._pool(node, acts, attrs, "avg_pool")
 
-    def op_LpPool(self, node, acts, attrs) -> None:
+    @handles("LpPool")
+    def lp_pool(self, node, acts, attrs) -> None:
         self._pool(node, acts, attrs, "avg_pool")
 
-    def _global(self, node, acts, attrs) -> None:
+    @handles("GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool")
+    def global_pool(self, node, acts, attrs) -> None:
         source = self.main(node, acts)
         self.set(node, self.builder.layer(self.node_name(node), "adaptive_pool", source,
                                           [{"size": 1}] * self.ndim, node.op_type, source.channels))
 
-    op_GlobalAveragePool = op_GlobalMaxPool = op_GlobalLpPool = _global
 
-    def op_Resize(self, node, acts, attrs) -> None:
+    @handles("Resize")
+    def resize(self, node, acts, attrs) -> None:
         source = self.main(node, acts)
         name = self.node_name(node)
         if attrs.get("coordinate_transformation_mode") == "tf_crop_and_resize":
-            raise self.fail(node, "crops by its roi (tf_crop_and_resize), a size tconvcalc does not follow")
+            raise self.fail(node, node.op_type, "crops by its roi (tf_crop_and_resize), a size tconvcalc does not follow")
         scales_at, sizes_at = (1, None) if self.opset < 11 else (2, 3)
         scales = self._given(node, scales_at)
         sizes = self._given(node, sizes_at) if sizes_at is not None else None
@@ -558,16 +559,16 @@ class _OnnxReader:
             self._scaled(node, source, dict(zip(axes, scales)), name)
         elif sizes:
             if attrs.get("keep_aspect_ratio_policy", "stretch") != "stretch":
-                raise self.fail(node, "keeps the aspect ratio of constant sizes, a size that depends on the input")
+                raise self.fail(node, node.op_type, "keeps the aspect ratio of constant sizes, a size that depends on the input")
             given = dict(zip(axes, sizes))
             spatial = [given.get(a) for a in range(2, self.rank)]
             if None in spatial:
-                raise self.fail(node, "resizes some spatial axes to constant sizes and keeps others, which "
+                raise self.fail(node, node.op_type, "resizes some spatial axes to constant sizes and keeps others, which "
                                       "tconvcalc cannot size in one layer")
             self.set(node, self.builder.layer(name, "adaptive_pool", source, [{"size": int(n)} for n in spatial],
                                               "Resize", source.channels))
         else:
-            raise self.fail(node, "has neither constant scales nor constant sizes")
+            raise self.fail(node, node.op_type, "has neither constant scales nor constant sizes")
 
     def _given(self, node, index):
         """Resize's scales or sizes input: a constant list, None when absent or empty; refuses a dynamic one."""
@@ -575,7 +576,7 @@ class _OnnxReader:
             return None
         name = node.input[index]
         if name in self.dynamic_ints or name not in self.consts:
-            raise self.fail(node, f"takes its {'scales' if index != 3 else 'sizes'} from {name!r}, computed at "
+            raise self.fail(node, node.op_type, f"takes its {'scales' if index != 3 else 'sizes'} from {name!r}, computed at "
                                   f"run time (dynamic Resize scales); tconvcalc follows constant integer scales - "
                                   f"export with a constant scale_factor, or fold constants (onnxsim)")
         values = self.const(name).reshape(-1).tolist()
@@ -584,13 +585,13 @@ class _OnnxReader:
     def _scaled(self, node, source: Value, scales: dict, name: str) -> None:
         for axis in (0, 1):
             if scales.get(axis, 1) != 1:
-                raise self.fail(node, f"scales the {'batch' if axis == 0 else 'channel'} axis by "
+                raise self.fail(node, node.op_type, f"scales the {'batch' if axis == 0 else 'channel'} axis by "
                                       f"{scales[axis]}, tconvcalc follows spatial scales only")
         factors = []
         for axis in range(2, self.rank):
             scale = float(scales.get(axis, 1))
             if not math.isfinite(scale) or scale < 1 or scale != int(scale):  # NaN and inf are no factor
-                raise self.fail(node, f"scales spatial axis {axis - 2} by {scale:g}, tconvcalc follows integer "
+                raise self.fail(node, node.op_type, f"scales spatial axis {axis - 2} by {scale:g}, tconvcalc follows integer "
                                       f"scales ≥ 1 (floor(n·{scale:g}) is not one of its size rules)")
             factors.append(int(scale))
         if all(r == 1 for r in factors):
@@ -599,37 +600,41 @@ class _OnnxReader:
         self.set(node, self.builder.layer(name, "upsample", source, [{"r": r} for r in factors], node.op_type,
                                           source.channels))
 
-    def op_Upsample(self, node, acts, attrs) -> None:
+    @handles("Upsample")
+    def upsample(self, node, acts, attrs) -> None:
         source = self.main(node, acts)
         scales = attrs.get("scales") if "scales" in attrs else self._given(node, 1)
         if not scales:
-            raise self.fail(node, "has no constant scales")
+            raise self.fail(node, node.op_type, "has no constant scales")
         self._scaled(node, source, dict(enumerate(scales)), self.node_name(node))
 
     def _shuffle(self, node, acts, attrs, op: str) -> None:
         source = self.main(node, acts)
         if self.ndim != 2:
-            raise self.fail(node, f"works on 4-D tensors and this network has {self.ndim} spatial axes")
+            raise self.fail(node, node.op_type, f"works on 4-D tensors and this network has {self.ndim} spatial axes")
         r = attrs.get("blocksize")
         if r is None:
-            raise self.fail(node, "has no blocksize, which ONNX requires")
+            raise self.fail(node, node.op_type, "has no blocksize, which ONNX requires")
         if not isinstance(r, int) or r < 1:
-            raise self.bad(node, f"has blocksize={r!r}, ONNX's blocksize is a whole number ≥ 1")
+            raise self.bad(node, node.op_type, f"has blocksize={r!r}, ONNX's blocksize is a whole number ≥ 1")
         c = source.channels
         channels = None if c is None else (c // (r * r) if op == "pixel_shuffle" else c * r * r)
         self.set(node, self.builder.layer(self.node_name(node), op, source, [{"r": r}] * 2, node.op_type, channels))
 
-    def op_DepthToSpace(self, node, acts, attrs) -> None:
+    @handles("DepthToSpace")
+    def depth_to_space(self, node, acts, attrs) -> None:
         self._shuffle(node, acts, attrs, "pixel_shuffle")
 
-    def op_SpaceToDepth(self, node, acts, attrs) -> None:
+    @handles("SpaceToDepth")
+    def space_to_depth(self, node, acts, attrs) -> None:
         self._shuffle(node, acts, attrs, "pixel_unshuffle")
 
-    def op_Pad(self, node, acts, attrs) -> None:
+    @handles("Pad")
+    def pad(self, node, acts, attrs) -> None:
         source = self.main(node, acts)
         mode = attrs.get("mode", "constant")
         if mode not in ("constant", "edge"):
-            raise self.fail(node, f"pads in {mode!r} mode, which needs the pads to be smaller than the input "
+            raise self.fail(node, node.op_type, f"pads in {mode!r} mode, which needs the pads to be smaller than the input "
                                   f"(a requirement tconvcalc does not model yet); constant and edge pads are "
                                   f"followed")
         if self.opset < 11:
@@ -640,7 +645,7 @@ class _OnnxReader:
             axes = self.ints(node, 3, "axes") if len(node.input) > 3 and node.input[3] else list(range(self.rank))
         axes = self.axes(node, axes)
         if pads is None or len(pads) != 2 * len(axes):
-            raise self.fail(node, f"has pads {pads} for {len(axes)} axes, ONNX needs a begin and an end for each")
+            raise self.fail(node, node.op_type, f"has pads {pads} for {len(axes)} axes, ONNX needs a begin and an end for each")
         amounts = {a: (pads[i], pads[i + len(axes)]) for i, a in enumerate(axes)}
         channels = source.channels
         if channels is not None and 1 in amounts:
@@ -656,7 +661,8 @@ class _OnnxReader:
             self.set(node, self.builder.layer(name, "pad", source, [{"pad": tuple(p)} for p in spatial],
                                               node.op_type, channels))
 
-    def op_Slice(self, node, acts, attrs) -> None:
+    @handles("Slice")
+    def slice(self, node, acts, attrs) -> None:
         source = self.main(node, acts)
         if self.opset < 10:
             starts, ends = list(attrs.get("starts", [])), list(attrs.get("ends", []))
@@ -676,12 +682,12 @@ class _OnnxReader:
             steps = self.ints(node, 4, "steps")
         steps = steps or [1] * len(axes)
         if not len(starts) == len(ends) == len(steps) == len(axes):
-            raise self.bad(node, f"has {len(starts)} starts, {len(ends)} ends and {len(steps)} steps for "
+            raise self.bad(node, node.op_type, f"has {len(starts)} starts, {len(ends)} ends and {len(steps)} steps for "
                                   f"{len(axes)} axes, ONNX needs one of each per axis")
         if not all(isinstance(v, int) for v in starts + ends):
-            raise self.bad(node, f"has starts={starts}, ends={ends}, ONNX's bounds are whole numbers")
+            raise self.bad(node, node.op_type, f"has starts={starts}, ends={ends}, ONNX's bounds are whole numbers")
         if 0 in steps:
-            raise self.bad(node, f"has a step of 0 in steps={steps}, which ONNX refuses (a slice moves by at least "
+            raise self.bad(node, node.op_type, f"has a step of 0 in steps={steps}, which ONNX refuses (a slice moves by at least "
                                   f"one)")
         crops = {}
         channels = source.channels
@@ -691,25 +697,26 @@ class _OnnxReader:
                     channels = len(range(channels)[b:min(e, channels):step])
                 continue
             if step != 1:
-                raise self.fail(node, f"steps by {step} on spatial axis {a - 2}, tconvcalc follows slices "
+                raise self.fail(node, node.op_type, f"steps by {step} on spatial axis {a - 2}, tconvcalc follows slices "
                                       f"with step 1 that crop both ends")
             if b < 0 or (0 <= e < BIG_END):
-                raise self.fail(node, f"keeps [{b}:{e}] of spatial axis {a - 2}, a slice whose length does not "
+                raise self.fail(node, node.op_type, f"keeps [{b}:{e}] of spatial axis {a - 2}, a slice whose length does not "
                                       f"follow the input (tconvcalc follows starts ≥ 0 with ends < 0 or to the end)")
             crops[a] = (-b, 0 if e >= BIG_END else e)
         self._pad(node, source, [crops.get(a, (0, 0)) for a in range(2, self.rank)], channels)
 
-    def op_Concat(self, node, acts, attrs) -> None:
+    @handles("Concat")
+    def concat(self, node, acts, attrs) -> None:
         axis = attrs.get("axis")
         if axis is None:
-            raise self.fail(node, "has no axis, which ONNX requires")
+            raise self.fail(node, node.op_type, "has no axis, which ONNX requires")
         axis %= self.rank
         if axis >= 2:
-            raise self.fail(node, f"concatenates along spatial axis {axis - 2}, tconvcalc follows "
+            raise self.fail(node, node.op_type, f"concatenates along spatial axis {axis - 2}, tconvcalc follows "
                                   f"concatenation along the channels")
         constants = [n for n in node.input if n and n not in self.values]
         if constants:
-            raise self.fail(node, f"concatenates the activation with the constant {constants[0]!r}, whose "
+            raise self.fail(node, node.op_type, f"concatenates the activation with the constant {constants[0]!r}, whose "
                                   f"spatial size is fixed")
         operands = [self.values[n] for n in node.input if n]
         channels = None
@@ -723,11 +730,12 @@ class _OnnxReader:
         else:
             self.set(node, self.builder.merge(name, "concat", operands, "Concat", channels))
 
-    def op_Split(self, node, acts, attrs) -> None:
+    @handles("Split")
+    def split(self, node, acts, attrs) -> None:
         source = self.main(node, acts)
         axis = attrs.get("axis", 0) % self.rank
         if axis >= 2:
-            raise self.fail(node, f"splits along spatial axis {axis - 2}, tconvcalc follows splits along "
+            raise self.fail(node, node.op_type, f"splits along spatial axis {axis - 2}, tconvcalc follows splits along "
                                   f"the channels")
         split = attrs.get("split") or (self.ints(node, 1, "split") if len(node.input) > 1 and node.input[1]
                                        else None)

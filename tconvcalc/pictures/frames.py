@@ -1,7 +1,7 @@
 """The frames of an animation: which cells each step lights, view by view, read off C's triples.
 
 Standard library only (beside the model and the operator), so every frame is testable without
-matplotlib; :mod:`tconvcalc.animate` only draws what is here.  Each view walks C one way:
+matplotlib; :mod:`tconvcalc.pictures.animate` only draws what is here.  Each view walks C one way:
 
 - ``scatter``: a frame per input cell ``n`` (row ``n`` of C).  ``x[n]`` stamps the dilated kernel onto
   the full scatter at ``n*s + a*d`` (the operator's row of the uncropped layer); the stamps inside the
@@ -16,7 +16,7 @@ matplotlib; :mod:`tconvcalc.animate` only draws what is here.  Each view walks C
 
 A cell is a tuple with one index per axis, row-major; a triple is ``(n, m, a)``, each such a tuple.
 
->>> from tconvcalc.spec import Layer
+>>> from tconvcalc.model.spec import Layer
 >>> animation = frames_of(Layer.from_pytorch(2, 3, 2, p=1, ndim=1), "scatter")
 >>> [(frame.focus, frame.triples) for frame in animation.frames]
 [((0,), (((0,), (0,), (1,)), ((0,), (1,), (2,)))), ((1,), (((1,), (1,), (0,)), ((1,), (2,), (1,))))]
@@ -30,9 +30,9 @@ from collections import Counter, namedtuple
 from itertools import product
 from math import prod
 
-from .errors import ParameterError
-from .operator import column_pairs, input_range, padded_position, scatter_cells, scatter_index, zero_insertion_cells
-from .spec import Axis, Layer, axes_text
+from ..errors import ParameterError
+from ..model.structure import column_pairs, input_range, padded_position, scatter_cells, scatter_index, zero_insertion_cells
+from ..model.spec import Axis, Layer, axes_text
 
 VIEWS = ("scatter", "direct", "phases", "conv")
 

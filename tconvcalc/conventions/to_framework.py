@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from ..spec import Axis, Layer, check_at_least, op_limit
+from ..model.spec import Axis, Layer, check_at_least, op_limit
 from .names import GROUPS, OWN_OPTIONS, SPATIAL_LETTERS, check_rank, compact, framework_name
-from .read import FrameworkLayer, jax_padding_pair, keras_output_length, onnx_split, read_framework, tf_crop
+from .from_framework import FrameworkLayer, jax_padding_pair, keras_output_length, onnx_split, read_framework, tf_crop
 
 
 class Translation(namedtuple("Translation", "framework layer params produced post_crop groups notes ndim "

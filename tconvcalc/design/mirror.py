@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections import namedtuple
 from pathlib import Path
 
-from .arithmetic import conv_output_size, output_padding_for
-from .network.graph import MAX_LAYERS
-from .network.read_spec import parse_document, read_text
-from .spec import Layer, ParameterError, broadcast, check_at_least
+from ..model.arithmetic import conv_output_size, output_padding_for
+from ..network.graph import MAX_LAYERS
+from ..network.readers.spec_file import parse_document, read_text
+from ..model.spec import Layer, ParameterError, broadcast, check_at_least
 
 # Field name -> its short alias in a spec; both are accepted.
 FIELDS = {"kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d", "channels": "c"}

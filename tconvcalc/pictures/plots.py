@@ -4,17 +4,17 @@ The overlap heatmap, and grid diagrams in the style of conv_arithmetic: the
 input, the zero-inserted and padded input with the kernel at its first
 position, the kernel, and the output.  Same geometry as the TikZ figures.
 
->>> from tconvcalc.overlap import analyse
->>> from tconvcalc.spec import Layer
+>>> from tconvcalc.design.overlap import analyse
+>>> from tconvcalc.model.spec import Layer
 >>> overlap_figure(analyse([Layer.from_pytorch(4, 3, 2)])).axes[0].get_title()
 'Contributions per output (9): checkerboard, interior [1, 2]'
 """
 
 from __future__ import annotations
 
-from .errors import NotInstalledError, ParameterError
-from .operator import figure_axes, zero_insertion_cells
-from .spec import Layer
+from ..errors import NotInstalledError, ParameterError
+from ..model.structure import figure_axes, zero_insertion_cells
+from ..model.spec import Layer
 
 try:
     import matplotlib
@@ -54,7 +54,7 @@ def overlap_figure(report):
     _require()
     import numpy as np
 
-    from .overlap import grid as outer
+    from ..design.overlap import grid as outer
 
     *leading, columns = report.axis_counts  # the first plane of the grid, from the per-axis counts
     rows = leading[-1] if leading else [1]

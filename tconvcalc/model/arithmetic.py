@@ -317,7 +317,7 @@ def conv_transpose_cost(layer: Layer, in_channels: int, out_channels: int, group
     >>> cost.macs, cost.macs_dense, cost.params, cost.output_elements
     (4524032, 4718592, 18464, 32768)
     """
-    from .operator import landing_pairs
+    from .structure import landing_pairs
 
     groups = check_groups(groups, in_channels, out_channels)
     pairs = in_channels * (out_channels // groups)  # each input channel meets its group's output channels
@@ -348,7 +348,7 @@ def window_reads(n: int, count: int, k: int, s: int = 1, d: int = 1, before: int
     >>> window_reads(5, 3, 3, 2, 1, 1), 3 * 3 - 2  # three windows over 0,x,x,x,x,x,0: the first and last read a 0
     (7, 7)
     """
-    from .operator import landing_pairs
+    from .structure import landing_pairs
 
     return landing_pairs(Axis(count, k, s, d, before, full_length(count, k, s, d) - before - n))
 

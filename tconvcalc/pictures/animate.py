@@ -1,4 +1,4 @@
-"""Animations of a layer in conv_arithmetic's style, drawn with matplotlib from :mod:`tconvcalc.frames`.
+"""Animations of a layer in conv_arithmetic's style, drawn with matplotlib from :mod:`tconvcalc.pictures.frames`.
 
 The frames say which cells each step lights; this module only paints them: blue input, cyan output,
 a shaded kernel, dashed padding, the cropped border grey with a red dashed edge, appended zeros with an
@@ -6,7 +6,7 @@ orange one.  The figure is built once and each frame only recolours it, so a few
 about what the matplotlib import costs.  Files: an animated GIF, one PNG or SVG per frame
 (``NAME_00.png`` ...), or one PDF with a page per frame; the bytes do not depend on the date.
 
->>> from tconvcalc.spec import Layer
+>>> from tconvcalc.model.spec import Layer
 >>> targets("up.png", 3)
 ['up_00.png', 'up_01.png', 'up_02.png']
 >>> data = render(Layer.from_pytorch(2, 3, 2, ndim=1), "scatter", "up.gif", dpi=40)
@@ -20,7 +20,7 @@ import io
 from itertools import product
 from pathlib import Path
 
-from .errors import NotInstalledError, ParameterError
+from ..errors import NotInstalledError, ParameterError
 from .frames import accumulated, caption, check_drawable, frame_count, frames_of, grids_of
 
 FORMATS = ("gif", "png", "svg", "pdf")

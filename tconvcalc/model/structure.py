@@ -6,7 +6,7 @@ non-zeros are the ``(row, column, tap)`` triples below; the symbolic engine
 puts kernel symbols there, the numeric backend puts numbers there, and the
 LaTeX and overlap views read the same triples.
 
->>> from tconvcalc.spec import Axis
+>>> from tconvcalc.model.spec import Axis
 >>> axis_taps(Axis(2, 3, 2))            # (n, m, a): input n reaches output m through tap a
 [(0, 0, 0), (0, 1, 1), (0, 2, 2), (1, 2, 0), (1, 3, 1), (1, 4, 2)]
 >>> zero_insertion_cells(Axis(2, 3, 2))
@@ -19,7 +19,7 @@ from itertools import product
 from math import prod
 from typing import Iterable, Iterator, Sequence
 
-from .errors import ParameterError
+from ..errors import ParameterError
 from .spec import Axis, Layer
 
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from .errors import ParameterError
-from .spec import Axis, Layer
+from ..errors import ParameterError
+from ..model.spec import Axis, Layer
 
 GalleryFigure = namedtuple("GalleryFigure", "name title view layer paddings")
 
