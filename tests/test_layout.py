@@ -179,3 +179,15 @@ def test_help_at_any_level_loads_neither_sympy_nor_numpy(args):
                                      ["mirror", EXAMPLES / "unet_encoder.toml", "--json"]])
 def test_shape_path_loads_neither_sympy_nor_numpy(command):
     assert not _heavy_imports(*command)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["derive", "gradient", "--in", "5", "--k", "3", "--s", "2"],
+                                     ["derive", "size", "--in", "2", "--k", "3", "--s", "2", "--json"]])
+def test_derive_answers_load_no_notes_writer_and_no_units(command):
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "tconvcalc", *command],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+    assert "tconvcalc.symbolic.proof" in imported  # the lines were read: the derivation ran
+    assert not imported & {"tconvcalc.notes.writers", "tconvcalc.notes.document", "sympy.physics.units"}

@@ -13,14 +13,8 @@ from typing import Any, NamedTuple
 import sympy as sp
 
 from ..notes import DEFAULT_SECTIONS
-from ..notes.document import (derivation_latex, layer_writer, relationships_latex, standalone as latex_standalone,
-                              typst_standalone)
-from ..notes.engines import check_input_name, compile_pdf, compile_typst, pdf_engine
-from ..notes.bodies import operator_latex
-from ..notes.writers import check_label_prefix
 from .. import symbolic as sy
 from ..errors import ParameterError
-from ..notes.text import check_language
 from ..records import json_keys
 from ..model.spec import Layer, channel_counts
 
@@ -130,6 +124,12 @@ def notes(layer: Layer, sections=DEFAULT_SECTIONS, *, full: bool = False, markdo
     document that ``\\input``'s it as ``input_name`` (the fragment's file name without ``.tex``), returned as
     ``wrapper`` so both can be written side by side.  ``typst`` writes Typst instead, compiled by the ``typst``
     package (its wrapper ``#include``'s the fragment)."""
+    # the notes' writers load with a note: derive's terminal and JSON answers need none of them
+    from ..notes.document import layer_writer, standalone as latex_standalone
+    from ..notes.engines import check_input_name, compile_pdf, pdf_engine
+    from ..notes.text import check_language
+    from ..notes.writers import check_label_prefix
+
     if typst:
         return _typst_notes(layer, sections, full=full, markdown=markdown, title=title, symbol=symbol,
                             standalone=standalone, pdf=pdf, lang=lang, numbered=numbered, label_prefix=label_prefix,
@@ -158,6 +158,11 @@ def notes(layer: Layer, sections=DEFAULT_SECTIONS, *, full: bool = False, markdo
 
 def _typst_notes(layer: Layer, sections, *, full, markdown, title, symbol, standalone, pdf, lang, numbered,
                  label_prefix, verbose, input_name) -> Notes:
+    from ..notes.document import layer_writer, typst_standalone
+    from ..notes.engines import check_input_name, compile_typst
+    from ..notes.text import check_language
+    from ..notes.writers import check_label_prefix
+
     if markdown:
         raise ParameterError("typst and markdown both asked for, a note is written one way; leave out one of them")
     options = {"lang": check_language(lang), "numbered": numbered, "label_prefix": check_label_prefix(label_prefix),
@@ -187,6 +192,8 @@ def conv_operator(input_size, kernel_size, stride=1, padding=0, dilation=1, chan
 
 def matrix_text(op: sy.ConvOperator, transpose: bool = False, full: bool = False, markdown: bool = False) -> str:
     """``matrix --format latex|markdown``: C (or Cᵀ) as display math, elided when large."""
+    from ..notes.bodies import operator_latex
+
     body = operator_latex(op, transpose=transpose, full=full)
     return f"$$\n{body}\n$$" if markdown else f"\\[\n{body}\n\\]"
 
@@ -229,6 +236,8 @@ def derivation_report(name: str, layer: Layer) -> DerivationReport:
 def derivation_text(name: str, layer: Layer, markdown: bool = False, **options) -> TextReport:
     """``derive NAME --latex`` / ``--markdown``; ``options`` are the notes' (``lang``, ``numbered``,
     ``label_prefix``, ``verbose``)."""
+    from ..notes.document import derivation_latex
+
     der = DERIVATIONS[name](layer)
     return TextReport(f"derive {name}", derivation_latex(der, markdown=markdown, **options), der.proved)
 
@@ -243,6 +252,8 @@ def gradient_report(layer: Layer, channels=(1, 1), groups: int = 1) -> GradientR
 
 def gradient_text(layer: Layer, channels=(1, 1), groups: int = 1, markdown: bool = False, **options) -> TextReport:
     """``derive gradient --latex`` / ``--markdown``."""
+    from ..notes.document import derivation_latex
+
     der = sy.derive_gradient(layer, channels, groups)
     return TextReport("derive gradient", derivation_latex(der, markdown=markdown, **options), der.proved)
 
@@ -253,6 +264,8 @@ def _plain(expr) -> str:
 
 def relationships_text(markdown: bool = False, **options) -> TextReport:
     """``derive relationships --latex`` / ``--markdown``: the fourteen, each re-derived and proved."""
+    from ..notes.document import relationships_latex
+
     rels = sy.derive_relationships()
     return TextReport("derive relationships", relationships_latex(rels, markdown=markdown, **options),
                       all(r.proof.holds for r in rels))
@@ -323,5 +336,7 @@ def inverse_report(layer: Layer) -> InverseReport:
 
 def inverse_text(layer: Layer, markdown: bool = False, **options) -> TextReport:
     """``derive inverse --latex`` / ``--markdown``."""
+    from ..notes.document import derivation_latex
+
     der = inverse_derivation(layer)
     return TextReport("derive inverse", derivation_latex(der, markdown=markdown, **options), der.proved)
