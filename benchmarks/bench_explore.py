@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from tconvcalc.conventions.code import translation_code
-from tconvcalc.conventions.to_framework import to_framework
+from tconvcalc.conventions import to_framework
 from tconvcalc.explore import page_html
 from tconvcalc.model.structure import axis_taps
 from tconvcalc.reports.shape import shape_report

@@ -287,8 +287,8 @@ def test_package_docstring_example_runs():
 
 
 def test_package_modules_import_one_way():
-    """names <- from_framework <- to_framework, weights <- code: each imports only those before it, so no cycles."""
-    order = ["names", "from_framework", "to_framework", "weights", "code"]
+    """names <- from_framework <- translate, weights <- code: each imports only those before it, so no cycles."""
+    order = ["names", "from_framework", "translate", "weights", "code"]
     for position, name in enumerate(order):
         source = (Path(cv.__file__).parent / f"{name}.py").read_text()
         assert set(re.findall(r"^from \.(\w+) import", source, re.M)) <= set(order[:position]), name
@@ -513,9 +513,8 @@ def _every_size(axis, sizes, crop_of):
 
 @given(crop_layers(max_ndim=1, i=(1, 6), k=(1, 6), s=(1, 9), d=(1, 3), margin=5))
 def test_writers_pick_what_trying_every_size_picks(layer):
-    # the module to_framework is reached by its path: the package's name to_framework is the function
     from tconvcalc.conventions import from_framework as read
-    from tconvcalc.conventions.to_framework import _nearest, _tf_sizes
+    from tconvcalc.conventions.translate import _nearest, _tf_sizes
 
     a = layer.axes[0]
     for padding in ("SAME", "VALID"):

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from tconvcalc.cli import cli
 from tconvcalc.conventions.code import pytorch_code, translation_code
-from tconvcalc.conventions.to_framework import to_framework
+from tconvcalc.conventions import to_framework
 from tconvcalc.errors import ParameterError
 from tconvcalc.explore import check_drawable, tap_label
 from tconvcalc.model.structure import column_pairs, input_range, scatter_cells

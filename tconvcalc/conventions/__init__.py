@@ -41,7 +41,7 @@ and :mod:`tconvcalc.model.arithmetic`; NumPy only inside :func:`convert_weight`,
 
 * ``names``   - framework names, aliases, each framework's option names, the generic spellings;
 * ``from_framework`` - the five readers, framework parameters -> canonical :class:`~tconvcalc.model.spec.Layer`;
-* ``to_framework``   - the five writers, canonical layer -> framework parameters + post-crop (:class:`Translation`);
+* ``translate``  - the five writers, canonical layer -> framework parameters + post-crop (:class:`Translation`);
 * ``weights`` - weight layouts and how to carry a weight from one to another;
 * ``code``    - every line of generated code text: layer lines, translations, whole stacks, weight recipes.
 """
@@ -54,7 +54,7 @@ from .names import FRAMEWORKS, compact, framework_name, framework_options
 from .from_framework import (FrameworkLayer, jax_padding_pair, keras_output_length, layer_from_framework, parse_jax_padding,
                    read_framework)
 from .weights import WeightLayout, WeightPlan, convert_weight, weight_layout, weight_plan
-from .to_framework import Translation, convert, pytorch_arguments, to_framework
+from .translate import Translation, convert, pytorch_arguments, to_framework
 
 __all__ = [
     "FRAMEWORKS", "FrameworkLayer", "Translation", "WeightLayout", "WeightPlan", "compact", "convert",

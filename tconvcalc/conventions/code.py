@@ -18,7 +18,7 @@ from typing import Mapping, Sequence
 from ..model.spec import Layer, ParameterError, axes_text, channel_counts
 from .names import check_rank, compact, framework_name
 from .weights import weight_plan
-from .to_framework import Translation, pytorch_arguments, to_framework
+from .translate import Translation, pytorch_arguments, to_framework
 
 # PyTorch's keyword order; dilation and groups are left out at their default 1, as people write the line.
 _PYTORCH_KEYWORDS = ("kernel_size", "stride", "padding", "output_padding", "dilation")

@@ -216,7 +216,7 @@ const TconvModel = (() => {
 
   const post = (axis, produced) => [axis.b - produced[0], axis.e - produced[1]];
 
-  // write._cost: exact first, then crops only, then the least work; compared as tuples
+  // conventions.translate._cost: exact first, then crops only, then the least work; compared as tuples
   function cost(posts) {
     const total = posts.reduce((sum, [b, e]) => sum + Math.abs(b) + Math.abs(e), 0);
     return [total > 0 ? 1 : 0, posts.some(([b, e]) => b < 0 || e < 0) ? 1 : 0, total];
@@ -224,7 +224,7 @@ const TconvModel = (() => {
 
   const less = (x, y) => { for (let j = 0; j < x.length; j++) { if (x[j] !== y[j]) return x[j] < y[j]; } return false; };
 
-  // write._nearest: the size in [start, stop) whose crop is closest, probing only where the cost can turn
+  // conventions.translate._nearest: the size in [start, stop) whose crop is closest, probing only where the cost can turn
   function nearest(axis, start, stop, cropOf) {
     const points = [axis.full, axis.full - 2 * axis.b, axis.full - 2 * axis.e, axis.full - axis.e, axis.o, start,
                     stop - 1];
@@ -240,7 +240,7 @@ const TconvModel = (() => {
     return best;
   }
 
-  // write.to_framework(layer, "keras") and code._keras_lines: the lines and the notes
+  // conventions.to_framework(layer, "keras") and code._keras_lines: the lines and the notes
   function kerasCode(axes) {
     const notes = [];
     let work = axes;
