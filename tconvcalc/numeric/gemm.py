@@ -79,7 +79,8 @@ def _uniform_gemm(gather: bool, layer: Layer, x: np.ndarray, w: np.ndarray, grou
 
 
 #: The routes this module runs, by name.
-GEMM_ROUTES: dict[str, Route] = {"fast": fast, **{route: partial(_uniform_gemm, gather) for route, gather in FIXED_MODES.items()}}
+GEMM_ROUTES: dict[str, Route] = {
+    "fast": fast, **{route: partial(_uniform_gemm, gather) for route, gather in FIXED_MODES.items()}}
 
 
 def gemm(layer: Layer, x: np.ndarray, w: np.ndarray, groups: int, modes) -> np.ndarray:
