@@ -101,3 +101,9 @@ def test_zero_insertion_weights_are_the_flipped_transposed_kernel():
 def test_a_layer_that_is_not_transposed_is_refused(torch):
     with pytest.raises(tc.ParameterError, match="not an nn.ConvTranspose"):
         tc.rewrite.subpixel(torch.nn.Conv2d(1, 1, 3))
+
+
+def test_a_padding_string_pytorch_kept_as_letters_is_refused(torch):
+    layer = torch.nn.ConvTranspose2d(1, 1, 3, padding="same")  # PyTorch stores ('s', 'a', 'm', 'e')
+    with pytest.raises(tc.ParameterError, match="no padding string"):
+        tc.rewrite.subpixel(layer)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 from math import prod
+from types import EllipsisType
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -148,7 +149,8 @@ def _grouped_phase_first(layer: LayerWeights) -> np.ndarray:
     weight = layer.weight
     sums = np.zeros((*layer.strides, *weight.shape[:2]))
     for tap, phase in _taps(layer):
-        sums[phase] += weight[(slice(None), slice(None), *tap)]
+        plane: tuple[slice | int, ...] = (slice(None), slice(None), *tap)  # typed: numpy's stubs misread it inline
+        sums[phase] += weight[plane]
     return sums
 
 
@@ -266,10 +268,11 @@ def analyse(layer: LayerWeights, tolerance: float = DEFAULT_TOLERANCE) -> LayerC
     if not every:
         spreads = np.where(mask, spreads, 0.0)
     worst_index = np.unravel_index(int(np.argmax(spreads)), spreads.shape)
+    worst_at: tuple[EllipsisType | np.intp, ...] = (Ellipsis, *worst_index)  # typed: as in _grouped_phase_first
     spread = float(spreads[worst_index]) / typical if typical > 0 else 0.0
     rows = first.shape[ndim] - (1 if layer.kind == "subpixel" else 0)
     worst = WorstPair("bias" if worst_index[0] >= rows else int(worst_index[0]), int(worst_index[1]),
-                      _listed(first[(Ellipsis, *worst_index)]))
+                      _listed(first[worst_at]))
     ones = _ones_first(layer, first)  # (*s, C_out)
     ones_typical = _rms(ones)
     ones_spread = float(_spreads(ones, ndim).max()) / ones_typical if ones_typical > 0 else 0.0

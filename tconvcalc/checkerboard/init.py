@@ -71,7 +71,7 @@ def zero_order_hold(in_channels: int, out_channels: int, kernel_size, stride, gr
         pads = [(0, 0)] * weight.ndim
         pads[spatial] = (0, s - 1)
         padded = np.pad(weight, pads)
-        weight = sum(np.roll(padded, shift, axis=spatial) for shift in range(s))
+        weight = sum((np.roll(padded, shift, axis=spatial) for shift in range(s)), np.zeros_like(padded))
     return weight if layout == "pytorch" else np.ascontiguousarray(np.moveaxis(weight, (0, 1), (-1, -2)))
 
 

@@ -129,7 +129,9 @@ def _per_axis(where: str, field: str, value, ndim: int) -> tuple:
 
 def _layer(where: str, name: str, layer: dict, found) -> LayerWeights:
     config = layer.get("config", {})
-    ndim = int(TRANSPOSED.match(str(layer.get("class_name"))).group(2))
+    transposed = TRANSPOSED.match(str(layer.get("class_name")))
+    assert transposed is not None  # _transposed gives only the layers this matches
+    ndim = int(transposed.group(2))
     kernel = np.asarray(found["0"])
     size = _per_axis(where, "kernel_size", config.get("kernel_size"), ndim)
     filters = config.get("filters")

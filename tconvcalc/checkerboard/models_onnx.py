@@ -39,11 +39,11 @@ class OnnxWeights(WeightedModel):
         graph = model.graph
         initializers = {tensor.name: tensor for tensor in graph.initializer}
         constants = {node.output[0]: node for node in graph.node if node.op_type == "Constant" and node.output}
-        changes = {}  # (node index, input index) -> new array
+        changes: dict[tuple[int, int], np.ndarray] = {}  # (node index, input index) -> new array
         for name, layer in fixed.items():
             index, inputs = self._where[name]
             changes[index, 1] = layer.weight
-            if layer.kind == "subpixel" and 2 in inputs:
+            if layer.kind == "subpixel" and 2 in inputs and layer.bias is not None:  # read with the node's bias
                 changes[index, 2] = layer.bias
         readers: dict[str, list] = {}  # tensor -> every (node index, input index) that reads it
         for position, node in enumerate(graph.node):
@@ -99,8 +99,8 @@ def read_onnx(path: str) -> OnnxWeights:
     inputs = {value.name for value in graph.input} - set(initializers)
     readers: dict[str, list] = {}
     for node in graph.node:
-        for tensor in node.input:
-            readers.setdefault(tensor, []).append(node)
+        for input_name in node.input:
+            readers.setdefault(input_name, []).append(node)
     outputs = {value.name for value in graph.output}
 
     def tensor(node, slot: int, what: str):

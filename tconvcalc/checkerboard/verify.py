@@ -116,8 +116,8 @@ def _subpixel(layer: LayerWeights, x: np.ndarray, runtime: str) -> np.ndarray:
         return depth_to_space(layer, y.numpy())
     if runtime == "onnxruntime":
         shuffle = {"blocksize": layer.strides[0], "mode": layer.mode} if square else None
-        y = _onnx(layer, x, "Conv", layer.weight, layer.bias, {"group": layer.groups}, shuffle)
-        return y if square else depth_to_space(layer, y)
+        convolved = _onnx(layer, x, "Conv", layer.weight, layer.bias, {"group": layer.groups}, shuffle)
+        return convolved if square else depth_to_space(layer, convolved)
     from .. import numeric
 
     return depth_to_space(layer, numeric.conv(x, layer.weight.astype(np.float64), layer.bias, groups=layer.groups))

@@ -15,6 +15,11 @@ FORMATS = ("onnx", "keras", "pytorch")
 SUFFIXES = {"onnx": (".onnx",), "keras": (".keras",), "pytorch": (".pt", ".pth", ".bin", ".safetensors")}
 
 
+def _shape(bias: np.ndarray | None) -> tuple[int, ...]:
+    """A bias's shape, () without one (as np.shape(None) is)."""
+    return () if bias is None else np.shape(bias)
+
+
 class WeightedModel:
     """A model read for its checkerboard layers: ``format`` (``onnx``, ``keras`` or ``pytorch``), ``source`` (the
     model argument as given) and ``layers``, every transposed and sub-pixel convolution in model order."""
@@ -55,7 +60,7 @@ class WeightedModel:
                 raise ParameterError(f"layer {name!r}: the replacement is not a {old.kind} LayerWeights; pass "
                                      f"fix_layer(layer).layer")
             if np.shape(new.weight) != np.shape(old.weight) or (
-                    old.kind == "subpixel" and np.shape(new.bias) != np.shape(old.bias)):
+                    old.kind == "subpixel" and _shape(new.bias) != _shape(old.bias)):
                 raise ParameterError(f"layer {name!r}: the new weight has shape {list(np.shape(new.weight))} and "
                                      f"the model's {list(np.shape(old.weight))}, a fix keeps every shape; pass "
                                      f"fix_layer(layer).layer")

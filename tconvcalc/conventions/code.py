@@ -13,7 +13,7 @@ placeholders its own documentation uses.  Every PyTorch line takes its argument 
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from ..model.spec import Layer, ParameterError, axes_text, channel_counts
 from .names import check_rank, compact, framework_name
@@ -190,8 +190,9 @@ def _jax_lines(t: Translation, x, y, weight, **_) -> list[str]:
             f"rhs_dilation={_tuple(p['rhs_dilation'])}, dimension_numbers={dn}, transpose_kernel=True)"]
 
 
-_LINES = {"pytorch": _pytorch_lines, "tensorflow": _tensorflow_lines, "keras": _keras_lines, "onnx": _onnx_lines,
-          "jax": _jax_lines}
+_LINES: dict[str, Callable[..., list[str]]] = {
+    "pytorch": _pytorch_lines, "tensorflow": _tensorflow_lines, "keras": _keras_lines, "onnx": _onnx_lines,
+    "jax": _jax_lines}
 
 
 # --- a whole stack ----------------------------------------------------------------------------

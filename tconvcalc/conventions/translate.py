@@ -159,16 +159,20 @@ def _tf_sizes(a: Axis, padding: str) -> range:
 
 
 def _to_tensorflow(layer: Layer):
-    best = None
+    best: tuple[tuple, str, list[int], list[tuple[int, int]]] | None = None
     for padding in ("SAME", "VALID"):
-        shape, produced = [], []
+        shape: list[int] = []
+        produced: list[tuple[int, int]] = []
         for a in layer.axes:
-            n, crop = _nearest(a, _tf_sizes(a, padding), lambda n: tf_crop(a.i, a.k, a.s, a.d, n, padding)[0])
+            found = _nearest(a, _tf_sizes(a, padding), lambda n: tf_crop(a.i, a.k, a.s, a.d, n, padding)[0])
+            assert found is not None  # TensorFlow accepts every size of _tf_sizes
+            n, crop = found
             shape.append(n)
             produced.append(crop)
         cost = _cost([_post(a, c) for a, c in zip(layer.axes, produced)])
         if best is None or cost < best[0]:
             best = (cost, padding, shape, produced)
+    assert best is not None  # both paddings were tried
     _, padding, shape, produced = best
     params = {"kernel_size": list(layer.kernel_size), "strides": list(layer.field("s")), "padding": padding,
               "output_shape": shape, "dilations": list(layer.field("d"))}
@@ -176,10 +180,11 @@ def _to_tensorflow(layer: Layer):
 
 
 def _to_keras(layer: Layer):
-    best = None
+    best: tuple[tuple, str, list[int | None] | None, list[tuple[int, int]]] | None = None
     for padding in ("same", "valid"):
         for with_op in (False, True):
-            ops, produced = [], []
+            ops: list[int | None] = []
+            produced: list[tuple[int, int]] = []
             for a in layer.axes:
                 # Keras's output size: one without output_padding, else one per output_padding 0..s-1
                 base = keras_output_length(a.i, a.k, a.s, a.d, padding, None if not with_op else 0)
@@ -193,9 +198,10 @@ def _to_keras(layer: Layer):
                 cost = _cost([_post(a, c) for a, c in zip(layer.axes, produced)])
                 if best is None or cost < best[0]:
                     best = (cost, padding, ops if with_op else None, produced)
-    _, padding, ops, produced = best
+    assert best is not None  # "valid" without output_padding gives every axis a size
+    _, padding, output_padding, produced = best
     params = {"kernel_size": list(layer.kernel_size), "strides": list(layer.field("s")), "padding": padding,
-              "output_padding": ops, "dilation_rate": list(layer.field("d"))}
+              "output_padding": output_padding, "dilation_rate": list(layer.field("d"))}
     return params, produced
 
 
@@ -241,7 +247,7 @@ def _to_onnx(layer: Layer):
 
 def _to_jax(layer: Layer):
     pairs = list(layer.field("zero_insertion_pads"))  # JAX's (lo, hi) pad the stretched input
-    padding = [list(p) for p in pairs]
+    padding: list[list[int]] | str = [list(p) for p in pairs]
     for name in ("SAME", "VALID"):
         if all(jax_padding_pair(a.span, a.s, name) == p for a, p in zip(layer.axes, pairs)):
             padding = name

@@ -66,7 +66,7 @@ def weight_plan(source: str, target: str, ndim: int, *, groups: int = 1, source_
     for c, j in enumerate(dst.to_canonical):
         inverse[j] = c
     perm = tuple(src.to_canonical[c] for c in inverse)
-    flip = ()
+    flip: tuple[int, ...] = ()
     if src.flipped != dst.flipped:
         flip = tuple(j for j in range(ndim + 2) if perm[j] in src.to_canonical[2:])
     return WeightPlan(src, dst, perm, flip)

@@ -137,7 +137,8 @@ class IntSet:
 
     def above(self, high: int, first: int) -> tuple[list[int], int]:
         """The first ``first`` values above ``high``, and how many more there are."""
-        listed, rest = [], 0
+        listed: list[int] = []
+        rest = 0
         for r in self.ranges:
             part = range(max(r.start, high + 1), r.stop)
             take = part[:max(0, first - len(listed))]
@@ -148,7 +149,9 @@ class IntSet:
 
 def rank_key(axis: Axis) -> tuple[int, ...]:
     """The preference of the module docstring as a vector; smaller is better."""
-    p, op = axis.pytorch
+    pair = axis.pytorch
+    assert pair is not None, "the planner ranks only the layers PyTorch can express"
+    p, op = pair
     return _key(axis.k, axis.s, axis.d, p, op)
 
 
@@ -176,6 +179,9 @@ def _pack(key: Sequence[int]) -> int:
 
 _OPFLAG = _pack((0, 1, 0, 0, 0, 0, 0))  # the output_padding ≠ 0 component, alone
 
+
+#: The search's bounds: kernel sizes, strides, the largest padding, dilations.
+Bounds = tuple[IntSet, IntSet, int, IntSet]
 
 Triple = namedtuple("Triple", "k s d weight listed")
 Triple.__doc__ = ("A (kernel, stride, dilation) to try; ``weight`` how many values it stands for (the ones "
@@ -231,7 +237,8 @@ def _axis_plan(i: int, target: int, bounds, uniform_only: bool, limit: int,
     """The best ``limit`` axes from ``i`` to ``target`` (and their packed keys), and how many there are;
     ``progress(triples done)`` is called every few thousand triples when given."""
     kernels, strides, max_padding, dilations = bounds
-    total, best = 0, []  # best: a max-heap of the limit best (-key, params) so far
+    total = 0
+    best: list[tuple[int, tuple[int, int, int, int, int]]] = []  # a max-heap of the limit best (-key, params) so far
     for done, (k, s, d, weight, listed) in enumerate(
             _triples(i, target, kernels, strides, dilations, max_padding, limit), 1):
         if progress and done % 4096 == 0:
@@ -305,7 +312,8 @@ def _best_products(lists: Sequence[Sequence], keys: Sequence[Sequence[int]], lim
         return sum(keys[n][j] for n, j in enumerate(index)), index
 
     start = (0,) * len(lists)
-    heap, seen, out = [entry(start)], {start}, []
+    heap, seen = [entry(start)], {start}
+    out: list[tuple] = []
     while heap and len(out) < limit:
         _, index = heapq.heappop(heap)
         out.append(tuple(lists[n][j] for n, j in enumerate(index)))
@@ -317,7 +325,8 @@ def _best_products(lists: Sequence[Sequence], keys: Sequence[Sequence[int]], lim
     return out
 
 
-def _check_bounds(input_size, output_size, kernel_sizes, strides, max_padding, dilations, limit):
+def _check_bounds(input_size, output_size, kernel_sizes, strides, max_padding, dilations, limit
+                  ) -> tuple[dict[str, tuple[int, ...]], list[tuple[int, int]], Bounds]:
     """Validate a search request; returns the per-axis requests and the bounds."""
     _, sizes = broadcast(input_size=input_size, output_size=output_size)
     for name, values in sizes.items():
@@ -366,9 +375,9 @@ def plan(input_size: IntOrTuple, output_size: IntOrTuple, kernel_sizes: Iterable
     """
     sizes, requests, bounds = _check_bounds(input_size, output_size, kernel_sizes, strides, max_padding,
                                             dilations, limit)
-    kernels, strides, max_padding, dilations = bounds
+    kernels, stride_set, max_padding, dilation_set = bounds
     distinct = sorted(set(requests))
-    counts = [_triple_count(target, kernels, strides, dilations, max_padding, limit) for _, target in distinct]
+    counts = [_triple_count(target, kernels, stride_set, dilation_set, max_padding, limit) for _, target in distinct]
     found = {}
     for n, request in enumerate(distinct):
         before = sum(counts[:n])
@@ -460,7 +469,7 @@ def _axis_chains(i: int, target: int, layers: int, bounds, uniform_only: bool, l
         raise ParameterError(f"the chain search would weigh about {work} moves, more than {MAX_CHAIN_WORK}; "
                              f"use fewer layers, a smaller target or narrower kernel_sizes, strides, max_padding "
                              f"or dilations")
-    missing = None  # no chain from here
+    missing: int | None = None  # no chain from here
     ways = [[0] * (bound + 1)]
     ways[0][target] = 1
     best = [[missing] * (bound + 1)]
@@ -494,8 +503,9 @@ def _axis_chains(i: int, target: int, layers: int, bounds, uniform_only: bool, l
                     count += moves * ways_here
                     if key is None:
                         continue
-                    if first >= 1 and before_best[first] is not None:  # output_padding 0
-                        candidate = key + before_best[first]
+                    landed = before_best[first] if first >= 1 else missing
+                    if landed is not None:  # output_padding 0
+                        candidate = key + landed
                         cost = candidate if cost is None or candidate < cost else cost
                     if max(first + 1, low) <= high:
                         least = _range_min(shifted, max(first + 1, low), high)
@@ -509,22 +519,25 @@ def _axis_chains(i: int, target: int, layers: int, bounds, uniform_only: bool, l
         ways.append(now)
         best.append(now_best)
     total = ways[layers][i]
-    chains, keys = [], []
+    chains: list[tuple[Axis, ...]] = []
+    keys: list[int] = []
     ranked: dict = {}
 
-    def children(x: int, left: int) -> list:
+    def children(x: int, left: int) -> list[tuple[int, int, int, int, tuple]]:
         """The moves from ``x`` that can still finish in ``left`` more layers, by total cost, then move index."""
         if (x, left) not in ranked:
-            ranked[x, left] = sorted((key + best[left][size], n, key, size, params) for n, (key, size, params)
+            ranked[x, left] = sorted((key + to_go, n, key, size, params) for n, (key, size, params)
                                      in enumerate(_moves(x, bound, bounds, uniform_only, limit))
-                                     if ways[left][size] and best[left][size] is not None)
+                                     if ways[left][size] and (to_go := best[left][size]) is not None)
         return ranked[x, left]
 
     # Best-first with the exact cost to go.  A popped entry is a parent's child number ``index``; only the
     # next sibling and the child's own first child are pushed, so each step costs two pushes, not one per
     # move (a wide dilation range gives a size tens of thousands of moves).  Entries: (paid + to pay, move
     # indices as tie-break, the parent's paid, size, chain and layers left, index).
-    heap = [(best[layers][i], (), 0, i, (), layers, None)] if total and best[layers][i] is not None else []
+    heap: list[tuple[int, tuple[int, ...], int, int, tuple[tuple[int, tuple], ...], int, int | None]] = []
+    if total and (cost_to_go := best[layers][i]) is not None:
+        heap.append((cost_to_go, (), 0, i, (), layers, None))
     while heap and len(chains) < limit:
         _, order, paid, x, chain_, left, index = heapq.heappop(heap)
         if index is not None:  # the parent's child: move to it, and queue its next sibling

@@ -107,8 +107,9 @@ def layer_html(layer: Layer) -> str:
     except ParameterError as error:
         return f"<p>{html.escape(str(error))}</p>"
     triples = [axis_taps(axis) for axis in layer.axes]
-    reached = {}  # input index -> [(output index, taps)], and output index -> [(input index, taps)]
-    sources = {}
+    # input index -> [(output index, taps)], and output index -> [(input index, taps)]
+    reached: dict[tuple[int, ...], list[tuple[tuple[int, ...], tuple[int, ...]]]] = {}
+    sources: dict[tuple[int, ...], list[tuple[tuple[int, ...], tuple[int, ...]]]] = {}
     for combo in product(*triples):
         n, m, a = (tuple(t[j] for t in combo) for j in range(3))
         reached.setdefault(n, []).append((m, a))

@@ -218,11 +218,11 @@ class Alternative(namedtuple("Alternative", "input_size output_padding output_si
 
 class Ambiguity(Sequence):
     """Every output_padding of one axis as a sequence of :class:`Alternative`, built only when indexed:
-    ``count`` (``len()`` below 2**63) and each row are arithmetic, so a stride of 10**12 costs nothing
+    ``total`` (``len()`` below 2**63) and each row are arithmetic, so a stride of 10**12 costs nothing
     until rows are read.
 
     >>> rows = ambiguity(Axis.from_pytorch(2, 3, s=10**12))
-    >>> rows.count, rows[0].output_size, rows[-1].inverts, rows.index_of(0)
+    >>> rows.total, rows[0].output_size, rows[-1].inverts, rows.index_of(0)
     (1000000000000, 1000000000003, True, 0)
     """
 
@@ -232,15 +232,15 @@ class Ambiguity(Sequence):
         self.ops = output_padding_range(axis.i, axis.k, axis.s, self.padding, axis.d)
 
     @property
-    def count(self) -> int:
+    def total(self) -> int:
         return range_count(self.ops)
 
     def __len__(self) -> int:
-        return self.count
+        return self.total
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return [self[j] for j in range(*index.indices(self.count))]
+            return [self[j] for j in range(*index.indices(self.total))]
         a, op = self.axis, self.ops[index]
         size = full_length(a.i, a.k, a.s, a.d) - 2 * self.padding + op
         return Alternative(a.i, op, size, conv_length(size, a.k, a.s, self.padding, a.d), op == self.chosen_op)
@@ -264,7 +264,7 @@ def alternatives(axes: tuple[Axis, ...], limit: int | None = None) -> list[tuple
     for number in range(total if limit is None else min(limit, total)):
         combo = []
         for row in reversed(rows):  # the last axis varies fastest
-            number, index = divmod(number, row.count)
+            number, index = divmod(number, row.total)
             combo.append(row[index])
         out.append(tuple(reversed(combo)))
     return out
@@ -272,7 +272,7 @@ def alternatives(axes: tuple[Axis, ...], limit: int | None = None) -> list[tuple
 
 def alternatives_total(axes: tuple[Axis, ...]) -> int:
     """How many combinations :func:`alternatives` has, counted without listing them."""
-    return prod(ambiguity(axis).count for axis in axes)
+    return prod(ambiguity(axis).total for axis in axes)
 
 
 def conv_transpose_flops(input_size: IntOrTuple, kernel_size: IntOrTuple, in_channels: int, out_channels: int,

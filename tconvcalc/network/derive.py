@@ -131,6 +131,7 @@ def domain_derivation(network: Network, axis: int) -> Derivation:
         der.add(f"and the single sizes {', '.join(map(str, found.points))}")
     if not found.classes and not found.points:
         der.add("no input size runs along this axis")
+    assert found.checked is not None  # axis_domain fills in its check
     first, last, agree = found.checked
     der.proofs.append(SizeCheck(f"the plain size rules accept exactly these sizes at every n from {first} to "
                                 f"{last} (the last threshold and one period more)", last - first + 1, agree, 0.0,

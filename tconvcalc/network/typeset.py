@@ -46,6 +46,11 @@ def _steps(der: Derivation, key: str) -> list[Step]:
     return [step for step in der.steps if step.key == key]
 
 
+def _args(step: Step) -> dict:
+    """The values a step's catalogue entry names (every step the domain derivation keys names some)."""
+    return step.args or {}
+
+
 def _code(writer: LatexWriter, name: str) -> str:
     code = writer.marks("`" + _unquoted(name) + "`")
     # an exporter's long path (/up1/ConvTranspose) may break after a slash in a LaTeX table's narrow column
@@ -72,7 +77,7 @@ def _reason(writer: LatexWriter, reason, args: dict) -> str:
 
 
 def _outcome(writer: LatexWriter, step: Step) -> str:
-    args = step.args
+    args = _args(step)
     if step.key == "net.stop":
         return writer.say("net.stop", node=_unquoted(args["node"]),
                           reason=_reason(writer, args["reason"], args["reason_args"]))
@@ -124,26 +129,28 @@ def _section(writer: LatexWriter, der: Derivation, where: str, label: str) -> No
     writer.paragraph(writer.say("net.rules"))
     rows = []
     for step in _steps(der, "net.rule"):
-        rule = f"${writer.step_math(step)}$" + (" " + writer.say("net.ceil") if step.args["ceil"] else "")
-        rows.append([_code(writer, step.args["name"]), _code(writer, step.args["operation"]), rule])
+        rule = f"${writer.step_math(step)}$" + (" " + writer.say("net.ceil") if _args(step)["ceil"] else "")
+        rows.append([_code(writer, _args(step)["name"]), _code(writer, _args(step)["operation"]), rule])
     writer.table([writer.say("net.head.layer"), writer.say("net.head.op"), writer.say("net.head.rule")], rows,
                  writer.say("net.rules.caption"), align="p{0.26\\linewidth}p{0.26\\linewidth}p{0.36\\linewidth}")
     for step in _steps(der, "net.more"):
-        writer.paragraph(writer.say("net.more", count=step.args["count"]))
+        writer.paragraph(writer.say("net.more", count=_args(step)["count"]))
     period, form = der.results["period"], _class(writer, der.results["period"], sp.Symbol("r", integer=True))
     classes = writer.say("net.classes" if period > 1 else "net.classes_plain")  # the lemma: only where a layer divides
-    writer.align([(writer.say("net.period"), writer.sides(_steps(der, "net.period")[0])), (classes, ("n", "=", form))])
+    period_sides = writer.sides(_steps(der, "net.period")[0])
+    assert period_sides is not None  # the period step states P = lcm(...), a relation
+    writer.align([(writer.say("net.period"), period_sides), (classes, ("n", "=", form))])
     outcomes, last = [], 0
     for step in (step for step in der.steps if step.key in ("net.stop", "net.runs")):
-        first = step.args["residues"][0]
+        first = _args(step)["residues"][0]
         if first > last + 1:  # runs left out (the first and last of many are shown): say so where they go
             outcomes.append(["$" + writer.m(r"\dots") + "$", ""])
-        outcomes.append([_residues(step.args["residues"]), _outcome(writer, step)])
-        last = step.args["residues"][1]
+        outcomes.append([_residues(_args(step)["residues"]), _outcome(writer, step)])
+        last = _args(step)["residues"][1]
     writer.table([writer.say("net.head.residue"), writer.say("net.head.outcome")], outcomes,
                  writer.say("net.classes.caption", p=period, form=form), align="lp{0.75\\linewidth}")
     for step in _steps(der, "net.sampled"):
-        writer.paragraph(writer.say("net.sampled", count=step.args["count"]))
+        writer.paragraph(writer.say("net.sampled", count=_args(step)["count"]))
     lines, words = _accepted(writer, der)
     if lines:
         body = lines[0] if len(lines) == 1 else writer.stack(lines, aligned=False)

@@ -11,13 +11,16 @@ import threading
 from functools import partial
 from itertools import product
 from math import prod
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from ..model.structure import tap_range
 from ..model.spec import Layer
 from .gemm_plan import GemmPlan, best_modes, gemm_plan
+
+if TYPE_CHECKING:
+    from .routes import Route
 
 __all__ = ["FIXED_MODES", "GEMM_ROUTES", "WORK", "batch_chunk", "fast", "gemm", "release_buffers"]
 
@@ -36,7 +39,7 @@ class Workspace(threading.local):
 
     limit = 64 << 20  # larger buffers are allocated per call and not kept
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.buffers: dict[str, np.ndarray] = {}
 
     def array(self, name: str, shape: Sequence[int], dtype: np.dtype) -> np.ndarray:
@@ -76,7 +79,8 @@ def _uniform_gemm(gather: bool, layer: Layer, x: np.ndarray, w: np.ndarray, grou
 
 
 #: The routes this module runs, by name.
-GEMM_ROUTES = {"fast": fast, **{route: partial(_uniform_gemm, gather) for route, gather in FIXED_MODES.items()}}
+GEMM_ROUTES: dict[str, Route] = {
+    "fast": fast, **{route: partial(_uniform_gemm, gather) for route, gather in FIXED_MODES.items()}}
 
 
 def gemm(layer: Layer, x: np.ndarray, w: np.ndarray, groups: int, modes) -> np.ndarray:
@@ -124,7 +128,8 @@ def _im2col(layer: Layer, plan: GemmPlan, x: np.ndarray) -> np.ndarray:
     cols = WORK.array("im2col", (groups, *plan.windows, c_ig, batch, *plan.extent), x.dtype)
     source = x.transpose(1, 2, 0, *range(3, x.ndim))  # (g, C_in/g, batch, *input)
     for v in product(*(range(k) for k in plan.windows)):
-        target = cols[(slice(None), *v)]  # (g, C_in/g, batch, *extent)
+        window: tuple[slice | int, ...] = (slice(None), *v)  # typed: numpy's stubs misread a starred tuple inline
+        target = cols[window]  # (g, C_in/g, batch, *extent)
         dst, src = [], []
         for t, p, axis, length in zip(v, plan.gathers, layer.axes, plan.extent):
             lo = 0 if p is None else t * p.step - p.pads[0]  # input index read at column 0

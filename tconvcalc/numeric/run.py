@@ -27,8 +27,9 @@ ROUTES = ("fast", "matrix", "zero_insertion", "phases")
 BASE_WORK_BYTES = 64 << 10
 
 # The public routes, then the fast route's two fixed forms (for tests and benchmarks).
-ROUTE_FUNCTIONS = {"fast": GEMM_ROUTES["fast"], "matrix": routes.matrix, "zero_insertion": routes.zero_insertion,
-                   "phases": routes.phases, **{name: GEMM_ROUTES[name] for name in FIXED_MODES}}
+ROUTE_FUNCTIONS: dict[str, routes.Route] = {
+    "fast": GEMM_ROUTES["fast"], "matrix": routes.matrix, "zero_insertion": routes.zero_insertion,
+    "phases": routes.phases, **{name: GEMM_ROUTES[name] for name in FIXED_MODES}}
 
 # The routes that multiply structural zeros with the kernel: with inf or NaN they run through routes.real_pairs.
 _ZERO_MULTIPLYING = ("zero_insertion", "phases")

@@ -19,9 +19,13 @@ from __future__ import annotations
 import io
 from itertools import product
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import NotInstalledError, ParameterError
 from .frames import accumulated, caption, check_drawable, frame_count, frames_of, grids_of
+
+if TYPE_CHECKING:
+    from matplotlib.artist import Artist
 
 FORMATS = ("gif", "png", "svg", "pdf")
 
@@ -116,7 +120,7 @@ class _Picture:
         ax.text(GAP / 2, -0.55, title, fontsize=self.points + 1, weight="bold", va="center")
         self.caption = ""
         self.collections, self.grid_of, self.origin, self.tap_names = {}, {}, {}, []
-        self.changing = []
+        self.changing: list[Artist] = []
         x = GAP
         for grid in animation.grids:
             self.grid_of[grid.name], self.origin[grid.name] = grid, x
@@ -146,7 +150,8 @@ class _Picture:
                                        animated=True)
             ax.add_patch(frame)
             self.changing.append(frame)
-        self.counts, self.done = {}, []
+        self.counts: dict[tuple[int, ...], int] = {}
+        self.done: list[tuple[int, ...]] = []
 
     def _local(self, grid, cell) -> tuple[int, int]:
         """(row, column) of a cell inside its grid's drawing; a 1-D grid is one row."""
@@ -175,7 +180,7 @@ class _Picture:
             if name != "scatter":
                 for cell in frame.lit.get(name, ()):
                     colours[index[cell]] = LIT[name]
-            collection.set_facecolors(colours)
+            collection.set_facecolor(colours)  # set_facecolors is its alias, which matplotlib's stubs leave out
         shaded = []
         if frame.window is not None:  # the kernel's taps over the grid it slides on
             grid, first, _ = frame.window

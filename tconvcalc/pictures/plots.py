@@ -12,18 +12,24 @@ position, the kernel, and the output.  Same geometry as the TikZ figures.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..errors import NotInstalledError, ParameterError
 from ..model.structure import figure_axes, zero_insertion_cells
 from ..model.spec import Layer
 
-try:
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only; never needs a display
+if TYPE_CHECKING:  # checked as installed: the functions that make a figure call _require() first
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
-except ImportError:  # pragma: no cover - exercised by the message test via monkeypatching
-    plt = None
+else:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only; never needs a display
+        import matplotlib.pyplot as plt
+        from matplotlib.patches import Rectangle
+    except ImportError:  # pragma: no cover - exercised by the message test via monkeypatching
+        plt = None
 
 
 def _require() -> None:

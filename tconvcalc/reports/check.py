@@ -141,7 +141,8 @@ def check_report(input_size, kernel_size, stride=1, padding=0, output_padding=0,
                                   nonfinite=nonfinite, progress=progress)
     theirs = next((r for r in result.routes if r.route == "pytorch"), None)
     if theirs:
-        pytorch = PeerCheck(True, about, None, *theirs[1:], "float64" if widen else dtype)
+        pytorch = PeerCheck(True, about, None, theirs.max_abs_error, theirs.max_rel_error, theirs.passed,
+                            theirs.nonfinite_mismatches, "float64" if widen else dtype)
     elif "pytorch" in result.peer_errors:
         pytorch = PeerCheck(False, about, f"PyTorch {about} cannot run this layer: {result.peer_errors['pytorch']}",
                             None, None, None, None, None)

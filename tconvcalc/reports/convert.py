@@ -57,9 +57,9 @@ def convert_report(source: str, target: str, input_size, kernel_size, ndim: int 
     layer = read.layer
     notes = list(t.notes)
     try:
-        spec = {"source_transpose_kernel": bool(read.params.get("transpose_kernel", False)),
-                "target_rhs_spec": t.params["dimension_numbers"][1] if target == "jax" else None}
-        weight = weight_recipe(source, target, layer.ndim, groups=read.groups, **spec)
+        weight = weight_recipe(source, target, layer.ndim, groups=read.groups,
+                               source_transpose_kernel=bool(read.params.get("transpose_kernel", False)),
+                               target_rhs_spec=t.params["dimension_numbers"][1] if target == "jax" else None)
         if source == "jax":
             notes.append("the JAX kernel is taken in the default spec (HWIO-style); for another layout use "
                          "conventions.convert_weight(w, 'jax', ..., source_rhs_spec=...)")

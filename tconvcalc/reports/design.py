@@ -123,8 +123,9 @@ def overlap_report(layer: Layer, repeat: int = 1) -> OverlapReport:
     layers = [layer]
     for _ in range(repeat - 1):
         last = layers[-1]
+        paddings, output_paddings = zip(*last.field("pytorch"))
         layers.append(Layer.from_pytorch(last.output_size, last.kernel_size, last.field("s"),
-                                         *zip(*last.field("pytorch")), last.field("d")))
+                                         paddings, output_paddings, last.field("d")))
     for each in layers:  # every layer's size first: a deep stack's sizes are cheap, its counts are not
         overlap.check_listable(each)
     return OverlapReport("overlap", repeat, *overlap.analyse(layers))

@@ -192,10 +192,10 @@ def shape_report(input_size, kernel_size, stride=1, padding=0, output_padding=0,
     axes = []
     for n, axis in enumerate(layer.axes):
         rows = ambiguity(axis)
-        shown = [rows[j] for j in sample_rows(rows.count, rows.index_of(rows.chosen_op))]
+        shown = [rows[j] for j in sample_rows(rows.total, rows.index_of(rows.chosen_op))]
         axes.append(AxisAmbiguity(n, tuple(AlternativeRow(alt.output_padding, alt.output_size, alt.conv_output_size,
                                                           alt.inverts, alt.chosen) for alt in shown),
-                                  rows.count, tuple(axis.tap_count(r) for r in range(min(axis.s, MAX_PHASES))),
+                                  rows.total, tuple(axis.tap_count(r) for r in range(min(axis.s, MAX_PHASES))),
                                   axis.tap_count_range, axis.uniform_overlap))
     combinations = tuple(
         Combination(tuple(alt.output_padding for alt in combo), tuple(alt.output_size for alt in combo),

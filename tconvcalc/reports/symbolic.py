@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import sympy as sp
 
@@ -103,7 +103,7 @@ class RelationshipsReport(NamedTuple):
     relationships: tuple[RelationshipRow, ...]
 
 # derive's subcommands: name -> the derivation that builds it
-DERIVATIONS = {
+DERIVATIONS: dict[str, Callable[[Layer], sy.Derivation]] = {
     "size": sy.derive_output_size,
     "equivalence": sy.derive_equivalence,
     "ambiguity": sy.derive_ambiguity,

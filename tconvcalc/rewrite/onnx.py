@@ -504,14 +504,16 @@ def check_rewrite(original, rewritten, seed: int = 0, sizes=None) -> Check:
     got = run(rewritten)
     dtypes = {a.dtype.name for a in expected if np.issubdtype(a.dtype, np.floating)}
     tolerance = max((TOLERANCE.get(name, 1e-5) for name in dtypes), default=1e-5)
-    error = relative_error(got, expected)
+    difference = relative_error(got, expected)
     reference = None
-    if not error <= tolerance:  # does ONNX's own reference implementation agree with the rewrite?
+    if not difference <= tolerance:  # does ONNX's own reference implementation agree with the rewrite?
         from onnx.reference import ReferenceEvaluator
 
         try:
-            reference = relative_error(got, ReferenceEvaluator(original).run(None, feeds)) <= tolerance
+            outputs = ReferenceEvaluator(original).run(None, feeds)
+            assert isinstance(outputs, list)  # a dict only for intermediate=True
+            reference = relative_error(got, outputs) <= tolerance
         except Exception:
             reference = None
     shapes = {name: list(value.shape) for name, value in feeds.items()}
-    return Check("onnxruntime", shapes, error, tolerance, error <= tolerance, reference)
+    return Check("onnxruntime", shapes, difference, tolerance, difference <= tolerance, reference)

@@ -29,8 +29,12 @@ def _layer(module) -> tuple[Layer, int]:
     if module.padding_mode != "zeros":
         raise ParameterError(f"padding_mode={module.padding_mode!r}, PyTorch's transposed convolutions support only "
                              f"'zeros'; build the layer with padding_mode='zeros'")
+    padding = module.padding
+    if isinstance(padding, str) or any(isinstance(p, str) for p in padding):  # padding="same" is kept as letters
+        raise ParameterError(f"padding={padding!r}, PyTorch's transposed convolutions take no padding string and "
+                             f"keep its letters as the padding; build the layer with whole-number padding")
     axes = []
-    for k, s, p, op, d in zip(module.kernel_size, module.stride, module.padding, module.output_padding,
+    for k, s, p, op, d in zip(module.kernel_size, module.stride, padding, module.output_padding,
                               module.dilation):
         axes.append(Axis.from_pytorch(2 * p + 1, k, s, p, op, d))  # 2p + 1 inputs leave o ≥ 1 whatever the crop
     return Layer(tuple(axes)), module.groups

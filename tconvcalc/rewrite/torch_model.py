@@ -114,10 +114,10 @@ def check_modules(original, rewritten, channels: int, sizes, entries, seed: int 
             handle.remove()
     with torch.no_grad():
         got = _tensors(second(x))
-    error = relative_error([t.numpy() for t in got], [t.numpy() for t in expected]) \
+    difference = relative_error([t.numpy() for t in got], [t.numpy() for t in expected]) \
         if len(got) == len(expected) else float("inf")
     tolerance = TOLERANCE["float64"]
-    return Check("pytorch", {"input": list(x.shape)}, error, tolerance, error <= tolerance, None), seen
+    return Check("pytorch", {"input": list(x.shape)}, difference, tolerance, difference <= tolerance, None), seen
 
 
 def layer_reports(entries, form: str, seen: dict) -> list:
@@ -180,7 +180,7 @@ def module_code(model, entries, form: str, source: str, factory_call: str, state
     return "\n".join(lines) + "\n"
 
 
-def _wrapped(start: str, call: tuple, end: str = "") -> str:
+def _wrapped(start: str, call: tuple[str, list[str]], end: str = "") -> str:
     """``start`` + the call ``(name, [argument, ...])`` + ``end``, its arguments wrapped at :data:`WIDTH` and
     aligned after the parenthesis."""
     name, pieces = call
@@ -201,6 +201,7 @@ def _module_source(name: str) -> tuple[str, str]:
     tree = ast.parse(text)
     body = next(ast.get_source_segment(text, node) for node in tree.body
                 if isinstance(node, ast.ClassDef) and node.name == name)
+    assert body is not None  # a node of the text it was parsed from has its source
     imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
     unused = {node.lineno for node in imports
               if not any(re.search(rf"\b{re.escape(alias.asname or alias.name.split('.')[0])}\b", body)
@@ -218,7 +219,7 @@ def _arguments(arguments: dict) -> list[str]:
     return [str(arguments["in_channels"]), str(arguments["out_channels"]), *rest]
 
 
-def _assignment(model, path: str, call: str) -> str:
+def _assignment(model, path: str, call: tuple[str, list[str]]) -> str:
     """``model.up[1] = call`` for the module path ``up.1``: attributes where the names are Python names, indices
     where ``nn.Sequential`` or ``nn.ModuleList`` hold the module, else ``setattr`` on ``get_submodule``'s parent."""
     parts = path.split(".")

@@ -33,7 +33,9 @@ def subpixel_weights(weight: np.ndarray, layer: Layer, bias: np.ndarray | None =
         shape = [1] * (2 * ndim)
         shape[n], shape[ndim + n] = table.shape
         index.append(table.reshape(shape))
-    gathered = padded[(slice(None), slice(None), *index)]  # (C_in, C_out/g, *s, *taps)
+    # the index as a typed variable: a starred tuple inline is matched against the wrong overload of numpy's stubs
+    gather: tuple[slice | np.ndarray, ...] = (slice(None), slice(None), *index)
+    gathered = padded[gather]  # (C_in, C_out/g, *s, *taps)
     strides, taps = layer.field("s"), tuple(plan.taps for plan in plans)
     grouped = gathered.reshape(groups, c_in // groups, per_group, *strides, *taps)
     order = (0, 2, *range(3, 3 + ndim), 1, *range(3 + ndim, 3 + 2 * ndim))  # (g, C_out/g, *s, C_in/g, *taps)

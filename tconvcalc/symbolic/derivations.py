@@ -19,7 +19,7 @@ from __future__ import annotations
 from functools import lru_cache
 from itertools import product
 from math import prod
-from typing import Sequence
+from typing import Sequence, cast
 
 import sympy as sp
 
@@ -133,7 +133,9 @@ def derive_output_size(layer: Layer | None = None) -> Derivation:
         # Independent route: the positions the operator's taps reach, uncropped; positions grow with the
         # tap, so the first tap's first landing and the last tap's last one bound them (any size, O(1)).
         full_axis = Axis(axis.i, axis.k, axis.s, axis.d, 0, 0)
-        lowest, highest = tap_range(full_axis, 0)[1].start, tap_range(full_axis, axis.k - 1)[1].stop - 1
+        first, last = tap_range(full_axis, 0), tap_range(full_axis, axis.k - 1)
+        assert first is not None and last is not None  # uncropped, every tap lands
+        lowest, highest = first[1].start, last[1].stop - 1
         lefts.append(substituted)
         rights.append(sp.Integer(highest - lowest + 1 - axis.b - axis.e))
     der.proofs.append(prove_equal("the derived o equals the span of the scatter's positions minus the crop",
@@ -340,7 +342,7 @@ def _prove_zero_insertion() -> list[Proof]:
     o, _ = general_output_size()
     pytorch = {B: P, E: P - OP}
     # the stride-1 convolution's output count (the model's conv_count) over the padded stretched input
-    size = conv_count(axis.padded_length, K, 1, D)
+    size = cast(sp.Expr, conv_count(axis.padded_length, K, 1, D))  # the model's int formula, run on symbols
     reads = _stretched_position(axis, scatter_index(axis, N, A), K - 1 - A)
     return [
         prove_equal("o' equals the transposed convolution's o for all i, k, s, p, op, d",
@@ -408,7 +410,8 @@ def _braced(values: list) -> str:
 
 def _phase_rows(layer: Layer) -> tuple[list[dict], list[int]]:
     """Per axis, the phases listed (all, or the first and last MAX_ROWS // 2 of many) and how many there are."""
-    rows, counts = [], []
+    rows: list[dict] = []
+    counts: list[int] = []
     for n_axis, axis in enumerate(layer.axes):
         count = axis.phase_count
         counts.append(count)

@@ -59,7 +59,7 @@ def axis_triples(axis: Axis) -> list[tuple[int, int, int]]:
     output (``structure.column_pairs``), whichever is fewer steps - never input by input, so an input of 2**64
     samples with a few outputs costs a few steps."""
     if axis.k <= axis.o:
-        out = []
+        out: list[tuple[int, int, int]] = []
         for a in range(axis.k):
             span = tap_range(axis, a)
             if span is not None:

@@ -172,13 +172,13 @@ def prove_equal(statement: str, left: Sequence[sp.Expr], right: Sequence[sp.Expr
     """Expand every ``left[n] - right[n]``; the proof holds when each is 0.  ``key`` and ``args`` name the
     sentence the notes print for it (:mod:`tconvcalc.notes.text`)."""
     start = time.perf_counter()
-    said = {"key": key, "args": dict(args or {})}
+    named = dict(args or {})  # the values the sentence names
     if len(left) != len(right):
         return Proof(statement, 0, False, time.perf_counter() - start,
-                     f"{len(left)} expressions against {len(right)}", **said)
+                     f"{len(left)} expressions against {len(right)}", key=key, args=named)
     for n, (a, b) in enumerate(zip(left, right)):
         difference = sp.expand(a - b)
         if difference != 0:
             return Proof(statement, n, False, time.perf_counter() - start,
-                         f"entry {n}: {sp.sstr(a)} - ({sp.sstr(b)}) = {sp.sstr(difference)}", **said)
-    return Proof(statement, len(left), True, time.perf_counter() - start, **said)
+                         f"entry {n}: {sp.sstr(a)} - ({sp.sstr(b)}) = {sp.sstr(difference)}", key=key, args=named)
+    return Proof(statement, len(left), True, time.perf_counter() - start, key=key, args=named)

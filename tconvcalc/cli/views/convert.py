@@ -44,8 +44,8 @@ def render_convert(report, console) -> None:
     else:
         console.print(Text("Not exact in one layer: apply the step(s) after it, as written above.", style="yellow"))
         for note in report.notes:  # wrapped under its bullet
-            for line in textwrap.wrap(note, console.width - 4, initial_indent="• ", subsequent_indent="  "):
-                console.print(Text("  " + line, style="yellow"))
+            for wrapped in textwrap.wrap(note, console.width - 4, initial_indent="• ", subsequent_indent="  "):
+                console.print(Text("  " + wrapped, style="yellow"))
     if report.weight:
         console.print()
         console.print(Text("Weights", style="bold"))

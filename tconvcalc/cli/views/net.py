@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
@@ -44,8 +44,10 @@ def _trace_table(report, notes: list[str]) -> tuple[Table, int]:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     costed = _costed(report)
     # with the cost the layer's parameters give way to its counts (the table stays in a terminal)
-    columns = [("layer", "left"), ("op", "left"), *([] if costed else [("parameters", "left")]), ("in", "right"),
-               ("out", "right"), *([("MACs", "right"), ("params", "right"), ("outputs", "right")] if costed else [])]
+    columns: list[tuple[str, JustifyMethod]] = [("layer", "left"), ("op", "left")]
+    columns += [] if costed else [("parameters", "left")]
+    columns += [("in", "right"), ("out", "right")]
+    columns += [("MACs", "right"), ("params", "right"), ("outputs", "right")] if costed else []
     for name, justify in columns + [("notes", "left")]:
         table.add_column(name, justify=justify, no_wrap=True)
 
