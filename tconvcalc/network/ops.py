@@ -56,7 +56,13 @@ def _pool(n, q):
         return ceil_div(n, q["s"]), []
     b, e = q["pad"]
     # PyTorch asks only for one output: with ceil_mode a window may be longer than the padded input
-    return pool_count(n, q["k"], q["s"], b, e, q["d"], q["ceil"]), []
+    size = pool_count(n, q["k"], q["s"], b, e, q["d"], q["ceil"])
+    if not q.get("unpadded_window"):
+        return size, []
+    # PyTorch's 3-D average pooling also wants the window inside the input before its padding
+    k = q["k"]
+    return size, [(n - k, Reason("why.window", f"the input, before padding, is shorter than the pooling window "
+                                               f"({k}), which PyTorch's 3-D average pooling refuses", k=k))]
 
 
 def _conv_transpose(n, q):

@@ -264,6 +264,8 @@ EN = {
     "net.not_checked": ("**NOT checked:** the plain size rules disagree with these sizes somewhere between $n = «first»$ "
                         "and $n = «last»$."),
     "why.kernel": "the padded input is shorter than the dilated kernel ($«span»$)",
+    "why.window": "the input, before padding, is shorter than the pooling window ($«k»$), which PyTorch's 3-D "
+                  "average pooling refuses",
     "why.fixed": "the requested `output_shape` is larger than the layer can produce",
     "why.multiple": "the size is not a multiple of the downscale factor $«r»$",
     "why.empty": "it has no output left (a size must be at least $1$)",
@@ -548,6 +550,7 @@ ZH = {
     "net.not_checked": ("**检验未通过（NOT checked）：**在 $n = «first»$ 到 $«last»$ 之间，逐层的尺寸规则与这些尺寸"
                         "不一致。"),
     "why.kernel": "填充后的输入比膨胀后的卷积核（$«span»$）短",
+    "why.window": "未填充的输入比池化窗口（$«k»$）短，PyTorch 的三维平均池化拒绝这种输入",
     "why.fixed": "所要求的 `output_shape` 大于该层能产生的尺寸",
     "why.multiple": "尺寸不是下采样因子 $«r»$ 的倍数",
     "why.empty": "没有剩下的输出（尺寸至少为 $1$）",

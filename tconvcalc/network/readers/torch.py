@@ -496,6 +496,9 @@ class _TorchReader(Reader):
                                             f"{k[a]}, which PyTorch refuses at every size")
         axes = [{"k": k[a], "s": s[a], "d": d[a], "pad": (p[a], p[a]), "ceil": bool(ceil), "same": False}
                 for a in range(self.ndim)]
+        if op == "avg_pool" and self.ndim == 3:  # avg_pool3d checks the unpadded input against the window
+            for axis in axes:
+                axis["unpadded_window"] = True
         return self.builder.layer(self.node_name(node), op, source, axes, kind, source.channels)
 
     def adaptive(self, node, kind: str, source: Value, size) -> Value:
