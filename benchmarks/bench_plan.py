@@ -23,6 +23,11 @@ BOUNDS = dict(kernel_sizes=range(1, 9), strides=range(1, 9), max_padding=8, dila
 CASES = [((16,), (32,)), ((7, 9), (28, 36)), ((7, 9, 5), (28, 36, 20)), ((33, 33, 17), (64, 64, 33))]
 
 
+def summed_rank(axes):
+    """A layer's rank: its axes' rank keys added term by term (what both planners sort by)."""
+    return tuple(map(sum, zip(*(rank_key(a) for a in axes))))
+
+
 def brute_force(inputs, targets, limit=10):
     """The obvious planner: try every parameter on every axis, rank the whole product."""
     per_axis = {}
@@ -39,11 +44,10 @@ def brute_force(inputs, targets, limit=10):
         (found,) = per_axis.values()
         return len(found), [(a,) * len(inputs) for a in sorted(found, key=rank_key)[:limit]]
     lists = [per_axis[request] for request in zip(inputs, targets)]
-    summed = lambda combo: tuple(map(sum, zip(*(rank_key(a) for a in combo))))
     total = 1
     for found in lists:
         total *= len(found)
-    return total, heapq.nsmallest(limit, product(*lists), key=summed)
+    return total, heapq.nsmallest(limit, product(*lists), key=summed_rank)
 
 
 def best_of(fn, repeat=5):
@@ -61,8 +65,7 @@ def main() -> None:
         ours, plan = best_of(lambda: tc.plan(inputs, targets, limit=10, **BOUNDS))
         peer, (count, best) = best_of(lambda: brute_force(inputs, targets), repeat=1)
         assert plan.total == count, (plan.total, count)
-        key = lambda layer: tuple(map(sum, zip(*(rank_key(a) for a in layer))))
-        assert [key(c.axes) for c in plan.candidates] == [key(c) for c in best]  # the same ranking
+        assert [summed_rank(c.axes) for c in plan.candidates] == [summed_rank(c) for c in best]  # the same ranking
         label = f"{'x'.join(map(str, inputs))} -> {'x'.join(map(str, targets))}"
         print(f"{label:<28} {count:>10} {ours * 1e3:>9.2f} {peer * 1e3:>9.2f} {peer / ours:>8.1f}x")
     script = shutil.which("tconvcalc")

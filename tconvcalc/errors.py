@@ -34,7 +34,8 @@ class ParameterError(TconvcalcError, ValueError):
     >>> from tconvcalc import conv_output_size
     >>> conv_output_size(2, 5)
     Traceback (most recent call last):
-    tconvcalc.errors.ParameterError: input_size=2 with padding=0 is shorter than the dilated kernel d*(k-1)+1=5, a convolution needs i + 2p ≥ d*(k-1)+1; use padding ≥ 2 or a smaller kernel
+    tconvcalc.errors.ParameterError: input_size=2 with padding=0 is shorter than the dilated kernel d*(k-1)+1=5,
+    a convolution needs i + 2p ≥ d*(k-1)+1; use padding ≥ 2 or a smaller kernel
     """
 
     exit_status = 2

@@ -124,7 +124,8 @@ def test_compare_methods_reach_the_scale_and_count_flops_like_pytorch(torch, sca
     for row in report["methods"]:
         assert row["output_size"] == [n * scale] * 2
     models = {
-        "resize + conv": torch.nn.Sequential(torch.nn.Upsample(scale_factor=scale), torch.nn.Conv2d(c, c, 3, padding=1)),
+        "resize + conv": torch.nn.Sequential(torch.nn.Upsample(scale_factor=scale),
+                                             torch.nn.Conv2d(c, c, 3, padding=1)),
         "sub-pixel conv": torch.nn.Sequential(torch.nn.Conv2d(c, c * scale**2, 3, padding=1),
                                               torch.nn.PixelShuffle(scale)),
     }
@@ -204,13 +205,14 @@ def brute_force_stacks(i, target, depth, kernels, strides, max_p):
 @given(st.integers(1, 5), st.integers(2, 14), st.integers(1, 3))
 def test_chain_counts_every_stack_and_ranks_them(i, target, depth):
     kernels, strides = range(1, 4), range(1, 3)
-    result = planner.chain(i, target, depth, kernels, strides, 1, limit=planner.MAX_LIMIT)  # all of them: at most 384 here
+    # all of them: at most 384 here
+    result = planner.chain(i, target, depth, kernels, strides, 1, limit=planner.MAX_LIMIT)
     expected = brute_force_stacks(i, target, depth, kernels, strides, 1)
     assert result.total == len(expected)
-    found = {tuple((l.axes[0].i, l.axes[0].k, l.axes[0].s, *l.axes[0].pytorch) for l in stack)
+    found = {tuple((layer.axes[0].i, layer.axes[0].k, layer.axes[0].s, *layer.axes[0].pytorch) for layer in stack)
              for stack in result.stacks}
     assert found == set(expected)
-    costs = [tuple(map(sum, zip(*(planner.rank_key(l.axes[0]) for l in stack)))) for stack in result.stacks]
+    costs = [tuple(map(sum, zip(*(planner.rank_key(layer.axes[0]) for layer in stack)))) for stack in result.stacks]
     assert costs == sorted(costs)
 
 
@@ -296,7 +298,8 @@ def test_mirror_cli_bad_file_is_one_error_line(tmp_path):
     spec.write_text(json.dumps({"input": 8, "layers": [{"k": 3, "s": 2, "channels": 0}]}))
     result = run("mirror", spec)
     assert result.exit_code == 2 and result.stdout == ""
-    assert result.stderr.startswith(f"Error: {spec}, layer 1: channels=0 is not positive") and result.stderr.count("\n") == 1
+    assert (result.stderr.startswith(f"Error: {spec}, layer 1: channels=0 is not positive")
+            and result.stderr.count("\n") == 1)
 
 
 

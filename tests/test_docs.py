@@ -22,7 +22,8 @@ PUBLIC = ["tconvcalc", "tconvcalc.model.spec", "tconvcalc.errors", "tconvcalc.mo
           "tconvcalc.pictures.plots", "tconvcalc.reports.shape", "tconvcalc.reports.convert", "tconvcalc.reports.check",
           "tconvcalc.reports.symbolic", "tconvcalc.reports.design", "tconvcalc.network",
           "tconvcalc.reports.net", "tconvcalc.rewrite"]
-OPTIONAL = {"tconvcalc.pictures.plots": "matplotlib", "tconvcalc.rewrite.pytorch": "torch"}  # module -> the extra it needs
+# module -> the extra it needs
+OPTIONAL = {"tconvcalc.pictures.plots": "matplotlib", "tconvcalc.rewrite.pytorch": "torch"}
 
 
 def _modules():

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tconvcalc.errors import ParameterError
-from tconvcalc.pictures.frames import MAX_CELLS, VIEWS, accumulated, check_drawable, frame_count, frames_of, longest_side
+from tconvcalc.pictures.frames import (MAX_CELLS, VIEWS, accumulated, check_drawable, frame_count, frames_of,
+                                       longest_side)
 from tconvcalc.pictures.gallery import CONV_ARITHMETIC, GALLERY, by_name
 from tconvcalc.model.spec import Layer
 
@@ -133,7 +134,8 @@ def test_the_gallery_has_conv_arithmetics_fifteen_and_ours():
     theirs |= {f"{name}_transposed" for name in theirs - {"dilation"}}
     assert len(theirs) == 15 and theirs <= set(names)
     assert len(names) == len(set(names))
-    assert {"dilation_transposed", "output_padding_transposed", "asymmetric_transposed", "seed_upsampling"} <= set(names)
+    assert {"dilation_transposed", "output_padding_transposed", "asymmetric_transposed",
+            "seed_upsampling"} <= set(names)
     seed = by_name("seed_upsampling").layer
     assert seed.input_size == (2, 2) and seed.kernel_size == (2, 2) and seed.output_size == (4, 4)
     assert by_name("asymmetric_transposed").layer.axes[0] != by_name("asymmetric_transposed").layer.axes[1]

@@ -70,7 +70,8 @@ def test_large_operators_are_elided_with_shape_and_full_refuses_politely():
     for dots in ("\\cdots", "\\vdots", "\\ddots"):
         assert dots in text
     assert "$C$ is $1000 \\times 2001$" in text  # C is i × o, stated
-    rows = [row for block in text.split("\\begin{bmatrix}")[1:] for row in block.split("\\end{bmatrix}")[0].split("\\\\")]
+    rows = [row for block in text.split("\\begin{bmatrix}")[1:]
+            for row in block.split("\\end{bmatrix}")[0].split("\\\\")]
     assert len(rows) <= 2 * sy.MAX_ROWS and max(row.count("&") for row in rows) < sy.BAND_COLS  # never 2001 columns
     result = run("latex", "--in", 512, "--k", 3, "--s", 2, "--what", "matrix", "--full")
     assert result.exit_code == 2 and result.stderr.startswith("Error:") and "show it elided" in result.stderr

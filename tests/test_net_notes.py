@@ -44,7 +44,8 @@ def boxed_classes(box: str) -> set:
     for modulus, residue, start in re.findall(r"n = (\d+) t(?: \+ (\d+))?,\\quad t \\ge (\d+)", box):
         residue = int(residue or 0)
         found.add((int(modulus), residue, int(modulus) * int(start) + residue))
-    for modulus, members, start in re.findall(r"n = (\d+) t \+ r,\\quad r \\in \\\{([^}]*)\\\},\\quad t \\ge (\d+)", box):
+    for modulus, members, start in re.findall(r"n = (\d+) t \+ r,\\quad r \\in \\\{([^}]*)\\\},"
+                                              r"\\quad t \\ge (\d+)", box):
         numbers = [int(v) for v in re.findall(r"\d+", members)]
         residues = range(numbers[0], numbers[-1] + 1) if "\\dots" in members else numbers
         found.update((int(modulus), r, int(modulus) * int(start) + r) for r in residues)

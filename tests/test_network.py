@@ -370,7 +370,8 @@ def test_a_long_trace_shows_its_ends_and_flagged_rows_and_counts_the_rest(tmp_pa
     """100 layers, every other one flagged: the first and last 20 rows, 20 flagged ones between, '… N more' rows
     that add up to the line under the table, and (narrow) a numbered note for each flagged row shown only."""
     pairs = "".join(f'[[layers]]\nname = "up{n}"\nop = "conv_transpose"\nkernel_size = 3\nstride = 2\npadding = 1\n'
-                    f'output_padding = 1\n[[layers]]\nname = "down{n}"\nkernel_size = 2\nstride = 2\n' for n in range(50))
+                    f'output_padding = 1\n[[layers]]\nname = "down{n}"\nkernel_size = 2\nstride = 2\n'
+                    for n in range(50))
     spec = tmp_path / "long.toml"
     spec.write_text('name = "long"\nndim = 1\ninput = [8]\n' + pairs)
     layers = trace(load(spec), (8,)).rows

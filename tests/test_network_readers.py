@@ -281,11 +281,13 @@ def test_torch_errors_are_one_sentence(torch, tmp_path, monkeypatch):
 
     nn, F = torch.nn, torch.nn.functional
     code = tmp_path / "models.py"
-    code.write_text("import torch\n\nclass Net(torch.nn.Module):\n    def __init__(self, k=3):\n        super().__init__()\n"
+    code.write_text("import torch\n\nclass Net(torch.nn.Module):\n    def __init__(self, k=3):\n"
+                    "        super().__init__()\n"
                     "        self.c = torch.nn.Conv2d(1, 1, k)\n    def forward(self, x):\n        return self.c(x)\n\n"
                     "def broken():\n    raise ValueError('no such width')\n\ndef number():\n    return 3\n\n"
                     "def leaves():\n    import sys\n    sys.exit(0)\n\n"
-                    "class Quits(torch.nn.Module):\n    def forward(self, x):\n        import sys\n        sys.exit(0)\n")
+                    "class Quits(torch.nn.Module):\n    def forward(self, x):\n"
+                    "        import sys\n        sys.exit(0)\n")
     quits = tmp_path / "quits.py"
     quits.write_text("import sys\nsys.exit(0)\n")  # user code must not end tconvcalc with status 0 and no answer
     cases = [
@@ -642,7 +644,8 @@ def test_onnx_errors_are_one_sentence(onnx, torch, tmp_path, monkeypatch):
     one_sentence(caught.value)
     weight = [_weight(onnx, "w", (1, 1, 3, 3))]
     cases = [
-        ([h.make_node("Conv", ["x", "w"], ["c"], "c"), h.make_node("Transpose", ["c"], ["y"], "flip", perm=[0, 1, 3, 2])],
+        ([h.make_node("Conv", ["x", "w"], ["c"], "c"),
+          h.make_node("Transpose", ["c"], ["y"], "flip", perm=[0, 1, 3, 2])],
          "node 'flip' \\(Transpose\\) could change a spatial size"),
         ([h.make_node("Conv", ["x", "w"], ["c"], "c"), h.make_node("Concat", ["c", "x"], ["y"], "cat", axis=3)],
          "node 'cat' \\(Concat\\) concatenates along spatial axis 1"),
@@ -658,7 +661,8 @@ def test_onnx_errors_are_one_sentence(onnx, torch, tmp_path, monkeypatch):
         ([h.make_node("Add", ["x", "plane"], ["y"], "plus")], "constant 'plane' of shape \\[1, 1, 5, 5\\]"),
     ]
     consts = weight + [_tensor(onnx, "s", [1, 1, 0.5, 1]), _tensor(onnx, "nan", [1, 1, float("nan"), 1]),
-                       _tensor(onnx, "inf", [1, 1, 2, float("inf")]), _tensor(onnx, "p", [0, 0, 1, 1, 0, 0, 1, 1], "int64"),
+                       _tensor(onnx, "inf", [1, 1, 2, float("inf")]),
+                       _tensor(onnx, "p", [0, 0, 1, 1, 0, 0, 1, 1], "int64"),
                        _tensor(onnx, "b", [0], "int64"), _tensor(onnx, "e", [4], "int64"),
                        _tensor(onnx, "a", [3], "int64"), _weight(onnx, "plane", (1, 1, 5, 5))]
     for nodes, message in cases:
@@ -675,7 +679,8 @@ def test_onnx_errors_are_one_sentence(onnx, torch, tmp_path, monkeypatch):
             load_onnx(bad)
         one_sentence(caught.value)
     two = h.make_graph([h.make_node("Add", ["x", "z"], ["y"])], "g",
-                       [h.make_tensor_value_info(n, 1, [1, 1, 4]) for n in "xz"], [h.make_tensor_value_info("y", 1, None)])
+                       [h.make_tensor_value_info(n, 1, [1, 1, 4]) for n in "xz"],
+                       [h.make_tensor_value_info("y", 1, None)])
     with pytest.raises(ParameterError, match="has 2 inputs \\(x, z\\)"):
         from_onnx(h.make_model(two), "two")
     monkeypatch.setitem(sys.modules, "onnx", None)

@@ -68,7 +68,8 @@ def test_prose_scanner_finds_what_the_issue_complained_of():
                 "the full scatter has F = m\\_max $-$ m\\_min + 1 samples:", "insert s $-$ 1 zeros",
                 "--- 1 difference(s) expand to 0 (0.00 s)"]:
         assert problems(bad), bad
-    assert not problems("Every input sample $n$ and kernel tap $a$ scatter to position $m$; see \\texttt{output\\_padding}.")
+    assert not problems("Every input sample $n$ and kernel tap $a$ scatter to position $m$; "
+                        "see \\texttt{output\\_padding}.")
 
 
 def problems(text: str) -> list[str]:

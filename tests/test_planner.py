@@ -33,7 +33,8 @@ def as_tuple(axis):
 @given(st.integers(1, 12), st.integers(1, 40), st.integers(1, 4), st.integers(1, 3))
 def test_every_layer_in_the_bounds_is_found_once_and_maps_in_to_out(i, target, max_p, max_d):
     kernels, strides, dilations = range(1, 6), range(1, 5), range(1, max_d + 1)
-    result = tc.plan(i, target, kernels, strides, max_p, dilations, limit=MAX_LIMIT)  # every one: these bounds never give more
+    # every one: these bounds never give more
+    result = tc.plan(i, target, kernels, strides, max_p, dilations, limit=MAX_LIMIT)
     found = [as_tuple(layer.axes[0]) for layer in result.candidates]
     assert len(found) == len(set(found)) == result.total
     assert set(found) == brute_force(i, target, kernels, strides, max_p, dilations)
@@ -61,13 +62,13 @@ def test_16_to_32_prefers_uniform_overlap_then_no_output_padding():
     best = tc.plan(16, 32, limit=100).candidates
     first = best[0].axes[0]
     assert (first.k, first.s, first.pytorch) == (2, 2, (0, 0))
-    flags = [(not l.axes[0].uniform_overlap, l.axes[0].pytorch[1] != 0) for l in best]
+    flags = [(not layer.axes[0].uniform_overlap, layer.axes[0].pytorch[1] != 0) for layer in best]
     assert flags == sorted(flags)  # all uniform before any checkerboard; op=0 first within each
 
 
 def test_no_checkerboard_keeps_only_uniform_layers():
     result = tc.plan(16, 33, uniform_only=True, limit=1000)
-    assert result.candidates and all(l.axes[0].uniform_overlap for l in result.candidates)
+    assert result.candidates and all(layer.axes[0].uniform_overlap for layer in result.candidates)
 
 
 def test_three_axis_search_with_dilation_is_complete_in_count():

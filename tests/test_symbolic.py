@@ -199,7 +199,8 @@ def test_derived_ambiguity_set_is_what_torch_conv_maps_to_i(torch, i, k, s, p, d
     der = sy.derive_ambiguity(layer)
     assert der.proved
     expected = [n for n in range(1, 40) if n + 2 * p >= d * (k - 1) + 1
-                and F.conv1d(torch.zeros(1, 1, n), torch.zeros(1, 1, k), stride=s, padding=p, dilation=d).shape[-1] == i]
+                and F.conv1d(torch.zeros(1, 1, n), torch.zeros(1, 1, k), stride=s, padding=p,
+                             dilation=d).shape[-1] == i]
     assert der.results["conv_sizes"] == [[expected[0], expected[-1]]] and len(expected) == s
     assert der.results["op_range"] == ["0", "s - 1"]
 
@@ -372,7 +373,8 @@ def test_relationships_1_to_14_are_all_proved_with_the_papers_forms():
     assert sorted(rels) == list(range(1, 15))
     assert all(r.proof.holds for r in rels.values())
     # Spot-check against the paper's statements (relationships 1, 4 and 6).
-    assert str(rels[1].derived) == str(sp.Symbol("i", integer=True, positive=True) - sp.Symbol("k", integer=True, positive=True) + 1)
+    assert str(rels[1].derived) == str(sp.Symbol("i", integer=True, positive=True)
+                                       - sp.Symbol("k", integer=True, positive=True) + 1)
     assert sp.srepr(rels[4].paper) == sp.srepr(rels[4].derived)
     assert rels[6].derived.has(sp.floor)
 
@@ -421,7 +423,8 @@ HUGE = {
     "kernel 10**6 dilated 10**6": ("--in 2 --k 1000000 --d 1000000 --ndim 1", Layer.from_pytorch(2, K6, 1, 0, 0, K6)),
     "kernel 10**6": ("--in 1 --k 1000000 --ndim 1", Layer.from_pytorch(1, K6)),
     "kernel 10**6, stride 2": ("--in 3 --k 1000000 --s 2 --ndim 1", Layer.from_pytorch(3, K6, 2)),
-    "input 2**64 cropped to 7": (f"--in {BIG} --k 3 --s 2 --p {BIG - 3} --ndim 1", Layer.from_pytorch(BIG, 3, 2, BIG - 3)),
+    "input 2**64 cropped to 7": (f"--in {BIG} --k 3 --s 2 --p {BIG - 3} --ndim 1",
+                                 Layer.from_pytorch(BIG, 3, 2, BIG - 3)),
     "3-D input 2**64": (f"--in {BIG} --k 3 --s 2 --ndim 3", Layer.from_pytorch(BIG, 3, 2, ndim=3)),
     "3-D everything huge": (f"--in {BIG} --k 1000000 --s 1000000000000 --d 1000000 --ndim 3",
                             Layer.from_pytorch(BIG, K6, S12, 0, 0, K6, ndim=3)),
@@ -622,7 +625,8 @@ from tconvcalc.symbolic.proof import pretty
 a, d, j, k, n, p, s = sp.symbols("a d j k n p s", integer=True)
 w, x = sp.IndexedBase("w"), sp.IndexedBase("x")
 exprs = [sp.Eq(sp.Symbol("y"), sp.Sum(w[a] * x[a * d + j * s - p], (a, 0, k - 1))),
-         sp.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1, -sp.Rational(3, 4) * n / (s * k ** 2), sp.Mul(1, n, evaluate=False)]
+         sp.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1, -sp.Rational(3, 4) * n / (s * k ** 2),
+         sp.Mul(1, n, evaluate=False)]
 ours = [pretty(e, 74) for e in exprs]
 assert "sympy.physics.units" not in sys.modules
 theirs = [sp.pretty(e, use_unicode=True, num_columns=74) for e in exprs]

@@ -23,7 +23,7 @@ from tconvcalc.notes import SECTIONS
 from tconvcalc.reports.symbolic import inverse_derivation
 from tconvcalc.model.spec import Layer
 
-from helpers import run, run_error, run_ok
+from helpers import run_error, run_ok
 
 typst = pytest.importorskip("typst", reason="the typst package compiles the notes: pip install 'tconvcalc[typst]'")
 ROOT = Path(__file__).resolve().parent.parent
@@ -305,7 +305,8 @@ def test_the_typst_size_derivation_states_the_same_equations_as_the_latex():
             expected.append((step.expr.lhs, step.expr.rhs))
     def plain(e):  # the reader's symbols carry no assumptions
         return None if e is None else sp.expand(e.xreplace({x: sp.Symbol(x.name) for x in e.free_symbols}))
-    assert [(plain(l), plain(r)) for l, r in rows] == [(plain(l), plain(r)) for l, r in expected]
+    assert ([(plain(left), plain(right)) for left, right in rows]
+            == [(plain(left), plain(right)) for left, right in expected])
     assert len(rows) >= 7
     assert len(re.findall(r"^(?!\\intertext).*&=", latex_text, re.M)) == len(rows)
 

@@ -47,9 +47,11 @@ class DCGANShortGenerator(nn.Module):
         super().__init__()
         self.project = nn.ConvTranspose2d(nz, 8 * ngf, kernel_size=4, stride=1, padding=0, bias=False)
         self.norm0 = nn.BatchNorm2d(8 * ngf)
-        self.up1 = nn.ConvTranspose2d(8 * ngf, 4 * ngf, kernel_size=3, stride=2, padding=1, output_padding=1, bias=False)
+        self.up1 = nn.ConvTranspose2d(8 * ngf, 4 * ngf, kernel_size=3, stride=2, padding=1, output_padding=1,
+                                      bias=False)
         self.norm1 = nn.BatchNorm2d(4 * ngf)
-        self.up2 = nn.ConvTranspose2d(4 * ngf, 2 * ngf, kernel_size=3, stride=2, padding=1, output_padding=1, bias=False)
+        self.up2 = nn.ConvTranspose2d(4 * ngf, 2 * ngf, kernel_size=3, stride=2, padding=1, output_padding=1,
+                                      bias=False)
         self.norm2 = nn.BatchNorm2d(2 * ngf)
         self.up3 = nn.ConvTranspose2d(2 * ngf, ngf, kernel_size=3, stride=2, padding=1, output_padding=1, bias=False)
         self.norm3 = nn.BatchNorm2d(ngf)

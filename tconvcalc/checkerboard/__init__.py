@@ -1,7 +1,8 @@
 """Checkerboard in the weights: find it, fix it with the smallest change, start free of it.
 
 A transposed convolution's output for a constant input is, away from the borders, periodic with the stride: the
-value at output phase ``r`` is the sum of the kernel taps in that phase (:meth:`~tconvcalc.model.spec.Axis.residue_taps`),
+value at output phase ``r`` is the sum of the kernel taps in that phase
+(:meth:`~tconvcalc.model.spec.Axis.residue_taps`),
 for every input and output channel.  The layer is free of checkerboard on constant inputs exactly when, for every
 (input, output) channel pair, all its phase sums are equal: the zero-order-hold condition of Sugawara et al., the
 kernel's frequency response vanishing at the aliasing frequencies.  A sub-pixel convolution (a convolution, then

@@ -46,8 +46,8 @@ def fix_layer(layer: LayerWeights, check: LayerCheck | None = None) -> Fixed:
         weight, bias = _fix_transposed(layer), layer.bias
     else:
         weight, bias = _fix_subpixel(layer)
-    new = layer._replace(weight=weight.astype(layer.weight.dtype, copy=False), bias=None if bias is None else np.asarray(
-        bias).astype(np.asarray(layer.bias).dtype))
+    new = layer._replace(weight=weight.astype(layer.weight.dtype, copy=False),
+                         bias=None if bias is None else np.asarray(bias).astype(np.asarray(layer.bias).dtype))
     old_norm = _norm(layer.weight)
     change = _norm(layer.weight, new.weight) / old_norm if old_norm else 0.0
     bias_change = None

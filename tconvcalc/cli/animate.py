@@ -18,8 +18,9 @@ from .output import write_files
 @click.command()
 @layer_options(required=False)  # --gallery draws its own layers
 @ndim_option
-@click.option("-o", "--output", "output", type=FilePath("layer.gif"), default=None, help="FILE.gif (animated), FILE.png or FILE.svg (a file "
-              "per frame: FILE_00.png ...) or FILE.pdf (a page per frame)")
+@click.option("-o", "--output", "output", type=FilePath("layer.gif"), default=None,
+              help="FILE.gif (animated), FILE.png or FILE.svg (a file per frame: FILE_00.png ...) or FILE.pdf (a page "
+                   "per frame)")
 @click.option("--view", type=click.Choice(VIEWS), default="scatter", show_default=True,
               help="scatter: each input stamps the kernel; direct: the kernel over the zero-inserted input; "
                    "phases: the sub-pixel phases; conv: the forward convolution, row by row of C")

@@ -88,8 +88,8 @@ def lean(command):
               help="write to FILE instead of stdout")
 @click.option("--pdf", is_flag=True,
               help="also compile FILE.pdf (needs -o): pdflatex or lualatex, xelatex for zh (with --typst: the typst "
-                   "package); without --standalone the fragment is compiled through FILE-standalone.tex (.typ), written "
-                   "beside it, which \\input's (#include's) it")
+                   "package); without --standalone the fragment is compiled through FILE-standalone.tex (.typ), "
+                   "written beside it, which \\input's (#include's) it")
 @json_option
 @lean
 def latex(input_size, kernel_size, stride, padding, output_padding, dilation, ndim, what, figure, full,

@@ -51,8 +51,8 @@ from __future__ import annotations
 from .code import (dilated_kernel_code, emit_code, pytorch_argument_list, pytorch_code, pytorch_conv_code,
                    pytorch_sequential, translation_code, weight_recipe)
 from .names import FRAMEWORKS, compact, framework_name, framework_options
-from .from_framework import (FrameworkLayer, jax_padding_pair, keras_output_length, layer_from_framework, parse_jax_padding,
-                   read_framework)
+from .from_framework import (FrameworkLayer, jax_padding_pair, keras_output_length, layer_from_framework,
+                             parse_jax_padding, read_framework)
 from .weights import WeightLayout, WeightPlan, convert_weight, weight_layout, weight_plan
 from .translate import Translation, convert, pytorch_arguments, to_framework
 

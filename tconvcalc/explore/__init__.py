@@ -12,7 +12,8 @@ them, ``page.css`` and the layer's values into ``page.html``, so the file needs 
 >>> check_drawable(Layer.from_pytorch(40, 3, 1))
 Traceback (most recent call last):
 ...
-tconvcalc.errors.ParameterError: the page's grid would be 42 cells along an axis, more than the 32 it draws; see this layer with tconvcalc overlap or tconvcalc figure instead, or explore a smaller one
+tconvcalc.errors.ParameterError: the page's grid would be 42 cells along an axis, more than the 32 it draws;
+see this layer with tconvcalc overlap or tconvcalc figure instead, or explore a smaller one
 """
 
 from .page import MAX_CELLS, check_drawable, drawn_cells, layer_html, page_html, tap_label

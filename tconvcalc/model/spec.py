@@ -32,8 +32,9 @@ from typing import Sequence, Union
 from ..errors import NotInstalledError, ParameterError, TconvcalcError
 
 __all__ = ["Axis", "Layer", "Phase", "ParameterError", "NotInstalledError", "TconvcalcError", "axes_text", "broadcast",
-           "channel_counts", "check_int", "check_at_least", "check_groups", "conv_count", "conv_length", "full_length", "kernel_span",
-           "op_limit", "is_per_axis", "ordinal_list", "range_count", "ceil_div", "pool_count", "tap_count_range"]
+           "channel_counts", "check_int", "check_at_least", "check_groups", "conv_count", "conv_length", "full_length",
+           "kernel_span", "op_limit", "is_per_axis", "ordinal_list", "range_count", "ceil_div", "pool_count",
+           "tap_count_range"]
 
 IntOrTuple = Union[int, Sequence[int]]
 

@@ -100,7 +100,8 @@ def landing_pairs(axis: Axis) -> int:
     """The (input, tap) pairs whose scatter position survives the crop: the sum over taps of
     :func:`tap_range`'s length, counted arithmetically from the same bounds.
 
-    Tap ``a`` reaches inputs ``lo(a)..hi(a)``, ``lo = max(0, ⌈(b - a·d)/s⌉)``, ``hi = min(i - 1, ⌊(o - 1 + b - a·d)/s⌋)``;
+    Tap ``a`` reaches inputs ``lo(a)..hi(a)``, ``lo = max(0, ⌈(b - a·d)/s⌉)``,
+    ``hi = min(i - 1, ⌊(o - 1 + b - a·d)/s⌋)``;
     it lands at all for ``a`` between ``⌈(b - (i - 1)s)/d⌉`` and ``⌊(o - 1 + b)/d⌋``.  Each clamp binds on one side
     of a threshold in ``a``, and the rest is a sum of floors of a line.
 
@@ -193,7 +194,8 @@ def figure_axes(layer: Layer) -> tuple[Axis | None, Axis]:
     >>> figure_axes(Layer.from_pytorch(10**12, 3, 2))  # 2(i - 1) + 1 samples and k - 1 padding at each end
     Traceback (most recent call last):
     ...
-    tconvcalc.errors.ParameterError: the figure's grid would be 2000000000003 cells along an axis, more than the 40 a page shows legibly; draw a smaller layer or leave the figure out
+    tconvcalc.errors.ParameterError: the figure's grid would be 2000000000003 cells along an axis, more than the 40
+    a page shows legibly; draw a smaller layer or leave the figure out
     """
     if layer.ndim > 2:
         raise ParameterError(f"the figure draws 1-D and 2-D layers but this one is {layer.ndim}-D, a page shows "

@@ -258,8 +258,9 @@ def check_routes(layer: Layer, channels: tuple[int, int], groups: int = 1, batch
             del y
             worst[name] = [max(worst[name][0], errors[0]), max(worst[name][1], errors[1]), worst[name][2] + errors[2]]
             step()
-    routes = tuple(RouteErrors(name, worst[name][0], worst[name][1], worst[name][1] <= tolerance and worst[name][2] == 0,
-                               int(worst[name][2])) for name in names if name not in peer_errors)
+    routes = tuple(RouteErrors(name, worst[name][0], worst[name][1],
+                               worst[name][1] <= tolerance and worst[name][2] == 0, int(worst[name][2]))
+                   for name in names if name not in peer_errors)
     nonfinite_trials = NonfiniteTrials(inserted, found) if nonfinite else None
     return RouteCheck(dtype, tolerance, trials, batch, seed, (c_in, c_out), groups, tuple(shape), routes, adjoint,
                       all(r.passed for r in routes) and adjoint.passed, nonfinite_trials, peer_errors)

@@ -100,7 +100,8 @@ def gradient_checks(layer: Layer, output_padding, seed: int = 0) -> list[dict]:
     checks.append(_check(f"Cᵀg equals the transposed convolution with output_padding {tuple(output_padding)}, "
                          f"which has the input's size {tuple(n)}", "check.grad_dx",
                          input_gradient(layer, g, w, output_padding), by_triples["input"], start,
-                         op=", ".join(map(str, output_padding)) if len(n) == 1 else f"({', '.join(map(str, output_padding))})",
+                         op=(", ".join(map(str, output_padding)) if len(n) == 1
+                             else f"({', '.join(map(str, output_padding))})"),
                          size=axes_text(n)))
     start = time.perf_counter()
     checks.append(_check("∂L/∂w from the triples equals the correlation of x with g dilated by s at stride d",

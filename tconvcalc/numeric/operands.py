@@ -14,8 +14,8 @@ import numpy as np
 
 from ..model.spec import ParameterError, check_at_least, check_groups
 
-__all__ = ["MAX_BYTES", "all_finite", "check_bias", "check_direct_channels", "check_memory", "check_operands", "default_max_bytes", "finish",
-           "format_bytes", "format_shape"]
+__all__ = ["MAX_BYTES", "all_finite", "check_bias", "check_direct_channels", "check_memory", "check_operands",
+           "default_max_bytes", "finish", "format_bytes", "format_shape"]
 
 
 def default_max_bytes() -> int:

@@ -31,7 +31,8 @@ from itertools import product
 from math import prod
 
 from ..errors import ParameterError
-from ..model.structure import column_pairs, input_range, padded_position, scatter_cells, scatter_index, zero_insertion_cells
+from ..model.structure import (column_pairs, input_range, padded_position, scatter_cells, scatter_index,
+                               zero_insertion_cells)
 from ..model.spec import Axis, Layer, axes_text
 
 VIEWS = ("scatter", "direct", "phases", "conv")
@@ -202,7 +203,8 @@ def grids_of(layer: Layer, view: str, paddings=None) -> tuple[Grid, ...]:
         return inputs, kernel, grid("scatter", "full scatter", [a.scatter_extent[0] for a in axes],
                                     [scatter_cells(a) for a in axes])
     if view == "direct":
-        return (grid("padded", "zero-inserted, padded input", [0] * layer.ndim, [zero_insertion_cells(a) for a in axes]),
+        return (grid("padded", "zero-inserted, padded input", [0] * layer.ndim,
+                     [zero_insertion_cells(a) for a in axes]),
                 kernel, outputs)
     if view == "phases":
         return inputs, kernel, outputs

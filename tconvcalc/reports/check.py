@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import TORCH_INSTALL
 from ..records import json_keys
-from ..model.spec import Layer, ParameterError, axes_text, broadcast, channel_counts, check_at_least, check_groups
+from ..model.spec import Layer, ParameterError, broadcast, channel_counts, check_at_least, check_groups
 
 if TYPE_CHECKING:
     from ..numeric.check import AdjointCheck, NonfiniteTrials, RouteErrors
@@ -150,8 +150,9 @@ def check_report(input_size, kernel_size, stride=1, padding=0, output_padding=0,
         pytorch = PeerCheck(False, None, about, None, None, None, None, None)
     shape = ShapeCheck(result.output_shape, layer.output_size, result.output_shape[2:] == layer.output_size)
     return CheckReport("check", layer.ndim, parameters["input_size"], parameters["kernel_size"], parameters["stride"],
-                       parameters["padding"], parameters["output_padding"], parameters["dilation"], result.dtype, result.tolerance, result.trials,
-                       result.batch, result.seed, result.channels, result.groups, result.output_shape,
+                       parameters["padding"], parameters["output_padding"], parameters["dilation"], result.dtype,
+                       result.tolerance, result.trials, result.batch, result.seed, result.channels, result.groups,
+                       result.output_shape,
                        result.adjoint, "fast", tuple(r for r in result.routes if r.route != "pytorch"), pytorch,
                        shape, result.nonfinite, result.passed and shape.passed)
 

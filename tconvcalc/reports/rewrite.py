@@ -122,6 +122,6 @@ def _check_input(model, spec: str, sizes) -> tuple:
     if len(sizes) == 1:
         sizes = sizes * network.ndim
     if len(sizes) != network.ndim:
-        raise ParameterError(f"the input size has {len(sizes)} values and {spec} has {network.ndim} spatial axes; give one "
-                             f"value per axis, or one for all")
+        raise ParameterError(f"the input size has {len(sizes)} values and {spec} has {network.ndim} spatial axes; "
+                             f"give one value per axis, or one for all")
     return network.channels, tuple(sizes)

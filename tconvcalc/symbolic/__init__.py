@@ -28,18 +28,19 @@ from .derivations import (CLOSED_FORM_TERMS, PROOF_TERMS, closed_form, closed_fo
                           formula_outputs, general_conv_size, general_output_size)
 from .gradient import conv_layer, derive_gradient
 from .inverse import LAYER_STEPS, derive_inverse
-from .matrix import (BAND_COLS, KEEP_COLS, KEEP_ROWS, MAX_COLS, MAX_EXPRESSION_TERMS, MAX_KERNEL_ENTRIES, MAX_ROWS, MAX_SYMBOLIC_NNZ,
-                     MAX_WHOLE_CELLS, ConvOperator, conv_matrix, conv_operator, conv_transpose_matrix,
+from .matrix import (BAND_COLS, KEEP_COLS, KEEP_ROWS, MAX_COLS, MAX_EXPRESSION_TERMS, MAX_KERNEL_ENTRIES, MAX_ROWS,
+                     MAX_SYMBOLIC_NNZ, MAX_WHOLE_CELLS, ConvOperator, conv_matrix, conv_operator, conv_transpose_matrix,
                      conv_transpose_operator, elide, operator_from_axes)
 from .proof import Derivation, NumericCheck, Proof, Step, prove_equal
 from .relationships import Relationship, derive_relationships
 from .vocabulary import Divides, Iverson, check_name, indexed_name
 
 __all__ = [
-    "BAND_COLS", "CLOSED_FORM_TERMS", "LAYER_STEPS", "ConvOperator", "Derivation", "Divides", "Iverson", "KEEP_COLS", "KEEP_ROWS", "MAX_COLS",
-    "MAX_EXPRESSION_TERMS", "MAX_KERNEL_ENTRIES", "MAX_ROWS", "MAX_SYMBOLIC_NNZ", "MAX_WHOLE_CELLS", "NumericCheck", "PROOF_TERMS", "derive_inverse",
-    "Proof", "Relationship", "Step", "check_name", "closed_form", "closed_form_for", "conv_matrix", "conv_operator",
-    "conv_layer", "conv_transpose_matrix", "conv_transpose_operator", "derive_ambiguity", "derive_equivalence", "derive_formulas", "derive_gradient",
-    "derive_output_size", "derive_phases", "derive_relationships", "elide", "expanded_outputs", "formula_outputs", "general_conv_size",
-    "general_output_size", "indexed_name", "operator_from_axes", "prove_equal",
+    "BAND_COLS", "CLOSED_FORM_TERMS", "LAYER_STEPS", "ConvOperator", "Derivation", "Divides", "Iverson", "KEEP_COLS",
+    "KEEP_ROWS", "MAX_COLS", "MAX_EXPRESSION_TERMS", "MAX_KERNEL_ENTRIES", "MAX_ROWS", "MAX_SYMBOLIC_NNZ",
+    "MAX_WHOLE_CELLS", "NumericCheck", "PROOF_TERMS", "derive_inverse", "Proof", "Relationship", "Step", "check_name",
+    "closed_form", "closed_form_for", "conv_matrix", "conv_operator", "conv_layer", "conv_transpose_matrix",
+    "conv_transpose_operator", "derive_ambiguity", "derive_equivalence", "derive_formulas", "derive_gradient",
+    "derive_output_size", "derive_phases", "derive_relationships", "elide", "expanded_outputs", "formula_outputs",
+    "general_conv_size", "general_output_size", "indexed_name", "operator_from_axes", "prove_equal",
 ]

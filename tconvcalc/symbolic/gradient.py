@@ -209,8 +209,8 @@ def derive_gradient(layer: Layer, channels=(1, 1), groups: int = 1, check: bool 
             f"{axes_text(shape)}", key="grad.shape", shape=axes_text(shape))
     der.proofs.extend(proofs)
     # The formula's values against the arithmetic's solver (output_padding_for), axis by axis.
-    der.proofs.append(prove_equal("on these sizes the formula's output_padding is the one arithmetic.output_padding_for "
-                                  "solves for the size n", [formulas["modulo"].xreplace(
+    der.proofs.append(prove_equal("on these sizes the formula's output_padding is the one "
+                                  "arithmetic.output_padding_for solves for the size n", [formulas["modulo"].xreplace(
                                       {N: c["n"], K: c["k"], S: c["s"], P: c["p"], D: c["d"]}).doit() for c in convs],
                                   [sp.Integer(c["output_padding"]) for c in convs], "proof.grad_op_layer"))
     if check:

@@ -74,7 +74,8 @@ def _general_steps() -> tuple[Step, ...]:
                       sp.Or(sp.StrictLessThan((K - 1) * G, S, evaluate=False), sp.LessThan(I, D / G, evaluate=False),
                             evaluate=False), key="inv.exact"))
     steps.append(Step("a full window's diagonal entry is ‖w‖²; a window hanging into the padding has fewer real "
-                      "taps, and its entry is the sum of their squares only", _eq(GRAM[J, J], sp.Sum(W[A] ** 2, (A, 0, K - 1))),
+                      "taps, and its entry is the sum of their squares only",
+                      _eq(GRAM[J, J], sp.Sum(W[A] ** 2, (A, 0, K - 1))),
                       key="inv.norm"))
     steps.append(Step("both together: CCᵀ = ‖w‖²·I, so Cᵀ/‖w‖² is a right inverse of C (and then C⁺ = Cᵀ/‖w‖²)",
                       _eq(C * C.T / NORM, sp.Identity(I)), key="inv.right"))

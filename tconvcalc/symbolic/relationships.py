@@ -68,7 +68,8 @@ def derive_relationships() -> list[Relationship]:
                       key="rel.equivalent"),
                  Step("with i' the convolution's output size, o' gives back its input", _eq(sp.Symbol("o'"), i),
                       key="rel.restores")]
-        return Relationship(number, title, conditions, derived, sp.expand(paper.xreplace(conv_subs)), "o'", proof, extra)
+        return Relationship(number, title, conditions, derived, sp.expand(paper.xreplace(conv_subs)), "o'", proof,
+                            extra)
 
     conv_out = lambda subs: sp.expand(conv.xreplace(subs))  # noqa: E731 - the i' each case starts from (s = 1: no floor left)
     out += [

@@ -29,8 +29,8 @@ def check_name(what: str, name: str) -> str:
 # two-letter op in italic as one name, word subscripts in roman.  Passed to SymPy's printer as symbol_names.
 LATEX_NAMES = {"m_min": r"m_{\min}", "m_max": r"m_{\max}", "op": r"\mathit{op}", "op_min": r"\mathit{op}_{\min}",
                "op_max": r"\mathit{op}_{\max}", "p_lo": r"p_{\mathrm{lo}}", "p_hi": r"p_{\mathrm{hi}}",
-               "khat": r"\hat{k}", "‖w‖²": r"\lVert w \rVert^{2}", "q_min": r"q_{\min}", "m_first": r"m_{\mathrm{first}}",
-               "m_last": r"m_{\mathrm{last}}",
+               "khat": r"\hat{k}", "‖w‖²": r"\lVert w \rVert^{2}", "q_min": r"q_{\min}",
+               "m_first": r"m_{\mathrm{first}}", "m_last": r"m_{\mathrm{last}}",
                # the gradients' labels (symbolic.gradient): the derivative of L by one sample or tap
                **{f"∂L/∂{x}_{m}": rf"\frac{{\partial L}}{{\partial {x}_{{{m}}}}}"
                   for x, m in (("x", "m"), ("w", "c"), ("w", "a"), ("u", "c"), ("u", "j"))},

@@ -112,10 +112,11 @@ def render_chain(report, console: Console) -> None:
     console.print(Text("Best stack", style="bold"))
     _stack_table(report.layers, console)
     for n, alternative in enumerate(report.alternatives, 2):
-        sizes = [axes_text(alternative.layers[0].input_size)] + [axes_text(l.output_size) for l in alternative.layers]
-        params = [f"k{per_axis_text(l.kernel_size)} s{per_axis_text(l.stride)} p{per_axis_text(l.padding)}"
-                  + (f" op{per_axis_text(l.output_padding)}" if any(l.output_padding) else "")
-                  for l in alternative.layers]
+        sizes = ([axes_text(alternative.layers[0].input_size)]
+                 + [axes_text(layer.output_size) for layer in alternative.layers])
+        params = [f"k{per_axis_text(layer.kernel_size)} s{per_axis_text(layer.stride)} p{per_axis_text(layer.padding)}"
+                  + (f" op{per_axis_text(layer.output_padding)}" if any(layer.output_padding) else "")
+                  for layer in alternative.layers]
         one_line = f"{n:>3}. {' → '.join(sizes)}   {'; '.join(params)}"
         if len(one_line) <= console.width:
             console.print(Text(one_line[:one_line.index("   ", 4)], style="bold")
