@@ -1,7 +1,7 @@
 """The public API's docstrings: every example in them runs and prints what it shows (doctest).
 
-The README's API section and the docstrings cannot drift: both show the same calls, and
-these run the docstrings' on every test run.
+The documentation's API page (docs/api.md) is autodoc over these docstrings, so it cannot drift
+from the code: these run the docstrings' examples on every test run.
 """
 
 from __future__ import annotations

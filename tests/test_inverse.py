@@ -189,10 +189,11 @@ def test_the_inverse_notes_compile(lang, engine, tmp_path):
     assert "\\newlabel{a:eq:right-inverse}" in aux and "\\newlabel{b:eq:right-inverse}" in aux
 
 
-def test_the_readme_example_is_far_from_a_rounding_boundary():
-    """The README prints measured errors to 2 significant digits: each must sit well inside its rounding cell, so
+def test_the_documented_examples_are_far_from_a_rounding_boundary():
+    """The docs print measured errors to 2 significant digits: each must sit well inside its rounding cell, so
     no CPU's last-digit rounding can change what is printed."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    text = "\n".join(page.read_text(encoding="utf-8") for page in pages)
     commands = re.findall(r"^\$ tconvcalc (derive inverse [^|\n]*)", text, re.M)
     assert commands
     values = [v for command in commands for v in run_json(*command.split())["reconstruction"].values()]

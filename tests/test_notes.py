@@ -244,7 +244,7 @@ def test_derivations_and_relationships_compile(lang, engine, tmp_path):
 
 @pytest.mark.slow
 def test_a_fragment_is_input_and_its_equations_referenced(tmp_path):
-    # what the README shows: \input the fragment (its tables and figure are [H]: float), \eqref its labels
+    # what docs/mathematics.md shows: \input the fragment (its tables and figure are [H]: float), \eqref its labels
     (tmp_path / "tconv.tex").write_text(notes("1d", "--numbered", "--label-prefix", "up1:"), encoding="utf-8")
     refs = " ".join(f"\\eqref{{up1:{label}}}" for label in LABELS)
     document = ("\\documentclass{article}\n\\usepackage{amsmath,amssymb,booktabs,float,tikz}\n\\begin{document}\n"
@@ -269,7 +269,7 @@ def test_a_fragment_compiled_to_pdf_stays_a_fragment_beside_its_wrapper(tmp_path
         pytest.skip(f"no TeX engine is installed ({TEX_INSTALL})")
     ok("latex", "--in", 2, "--k", 3, "--s", 2, "--what", "size", "--pdf", "-o", tmp_path / "up1.tex")
     fragment = (tmp_path / "up1.tex").read_text()
-    assert "\\documentclass" not in fragment and "\\subsection*" in fragment  # \input-able, as the README shows
+    assert "\\documentclass" not in fragment and "\\subsection*" in fragment  # \input-able, as docs/mathematics.md shows
     assert "\\input{up1}" in (tmp_path / "up1-standalone.tex").read_text()
     assert (tmp_path / "up1.pdf").read_bytes().startswith(b"%PDF")
     # -o x.pdf: the source is kept beside the PDF, not lost

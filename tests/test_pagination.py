@@ -1,6 +1,6 @@
 """The notes paginate like a careful author's: compiled, then read back page by page.
 
-Each README ``latex`` example (and the issue's 2-D ``--figure`` note) is compiled in English and Chinese with markers
+Each documented ``latex`` example (and the issue's 2-D ``--figure`` note) is compiled in English and Chinese with markers
 added to the source - a ``\\label`` after every heading, at every section's end and inside every float - so the
 ``.aux`` gives each section's pages and each float's page; ``pdftotext -bbox`` gives where each page's text ends.
 Checked: no page but the last is more than a third empty (measured against ``\\textheight``, which TeX reports),
@@ -28,7 +28,7 @@ from test_notes import compile_with
 
 pytestmark = pytest.mark.slow
 
-# (layer as PyTorch's i, k, s, p, op per axis, sections, README example it stands for)
+# (layer as PyTorch's i, k, s, p, op per axis, sections, documented example it stands for)
 EXAMPLES = {
     "size,table 1-D": (((2,), (3,), (2,), (0,), (0,)), "size,table", False),  # latex --in 2 --k 3 --s 2 --ndim 1
     "figure": (((2, 2), (3, 3), (2, 2), (0, 0), (0, 0)), None, True),  # --in 2 --k 3 --s 2 --figure --standalone

@@ -1,8 +1,10 @@
-"""Every `$ tconvcalc ...` example in the README prints what the README shows, at 100 columns.
+"""Every `$ tconvcalc ...` example in the README and in the documentation site prints what the page shows.
 
-Examples are the lines starting with `$ ` in ```text and ```console blocks, each followed by its
-output up to the next `$ ` line.  A pipe into head, tail, sed -n or jq is applied here, so an
-excerpt is checked as an excerpt; an output that starts with `…` is the end of the real one.
+The pages are README.md and every Markdown page under docs/ (docs/_build, the built site, left out). Examples are
+the lines starting with `$ ` in ```text and ```console blocks, each followed by its output up to the next `$ `
+line, run at 100 columns without colour.  A pipe into head, tail, sed -n or jq is applied here, so an excerpt is
+checked as an excerpt; an output that starts with `…` is the end of the real one.  Each test's id is the page and
+the line of its command.
 """
 
 from __future__ import annotations
@@ -19,25 +21,41 @@ from pathlib import Path
 
 import pytest
 
+from tconvcalc.cli import COMMANDS
 from tconvcalc.errors import TORCH_INSTALL
 
 ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+PAGES = [ROOT / "README.md"] + sorted(path for path in DOCS.rglob("*.md") if "_build" not in path.relative_to(DOCS).parts)
+JSON_PAGE = DOCS / "json.md"  # the JSON keys table
 pytestmark = pytest.mark.slow  # a subprocess per example
 
 
-def _examples():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    for block in re.findall(r"```(?:text|console)\n(.*?)```", text, re.S):
-        current = None
-        for line in block.rstrip("\n").split("\n"):
-            if line.startswith("$ "):
-                if current:
-                    yield current
-                current = (line[2:], [])
-            elif current:
-                current[1].append(line)
-        if current:
-            yield current
+def _examples(page: Path):
+    """(line of the command, the command, its output lines) for each example on ``page``."""
+    current, fence = None, None
+    for number, line in enumerate(page.read_text(encoding="utf-8").split("\n"), start=1):
+        if fence is None:
+            if line in ("```text", "```console"):
+                fence = line
+            continue
+        if line == "```":
+            if current:
+                yield current
+            current, fence = None, None
+        elif line.startswith("$ "):
+            if current:
+                yield current
+            current = (number, line[2:], [])
+        elif current:
+            current[2].append(line)
+
+
+def examples():
+    """(page relative to the repository, line, command, output) for every example of every page."""
+    for page in PAGES:
+        for number, command, output in _examples(page):
+            yield page.relative_to(ROOT).as_posix(), number, command, output
 
 
 def _filter(output: str, stage: str) -> str:
@@ -56,7 +74,7 @@ def _filter(output: str, stage: str) -> str:
         for key in words[2].strip(".").split("."):
             value = value[key]
         return value if words[1] == "-r" else json.dumps(value, separators=(",", ":"))
-    raise AssertionError(f"the README pipes into {stage!r}, which this test does not know")
+    raise AssertionError(f"an example pipes into {stage!r}, which this test does not know")
 
 
 # The error cells of `check`'s table and summary: float rounding, which depends on the CPU's BLAS kernels (Zen 4,
@@ -86,6 +104,19 @@ def _mask_rounding(text: str) -> str:
     return "\n".join(lines)
 
 
+# A proof's time, "(0.00 s)": wall time, which a busy machine stretches. Masked in both texts, as the rounding cells.
+_SECONDS = re.compile(r"\((\d+\.\d\d) s\)")
+
+
+def _mask_seconds(text: str) -> str:
+    return _SECONDS.sub("(~ s)", text)
+
+
+def test_proof_times_are_masked():
+    assert _mask_seconds("expand to 0 (0.00 s)") == _mask_seconds("expand to 0 (0.03 s)") == "expand to 0 (~ s)"
+    assert _mask_seconds("(0.00 s)") != _mask_seconds("(0.00 ms)")
+
+
 def test_rounding_cells_are_masked_by_their_bound():
     row = " zero insertion              3.6e-15     2.8e-16     1.0e-12   PASS"
     assert _mask_rounding(row) == _mask_rounding(" zero insertion                    0           0     1.0e-12   PASS")
@@ -95,16 +126,32 @@ def test_rounding_cells_are_masked_by_their_bound():
     assert _mask_rounding("PASS  worst rel error 0 ≤ 1.0e-12") == _mask_rounding("PASS  worst rel error 2.8e-16 ≤ 1.0e-12")
 
 
-CASES = [pytest.param(command, "\n".join(output), id=command[10:70])
-         for command, output in _examples() if command.startswith("tconvcalc ")]
+CASES = [pytest.param(command, "\n".join(output), id=f"{page}:{number}")
+         for page, number, command, output in examples() if command.startswith("tconvcalc ")]
 
 
-def test_the_readme_has_examples():
+def test_the_pages_have_examples():
     assert len(CASES) > 30
+    assert {page for page, _, command, _ in examples() if command.startswith("tconvcalc ")} >= {"README.md"}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_has_an_executed_example_in_the_docs(command):
+    assert any(example.startswith(f"tconvcalc {command} ") for page, _, example, _ in examples()
+               if page.startswith("docs/")), f"no page in docs/ shows `$ tconvcalc {command} ...` with its output"
+
+
+def test_examples_are_read_with_their_page_and_line(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("intro\n```text\n$ tconvcalc shape --in 2\nout 1\nout 2\n$ tconvcalc conv --in 3\n```\n"
+                    "```python\n$ tconvcalc not an example\n```\n```console\n$ tconvcalc plan --in 4\nx\n```\n",
+                    encoding="utf-8")
+    assert list(_examples(page)) == [(3, "tconvcalc shape --in 2", ["out 1", "out 2"]),
+                                     (6, "tconvcalc conv --in 3", []), (12, "tconvcalc plan --in 4", ["x"])]
 
 
 @pytest.mark.parametrize("command, expected", CASES)
-def test_readme_example_prints_what_the_readme_shows(command, expected, tmp_path):
+def test_example_prints_what_the_page_shows(command, expected, tmp_path):
     if command.startswith("tconvcalc check "):  # its table has a row for the PyTorch installed, by version
         if importlib.util.find_spec("torch") is None:
             pytest.skip(f"the example's table has PyTorch's row; without PyTorch the row says skipped: {TORCH_INSTALL}")
@@ -128,7 +175,7 @@ def test_readme_example_prints_what_the_readme_shows(command, expected, tmp_path
     output = (result.stdout + result.stderr).rstrip("\n")
     for stage in stages:
         output = _filter(output, stage).rstrip("\n")
-    output, expected = _mask_rounding(output), _mask_rounding(expected)
+    output, expected = _mask_seconds(_mask_rounding(output)), _mask_seconds(_mask_rounding(expected))
     if expected.startswith("…\n"):
         assert output.endswith(expected[2:])
     else:
@@ -166,9 +213,7 @@ SCHEMA_SAMPLES = {
 
 
 def _schema_rows():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## JSON output"):text.index("## Bad input")]
-    for line in section.splitlines():
+    for line in JSON_PAGE.read_text(encoding="utf-8").splitlines():
         cells = line.split(" | ")
         if line.startswith("| `") and len(cells) >= 2:
             yield cells[0][3:-1], re.findall(r"`([a-z_]+)`", cells[1])

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the README's pictures of the notes: page 1 of the English and of the Chinese PDF, at 60 dpi.
+# Regenerates the pictures of the notes in docs/mathematics.md: page 1 of the English and of the Chinese PDF, at 60 dpi.
 # Needs pdflatex, xelatex with ctex (apt-get install texlive-xetex texlive-lang-chinese) and
 # pdftoppm (poppler-utils) or mutool (mupdf-tools).
 set -euo pipefail
