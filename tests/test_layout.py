@@ -1,4 +1,4 @@
-"""The layout the README's architecture section describes: one-way imports, no cycles, the
+"""The layout docs/architecture.md describes: one-way imports, no cycles, the
 library free of terminals and command-line flags, and help that loads nothing heavy."""
 
 from __future__ import annotations
