@@ -229,7 +229,7 @@ class FilePath(click.Path):
     into "." (the current folder), in the tool's words."""
 
     def __init__(self, example: str, folder: bool = False, **kwargs) -> None:
-        super().__init__(**({"file_okay": False} if folder else {"dir_okay": False}), **kwargs)
+        super().__init__(file_okay=not folder, dir_okay=folder, **kwargs)
         self.example, self.folder = example, folder
 
     def convert(self, value, param, ctx):

@@ -71,9 +71,13 @@ def _reason(writer: LatexWriter, step: sy.Step, first: bool) -> str | None:
     return writer.say(step.key, **args)
 
 
-def _rows(writer: LatexWriter, steps: Sequence[sy.Step]) -> list:
+_Row = tuple[str | None, tuple[str, str, str]]  # an ``align`` row: its reason, then lhs, relation, rhs
+
+
+def _rows(writer: LatexWriter, steps: Sequence[sy.Step]) -> list[_Row]:
     """``align`` rows for steps stating relations; a step whose lhs repeats the one above continues it."""
-    rows, previous = [], None
+    rows: list[_Row] = []
+    previous: str | None = None
     for step in steps:
         sides = writer.sides(step)
         if sides is None:
@@ -92,8 +96,23 @@ def _step(der: sy.Derivation, key: str) -> sy.Step:
     return next(step for step in der.steps if step.key == key)
 
 
+def _sides(writer: LatexWriter, step: sy.Step) -> tuple[str, str, str]:
+    """The sides of a step that states a relation, as every step these sections line up or box does."""
+    sides = writer.sides(step)
+    if sides is None:
+        raise ValueError(f"step {step.key or step.text!r} states no relation to write out")
+    return sides
+
+
+def _stated_expr(step: sy.Step):
+    """The SymPy relation a step states (each output formula states one)."""
+    if step.expr is None:
+        raise ValueError(f"step {step.key or step.text!r} states no relation to write out")
+    return step.expr
+
+
 def _stated(writer: LatexWriter, step: sy.Step) -> str:
-    lhs, relation, rhs = writer.sides(step)
+    lhs, relation, rhs = _sides(writer, step)
     return f"{lhs} {relation} {rhs}"
 
 
@@ -116,7 +135,8 @@ def size_body(writer: LatexWriter, der: sy.Derivation) -> None:
     if len(values) > 2 and all(step.latex() == values[n % 2].latex() for n, step in enumerate(values)):
         # every axis alike: its numbers once
         first = values[0]
-        values = [sy.Step(first.text, first.expr, first.values, first.key, {**first.args, "alike": True}), values[1]]
+        alike = {**(first.args or {}), "alike": True}
+        values = [sy.Step(first.text, first.expr, first.values, first.key, alike), values[1]]
     writer.align(_rows(writer, values))
     writer.proofs(der.proofs)
 
@@ -160,7 +180,7 @@ def formulas_body(writer: LatexWriter, der: sy.Derivation, outputs: Sequence[tup
     """The closed form boxed with its conditions stated beside it (conv_arithmetic's way, not brackets), then
     the first outputs and the last, expanded (or why not: see ``expanded_outputs``)."""
     form = der.notes["closed_form"]
-    sides = [writer.sides(sy.Step("", form["sum"])), writer.sides(sy.Step("", form["source"]))]
+    sides = [_sides(writer, sy.Step("", form["sum"])), _sides(writer, sy.Step("", form["source"]))]
     body = writer.stack([f"{lhs} &{rel} {rhs}" for lhs, rel, rhs in sides], one_line=True)
     conditions = ", ".join(f"${writer.tex(c)}$" for c in form["conditions"])
     guard = writer.say("formulas.guard" if form["source"].lhs.name == "n" else "formulas.guard_axis")
@@ -184,7 +204,7 @@ def formulas_section(writer: LatexWriter, layer: Layer, op: sy.ConvOperator, ful
 
 
 def _derived_formulas(writer: LatexWriter, der: sy.Derivation) -> None:
-    outputs = [(writer.step_math(step, step.expr.lhs), writer.step_math(step, step.expr.rhs))
+    outputs = [(writer.step_math(step, _stated_expr(step).lhs), writer.step_math(step, _stated_expr(step).rhs))
                for step in _keyed(der, "formulas.output")]
     formulas_body(writer, der, outputs, der.notes.get("outputs", len(outputs)))
 
@@ -274,14 +294,15 @@ def gradient_body(writer: LatexWriter, der: sy.Derivation) -> None:
     for step in _keyed(der, "grad.op_values", "size.value"):
         args = dict(step.args or {})
         where = "" if args.get("axis") is None else phrase(writer.lang, "where", n=args["axis"])
-        lhs, relation, rhs = writer.sides(step)
+        lhs, relation, rhs = _sides(writer, step)
         reason = (writer.math_say if writer.markdown else writer.say)("grad.op_values", **{**args, "where": where}) \
             if step.key == "grad.op_values" else None
         rows.append((reason, ("" if step.key == "size.value" else lhs, relation, rhs)))
     writer.align(rows)
     writer.align(_rows(writer, _keyed(der, "grad.dw", "grad.dw_corr", "grad.dw_size")))
+    weight_shape = (_step(der, "grad.shape").args or {})["shape"]
     writer.box(writer.say("box"), writer.say("grad.box.dw"), _stated(writer, _step(der, "grad.dw_corr")),
-               label="gradient-weight", after=writer.say("grad.shape", shape=writer.size_math(_step(der, "grad.shape").args["shape"])))
+               label="gradient-weight", after=writer.say("grad.shape", shape=writer.size_math(weight_shape)))
     writer.align(_rows(writer, _keyed(der, "grad.tconv", "grad.du", "grad.dwt")))
     writer.box(writer.say("box"), writer.say("grad.box.converse"), _stated(writer, _step(der, "grad.du")) + writer.m(r",\qquad ")
                + _stated(writer, _step(der, "grad.dwt")), label="gradient-converse")
@@ -349,7 +370,7 @@ def inverse_body(writer: LatexWriter, der: sy.Derivation) -> None:
         writer.paragraph(writer.say(step.key, **args))
     writer.proofs([proof for proof in der.proofs if proof.key.startswith("proof.inv_layer")])
     if "rank" in der.results:
-        measured = {step.key: step.args for step in der.steps if step.key.startswith("inv.m_")}
+        measured = {step.key: step.args or {} for step in der.steps if step.key.startswith("inv.m_")}
         r = der.results
         writer.lead(writer.say("inv.measured", seed=r["seed"]))
         table = [[writer.say("inv.m_rank", cols=cols), f"${r['rank']}$"],

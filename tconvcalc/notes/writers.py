@@ -475,8 +475,7 @@ class TypstWriter(LatexWriter):
         """A booktabs-like table (rules at the top, under the header and at the bottom) in a figure with its
         caption above; LaTeX's column types become Typst's widths and alignments."""
         columns = re.findall(r"[lcr]|p\{[^}]*\}", align) if align else ["r"] * len(headers)
-        widths = [f"{float(re.search(r'[0-9.]+', c).group()) * 100:g}%" if c.startswith("p") else "auto"
-                  for c in columns]
+        widths = [_typst_width(c) if c.startswith("p") else "auto" for c in columns]
         aligns = [{"l": "left", "c": "center"}.get(c, "right" if c == "r" else "left") for c in columns]
         cell = lambda text: f"[{text}]"  # noqa: E731
         lines = [f"#figure(kind: table, table(columns: ({', '.join(widths)},), align: ({', '.join(aligns)},),",
@@ -492,6 +491,14 @@ class TypstWriter(LatexWriter):
     def figure(self, picture: str, caption: str) -> None:
         # the figure is TikZ; Typst has none, so the note says where to find it
         self.paragraph(self.say("figure.typst"))
+
+
+def _typst_width(column: str) -> str:
+    """A ``p{0.26\\linewidth}`` column's width as Typst's ``26%``."""
+    share = re.search(r"[0-9.]+", column)
+    if share is None:  # the callers give p columns as a fraction of the line width
+        raise ValueError(f"table column {column!r} gives no width")
+    return f"{float(share.group()) * 100:g}%"
 
 
 def breakable_align(lines: Sequence[str]) -> str:

@@ -15,6 +15,8 @@ framework's transposed layer as crop-model axes; and the one error for an op the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ...errors import ParameterError
 from ..graph import INPUT, Network, Node
 from ..ops import OPS, invalid
@@ -54,7 +56,8 @@ class Handlers:
     names, :meth:`find` gives the handler of the first name registered."""
 
     def __init__(self, reader: str) -> None:
-        self.reader, self.table = reader, {}
+        self.reader = reader
+        self.table: dict[str, Callable] = {}
         REGISTRY[reader] = self
 
     def __call__(self, *names: str):
@@ -125,7 +128,7 @@ class Builder:
         self.source, self.ndim = source, ndim
         self.entries: list[list] = []  # name, op, inputs, axes, channels, kind, pass-through, weights
         self.taken = {INPUT}
-        self.merged: set[str] = set()
+        self.merged: set[str | None] = set()  # what merges read (None: a value whose size follows no input)
 
     def unique(self, wanted: str) -> str:
         wanted = str(wanted) or "node"

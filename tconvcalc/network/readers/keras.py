@@ -139,13 +139,15 @@ def _layer_refs(value) -> list:
 
 
 class _KerasReader(Reader):
+    # set by read from the model's input before any layer is read
+    builder: Builder
+    ndim: int
+
     def __init__(self, source: str) -> None:
         self.source = source
-        self.builder = None
         self.channels_last = True
-        self.ndim = None
-        self.network_channels = None
-        self.default_input = None
+        self.network_channels: int | None = None
+        self.default_input: tuple | None = None
 
     # - the top level
     def read(self, config: dict) -> Network:
@@ -284,12 +286,14 @@ class _KerasReader(Reader):
         reads = {(layer.get("name"), index): [tuple(ref[:2]) for ref in refs if ref not in tensors]
                  for layer, index, refs in stuck}
         order = {call: position for position, call in enumerate(reads)}
-        path, seen, call = [], {}, next(iter(reads))
+        path: list[tuple] = []
+        seen: dict[tuple, int] = {}
+        call = next(iter(reads))
         while call not in seen:
             seen[call] = len(path)
             path.append(call)
             call = next(c for c in reads[call] if c in reads)
-        cycle = sorted(path[seen[call]:], key=order.get)
+        cycle = sorted(path[seen[call]:], key=order.__getitem__)
         names = list(dict.fromkeys(str(name) for name, index in cycle))
         shown = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
         return ParameterError(f"{self.source}: layers {shown} read each other in a cycle, a model's layers read "
@@ -442,7 +446,7 @@ class _KerasReader(Reader):
         """Keras's cropping/padding: an int, one int per axis, or a (before, after) pair per axis (1-D: one pair),
         each a whole number ≥ 0."""
         pairs = self._pair_shape(name, kind, field, value)
-        return [tuple(self.checked(name, kind, field, v, 0) for v in pair) for pair in pairs]
+        return [(self.checked(name, kind, field, b, 0), self.checked(name, kind, field, e, 0)) for b, e in pairs]
 
     def _pair_shape(self, name: str, kind: str, field: str, value) -> list[tuple]:
         if not isinstance(value, (list, tuple)):  # one number for every side (checked by the caller)
@@ -482,8 +486,9 @@ class _KerasReader(Reader):
                 return Value(None)
             raise self.fail(name, kind, "concatenates a tensor whose sizes follow the input with one whose do not")
         channels = None
-        if axis == channel and all(v.channels is not None for v in inputs):
-            channels = sum(v.channels for v in inputs)
+        known = [v.channels for v in inputs if v.channels is not None]
+        if axis == channel and len(known) == len(inputs):
+            channels = sum(known)
         elif axis == 0:
             channels = inputs[0].channels
         return self.builder.merge(name, "concat", inputs, kind, channels)

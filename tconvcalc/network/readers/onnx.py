@@ -117,7 +117,7 @@ class _OnnxReader(Reader):
         self.consts: dict = {}  # name -> numpy array, or TensorProto not yet converted
         self.values: dict[str, Value] = {}
         self.dynamic_ints: set[str] = set()  # non-activation tensors computed from sizes at run time (Shape)
-        self.inferred = None
+        self.inferred: dict[str, tuple] | None = None
 
     # - constants
     def const(self, name: str):
@@ -177,8 +177,8 @@ class _OnnxReader(Reader):
         self.values[entry.name] = Value(INPUT, channels)
         for proto in graph.node:
             self.node(_Node(proto))
-        outputs = [self.values[o.name].node for o in graph.output
-                   if o.name in self.values and self.values[o.name].node is not None]
+        made = [self.values[o.name] for o in graph.output if o.name in self.values]
+        outputs = [value.node for value in made if value.node is not None]
         name = Path(self.source).stem or graph.name
         return self.builder.network(name, outputs, channels, default_input)
 
@@ -361,8 +361,9 @@ class _OnnxReader(Reader):
             else:
                 shape = self.const_shape(name)
             if not broadcast_ok(shape, rank, self.ndim):
-                raise self.fail(node, node.op_type, f"combines the activation with the constant {name!r} of shape "
-                                      f"{list(shape)}, which fixes a spatial size (it must be 1 on the spatial "
+                shown = "an unknown shape" if shape is None else f"shape {list(shape)}"
+                raise self.fail(node, node.op_type, f"combines the activation with the constant {name!r} of "
+                                      f"{shown}, which fixes a spatial size (it must be 1 on the spatial "
                                       f"axes to broadcast)")
         for value in operands:
             if value.node is None and value.shape is None:
@@ -394,15 +395,16 @@ class _OnnxReader(Reader):
         attrs = self.attributes(node)
         source = self.main(node, acts)
         keep = attrs.get("keepdims", 1)
+        given: list | None
         if node.op_type in ("ArgMax", "ArgMin"):
-            axes = [attrs.get("axis", 0)]
+            given = [attrs.get("axis", 0)]
         else:
-            axes = attrs.get("axes")
-            if axes is None and len(node.input) > 1 and node.input[1]:
-                axes = self.ints(node, 1, "axes")
-            if not axes:
-                axes = [] if attrs.get("noop_with_empty_axes", 0) else list(range(self.rank))
-        axes = {a % self.rank for a in axes}
+            given = attrs.get("axes")
+            if given is None and len(node.input) > 1 and node.input[1]:
+                given = self.ints(node, 1, "axes")
+            if not given:
+                given = [] if attrs.get("noop_with_empty_axes", 0) else list(range(self.rank))
+        axes = {a % self.rank for a in given}
         spatial = set(range(2, self.rank))
         channels = 1 if 1 in axes else source.channels
         name = self.node_name(node)
@@ -561,11 +563,11 @@ class _OnnxReader(Reader):
             if attrs.get("keep_aspect_ratio_policy", "stretch") != "stretch":
                 raise self.fail(node, node.op_type, "keeps the aspect ratio of constant sizes, a size that depends on the input")
             given = dict(zip(axes, sizes))
-            spatial = [given.get(a) for a in range(2, self.rank)]
-            if None in spatial:
+            spatial = range(2, self.rank)
+            if any(a not in given for a in spatial):
                 raise self.fail(node, node.op_type, "resizes some spatial axes to constant sizes and keeps others, which "
                                       "tconvcalc cannot size in one layer")
-            self.set(node, self.builder.layer(name, "adaptive_pool", source, [{"size": int(n)} for n in spatial],
+            self.set(node, self.builder.layer(name, "adaptive_pool", source, [{"size": int(given[a])} for a in spatial],
                                               "Resize", source.channels))
         else:
             raise self.fail(node, node.op_type, "has neither constant scales nor constant sizes")
@@ -720,8 +722,9 @@ class _OnnxReader(Reader):
                                   f"spatial size is fixed")
         operands = [self.values[n] for n in node.input if n]
         channels = None
-        if axis == 1 and all(v.channels is not None for v in operands):
-            channels = sum(v.channels for v in operands)
+        known = [v.channels for v in operands if v.channels is not None]
+        if axis == 1 and len(known) == len(operands):
+            channels = sum(known)
         elif axis == 0:
             channels = operands[0].channels
         name = self.node_name(node)

@@ -42,7 +42,7 @@ from ..ops import ALIASES, carried_channels
 SHORT = {"k": "kernel_size", "s": "stride", "p": "padding", "d": "dilation", "c": "channels"}
 COMMON = {"name", "op", "inputs", "channels"}
 # The fields each op takes besides the common ones, with their defaults (None: required).
-FIELDS = {
+FIELDS: dict[str, dict[str, object]] = {
     "conv": {"kernel_size": None, "stride": 1, "padding": 0, "dilation": 1, "groups": 1, "bias": True},
     "conv_transpose": {"kernel_size": None, "stride": 1, "padding": 0, "output_padding": 0, "dilation": 1,
                        "groups": 1, "bias": True, "crop": None},
@@ -194,7 +194,7 @@ def _node(source: str, number: int, entry, ndim: int, previous: str) -> Node:
     if not isinstance(entry, dict):
         raise here.fail(f"is a {type(entry).__name__}, each layer is a table; write it as [[layers]] with "
                         f"kernel_size = 3")
-    values = {SHORT.get(key, key): value for key, value in entry.items()}
+    values: dict[str, object] = {SHORT[key] if key in SHORT else key: value for key, value in entry.items()}
     kind = str(values.get("op", "conv")).strip().lower()
     kind = ALIASES.get(kind, kind) if kind != "crop" else kind
     if kind not in FIELDS:
@@ -271,7 +271,7 @@ def _axes(here: _Where, kind: str, given: dict, ndim: int) -> tuple[dict, ...]:
             raise here.fail(f"padding={padding!r} is not a size, 'same' or 'valid'; use one of those")
         padding = 0
     pads = ((0, 0),) * ndim if same else here.pairs("padding", padding, ndim)
-    axes = tuple({"k": k[a], "s": s[a], "d": d[a], "pad": pads[a], "same": same} for a in range(ndim))
+    axes: tuple[dict, ...] = tuple({"k": k[a], "s": s[a], "d": d[a], "pad": pads[a], "same": same} for a in range(ndim))
     if kind.endswith("pool"):
         ceil = given.get("ceil_mode")
         if not isinstance(ceil, bool):  # bool("false") is True: a string is refused, never guessed

@@ -157,6 +157,9 @@ def _import(location: str, spec: str):
                                  f"path")
         name = "_tconvcalc_model_" + re.sub(r"\W", "_", str(path.resolve()))
         loader = importlib.util.spec_from_file_location(name, path)
+        if loader is None or loader.loader is None:  # a file whose suffix no importer reads
+            raise ParameterError(f"{location} is not a Python file Python can import, PyTorch code is a .py file "
+                                 f"followed by :Factory; give the .py file")
         module = importlib.util.module_from_spec(loader)
         sys.modules[name] = module  # dataclasses and pickling look a module up by its name
         try:
@@ -225,11 +228,13 @@ def _module_ndim(torch, module) -> int | None:
 
 
 class _TorchReader(Reader):
+    builder: Builder  # set by read, once ndim is known
+
     def __init__(self, torch, graph_module, source: str, ndim: int | None, name: str) -> None:
         self.torch, self.gm, self.source, self.name = torch, graph_module, source, name
-        self.ndim = ndim
+        self.ndim: int = ndim or 0  # 0 until read infers it from the first convolution or pooling
         self.values: dict = {}
-        self.channels = None
+        self.channels: int | None = None
 
     # - helpers
     def node_name(self, node) -> str:
@@ -537,7 +542,7 @@ class _TorchReader(Reader):
             return self.builder.identity(name, source, kind, source.channels)
         return self.builder.layer(name, "upsample", source, [{"r": r} for r in factors], kind, source.channels)
 
-    def shuffle(self, node, kind: str, source: Value, r: int, up: bool) -> Value:
+    def shuffle(self, node, kind: str, source: Value, r: object, up: bool) -> Value:
         if not isinstance(r, int) or isinstance(r, bool) or r < 1:  # PyTorch checks it only when it runs
             raise self.bad(node, kind, f"has {'upscale' if up else 'downscale'}"
                                                                          f"_factor={r!r}, PyTorch requires a whole "
@@ -774,12 +779,16 @@ class _TorchReader(Reader):
                                                                          f"{'chunks' if name == 'chunk' else 'split sizes'}"
                                                                          f" of at least 1")
         c = source.channels
+        sizes: list[int | None]
         if name == "chunk":
+            if not isinstance(parts, int):
+                raise self.bad(node, kind, f"splits into {parts!r} chunks, PyTorch requires chunks to be one int")
             count = parts
             sizes = [None] * count if c is None or dim % rank != 1 else [len(r) for r in _chunks(c, parts)]
         elif isinstance(parts, (list, tuple)):
             sizes = list(parts) if dim % rank == 1 else [None] * len(parts)
         else:
+            assert isinstance(parts, int)  # every piece is an int ≥ 1 (checked above)
             count = 1 if c is None else -(-c // parts)
             sizes = [None] * count if c is None else [min(parts, c - i * parts) for i in range(count)]
         base = self.node_name(node)
