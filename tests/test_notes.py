@@ -269,7 +269,8 @@ def test_a_fragment_compiled_to_pdf_stays_a_fragment_beside_its_wrapper(tmp_path
         pytest.skip(f"no TeX engine is installed ({TEX_INSTALL})")
     ok("latex", "--in", 2, "--k", 3, "--s", 2, "--what", "size", "--pdf", "-o", tmp_path / "up1.tex")
     fragment = (tmp_path / "up1.tex").read_text()
-    assert "\\documentclass" not in fragment and "\\subsection*" in fragment  # \input-able, as docs/mathematics.md shows
+    # \input-able, as docs/mathematics.md shows
+    assert "\\documentclass" not in fragment and "\\subsection*" in fragment
     assert "\\input{up1}" in (tmp_path / "up1-standalone.tex").read_text()
     assert (tmp_path / "up1.pdf").read_bytes().startswith(b"%PDF")
     # -o x.pdf: the source is kept beside the PDF, not lost

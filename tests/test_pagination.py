@@ -1,8 +1,8 @@
 """The notes paginate like a careful author's: compiled, then read back page by page.
 
-Each documented ``latex`` example (and the issue's 2-D ``--figure`` note) is compiled in English and Chinese with markers
-added to the source - a ``\\label`` after every heading, at every section's end and inside every float - so the
-``.aux`` gives each section's pages and each float's page; ``pdftotext -bbox`` gives where each page's text ends.
+Each documented ``latex`` example (and the issue's 2-D ``--figure`` note) is compiled in English and Chinese with
+markers added to the source - a ``\\label`` after every heading, at every section's end and inside every float - so
+the ``.aux`` gives each section's pages and each float's page; ``pdftotext -bbox`` gives where each page's text ends.
 Checked: no page but the last is more than a third empty (measured against ``\\textheight``, which TeX reports),
 every table and figure lies within its section's pages, and no heading stands at a page's foot without at least
 two lines of its section under it.

@@ -26,7 +26,8 @@ from tconvcalc.errors import TORCH_INSTALL
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-PAGES = [ROOT / "README.md"] + sorted(path for path in DOCS.rglob("*.md") if "_build" not in path.relative_to(DOCS).parts)
+PAGES = [ROOT / "README.md"] + sorted(path for path in DOCS.rglob("*.md")
+                                      if "_build" not in path.relative_to(DOCS).parts)
 JSON_PAGE = DOCS / "json.md"  # the JSON keys table
 pytestmark = pytest.mark.slow  # a subprocess per example
 
@@ -81,7 +82,8 @@ def _filter(output: str, stage: str) -> str:
 # Zen 5 and Sapphire Rapids print different last digits, or 0). Such a cell is compared by its bound - the
 # tolerance printed in its row, or after ≤ in the summary - and masked, so the rest is compared to the letter.
 _ERROR = r"\d\.\de[-+]\d\d|0"
-_CHECK_ROW = re.compile(rf"^ \S.*?\s(?P<abs>{_ERROR})\s+(?P<rel>{_ERROR})\s+(?P<tolerance>\d\.\de[-+]\d\d)\s.*(PASS|FAIL)$")
+_CHECK_ROW = re.compile(rf"^ \S.*?\s(?P<abs>{_ERROR})\s+(?P<rel>{_ERROR})"
+                        rf"\s+(?P<tolerance>\d\.\de[-+]\d\d)\s.*(PASS|FAIL)$")
 _CHECK_SUMMARY = re.compile(rf"worst rel error (?P<worst>{_ERROR}) ≤ (?P<tolerance>\d\.\de[-+]\d\d)$")
 
 
@@ -123,7 +125,8 @@ def test_rounding_cells_are_masked_by_their_bound():
     assert _mask_rounding(row) != _mask_rounding(row.replace("zero", "one"))
     with pytest.raises(AssertionError, match="exceeds its bound"):
         _mask_rounding(row.replace("2.8e-16", "2.8e-11"))
-    assert _mask_rounding("PASS  worst rel error 0 ≤ 1.0e-12") == _mask_rounding("PASS  worst rel error 2.8e-16 ≤ 1.0e-12")
+    assert (_mask_rounding("PASS  worst rel error 0 ≤ 1.0e-12")
+            == _mask_rounding("PASS  worst rel error 2.8e-16 ≤ 1.0e-12"))
 
 
 CASES = [pytest.param(command, "\n".join(output), id=f"{page}:{number}")

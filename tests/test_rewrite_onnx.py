@@ -12,7 +12,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 onnx = pytest.importorskip("onnx", reason="rewriting ONNX models needs onnx: python -m pip install '.[onnx]'")
-ort = pytest.importorskip("onnxruntime", reason="the rewrite's check needs onnxruntime: python -m pip install '.[onnx]'")
+ort = pytest.importorskip("onnxruntime",
+                          reason="the rewrite's check needs onnxruntime: python -m pip install '.[onnx]'")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 from onnx.reference import ReferenceEvaluator  # noqa: E402
 

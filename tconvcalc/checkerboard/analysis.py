@@ -3,9 +3,9 @@
 A layer is a :class:`LayerWeights`: a transposed convolution's weight in PyTorch's layout ``(C_in, C_out/g, *k)``,
 or a sub-pixel convolution's (a convolution ``(C·Πs, C_in/g, *k)`` followed by a depth to space of block ``s``).
 Its phase sums ``P[c_in, c_out, *r]`` are the response at output phase ``r`` to a constant 1 on input channel
-``c_in``: the sum of the taps :meth:`~tconvcalc.model.spec.Axis.residue_taps` puts in that phase (a transposed layer), or
-of the convolution channel that becomes phase ``r`` of ``c_out`` (a sub-pixel one, whose bias joins as one more
-input channel, constant 1: each phase has its own).
+``c_in``: the sum of the taps :meth:`~tconvcalc.model.spec.Axis.residue_taps` puts in that phase (a transposed
+layer), or of the convolution channel that becomes phase ``r`` of ``c_out`` (a sub-pixel one, whose bias joins as one
+more input channel, constant 1: each phase has its own).
 
 >>> import numpy as np
 >>> w = np.array([[[1.0, 2.0, 3.0]]])                        # one channel, k = 3, s = 2: phases {0, 2} and {1}

@@ -4,7 +4,8 @@ came from), else in the NumPy backend.
 
 >>> import numpy as np
 >>> from tconvcalc.checkerboard import LayerWeights, fix_layer
->>> layer = LayerWeights("up", "transposed", np.random.default_rng(0).normal(size=(2, 3, 4, 4)), None, (2, 2), (1, 1), 1)
+>>> layer = LayerWeights("up", "transposed", np.random.default_rng(0).normal(size=(2, 3, 4, 4)),
+...                      None, (2, 2), (1, 1), 1)
 >>> flatness(layer, "numpy") > 1e-3, flatness(fix_layer(layer).layer, "numpy") < 1e-12
 (True, True)
 """

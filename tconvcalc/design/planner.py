@@ -76,8 +76,9 @@ class IntSet:
         if isinstance(values, range) and values.step == 1:
             out = cls(name, [values])
         elif isinstance(values, range) and range_count(values) > MAX_TRIPLES:
-            raise ParameterError(f"{name} is a range of {range_count(values)} values with step {values.step}, more than "
-                                 f"the {MAX_TRIPLES} a stepped range may hold; use a step of 1 or fewer values")
+            raise ParameterError(f"{name} is a range of {range_count(values)} values with step {values.step}, "
+                                 f"more than the {MAX_TRIPLES} a stepped range may hold; use a step of 1 or fewer "
+                                 f"values")
         else:
             out = cls(name, [range(v, v + 1) for v in (check_int(name, v) for v in values)])
         if not out.ranges:

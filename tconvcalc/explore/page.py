@@ -139,8 +139,9 @@ def layer_html(layer: Layer) -> str:
              ".tconv .in{background:#8ab4e8}.tconv .out{background:#9fe3e3}.tconv .count-0{background:#e6f7f7}"
              ".tconv .count-3,.tconv .count-4{background:#3fb5b5}.tconv table{border-spacing:2px;display:inline-table;"
              "vertical-align:top;margin-right:1.5em}</style>")
-    caption = (f"Transposed convolution {axes_text(shape_in)} → {axes_text(shape_out)} (k={axes_text(layer.kernel_size)}, "
-               f"s={axes_text(layer.field('s'))}, p={axes_text(p)}, op={axes_text(op)}, d={axes_text(layer.field('d'))})"
+    caption = (f"Transposed convolution {axes_text(shape_in)} → {axes_text(shape_out)} "
+               f"(k={axes_text(layer.kernel_size)}, s={axes_text(layer.field('s'))}, p={axes_text(p)}, "
+               f"op={axes_text(op)}, d={axes_text(layer.field('d'))})"
                f"; hover a cell for its sum, or run tconvcalc explore for the live page")
     return (f'<div class="tconv">{style}<p>{html.escape(caption)}</p>'
             f'<table><caption>input x</caption>{rows(shape_in, input_cell)}</table>'

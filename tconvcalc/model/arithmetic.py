@@ -57,7 +57,8 @@ def conv_transpose_output_size(i: IntOrTuple, k: IntOrTuple, s: IntOrTuple = 1, 
     5
     >>> conv_transpose_output_size(2, 3, s=2, op=2)
     Traceback (most recent call last):
-    tconvcalc.errors.ParameterError: output_padding=2 is not < max(stride=2, dilation=1), PyTorch's rule for output_padding; use output_padding 0 or 1
+    tconvcalc.errors.ParameterError: output_padding=2 is not < max(stride=2, dilation=1),
+    PyTorch's rule for output_padding; use output_padding 0 or 1
     """
     return _per_axis(_tconv_length, is_per_axis(i, k, s, p, op, d), input_size=i, kernel_size=k,
                      stride=s, padding=p, output_padding=op, dilation=d)
@@ -304,8 +305,8 @@ LayerCost.__doc__ = """A transposed convolution's multiply-adds per sample: ``ma
 (every (input, tap) pair whose scatter position survives the crop), ``macs_dense`` every pair (cropped ones too, as
 ptflops and fvcore count), ``zero_insertion`` the stride-1 correlation over the zero-inserted, padded input (inserted
 zeros and pads multiplied too), ``subpixel`` the sub-pixel form's stride-1 convolution (every phase padded to the
-most taps, zeros of ``k < s`` phases included), ``matrix`` the dense product Cᵀx; with its parameters (weight and bias) and the
-output's elements (channels times positions)."""
+most taps, zeros of ``k < s`` phases included), ``matrix`` the dense product Cᵀx; with its parameters (weight and
+bias) and the output's elements (channels times positions)."""
 
 
 def conv_transpose_cost(layer: Layer, in_channels: int, out_channels: int, groups: int = 1,

@@ -14,7 +14,7 @@ from typing import Sequence
 import sympy as sp
 
 from ..notes.writers import LatexWriter
-from ..notes.text import CATALOGUES, phrase
+from ..notes.text import CATALOGUES
 from ..symbolic.proof import Derivation, Step
 from .domain import grouped
 
@@ -115,8 +115,8 @@ def _accepted(writer: LatexWriter, der: Derivation) -> tuple[list[str], list[str
             words.append(writer.say("net.class", residue=residues[0], modulus=modulus,
                                     first=modulus * start + residues[0]))
         else:
-            lines.append(rf"n = {_class(writer, modulus, r)}" + writer.m(r",\quad r \in ") + _residue_set(writer, residues)
-                         + writer.m(rf",\quad t \ge {start}"))
+            lines.append(rf"n = {_class(writer, modulus, r)}" + writer.m(r",\quad r \in ")
+                         + _residue_set(writer, residues) + writer.m(rf",\quad t \ge {start}"))
     if der.results["points"]:
         lines.append(writer.m(r"n \in \{" + ", ".join(map(str, der.results["points"])) + r"\}"))
     return lines, words

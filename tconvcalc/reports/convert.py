@@ -2,7 +2,8 @@
 
 >>> report = convert_report("tensorflow", "pytorch", 4, 3, 1, strides=2, padding="SAME", output_shape=8)
 >>> report.crop, report.exact, report.code
-(((0, 1),), False, ['layer = nn.ConvTranspose1d(in_ch, out_ch, kernel_size=3, stride=2, padding=0, output_padding=0)', 'y = layer(x)', 'y = y[..., 0:-1]'])
+(((0, 1),), False, ['layer = nn.ConvTranspose1d(in_ch, out_ch, kernel_size=3, stride=2, padding=0, output_padding=0)',
+ 'y = layer(x)', 'y = y[..., 0:-1]'])
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 @json_keys(optional="counts")
 class OverlapReport(NamedTuple):
-    """``tconvcalc overlap``: the analysis of :func:`tconvcalc.design.overlap.analyse`; the N-d grid ``counts`` only when it
-    is small enough to list."""
+    """``tconvcalc overlap``: the analysis of :func:`tconvcalc.design.overlap.analyse`; the N-d grid ``counts`` only
+    when it is small enough to list."""
 
     command: str
     repeat: int

@@ -300,7 +300,8 @@ def _zero_insertion(graph, base, x, layer: Layer, groups, weight, bias, out) -> 
         target = _concat(graph, base, [before, stretched, after], nodes)
         nodes += [helper.make_node("Unsqueeze", [x, graph.constant(f"{base}/axis{n}", np.array([dim + 1]))], [lifted],
                                    name=graph.fresh(f"{base}/unsqueeze")),
-                  helper.make_node("Pad", [lifted, graph.constant(f"{base}/zeros{n}", np.array(widths, dtype=np.int64))],
+                  helper.make_node("Pad",
+                                   [lifted, graph.constant(f"{base}/zeros{n}", np.array(widths, dtype=np.int64))],
                                    [spread], name=graph.fresh(f"{base}/insert_zeros")),
                   helper.make_node("Reshape", [spread, target], [flat], name=graph.fresh(f"{base}/interleave"))]
         trims = [0] * layer.ndim

@@ -18,8 +18,8 @@ def subpixel_weights(weight: np.ndarray, layer: Layer, bias: np.ndarray | None =
 
     Output channel ``(c, r_1, …, r_n)`` (c slowest: the order of ``PixelShuffle`` and ONNX DepthToSpace's CRD
     mode) is phase ``r`` of output channel ``c``, its sub-kernel the taps :meth:`~tconvcalc.model.spec.Axis.subpixel`
-    (:meth:`~tconvcalc.model.spec.Axis.subpixel_kernel`) places, zeros where none sits; each phase gets the channel's own bias.  Channels stay group-major, so the
-    convolution keeps the layer's groups.
+    (:meth:`~tconvcalc.model.spec.Axis.subpixel_kernel`) places, zeros where none sits; each phase gets the channel's
+    own bias.  Channels stay group-major, so the convolution keeps the layer's groups.
     """
     plans = [axis.subpixel() for axis in layer.axes]
     ndim = len(plans)

@@ -82,7 +82,8 @@ def _general_output_size() -> tuple[sp.Expr, tuple[Step, ...]]:
     steps.append(Step("largest position, at n = i − 1, a = k − 1", _eq(sp.Symbol("m_max"), high), key="size.max"))
     full = high - low + 1
     steps.append(Step("the full scatter has F = m_max − m_min + 1 samples", _eq(sp.Symbol("F"), full), key="size.full"))
-    steps.append(Step("the output drops b samples at the start and e at the end", _eq(sp.Symbol("o"), full - B - E), key="size.crop"))
+    steps.append(Step("the output drops b samples at the start and e at the end", _eq(sp.Symbol("o"), full - B - E),
+                      key="size.crop"))
     o = (full - B - E).xreplace({B: P, E: P - OP})
     steps.append(Step("PyTorch's padding and output_padding are the crop b = p, e = p − op", _eq(sp.Symbol("o"), o),
                       key="size.pytorch"))
@@ -311,7 +312,8 @@ def _window(axis: Axis, j: int) -> tuple[int, int, int]:
 
 
 def _window_steps(axis: Axis, j: int) -> int:
-    """Steps :func:`_zero_insertion_terms` walks for output ``j``: the fewer of the taps and the inputs in the window."""
+    """Steps :func:`_zero_insertion_terms` walks for output ``j``: the fewer of the taps and the inputs in the
+    window."""
     _, first, last = _window(axis, j)
     return min(axis.k, max(0, last - first + 1))
 
@@ -364,8 +366,8 @@ def derive_equivalence(layer: Layer, symbol: str = "w", prove: bool = True) -> D
     axis = general_axis()
     stretched = axis.stretched
     lo, hi = axis.zero_insertion_pads
-    der.add("insert s − 1 zeros between input samples: the stretched input has length", _eq(sp.Symbol("i_z"), stretched),
-            key="eqv.stretch")
+    der.add("insert s − 1 zeros between input samples: the stretched input has length",
+            _eq(sp.Symbol("i_z"), stretched), key="eqv.stretch")
     der.add("pad before (negative: crop)", _eq(sp.Symbol("p_lo"), lo), key="eqv.lo")
     der.add("pad after (negative: crop)", _eq(sp.Symbol("p_hi"), hi), key="eqv.hi")
     der.add("correlate with the flipped kernel", _eq(sp.Symbol("w'_a"), sp.Symbol("w_{k-1-a}")), key="eqv.flip")
@@ -443,7 +445,8 @@ def derive_phases(layer: Layer, symbol: str = "w") -> Derivation:
             _eq(sp.Mod(A * D, S), r), key="ph.reach")
     der.add("for those taps a·d = c_a·s + r, so the input is q − c_a and phase r is a stride-1 convolution",
             _eq(sp.Indexed(sp.IndexedBase("y"), q * S + r - B),
-                  sp.Sum(Iverson(_eq(sp.Mod(A * D, S), r)) * w[A] * x[q - (A * D - r) / S], (A, 0, K - 1))), key="ph.conv")
+                  sp.Sum(Iverson(_eq(sp.Mod(A * D, S), r)) * w[A] * x[q - (A * D - r) / S], (A, 0, K - 1))),
+            key="ph.conv")
     # For notes: the same sum with its condition stated beside it, not as a bracket.
     der.notes["phase_sum"] = _eq(sp.Indexed(sp.IndexedBase("y"), q * S + r - B),
                                  sp.Sum(w[A] * x[q - (A * D - r) / S], (A, 0, K - 1)))
@@ -461,7 +464,8 @@ def derive_phases(layer: Layer, symbol: str = "w") -> Derivation:
     uniform = layer.uniform_overlap
     verdict = ("every phase has the same number of taps: uniform overlap, no checkerboard" if uniform
                else "phases with different tap counts weight outputs unevenly: checkerboard artifacts")
-    partial = [(n, axis) for n, axis in enumerate(layer.axes) if counts[n] < axis.s or len(sample_rows(counts[n])) < counts[n]]
+    partial = [(n, axis) for n, axis in enumerate(layer.axes)
+               if counts[n] < axis.s or len(sample_rows(counts[n])) < counts[n]]
     if partial and not uniform:  # not every phase is listed: say what the model says of all s of them
         verdict += " (" + "; ".join(f"{f'axis {n}: ' if layer.ndim > 1 else ''}its {axis.s} phases get from "
                                     f"{axis.tap_count_range[0]} to {axis.tap_count_range[1]} taps"
@@ -578,7 +582,8 @@ def closed_form_for(layer: Layer, outputs: Sequence[int] | None = None, symbol: 
     and prove each equals the matching output of Cᵀx.
 
     Each output's sum has one term per kernel tap: outputs times taps past ``terms`` (:data:`CLOSED_FORM_TERMS`;
-    :data:`FULL_FORMULA_TERMS` for ``--full``) is refused before anything is evaluated (:func:`derive_formulas` shows the first and last outputs of any layer).
+    :data:`FULL_FORMULA_TERMS` for ``--full``) is refused before anything is evaluated (:func:`derive_formulas`
+    shows the first and last outputs of any layer).
     """
     _, syms, der = _closed_form_steps(layer, symbol, x_name)
     op = operator_from_axes(layer.axes, symbol=symbol)
@@ -651,7 +656,8 @@ def formula_outputs(total: int, per: int, full: bool = False) -> list[int]:
     return list(range(total)) if total <= shown else ([*range(shown - 1), total - 1] if shown > 1 else [0])
 
 
-def expanded_outputs(layer: Layer, full: bool = False, symbol: str = "w") -> tuple[list[int], list[sp.Expr], Derivation]:
+def expanded_outputs(layer: Layer, full: bool = False,
+                     symbol: str = "w") -> tuple[list[int], list[sp.Expr], Derivation]:
     """The closed form, then the outputs :func:`formula_outputs` picks, expanded, as ``(outputs, expanded,
     derivation)``, proved against Cᵀx.
 

@@ -341,8 +341,9 @@ class ConvOperator:
         rows, cols = self.shape
         self.check_terms(what, self.nnz_bound + rows + cols)
         if len(vector) != (rows if transpose else cols):
-            raise ParameterError(f"the vector has {len(vector)} entries but {what} needs {rows if transpose else cols}, "
-                                 f"one per {'row' if transpose else 'column'} of C; pass that many")
+            raise ParameterError(f"the vector has {len(vector)} entries but {what} needs "
+                                 f"{rows if transpose else cols}, one per {'row' if transpose else 'column'} of C; "
+                                 f"pass that many")
         terms: list[list[sp.Expr]] = [[] for _ in range(cols if transpose else rows)]
         for (row, col), value in sorted(self.entries().items()):
             if transpose:
@@ -464,7 +465,8 @@ def elide(shape: tuple[int, int], entry: Callable[[int, int], sp.Expr], full: bo
     With ``band`` (a row's non-zero columns, :meth:`ConvOperator.row_band`) the rows shown are those at both
     ends whose non-zeros fit (:func:`_band_shown`); without it, the first rows and columns and the last."""
     rows, cols = shape
-    shown = (rows if full or rows <= max_rows else KEEP_ROWS + 2) * (cols if full or cols <= max_cols else KEEP_COLS + 2)
+    shown = ((rows if full or rows <= max_rows else KEEP_ROWS + 2)
+             * (cols if full or cols <= max_cols else KEEP_COLS + 2))
     if shown > MAX_WHOLE_CELLS:
         raise ParameterError(f"the matrix would show {shown} cells ({rows}×{cols}), more than a page or a terminal "
                              f"can show ({MAX_WHOLE_CELLS}); show it elided, with smaller max_rows and max_cols")
