@@ -290,11 +290,14 @@ def test_torch_errors_are_one_sentence(torch, tmp_path, monkeypatch):
                     "        import sys\n        sys.exit(0)\n")
     quits = tmp_path / "quits.py"
     quits.write_text("import sys\nsys.exit(0)\n")  # user code must not end tconvcalc with status 0 and no answer
+    notes = tmp_path / "model.txt"
+    notes.write_text("class Net: pass\n")
     cases = [
         (f"{quits}:Net", {}, "raised SystemExit while importing"),
         (f"{code}:leaves", {}, "raised SystemExit"),
         (f"{code}:Quits", {}, "torch.fx cannot trace Quits \\(SystemExit"),  # forward() is user code too
         (f"{tmp_path / 'missing.py'}:Net", {}, "does not exist"),
+        (f"{notes}:Net", {}, "is not a Python file Python can import"),  # an internal error before
         (f"{code}:Other", {}, "has no attribute 'Other'"),
         (f"{code}:broken", {}, "raised ValueError: no such width"),
         (f"{code}:number", {}, "returned a int, not a torch.nn.Module"),
