@@ -38,8 +38,8 @@ from .output import echo_text, emit
 @notes_options
 @click.option("--kwargs", "kwargs", default=None, metavar="JSON", help="keyword arguments for a PyTorch factory")
 @json_option
-def net(model, input_size, domain, fix, output_size, upto, cost, as_latex, markdown, typst, lang, numbered, label_prefix,
-        verbose, kwargs, as_json):
+def net(model, input_size, domain, fix, output_size, upto, cost, as_latex, markdown, typst, lang, numbered,
+        label_prefix, verbose, kwargs, as_json):
     """A whole network (spec, ONNX, Keras or PyTorch): sizes per layer, the sizes it accepts, the fix.
 
     Exits 1 when the network does not run: the trace at the size given, --domain when it runs at no size

@@ -48,7 +48,8 @@ class AxisIntsOrWord(AxisInts):
 
 
 class IntRange(click.ParamType):
-    """A set of positive ints for the planner: ``1-7``, ``2,4,8`` or ``3`` (:class:`tconvcalc.design.planner.IntSet`)."""
+    """A set of positive ints for the planner: ``1-7``, ``2,4,8`` or ``3``
+    (:class:`tconvcalc.design.planner.IntSet`)."""
 
     name = "RANGE"
 
@@ -218,7 +219,8 @@ format_options = _stack(
 notes_options = _stack(
     click.option("--lang", default="en", show_default=True, metavar="en|zh",
                  help="the notes' language: en (English) or zh (Chinese; a PDF of it needs XeLaTeX and ctex)"),
-    click.option("--numbered", is_flag=True, help="number the key equations with stable labels (eq:tconv-size, …; net: eq:net-domain)"),
+    click.option("--numbered", is_flag=True,
+                 help="number the key equations with stable labels (eq:tconv-size, …; net: eq:net-domain)"),
     click.option("--label-prefix", default="", metavar="PREFIX", help="put PREFIX before every label (e.g. up1:)"),
     click.option("--verbose", is_flag=True, help="add each proof's count of differences and time as a comment"),
 )

@@ -145,16 +145,19 @@ def ambiguity_body(writer: LatexWriter, der: sy.Derivation) -> None:
     writer.align(_rows(writer, _keyed(der, "amb.conv", "amb.from", "amb.to", "amb.tconv", "amb.op_from",
                                       "amb.op_to")))
     writer.box(writer.say("box"), writer.say("amb.box"),
-               _stated(writer, _step(der, "amb.op_from")) + writer.m(r",\qquad ") + _stated(writer, _step(der, "amb.op_to")), label="op-range",
+               _stated(writer, _step(der, "amb.op_from")) + writer.m(r",\qquad ")
+               + _stated(writer, _step(der, "amb.op_to")), label="op-range",
                after=writer.say("amb.accept"))
 
 
 def equivalence_body(writer: LatexWriter, der: sy.Derivation) -> None:
     writer.align(_rows(writer, _keyed(der, "eqv.stretch", "eqv.lo", "eqv.hi", "eqv.flip", "eqv.out")))
     writer.box(writer.say("box"), writer.say("eqv.box"),
-               _stated(writer, _step(der, "eqv.lo")) + writer.m(r",\qquad ") + _stated(writer, _step(der, "eqv.hi")), label="equivalence")
+               _stated(writer, _step(der, "eqv.lo")) + writer.m(r",\qquad ")
+               + _stated(writer, _step(der, "eqv.hi")), label="equivalence")
     axis = writer.say("eqv.head.axis")
-    headers = [axis] + [f"${writer.m(h)}$" for h in ("s - 1", "i_z", r"p_{\mathrm{lo}}", r"p_{\mathrm{hi}}", "s'", "d", "o'")]
+    headers = [axis] + [f"${writer.m(h)}$"
+                        for h in ("s - 1", "i_z", r"p_{\mathrm{lo}}", r"p_{\mathrm{hi}}", "s'", "d", "o'")]
     rows = [[str(e["axis"]), str(e["zeros_between"]), str(e["stretched_size"]), str(e["pad_before"]),
              str(e["pad_after"]), "1", str(e["dilation"]), str(e["output_size"])] for e in der.results["equivalent"]]
     writer.table(headers, rows, writer.say("eqv.caption"))
@@ -259,14 +262,17 @@ def _derived_ambiguity(writer: LatexWriter, der: sy.Derivation) -> None:
 def _phases_body(writer: LatexWriter, der: sy.Derivation) -> None:
     writer.align(_rows(writer, _keyed(der, "ph.write", "ph.reach")))
     writer.box(writer.say("box"), writer.say("ph.conv"), _stated(writer, sy.Step("", der.notes["phase_sum"])),
-               label="phases", after=f"{writer.say('formulas.guard')} ${_stated(writer, sy.Step('', der.notes['phase_condition']))}$.")
+               label="phases",
+               after=f"{writer.say('formulas.guard')} "
+                     f"${_stated(writer, sy.Step('', der.notes['phase_condition']))}$.")
     axes = sorted({row["axis"] for row in der.results["phases"]})
     for axis in axes:
         rows = []
         listed = [row for row in der.results["phases"] if row["axis"] == axis]
         for n, row in enumerate(listed):
             if n and row["phase"] > listed[n - 1]["phase"] + 1:
-                rows.append(["$" + writer.m(r"\vdots") + "$", writer.say("ph.more", count=row["phase"] - listed[n - 1]["phase"] - 1), "", ""])
+                rows.append(["$" + writer.m(r"\vdots") + "$",
+                             writer.say("ph.more", count=row["phase"] - listed[n - 1]["phase"] - 1), "", ""])
             taps = ", ".join(writer.m(r"\dots") if a == "…" else str(a) for a in row["taps"])
             offsets = ", ".join(writer.m(r"\dots") if c == "…" else str(c) for c in row["offsets"])
             rows.append([f"${row['phase']}$", f"${taps}$" if taps else "--", str(row["tap_count"]),
@@ -304,8 +310,9 @@ def gradient_body(writer: LatexWriter, der: sy.Derivation) -> None:
     writer.box(writer.say("box"), writer.say("grad.box.dw"), _stated(writer, _step(der, "grad.dw_corr")),
                label="gradient-weight", after=writer.say("grad.shape", shape=writer.size_math(weight_shape)))
     writer.align(_rows(writer, _keyed(der, "grad.tconv", "grad.du", "grad.dwt")))
-    writer.box(writer.say("box"), writer.say("grad.box.converse"), _stated(writer, _step(der, "grad.du")) + writer.m(r",\qquad ")
-               + _stated(writer, _step(der, "grad.dwt")), label="gradient-converse")
+    writer.box(writer.say("box"), writer.say("grad.box.converse"),
+               _stated(writer, _step(der, "grad.du")) + writer.m(r",\qquad ") + _stated(writer, _step(der, "grad.dwt")),
+               label="gradient-converse")
     _notes_for(writer, der, "grad.skip")
     writer.proofs([proof for proof in der.proofs if not isinstance(proof, sy.NumericCheck)])
     writer.checks([proof for proof in der.proofs if isinstance(proof, sy.NumericCheck)])

@@ -52,8 +52,8 @@ def relationships_latex(relationships: Sequence[sy.Relationship], markdown: bool
     for rel in relationships:
         lhs = writer.tex(sp.Symbol(rel.lhs))
         if rel.conditions:
-            lead = writer.say("rel.for") + " " + ", ".join(f"${writer.named(c)}$"
-                                                           for c in rel.conditions) + ("，" if writer.lang == "zh" else ",")
+            lead = (writer.say("rel.for") + " " + ", ".join(f"${writer.named(c)}$" for c in rel.conditions)
+                    + ("，" if writer.lang == "zh" else ","))
         else:
             lead = writer.say("rel.any")
         heading = writer.say("rel.box", n=rel.number, title=writer.say(f"rel.{rel.number}"))

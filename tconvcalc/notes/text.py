@@ -14,7 +14,8 @@ them (:mod:`tconvcalc.notes.bodies`).  The words follow the seed articles: 转�
 >>> check_language("fr")
 Traceback (most recent call last):
 ...
-tconvcalc.errors.ParameterError: language 'fr' is not supported, the notes are written in en (English) or zh (Chinese); pick en or zh
+tconvcalc.errors.ParameterError: language 'fr' is not supported, the notes are written in en (English) or zh
+(Chinese); pick en or zh
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ EN = {
     "proof.size": "for these sizes the derived $o$ equals the span of the positions $C$'s taps reach, minus the crop",
     # --- the matrix ---
     "matrix.lead": ("$C$ is the matrix of the direct convolution of a length-$o$ signal (rows: its outputs, columns: "
-                    "its inputs, both flattened row-major, as in Dumoulin and Visin's guide); the transposed convolution is "
-                    "$y = C^{\\mathsf{T}} x$."),
+                    "its inputs, both flattened row-major, as in Dumoulin and Visin's guide); the transposed "
+                    "convolution is $y = C^{\\mathsf{T}} x$."),
     "matrix.elided": "$«name»$ is $«rows» \\times «cols»$ with at most «nnz» non-zeros; rows from its two ends are "
                      "shown, each with all of its non-zeros.",
     # --- element formulas ---
@@ -82,7 +83,8 @@ EN = {
     "eqv.lo": r"Pad it by $p_{\mathrm{lo}}$ before and $p_{\mathrm{hi}}$ after (a negative pad crops),",
     "eqv.hi": "",
     "eqv.flip": "and correlate with the flipped kernel",
-    "eqv.out": r"at stride $1$ and dilation $d$; its output size $i_z + p_{\mathrm{lo}} + p_{\mathrm{hi}} - d(k - 1)$ is",
+    "eqv.out": (r"at stride $1$ and dilation $d$; its output size "
+                r"$i_z + p_{\mathrm{lo}} + p_{\mathrm{hi}} - d(k - 1)$ is"),
     "eqv.box": ("For any $i$, $k$, $s$, $d$ and crop $(b, e)$, the transposed convolution is the stride-$1$ "
                 "convolution, with the flipped kernel, of its input with $s - 1$ zeros between samples, padded by"),
     "eqv.caption": (r"The equivalent direct convolution, per axis: $s - 1$ zeros between samples, the stretched size "
@@ -123,12 +125,14 @@ EN = {
     "proof.amb_general": (r"for all $i$, $k$, $s$, $p$, $d$ and $0 \le t < s$ the convolution of $n = n_0 + t$ has "
                           r"floor argument $i - 1 + t/s$, so it gives $i$"),
     "proof.amb_layer": r"every $n$ in $[n_0, n_0 + s - 1]$ convolves back to $i$",
-    "proof.amb_layer_ends": r"the first and last «half» of the «total» sizes $n$ in $[n_0, n_0 + s - 1]$ convolve back to $i$",
+    "proof.amb_layer_ends": (r"the first and last «half» of the «total» sizes $n$ in $[n_0, n_0 + s - 1]$ "
+                             r"convolve back to $i$"),
     # --- phases ---
     "ph.write": "Write each output position as $j + b = q s + r$ with phase $0 \\le r < s$;",
     "ph.reach": "a tap $a$ reaches it from input $n = (j + b - a d)/s$, a whole number only when",
     "ph.conv": "For those taps $a d = c_a s + r$, so the input is $q - c_a$ and phase $r$ is a stride-$1$ convolution:",
-    "ph.caption": "The phases«where»: for each residue $r$, the taps $a$ it uses, their count, and the input offsets $c_a$.",
+    "ph.caption": ("The phases«where»: for each residue $r$, the taps $a$ it uses, their count, and the "
+                   "input offsets $c_a$."),
     "ph.head.r": "$r$",
     "ph.head.taps": "taps $a$",
     "ph.head.count": "count",
@@ -181,8 +185,8 @@ EN = {
     "grad.dx_pairs": "The Kronecker delta keeps the pairs $(j, a)$ that read $x_m$,",
     "grad.dx_tconv": (r"which is where the transposed convolution with crop $b = p$ scatters $g_j$ through tap $a$: "
                       r"$\partial L / \partial x = C^{\mathsf{T}} g$."),
-    "grad.op": (r"The transposed convolution of $i$ samples gives back $n$ with output padding $\mathit{op} = n - n_0$, "
-                r"$n_0$ the smallest input of $i$ outputs,"),
+    "grad.op": (r"The transposed convolution of $i$ samples gives back $n$ with output padding "
+                r"$\mathit{op} = n - n_0$, $n_0$ the smallest input of $i$ outputs,"),
     "grad.op_mod": r"and with $i$ from the convolution's size that is",
     "grad.op_values": r"With $n = «n»$, $k = «k»$, $s = «s»$, $p = «p»$, $d = «d»$«where»:",
     "grad.dw": "Differentiating by a tap $w_c$ instead,",
@@ -200,15 +204,17 @@ EN = {
                   "builds from the operator's triples."),
     "grad.box.dx": (r"For any $n$, $k$, $s$, $p$, $d$, the convolution's input gradient is the transposed convolution "
                     r"with the same $k$, $s$, $p$, $d$ and the output padding that restores $n$:"),
-    "grad.box.dw": "For any $n$, $k$, $s$, $p$, $d$, the weight gradient is a correlation of the input with the gradient:",
+    "grad.box.dw": ("For any $n$, $k$, $s$, $p$, $d$, the weight gradient is a correlation of the input "
+                    "with the gradient:"),
     "grad.box.converse": ("For any $n$, $k$, $s$, $p$, $d$, the transposed convolution's input gradient is the "
                           "convolution $C$ (same $k$, $s$, $p$, $d$), and its weight gradient the correlation of $G$ "
                           "with $u$:"),
     "grad.checked": ("*Check.* With the NumPy backend, on integer-valued random draws (their sums are exact in "
                      "floating point, so each comparison is equality): «clauses»."),
     "grad.check_failed": "**NOT checked:** «clause»; «counterexample».",
-    "proof.grad_dx": (r"for all $n$, $k$, $s$, $p$, $d$, $j$, $a$ the sample $x_m$ SymPy's derivative picks sits at the "
-                      r"transposed convolution's scatter position $m = j s + a d - b$ with $b = p$, $C$'s index rule"),
+    "proof.grad_dx": (r"for all $n$, $k$, $s$, $p$, $d$, $j$, $a$ the sample $x_m$ SymPy's derivative picks sits at "
+                      r"the transposed convolution's scatter position $m = j s + a d - b$ with $b = p$, "
+                      r"$C$'s index rule"),
     "proof.grad_op": (r"for all $n$, $k$, $s$, $p$, $d$, $n - n_0$ is $q - s \lfloor q/s \rfloor = q \bmod s$ with "
                       r"$q = n + 2p - d(k - 1) - 1$, and the transposed convolution with it has $n$ outputs"),
     "proof.grad_op_range": (r"for all $i$, $k$, $s$, $p$, $d$ and $0 \le t < s$, at $n = n_0 + t$ the output padding "
@@ -217,7 +223,8 @@ EN = {
     "proof.grad_dw": (r"for all $n$, $k$, $s$, $p$, $d$, $j$, $a$ the input the weight gradient reads is $C$'s index "
                       r"rule with the roles of $(j, s)$ and $(a, d)$ swapped"),
     "proof.grad_dw_size": (r"for all $i$, $k$, $s$, $p$, $d$ and $0 \le t < s$ the correlation spans "
-                           r"$d(k - 1) + t$ samples at $n = n_0 + t$, so $k' = k + \lfloor \mathit{op}/d \rfloor \ge k$"),
+                           r"$d(k - 1) + t$ samples at $n = n_0 + t$, "
+                           r"so $k' = k + \lfloor \mathit{op}/d \rfloor \ge k$"),
     "proof.grad_converse": (r"for all $k$, $s$, $p$, $d$, $j$, $a$ the transposed convolution's derivatives read $G$ "
                             r"where the convolution reads its input, $j s + a d - p$"),
     "proof.grad_op_layer": (r"on these sizes the formula's $\mathit{op}$ is the one the size arithmetic solves for "
@@ -257,12 +264,12 @@ EN = {
     "net.box.lead": "The network runs exactly at",
     "net.class": r"every $n \equiv «residue» \pmod{«modulus»}$ from $«first»$ on",
     "net.none": "No input size runs«where».",
-    "proof.net_floor": ("$«formula»$ for all integers $t$, $c$ with $P = «p»$ and $s \\in \\{«divisors»\\}$, so on each "
-                        "class every layer's size is affine in $t$"),
+    "proof.net_floor": ("$«formula»$ for all integers $t$, $c$ with $P = «p»$ and $s \\in \\{«divisors»\\}$, so on "
+                        "each class every layer's size is affine in $t$"),
     "net.checked": ("*Check.* The plain size rules accept exactly these sizes at every $n$ from $«first»$ to "
                     "$«last»$ (the last threshold and one period more)."),
-    "net.not_checked": ("**NOT checked:** the plain size rules disagree with these sizes somewhere between $n = «first»$ "
-                        "and $n = «last»$."),
+    "net.not_checked": ("**NOT checked:** the plain size rules disagree with these sizes somewhere between "
+                        "$n = «first»$ and $n = «last»$."),
     "why.kernel": "the padded input is shorter than the dilated kernel ($«span»$)",
     "why.window": "the input, before padding, is shorter than the pooling window ($«k»$), which PyTorch's 3-D "
                   "average pooling refuses",
@@ -303,8 +310,8 @@ EN = {
                  r"$C$'s row space, and the $o - \operatorname{rank} C$ directions of its null space are sent to $0$; "
                  r"no reconstruction recovers them."),
     "inv.layer": (r"For this layer«where»: $k = «k»$, $s = «s»$, $d = «d»$, $g = «g»$, so "
-                  r"$(k - 1) g = «product» «relation» s = «s»$; «full» of its «windows» windows are full, and an input position is read "
-                  r"by at most «shared» of them."),
+                  r"$(k - 1) g = «product» «relation» s = «s»$; «full» of its «windows» windows are full, and an input "
+                  r"position is read by at most «shared» of them."),
     "inv.is_diagonal": r"So $C C^{\mathsf{T}}$ is diagonal«padding_only».",
     "inv.padding_only": ", as the windows that would meet do so only in the padding",
     "inv.not_diagonal": r"So windows overlap and $C C^{\mathsf{T}}$ is not diagonal.",
@@ -315,7 +322,8 @@ EN = {
     "inv.no_right": r"So $C^{\mathsf{T}} / \lVert w \rVert^{2}$ is no right inverse: «why».",
     "inv.why.overlap": "windows overlap",
     "inv.why.partial": (r"windows hanging into the padding have fewer taps, so the diagonal of $C C^{\mathsf{T}}$ is "
-                        r"not constant, and $C^{+} = C^{\mathsf{T}} (C C^{\mathsf{T}})^{-1}$ rescales each row instead"),
+                        r"not constant, and $C^{+} = C^{\mathsf{T}} (C C^{\mathsf{T}})^{-1}$ rescales each row "
+                        r"instead"),
     "inv.gram_skipped": (r"$C C^{\mathsf{T}}$ of these sizes has «terms» products, more than SymPy expands quickly "
                          r"(«limit»): it is not built, and the verdicts above are counted from $C$'s columns."),
     "inv.measured": (r"*Measured,* not proved: with NumPy, seed «seed», a random kernel scaled to "
@@ -376,7 +384,8 @@ ZH = {
     "proof.size": "对这组尺寸，推导出的 $o$ 等于 $C$ 的卷积核位置所到达的范围减去裁剪",
     "matrix.lead": ("$C$ 是对长度为 $o$ 的信号做直接卷积的卷积矩阵（行对应其输出，列对应其输入，均按行优先展平，"
                     "与 Dumoulin 和 Visin 的指南相同）；转置卷积即 $y = C^{\\mathsf{T}} x$。"),
-    "matrix.elided": "$«name»$ 为 $«rows» \\times «cols»$，至多 «nnz» 个非零元；下面列出开头与末尾的若干行，每行的非零元全部列出。",
+    "matrix.elided": ("$«name»$ 为 $«rows» \\times «cols»$，至多 «nnz» 个非零元；下面列出开头与末尾的若干行，"
+                      "每行的非零元全部列出。"),
     "formulas.lead": (r"每个输出汇集那些对应输入下标 $n$ 为输入范围内整数的卷积核位置 $a$；"
                       r"对符号 $i$、$k$、$s$、$p$、$d$（$\mathit{op}$ 只决定输出个数），"),
     "formulas.axis": "在每个轴 $t$ 上",
@@ -415,8 +424,8 @@ ZH = {
     "amb.op_to": "到",
     "amb.accept": r"PyTorch 接受 $0 \le \mathit{op} < \max(s, d)$；只有 $\mathit{op} < s$ 能还原输入尺寸 $i$。",
     "amb.box": r"对任意 $i$、$k$、$s$、$p$、$d$，恢复卷积输入尺寸 $n$ 的输出填充 $\mathit{op} = n - n_0$ 取值范围为",
-    "table.caption": (r"本层 PyTorch 接受的每个输出填充 $\mathit{op}$、它给出的输出尺寸 $o$，以及相同 $k$、$s$、$p$、$d$ "
-                      r"的卷积把 $o$ 映射到的尺寸«alike»。"),
+    "table.caption": (r"本层 PyTorch 接受的每个输出填充 $\mathit{op}$、它给出的输出尺寸 $o$，以及相同 $k$、$s$、$p$、"
+                      r"$d$ 的卷积把 $o$ 映射到的尺寸«alike»。"),
     "table.alike": "（各轴相同）",
     "table.head.axis": "轴",
     "table.head.op": r"$\mathit{op}$",
@@ -500,16 +509,18 @@ ZH = {
                           "其权重梯度是 $G$ 与 $u$ 的相关："),
     "grad.checked": "*检验：*用 NumPy 后端在整数值的随机输入上（求和在浮点中精确，故逐项相等）：«clauses»。",
     "grad.check_failed": "**检验未通过（NOT checked）：**«clause»；«counterexample»。",
-    "proof.grad_dx": (r"对所有 $n$、$k$、$s$、$p$、$d$、$j$、$a$，SymPy 求导所取的样本 $x_m$ 位于裁剪 $b = p$ 的转置卷积的"
-                      r"散布位置 $m = j s + a d - b$，即 $C$ 的下标规则"),
+    "proof.grad_dx": (r"对所有 $n$、$k$、$s$、$p$、$d$、$j$、$a$，SymPy 求导所取的样本 $x_m$ 位于裁剪 $b = p$ "
+                      r"的转置卷积的散布位置 $m = j s + a d - b$，即 $C$ 的下标规则"),
     "proof.grad_op": (r"对所有 $n$、$k$、$s$、$p$、$d$，$n - n_0 = q - s \lfloor q/s \rfloor = q \bmod s$，"
                       r"$q = n + 2p - d(k - 1) - 1$，且以它为输出填充的转置卷积有 $n$ 个输出"),
     "proof.grad_op_range": (r"对所有 $i$、$k$、$s$、$p$、$d$ 与 $0 \le t < s$，在 $n = n_0 + t$ 处输出填充为 $t$，"
                             r"卷积中向下取整的自变量为 $i - 1 + t/s$，故 $0 \le \mathit{op} < s$ 且 $n$ 的卷积为 $i$"),
-    "proof.grad_dw": r"对所有 $n$、$k$、$s$、$p$、$d$、$j$、$a$，权重梯度读取的输入是交换 $(j, s)$ 与 $(a, d)$ 后的 $C$ 的下标规则",
-    "proof.grad_dw_size": (r"对所有 $i$、$k$、$s$、$p$、$d$ 与 $0 \le t < s$，在 $n = n_0 + t$ 处相关跨越 $d(k - 1) + t$ 个样本，"
-                           r"故 $k' = k + \lfloor \mathit{op}/d \rfloor \ge k$"),
-    "proof.grad_converse": r"对所有 $k$、$s$、$p$、$d$、$j$、$a$，转置卷积的导数在卷积读取输入的位置 $j s + a d - p$ 读取 $G$",
+    "proof.grad_dw": (r"对所有 $n$、$k$、$s$、$p$、$d$、$j$、$a$，权重梯度读取的输入是交换 $(j, s)$ 与 $(a, d)$ "
+                      r"后的 $C$ 的下标规则"),
+    "proof.grad_dw_size": (r"对所有 $i$、$k$、$s$、$p$、$d$ 与 $0 \le t < s$，在 $n = n_0 + t$ 处相关跨越 "
+                           r"$d(k - 1) + t$ 个样本，故 $k' = k + \lfloor \mathit{op}/d \rfloor \ge k$"),
+    "proof.grad_converse": (r"对所有 $k$、$s$、$p$、$d$、$j$、$a$，转置卷积的导数在卷积读取输入的位置 "
+                            r"$j s + a d - p$ 读取 $G$"),
     "proof.grad_op_layer": r"对这组尺寸，公式给出的 $\mathit{op}$ 与尺寸算术（`output_padding_for`）解出的相同",
     "check.grad_conv": "卷积等于由算子三元组构建的 $C$",
     "check.grad_dx": r"$C^{\mathsf{T}} g$ 等于输出填充为 $«op»$ 的转置卷积，其尺寸为输入的尺寸 $«size»$",
@@ -530,7 +541,8 @@ ZH = {
     "net.period": "每次除法（步长、下采样因子）沿路径相乘，各路径再取最小公倍数，因此尺寸以如下周期重复：",
     "net.classes": ("把每个尺寸写进它的剩余类。在每个类上各层的尺寸都是 $t$ 的仿射函数（证明见下），所以一个类"
                     "要么从某个 $t$ 起都能运行，要么只在一个 $t$ 运行，要么从不运行："),
-    "net.classes_plain": "没有层对尺寸做除法，所以各层的尺寸都是 $t$ 的仿射函数，尺寸要么从某个 $t$ 起都能运行，要么只在一个 $t$ 运行，要么从不运行：",
+    "net.classes_plain": ("没有层对尺寸做除法，所以各层的尺寸都是 $t$ 的仿射函数，尺寸要么从某个 $t$ 起都能运行，"
+                          "要么只在一个 $t$ 运行，要么从不运行："),
     "net.head.residue": "$r$",
     "net.head.outcome": "结果",
     "net.classes.caption": r"剩余类 $n = «form»$，$1 \le r \le «p»$",
@@ -570,20 +582,23 @@ ZH = {
     "inv.d1": r"当 $d = 1$（即 $g = 1$）时即为",
     "inv.first": r"位置随 $a$ 增大：窗口 $j$ 读取的第一个位置为",
     "inv.last": "最后一个为",
-    "inv.full": (r"故第一个窗口起于 $-b$，最后一个止于 $o - 1 + e$（证明见下），所有窗口都完整（$k$ 个卷积核位置都是真实"
-                 r"位置）当且仅当"),
-    "inv.exact": (r"此时窗口读取的位置都是真实的，所以 $C C^{\mathsf{T}}$ 是对角矩阵当且仅当最近的可能相遇的窗口 $j$ 与 "
-                  r"$j + d/g$ 不同时存在或不相遇："),
-    "inv.norm": (r"完整窗口的对角元为 $\lVert w \rVert^{2}$；伸入填充的窗口真实位置较少，其对角元只是这些位置的平方和："),
+    "inv.full": (r"故第一个窗口起于 $-b$，最后一个止于 $o - 1 + e$（证明见下），所有窗口都完整（$k$ "
+                 r"个卷积核位置都是真实位置）当且仅当"),
+    "inv.exact": (r"此时窗口读取的位置都是真实的，所以 $C C^{\mathsf{T}}$ 是对角矩阵当且仅当最近的可能相遇的窗口 $j$ "
+                  r"与 $j + d/g$ 不同时存在或不相遇："),
+    "inv.norm": (r"完整窗口的对角元为 $\lVert w \rVert^{2}$；"
+                 r"伸入填充的窗口真实位置较少，其对角元只是这些位置的平方和："),
     "inv.box": (r"当任意两个窗口不重叠且所有窗口都完整时，$C C^{\mathsf{T}} = \lVert w \rVert^{2} I$，"
                 r"因此 $C^{\mathsf{T}} / \lVert w \rVert^{2}$ 是 $C$ 的右逆（且等于 $C^{+}$）："),
     "inv.square": r"$C$ 为 $i \times o$，且",
-    "inv.inverse": (r"所有窗口都完整时每一项都 $\ge 0$，所以 $C$ 为方阵、$C^{\mathsf{T}} / \lVert w \rVert^{2} = C^{-1}$ "
-                    r"仅当 $k = 1$、$b = e = 0$ 且 $s = 1$（或只有一个窗口）：此时 $C = w_0 I$。"),
+    "inv.inverse": (r"所有窗口都完整时每一项都 $\ge 0$，所以 $C$ 为方阵、"
+                    r"$C^{\mathsf{T}} / \lVert w \rVert^{2} = C^{-1}$ 仅当 $k = 1$、$b = e = 0$ 且 $s = 1$"
+                    r"（或只有一个窗口）：此时 $C = w_0 I$。"),
     "inv.rank": (r"否则 $\operatorname{rank} C \le \min(i, o)$：$C^{+} C$ 是到 $C$ 行空间的正交投影，零空间的 "
                  r"$o - \operatorname{rank} C$ 个方向被映射为 $0$，任何重建都无法恢复。"),
     "inv.layer": (r"对这一层«where»：$k = «k»$，$s = «s»$，$d = «d»$，$g = «g»$，故 "
-                  r"$(k - 1) g = «product» «relation» s = «s»$；«windows» 个窗口中有 «full» 个完整，每个输入位置至多被 «shared» 个窗口读取。"),
+                  r"$(k - 1) g = «product» «relation» s = «s»$；«windows» 个窗口中有 «full» 个完整，"
+                  r"每个输入位置至多被 «shared» 个窗口读取。"),
     "inv.is_diagonal": r"所以 $C C^{\mathsf{T}}$ 是对角矩阵«padding_only»。",
     "inv.padding_only": "，因为可能相遇的窗口只在填充中相遇",
     "inv.not_diagonal": r"所以窗口重叠，$C C^{\mathsf{T}}$ 不是对角矩阵。",
@@ -608,14 +623,14 @@ ZH = {
     "inv.m_pinv": r"$\lVert C^{+} C u - u \rVert / \lVert u \rVert$",
     "inv.m_lost": r"$u$ 在零空间中的部分（由奇异值分解求得）",
     "inv.caption": "由 $C u$ 重建：测量值",
-    "inv.said": (r"$C C^{\mathsf{T}}$ 的结构是*证明*的：对任意尺寸以 $C$ 的下标映射的恒等式证明，对这一层由 $C$ 的元素构造 "
-                 r"$C C^{\mathsf{T}}$ 验证；秩与误差是*测量*的，只对所抽取的卷积核与输入成立。"),
+    "inv.said": (r"$C C^{\mathsf{T}}$ 的结构是*证明*的：对任意尺寸以 $C$ 的下标映射的恒等式证明，对这一层由 $C$ "
+                 r"的元素构造 $C C^{\mathsf{T}}$ 验证；秩与误差是*测量*的，只对所抽取的卷积核与输入成立。"),
     "proof.inv_meet": (r"对所有 $i$、$k$、$s$、$d$、$b$、$j$、$j'$、$a$、$a'$，窗口 $j$ 与 $j'$ 读取同一位置当且仅当 "
                        r"$(j - j') s + (a - a') d = 0$"),
-    "proof.inv_shift": (r"对所有 $k$、$s$、$d$、$b$、$j$、$a$ 与整除 $s$、$d$ 的 $g$，窗口 $j + d/g$ 经位置 $a$ 读取的，"
-                        r"正是窗口 $j$ 经位置 $a + s/g$ 读取的位置"),
-    "proof.inv_ends": (r"对所有 $i$、$k$、$s$、$d$、$b$、$e$，第一个窗口的第一个位置为 $-b$，最后一个窗口的最后一个位置为 "
-                       r"$o - 1 + e$"),
+    "proof.inv_shift": (r"对所有 $k$、$s$、$d$、$b$、$j$、$a$ 与整除 $s$、$d$ 的 $g$，窗口 $j + d/g$ 经位置 $a$ "
+                        r"读取的，正是窗口 $j$ 经位置 $a + s/g$ 读取的位置"),
+    "proof.inv_ends": (r"对所有 $i$、$k$、$s$、$d$、$b$、$e$，第一个窗口的第一个位置为 $-b$，"
+                       r"最后一个窗口的最后一个位置为 $o - 1 + e$"),
     "proof.inv_square": r"对所有 $i$、$k$、$s$、$d$、$b$、$e$，$o - i = (i - 1)(s - 1) + d(k - 1) - b - e$",
     "proof.inv_layer_diagonal": r"对这一层 $C C^{\mathsf{T}}$ 是对角矩阵，每个对角元是其窗口真实位置上权重的平方和",
     "proof.inv_layer_norms": r"对这一层 $C C^{\mathsf{T}}$ 的对角元是各窗口真实位置上权重的平方和",

@@ -34,7 +34,8 @@ def tikz_figure(layer: Layer, lang: str = "en") -> str:
     for r in range(rows_in):
         for c in range(cols_in):
             cell(c, r, "x")
-    lines.append(f"  \\node[below] at ({cols_in / 2},{-rows_in - 0.3}) {{{phrase(lang, 'figure.input')} ${_axes_values(layer, 'i')}$}};")
+    lines.append(f"  \\node[below] at ({cols_in / 2},{-rows_in - 0.3}) "
+                 f"{{{phrase(lang, 'figure.input')} ${_axes_values(layer, 'i')}$}};")
     # Zero-inserted, padded grid with the kernel's taps for output 0.
     x0 = cols_in + 2
     row_kinds, col_kinds = grids[0], grids[1]
@@ -56,7 +57,8 @@ def tikz_figure(layer: Layer, lang: str = "en") -> str:
     for r in range(rows_out):
         for c in range(cols_out):
             lines.append(f"  \\draw[fill=cyan!{60 if (r, c) == (0, 0) else 20}] ({x1 + c},{-r}) rectangle ++(1,-1);")
-    lines.append(f"  \\node[below] at ({x1 + cols_out / 2},{-rows_out - 0.3}) {{{phrase(lang, 'figure.output')} ${_axes_values(layer, 'o')}$}};")
+    lines.append(f"  \\node[below] at ({x1 + cols_out / 2},{-rows_out - 0.3}) "
+                 f"{{{phrase(lang, 'figure.output')} ${_axes_values(layer, 'o')}$}};")
     lines.append(f"  \\draw[->, thick] ({cols_in + 0.3},{-rows_in / 2}) -- ({x0 - 0.3},{-rows_in / 2});")
     lines.append(f"  \\draw[->, thick] ({x1 - 1.7},{-rows_out / 2}) -- ({x1 - 0.3},{-rows_out / 2});")
     lines.append("\\end{tikzpicture}")

@@ -132,7 +132,8 @@ class TypstPrinter(Printer):
 
     def _print_Mod(self, expr) -> str:
         a, b = expr.args
-        return f"{self.parenthesize(a, PRECEDENCE['Mul'], strict=True)} mod {self.parenthesize(b, PRECEDENCE['Mul'], strict=True)}"
+        return (f"{self.parenthesize(a, PRECEDENCE['Mul'], strict=True)} mod "
+                f"{self.parenthesize(b, PRECEDENCE['Mul'], strict=True)}")
 
     def _print_floor(self, expr) -> str:
         return f"floor({self._print(expr.args[0])})"
@@ -208,7 +209,8 @@ class TypstPrinter(Printer):
     def _print_Indexed(self, expr) -> str:
         indices = ", ".join(self._print(i) for i in expr.indices)
         base = self._print(expr.base)
-        return f"{base}_({indices})" if len(expr.indices) > 1 or " " in indices or len(indices) > 1 else f"{base}_{indices}"
+        return (f"{base}_({indices})" if len(expr.indices) > 1 or " " in indices or len(indices) > 1
+                else f"{base}_{indices}")
 
     def _print_MatrixBase(self, expr) -> str:
         printed: dict = {}  # a whole C repeats a few weights thousands of times: each printed once

@@ -230,8 +230,9 @@ class LatexWriter:
               align: str | None = None) -> None:
         """A booktabs table in a ``table`` float with its caption above; headers and cells are prose."""
         align = align or "r" * len(headers)
-        lines = ["\\begin{table}[H]", "\\centering", TABLE_CAPTION_SKIPS] + ([f"\\caption{{{caption}}}"] if caption else []) + [
-            f"\\begin{{tabular}}{{{align}}}", "\\toprule", " & ".join(headers) + r" \\", "\\midrule"]
+        lines = (["\\begin{table}[H]", "\\centering", TABLE_CAPTION_SKIPS]
+                 + ([f"\\caption{{{caption}}}"] if caption else [])
+                 + [f"\\begin{{tabular}}{{{align}}}", "\\toprule", " & ".join(headers) + r" \\", "\\midrule"])
         lines += [" & ".join(row) + r" \\" for row in rows]
         lines += ["\\bottomrule", "\\end{tabular}", "\\end{table}"]
         self.parts.append("\n".join(lines))

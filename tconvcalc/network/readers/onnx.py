@@ -141,12 +141,12 @@ class _OnnxReader(Reader):
         name = node.input[index]
         value = self.const(name)
         if value is None:
-            raise self.fail(node, node.op_type, f"takes its {what} from {name!r}, computed at run time; tconvcalc follows "
-                                  f"constant {what} only (export with constant sizes or fold constants with "
-                                  f"onnxsim)")
+            raise self.fail(node, node.op_type, f"takes its {what} from {name!r}, computed at run time; tconvcalc "
+                                                f"follows constant {what} only (export with constant sizes or fold "
+                                                f"constants with onnxsim)")
         if value.dtype.kind not in "iu":  # ONNX types these inputs int64 (int32 for some); 2.5 is no bound
-            raise self.bad(node, node.op_type, f"takes its {what} from {name!r}, a {value.dtype} tensor, and ONNX requires an "
-                                  f"integer (int64) tensor there")
+            raise self.bad(node, node.op_type, f"takes its {what} from {name!r}, a {value.dtype} tensor, and ONNX "
+                                               f"requires an integer (int64) tensor there")
         return [int(v) for v in value.reshape(-1)]
 
     # - reading
@@ -196,9 +196,10 @@ class _OnnxReader(Reader):
                                                                     source.channels)
                 return  # the common case, kept short: a model can hold hundreds of thousands of them
         if node.op_type in CONTROL_FLOW and node.domain in ("", "ai.onnx"):
-            raise self.fail(node, node.op_type, "runs a subgraph chosen or repeated at run time (data-dependent control flow), "
-                                  "whose sizes tconvcalc cannot follow: it reads fixed graphs; export the model "
-                                  "without control flow (torch.onnx.export traces a Python if or loop away)")
+            raise self.fail(node, node.op_type, "runs a subgraph chosen or repeated at run time (data-dependent "
+                                                "control flow), whose sizes tconvcalc cannot follow: it reads fixed "
+                                                "graphs; export the model without control flow (torch.onnx.export "
+                                                "traces a Python if or loop away)")
         acts = [self.values[n] for n in node.input if n in self.values]
         if node.op_type == "Constant":
             self.constant(node)
@@ -215,8 +216,9 @@ class _OnnxReader(Reader):
                 self.repeat(node, acts)
                 return
             if standard and node.op_type in GROWING:
-                raise self.fail(node, node.op_type, "gives a tensor whose size no longer follows the input (after a global "
-                                      "pooling and a reshape) a spatial size again, which tconvcalc cannot follow")
+                raise self.fail(node, node.op_type, "gives a tensor whose size no longer follows the input (after a "
+                                                    "global pooling and a reshape) a spatial size again, which "
+                                                    "tconvcalc cannot follow")
             for out in node.output:  # nothing here depends on the input's size
                 self.values[out] = Value(None)
             return
@@ -265,8 +267,9 @@ class _OnnxReader(Reader):
         if not all(isinstance(v, int) for v in values):  # a FLOATS attribute where ONNX types INTS
             raise self.bad(node, node.op_type, f"has {key}={values}, which ONNX types as integers (INTS)")
         if len(values) != count:
-            raise self.fail(node, node.op_type, f"has {key}={values} with {len(values)} values for {count} (one per spatial "
-                                  f"axis{', begins then ends' if count == 2 * self.ndim else ''})")
+            raise self.fail(node, node.op_type,
+                            f"has {key}={values} with {len(values)} values for {count} (one per spatial "
+                            f"axis{', begins then ends' if count == 2 * self.ndim else ''})")
         return values
 
     def axes(self, node, axes) -> list[int]:
@@ -274,11 +277,11 @@ class _OnnxReader(Reader):
         found = []
         for a in axes:
             if not isinstance(a, int) or not -self.rank <= a < self.rank:
-                raise self.bad(node, node.op_type, f"names axis {a!r}, not an axis of a rank-{self.rank} tensor (axes are "
-                                      f"-{self.rank}..{self.rank - 1})")
+                raise self.bad(node, node.op_type, f"names axis {a!r}, not an axis of a rank-{self.rank} tensor (axes "
+                                                   f"are -{self.rank}..{self.rank - 1})")
             if a % self.rank in found:
-                raise self.bad(node, node.op_type, f"names axis {a % self.rank} twice in axes={list(axes)}, ONNX requires "
-                                      f"each axis once")
+                raise self.bad(node, node.op_type, f"names axis {a % self.rank} twice in axes={list(axes)}, ONNX "
+                                                   f"requires each axis once")
             found.append(a % self.rank)
         return found
 
@@ -356,8 +359,8 @@ class _OnnxReader(Reader):
             if node.op_type == "Where" and index == 0 and name in self.consts:
                 shape = self.const_shape(name)
             elif name in self.dynamic_ints:
-                raise self.fail(node, node.op_type, f"combines the activation with {name!r}, computed from sizes at run "
-                                      f"time, which tconvcalc cannot follow")
+                raise self.fail(node, node.op_type, f"combines the activation with {name!r}, computed from sizes at "
+                                                    f"run time, which tconvcalc cannot follow")
             else:
                 shape = self.const_shape(name)
             if not broadcast_ok(shape, rank, self.ndim):
@@ -381,11 +384,12 @@ class _OnnxReader(Reader):
         given = self.ints(node, 1, "repeats" if node.op_type == "Tile" else "shape") or []
         spatial = given[-self.ndim:] if len(given) >= self.ndim else given
         if node.op_type == "Tile" and len(given) != self.rank:
-            raise self.bad(node, node.op_type, f"has {len(given)} repeats for a rank-{self.rank} tensor, ONNX needs one per axis")
+            raise self.bad(node, node.op_type, f"has {len(given)} repeats for a rank-{self.rank} tensor, ONNX needs "
+                                               f"one per axis")
         if any(n != 1 for n in spatial):
             after = " (after a global pooling it gives the pooled tensor its size back)" if not source.dynamic else ""
-            raise self.fail(node, node.op_type, f"copies the tensor to a spatial size set by the constant {given}{after}, not a "
-                                  f"size rule tconvcalc follows")
+            raise self.fail(node, node.op_type, f"copies the tensor to a spatial size set by the constant "
+                                                f"{given}{after}, not a size rule tconvcalc follows")
         if source.node is None:
             self.set(node, source)
         else:
@@ -419,8 +423,8 @@ class _OnnxReader(Reader):
                 self.builder.layer(name, "adaptive_pool", source, [{"size": 1}] * self.ndim, node.op_type, channels)
                 self.set(node, Value(None, channels))
         else:
-            raise self.fail(node, node.op_type, f"reduces over axes {sorted(axes)}, only some of the spatial axes, which "
-                                  f"tconvcalc cannot size")
+            raise self.fail(node, node.op_type, f"reduces over axes {sorted(axes)}, only some of the spatial axes, "
+                                                f"which tconvcalc cannot size")
 
     def _rank_changed(self, node) -> Value:
         raise self.fail(node, node.op_type, "drops an axis (keepdims=0), so the spatial axes move")
@@ -435,8 +439,8 @@ class _OnnxReader(Reader):
             raise self.fail(node, node.op_type, "has no kernel_shape and its weight is computed at run time")
         kernel = self.per_axis(node, {"kernel_shape": kernel}, "kernel_shape", 1)
         if weight and len(weight) == self.rank and list(weight[2:]) != kernel:
-            raise self.bad(node, node.op_type, f"has kernel_shape={kernel} and a weight of shape {list(weight)}, whose last "
-                                  f"axes are the kernel (the runtime refuses the mismatch)")
+            raise self.bad(node, node.op_type, f"has kernel_shape={kernel} and a weight of shape {list(weight)}, whose "
+                                               f"last axes are the kernel (the runtime refuses the mismatch)")
         group = attrs.get("group", 1)
         if not isinstance(group, int) or group < 1:
             raise self.bad(node, node.op_type, f"has group={group!r}, ONNX's group is a whole number ≥ 1")
@@ -444,9 +448,9 @@ class _OnnxReader(Reader):
             per_group = weight[1] if node.op_type == "Conv" else weight[0] // group
             wanted = weight[1] * group if node.op_type == "Conv" else weight[0]
             if source.channels != wanted or weight[0] % group:
-                raise self.bad(node, node.op_type, f"reads {source.channels} channels with group={group} and a weight of shape "
-                                      f"{list(weight)} (it takes {wanted} channels in {group} groups of "
-                                      f"{per_group})")
+                raise self.bad(node, node.op_type, f"reads {source.channels} channels with group={group} and a weight "
+                                                   f"of shape {list(weight)} (it takes {wanted} channels in {group} "
+                                                   f"groups of {per_group})")
         return source, weight, kernel, self.per_axis(node, attrs, "strides", 1), self.per_axis(
             node, attrs, "dilations", 1)
 
@@ -522,8 +526,8 @@ class _OnnxReader(Reader):
     def max_unpool(self, node, acts, attrs) -> None:
         source = self.main(node, acts)
         if len(node.input) > 2 and node.input[2]:
-            raise self.fail(node, node.op_type, "takes its output_shape as an input (the size before the pooling), which "
-                                  "tconvcalc cannot follow yet; export without output_size")
+            raise self.fail(node, node.op_type, "takes its output_shape as an input (the size before the pooling), "
+                                                "which tconvcalc cannot follow yet; export without output_size")
         kernel = self.per_axis(node, attrs, "kernel_shape", 1)
         strides = self.per_axis(node, attrs, "strides", 1)
         pads = self.per_axis(node, attrs, "pads", 0, 2 * self.ndim)
@@ -552,7 +556,8 @@ class _OnnxReader(Reader):
         source = self.main(node, acts)
         name = self.node_name(node)
         if attrs.get("coordinate_transformation_mode") == "tf_crop_and_resize":
-            raise self.fail(node, node.op_type, "crops by its roi (tf_crop_and_resize), a size tconvcalc does not follow")
+            raise self.fail(node, node.op_type, "crops by its roi (tf_crop_and_resize), a size tconvcalc does not "
+                                                "follow")
         scales_at, sizes_at = (1, None) if self.opset < 11 else (2, 3)
         scales = self._given(node, scales_at)
         sizes = self._given(node, sizes_at) if sizes_at is not None else None
@@ -561,12 +566,13 @@ class _OnnxReader(Reader):
             self._scaled(node, source, dict(zip(axes, scales)), name)
         elif sizes:
             if attrs.get("keep_aspect_ratio_policy", "stretch") != "stretch":
-                raise self.fail(node, node.op_type, "keeps the aspect ratio of constant sizes, a size that depends on the input")
+                raise self.fail(node, node.op_type, "keeps the aspect ratio of constant sizes, a size that depends on "
+                                                    "the input")
             given = dict(zip(axes, sizes))
             spatial = range(2, self.rank)
             if any(a not in given for a in spatial):
-                raise self.fail(node, node.op_type, "resizes some spatial axes to constant sizes and keeps others, which "
-                                      "tconvcalc cannot size in one layer")
+                raise self.fail(node, node.op_type, "resizes some spatial axes to constant sizes and keeps others, "
+                                                    "which tconvcalc cannot size in one layer")
             self.set(node, self.builder.layer(name, "adaptive_pool", source, [{"size": int(given[a])} for a in spatial],
                                               "Resize", source.channels))
         else:
@@ -578,9 +584,10 @@ class _OnnxReader(Reader):
             return None
         name = node.input[index]
         if name in self.dynamic_ints or name not in self.consts:
-            raise self.fail(node, node.op_type, f"takes its {'scales' if index != 3 else 'sizes'} from {name!r}, computed at "
-                                  f"run time (dynamic Resize scales); tconvcalc follows constant integer scales - "
-                                  f"export with a constant scale_factor, or fold constants (onnxsim)")
+            raise self.fail(node, node.op_type, f"takes its {'scales' if index != 3 else 'sizes'} from {name!r}, "
+                                                f"computed at run time (dynamic Resize scales); tconvcalc follows "
+                                                f"constant integer scales - export with a constant scale_factor, or "
+                                                f"fold constants (onnxsim)")
         values = self.const(name).reshape(-1).tolist()
         return values or None
 
@@ -593,8 +600,9 @@ class _OnnxReader(Reader):
         for axis in range(2, self.rank):
             scale = float(scales.get(axis, 1))
             if not math.isfinite(scale) or scale < 1 or scale != int(scale):  # NaN and inf are no factor
-                raise self.fail(node, node.op_type, f"scales spatial axis {axis - 2} by {scale:g}, tconvcalc follows integer "
-                                      f"scales ≥ 1 (floor(n·{scale:g}) is not one of its size rules)")
+                raise self.fail(node, node.op_type, f"scales spatial axis {axis - 2} by {scale:g}, tconvcalc follows "
+                                                    f"integer scales ≥ 1 (floor(n·{scale:g}) is not one of its size "
+                                                    f"rules)")
             factors.append(int(scale))
         if all(r == 1 for r in factors):
             self.set(node, self.builder.identity(name, source, node.op_type, source.channels))
@@ -636,9 +644,9 @@ class _OnnxReader(Reader):
         source = self.main(node, acts)
         mode = attrs.get("mode", "constant")
         if mode not in ("constant", "edge"):
-            raise self.fail(node, node.op_type, f"pads in {mode!r} mode, which needs the pads to be smaller than the input "
-                                  f"(a requirement tconvcalc does not model yet); constant and edge pads are "
-                                  f"followed")
+            raise self.fail(node, node.op_type, f"pads in {mode!r} mode, which needs the pads to be smaller than the "
+                                                f"input (a requirement tconvcalc does not model yet); constant and "
+                                                f"edge pads are followed")
         if self.opset < 11:
             pads = list(attrs.get("pads", attrs.get("paddings", [])))
             axes = list(range(self.rank))
@@ -647,7 +655,8 @@ class _OnnxReader(Reader):
             axes = self.ints(node, 3, "axes") if len(node.input) > 3 and node.input[3] else list(range(self.rank))
         axes = self.axes(node, axes)
         if pads is None or len(pads) != 2 * len(axes):
-            raise self.fail(node, node.op_type, f"has pads {pads} for {len(axes)} axes, ONNX needs a begin and an end for each")
+            raise self.fail(node, node.op_type, f"has pads {pads} for {len(axes)} axes, ONNX needs a begin and an end "
+                                                f"for each")
         amounts = {a: (pads[i], pads[i + len(axes)]) for i, a in enumerate(axes)}
         channels = source.channels
         if channels is not None and 1 in amounts:
@@ -689,8 +698,8 @@ class _OnnxReader(Reader):
         if not all(isinstance(v, int) for v in starts + ends):
             raise self.bad(node, node.op_type, f"has starts={starts}, ends={ends}, ONNX's bounds are whole numbers")
         if 0 in steps:
-            raise self.bad(node, node.op_type, f"has a step of 0 in steps={steps}, which ONNX refuses (a slice moves by at least "
-                                  f"one)")
+            raise self.bad(node, node.op_type, f"has a step of 0 in steps={steps}, which ONNX refuses (a slice moves "
+                                               f"by at least one)")
         crops = {}
         channels = source.channels
         for a, b, e, step in zip(axes, starts, ends, steps):
@@ -699,11 +708,12 @@ class _OnnxReader(Reader):
                     channels = len(range(channels)[b:min(e, channels):step])
                 continue
             if step != 1:
-                raise self.fail(node, node.op_type, f"steps by {step} on spatial axis {a - 2}, tconvcalc follows slices "
-                                      f"with step 1 that crop both ends")
+                raise self.fail(node, node.op_type, f"steps by {step} on spatial axis {a - 2}, tconvcalc follows "
+                                                    f"slices with step 1 that crop both ends")
             if b < 0 or (0 <= e < BIG_END):
-                raise self.fail(node, node.op_type, f"keeps [{b}:{e}] of spatial axis {a - 2}, a slice whose length does not "
-                                      f"follow the input (tconvcalc follows starts ≥ 0 with ends < 0 or to the end)")
+                raise self.fail(node, node.op_type, f"keeps [{b}:{e}] of spatial axis {a - 2}, a slice whose length "
+                                                    f"does not follow the input (tconvcalc follows starts ≥ 0 with "
+                                                    f"ends < 0 or to the end)")
             crops[a] = (-b, 0 if e >= BIG_END else e)
         self._pad(node, source, [crops.get(a, (0, 0)) for a in range(2, self.rank)], channels)
 
@@ -718,8 +728,8 @@ class _OnnxReader(Reader):
                                   f"concatenation along the channels")
         constants = [n for n in node.input if n and n not in self.values]
         if constants:
-            raise self.fail(node, node.op_type, f"concatenates the activation with the constant {constants[0]!r}, whose "
-                                  f"spatial size is fixed")
+            raise self.fail(node, node.op_type, f"concatenates the activation with the constant {constants[0]!r}, "
+                                                f"whose spatial size is fixed")
         operands = [self.values[n] for n in node.input if n]
         channels = None
         known = [v.channels for v in operands if v.channels is not None]

@@ -205,7 +205,8 @@ def _node(source: str, number: int, entry, ndim: int, previous: str) -> Node:
         raise here.fail(f"unknown field(s) {', '.join(unknown)} for {kind}, it takes "
                         f"{', '.join(sorted(set(fields) | COMMON))}; remove or rename them")
     missing = [field for field, default in fields.items() if default is None and field not in values
-               and not (kind == "conv_transpose" and field == "crop") and not (field == "stride" and kind.endswith("pool"))]
+               and not (kind == "conv_transpose" and field == "crop")
+               and not (field == "stride" and kind.endswith("pool"))]
     if missing:
         raise here.fail(f"the field '{missing[0]}' is missing, {kind} needs it; add it, e.g. {missing[0]} = 2")
     given = {field: values.get(field, default) for field, default in fields.items()}
@@ -242,9 +243,9 @@ def _axes(here: _Where, kind: str, given: dict, ndim: int) -> tuple[dict, ...]:
         return tuple({"r": r} for r in here.per_axis(field, given[field], ndim, 1))
     if kind in ("pad", "crop"):
         sign = -1 if kind == "crop" else 1
-        return tuple({"pad": (sign * b, sign * e)} for b, e in here.pairs(kind if kind == "crop" else "padding",
-                                                                          given["crop" if kind == "crop" else "padding"],
-                                                                          ndim))
+        return tuple({"pad": (sign * b, sign * e)}
+                     for b, e in here.pairs(kind if kind == "crop" else "padding",
+                                            given["crop" if kind == "crop" else "padding"], ndim))
     if kind == "adaptive_pool":
         return tuple({"size": n} for n in here.per_axis("output_size", given["output_size"], ndim, 1))
     k = here.per_axis("kernel_size", given["kernel_size"], ndim, 1)

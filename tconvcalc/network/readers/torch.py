@@ -776,8 +776,8 @@ class _TorchReader(Reader):
                                                                         and isinstance(parts, (list, tuple)))
                    for p in pieces) or not pieces:
             raise self.bad(node, kind, f"splits into {parts!r}, PyTorch requires "
-                                                                         f"{'chunks' if name == 'chunk' else 'split sizes'}"
-                                                                         f" of at least 1")
+                                       f"{'chunks' if name == 'chunk' else 'split sizes'}"
+                                       f" of at least 1")
         c = source.channels
         sizes: list[int | None]
         if name == "chunk":
