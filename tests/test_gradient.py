@@ -14,7 +14,8 @@ from hypothesis import example, given, settings
 import tconvcalc.symbolic.gradient as gr
 from tconvcalc.notes.document import layer_document, standalone
 from tconvcalc.numeric import gradient as ng
-from tconvcalc.symbolic.gradient import conv_layer, conv_of, derive_gradient
+from tconvcalc.model.arithmetic import conv_layer, conv_of
+from tconvcalc.symbolic.gradient import derive_gradient
 
 from helpers import run, run_json, torch_oracle
 from strategies import conv_parameters

@@ -19,7 +19,7 @@ from hypothesis import given, settings, strategies as st
 
 from tconvcalc.notes.document import layer_document, standalone
 from tconvcalc.errors import ParameterError
-from tconvcalc.reports.symbolic import conv_layer
+from tconvcalc.model.arithmetic import conv_layer
 from tconvcalc.symbolic import inverse as inv
 
 from helpers import run, run_error, run_json, run_ok

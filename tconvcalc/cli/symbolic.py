@@ -16,11 +16,28 @@ from pathlib import Path
 import click
 
 from ..errors import ParameterError
+from ..model.arithmetic import conv_layer, conv_of
+from ..model.structure import check_dense
 from ..notes import DEFAULT_SECTIONS, SECTIONS, sections
 from .options import (FilePath, channels_option, check_labels, check_one_format, format_options, full_option,
                       groups_option, json_option, layer_from, layer_options, markdown_option, ndim_option, notes_format,
                       notes_options, per_axis, symbol_option, typst_option)
 from .output import announce, echo_text, emit, write_files
+from .ahead import Ahead
+
+
+def _gradient_checks(layer, output_padding) -> list[dict]:
+    """``derive gradient``'s NumPy checks (imported here, in the process that runs them)."""
+    from ..numeric.gradient import gradient_checks
+
+    return gradient_checks(layer, output_padding)
+
+
+def _measure_inverse(layer):
+    """``derive inverse``'s measurement (NumPy, imported here, in the process that runs it)."""
+    from ..numeric.inverse import measure_inverse
+
+    return measure_inverse(layer)
 
 
 # Two SymPy modules that SymPy imports on first use only to ask whether an object is one of theirs: Add's
@@ -186,7 +203,7 @@ def _derive_command(name: str, help_text: str):
             report = derivation_text(name, layer, markdown, **options)
             emit(report, as_json, lambda r, console: echo_text(r.text))
         else:
-            report = derivation_report(name, layer)
+            report = derivation_report(name, layer, printed=as_json)
             emit(report, as_json, render_derivation)
         if not report.proved:
             sys.exit(1)
@@ -220,17 +237,19 @@ for _name, _help in DERIVE_COMMANDS.items():
 def gradient(input_size, kernel_size, stride, padding, dilation, ndim, channels, groups, as_latex, markdown, typst,
              lang, numbered, label_prefix, verbose, as_json):
     options = notes_format(as_latex, markdown, lang, numbered, label_prefix, verbose, typst)
-    from ..reports.symbolic import conv_layer, gradient_report, gradient_text
+    layer = conv_layer(**per_axis(ndim, input_size=input_size, kernel_size=kernel_size, stride=stride,
+                                  padding=padding, dilation=dilation))
+    channels = (1, 1) if channels is None else channels
+    # The layer is valid (the convolution's own rules): its NumPy checks start now, beside SymPy's import.
+    checks = Ahead(_gradient_checks, layer, [conv["output_padding"] for conv in conv_of(layer)])
+    from ..reports.symbolic import gradient_report, gradient_text
     from .views.symbolic import render_derivation
 
-    layer = conv_layer(**per_axis(ndim, input_size=input_size, kernel_size=kernel_size, stride=stride,
-                                      padding=padding, dilation=dilation))
-    channels = (1, 1) if channels is None else channels
     if as_latex or markdown or typst:
-        report = gradient_text(layer, channels, groups, markdown, **options)
+        report = gradient_text(layer, channels, groups, markdown, checks=checks.result(), **options)
         emit(report, as_json, lambda r, console: echo_text(r.text))
     else:
-        report = gradient_report(layer, channels, groups)
+        report = gradient_report(layer, channels, groups, checks=checks.result(), printed=as_json)
         emit(report, as_json, render_derivation)
     if not report.proved:
         sys.exit(1)
@@ -271,16 +290,19 @@ def inverse(input_size, kernel_size, stride, padding, dilation, ndim, as_latex, 
             label_prefix, verbose, as_json):
     """Cᵀ versus C⁻¹ and C⁺ for the convolution: CCᵀ proved, reconstruction errors measured."""
     options = notes_format(as_latex, markdown, lang, numbered, label_prefix, verbose, typst)
-    from ..reports.symbolic import conv_layer, inverse_report, inverse_text
-    from .views.symbolic import render_inverse
-
     layer = conv_layer(*per_axis(ndim, input_size=input_size, kernel_size=kernel_size, stride=stride,
                                  padding=padding, dilation=dilation).values())
+    check_dense(layer.axes, "the inverse derivation")  # bounded before anything is built
+    # C's SVDs (NumPy) start now, beside SymPy's import.
+    measured = Ahead(_measure_inverse, layer)
+    from ..reports.symbolic import inverse_report, inverse_text
+    from .views.symbolic import render_inverse
+
     if as_latex or markdown or typst:
-        report = inverse_text(layer, markdown, **options)
+        report = inverse_text(layer, markdown, measured=measured.result(), **options)
         emit(report, as_json, lambda r, console: echo_text(r.text))
     else:
-        report = inverse_report(layer)
+        report = inverse_report(layer, measured.result(), printed=as_json)
         emit(report, as_json, render_inverse)
     if not report.proved:
         sys.exit(1)

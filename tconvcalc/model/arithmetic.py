@@ -193,6 +193,34 @@ def output_padding_for(target: IntOrTuple, i: IntOrTuple, k: IntOrTuple, s: IntO
 MAX_ROWS = 16
 
 
+def conv_of(layer: Layer) -> list[dict]:
+    """Per axis, the convolution whose C the layer is: ``n, k, s, p, d``, its output ``i`` and the output_padding
+    that restores ``n``; refused when the layer is no convolution's transpose (asymmetric or negative crop, or an
+    output_padding of ``s`` or more, which no convolution's size gives back)."""
+    out = []
+    for axis in layer.axes:
+        p, op = axis.padding_pair
+        if p < 0 or Axis.from_conv(axis.o, axis.k, axis.s, p, axis.d) != axis:
+            raise ParameterError(
+                f"the layer of input {axis.i}, kernel {axis.k}, stride {axis.s}, padding {p}, output_padding {op}, "
+                f"dilation {axis.d} is not the input gradient of a convolution, only an output_padding below the "
+                f"stride gives back a convolution's input size; use output_padding < stride")
+        out.append({"n": axis.o, "k": axis.k, "s": axis.s, "p": p, "d": axis.d, "i": axis.i,
+                    "output_padding": output_padding_for(axis.o, axis.i, axis.k, axis.s, p, axis.d)})
+    return out
+
+
+def conv_layer(input_size, kernel_size, stride=1, padding=0, dilation=1, ndim: int | None = None) -> Layer:
+    """The transposed layer whose C is the convolution of ``input_size`` (PyTorch's symmetric padding): its
+    gradient's layer.  The convolution's own rules refuse a kernel longer than the padded input."""
+    _, v = broadcast(ndim, input_size=input_size, kernel_size=kernel_size, stride=stride, padding=padding,
+                     dilation=dilation)
+    rows = list(zip(*v.values()))
+    for row in rows:
+        conv_length(*row)  # the convolution's own sentence for a kernel longer than the padded input
+    return Layer(tuple(Axis.from_conv(*row) for row in rows))
+
+
 def sample_rows(count: int, *keep: int | None, most: int = MAX_ROWS) -> list[int]:
     """The rows of a long sequence worth showing: all up to ``most``, else the first and last halves
     of that many and the ``keep`` rows - ascending, so a view can mark the gaps.

@@ -15,6 +15,7 @@ LaTeX and overlap views read the same triples.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import product
 from math import prod
 from typing import Iterable, Iterator, Sequence
@@ -276,3 +277,19 @@ def check_dense(axes: Iterable[Axis], what: str) -> tuple[int, int]:
                              f"{MAX_DENSE_CELLS} (1024×1024) whose pseudo-inverse takes about a second; pass a "
                              f"smaller input size (the structure of CCᵀ is the same at every size)")
     return rows, cols
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What :func:`tconvcalc.numeric.inverse.measure_inverse` found: ``rank`` (numpy.linalg.matrix_rank's rule),
+    ``transpose`` ‖CᵀCu − u‖/‖u‖ and ``pseudoinverse`` ‖C⁺Cu − u‖/‖u‖ for a kernel of unit norm (so Cᵀ is the
+    scaled transpose Cᵀ/‖w‖²), and ``null_fraction`` ‖u − Pu‖/‖u‖ for P the orthogonal projector onto C's row
+    space, built from C's SVD (the share of u no reconstruction can recover).  It lives here, NumPy-free, so a
+    process that did not measure can hold one: the command line's parent, which receives it from a forked child."""
+
+    shape: tuple[int, int]
+    rank: int
+    transpose: float
+    pseudoinverse: float
+    null_fraction: float
+    seed: int

@@ -8,30 +8,15 @@ Single channel: C is ``Π i × Π o`` (the convolution's outputs × its inputs),
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from ..model.structure import check_dense
+from ..model.structure import Measured, check_dense
 from ..model.spec import Layer
 from .routes import matrix_indices
 
 SEED = 0
 
-
-@dataclass(frozen=True)
-class Measured:
-    """What :func:`measure_inverse` found: ``rank`` (numpy.linalg.matrix_rank's rule), ``transpose`` ‖CᵀCu − u‖/‖u‖ and
-    ``pseudoinverse`` ‖C⁺Cu − u‖/‖u‖ for a kernel of unit norm (so Cᵀ is the scaled transpose Cᵀ/‖w‖²), and
-    ``null_fraction`` ‖u − Pu‖/‖u‖ for P the orthogonal projector onto C's row space, built from C's SVD (the
-    share of u no reconstruction can recover)."""
-
-    shape: tuple[int, int]
-    rank: int
-    transpose: float
-    pseudoinverse: float
-    null_fraction: float
-    seed: int
+__all__ = ["SEED", "Measured", "dense_matrix", "measure_inverse"]
 
 
 def dense_matrix(layer: Layer, kernel: np.ndarray) -> np.ndarray:

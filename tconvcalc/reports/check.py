@@ -231,7 +231,7 @@ def gradient_check_report(input_size, kernel_size, stride=1, padding=0, dilation
 
     from ..numeric import TOLERANCE, max_errors
     from ..numeric import gradient as ng
-    from ..symbolic.gradient import conv_layer, conv_of
+    from ..model.arithmetic import conv_layer, conv_of
 
     channels = channel_counts(2 * groups if channels is None else channels, 2, "a convolution (in, out)")
     c_in, c_out = channels

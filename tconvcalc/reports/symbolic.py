@@ -217,9 +217,11 @@ def matrix_report(op: sy.ConvOperator, transpose: bool = False) -> MatrixReport:
 PRETTY_COLUMNS = 74
 
 
-def derivation_record(command: str, der: sy.Derivation) -> DerivationReport:
-    """A derivation as its report: the steps (plain, LaTeX and multi-line Unicode art) and the proofs."""
-    data = der.to_dict()
+def derivation_record(command: str, der: sy.Derivation, printed: bool = True) -> DerivationReport:
+    """A derivation as its report: the steps (plain, LaTeX and multi-line Unicode art) and the proofs.  Without
+    ``printed`` each step's ``plain`` and ``latex`` are None (:meth:`~tconvcalc.symbolic.Derivation.to_dict`): the
+    terminal's view, which prints the art."""
+    data = der.to_dict(printed)
     for step, out in zip(der.steps, data["steps"]):
         # Multi-line Unicode art for the terminal; numbers substituted stay one line.
         out["pretty"] = None if step.expr is None else step.pretty(PRETTY_COLUMNS)
@@ -228,9 +230,9 @@ def derivation_record(command: str, der: sy.Derivation) -> DerivationReport:
     return DerivationReport(command, data["title"], data["steps"], data["proofs"], data["results"], der.proved)
 
 
-def derivation_report(name: str, layer: Layer) -> DerivationReport:
-    """``derive NAME``: the derivation for ``layer``, as its report."""
-    return derivation_record(f"derive {name}", DERIVATIONS[name](layer))
+def derivation_report(name: str, layer: Layer, printed: bool = True) -> DerivationReport:
+    """``derive NAME``: the derivation for ``layer``, as its report (``printed``: :func:`derivation_record`'s)."""
+    return derivation_record(f"derive {name}", DERIVATIONS[name](layer), printed)
 
 
 def derivation_text(name: str, layer: Layer, markdown: bool = False, **options) -> TextReport:
@@ -242,19 +244,22 @@ def derivation_text(name: str, layer: Layer, markdown: bool = False, **options) 
     return TextReport(f"derive {name}", derivation_latex(der, markdown=markdown, **options), der.proved)
 
 
-def gradient_report(layer: Layer, channels=(1, 1), groups: int = 1) -> GradientReport:
-    """``derive gradient``: the derivation for the convolution whose transpose is ``layer``, as its report."""
-    der = sy.derive_gradient(layer, channels, groups)
-    data = derivation_record("derive gradient", der)
+def gradient_report(layer: Layer, channels=(1, 1), groups: int = 1, checks: list[dict] | None = None,
+                    printed: bool = True) -> GradientReport:
+    """``derive gradient``: the derivation for the convolution whose transpose is ``layer``, as its report
+    (``checks``: :func:`~tconvcalc.symbolic.derive_gradient`'s, ``printed``: :func:`derivation_record`'s)."""
+    der = sy.derive_gradient(layer, channels, groups, checks=checks)
+    data = derivation_record("derive gradient", der, printed)
     return GradientReport(data.command, data.title, data.steps, data.proofs, data.results,
                           der.results["output_padding"], der.proved)
 
 
-def gradient_text(layer: Layer, channels=(1, 1), groups: int = 1, markdown: bool = False, **options) -> TextReport:
+def gradient_text(layer: Layer, channels=(1, 1), groups: int = 1, markdown: bool = False,
+                  checks: list[dict] | None = None, **options) -> TextReport:
     """``derive gradient --latex`` / ``--markdown``."""
     from ..notes.document import derivation_latex
 
-    der = sy.derive_gradient(layer, channels, groups)
+    der = sy.derive_gradient(layer, channels, groups, checks=checks)
     return TextReport("derive gradient", derivation_latex(der, markdown=markdown, **options), der.proved)
 
 
@@ -300,30 +305,29 @@ class InverseReport(NamedTuple):
     proofs: list[dict[str, Any]]
 
 
-def conv_layer(input_size, kernel_size, stride=1, padding=0, dilation=1) -> Layer:
-    """The transposed layer whose C is the convolution of ``input_size`` (``conv``'s and ``matrix``'s flags):
-    ``derive gradient``'s and ``derive inverse``'s layer."""
-    return sy.conv_layer(input_size, kernel_size, stride, padding, dilation)
-
-
-def inverse_derivation(layer: Layer) -> sy.Derivation:
-    """``derive inverse``'s derivation for C of ``layer``, with the measured numbers (NumPy): the dense bound is
-    checked before anything is built."""
-    from ..numeric.inverse import measure_inverse
+def inverse_derivation(layer: Layer, measured=None) -> sy.Derivation:
+    """``derive inverse``'s derivation for C of ``layer``, with the measured numbers (NumPy's, or ``measured``:
+    :func:`~tconvcalc.numeric.inverse.measure_inverse`'s when computed elsewhere): the dense bound is checked
+    before anything is built."""
     from ..model.structure import check_dense
 
     check_dense(layer.axes, "the inverse derivation")
-    return sy.derive_inverse(layer, measure_inverse(layer))
+    if measured is None:
+        from ..numeric.inverse import measure_inverse
+
+        measured = measure_inverse(layer)
+    return sy.derive_inverse(layer, measured)
 
 
 def _part(step: sy.Step) -> str:
     return "measured" if step.key.startswith("inv.m_") else "layer" if step.key in sy.LAYER_STEPS else "theorem"
 
 
-def inverse_report(layer: Layer) -> InverseReport:
-    """``derive inverse``: the derivation as its report, its verdicts and measurements at the top level."""
-    der = inverse_derivation(layer)
-    data = derivation_record("derive inverse", der)
+def inverse_report(layer: Layer, measured=None, printed: bool = True) -> InverseReport:
+    """``derive inverse``: the derivation as its report, its verdicts and measurements at the top level
+    (``measured``: :func:`inverse_derivation`'s, ``printed``: :func:`derivation_record`'s)."""
+    der = inverse_derivation(layer, measured)
+    data = derivation_record("derive inverse", der, printed)
     for step, out in zip(der.steps, data.steps):
         out["part"] = _part(step)
     for proof, out in zip(der.proofs, data.proofs):
@@ -334,9 +338,9 @@ def inverse_report(layer: Layer) -> InverseReport:
                          data.steps, data.proofs)
 
 
-def inverse_text(layer: Layer, markdown: bool = False, **options) -> TextReport:
+def inverse_text(layer: Layer, markdown: bool = False, measured=None, **options) -> TextReport:
     """``derive inverse --latex`` / ``--markdown``."""
     from ..notes.document import derivation_latex
 
-    der = inverse_derivation(layer)
+    der = inverse_derivation(layer, measured)
     return TextReport("derive inverse", derivation_latex(der, markdown=markdown, **options), der.proved)

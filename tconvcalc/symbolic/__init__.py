@@ -26,7 +26,8 @@ from __future__ import annotations
 from .derivations import (CLOSED_FORM_TERMS, PROOF_TERMS, closed_form, closed_form_for, derive_ambiguity,
                           derive_equivalence, derive_formulas, derive_output_size, derive_phases, expanded_outputs,
                           formula_outputs, general_conv_size, general_output_size)
-from .gradient import conv_layer, derive_gradient
+from ..model.arithmetic import conv_layer  # the layer derive_gradient takes; sympy-free, so it lives in the model
+from .gradient import derive_gradient
 from .inverse import LAYER_STEPS, derive_inverse
 from .matrix import (BAND_COLS, KEEP_COLS, KEEP_ROWS, MAX_COLS, MAX_EXPRESSION_TERMS, MAX_KERNEL_ENTRIES, MAX_ROWS,
                      MAX_SYMBOLIC_NNZ, MAX_WHOLE_CELLS, ConvOperator, conv_matrix, conv_operator, conv_transpose_matrix,

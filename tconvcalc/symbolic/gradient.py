@@ -17,11 +17,9 @@ from __future__ import annotations
 from functools import lru_cache
 import sympy as sp
 
-from ..model.arithmetic import smallest_conv_input
+from ..model.arithmetic import conv_of, smallest_conv_input
 from ..model.structure import scatter_index
-from ..model.spec import (Axis, Layer, ParameterError, axes_text, broadcast, channel_counts, check_groups, conv_count,
-                    conv_length,
-                    kernel_span)
+from ..model.spec import Axis, Layer, axes_text, channel_counts, check_groups, conv_count, kernel_span
 from .derivations import (A, D, I, J, K, M, N, OP, P, S, _substitute_unevaluated, general_axis, general_conv_size,
                           general_output_size)
 from .proof import Derivation, NumericCheck, Proof, prove_equal
@@ -152,41 +150,15 @@ def solve_for(delta: sp.KroneckerDelta, unknown: sp.Symbol) -> sp.Expr:
     return sp.expand(solve_linear(_eq(*delta.args), unknown))
 
 
-def conv_of(layer: Layer) -> list[dict]:
-    """Per axis, the convolution whose C the layer is: ``n, k, s, p, d``, its output ``i`` and the output_padding
-    that restores ``n``; refused when the layer is no convolution's transpose (asymmetric or negative crop, or an
-    output_padding of ``s`` or more, which no convolution's size gives back)."""
-    from ..model.arithmetic import output_padding_for
-
-    out = []
-    for axis in layer.axes:
-        p, op = axis.padding_pair
-        if p < 0 or Axis.from_conv(axis.o, axis.k, axis.s, p, axis.d) != axis:
-            raise ParameterError(
-                f"the layer of input {axis.i}, kernel {axis.k}, stride {axis.s}, padding {p}, output_padding {op}, "
-                f"dilation {axis.d} is not the input gradient of a convolution, only an output_padding below the "
-                f"stride gives back a convolution's input size; use output_padding < stride")
-        out.append({"n": axis.o, "k": axis.k, "s": axis.s, "p": p, "d": axis.d, "i": axis.i,
-                    "output_padding": output_padding_for(axis.o, axis.i, axis.k, axis.s, p, axis.d)})
-    return out
-
-
-def conv_layer(input_size, kernel_size, stride=1, padding=0, dilation=1, ndim: int | None = None) -> Layer:
-    """The transposed layer whose C is the convolution of ``input_size`` (PyTorch's symmetric padding): its
-    gradient's layer.  The convolution's own rules refuse a kernel longer than the padded input."""
-    _, v = broadcast(ndim, input_size=input_size, kernel_size=kernel_size, stride=stride, padding=padding,
-                     dilation=dilation)
-    rows = list(zip(*v.values()))
-    for row in rows:
-        conv_length(*row)  # the convolution's own sentence for a kernel longer than the padded input
-    return Layer(tuple(Axis.from_conv(*row) for row in rows))
-
-
-def derive_gradient(layer: Layer, channels=(1, 1), groups: int = 1, check: bool = True) -> Derivation:
+def derive_gradient(layer: Layer, channels=(1, 1), groups: int = 1, check: bool = True,
+                    checks: list[dict] | None = None) -> Derivation:
     """∂L/∂x = Cᵀg, ∂L/∂w as a correlation, and the converse, derived and proved in general, then checked on
-    ``layer`` (the transposed layer of the convolution, :func:`conv_layer`) with the NumPy backend.
+    ``layer`` (the transposed layer of the convolution, :func:`~tconvcalc.model.arithmetic.conv_layer`) with the
+    NumPy backend.
 
-    ``channels`` ``(C_in, C_out)`` of the convolution and ``groups`` give the weight gradient's shape.
+    ``channels`` ``(C_in, C_out)`` of the convolution and ``groups`` give the weight gradient's shape; ``checks``
+    are :func:`tconvcalc.numeric.gradient.gradient_checks`' results for ``layer`` when they were computed
+    elsewhere (the command line computes them in a forked process while SymPy loads).
     """
     convs = conv_of(layer)
     c_in, c_out = channel_counts(channels, 2, "a convolution (in, out)")
@@ -214,9 +186,11 @@ def derive_gradient(layer: Layer, channels=(1, 1), groups: int = 1, check: bool 
                                       {N: c["n"], K: c["k"], S: c["s"], P: c["p"], D: c["d"]}).doit() for c in convs],
                                   [sp.Integer(c["output_padding"]) for c in convs], "proof.grad_op_layer"))
     if check:
-        from ..numeric.gradient import gradient_checks
+        if checks is None:
+            from ..numeric.gradient import gradient_checks
 
-        for found in gradient_checks(layer, [conv["output_padding"] for conv in convs]):
+            checks = gradient_checks(layer, [conv["output_padding"] for conv in convs])
+        for found in checks:
             if "skipped" in found:
                 der.add(f"the check on these sizes is skipped: C has {found['skipped']} non-zeros, more than the "
                         f"{found['limit']} it builds from the triples", key="grad.skip", **found)

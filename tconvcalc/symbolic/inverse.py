@@ -148,7 +148,7 @@ def _layer_gram(layer: Layer, der: Derivation, diagonal: bool) -> Proof | None:
 def derive_inverse(layer: Layer, measured=None) -> Derivation:
     """Cᵀ versus C⁻¹ and C⁺ for C of ``layer`` (single channel): the general theorems, then this layer's verdicts
     in ``results`` (``diagonal``, ``right_inverse``, ``scaled_inverse``, ``full_windows``, ``shared``); the
-    ``measured`` numbers (:class:`tconvcalc.numeric.inverse.Measured`), when given, are added as steps labelled
+    ``measured`` numbers (:class:`tconvcalc.model.structure.Measured`), when given, are added as steps labelled
     measured, and ``results`` gets ``rank``, ``null_space`` and ``reconstruction``."""
     rows, cols = check_dense(layer.axes, "the inverse derivation")
     der = Derivation("Cᵀ versus C⁻¹ and C⁺", list(_general_steps()), _general_proofs(), key="inverse")
